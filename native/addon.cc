@@ -1,0 +1,15 @@
+// Only registers exports; each concern lives in its own file.
+#include <napi.h>
+
+#include "info.h"
+#include "mlp_regressor.h"
+#include "ops.h"
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  torchmotion::RegisterInfo(env, exports);
+  torchmotion::RegisterOps(env, exports);
+  torchmotion::MlpRegressor::Register(env, exports);
+  return exports;
+}
+
+NODE_API_MODULE(torchmotion, Init)

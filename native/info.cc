@@ -1,0 +1,52 @@
+#include "info.h"
+
+#include <ATen/Parallel.h>
+#include <ATen/Version.h>
+
+#include "errors.h"
+#include "threads.h"
+
+namespace torchmotion {
+namespace {
+
+Napi::Value Info(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return Guarded(env, [&]() -> Napi::Value {
+    auto out = Napi::Object::New(env);
+    out.Set("torchVersion", TorchVersion());
+    auto cuda = Napi::Object::New(env);
+    cuda.Set("available", CudaAvailable());
+    cuda.Set("deviceCount", CudaAvailable() ? CudaDeviceCount() : 0);
+    out.Set("cuda", cuda);
+    out.Set("threads", DefaultThreads());
+    out.Set("blas", BlasRuntimeInfo());
+    out.Set("blasThreads", BlasThreads());
+    out.Set("fusedAttention", static_cast<bool>(TM_HAS_FUSED_ATTENTION));
+    out.Set("buildConfig", at::show_config());
+    out.Set("parallelInfo", at::get_parallel_info());
+    return out;
+  });
+}
+
+Napi::Value SetThreads(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return Guarded(env, [&]() -> Napi::Value {
+    if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(env, "setThreads: expected a number");
+    double n = info[0].As<Napi::Number>().DoubleValue();
+    if (!(n >= 1 && n <= 1024) || n != static_cast<int>(n)) {
+      throw Napi::RangeError::New(env, "setThreads: threads must be an integer in [1, 1024], received " +
+                                           info[0].ToString().Utf8Value());
+    }
+    SetDefaultThreads(static_cast<int>(n));
+    return env.Undefined();
+  });
+}
+
+}  // namespace
+
+void RegisterInfo(Napi::Env env, Napi::Object exports) {
+  exports.Set("info", Napi::Function::New(env, Info, "info"));
+  exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));
+}
+
+}  // namespace torchmotion

@@ -1,0 +1,127 @@
+// Stateless native operations. roundTrip exercises the whole bridge (JS → tensor → device → JS); matmul is the
+// smallest real computation; measureThroughput times matmul or conv1d so benchmarks can state the machine's peak.
+#include "ops.h"
+
+#include <chrono>
+
+#include "args.h"
+#include "async_worker.h"
+#include "device.h"
+#include "tensor_bridge.h"
+
+namespace torchmotion {
+namespace {
+
+TensorSpec AnyTensor(const char* name) {
+  TensorSpec spec;
+  spec.name = name;
+  spec.rank_free = true;
+  return spec;
+}
+
+std::vector<Napi::Reference<Napi::Value>> Keep(BorrowedTensor& a) {
+  std::vector<Napi::Reference<Napi::Value>> keep;
+  keep.push_back(std::move(a.keep));
+  return keep;
+}
+
+// roundTrip(tensor, {device}) → Promise<tensor>: the copy that comes back went through the device.
+Napi::Value RoundTrip(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return Guarded(env, [&]() -> Napi::Value {
+    auto opts = OptionsArg(info, 1, "roundTrip");
+    auto input = BorrowTensor(info[0], AnyTensor("tensor"));
+    torch::Device device = ParseDevice(StringOption(opts, "device", "cpu"));
+    torch::Tensor t = input.tensor;
+    return TorchWorker::Start(env, ThreadOption(opts, false), [t, device]() -> ToJs {
+      torch::Tensor on_device = t.to(device, /*non_blocking=*/false, /*copy=*/true);
+      return [on_device](Napi::Env e) -> Napi::Value { return CopyTensorToJs(e, on_device); };
+    }, Keep(input));
+  });
+}
+
+// matmul(a, b, {device, repeat}) → Promise<tensor>. `repeat` reruns the product, for long-call tests.
+Napi::Value Matmul(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return Guarded(env, [&]() -> Napi::Value {
+    auto opts = OptionsArg(info, 2, "matmul");
+    auto a = BorrowTensor(info[0], AnyTensor("a"));
+    auto b = BorrowTensor(info[1], AnyTensor("b"));
+    torch::Device device = ParseDevice(StringOption(opts, "device", "cpu"));
+    int repeat = IntOption(opts, "repeat", 1, 1, 1000000);
+    torch::Tensor ta = a.tensor, tb = b.tensor;
+    auto keep = Keep(a);
+    keep.push_back(std::move(b.keep));
+    return TorchWorker::Start(env, ThreadOption(opts, false), [ta, tb, device, repeat]() -> ToJs {
+      torch::Tensor x = ta.to(device), y = tb.to(device), out;
+      for (int i = 0; i < repeat; ++i) out = torch::matmul(x, y);
+      return [out](Napi::Env e) -> Napi::Value { return CopyTensorToJs(e, out); };
+    }, std::move(keep));
+  });
+}
+
+// measureThroughput({op: 'matmul'|'conv1d', size, seconds, threads, device}) → {gflops, iterations, seconds}.
+// matmul: size×size×size fp32; conv1d: the tokenizer's 512→512 k3 layer on a (64, 512, 96) batch.
+Napi::Value MeasureThroughput(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return Guarded(env, [&]() -> Napi::Value {
+    auto opts = OptionsArg(info, 0, "measureThroughput");
+    std::string op = StringOption(opts, "op", "matmul");
+    if (op != "matmul" && op != "conv1d") {
+      throw Napi::TypeError::New(env, "option 'op' must be 'matmul' or 'conv1d', received '" + op + "'");
+    }
+    int size = IntOption(opts, "size", 1024, 1, 16384);
+    double seconds = NumberOption(opts, "seconds", 1.0, 0.0, 600.0);
+    torch::Device device = ParseDevice(StringOption(opts, "device", "cpu"));
+    return TorchWorker::Start(env, ThreadOption(opts, false), [op, size, seconds, device]() -> ToJs {
+      torch::manual_seed(0);
+      auto o = torch::TensorOptions().device(device);
+      torch::Tensor x, w;
+      double flop;
+      if (op == "matmul") {
+        x = torch::randn({size, size}, o);
+        w = torch::randn({size, size}, o);
+        flop = 2.0 * size * size * static_cast<double>(size);
+      } else {
+        x = torch::randn({64, 512, 96}, o);
+        w = torch::randn({512, 512, 3}, o);
+        flop = 2.0 * 64 * 512 * 512 * 3 * 96;
+      }
+      auto run = [&] { return op == "matmul" ? torch::matmul(x, w) : torch::conv1d(x, w, {}, 1, 1); };
+      run();  // warm-up: first calls allocate and pick kernels
+      using Clock = std::chrono::steady_clock;
+      auto start = Clock::now();
+      int64_t iterations = 0;
+      double elapsed = 0;
+      do {
+        torch::Tensor y = run();
+        if (device.is_cuda()) y.cpu();  // wait for the kernel to finish
+        ++iterations;
+        elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+      } while (elapsed < seconds);
+      return [=](Napi::Env e) -> Napi::Value {
+        auto out = Napi::Object::New(e);
+        out.Set("gflops", flop * iterations / elapsed / 1e9);
+        out.Set("iterations", static_cast<double>(iterations));
+        out.Set("seconds", elapsed);
+        return out;
+      };
+    });
+  });
+}
+
+// noop() → Promise<undefined>: the fixed cost of one async native call, measured by scripts/bench/overhead.ts.
+Napi::Value Noop(const Napi::CallbackInfo& info) {
+  return TorchWorker::Start(info.Env(), ThreadState{DefaultThreads(), false}, []() -> ToJs { return nullptr; });
+}
+
+}  // namespace
+
+void RegisterOps(Napi::Env env, Napi::Object exports) {
+  exports.Set("roundTrip", Napi::Function::New(env, RoundTrip, "roundTrip"));
+  exports.Set("matmul", Napi::Function::New(env, Matmul, "matmul"));
+  exports.Set("measureThroughput", Napi::Function::New(env, MeasureThroughput, "measureThroughput"));
+  exports.Set("noop", Napi::Function::New(env, Noop, "noop"));
+}
+
+}  // namespace torchmotion
