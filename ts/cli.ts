@@ -1,0 +1,62 @@
+// `torchmotion …`: parses arguments, calls the API, prints. No logic lives here that the API lacks.
+import { Command, Option } from 'commander';
+
+import { loadConfig } from './config.js';
+import { pipelineConfig, runPipeline } from './pipeline.js';
+import { info, setThreads } from './runtime.js';
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+export function buildCli(): Command {
+  const program = new Command('torchmotion')
+    .description('Motion tokenizers and text-to-motion models on LibTorch')
+    .addOption(new Option('--threads <n>', 'LibTorch and OpenBLAS threads (default: TORCHMOTION_THREADS, OMP_NUM_THREADS or all cores)')
+      .argParser((v) => Number(v)))
+    .hook('preAction', (cmd) => {
+      const threads = cmd.opts().threads as number | undefined;
+      if (threads !== undefined) setThreads(threads);
+    });
+
+  program.command('info')
+    .description('LibTorch version, CUDA devices, threads, BLAS and where the addon was loaded from')
+    .option('--json', 'print JSON')
+    .action((opts: { json?: boolean }) => {
+      const i = info();
+      if (opts.json) {
+        const { buildConfig: _omit, ...rest } = i;
+        console.log(JSON.stringify(rest, null, 2));
+        return;
+      }
+      console.log(`LibTorch      ${i.torchVersion}`);
+      console.log(`CUDA          ${i.cuda.available ? `available, ${i.cuda.deviceCount} device(s)` : 'not available'}`);
+      console.log(`threads       ${i.threads} intra-op (OpenBLAS pool: ${i.blasThreads < 0 ? 'n/a' : i.blasThreads})`);
+      console.log(`BLAS          ${i.blas}`);
+      console.log(`fused attn    ${i.fusedAttention ? 'yes' : 'no (exact fallback)'}`);
+      console.log(`addon         ${i.addonPath}`);
+      console.log(`Node.js       ${i.node} (${i.platform})`);
+    });
+
+  program.command('pipeline')
+    .description('the main job: runtime report, throughput, and training on the bundled data')
+    .option('-c, --config <file>', 'YAML or JSON config')
+    .option('-s, --set <key=value>', 'override a config value (repeatable)', collect, [])
+    .option('--json', 'print the final report as JSON')
+    .action(async (opts: { config?: string; set: string[]; json?: boolean }) => {
+      const config = loadConfig(pipelineConfig, { file: opts.config, overrides: opts.set });
+      const report = await runPipeline(config, opts.json ? undefined : (line) => console.log(line));
+      if (opts.json) console.log(JSON.stringify({ ...report, runtime: { ...report.runtime, buildConfig: undefined } }, null, 2));
+    });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildCli().parseAsync(argv);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    console.error(`torchmotion: ${message}`);
+    if (process.env.TORCHMOTION_DEBUG && err instanceof Error) console.error(err.stack);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,84 @@
+// Process-wide LibTorch settings and the stateless native operations, each validated before the call.
+import { platform, versions } from 'node:process';
+
+import { invalid, withCallerStack } from './errors.js';
+import { addonPath, native, type Throughput } from './native.js';
+import { tensor, type HostTensor, type TensorOut } from './tensor.js';
+
+export interface RuntimeInfo {
+  torchVersion: string;
+  cuda: { available: boolean; deviceCount: number };
+  threads: number;
+  blas: string;
+  blasThreads: number;
+  fusedAttention: boolean;
+  addonPath: string;
+  node: string;
+  platform: string;
+  buildConfig: string;
+}
+
+export function info(): RuntimeInfo {
+  const n = native().info();
+  return {
+    torchVersion: n.torchVersion,
+    cuda: n.cuda,
+    threads: n.threads,
+    blas: n.blas || 'unknown (not OpenBLAS or MKL)',
+    blasThreads: n.blasThreads,
+    fusedAttention: n.fusedAttention,
+    addonPath: addonPath(),
+    node: versions.node,
+    platform: platform,
+    buildConfig: n.buildConfig,
+  };
+}
+
+export function checkThreads(threads: unknown, what = 'threads'): number {
+  if (!Number.isInteger(threads) || (threads as number) < 1) throw invalid(what, 'a positive integer', threads);
+  return threads as number;
+}
+
+// Sets LibTorch's intra-op threads and OpenBLAS's pool together for every later native call.
+export function setThreads(threads: number): void {
+  native().setThreads(checkThreads(threads));
+}
+
+export function checkDevice(device: unknown): string {
+  if (typeof device !== 'string' || !/^(cpu|cuda(:\d+)?)$/.test(device)) {
+    throw invalid('device', "'cpu', 'cuda' or 'cuda:N'", device);
+  }
+  return device;
+}
+
+export interface CallOptions { device?: string; threads?: number }
+
+function callOptions(o: CallOptions): CallOptions {
+  return {
+    ...(o.device !== undefined && { device: checkDevice(o.device) }),
+    ...(o.threads !== undefined && { threads: checkThreads(o.threads) }),
+  };
+}
+
+// Copies a tensor through the addon (and the device): the smallest test of the whole bridge.
+export function roundTrip(t: HostTensor, options: CallOptions = {}): Promise<TensorOut> {
+  const checked = tensor(t.data, t.shape);
+  return withCallerStack(() => native().roundTrip(checked, callOptions(options)));
+}
+
+export function matmul(a: HostTensor, b: HostTensor, options: CallOptions & { repeat?: number } = {}): Promise<TensorOut> {
+  const [ca, cb] = [tensor(a.data, a.shape, 'a'), tensor(b.data, b.shape, 'b')];
+  const repeat = options.repeat ?? 1;
+  if (!Number.isInteger(repeat) || repeat < 1) throw invalid('repeat', 'a positive integer', repeat);
+  return withCallerStack(() => native().matmul(ca, cb, { ...callOptions(options), repeat }));
+}
+
+// GFLOP/s of fp32 matmul (size³) or the tokenizer's 512→512 k3 conv1d, timed for `seconds` after a warm-up.
+export function measureThroughput(
+  options: CallOptions & { op?: 'matmul' | 'conv1d'; size?: number; seconds?: number } = {},
+): Promise<Throughput> {
+  const op = options.op ?? 'matmul';
+  if (op !== 'matmul' && op !== 'conv1d') throw invalid('op', "'matmul' or 'conv1d'", op);
+  return withCallerStack(() =>
+    native().measureThroughput({ ...callOptions(options), op, size: options.size ?? 1024, seconds: options.seconds ?? 1 }));
+}
