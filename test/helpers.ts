@@ -1,0 +1,16 @@
+// Shared by the tests: the device under test (TORCHMOTION_DEVICE=cuda on a GPU machine) and error capture.
+import * as assert from 'uvu/assert';
+
+export const device = process.env.TORCHMOTION_DEVICE ?? 'cpu';
+export const onCuda = device.startsWith('cuda');
+
+// Runs fn (sync or async) and returns the message of the Error it must raise.
+export async function errorOf(fn: () => unknown): Promise<string> {
+  try {
+    await fn();
+  } catch (err) {
+    assert.instance(err, Error, 'a JS Error, not a thrown value of another kind');
+    return (err as Error).message;
+  }
+  throw new assert.Assertion({ message: 'expected an error, but the call succeeded', operator: 'throws' } as never);
+}
