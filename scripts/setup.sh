@@ -84,7 +84,7 @@ digest() { find "$@" -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum | s
 native_key="$(digest native CMakeLists.txt package-lock.json)-${LIBTORCH:-}-${CMAKE_PREFIX_PATH:-}"
 if [ ! -f build/Release/torchmotion.node ] || [ "$(cat build/.torchmotion-key 2>/dev/null)" != "$native_key" ]; then
   say "building the native addon (a clean build takes about 2 minutes on 2 cores)"
-  npx cmake-js compile --out build --log-level error >build/../.build-native.log 2>&1 || {
+  npx cmake-js compile --out build --log-level error >.build-native.log 2>&1 || {
     tail -40 .build-native.log >&2; die "native build failed (full log: .build-native.log)"; }
   echo "$native_key" > build/.torchmotion-key
 fi
