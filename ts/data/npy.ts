@@ -249,33 +249,38 @@ export interface EncodeOptions {
   version?: 1 | 2 | 3;
 }
 
+// The header alone (magic, version, dict, padding so that data starts 64-byte aligned).
+export function encodeNpyHeader(dtype: NpyDtype, shape: readonly number[], options: Omit<EncodeOptions, 'dtype'> = {}): Uint8Array {
+  const order = ITEM_SIZE[dtype] === 1 ? '|' : options.bigEndian ? '>' : '<';
+  const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
+  const dict = `{'descr': '${order}${dtype}', 'fortran_order': ${options.fortranOrder ? 'True' : 'False'}, 'shape': ${shapeText}, }`;
+  const version = options.version ?? (dict.length + 12 > 65535 ? 2 : 1);
+  const lenBytes = version === 1 ? 2 : 4;
+  const unpadded = 8 + lenBytes + dict.length + 1;
+  const headerLen = dict.length + 1 + ((64 - (unpadded % 64)) % 64);
+  const out = new Uint8Array(8 + lenBytes + headerLen);
+  out.set(MAGIC);
+  out[6] = version;
+  const view = new DataView(out.buffer);
+  if (version === 1) view.setUint16(8, headerLen, true);
+  else view.setUint32(8, headerLen, true);
+  out.set(new TextEncoder().encode(dict.padEnd(headerLen - 1, ' ') + '\n'), 8 + lenBytes);
+  return out;
+}
+
 export function encodeNpy(array: { data: NpyData; shape: readonly number[] }, options: EncodeOptions = {}): Uint8Array {
   const dtype = options.dtype ?? dtypeOfData(array.data);
   if (numel(array.shape) !== array.data.length) {
     throw new TorchmotionError(`encodeNpy: shape (${array.shape.join(', ')}) holds ${numel(array.shape)} elements but data has ${array.data.length}`);
   }
-  const size = ITEM_SIZE[dtype];
-  const order = size === 1 ? '|' : options.bigEndian ? '>' : '<';
-  const shapeText = array.shape.length === 1 ? `(${array.shape[0]},)` : `(${array.shape.join(', ')})`;
-  const dict = `{'descr': '${order}${dtype}', 'fortran_order': ${options.fortranOrder ? 'True' : 'False'}, 'shape': ${shapeText}, }`;
-  const version = options.version ?? (dict.length + 12 > 65535 ? 2 : 1);
-  const lenBytes = version === 1 ? 2 : 4;
-  const unpadded = 8 + lenBytes + dict.length + 1;
-  const headerLen = dict.length + 1 + ((64 - (unpadded % 64)) % 64); // data starts 64-byte aligned
-  const out = new Uint8Array(8 + lenBytes + headerLen + array.data.byteLength);
-  out.set(MAGIC);
-  out[6] = version;
-  out[7] = 0;
-  const view = new DataView(out.buffer);
-  if (version === 1) view.setUint16(8, headerLen, true);
-  else view.setUint32(8, headerLen, true);
-  const text = new TextEncoder().encode(dict.padEnd(headerLen - 1, ' ') + '\n');
-  out.set(text, 8 + lenBytes);
+  const header = encodeNpyHeader(dtype, array.shape, options);
+  const out = new Uint8Array(header.length + array.data.byteLength);
+  out.set(header);
   let data = array.data;
   if (options.fortranOrder && array.shape.length > 1) data = cToFortran(data, [...array.shape]);
   const body = new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
-  if ((order === '>') === HOST_LITTLE) swapBytes(body, size);
-  out.set(body, 8 + lenBytes + headerLen);
+  if (ITEM_SIZE[dtype] > 1 && !!options.bigEndian === HOST_LITTLE) swapBytes(body, ITEM_SIZE[dtype]);
+  out.set(body, header.length);
   return out;
 }
 

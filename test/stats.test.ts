@@ -1,0 +1,57 @@
+// Dataset statistics on a small dataset whose answers are known in closed form.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+
+import { captionVerb, datasetStats } from '../ts/data/stats.js';
+import { writeClip } from '../ts/data/synthetic.js';
+
+const root = mkdtempSync(join(tmpdir(), 'tm-stats-'));
+// Walkers: 2 clips of 90 frames (3 s) at 1.2 m/s, no turning, pelvis 0.9 m; one mirrored copy.
+writeClip(root, { name: 'Walk/a', frames: 90, speed: 1.2, captions: ['a person walks forward', 'someone is walking slowly'] });
+writeClip(root, { name: 'Walk/Ma', frames: 90, speed: 1.2, captions: ['a person walks forward'] });
+// Turners: 1 clip of 330 frames (11 s) at 0.5 m/s turning 30 °/s with the pelvis at 0.6 m, captions in HumanML3D format.
+writeClip(root, { name: 'Turn/x', frames: 330, speed: 0.5, turnDegPerSec: 30, pelvisHeight: 0.6,
+  captions: ['the man circles around#the/DET man/NOUN circle/VERB around/ADV#0.0#0.0'] });
+writeClip(root, { name: 'Turn/y', frames: 60, speed: 0.5, turnDegPerSec: 30, pelvisHeight: 0.6 });
+
+const stats = datasetStats(root);
+
+test('clip counts, hours and the length histogram per subset', () => {
+  assert.equal(Object.keys(stats), ['Turn', 'Walk']);
+  assert.is(stats.Walk.clips, 2);
+  assert.ok(Math.abs(stats.Walk.hours - 180 / 30 / 3600) < 1e-12);
+  assert.is(stats.Walk.lengthHistogram['2-4s'], 2);
+  assert.is(stats.Turn.lengthHistogram['10-15s'], 1);
+  assert.is(stats.Turn.lengthHistogram['2-4s'], 1);
+});
+
+test('captions per clip, vocabulary and verbs', () => {
+  assert.equal(stats.Walk.captionsPerClip, { mean: 1.5, min: 1, max: 2, withoutCaptions: 0 });
+  assert.is(stats.Walk.vocabulary, 8); // a person walks forward / someone is walking slowly: 8 distinct words
+  assert.equal(stats.Walk.topVerbs, [['walk', 3]]);
+  assert.equal(stats.Turn.topVerbs, [['circle', 1]]);
+  assert.is(stats.Turn.captionsPerClip.withoutCaptions, 1);
+});
+
+test('motion summary: root speed, pelvis height, turning rate, mirrored share', () => {
+  assert.ok(Math.abs(stats.Walk.motion.rootSpeed - 1.2) < 1e-9);
+  assert.ok(Math.abs(stats.Walk.motion.pelvisHeight - 0.9) < 1e-12);
+  assert.ok(Math.abs(stats.Walk.motion.turningDegPerSec) < 1e-9);
+  assert.is(stats.Walk.motion.mirroredShare, 0.5);
+  assert.ok(Math.abs(stats.Turn.motion.turningDegPerSec - 30) < 1e-9);
+  assert.ok(Math.abs(stats.Turn.motion.pelvisHeight - 0.6) < 1e-12);
+  assert.is(stats.Turn.motion.mirroredShare, 0);
+});
+
+test('verb heuristic on plain captions', () => {
+  assert.is(captionVerb('A person bows politely, like an old man'), 'bow');
+  assert.is(captionVerb('someone is dashing forward'), 'dash');
+  assert.is(captionVerb('the woman punches twice'), 'punch');
+  assert.is(captionVerb('waving hands'), undefined);
+});
+
+test.run();
