@@ -2,6 +2,7 @@
 import { Command, Option } from 'commander';
 
 import { loadConfig } from './config.js';
+import { registerDataCommands } from './data/commands.js';
 import { pipelineConfig, runPipeline } from './pipeline.js';
 import { info, setThreads } from './runtime.js';
 
@@ -47,6 +48,7 @@ export function buildCli(): Command {
       if (opts.json) console.log(JSON.stringify({ ...report, runtime: { ...report.runtime, buildConfig: undefined } }, null, 2));
     });
 
+  registerDataCommands(program);
   return program;
 }
 

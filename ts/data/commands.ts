@@ -1,0 +1,117 @@
+// `torchmotion data …`: the CLI over ts/data and ts/motion. Each action validates its files and calls the API.
+import { Command, InvalidArgumentError } from 'commander';
+
+import { TorchmotionError } from '../errors.js';
+import { denormalize, type MeanStd } from '../motion/normalize.js';
+import { axisAnglesFromSmpl, DIM, forward272, recoverJoints } from '../motion/repr272.js';
+import { buildIndex, formatReport, STAGE_LIMITS, type StageName } from './dataset.js';
+import { readNpy, writeNpy } from './npy.js';
+import { prepareDataset } from './prepare.js';
+import { datasetStats, formatStats } from './stats.js';
+
+const int = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`expected a non-negative integer, received '${v}'`);
+  return n;
+};
+
+export function readMotion272(file: string): Float64Array {
+  const a = readNpy(file);
+  if (a.shape.length !== 2 || a.shape[1] !== DIM || (a.dtype !== 'f4' && a.dtype !== 'f8')) {
+    throw new TorchmotionError(`${file}: expected a (T, ${DIM}) float array, found (${a.shape.join(', ')}) ${a.dtype}`);
+  }
+  return Float64Array.from(a.data as Float32Array | Float64Array);
+}
+
+export function readMeanStd(meanFile: string, stdFile: string): MeanStd {
+  const read = (f: string) => {
+    const a = readNpy(f);
+    if (a.data.length !== DIM || (a.dtype !== 'f4' && a.dtype !== 'f8')) {
+      throw new TorchmotionError(`${f}: expected ${DIM} float values, found (${a.shape.join(', ')}) ${a.dtype}`);
+    }
+    return Float64Array.from(a.data as Float64Array);
+  };
+  return { mean: read(meanFile), std: read(stdFile) };
+}
+
+export function registerDataCommands(program: Command): void {
+  const data = program.command('data').description('motion data: the 272 representation, datasets, statistics');
+
+  data.command('recover <in>')
+    .description('272 motion (.npy) → global joints (T,22,3) float32')
+    .requiredOption('-o, --out <file>', 'output .npy')
+    .option('--mean <file>', 'mean.npy to de-normalise with (needs --std)')
+    .option('--std <file>', 'std.npy to de-normalise with (needs --mean)')
+    .action((input: string, o: { out: string; mean?: string; std?: string }) => {
+      if (!!o.mean !== !!o.std) throw new TorchmotionError('--mean and --std go together: give both or neither');
+      let x = readMotion272(input);
+      if (o.mean && o.std) x = denormalize(x, readMeanStd(o.mean, o.std));
+      const joints = recoverJoints(x);
+      writeNpy(o.out, { data: Float32Array.from(joints), shape: [joints.length / 66, 22, 3] });
+      console.log(`${o.out}: ${joints.length / 66} frames × 22 joints`);
+    });
+
+  data.command('forward')
+    .description('SMPL rotations + global joints → 272 motion (float64)')
+    .requiredOption('--smpl <file>', '(T,85) SMPL-85 or (T,66) axis-angle .npy')
+    .requiredOption('--joints <file>', '(T,J,3) global joints .npy, J ≥ 22 (the first 22 are used)')
+    .requiredOption('-o, --out <file>', 'output .npy')
+    .option('--floor-y <y>', 'floor height (default: the lowest joint of the clip)', Number)
+    .action((o: { smpl: string; joints: string; out: string; floorY?: number }) => {
+      const smpl = readNpy(o.smpl);
+      const width = smpl.shape[1];
+      if (smpl.shape.length !== 2 || (width !== 85 && width !== 66) || smpl.dtype === 'i8' || smpl.dtype === 'b1') {
+        throw new TorchmotionError(`${o.smpl}: expected (T, 85) or (T, 66) floats, found (${smpl.shape.join(', ')}) ${smpl.dtype}`);
+      }
+      const j = readNpy(o.joints);
+      if (j.shape.length !== 3 || j.shape[1] < 22 || j.shape[2] !== 3 || j.shape[0] !== smpl.shape[0]) {
+        throw new TorchmotionError(`${o.joints}: expected (${smpl.shape[0]}, J ≥ 22, 3) joints to match ${o.smpl}, found (${j.shape.join(', ')})`);
+      }
+      const T = j.shape[0];
+      const J = j.shape[1];
+      const joints = new Float64Array(T * 66);
+      for (let t = 0; t < T; t++) for (let k = 0; k < 66; k++) joints[t * 66 + k] = Number(j.data[t * J * 3 + k]);
+      const x = forward272(joints, axisAnglesFromSmpl(Float64Array.from(smpl.data as Float32Array), width as 85 | 66),
+        o.floorY !== undefined ? { floorY: o.floorY } : {});
+      writeNpy(o.out, { data: x, shape: [T, DIM] });
+      console.log(`${o.out}: ${T} frames × ${DIM}`);
+    });
+
+  data.command('prepare <download-dir>')
+    .description('unpack the released .tar.gz archives into the MotionMillion layout')
+    .requiredOption('-o, --out <root>', 'dataset root to create or complete')
+    .option('--json', 'print the report as JSON')
+    .action(async (dir: string, o: { out: string; json?: boolean }) => {
+      const report = await prepareDataset(dir, o.out, o.json ? undefined : (a) => console.log(`unpacking ${a}`));
+      if (o.json) return void console.log(JSON.stringify(report, null, 2));
+      for (const e of report.extracted) console.log(`  ${e.archive}: ${e.entries} entries → ${e.into}`);
+      for (const f of report.failed) console.log(`  FAILED ${f.archive}: ${f.reason} (re-download it; the index will skip its clips)`);
+    });
+
+  data.command('index <root>')
+    .description('check a split against the files on disk and report missing, corrupt and filtered clips')
+    .requiredOption('--split <name>', 'split name (train, val, test, all) or a path to a split file')
+    .option('--stage <stage>', `length filter: ${Object.keys(STAGE_LIMITS).join(', ')}`, 'tokenizer')
+    .option('--min-frames <n>', 'override the stage minimum', int)
+    .option('--max-frames <n>', 'override the stage maximum', int)
+    .option('--strict', 'fail when a listed clip is missing')
+    .option('--scan-values', 'read every file to reject NaN/Inf (otherwise headers only)')
+    .option('--report-dir <dir>', 'where the full missing/filtered lists go (default <root>/reports)')
+    .option('--json', 'print the report as JSON')
+    .action((root: string, o: { split: string; stage: string; minFrames?: number; maxFrames?: number; strict?: boolean;
+      scanValues?: boolean; reportDir?: string; json?: boolean }) => {
+      if (!(o.stage in STAGE_LIMITS)) throw new TorchmotionError(`--stage '${o.stage}' is not one of ${Object.keys(STAGE_LIMITS).join(', ')}`);
+      const { report } = buildIndex(root, { split: o.split, stage: o.stage as StageName, minFrames: o.minFrames, maxFrames: o.maxFrames,
+        strict: o.strict, scanValues: o.scanValues, reportDir: o.reportDir });
+      console.log(o.json ? JSON.stringify(report, null, 2) : formatReport(report));
+    });
+
+  data.command('stats <root>')
+    .description('per subset: clips, hours, lengths, captions, verbs, and how the motions move')
+    .option('--max-clips <n>', 'read at most this many clips per subset', int)
+    .option('--json', 'print JSON')
+    .action((root: string, o: { maxClips?: number; json?: boolean }) => {
+      const stats = datasetStats(root, { maxClipsPerSubset: o.maxClips });
+      console.log(o.json ? JSON.stringify(stats, null, 2) : formatStats(stats));
+    });
+}
