@@ -1,10 +1,12 @@
 // `torchmotion data …`: the CLI over ts/data and ts/motion. Each action validates its files and calls the API.
 import { Command, InvalidArgumentError } from 'commander';
 
+import { registerConvertCommands } from '../convert/commands.js';
 import { TorchmotionError } from '../errors.js';
-import { denormalize, type MeanStd } from '../motion/normalize.js';
+import { denormalize } from '../motion/normalize.js';
 import { axisAnglesFromSmpl, DIM, forward272, recoverJoints } from '../motion/repr272.js';
 import { buildIndex, formatReport, STAGE_LIMITS, type StageName } from './dataset.js';
+import { readMeanStd, readMotion272 } from './motion-files.js';
 import { readNpy, writeNpy } from './npy.js';
 import { prepareDataset } from './prepare.js';
 import { datasetStats, formatStats } from './stats.js';
@@ -14,25 +16,6 @@ const int = (v: string) => {
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`expected a non-negative integer, received '${v}'`);
   return n;
 };
-
-export function readMotion272(file: string): Float64Array {
-  const a = readNpy(file);
-  if (a.shape.length !== 2 || a.shape[1] !== DIM || (a.dtype !== 'f4' && a.dtype !== 'f8')) {
-    throw new TorchmotionError(`${file}: expected a (T, ${DIM}) float array, found (${a.shape.join(', ')}) ${a.dtype}`);
-  }
-  return Float64Array.from(a.data as Float32Array | Float64Array);
-}
-
-export function readMeanStd(meanFile: string, stdFile: string): MeanStd {
-  const read = (f: string) => {
-    const a = readNpy(f);
-    if (a.data.length !== DIM || (a.dtype !== 'f4' && a.dtype !== 'f8')) {
-      throw new TorchmotionError(`${f}: expected ${DIM} float values, found (${a.shape.join(', ')}) ${a.dtype}`);
-    }
-    return Float64Array.from(a.data as Float64Array);
-  };
-  return { mean: read(meanFile), std: read(stdFile) };
-}
 
 export function registerDataCommands(program: Command): void {
   const data = program.command('data').description('motion data: the 272 representation, datasets, statistics');
@@ -114,4 +97,6 @@ export function registerDataCommands(program: Command): void {
       const stats = datasetStats(root, { maxClipsPerSubset: o.maxClips });
       console.log(o.json ? JSON.stringify(stats, null, 2) : formatStats(stats));
     });
+
+  registerConvertCommands(data);
 }

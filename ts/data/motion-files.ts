@@ -1,0 +1,24 @@
+// Reading 272 motions and mean/std files with checks that name the file and what is wrong.
+import { TorchmotionError } from '../errors.js';
+import type { MeanStd } from '../motion/normalize.js';
+import { DIM } from '../motion/repr272.js';
+import { readNpy } from './npy.js';
+
+export function readMotion272(file: string): Float64Array {
+  const a = readNpy(file);
+  if (a.shape.length !== 2 || a.shape[1] !== DIM || (a.dtype !== 'f4' && a.dtype !== 'f8')) {
+    throw new TorchmotionError(`${file}: expected a (T, ${DIM}) float array, found (${a.shape.join(', ')}) ${a.dtype}`);
+  }
+  return Float64Array.from(a.data as Float32Array | Float64Array);
+}
+
+export function readMeanStd(meanFile: string, stdFile: string): MeanStd {
+  const read = (f: string) => {
+    const a = readNpy(f);
+    if (a.data.length !== DIM || (a.dtype !== 'f4' && a.dtype !== 'f8')) {
+      throw new TorchmotionError(`${f}: expected ${DIM} float values, found (${a.shape.join(', ')}) ${a.dtype}`);
+    }
+    return Float64Array.from(a.data as Float64Array);
+  };
+  return { mean: read(meanFile), std: read(stdFile) };
+}
