@@ -95,4 +95,11 @@ if [ ! -f dist/ts/cli.js ] || [ "$(cat dist/.torchmotion-key 2>/dev/null)" != "$
   npx tsc -p tsconfig.json
   echo "$ts_key" > dist/.torchmotion-key
 fi
+# --- the demo dataset (Bandai Namco mocap → MotionMillion layout), generated, never committed ------------------
+if [ ! -f data/demo/.complete ]; then
+  say "building the demo dataset in data/demo"
+  rm -rf data/demo
+  node bin/torchmotion.js data demo --out data/demo >/dev/null
+  touch data/demo/.complete
+fi
 say "ready ($(node bin/torchmotion.js info --json | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const i=JSON.parse(s);console.log(`LibTorch ${i.torchVersion}, CUDA ${i.cuda.available}`)})'))"

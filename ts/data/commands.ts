@@ -9,6 +9,7 @@ import { buildIndex, formatReport, STAGE_LIMITS, type StageName } from './datase
 import { readMeanStd, readMotion272 } from './motion-files.js';
 import { readNpy, writeNpy } from './npy.js';
 import { prepareDataset } from './prepare.js';
+import { buildDemoDataset } from './demo.js';
 import { datasetStats, formatStats } from './stats.js';
 
 const int = (v: string) => {
@@ -96,6 +97,20 @@ export function registerDataCommands(program: Command): void {
     .action((root: string, o: { maxClips?: number; json?: boolean }) => {
       const stats = datasetStats(root, { maxClipsPerSubset: o.maxClips });
       console.log(o.json ? JSON.stringify(stats, null, 2) : formatStats(stats));
+    });
+
+  data.command('demo')
+    .description('build the demo dataset from the bundled Bandai Namco clips (or the full set in ../shared)')
+    .requiredOption('-o, --out <root>', 'dataset root to write')
+    .option('--source <dir>', 'folder of Bandai Namco .bvh files (default: ../shared/data/bandai-namco-1/data, else the bundled subset)')
+    .option('--seed <n>', 'seed for the caption phrasings', int, 0)
+    .option('--json', 'print the report as JSON')
+    .action((o: { out: string; source?: string; seed: number; json?: boolean }) => {
+      const r = buildDemoDataset(o.out, { source: o.source, seed: o.seed });
+      if (o.json) return void console.log(JSON.stringify(r, null, 2));
+      console.log(`${r.root}: ${r.clips} clips (mirrored copies included), ${(r.hours * 60).toFixed(1)} min, from ${r.source}`);
+      console.log(`splits: train ${r.splits.train}, val ${r.splits.val}, test ${r.splits.test}`);
+      for (const f of r.failed) console.log(`FAILED ${f.file}: ${f.reason}`);
     });
 
   registerConvertCommands(data);

@@ -1,0 +1,77 @@
+// `torchmotion export pfnn`: a split of a 272 dataset → database.npz (Xun, Yun, Pun), Xmean/Xstd/Ymean/Ystd.bin
+// (raw float32) and a README documenting every channel and the rules used.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { buildIndex } from '../data/dataset.js';
+import { isMirrored, motionFile } from '../data/layout.js';
+import { readMotion272 } from '../data/motion-files.js';
+import { writeNpz } from '../data/npz.js';
+import { mirror272 } from '../motion/repr272.js';
+import { clipRows, DEFAULT_PFNN, MIN_FRAMES, normalisation, X_DIM, X_GROUPS, Y_DIM, Y_GROUPS, type PfnnOptions } from './pfnn.js';
+import { pfnnReadme } from './pfnn-readme.js';
+
+export interface PfnnReport {
+  out: string;
+  rows: number;
+  clips: number;
+  mirroredAdded: number;
+  nonCyclic: string[];
+  skipped: Array<{ name: string; reason: string }>;
+}
+
+export function exportPfnn(root: string, split: string, out: string, options: PfnnOptions = DEFAULT_PFNN,
+  log: (line: string) => void = () => {}): PfnnReport {
+  const { index } = buildIndex(root, { split, stage: 'tokenizer', minFrames: 0 });
+  const names = new Set(index.names);
+  const mirrorName = (n: string) => {
+    const i = n.lastIndexOf('/') + 1;
+    return isMirrored(n) && names.has(n.slice(0, i) + n.slice(i + 1)) ? n.slice(0, i) + n.slice(i + 1) : n.slice(0, i) + 'M' + n.slice(i);
+  };
+  const parts: Array<{ X: Float32Array; Y: Float32Array; P: Float32Array }> = [];
+  const report: PfnnReport = { out, rows: 0, clips: 0, mirroredAdded: 0, nonCyclic: [], skipped: [] };
+  const add = (name: string, motion: Float64Array) => {
+    const T = motion.length / 272;
+    if (T < MIN_FRAMES) {
+      const reason = `${T} frames, shorter than the ${MIN_FRAMES} a PFNN window needs`;
+      report.skipped.push({ name, reason });
+      log(`skipped ${name}: ${reason}`);
+      return;
+    }
+    const rows = clipRows(motion, options);
+    if (!rows.cyclic) report.nonCyclic.push(name);
+    parts.push(rows);
+    report.rows += rows.rows;
+    report.clips++;
+  };
+  for (const name of index.names) {
+    const motion = readMotion272(motionFile(root, name, index.motionDir));
+    add(name, motion);
+    // Mirrored copies are part of the database; make one (phase recomputed from its own contacts) when the split lacks it.
+    if (!names.has(mirrorName(name))) {
+      add(mirrorName(name), mirror272(motion));
+      report.mirroredAdded++;
+    }
+  }
+  const X = new Float32Array(report.rows * X_DIM);
+  const Y = new Float32Array(report.rows * Y_DIM);
+  const P = new Float32Array(report.rows);
+  let at = 0;
+  for (const p of parts) {
+    X.set(p.X, at * X_DIM);
+    Y.set(p.Y, at * Y_DIM);
+    P.set(p.P, at);
+    at += p.P.length;
+  }
+  mkdirSync(out, { recursive: true });
+  writeNpz(join(out, 'database.npz'), {
+    Xun: { data: X, shape: [report.rows, X_DIM] }, Yun: { data: Y, shape: [report.rows, Y_DIM] }, Pun: { data: P, shape: [report.rows] },
+  });
+  const xs = normalisation(X, X_DIM, X_GROUPS, [5, 6]);
+  const ys = normalisation(Y, Y_DIM, Y_GROUPS);
+  for (const [file, data] of [['Xmean.bin', xs.mean], ['Xstd.bin', xs.std], ['Ymean.bin', ys.mean], ['Ystd.bin', ys.std]] as const) {
+    writeFileSync(join(out, file), new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  }
+  writeFileSync(join(out, 'README.md'), pfnnReadme({ root, split, report, options }));
+  return report;
+}
