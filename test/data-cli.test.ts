@@ -69,4 +69,23 @@ test('data index --json and data stats --json on a small dataset', () => {
   assert.match(strict.stderr, /1 of 3 clips listed in .* are missing/);
 });
 
+
+
+test('data convert bvh reports a failing file and converts the rest; data export bvh writes a BVH', async () => {
+  const { copyFileSync, mkdirSync, readFileSync, writeFileSync, readdirSync } = await import('node:fs');
+  const src = join(dir, 'bvh-in');
+  mkdirSync(src, { recursive: true });
+  const bandai = join(import.meta.dirname, '..', 'data', 'bandai-namco-1', 'data');
+  copyFileSync(join(bandai, 'dataset-1_run_normal_001.bvh'), join(src, 'a.bvh'));
+  copyFileSync(join(bandai, 'dataset-1_bow_normal_001.bvh'), join(src, 'b.bvh'));
+  writeFileSync(join(src, 'broken.bvh'), readFileSync(join(src, 'a.bvh'), 'utf8').slice(0, 5000));
+  const run = cli('data', 'convert', 'bvh', src, '--out', join(dir, 'bvh-out'), '--mirror');
+  assert.is(run.status, 0, run.stderr);
+  assert.match(run.stdout, /FAILED .*broken\.bvh: .*broken\.bvh: truncated: \d+ frames × 132 channels need \d+ values, found \d+/);
+  assert.match(run.stdout, /2 converted, 1 failed/);
+  assert.equal(readdirSync(join(dir, 'bvh-out')).sort(), ['Ma.npy', 'Mb.npy', 'a.npy', 'b.npy']);
+  const exp = cli('data', 'export', 'bvh', join(dir, 'bvh-out', 'a.npy'), '--out', join(dir, 'a.bvh'));
+  assert.is(exp.status, 0, exp.stderr);
+  assert.match(readFileSync(join(dir, 'a.bvh'), 'utf8'), /^HIERARCHY\nROOT pelvis/);
+});
 test.run();
