@@ -4,11 +4,13 @@
 #include "info.h"
 #include "mlp_regressor.h"
 #include "ops.h"
+#include "tokenizer_wrap.h"
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   torchmotion::RegisterInfo(env, exports);
   torchmotion::RegisterOps(env, exports);
   torchmotion::MlpRegressor::Register(env, exports);
+  torchmotion::TokenizerWrap::Register(env, exports);
   return exports;
 }
 

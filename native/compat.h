@@ -27,3 +27,61 @@ inline bool CudaAvailable() { return torch::cuda::is_available(); }
 inline int CudaDeviceCount() { return static_cast<int>(torch::cuda::device_count()); }
 
 }  // namespace torchmotion
+
+#include <ATen/autocast_mode.h>
+
+namespace torchmotion {
+
+// CUDA autocast on and off. 2.4 moved the switches to device-generic functions; 1.13 … 2.3 have the CUDA ones.
+inline bool CudaAutocastEnabled() {
+#if TM_TORCH_AT_LEAST(2, 4)
+  return at::autocast::is_autocast_enabled(at::kCUDA);
+#else
+  return at::autocast::is_enabled();
+#endif
+}
+
+inline void SetCudaAutocast(bool enabled, c10::ScalarType dtype) {
+#if TM_TORCH_AT_LEAST(2, 4)
+  at::autocast::set_autocast_dtype(at::kCUDA, dtype);
+  at::autocast::set_autocast_enabled(at::kCUDA, enabled);
+#else
+  at::autocast::set_autocast_gpu_dtype(dtype);
+  at::autocast::set_enabled(enabled);
+#endif
+  if (!enabled) at::autocast::clear_cache();
+}
+
+// bf16 autocast for a CUDA training step; a no-op on CPU.
+class AutocastGuard {
+ public:
+  AutocastGuard(bool enable, c10::ScalarType dtype) : active_(enable), previous_(CudaAutocastEnabled()) {
+    if (active_) SetCudaAutocast(true, dtype);
+  }
+  ~AutocastGuard() {
+    if (active_) SetCudaAutocast(previous_, at::kBFloat16);
+  }
+  AutocastGuard(const AutocastGuard&) = delete;
+  AutocastGuard& operator=(const AutocastGuard&) = delete;
+
+ private:
+  bool active_, previous_;
+};
+
+// Turns autocast off inside a region that must stay fp32 (FSQ rounding).
+class AutocastOff {
+ public:
+  AutocastOff() : previous_(CudaAutocastEnabled()) {
+    if (previous_) SetCudaAutocast(false, at::kBFloat16);
+  }
+  ~AutocastOff() {
+    if (previous_) SetCudaAutocast(true, at::kBFloat16);
+  }
+  AutocastOff(const AutocastOff&) = delete;
+  AutocastOff& operator=(const AutocastOff&) = delete;
+
+ private:
+  bool previous_;
+};
+
+}  // namespace torchmotion

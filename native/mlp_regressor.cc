@@ -44,15 +44,6 @@ MlpRegressor::MlpRegressor(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Ml
   });
 }
 
-void MlpRegressor::Claim(Napi::Env env, const char* method) {
-  if (busy_) {
-    throw Napi::Error::New(env, std::string("MlpRegressor.") + method +
-                                    ": another call is still running on this model; await it first "
-                                    "(one call in flight per model)");
-  }
-  busy_ = true;
-}
-
 // step(x (B,in) float32, y (B,out) float32, {threads}) → Promise<number>: the loss before the update.
 Napi::Value MlpRegressor::Step(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -64,21 +55,18 @@ Napi::Value MlpRegressor::Step(const Napi::CallbackInfo& info) {
       throw Napi::TypeError::New(env, "MlpRegressor.step: x has " + std::to_string(x.tensor.size(0)) +
                                           " rows but y has " + std::to_string(y.tensor.size(0)));
     }
-    ThreadState state = ThreadOption(opts, true);
-    Claim(env, "step");
     std::vector<Napi::Reference<Napi::Value>> keep;
     keep.push_back(std::move(x.keep));
     keep.push_back(std::move(y.keep));
-    keep.push_back(Napi::Persistent(Napi::Value(Value())));  // the model outlives its own step
     torch::Tensor tx = x.tensor, ty = y.tensor;
-    return TorchWorker::Start(env, state, [this, tx, ty]() -> ToJs {
+    return RunModelCall(env, Value(), busy_, "MlpRegressor.step", ThreadOption(opts, true), std::move(keep), [this, tx, ty]() -> ToJs {
       optimizer_->zero_grad();
       torch::Tensor loss = torch::mse_loss(net_->forward(tx.to(device_)), ty.to(device_));
       loss.backward();
       optimizer_->step();
       double value = loss.item<double>();
       return [value](Napi::Env e) -> Napi::Value { return Napi::Number::New(e, value); };
-    }, std::move(keep), [this] { busy_ = false; });
+    });
   });
 }
 
@@ -88,16 +76,13 @@ Napi::Value MlpRegressor::Predict(const Napi::CallbackInfo& info) {
   return Guarded(env, [&]() -> Napi::Value {
     auto opts = OptionsArg(info, 1, "MlpRegressor.predict");
     auto x = BorrowTensor(info[0], Batch("x", inputs_));
-    ThreadState state = ThreadOption(opts, false);
-    Claim(env, "predict");
     std::vector<Napi::Reference<Napi::Value>> keep;
     keep.push_back(std::move(x.keep));
-    keep.push_back(Napi::Persistent(Napi::Value(Value())));
     torch::Tensor tx = x.tensor;
-    return TorchWorker::Start(env, state, [this, tx]() -> ToJs {
+    return RunModelCall(env, Value(), busy_, "MlpRegressor.predict", ThreadOption(opts, false), std::move(keep), [this, tx]() -> ToJs {
       torch::Tensor out = net_->forward(tx.to(device_));
       return [out](Napi::Env e) -> Napi::Value { return CopyTensorToJs(e, out); };
-    }, std::move(keep), [this] { busy_ = false; });
+    });
   });
 }
 

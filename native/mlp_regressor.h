@@ -6,6 +6,7 @@
 #include <napi.h>
 
 #include "compat.h"
+#include "model_call.h"
 #include "threads.h"
 
 namespace torchmotion {
@@ -19,13 +20,12 @@ class MlpRegressor : public Napi::ObjectWrap<MlpRegressor> {
   Napi::Value Step(const Napi::CallbackInfo& info);
   Napi::Value Predict(const Napi::CallbackInfo& info);
   Napi::Value ParameterCount(const Napi::CallbackInfo& info);
-  void Claim(Napi::Env env, const char* method);
 
   int inputs_ = 0, outputs_ = 0;
   torch::Device device_{torch::kCPU};
   torch::nn::Sequential net_{nullptr};
   std::unique_ptr<torch::optim::Adam> optimizer_;
-  bool busy_ = false;
+  BusyFlag busy_;
 };
 
 }  // namespace torchmotion

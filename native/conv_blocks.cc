@@ -1,0 +1,74 @@
+#include "conv_blocks.h"
+
+#include <stdexcept>
+
+namespace torchmotion {
+namespace {
+
+torch::nn::Conv1d Conv(int64_t in, int64_t out, int64_t k, int64_t stride = 1, int64_t pad = 0, int64_t dilation = 1) {
+  return torch::nn::Conv1d(torch::nn::Conv1dOptions(in, out, k).stride(stride).padding(pad).dilation(dilation));
+}
+
+}  // namespace
+
+torch::Tensor Activate(const torch::Tensor& x, const std::string& activation) {
+  if (activation == "relu") return torch::relu(x);
+  if (activation == "gelu") return torch::gelu(x);
+  if (activation == "silu") return torch::silu(x);
+  throw std::invalid_argument("activation '" + activation + "' is not one of relu, gelu, silu");
+}
+
+ResConv1DBlockImpl::ResConv1DBlockImpl(const ConvNetConfig& c, int64_t dilation) : config_(c) {
+  if (c.layer_norm) {
+    norm1_ = register_module("norm1", torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.width})));
+  }
+  conv1_ = register_module("conv1", Conv(c.width, c.width, 3, 1, dilation, dilation));
+  if (c.layer_norm) {
+    norm2_ = register_module("norm2", torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.width})));
+  }
+  conv2_ = register_module("conv2", Conv(c.width, c.width, 1));
+}
+
+torch::Tensor ResConv1DBlockImpl::forward(const torch::Tensor& x) {
+  // LayerNorm normalises channels: move them last and back.
+  auto norm = [](torch::nn::LayerNorm& n, const torch::Tensor& t) { return n ? n->forward(t.transpose(1, 2)).transpose(1, 2) : t; };
+  torch::Tensor h = conv1_->forward(Activate(norm(norm1_, x), config_.activation));
+  h = conv2_->forward(Activate(norm(norm2_, h), config_.activation));
+  return h + x;
+}
+
+Resnet1DImpl::Resnet1DImpl(const ConvNetConfig& c) {
+  model_ = Seq();
+  int64_t dilation = 1;
+  std::vector<int64_t> dilations;
+  for (int64_t d = 0; d < c.depth; ++d, dilation *= c.dilation_growth) dilations.push_back(dilation);
+  for (auto it = dilations.rbegin(); it != dilations.rend(); ++it) model_->push_back(ResConv1DBlock(c, *it));
+  register_module("model", model_);
+}
+
+EncoderImpl::EncoderImpl(const ConvNetConfig& c) {
+  model_ = Seq(Conv(c.input_dim, c.width, 3, 1, 1), Activation(c.activation));
+  const int64_t filter = c.stride_t * 2;
+  const int64_t pad = c.stride_t / 2;
+  for (int64_t i = 0; i < c.down_t; ++i) {
+    model_->push_back(Seq(Conv(c.width, c.width, filter, c.stride_t, pad), Resnet1D(c)));
+  }
+  model_->push_back(Conv(c.width, c.width, 3, 1, 1));
+  register_module("model", model_);
+}
+
+DecoderImpl::DecoderImpl(const ConvNetConfig& c) {
+  model_ = Seq(Conv(c.width, c.width, 3, 1, 1), Activation(c.activation));
+  for (int64_t i = 0; i < c.down_t; ++i) {
+    auto up = torch::nn::Upsample(torch::nn::UpsampleOptions()
+                                      .scale_factor(std::vector<double>{static_cast<double>(c.stride_t)})
+                                      .mode(torch::kNearest));
+    model_->push_back(Seq(Resnet1D(c), up, Conv(c.width, c.width, 3, 1, 1)));
+  }
+  model_->push_back(Conv(c.width, c.width, 3, 1, 1));
+  model_->push_back(Activation(c.activation));
+  model_->push_back(Conv(c.width, c.input_dim, 3, 1, 1));
+  register_module("model", model_);
+}
+
+}  // namespace torchmotion

@@ -1,0 +1,35 @@
+// The rule every native model follows: one call in flight per model, the model kept alive until its call
+// settles, the work run off the JS thread under its own LibTorch thread state.
+#pragma once
+
+#include <napi.h>
+
+#include <string>
+#include <vector>
+
+#include "async_worker.h"
+
+namespace torchmotion {
+
+class BusyFlag {
+ public:
+  void Claim(Napi::Env env, const std::string& where) {
+    if (busy_) {
+      throw Napi::Error::New(env, where + ": another call is still running on this model; await it first (one call in flight per model)");
+    }
+    busy_ = true;
+  }
+  void Release() { busy_ = false; }
+
+ private:
+  bool busy_ = false;
+};
+
+inline Napi::Promise RunModelCall(Napi::Env env, Napi::Object self, BusyFlag& flag, const std::string& where, ThreadState state,
+                                  std::vector<Napi::Reference<Napi::Value>> keep, Work work) {
+  flag.Claim(env, where);
+  keep.push_back(Napi::Persistent(Napi::Value(self)));
+  return TorchWorker::Start(env, state, std::move(work), std::move(keep), [&flag] { flag.Release(); });
+}
+
+}  // namespace torchmotion

@@ -1,0 +1,189 @@
+"""Independent PyTorch reference of the MotionMillion tokenizer (FSQ) and its training step.
+
+Written from the architecture description (T2M-GPT Encoder/Decoder with Resnet1D, lucidrains-style FSQ), not from
+torchmotion's C++. Used by the golden tests and by the tokenizer benchmark.
+
+  golden <dir>     read weights.npz, input.npz, config.json from <dir>; write reference.npz with the forward
+                   outputs, FSQ codes, loss and the parameters after one AdamW step.
+  bench            time training steps on the MotionMillion config (batch 64 × 96), with and without the
+                   reference's dense one-hot usage logging; prints JSON.
+"""
+import json
+import math
+import os
+import resource
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class ResConv1DBlock(nn.Module):
+    def __init__(self, width, dilation, norm, activation):
+        super().__init__()
+        self.norm = norm
+        self.act = activation
+        if norm:
+            self.norm1 = nn.LayerNorm(width)
+        self.conv1 = nn.Conv1d(width, width, 3, 1, dilation, dilation)
+        if norm:
+            self.norm2 = nn.LayerNorm(width)
+        self.conv2 = nn.Conv1d(width, width, 1, 1, 0)
+
+    def forward(self, x):
+        h = self.norm1(x.transpose(1, 2)).transpose(1, 2) if self.norm else x
+        h = self.conv1(self.act(h))
+        h = self.norm2(h.transpose(1, 2)).transpose(1, 2) if self.norm else h
+        h = self.conv2(self.act(h))
+        return h + x
+
+
+class Act(nn.Module):
+    def __init__(self, fn):
+        super().__init__()
+        self.fn = fn
+
+    def forward(self, x):
+        return self.fn(x)
+
+
+class Resnet1D(nn.Module):
+    def __init__(self, width, depth, growth, norm, activation):
+        super().__init__()
+        dilations = [growth ** d for d in range(depth)][::-1]
+        self.model = nn.Sequential(*[ResConv1DBlock(width, d, norm, activation) for d in dilations])
+
+    def forward(self, x):
+        return self.model(x)
+
+
+def encoder(c, act):
+    blocks = [nn.Conv1d(c['inputDim'], c['width'], 3, 1, 1), Act(act)]
+    for _ in range(c['downT']):
+        s = c['strideT']
+        blocks.append(nn.Sequential(nn.Conv1d(c['width'], c['width'], 2 * s, s, s // 2),
+                                    Resnet1D(c['width'], c['depth'], c['dilationGrowth'], c['norm'] == 'LN', act)))
+    blocks.append(nn.Conv1d(c['width'], c['width'], 3, 1, 1))
+    m = nn.Module()
+    m.model = nn.Sequential(*blocks)
+    return m
+
+
+def decoder(c, act):
+    blocks = [nn.Conv1d(c['width'], c['width'], 3, 1, 1), Act(act)]
+    for _ in range(c['downT']):
+        blocks.append(nn.Sequential(Resnet1D(c['width'], c['depth'], c['dilationGrowth'], c['norm'] == 'LN', act),
+                                    nn.Upsample(scale_factor=c['strideT'], mode='nearest'),
+                                    nn.Conv1d(c['width'], c['width'], 3, 1, 1)))
+    blocks += [nn.Conv1d(c['width'], c['width'], 3, 1, 1), Act(act), nn.Conv1d(c['width'], c['inputDim'], 3, 1, 1)]
+    m = nn.Module()
+    m.model = nn.Sequential(*blocks)
+    return m
+
+
+class FSQ(nn.Module):
+    def __init__(self, levels, width, eps=1e-3):
+        super().__init__()
+        self.levels = torch.tensor(levels, dtype=torch.int64)
+        self.eps = eps
+        self.basis = torch.cumprod(torch.tensor([1] + levels[:-1]), 0)
+        self.project_in = nn.Linear(width, len(levels))
+        self.project_out = nn.Linear(len(levels), width)
+
+    def bound(self, z):
+        half_l = (self.levels - 1) * (1 + self.eps) / 2
+        offset = torch.where(self.levels % 2 == 0, 0.5, 0.0)
+        shift = (offset / half_l).atanh()
+        return (z + shift).tanh() * half_l - offset
+
+    def forward(self, x):  # x: (B, width, T')
+        z = self.project_in(x.transpose(1, 2).float())
+        b = self.bound(z)
+        q = b + (b.round() - b).detach()
+        half_width = self.levels // 2
+        zhat = q / half_width
+        codes = ((zhat * half_width + half_width).round().long() * self.basis).sum(-1)
+        return self.project_out(zhat).transpose(1, 2), codes
+
+
+class Tokenizer(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        act = {'relu': F.relu, 'gelu': F.gelu, 'silu': F.silu}[c['activation']]
+        self.encoder = encoder(c, act)
+        self.quantizer = FSQ(c['levels'], c['width'])
+        self.decoder = decoder(c, act)
+
+    def forward(self, motion):
+        q, codes = self.quantizer(self.encoder.model(motion.permute(0, 2, 1)))
+        return self.decoder.model(q).permute(0, 2, 1), codes
+
+
+def loss_fn(pred, target, vel_weight):
+    return F.smooth_l1_loss(pred, target) + vel_weight * F.smooth_l1_loss(pred[..., 8:74], target[..., 8:74])
+
+
+MOTIONMILLION = dict(inputDim=272, width=512, downT=1, strideT=2, depth=3, dilationGrowth=3, norm='LN',
+                     activation='relu', levels=[8, 8, 8, 5, 5, 5])
+
+
+def golden(folder):
+    with open(os.path.join(folder, 'config.json')) as f:
+        cfg = json.load(f)
+    model = Tokenizer(cfg['model'])
+    weights = np.load(os.path.join(folder, 'weights.npz'))
+    state = {k: torch.from_numpy(weights[k]) for k in weights.files}
+    model.load_state_dict(state, strict=True)
+    x = torch.from_numpy(np.load(os.path.join(folder, 'input.npz'))['motion'])
+    recon, codes = model(x)
+    loss = loss_fn(recon, x, cfg['velWeight'])
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg['lr'], betas=(0.9, 0.99), weight_decay=0.0)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    out = {'reconstruction': recon.detach().numpy(), 'codes': codes.numpy().astype(np.int32), 'loss': np.array(loss.item())}
+    for k, v in model.state_dict().items():
+        out['after.' + k] = v.numpy()
+    np.savez(os.path.join(folder, 'reference.npz'), **out)
+
+
+def bench(threads, steps, one_hot):
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    model = Tokenizer(MOTIONMILLION)
+    opt = torch.optim.AdamW(model.parameters(), lr=5e-5, betas=(0.9, 0.99), weight_decay=0.0)
+    x = torch.randn(64, 96, 272)
+    times = []
+    for i in range(steps + 2):
+        t0 = time.perf_counter()
+        recon, codes = model(x)
+        loss = loss_fn(recon, x, 0.5)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        # The reference logs codebook usage from a dense (tokens × 64,000) one-hot; the fix is bincount.
+        flat = codes.reshape(-1)
+        if one_hot:
+            counts = F.one_hot(flat, 64000).float().sum(0)
+        else:
+            counts = torch.bincount(flat, minlength=64000).float()
+        p = counts / counts.sum()
+        _ = torch.exp(-(p * torch.log(p + 1e-7)).sum()).item()
+        if i >= 2:
+            times.append(time.perf_counter() - t0)
+    times.sort()
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({'threads': threads, 'oneHot': one_hot, 'medianSeconds': times[len(times) // 2], 'steps': steps,
+                      'peakRssMB': rss_mb, 'torch': torch.__version__}))
+
+
+if __name__ == '__main__':
+    if sys.argv[1] == 'golden':
+        golden(sys.argv[2])
+    elif sys.argv[1] == 'bench':
+        bench(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == 'onehot')
+    else:
+        sys.exit(f'unknown command {sys.argv[1]}: golden <dir> | bench <threads> <steps> onehot|bincount')

@@ -1,0 +1,76 @@
+// Tokenizer model and training configs. `motionmillion` is the reference architecture (11,349,782 parameters);
+// `small` and `tiny` keep its shape with fewer channels, for CPU demos and tests.
+import { z } from 'zod';
+
+export const tokenizerModel = z.object({
+  inputDim: z.number().int().positive().default(272),
+  width: z.number().int().positive().default(512),
+  downT: z.number().int().nonnegative().default(1),
+  strideT: z.number().int().positive().default(2),
+  depth: z.number().int().positive().default(3),
+  dilationGrowth: z.number().int().positive().default(3),
+  norm: z.enum(['LN', 'none']).default('LN'),
+  activation: z.enum(['relu', 'gelu', 'silu']).default('relu'),
+  quantizer: z.enum(['fsq', 'vq']).default('fsq'),
+  levels: z.array(z.number().int().min(2)).min(1).default([8, 8, 8, 5, 5, 5]),
+  codes: z.number().int().min(2).default(512),   // VQ codebook size
+  mu: z.number().min(0).max(1).default(0.99),    // VQ EMA decay
+}).strict();
+export type TokenizerModelConfig = z.output<typeof tokenizerModel>;
+
+export const MODEL_PRESETS: Record<string, Partial<TokenizerModelConfig>> = {
+  motionmillion: {},
+  small: { width: 128, depth: 2 },
+  tiny: { width: 32, depth: 1, levels: [5, 5, 5] },
+};
+
+// FSQ levels per codebook size (the reference's table); sizes are the products.
+export const FSQ_LEVELS: Record<number, number[]> = {
+  256: [8, 6, 5], 512: [8, 8, 8], 1024: [8, 5, 5, 5], 2048: [8, 8, 6, 5], 4096: [7, 5, 5, 5, 5], 16384: [8, 8, 8, 6, 5],
+  64000: [8, 8, 8, 5, 5, 5],
+};
+
+export const tokenizerTraining = z.object({
+  steps: z.number().int().positive().default(1000),
+  batch: z.number().int().positive().default(64),
+  window: z.number().int().positive().default(96),
+  lr: z.number().positive().default(5e-5),
+  beta1: z.number().min(0).max(1).default(0.9),
+  beta2: z.number().min(0).max(1).default(0.99),
+  weightDecay: z.number().nonnegative().default(0),
+  warmup: z.number().int().nonnegative().default(0),          // linear warm-up steps (48,000 in the reference)
+  milestones: z.array(z.number().int().positive()).default([]), // lr × gamma at each (300,000 in the reference)
+  gamma: z.number().positive().default(0.05),
+  clip: z.number().nonnegative().default(0),                   // gradient-norm clipping, 0 = off
+  velWeight: z.number().nonnegative().default(0.5),
+  commitBeta: z.number().nonnegative().default(0.02),
+  seed: z.number().int().nonnegative().default(0),
+  threads: z.number().int().positive().optional(),
+  device: z.string().default('cpu'),
+  autocast: z.enum(['none', 'bf16']).default('none'),
+  checkpointEvery: z.number().int().positive().default(500),
+  logEvery: z.number().int().positive().default(10),
+}).strict();
+
+export const tokenizerConfig = z.object({
+  preset: z.enum(['motionmillion', 'small', 'tiny']).optional(),
+  model: tokenizerModel.prefault({}),
+  train: tokenizerTraining.prefault({}),
+  data: z.object({
+    root: z.string().default('data/demo'),
+    split: z.string().default('train'),
+  }).strict().prefault({}),
+}).strict();
+export type TokenizerConfig = z.output<typeof tokenizerConfig>;
+
+// A preset fills the model keys the user did not set.
+export function resolveModel(config: z.input<typeof tokenizerConfig>): TokenizerModelConfig {
+  const preset = config.preset ? MODEL_PRESETS[config.preset] : {};
+  return tokenizerModel.parse({ ...preset, ...(config.model ?? {}) });
+}
+
+// Learning rate at a step: linear warm-up, then × gamma at every milestone passed (the reference's schedule).
+export function learningRate(step: number, t: z.output<typeof tokenizerTraining>): number {
+  if (step < t.warmup) return (t.lr * (step + 1)) / (t.warmup + 1);
+  return t.lr * t.gamma ** t.milestones.filter((m) => step >= m).length;
+}
