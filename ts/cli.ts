@@ -8,6 +8,7 @@ import { DEFAULT_PFNN, type PfnnOptions } from './export/pfnn.js';
 import { exportPfnn } from './export/pfnn-export.js';
 import { pipelineConfig, runPipeline } from './pipeline.js';
 import { info, setThreads } from './runtime.js';
+import { registerTokenizerCommands } from './tokenizer/commands.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -52,6 +53,7 @@ export function buildCli(): Command {
     });
 
   registerDataCommands(program);
+  registerTokenizerCommands(program);
   program.command('export')
     .description('datasets → other training formats')
     .command('pfnn <root>')

@@ -3,6 +3,7 @@
 import { closeSync, ftruncateSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
+import { MotionStatistics } from '../motion/normalize.js';
 import { DIM } from '../motion/repr272.js';
 import { Rng } from '../rng.js';
 import { encodeNpyHeader, writeNpy } from './npy.js';
@@ -71,5 +72,40 @@ export function writeSparseClips(root: string, count: number, seed: number, minF
     closeSync(fd);
     names.push(name);
   }
+  return names;
+}
+
+// A small complete dataset for tests: n clips (varied lengths, a sine added to every channel so no channel is
+// constant), train/val splits for both stages, mean/std from the training clips, one caption per clip.
+export function writeSyntheticDataset(root: string, n: number, seed = 0): string[] {
+  const rng = new Rng(seed);
+  const names: string[] = [];
+  const stats = new MotionStatistics();
+  for (let i = 0; i < n; i++) {
+    const frames = 100 + rng.int(60);
+    const name = `Synthetic/clip${String(i).padStart(3, '0')}`;
+    const x = syntheticMotion({ name, frames, speed: 0.5 + rng.next(), turnDegPerSec: rng.uniform(-20, 20) });
+    const phase = rng.uniform(0, 6.28);
+    for (let k = 0; k < x.length; k++) x[k] += 0.05 * Math.sin(phase + k * 0.013 + (k % DIM) * 0.7);
+    const file = join(root, 'motion_data', 'vector_272', `${name}.npy`);
+    mkdirSync(dirname(file), { recursive: true });
+    writeNpy(file, { data: x, shape: [frames, DIM] });
+    const text = join(root, 'texts', `${name}.txt`);
+    mkdirSync(dirname(text), { recursive: true });
+    writeFileSync(text, `a person ${i % 2 ? 'walks' : 'turns'} ${i % 3 ? 'slowly' : 'quickly'}\n`);
+    if (i % 5 !== 4) stats.add(x);
+    names.push(name);
+  }
+  const train = names.filter((_, i) => i % 5 !== 4);
+  const val = names.filter((_, i) => i % 5 === 4);
+  for (const dir of ['tokenizer_96', 't2m_60_300']) {
+    writeSplit(root, dir, 'train', train);
+    writeSplit(root, dir, 'val', val);
+    writeSplit(root, dir, 'all', names);
+  }
+  const { mean, std } = stats.result();
+  mkdirSync(join(root, 'mean_std', 'vector_272'), { recursive: true });
+  writeNpy(join(root, 'mean_std', 'vector_272', 'mean.npy'), { data: mean, shape: [DIM] });
+  writeNpy(join(root, 'mean_std', 'vector_272', 'std.npy'), { data: std, shape: [DIM] });
   return names;
 }

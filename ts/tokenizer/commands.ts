@@ -1,0 +1,107 @@
+// `torchmotion tokenizer params|train|eval|encode|compare`.
+import { Command, InvalidArgumentError } from 'commander';
+
+import { loadConfig } from '../config.js';
+import { TorchmotionError } from '../errors.js';
+import { setThreads } from '../runtime.js';
+import { requireCheckpoint } from '../train/checkpoint.js';
+import { compareQuantizers } from './compare.js';
+import { MODEL_PRESETS, resolveModel, tokenizerConfig } from './config.js';
+import { encodeDataset } from './encode.js';
+import { evaluateTokenizer } from './evaluate.js';
+import { TokenizerModel } from './model.js';
+import { formatParameterTable } from './params.js';
+import { loadTokenizer, trainTokenizer } from './train.js';
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+const positiveInt = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a positive integer, received '${v}'`);
+  return n;
+};
+
+export function registerTokenizerCommands(program: Command): void {
+  const tok = program.command('tokenizer').description('the FSQ motion tokenizer (and the VQ baseline)');
+
+  tok.command('params')
+    .description('every parameter with its shape and count, then total and trainable')
+    .option('-c, --config <name|file>', `a preset (${Object.keys(MODEL_PRESETS).join(', ')}) or a config file`, 'motionmillion')
+    .option('-s, --set <key=value>', 'override a config value (repeatable)', collect, [])
+    .option('--json', 'print JSON')
+    .action((o: { config: string; set: string[]; json?: boolean }) => {
+      const input = o.config in MODEL_PRESETS ? loadConfig(tokenizerConfig, { overrides: [`preset=${o.config}`, ...o.set] })
+        : loadConfig(tokenizerConfig, { file: o.config, overrides: o.set });
+      const table = new TokenizerModel(resolveModel(input)).parameterTable();
+      if (o.json) {
+        const total = table.reduce((s, r) => s + r.count, 0);
+        const trainable = table.filter((r) => r.trainable).reduce((s, r) => s + r.count, 0);
+        return void console.log(JSON.stringify({ parameters: table, total, trainable }, null, 2));
+      }
+      console.log(formatParameterTable(table));
+    });
+
+  tok.command('train')
+    .description('train a tokenizer (a progress bar, metrics.jsonl, checkpoints; Ctrl-C saves and stops)')
+    .option('-c, --config <file>', 'YAML or JSON config')
+    .option('-d, --data <root>', 'dataset root (overrides data.root)')
+    .requiredOption('-o, --out <run>', 'run folder')
+    .option('-s, --set <key=value>', 'override a config value (repeatable)', collect, [])
+    .option('--resume', 'continue the run in --out from its latest checkpoint')
+    .action(async (o: { config?: string; data?: string; out: string; set: string[]; resume?: boolean }) => {
+      const config = loadConfig(tokenizerConfig, { file: o.config, overrides: [...(o.data ? [`data.root=${o.data}`] : []), ...o.set] });
+      const r = await trainTokenizer(config, { out: o.out, resume: o.resume, log: process.stderr.isTTY ? undefined : (l) => console.log(l) });
+      console.log(r.interrupted
+        ? `interrupted at step ${r.steps}: checkpoint ${r.checkpoint}; continue with --resume`
+        : `trained to step ${r.steps}: checkpoint ${r.checkpoint}, metrics ${r.metrics}`);
+    });
+
+  tok.command('eval')
+    .description('MPJPE (mm), codebook usage, perplexity and dead codes on a split')
+    .requiredOption('--ckpt <dir>', 'checkpoint or run folder')
+    .requiredOption('-d, --data <root>', 'dataset root')
+    .option('--split <name>', 'split', 'val')
+    .option('--min-frames <n>', 'shortest clip (default: the reference eval limits 120..600)', positiveInt)
+    .option('--max-frames <n>', 'longest clip', positiveInt)
+    .option('--threads <n>', 'threads', positiveInt)
+    .option('--json', 'print JSON')
+    .action(async (o: { ckpt: string; data: string; split: string; minFrames?: number; maxFrames?: number; threads?: number; json?: boolean }) => {
+      if (o.threads) setThreads(o.threads);
+      const { model } = await loadTokenizer(requireCheckpoint(o.ckpt));
+      const r = await evaluateTokenizer(model, o.data, { split: o.split, minFrames: o.minFrames, maxFrames: o.maxFrames });
+      if (o.json) return void console.log(JSON.stringify(r, null, 2));
+      console.log(`${r.clips} clips, ${r.frames} frames: MPJPE ${r.mpjpeMm.toFixed(1)} mm; codes used ${r.usedCodes} of ${r.codebookSize} ` +
+        `(${r.usagePercent.toFixed(1)} %), perplexity ${r.perplexity.toFixed(1)}, dead codes ${r.deadCodes}`);
+    });
+
+  tok.command('encode')
+    .description('every clip of a split → codes.i32 + offsets.i64 + names.txt (resumable)')
+    .requiredOption('--ckpt <dir>', 'checkpoint or run folder')
+    .requiredOption('-d, --data <root>', 'dataset root')
+    .requiredOption('-o, --out <dir>', 'output folder')
+    .option('--split <name>', 'split (t2m folder)', 'all')
+    .option('--threads <n>', 'threads', positiveInt)
+    .action(async (o: { ckpt: string; data: string; out: string; split: string; threads?: number }) => {
+      if (o.threads) setThreads(o.threads);
+      const dir = requireCheckpoint(o.ckpt);
+      const { model } = await loadTokenizer(dir);
+      const r = await encodeDataset(model, o.data, o.out, { split: o.split, checkpoint: dir,
+        log: process.stderr.isTTY ? undefined : (l) => console.log(l) });
+      console.log(`${o.out}: ${r.clips} clips, ${r.tokens} tokens (codebook ${r.codebookSize})`);
+    });
+
+  tok.command('compare')
+    .description('FSQ vs VQ at several codebook sizes: same encoder/decoder, data, steps and seed')
+    .requiredOption('-d, --data <root>', 'dataset root')
+    .requiredOption('-o, --out <dir>', 'folder for the runs, the table (compare.md) and the plot (compare.svg)')
+    .option('-c, --config <file>', 'base tokenizer config (default: preset small)')
+    .option('-s, --set <key=value>', 'override a config value (repeatable)', collect, [])
+    .option('--sizes <list>', 'codebook sizes', '512,4096,64000')
+    .option('--eval-split <name>', 'held-out split', 'val')
+    .action(async (o: { data: string; out: string; config?: string; set: string[]; sizes: string; evalSplit: string }) => {
+      const base = loadConfig(tokenizerConfig, { file: o.config, overrides: [...(o.config ? [] : ['preset=small']), `data.root=${o.data}`, ...o.set] });
+      const sizes = o.sizes.split(',').map(Number);
+      if (sizes.some((s) => !Number.isInteger(s) || s < 2)) throw new TorchmotionError(`--sizes must list integers ≥ 2, received '${o.sizes}'`);
+      const r = await compareQuantizers(base, { out: o.out, sizes, evalSplit: o.evalSplit, log: (l) => console.log(l) });
+      console.log(`${r.table}\n\ntable: ${r.tableFile}\nplot: ${r.plotFile}`);
+    });
+}

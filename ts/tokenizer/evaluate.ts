@@ -1,0 +1,90 @@
+// Tokenizer evaluation: MPJPE (mm) on globally recovered joints with the pelvis subtracted per frame (as the
+// reference), codebook usage, perplexity and dead codes. Codes are counted into one array of codebook size
+// (bincount), clip by clip, so memory does not grow with the number of tokens.
+import { buildIndex, type StageName } from '../data/dataset.js';
+import { meanStdFiles } from '../data/layout.js';
+import { wholeClips } from '../data/loader.js';
+import { readMeanStd } from '../data/motion-files.js';
+import { TorchmotionError } from '../errors.js';
+import { denormalize } from '../motion/normalize.js';
+import { DIM, recoverJoints } from '../motion/repr272.js';
+import type { TokenizerModel } from './model.js';
+
+export interface TokenizerEval {
+  clips: number;
+  frames: number;
+  mpjpeMm: number;
+  codebookSize: number;
+  usedCodes: number;
+  usagePercent: number;
+  perplexity: number;
+  deadCodes: number;
+}
+
+// Mean over frames and joints of ‖(r_j − r_pelvis) − (g_j − g_pelvis)‖, in metres.
+export function pelvisRelativeError(a: Float64Array, b: Float64Array): { sum: number; count: number } {
+  let sum = 0;
+  const T = a.length / 66;
+  for (let t = 0; t < T; t++) {
+    const o = t * 66;
+    for (let j = 0; j < 22; j++) {
+      const dx = a[o + 3 * j] - a[o] - (b[o + 3 * j] - b[o]);
+      const dy = a[o + 3 * j + 1] - a[o + 1] - (b[o + 3 * j + 1] - b[o + 1]);
+      const dz = a[o + 3 * j + 2] - a[o + 2] - (b[o + 3 * j + 2] - b[o + 2]);
+      sum += Math.hypot(dx, dy, dz);
+    }
+  }
+  return { sum, count: T * 22 };
+}
+
+export class CodeCounter {
+  readonly counts: Float64Array;
+  constructor(size: number) {
+    this.counts = new Float64Array(size);
+  }
+  add(codes: ArrayLike<number>): void {
+    for (let i = 0; i < codes.length; i++) this.counts[codes[i]]++;
+  }
+  summary() {
+    let total = 0;
+    let used = 0;
+    for (const c of this.counts) {
+      total += c;
+      if (c > 0) used++;
+    }
+    let entropy = 0;
+    for (const c of this.counts) if (c > 0) entropy -= (c / total) * Math.log(c / total);
+    const size = this.counts.length;
+    return { codebookSize: size, usedCodes: used, usagePercent: (100 * used) / size, perplexity: Math.exp(entropy), deadCodes: size - used };
+  }
+}
+
+export interface EvalOptions { split: string; stage?: StageName; minFrames?: number; maxFrames?: number; maxClips?: number; threads?: number }
+
+export async function evaluateTokenizer(model: TokenizerModel, root: string, o: EvalOptions): Promise<TokenizerEval> {
+  const { index } = buildIndex(root, { split: o.split, stage: o.stage ?? 'tokenizer-eval', minFrames: o.minFrames, maxFrames: o.maxFrames });
+  if (index.names.length === 0) throw new TorchmotionError(`split '${o.split}' of ${root} has no clip to evaluate within the stage's length limits`);
+  const f = meanStdFiles(root);
+  const stats = readMeanStd(f.mean, f.std);
+  const counter = new CodeCounter(model.codebookSize);
+  let err = 0;
+  let count = 0;
+  let clips = 0;
+  let frames = 0;
+  for await (const clip of wholeClips(index, stats)) {
+    if (o.maxClips !== undefined && clips >= o.maxClips) break;
+    const T = clip.data.length / DIM - ((clip.data.length / DIM) % model.downsampling);
+    if (T === 0) continue;
+    const x = clip.data.subarray(0, T * DIM);
+    const { reconstruction, codes } = await model.reconstruct({ data: x, shape: [1, T, DIM] }, o.threads);
+    counter.add(codes.data as Int32Array);
+    const gt = recoverJoints(denormalize(Float64Array.from(x), stats));
+    const rec = recoverJoints(denormalize(Float64Array.from(reconstruction.data as Float32Array), stats));
+    const e = pelvisRelativeError(rec, gt);
+    err += e.sum;
+    count += e.count;
+    clips++;
+    frames += T;
+  }
+  return { clips, frames, mpjpeMm: (1000 * err) / count, ...counter.summary() };
+}
