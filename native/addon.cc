@@ -1,16 +1,20 @@
 // Only registers exports; each concern lives in its own file.
 #include <napi.h>
 
+#include "cpu_allocator.h"
 #include "info.h"
 #include "mlp_regressor.h"
 #include "ops.h"
+#include "t2m_wrap.h"
 #include "tokenizer_wrap.h"
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  torchmotion::InstallCachingCpuAllocator();
   torchmotion::RegisterInfo(env, exports);
   torchmotion::RegisterOps(env, exports);
   torchmotion::MlpRegressor::Register(env, exports);
   torchmotion::TokenizerWrap::Register(env, exports);
+  torchmotion::T2MWrap::Register(env, exports);
   return exports;
 }
 

@@ -46,6 +46,13 @@ inline std::string StringOption(const Napi::Object& o, const char* key, const st
   return v.As<Napi::String>().Utf8Value();
 }
 
+inline bool BoolOption(const Napi::Object& o, const char* key, bool fallback) {
+  Napi::Value v = o.Get(key);
+  if (v.IsUndefined()) return fallback;
+  if (!v.IsBoolean()) throw Napi::TypeError::New(o.Env(), std::string("option '") + key + "' must be true or false");
+  return v.As<Napi::Boolean>().Value();
+}
+
 // {threads} → the ThreadState a call runs under; grad is chosen by the call, not the user.
 inline ThreadState ThreadOption(const Napi::Object& o, bool grad) {
   return ThreadState{IntOption(o, "threads", DefaultThreads(), 1, 1024), grad};

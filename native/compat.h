@@ -5,6 +5,8 @@
 #include <torch/torch.h>
 #include <torch/version.h>
 
+#include <cmath>
+#include <limits>
 #include <string>
 
 #define TM_TORCH_AT_LEAST(major, minor) \
@@ -12,6 +14,15 @@
 
 // torch::scaled_dot_product_attention (fused / flash attention) is public from 2.0 on.
 #define TM_HAS_FUSED_ATTENTION TM_TORCH_AT_LEAST(2, 0)
+// c10::Allocator: allocate() lost its const and copy_data() became pure virtual in 2.3.
+#if TM_TORCH_AT_LEAST(2, 3)
+#define TM_ALLOCATE_CONST
+#define TM_ALLOCATOR_HAS_COPY_DATA 1
+#else
+#define TM_ALLOCATE_CONST const
+#define TM_ALLOCATOR_HAS_COPY_DATA 0
+#endif
+
 // torch::nn::RMSNorm arrived in 2.4; older builds use our own module.
 #define TM_HAS_NN_RMSNORM TM_TORCH_AT_LEAST(2, 4)
 
@@ -83,5 +94,22 @@ class AutocastOff {
  private:
   bool previous_;
 };
+
+}  // namespace torchmotion
+
+namespace torchmotion {
+
+// Attention with a boolean mask (true = may attend). LibTorch 2.x has a fused kernel; 1.13 gets the exact
+// textbook computation, with the softmax in fp32.
+inline torch::Tensor ScaledDotProductAttention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                                               const torch::Tensor& allowed) {
+#if TM_HAS_FUSED_ATTENTION
+  return at::scaled_dot_product_attention(q, k, v, allowed);
+#else
+  torch::Tensor scores = torch::matmul(q, k.transpose(-2, -1)).to(torch::kFloat32) / std::sqrt(static_cast<double>(q.size(-1)));
+  scores = scores.masked_fill(allowed.logical_not(), -std::numeric_limits<float>::infinity());
+  return torch::matmul(torch::softmax(scores, -1).to(v.scalar_type()), v);
+#endif
+}
 
 }  // namespace torchmotion

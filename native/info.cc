@@ -3,6 +3,7 @@
 #include <ATen/Parallel.h>
 #include <ATen/Version.h>
 
+#include "cpu_allocator.h"
 #include "errors.h"
 #include "threads.h"
 
@@ -24,6 +25,12 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
     out.Set("fusedAttention", static_cast<bool>(TM_HAS_FUSED_ATTENTION));
     out.Set("buildConfig", at::show_config());
     out.Set("parallelInfo", at::get_parallel_info());
+    CpuCacheStats cache = CpuCacheStatistics();
+    auto c = Napi::Object::New(env);
+    c.Set("installed", cache.installed);
+    c.Set("cachedMB", static_cast<double>(cache.cached_bytes) / (1 << 20));
+    c.Set("liveMB", static_cast<double>(cache.live_bytes) / (1 << 20));
+    out.Set("cpuCache", c);
     return out;
   });
 }

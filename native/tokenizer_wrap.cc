@@ -3,6 +3,7 @@
 #include "args.h"
 #include "checkpoint.h"
 #include "device.h"
+#include "module_tables.h"
 #include "tensor_bridge.h"
 
 namespace torchmotion {
@@ -96,32 +97,11 @@ TokenizerWrap::TokenizerWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<
   });
 }
 
-Napi::Value TokenizerWrap::ParameterTable(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  auto out = Napi::Array::New(env);
-  uint32_t i = 0;
-  for (const auto& p : model_->named_parameters()) {
-    auto row = Napi::Object::New(env);
-    row.Set("name", p.key());
-    auto shape = Napi::Array::New(env);
-    for (int64_t d = 0; d < p.value().dim(); ++d) shape.Set(static_cast<uint32_t>(d), static_cast<double>(p.value().size(d)));
-    row.Set("shape", shape);
-    row.Set("count", static_cast<double>(p.value().numel()));
-    row.Set("trainable", p.value().requires_grad());
-    out.Set(i++, row);
-  }
-  return out;
-}
+Napi::Value TokenizerWrap::ParameterTable(const Napi::CallbackInfo& info) { return ParameterTableToJs(info.Env(), *model_); }
 
-// Parameters and buffers by name, copied out (for export to the PyTorch reference or to .npz).
 Napi::Value TokenizerWrap::StateDict(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  return Guarded(env, [&]() -> Napi::Value {
-    auto out = Napi::Object::New(env);
-    for (const auto& p : model_->named_parameters()) out.Set(p.key(), CopyTensorToJs(env, p.value()));
-    for (const auto& b : model_->named_buffers()) out.Set(b.key(), CopyTensorToJs(env, b.value()));
-    return out;
-  });
+  return Guarded(env, [&]() -> Napi::Value { return StateDictToJs(env, *model_); });
 }
 
 // step(motion (B,T,272), {lr, clip, velWeight, commitBeta, autocast, threads}) → Promise<losses>

@@ -1,0 +1,72 @@
+// npm run bench:tokenizer — torchmotion vs the PyTorch reference (scripts/reference/tokenizer.py) on the
+// MotionMillion tokenizer, batch 64 × 96, fp32 CPU, 1 and 2 threads (OpenMP and OpenBLAS pinned alike): median of
+// 5 steps after 2 warm-up steps, peak RSS, achieved GFLOP/s next to this machine's measured conv1d and matmul peaks.
+// Writes bench-results/tokenizer.json and the table between the tokenizer markers in docs/benchmarks.md.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+
+const root = join(import.meta.dirname, '..', '..');
+const steps = Number(process.env.BENCH_STEPS ?? 5);
+// Multiply-adds per frame of the MotionMillion tokenizer (encoder 2,908,160 + decoder 3,956,736); a training step
+// is forward + backward ≈ 3 × forward, 2 FLOP per multiply-add, over 64 × 96 frames.
+const MACS_PER_FRAME = 6_864_896;
+const GFLOP_PER_STEP = (3 * 2 * MACS_PER_FRAME * 64 * 96) / 1e9;
+
+const python = ['/usr/bin/python3', 'python3'].find((p) => spawnSync(p, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0);
+if (!python) throw new Error('python3 with torch is needed for the reference: bash scripts/setup.sh --with-python-torch');
+const tsx = join(root, 'node_modules', '.bin', 'tsx');
+
+// Threads are pinned three ways for both sides: OpenMP, OpenBLAS's own pool, and CPU affinity (taskset) so that
+// n threads really get n cores and nothing more.
+const taskset = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
+function run(cmd: string, args: string[], threads: number): Record<string, number> {
+  const env = { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads), TORCHMOTION_THREADS: String(threads) };
+  const [c, a] = taskset ? ['taskset', ['-c', Array.from({ length: threads }, (_, i) => i).join(','), cmd, ...args]] : [cmd, args];
+  const r = spawnSync(c, a, { cwd: root, env, encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!);
+}
+
+const rows = [];
+for (const threads of [1, 2]) {
+  const peaks = run(tsx, ['scripts/bench/peaks.ts', String(threads)], threads);
+  const ours = run(tsx, ['scripts/bench/tokenizer-step.ts', String(threads), String(steps)], threads);
+  const refOneHot = run(python, ['scripts/reference/tokenizer.py', 'bench', String(threads), String(steps), 'onehot'], threads);
+  const refFixed = run(python, ['scripts/reference/tokenizer.py', 'bench', String(threads), String(steps), 'bincount'], threads);
+  rows.push({ threads, peaks, ours, refOneHot, refFixed });
+  console.log(JSON.stringify(rows.at(-1)));
+}
+
+const machine = `${cpus()[0]?.model ?? 'CPU'}, ${cpus().length} cores; LibTorch 1.13.1 + OpenBLAS (Debian); reference: python3-torch 1.13.1`;
+const f = (x: number, d = 2) => x.toFixed(d);
+const table = [
+  `Command: \`npm run bench:tokenizer\` (${new Date().toISOString().slice(0, 10)}). Machine: ${machine}.`,
+  `MotionMillion tokenizer (11,349,782 parameters), batch 64 × 96 frames, fp32, AdamW; median of ${steps} steps after 2 warm-up steps;`,
+  `one step = ${f(GFLOP_PER_STEP, 1)} GFLOP. "reference as shipped" fills the dense tokens × 64,000 one-hot used only to log codebook`,
+  'usage; "reference fixed" logs the same numbers with bincount. torchmotion always counts with bincount. Threads pinned with',
+  'OMP_NUM_THREADS, OPENBLAS_NUM_THREADS and taskset on both sides.',
+  '',
+  '| threads | run | s / step | × reference as shipped | × reference fixed | GFLOP/s | % of measured conv1d peak | peak RSS (MB) |',
+  '|---:|---|---:|---:|---:|---:|---:|---:|',
+];
+for (const r of rows) {
+  const line = (name: string, s: number, rss: number) => `| ${r.threads} | ${name} | ${f(s)} | ${f(r.refOneHot.medianSeconds / s)} | ${f(r.refFixed.medianSeconds / s)} | ` +
+    `${f(GFLOP_PER_STEP / s, 1)} | ${f((100 * GFLOP_PER_STEP) / s / r.peaks.conv, 0)} % | ${f(rss, 0)} |`;
+  table.push(line('torchmotion', r.ours.medianSeconds, r.ours.peakRssMB));
+  table.push(line('reference as shipped (one-hot)', r.refOneHot.medianSeconds, r.refOneHot.peakRssMB));
+  table.push(line('reference fixed (bincount)', r.refFixed.medianSeconds, r.refFixed.peakRssMB));
+}
+table.push('', 'Measured peaks (`measureThroughput`, same thread pinning): ' +
+  rows.map((r) => `${r.threads} thread(s): conv1d 512→512 k3 ${f(r.peaks.conv, 1)} GFLOP/s, matmul 1024³ ${f(r.peaks.matmul, 1)} GFLOP/s`).join('; ') + '.');
+
+mkdirSync(join(root, 'bench-results'), { recursive: true });
+writeFileSync(join(root, 'bench-results', 'tokenizer.json'), JSON.stringify({ machine, gflopPerStep: GFLOP_PER_STEP, rows }, null, 2));
+const doc = join(root, 'docs', 'benchmarks.md');
+const begin = '<!-- bench:tokenizer begin -->';
+const end = '<!-- bench:tokenizer end -->';
+const text = existsSync(doc) ? readFileSync(doc, 'utf8') : '';
+const block = `${begin}\n${table.join('\n')}\n${end}`;
+writeFileSync(doc, text.includes(begin) ? text.replace(new RegExp(`${begin}[\\s\\S]*${end}`), block) : `${text}\n## Tokenizer training step (issue 5)\n\n${block}\n`);
+console.log(table.join('\n'));

@@ -1,0 +1,71 @@
+// Text-to-motion samples: codes from `tokenizer encode` (read on demand, so memory stays flat) and captions from
+// the dataset's texts (HumanML3D-style time ranges crop the codes). Batches follow the reference layout: text prefix,
+// codes, END, PAD to the longest in the batch.
+import { existsSync, readFileSync } from 'node:fs';
+
+import { readSplit } from '../data/dataset.js';
+import { splitFile, textFile } from '../data/layout.js';
+import { parseCaptions } from '../data/texts.js';
+import { TorchmotionError } from '../errors.js';
+import type { Rng } from '../rng.js';
+import { EncodedCodes } from '../tokenizer/encode.js';
+import { padCaptions, type Vocabulary } from './vocab.js';
+
+export interface T2MSample { clip: number; caption: string; start: number; end: number } // token range [start, end)
+
+export class T2MDataset {
+  readonly samples: T2MSample[] = [];
+  readonly codes: EncodedCodes;
+  readonly skipped: string[] = [];
+
+  constructor(codesDir: string, root: string, split: string, maxTokens: number) {
+    this.codes = new EncodedCodes(codesDir);
+    const wanted = new Set(readSplit(splitFile(root, split, 't2m')));
+    const ds = this.codes.info.downsampling;
+    this.codes.names.forEach((name, clip) => {
+      if (!wanted.has(name)) return;
+      const file = textFile(root, name);
+      if (!existsSync(file)) {
+        this.skipped.push(name);
+        return;
+      }
+      const n = Number(this.codes.offsets[clip + 1] - this.codes.offsets[clip]);
+      for (const c of parseCaptions(readFileSync(file, 'utf8'))) {
+        const start = c.start === undefined ? 0 : Math.floor(c.start / ds);
+        const end = Math.min(n, c.end === undefined ? n : Math.floor(c.end / ds));
+        if (end - start >= 1) this.samples.push({ clip, caption: c.text, start, end: Math.min(end, start + maxTokens) });
+      }
+    });
+    if (this.samples.length === 0) {
+      throw new TorchmotionError(`no (caption, codes) pair for split '${split}': are ${codesDir} (encoded clips) and ${root}/texts from the same dataset?`);
+    }
+  }
+
+  captions(): string[] {
+    return this.samples.map((s) => s.caption);
+  }
+
+  // A training batch: random samples, the 1/3 head-or-tail token drop, and caption dropout for guidance.
+  batch(rng: Rng, size: number, o: { vocab: Vocabulary; textMaxLen: number; end: number; pad: number; tokenDrop: number; condDrop: number }) {
+    const picked = Array.from({ length: size }, () => this.samples[rng.int(this.samples.length)]);
+    const seqs = picked.map((s) => {
+      let codes = this.codes.codes(s.clip).subarray(s.start, s.end);
+      if (codes.length > 1 && rng.next() < o.tokenDrop) codes = rng.next() < 0.5 ? codes.subarray(1) : codes.subarray(0, codes.length - 1);
+      return codes;
+    });
+    const texts = picked.map((s) => o.vocab.encode(rng.next() < o.condDrop ? '' : s.caption, o.textMaxLen));
+    const Lc = Math.max(...seqs.map((c) => c.length)) + 1;
+    const codes = new Int32Array(size * Lc).fill(o.pad);
+    seqs.forEach((c, b) => {
+      codes.set(c, b * Lc);
+      codes[b * Lc + c.length] = o.end;
+    });
+    const { ids, lengths, slots } = padCaptions(texts);
+    return {
+      text: { data: ids, shape: [size, slots] },
+      textLengths: { data: lengths, shape: [size] },
+      codes: { data: codes, shape: [size, Lc] },
+      tokens: seqs.reduce((s, c) => s + c.length + 1, 0),
+    };
+  }
+}

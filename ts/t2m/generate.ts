@@ -1,0 +1,75 @@
+// Text → codes (KV-cached sampling in the addon) → motion (the tokenizer's decoder) → 272 file and global joints.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { meanStdFiles } from '../data/layout.js';
+import { readMeanStd } from '../data/motion-files.js';
+import { writeNpy } from '../data/npy.js';
+import { TorchmotionError } from '../errors.js';
+import { denormalize } from '../motion/normalize.js';
+import { DIM, recoverJoints } from '../motion/repr272.js';
+import { requireCheckpoint } from '../train/checkpoint.js';
+import { loadTokenizer } from '../tokenizer/train.js';
+import type { GenerateOptions } from './model.js';
+import { loadTextToMotion } from './train.js';
+import { padCaptions } from './vocab.js';
+
+export interface Generated { text: string; codes: Int32Array; motion: Float64Array; joints: Float64Array; frames: number; files?: string[] }
+
+export interface GenerateRequest extends GenerateOptions {
+  ckpt: string;
+  tokenizer?: string;   // default: the tokenizer the codes were encoded with
+  texts: string[];
+  seconds?: number;     // length cap; default the model's maximum (300 tokens = 20 s)
+  out?: string;
+  device?: string;
+}
+
+const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 48) || 'empty';
+
+export async function generateMotions(r: GenerateRequest): Promise<Generated[]> {
+  if (r.texts.length === 0) throw new TorchmotionError('give at least one --text prompt');
+  const t2m = await loadTextToMotion(requireCheckpoint(r.ckpt), r.device);
+  const tokDir = requireCheckpoint(r.tokenizer ?? t2m.state.tokenizer);
+  const { model: tokenizer, state: tokState } = await loadTokenizer(tokDir, r.device);
+  if (tokenizer.codebookSize !== t2m.model.options.vocab - 2) {
+    throw new TorchmotionError(`tokenizer ${tokDir} has ${tokenizer.codebookSize} codes but the text-to-motion model expects ${t2m.model.options.vocab - 2}`);
+  }
+  const f = meanStdFiles(tokState.dataRoot);
+  const stats = readMeanStd(f.mean, f.std);
+  const maxTokens = Math.min(t2m.state.config.model.maxMotionTokens,
+    r.seconds ? Math.max(1, Math.round((r.seconds * 30) / tokenizer.downsampling)) : t2m.state.config.model.maxMotionTokens);
+  const textMax = t2m.state.config.model.textMaxLen;
+  const prompts = r.texts.map((t) => t2m.vocab.encode(t, textMax));
+  const guided = (r.cfgScale ?? 0) > 0;
+  const { ids, lengths, slots } = padCaptions(guided ? [...prompts, ...prompts.map(() => t2m.vocab.encode('', textMax))] : prompts);
+  const rows = lengths.length;
+  const out = await t2m.model.generate({ text: { data: ids, shape: [rows, slots] }, textLengths: { data: lengths, shape: [rows] } },
+    { ...r, maxTokens });
+  const tokens = out.tokens.data as Int32Array;
+  const width = out.tokens.shape[1];
+  const results: Generated[] = [];
+  for (let b = 0; b < r.texts.length; b++) {
+    const n = (out.lengths.data as Int32Array)[b];
+    const codes = tokens.slice(b * width, b * width + n);
+    let motion = new Float64Array(0);
+    if (n > 0) {
+      const decoded = await tokenizer.decode({ data: codes, shape: [1, n] }, r.threads);
+      motion = denormalize(Float64Array.from(decoded.data as Float32Array), stats);
+    }
+    const joints = recoverJoints(motion);
+    const item: Generated = { text: r.texts[b], codes, motion, joints, frames: motion.length / DIM };
+    if (r.out) {
+      mkdirSync(r.out, { recursive: true });
+      const base = join(r.out, `${String(b).padStart(2, '0')}_${slug(r.texts[b])}`);
+      writeNpy(`${base}.npy`, { data: Float32Array.from(motion), shape: [item.frames, DIM] });
+      writeNpy(`${base}_joints.npy`, { data: Float32Array.from(joints), shape: [item.frames, 22, 3] });
+      item.files = [`${base}.npy`, `${base}_joints.npy`];
+    }
+    results.push(item);
+  }
+  if (r.out) {
+    writeFileSync(join(r.out, 'prompts.json'), JSON.stringify(results.map((g) => ({ text: g.text, frames: g.frames, tokens: g.codes.length, files: g.files })), null, 2));
+  }
+  return results;
+}
