@@ -61,9 +61,9 @@ test('`torchmotion info --json` prints the same facts from the CLI', () => {
 });
 
 test('the CLI turns a bad option into one line on stderr and exit code 1', () => {
-  const run = spawnSync(process.execPath, [join(import.meta.dirname, '..', 'bin', 'torchmotion.js'), 'pipeline', '--set', 'regressor.stepz=1'], { encoding: 'utf8' });
+  const run = spawnSync(process.execPath, [join(import.meta.dirname, '..', 'bin', 'torchmotion.js'), 'pipeline', '--set', 'tokenizer.stepz=1'], { encoding: 'utf8' });
   assert.is(run.status, 1);
-  assert.is(run.stderr.trim(), "torchmotion: unknown config key 'regressor.stepz' in override 'regressor.stepz=1': valid keys at regressor are hidden, lr, steps, batch, seed, device, threads");
+  assert.is(run.stderr.trim(), "torchmotion: unknown config key 'tokenizer.stepz' in override 'tokenizer.stepz=1': valid keys at tokenizer are steps, batch, window, lr");
 });
 
 test.run();

@@ -8,6 +8,7 @@ import { DEFAULT_PFNN, type PfnnOptions } from './export/pfnn.js';
 import { exportPfnn } from './export/pfnn-export.js';
 import { pipelineConfig, runPipeline } from './pipeline.js';
 import { info, setThreads } from './runtime.js';
+import { registerT2MCommands } from './t2m/commands.js';
 import { registerTokenizerCommands } from './tokenizer/commands.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -42,7 +43,7 @@ export function buildCli(): Command {
     });
 
   program.command('pipeline')
-    .description('the main job: runtime report, throughput, and training on the bundled data')
+    .description('the main job: demo data → tokenizer → codes → text-to-motion → generated motions')
     .option('-c, --config <file>', 'YAML or JSON config')
     .option('-s, --set <key=value>', 'override a config value (repeatable)', collect, [])
     .option('--json', 'print the final report as JSON')
@@ -54,6 +55,7 @@ export function buildCli(): Command {
 
   registerDataCommands(program);
   registerTokenizerCommands(program);
+  registerT2MCommands(program);
   program.command('export')
     .description('datasets → other training formats')
     .command('pfnn <root>')

@@ -10,7 +10,7 @@ import { TorchmotionError } from './errors.js';
 
 export interface ConfigSource {
   file?: string;        // YAML (.yaml/.yml) or JSON (.json)
-  overrides?: string[]; // e.g. ["regressor.steps=200", "device=cpu"]
+  overrides?: string[]; // e.g. ["train.steps=200", "train.device=cpu"]
 }
 
 type AnyObject = z.ZodObject<z.ZodRawShape>;
@@ -54,7 +54,7 @@ function readFile(file: string): unknown {
 // Applies one `a.b.c=value` override; the value is read as a YAML scalar, so numbers and booleans keep their type.
 export function applyOverride(target: Record<string, unknown>, override: string, schema: z.ZodType): void {
   const eq = override.indexOf('=');
-  if (eq <= 0) throw new TorchmotionError(`override '${override}' must look like key=value (e.g. regressor.steps=200)`);
+  if (eq <= 0) throw new TorchmotionError(`override '${override}' must look like key=value (e.g. train.steps=200)`);
   const keys = override.slice(0, eq).split('.');
   let node = target;
   for (const [i, key] of keys.entries()) {

@@ -1,42 +1,109 @@
-// The README's main job. Today: report the LibTorch runtime, measure this machine's matmul and conv1d
-// throughput, and fit a small network natively. Later stages (data → tokenizer → text-to-motion) join here.
+// The README's main job, end to end on the bundled data: demo dataset → FSQ tokenizer → codes → text-to-motion
+// transformer → motions generated from prompts. Each stage skips itself when its output is already complete, so a
+// rerun (or a run interrupted with Ctrl-C) continues where it stopped.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
 import { z } from 'zod';
 
-import { regressorConfig, trainRegressor, type RegressorResult } from './regressor.js';
-import { info, measureThroughput, setThreads, type RuntimeInfo } from './runtime.js';
+import { buildDemoDataset } from './data/demo.js';
+import { info, setThreads, type RuntimeInfo } from './runtime.js';
+import { generateMotions, type Generated } from './t2m/generate.js';
+import { trainTextToMotion } from './t2m/train.js';
+import { EncodedCodes, encodeDataset } from './tokenizer/encode.js';
+import { evaluateTokenizer, type TokenizerEval } from './tokenizer/evaluate.js';
+import { loadTokenizer, trainTokenizer } from './tokenizer/train.js';
+import { readCheckpointState, resolveCheckpoint } from './train/checkpoint.js';
 
 export const pipelineConfig = z.object({
+  data: z.string().default('data/demo'),
+  out: z.string().default('runs/main'),
   threads: z.number().int().positive().optional(),
-  throughputSeconds: z.number().positive().default(1),
-  regressor: regressorConfig.prefault({}),
+  tokenizer: z.object({
+    steps: z.number().int().positive().default(600),
+    batch: z.number().int().positive().default(32),
+    window: z.number().int().positive().default(64),
+    lr: z.number().positive().default(4e-4),
+  }).strict().prefault({}),
+  t2m: z.object({
+    steps: z.number().int().positive().default(800),
+    batch: z.number().int().positive().default(16),
+    lr: z.number().positive().default(6e-4),
+  }).strict().prefault({}),
+  prompts: z.array(z.string()).min(1).default(['a person walks forward', 'a person kicks with the right leg']),
+  seconds: z.number().positive().default(4),
+  cfgScale: z.number().nonnegative().default(2),
+  seed: z.number().int().nonnegative().default(0),
 }).strict();
 
 export type PipelineConfig = z.output<typeof pipelineConfig>;
 
 export interface PipelineReport {
   runtime: RuntimeInfo;
-  matmulGflops: number;
-  conv1dGflops: number;
-  regressor: RegressorResult;
+  tokenizer: TokenizerEval;
+  generated: Array<{ text: string; frames: number; pelvisForward: number; pelvisTravel: number; files?: string[] }>;
+  seconds: number;
 }
 
-export async function runPipeline(
-  input: z.input<typeof pipelineConfig>,
-  log: (line: string) => void = () => {},
-): Promise<PipelineReport> {
-  const config = pipelineConfig.parse(input);
-  if (config.threads) setThreads(config.threads);
+const finished = (run: string, steps: number) => {
+  const ck = existsSync(run) ? resolveCheckpoint(run) : undefined;
+  return ck !== undefined && readCheckpointState(ck).step >= steps;
+};
+
+// Forward (z) displacement of the pelvis from first to last frame, and its path length, in metres.
+export function pelvisTravel(g: Generated): { forward: number; travel: number } {
+  const T = g.joints.length / 66;
+  if (T < 2) return { forward: 0, travel: 0 };
+  let travel = 0;
+  for (let t = 1; t < T; t++) travel += Math.hypot(g.joints[t * 66] - g.joints[(t - 1) * 66], g.joints[t * 66 + 2] - g.joints[(t - 1) * 66 + 2]);
+  return { forward: g.joints[(T - 1) * 66 + 2] - g.joints[2], travel };
+}
+
+export async function runPipeline(input: z.input<typeof pipelineConfig>, log: (line: string) => void = () => {}): Promise<PipelineReport> {
+  const c = pipelineConfig.parse(input);
+  const t0 = performance.now();
+  if (c.threads) setThreads(c.threads);
   const runtime = info();
-  log(`LibTorch ${runtime.torchVersion}, CUDA ${runtime.cuda.available ? `yes (${runtime.cuda.deviceCount})` : 'no'}, ` +
-    `${runtime.threads} thread(s), BLAS: ${runtime.blas}`);
-  const mm = await measureThroughput({ op: 'matmul', seconds: config.throughputSeconds });
-  const conv = await measureThroughput({ op: 'conv1d', seconds: config.throughputSeconds });
-  log(`throughput: matmul 1024³ ${mm.gflops.toFixed(1)} GFLOP/s, conv1d 512→512 k3 ${conv.gflops.toFixed(1)} GFLOP/s`);
-  const every = Math.max(1, Math.floor(config.regressor.steps / 8));
-  const regressor = await trainRegressor(config.regressor, (step, loss) => {
-    if (step % every === 0 || step === config.regressor.steps - 1) log(`  fit step ${String(step).padStart(5)}  loss ${loss.toFixed(5)}`);
+  log(`LibTorch ${runtime.torchVersion}, CUDA ${runtime.cuda.available ? `yes (${runtime.cuda.deviceCount})` : 'no'}, ${runtime.threads} thread(s), BLAS: ${runtime.blas}`);
+  if (!existsSync(join(c.data, 'split'))) {
+    log(`building the demo dataset in ${c.data}`);
+    const r = buildDemoDataset(c.data);
+    log(`  ${r.clips} clips from ${r.source}`);
+  }
+  const tokRun = join(c.out, 'tokenizer');
+  if (!finished(tokRun, c.tokenizer.steps)) {
+    log(`[1/4] training the FSQ tokenizer (preset small, 512 codes, ${c.tokenizer.steps} steps) → ${tokRun}`);
+    await trainTokenizer({ preset: 'small', data: { root: c.data, split: 'train' },
+      train: { ...c.tokenizer, warmup: Math.min(100, Math.floor(c.tokenizer.steps / 10)), checkpointEvery: 200, logEvery: 50, seed: c.seed } },
+      { out: tokRun, resume: existsSync(tokRun), log: (l) => log(`  ${l}`) });
+  }
+  const tokCkpt = resolveCheckpoint(tokRun)!;
+  const { model: tokenizer } = await loadTokenizer(tokCkpt);
+  const tokEval = await evaluateTokenizer(tokenizer, c.data, { split: 'val', minFrames: 0 });
+  log(`  held-out MPJPE ${tokEval.mpjpeMm.toFixed(1)} mm, ${tokEval.usedCodes}/${tokEval.codebookSize} codes used, perplexity ${tokEval.perplexity.toFixed(0)}`);
+  const codes = join(c.out, 'codes');
+  const encoded = existsSync(join(codes, 'index.json')) ? new EncodedCodes(codes) : undefined;
+  if (!encoded || encoded.info.checkpoint !== tokCkpt) {
+    encoded?.close();
+    log(`[2/4] encoding every clip → ${codes}`);
+    await encodeDataset(tokenizer, c.data, codes, { split: 'all', checkpoint: tokCkpt, log: () => {} });
+  } else encoded.close();
+  const t2mRun = join(c.out, 't2m');
+  if (!finished(t2mRun, c.t2m.steps)) {
+    log(`[3/4] training the text-to-motion transformer (preset small, ${c.t2m.steps} steps) → ${t2mRun}`);
+    await trainTextToMotion({ model: { preset: 'small' }, data: { root: c.data, codes, split: 'train' },
+      train: { ...c.t2m, warmup: Math.min(100, Math.floor(c.t2m.steps / 10)), checkpointEvery: 200, logEvery: 50, seed: c.seed } },
+      { out: t2mRun, resume: existsSync(t2mRun), log: (l) => log(`  ${l}`) });
+  }
+  log(`[4/4] generating ${c.prompts.length} prompt(s), ${c.seconds} s each at most, guidance ${c.cfgScale}`);
+  const out = join(c.out, 'generated');
+  const gen = await generateMotions({ ckpt: t2mRun, texts: c.prompts, seconds: c.seconds, cfgScale: c.cfgScale, seed: c.seed, out });
+  const generated = gen.map((g) => {
+    const p = pelvisTravel(g);
+    log(`  "${g.text}": ${g.frames} frames, pelvis forward ${p.forward.toFixed(2)} m, path ${p.travel.toFixed(2)} m → ${g.files?.[0]}`);
+    return { text: g.text, frames: g.frames, pelvisForward: p.forward, pelvisTravel: p.travel, files: g.files };
   });
-  log(`fitted a ${regressor.parameterCount}-parameter MLP at ${regressor.stepsPerSecond.toFixed(0)} steps/s: ` +
-    `held-out MSE ${regressor.heldOutBefore.toFixed(4)} → ${regressor.heldOutAfter.toFixed(4)}`);
-  return { runtime, matmulGflops: mm.gflops, conv1dGflops: conv.gflops, regressor };
+  const seconds = (performance.now() - t0) / 1000;
+  log(`done in ${(seconds / 60).toFixed(1)} min`);
+  return { runtime, tokenizer: tokEval, generated, seconds };
 }

@@ -39,7 +39,12 @@ export class T2MDataset {
     if (this.samples.length === 0) {
       throw new TorchmotionError(`no (caption, codes) pair for split '${split}': are ${codesDir} (encoded clips) and ${root}/texts from the same dataset?`);
     }
+    this.byLength = Int32Array.from(this.samples.keys()).sort((a, b) => (this.samples[a].end - this.samples[a].start) - (this.samples[b].end - this.samples[b].start));
   }
+
+  // Sample indices ordered by code length: a batch takes neighbours in this order, so padding (and the compute
+  // spent on it) stays small; which neighbours is random.
+  private readonly byLength: Int32Array;
 
   captions(): string[] {
     return this.samples.map((s) => s.caption);
@@ -47,7 +52,9 @@ export class T2MDataset {
 
   // A training batch: random samples, the 1/3 head-or-tail token drop, and caption dropout for guidance.
   batch(rng: Rng, size: number, o: { vocab: Vocabulary; textMaxLen: number; end: number; pad: number; tokenDrop: number; condDrop: number }) {
-    const picked = Array.from({ length: size }, () => this.samples[rng.int(this.samples.length)]);
+    const n = this.samples.length;
+    const first = rng.int(n);
+    const picked = Array.from({ length: size }, (_, k) => this.samples[this.byLength[(first + k) % n]]);
     const seqs = picked.map((s) => {
       let codes = this.codes.codes(s.clip).subarray(s.start, s.end);
       if (codes.length > 1 && rng.next() < o.tokenDrop) codes = rng.next() < 0.5 ? codes.subarray(1) : codes.subarray(0, codes.length - 1);

@@ -1,5 +1,6 @@
 // Tokenizer model and training configs. `motionmillion` is the reference architecture (11,349,782 parameters);
-// `small` and `tiny` keep its shape with fewer channels, for CPU demos and tests.
+// `small` and `tiny` keep its shape with fewer channels and a 512 / 125-code FSQ, for CPU demos and tests: a
+// 64,000-code vocabulary would dwarf both the demo data (~30k tokens) and the text-to-motion model's compute.
 import { z } from 'zod';
 
 export const tokenizerModel = z.object({
@@ -20,7 +21,7 @@ export type TokenizerModelConfig = z.output<typeof tokenizerModel>;
 
 export const MODEL_PRESETS: Record<string, Partial<TokenizerModelConfig>> = {
   motionmillion: {},
-  small: { width: 128, depth: 2 },
+  small: { width: 128, depth: 2, levels: [8, 8, 8] },
   tiny: { width: 32, depth: 1, levels: [5, 5, 5] },
 };
 

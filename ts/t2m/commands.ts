@@ -1,0 +1,78 @@
+// `torchmotion t2m params|train|generate`.
+import type { Command } from 'commander';
+
+import { loadConfig } from '../config.js';
+import { TorchmotionError } from '../errors.js';
+import { setThreads } from '../runtime.js';
+import { countParameters, nativeOptions, T2M_PRESETS, t2mConfig, t2mModel } from './config.js';
+import { generateMotions } from './generate.js';
+import { trainTextToMotion } from './train.js';
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+const n = (x: number) => x.toLocaleString('en-US');
+
+export function registerT2MCommands(program: Command): void {
+  const t2m = program.command('t2m').description('the LLaMA-style text-to-motion transformer');
+
+  t2m.command('params')
+    .description('parameter counts of a decoder configuration')
+    .option('-c, --config <name>', `a preset: ${Object.keys(T2M_PRESETS).join(', ')}`, '44M')
+    .option('--codebook <n>', 'tokenizer codebook size (vocabulary = codebook + END + PAD)', Number, 64000)
+    .option('--text <mode>', 'builtin (trainable caption encoder) or embeddings (precomputed, e.g. Flan-T5-XL)', 'embeddings')
+    .option('--text-dim <n>', 'width of the text embeddings', Number)
+    .option('--text-vocab <n>', 'caption vocabulary of the built-in encoder', Number, 1000)
+    .option('--json', 'print JSON')
+    .action((o: { config: string; codebook: number; text: string; textDim?: number; textVocab: number; json?: boolean }) => {
+      const model = t2mModel.parse({ preset: o.config, text: o.text, ...(o.textDim && { textDim: o.textDim }) });
+      if (!(o.codebook >= 1)) throw new TorchmotionError(`--codebook must be a positive integer, received ${o.codebook}`);
+      const opts = nativeOptions(model, o.codebook, o.textVocab);
+      const c = countParameters(opts);
+      if (o.json) return void console.log(JSON.stringify({ config: o.config, ...opts, ...c }, null, 2));
+      console.log(`${o.config}: ${opts.layers} layers, ${opts.heads} heads, width ${opts.dim}, SwiGLU ${opts.hidden}, vocabulary ${n(opts.vocab)}, text width ${opts.textDim}`);
+      console.log(`  token embeddings ${n(c.embeddings)}`);
+      console.log(`  output head      ${n(c.head)}`);
+      console.log(`  transformer      ${n(c.layers)}`);
+      if (c.textEncoder) console.log(`  text encoder     ${n(c.textEncoder)}`);
+      console.log(`  total            ${n(c.total)} (${(c.total / 1e6).toFixed(1)}M)`);
+    });
+
+  t2m.command('train')
+    .description('train on tokenizer codes and captions (progress bar with tokens/s, checkpoints, Ctrl-C saves)')
+    .option('-c, --config <file>', 'YAML or JSON config')
+    .option('--codes <dir>', 'output of `tokenizer encode` (data.codes)')
+    .option('-d, --data <root>', 'dataset root with texts/ and split/ (data.root)')
+    .requiredOption('-o, --out <run>', 'run folder')
+    .option('-s, --set <key=value>', 'override a config value (repeatable)', collect, [])
+    .option('--resume', 'continue from the latest checkpoint in --out')
+    .action(async (o: { config?: string; codes?: string; data?: string; out: string; set: string[]; resume?: boolean }) => {
+      const config = loadConfig(t2mConfig, { file: o.config, overrides: [
+        ...(o.codes ? [`data.codes=${o.codes}`] : []), ...(o.data ? [`data.root=${o.data}`] : []), ...o.set] });
+      const r = await trainTextToMotion(config, { out: o.out, resume: o.resume, log: process.stderr.isTTY ? undefined : (l) => console.log(l) });
+      console.log(r.interrupted ? `interrupted at step ${r.steps}: checkpoint ${r.checkpoint}; continue with --resume`
+        : `trained to step ${r.steps}: checkpoint ${r.checkpoint}, metrics ${r.metrics}`);
+    });
+
+  t2m.command('generate')
+    .description('text prompts → motion (272 .npy and joints), KV-cached sampling')
+    .requiredOption('--ckpt <dir>', 'text-to-motion checkpoint or run folder')
+    .option('--tokenizer <dir>', 'tokenizer checkpoint (default: the one the codes came from)')
+    .option('-t, --text <prompt>', 'a prompt (repeat for several, generated in one batch)', collect, [])
+    .option('--seconds <s>', 'length cap in seconds (default: the model maximum, 20 s)', Number)
+    .option('--temperature <t>', '0 = greedy', Number, 0)
+    .option('--top-k <k>', 'sample among the k most likely codes (0 = off)', Number, 0)
+    .option('--top-p <p>', 'nucleus sampling (1 = off)', Number, 1)
+    .option('--cfg <scale>', 'classifier-free guidance scale (0 = off)', Number, 0)
+    .option('--seed <n>', 'sampling seed', Number, 0)
+    .option('--no-cache', 'recompute the whole sequence every step (slow; for checking)')
+    .option('-o, --out <dir>', 'write <i>_<prompt>.npy (272) and _joints.npy here', 'generated')
+    .option('--threads <n>', 'threads', Number)
+    .action(async (o: { ckpt: string; tokenizer?: string; text: string[]; seconds?: number; temperature: number; topK: number; topP: number;
+      cfg: number; seed: number; cache: boolean; out: string; threads?: number }) => {
+      if (o.threads) setThreads(o.threads);
+      const t0 = performance.now();
+      const results = await generateMotions({ ckpt: o.ckpt, tokenizer: o.tokenizer, texts: o.text, seconds: o.seconds, temperature: o.temperature,
+        topK: o.topK, topP: o.topP, cfgScale: o.cfg, seed: o.seed, cache: o.cache, out: o.out });
+      for (const r of results) console.log(`"${r.text}": ${r.codes.length} codes, ${r.frames} frames (${(r.frames / 30).toFixed(1)} s) → ${r.files?.[0]}`);
+      console.log(`generated in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    });
+}
