@@ -53,7 +53,9 @@ GenerationResult GenerateTokens(T2MDecoderImpl& model, const torch::Tensor& text
     h = model.hidden(text, lengths, torch::empty({rows, 0}, torch::TensorOptions().dtype(torch::kInt64).device(dev)));
   }
   for (int64_t t = 0; t < max_tokens; ++t) {
-    torch::Tensor next = Sample(guide(model.head(h.select(1, h.size(1) - 1))), s, gen);
+    torch::Tensor logits = guide(model.head(h.select(1, h.size(1) - 1)));
+    if (t < s.min_tokens) logits.select(1, end).fill_(-std::numeric_limits<float>::infinity());
+    torch::Tensor next = Sample(logits, s, gen);
     next = torch::where(done, torch::full_like(next, pad), next);
     out.select(1, t).copy_(next);
     torch::Tensor ended = next.eq(end) & done.logical_not();

@@ -10,6 +10,7 @@ struct SamplingOptions {
   double temperature = 0;  // 0: greedy
   int64_t top_k = 0;       // 0: off
   double top_p = 1;        // 1: off
+  int64_t min_tokens = 0;  // END is not allowed before this many codes
 };
 
 struct GenerationResult {

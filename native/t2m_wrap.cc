@@ -180,6 +180,7 @@ Napi::Value T2MWrap::Generate(const Napi::CallbackInfo& info) {
     s.temperature = NumberOption(o, "temperature", 0, 0, 100);
     s.top_k = IntOption(o, "topK", 0, 0, 1 << 24);
     s.top_p = NumberOption(o, "topP", 1, 0, 1);
+    s.min_tokens = IntOption(o, "minTokens", 0, 0, 1 << 16);
     double cfg = NumberOption(o, "cfgScale", 0, 0, 100);
     int max_tokens = IntOption(o, "maxTokens", 300, 1, 1 << 16);
     bool use_cache = BoolOption(o, "cache", true);

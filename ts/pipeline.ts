@@ -32,6 +32,7 @@ export const pipelineConfig = z.object({
   }).strict().prefault({}),
   prompts: z.array(z.string()).min(1).default(['a person walks forward', 'a person kicks with the right leg']),
   seconds: z.number().positive().default(4),
+  minSeconds: z.number().nonnegative().default(2),   // END is not accepted before this (a tiny model stops early)
   cfgScale: z.number().nonnegative().default(2),
   seed: z.number().int().nonnegative().default(0),
 }).strict();
@@ -97,7 +98,7 @@ export async function runPipeline(input: z.input<typeof pipelineConfig>, log: (l
   }
   log(`[4/4] generating ${c.prompts.length} prompt(s), ${c.seconds} s each at most, guidance ${c.cfgScale}`);
   const out = join(c.out, 'generated');
-  const gen = await generateMotions({ ckpt: t2mRun, texts: c.prompts, seconds: c.seconds, cfgScale: c.cfgScale, seed: c.seed, out });
+  const gen = await generateMotions({ ckpt: t2mRun, texts: c.prompts, seconds: c.seconds, minSeconds: c.minSeconds, cfgScale: c.cfgScale, seed: c.seed, out });
   const generated = gen.map((g) => {
     const p = pelvisTravel(g);
     log(`  "${g.text}": ${g.frames} frames, pelvis forward ${p.forward.toFixed(2)} m, path ${p.travel.toFixed(2)} m → ${g.files?.[0]}`);

@@ -58,6 +58,7 @@ export function registerT2MCommands(program: Command): void {
     .option('--tokenizer <dir>', 'tokenizer checkpoint (default: the one the codes came from)')
     .option('-t, --text <prompt>', 'a prompt (repeat for several, generated in one batch)', collect, [])
     .option('--seconds <s>', 'length cap in seconds (default: the model maximum, 20 s)', Number)
+    .option('--min-seconds <s>', 'do not accept END before this many seconds', Number, 0)
     .option('--temperature <t>', '0 = greedy', Number, 0)
     .option('--top-k <k>', 'sample among the k most likely codes (0 = off)', Number, 0)
     .option('--top-p <p>', 'nucleus sampling (1 = off)', Number, 1)
@@ -66,11 +67,11 @@ export function registerT2MCommands(program: Command): void {
     .option('--no-cache', 'recompute the whole sequence every step (slow; for checking)')
     .option('-o, --out <dir>', 'write <i>_<prompt>.npy (272) and _joints.npy here', 'generated')
     .option('--threads <n>', 'threads', Number)
-    .action(async (o: { ckpt: string; tokenizer?: string; text: string[]; seconds?: number; temperature: number; topK: number; topP: number;
+    .action(async (o: { ckpt: string; tokenizer?: string; text: string[]; seconds?: number; minSeconds: number; temperature: number; topK: number; topP: number;
       cfg: number; seed: number; cache: boolean; out: string; threads?: number }) => {
       if (o.threads) setThreads(o.threads);
       const t0 = performance.now();
-      const results = await generateMotions({ ckpt: o.ckpt, tokenizer: o.tokenizer, texts: o.text, seconds: o.seconds, temperature: o.temperature,
+      const results = await generateMotions({ ckpt: o.ckpt, tokenizer: o.tokenizer, texts: o.text, seconds: o.seconds, minSeconds: o.minSeconds, temperature: o.temperature,
         topK: o.topK, topP: o.topP, cfgScale: o.cfg, seed: o.seed, cache: o.cache, out: o.out });
       for (const r of results) console.log(`"${r.text}": ${r.codes.length} codes, ${r.frames} frames (${(r.frames / 30).toFixed(1)} s) → ${r.files?.[0]}`);
       console.log(`generated in ${((performance.now() - t0) / 1000).toFixed(1)} s`);

@@ -21,6 +21,7 @@ export interface GenerateRequest extends GenerateOptions {
   tokenizer?: string;   // default: the tokenizer the codes were encoded with
   texts: string[];
   seconds?: number;     // length cap; default the model's maximum (300 tokens = 20 s)
+  minSeconds?: number;  // END is not accepted before this
   out?: string;
   device?: string;
 }
@@ -45,7 +46,7 @@ export async function generateMotions(r: GenerateRequest): Promise<Generated[]> 
   const { ids, lengths, slots } = padCaptions(guided ? [...prompts, ...prompts.map(() => t2m.vocab.encode('', textMax))] : prompts);
   const rows = lengths.length;
   const out = await t2m.model.generate({ text: { data: ids, shape: [rows, slots] }, textLengths: { data: lengths, shape: [rows] } },
-    { ...r, maxTokens });
+    { ...r, maxTokens, minTokens: Math.min(maxTokens, Math.round(((r.minSeconds ?? 0) * 30) / tokenizer.downsampling)) });
   const tokens = out.tokens.data as Int32Array;
   const width = out.tokens.shape[1];
   const results: Generated[] = [];

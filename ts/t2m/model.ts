@@ -7,7 +7,7 @@ import type { NativeT2MOptions } from './config.js';
 
 export interface T2MBatch { text: HostTensor; textLengths: HostTensor<Int32Array>; codes?: HostTensor<Int32Array> }
 export interface T2MStep { loss: number; accuracy: number; tokens: number; gradNorm: number }
-export interface GenerateOptions { maxTokens?: number; temperature?: number; topK?: number; topP?: number; cfgScale?: number; seed?: number; cache?: boolean; threads?: number }
+export interface GenerateOptions { maxTokens?: number; minTokens?: number; temperature?: number; topK?: number; topP?: number; cfgScale?: number; seed?: number; cache?: boolean; threads?: number }
 
 interface NativeT2M {
   parameterTable(): Array<{ name: string; shape: number[]; count: number; trainable: boolean }>;
