@@ -32,6 +32,9 @@ for (const op of ['matmul', 'conv1d']) {
   const r = await measureThroughput({ op, size: 4096, seconds: 2, device: 'cuda' });
   console.log(op, r.gflops.toFixed(0), 'GFLOP/s');
 }" | tee -a "$out/summary.txt"
+log "tokenizer training step on cuda (MotionMillion config, batch 64 x 96): fp32, then bf16 autocast"
+npx tsx scripts/bench/tokenizer-step.ts 1 10 cuda none | tee -a "$out/summary.txt"
+npx tsx scripts/bench/tokenizer-step.ts 1 10 cuda bf16 | tee -a "$out/summary.txt"
 log "call overhead"
 npx tsx scripts/bench/overhead.ts --threads 1 | tee -a "$out/summary.txt"
 cp -r bench-results "$out/" 2>/dev/null || true

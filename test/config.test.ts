@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import { loadConfig } from '../ts/config.js';
-import { tokenizerConfig } from '../ts/tokenizer/config.js';
+import { resolveModel, tokenizerConfig } from '../ts/tokenizer/config.js';
 import { errorOf } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tm-config-'));
@@ -20,8 +20,13 @@ test('defaults fill every key when nothing is given', () => {
   const c = loadConfig(tokenizerConfig);
   assert.is(c.train.steps, 1000);
   assert.is(c.train.device, 'cpu');
-  assert.is(c.model.width, 512);
+  assert.is(resolveModel(c).width, 512);
   assert.is(c.data.root, 'data/demo');
+});
+
+test('a preset fills what the file leaves out, and the file wins over the preset', () => {
+  const c = loadConfig(tokenizerConfig, { overrides: ['preset=small', 'model.depth=4'] });
+  assert.equal([resolveModel(c).width, resolveModel(c).depth, resolveModel(c).levels], [128, 4, [8, 8, 8]]);
 });
 
 test('YAML file plus CLI overrides, overrides win and keep their types', () => {

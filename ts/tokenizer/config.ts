@@ -31,6 +31,12 @@ export const FSQ_LEVELS: Record<number, number[]> = {
   64000: [8, 8, 8, 5, 5, 5],
 };
 
+// The model section as written by the user: every key optional and without defaults, so that a preset can fill
+// what the user left out (defaults come last, in resolveModel).
+const tokenizerModelInput = z.object(
+  Object.fromEntries(Object.entries(tokenizerModel.shape).map(([k, v]) => [k, (v as unknown as { unwrap(): z.ZodType }).unwrap().optional()])),
+).strict();
+
 export const tokenizerTraining = z.object({
   steps: z.number().int().positive().default(1000),
   batch: z.number().int().positive().default(64),
@@ -55,7 +61,7 @@ export const tokenizerTraining = z.object({
 
 export const tokenizerConfig = z.object({
   preset: z.enum(['motionmillion', 'small', 'tiny']).optional(),
-  model: tokenizerModel.prefault({}),
+  model: tokenizerModelInput.prefault({}),
   train: tokenizerTraining.prefault({}),
   data: z.object({
     root: z.string().default('data/demo'),
@@ -64,10 +70,11 @@ export const tokenizerConfig = z.object({
 }).strict();
 export type TokenizerConfig = z.output<typeof tokenizerConfig>;
 
-// A preset fills the model keys the user did not set.
-export function resolveModel(config: z.input<typeof tokenizerConfig>): TokenizerModelConfig {
+// A preset fills the model keys the user did not set; defaults (the MotionMillion architecture) fill the rest.
+export function resolveModel(config: { preset?: string; model?: Record<string, unknown> }): TokenizerModelConfig {
   const preset = config.preset ? MODEL_PRESETS[config.preset] : {};
-  return tokenizerModel.parse({ ...preset, ...(config.model ?? {}) });
+  const given = Object.fromEntries(Object.entries(config.model ?? {}).filter(([, v]) => v !== undefined));
+  return tokenizerModel.parse({ ...preset, ...given });
 }
 
 // Learning rate at a step: linear warm-up, then × gamma at every milestone passed (the reference's schedule).
