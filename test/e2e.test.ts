@@ -34,6 +34,7 @@ test('"walks forward" moves the pelvis forward far more than "kicks with the rig
     seconds: 4, device });
   const w = pelvisTravel(walk);
   const k = pelvisTravel(kick);
+  console.log(`walk: ${walk.frames} frames, pelvis forward ${w.forward.toFixed(2)} m; kick: ${kick.frames} frames, ${k.forward.toFixed(2)} m`);
   assert.ok(walk.frames >= 30 && kick.frames >= 30, `both prompts produce motion (${walk.frames}, ${kick.frames} frames)`);
   assert.ok(w.forward > 1.0, `the walk moves forward: ${w.forward.toFixed(2)} m`);
   assert.ok(w.forward > 3 * Math.max(0.1, Math.abs(k.forward)), `walk ${w.forward.toFixed(2)} m vs kick ${k.forward.toFixed(2)} m`);

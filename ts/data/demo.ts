@@ -139,11 +139,11 @@ export function buildDemoDataset(root: string, options: { source?: string; seed?
     });
   }
   for (const name of splits.train) trainStats.add(motions.get(name)!);
+  const all = [...splits.train, ...splits.val, ...splits.test];
   for (const dir of Object.values(STAGE_SPLIT_DIRS)) {
     mkdirSync(join(root, dir), { recursive: true });
-    for (const [split, names] of Object.entries(splits)) writeFileSync(join(root, dir, `${split}.txt`), names.join('\n') + '\n');
+    for (const [split, names] of Object.entries({ ...splits, all })) writeFileSync(join(root, dir, `${split}.txt`), names.join('\n') + '\n');
   }
-  writeFileSync(join(root, STAGE_SPLIT_DIRS.t2m, 'all.txt'), [...splits.train, ...splits.val, ...splits.test].join('\n') + '\n');
   const { mean, std } = trainStats.result();
   mkdirSync(join(root, 'mean_std', 'vector_272'), { recursive: true });
   writeNpy(join(root, 'mean_std', 'vector_272', 'mean.npy'), { data: mean, shape: [DIM] });
