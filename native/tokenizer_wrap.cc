@@ -51,6 +51,17 @@ std::pair<double, int64_t> Perplexity(const torch::Tensor& codes, int64_t size) 
 
 }  // namespace
 
+// A (B, T, input_dim) float32 motion whose T the encoder's downsampling divides; the keep list gets its buffer.
+torch::Tensor TokenizerWrap::BorrowMotion(const Napi::Value& v, std::vector<Napi::Reference<Napi::Value>>& keep) {
+  auto x = BorrowTensor(v, MotionSpec("motion", model_->config().net.input_dim));
+  if (x.tensor.size(1) % model_->downsampling() != 0) {
+    throw Napi::TypeError::New(v.Env(), "motion: T = " + std::to_string(x.tensor.size(1)) + " frames is not a multiple of the tokenizer's downsampling (" +
+                                            std::to_string(model_->downsampling()) + "): crop the clip");
+  }
+  keep.push_back(std::move(x.keep));
+  return x.tensor;
+}
+
 void TokenizerWrap::Register(Napi::Env env, Napi::Object exports) {
   exports.Set("Tokenizer", DefineClass(env, "Tokenizer", {
     InstanceMethod<&TokenizerWrap::ParameterTable>("parameterTable"),
@@ -109,19 +120,13 @@ Napi::Value TokenizerWrap::Step(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return Guarded(env, [&]() -> Napi::Value {
     auto o = OptionsArg(info, 1, "Tokenizer.step");
-    auto x = BorrowTensor(info[0], MotionSpec("motion", model_->config().net.input_dim));
-    if (x.tensor.size(1) % model_->downsampling() != 0) {
-      throw Napi::TypeError::New(env, "motion: T = " + std::to_string(x.tensor.size(1)) + " frames is not a multiple of the tokenizer's downsampling (" +
-                                          std::to_string(model_->downsampling()) + ")");
-    }
+    std::vector<Napi::Reference<Napi::Value>> keep;
+    torch::Tensor tx = BorrowMotion(info[0], keep);
     double lr = NumberOption(o, "lr", 5e-5, 0, 10);
     double clip = NumberOption(o, "clip", 0, 0, 1e9);
     double vel = NumberOption(o, "velWeight", 0.5, 0, 1e6);
     double beta = NumberOption(o, "commitBeta", 0.02, 0, 1e6);
     bool autocast = StringOption(o, "autocast", "none") == "bf16" && device_.is_cuda();
-    std::vector<Napi::Reference<Napi::Value>> keep;
-    keep.push_back(std::move(x.keep));
-    torch::Tensor tx = x.tensor;
     return RunModelCall(env, Value(), busy_, "Tokenizer.step", ThreadOption(o, true), std::move(keep), [=]() -> ToJs {
       model_->train();
       for (auto& group : optimizer_->param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
@@ -152,13 +157,8 @@ Napi::Value TokenizerWrap::Reconstruct(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return Guarded(env, [&]() -> Napi::Value {
     auto o = OptionsArg(info, 1, "Tokenizer.reconstruct");
-    auto x = BorrowTensor(info[0], MotionSpec("motion", model_->config().net.input_dim));
-    if (x.tensor.size(1) % model_->downsampling() != 0) {
-      throw Napi::TypeError::New(env, "motion: T = " + std::to_string(x.tensor.size(1)) + " frames is not a multiple of " + std::to_string(model_->downsampling()));
-    }
     std::vector<Napi::Reference<Napi::Value>> keep;
-    keep.push_back(std::move(x.keep));
-    torch::Tensor tx = x.tensor;
+    torch::Tensor tx = BorrowMotion(info[0], keep);
     return RunModelCall(env, Value(), busy_, "Tokenizer.reconstruct", ThreadOption(o, false), std::move(keep), [=]() -> ToJs {
       model_->eval();
       TokenizerOutput out = model_->forward(tx.to(device_));
@@ -177,13 +177,8 @@ Napi::Value TokenizerWrap::Encode(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return Guarded(env, [&]() -> Napi::Value {
     auto o = OptionsArg(info, 1, "Tokenizer.encode");
-    auto x = BorrowTensor(info[0], MotionSpec("motion", model_->config().net.input_dim));
-    if (x.tensor.size(1) % model_->downsampling() != 0) {
-      throw Napi::TypeError::New(env, "motion: T = " + std::to_string(x.tensor.size(1)) + " frames is not a multiple of " + std::to_string(model_->downsampling()));
-    }
     std::vector<Napi::Reference<Napi::Value>> keep;
-    keep.push_back(std::move(x.keep));
-    torch::Tensor tx = x.tensor;
+    torch::Tensor tx = BorrowMotion(info[0], keep);
     return RunModelCall(env, Value(), busy_, "Tokenizer.encode", ThreadOption(o, false), std::move(keep), [=]() -> ToJs {
       model_->eval();
       torch::Tensor codes = model_->encode(tx.to(device_)).to(torch::kInt32).cpu();

@@ -4,6 +4,7 @@
 #include <napi.h>
 
 #include <memory>
+#include <vector>
 
 #include "model_call.h"
 #include "tokenizer.h"
@@ -16,6 +17,7 @@ class TokenizerWrap : public Napi::ObjectWrap<TokenizerWrap> {
   explicit TokenizerWrap(const Napi::CallbackInfo& info);
 
  private:
+  torch::Tensor BorrowMotion(const Napi::Value& v, std::vector<Napi::Reference<Napi::Value>>& keep);
   Napi::Value ParameterTable(const Napi::CallbackInfo& info);
   Napi::Value StateDict(const Napi::CallbackInfo& info);
   Napi::Value Step(const Napi::CallbackInfo& info);

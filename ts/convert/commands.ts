@@ -4,7 +4,7 @@ import { basename, extname, join } from 'node:path';
 
 import type { Command } from 'commander';
 
-import { readMeanStd, readMotion272 } from '../data/motion-files.js';
+import { optionalMeanStd, readMotion272 } from '../data/motion-files.js';
 import { readNpy, writeNpy } from '../data/npy.js';
 import { TorchmotionError } from '../errors.js';
 import { denormalize } from '../motion/normalize.js';
@@ -124,9 +124,8 @@ export function registerConvertCommands(data: Command): void {
     .option('--mean <file>', 'mean.npy to de-normalise with (needs --std)')
     .option('--std <file>', 'std.npy to de-normalise with (needs --mean)')
     .action((input: string, o: { out: string; mean?: string; std?: string }) => {
-      if (!!o.mean !== !!o.std) throw new TorchmotionError('--mean and --std go together: give both or neither');
-      let x = readMotion272(input);
-      if (o.mean && o.std) x = denormalize(x, readMeanStd(o.mean, o.std));
+      const stats = optionalMeanStd(o);
+      const x = stats ? denormalize(readMotion272(input), stats) : readMotion272(input);
       writeFileSync(o.out, writeBvhText(motion272ToBvh(x)));
       console.log(`${o.out}: ${x.length / DIM} frames on the SMPL-22 skeleton`);
     });

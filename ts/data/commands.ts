@@ -6,7 +6,7 @@ import { TorchmotionError } from '../errors.js';
 import { denormalize } from '../motion/normalize.js';
 import { axisAnglesFromSmpl, DIM, forward272, recoverJoints } from '../motion/repr272.js';
 import { buildIndex, formatReport, STAGE_LIMITS, type StageName } from './dataset.js';
-import { readMeanStd, readMotion272 } from './motion-files.js';
+import { optionalMeanStd, readMotion272 } from './motion-files.js';
 import { readNpy, writeNpy } from './npy.js';
 import { prepareDataset } from './prepare.js';
 import { buildDemoDataset } from './demo.js';
@@ -27,9 +27,8 @@ export function registerDataCommands(program: Command): void {
     .option('--mean <file>', 'mean.npy to de-normalise with (needs --std)')
     .option('--std <file>', 'std.npy to de-normalise with (needs --mean)')
     .action((input: string, o: { out: string; mean?: string; std?: string }) => {
-      if (!!o.mean !== !!o.std) throw new TorchmotionError('--mean and --std go together: give both or neither');
-      let x = readMotion272(input);
-      if (o.mean && o.std) x = denormalize(x, readMeanStd(o.mean, o.std));
+      const stats = optionalMeanStd(o);
+      const x = stats ? denormalize(readMotion272(input), stats) : readMotion272(input);
       const joints = recoverJoints(x);
       writeNpy(o.out, { data: Float32Array.from(joints), shape: [joints.length / 66, 22, 3] });
       console.log(`${o.out}: ${joints.length / 66} frames × 22 joints`);

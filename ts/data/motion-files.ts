@@ -22,3 +22,9 @@ export function readMeanStd(meanFile: string, stdFile: string): MeanStd {
   };
   return { mean: read(meanFile), std: read(stdFile) };
 }
+
+// --mean/--std given together, or neither.
+export function optionalMeanStd(o: { mean?: string; std?: string }): MeanStd | undefined {
+  if (!!o.mean !== !!o.std) throw new TorchmotionError('--mean and --std go together: give both or neither');
+  return o.mean && o.std ? readMeanStd(o.mean, o.std) : undefined;
+}

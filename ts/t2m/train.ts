@@ -10,6 +10,7 @@ import { Rng } from '../rng.js';
 import { setThreads } from '../runtime.js';
 import { readCheckpointState, resolveCheckpoint, saveCheckpoint, type CheckpointState } from '../train/checkpoint.js';
 import { MetricsLog } from '../train/metrics.js';
+import { runTrainingLoop } from '../train/loop.js';
 import { createProgress } from '../train/progress.js';
 import { nativeOptions, t2mConfig, t2mLearningRate, type NativeT2MOptions, type T2MConfig } from './config.js';
 import { T2MDataset } from './dataset.js';
@@ -55,50 +56,42 @@ export async function trainTextToMotion(input: z.input<typeof t2mConfig>, option
     metrics.truncateAfter(step);
   }
   writeFileSync(join(run, 'config.json'), JSON.stringify(config, null, 2));
-  let interrupted = false;
-  const onSigint = () => { interrupted = true; };
-  process.on('SIGINT', onSigint);
   const progress = createProgress(t.steps, step, 'step', options.log, t.logEvery);
   let checkpoint = existing ?? '';
   let last: T2MStep | undefined;
-  const save = async (s: number) => {
-    const ck: T2MCheckpointState = { kind: 't2m', step: s, config, native: opts, vocab: vocab.words, rng: rng.state,
-      tokenizer: data.codes.info.checkpoint, dataRoot: config.data.root };
-    checkpoint = await saveCheckpoint(run, ck, (f) => model.save(f));
-  };
-  const startStep = step;
+  let result;
   try {
-    while (step < t.steps) {
-      const lr = t2mLearningRate(step, t);
-      const t0 = performance.now();
-      let loss = 0;
-      let accuracy = 0;
-      let tokens = 0;
-      for (let k = 0; k < t.accumulate; k++) {
-        const b = data.batch(rng, t.batch, { vocab, textMaxLen: config.model.textMaxLen, end: model.end, pad: model.pad, tokenDrop: t.tokenDrop, condDrop: t.condDrop });
-        last = await model.step(b, { lr, clip: t.clip, update: k === t.accumulate - 1, lossScale: 1 / t.accumulate, autocast: t.autocast,
-          ...(t.threads && { threads: t.threads }) });
-        loss += last.loss / t.accumulate;
-        accuracy += last.accuracy / t.accumulate;
-        tokens += b.tokens;
-      }
-      const seconds = (performance.now() - t0) / 1000;
-      metrics.append({ step, lr, loss, accuracy, tokens, gradNorm: last!.gradNorm, seconds, tokensPerSecond: tokens / seconds });
-      step++;
-      progress.update(step, { loss: loss.toFixed(3), acc: accuracy.toFixed(3), lr: lr.toExponential(2), 'tokens/s': (tokens / seconds).toFixed(0) });
-      const stop = interrupted || (options.stopAfter !== undefined && step - startStep >= options.stopAfter);
-      if (step % t.checkpointEvery === 0 || step === t.steps || stop) await save(step);
-      if (stop) {
-        interrupted = true;
-        break;
-      }
-    }
+    result = await runTrainingLoop({
+      start: step, total: t.steps, checkpointEvery: t.checkpointEvery, stopAfter: options.stopAfter,
+      step: async (s) => {
+        const lr = t2mLearningRate(s, t);
+        const t0 = performance.now();
+        let loss = 0;
+        let accuracy = 0;
+        let tokens = 0;
+        for (let k = 0; k < t.accumulate; k++) {
+          const b = data.batch(rng, t.batch, { vocab, textMaxLen: config.model.textMaxLen, end: model.end, pad: model.pad, tokenDrop: t.tokenDrop, condDrop: t.condDrop });
+          last = await model.step(b, { lr, clip: t.clip, update: k === t.accumulate - 1, lossScale: 1 / t.accumulate, autocast: t.autocast,
+            ...(t.threads && { threads: t.threads }) });
+          loss += last.loss / t.accumulate;
+          accuracy += last.accuracy / t.accumulate;
+          tokens += b.tokens;
+        }
+        const seconds = (performance.now() - t0) / 1000;
+        metrics.append({ step: s, lr, loss, accuracy, tokens, gradNorm: last!.gradNorm, seconds, tokensPerSecond: tokens / seconds });
+        progress.update(s + 1, { loss: loss.toFixed(3), acc: accuracy.toFixed(3), lr: lr.toExponential(2), 'tokens/s': (tokens / seconds).toFixed(0) });
+      },
+      save: async (s) => {
+        const ck: T2MCheckpointState = { kind: 't2m', step: s, config, native: opts, vocab: vocab.words, rng: rng.state,
+          tokenizer: data.codes.info.checkpoint, dataRoot: config.data.root };
+        checkpoint = await saveCheckpoint(run, ck, (f) => model.save(f));
+      },
+    });
   } finally {
     progress.stop();
-    process.removeListener('SIGINT', onSigint);
     data.codes.close();
   }
-  return { steps: step, interrupted, checkpoint, metrics: metrics.file, last };
+  return { steps: result.steps, interrupted: result.interrupted, checkpoint, metrics: metrics.file, last };
 }
 
 export async function loadTextToMotion(dir: string, device = 'cpu') {

@@ -13,6 +13,7 @@ import { TorchmotionError } from '../errors.js';
 import { setThreads } from '../runtime.js';
 import { readCheckpointState, resolveCheckpoint, saveCheckpoint, type CheckpointState } from '../train/checkpoint.js';
 import { MetricsLog } from '../train/metrics.js';
+import { runTrainingLoop } from '../train/loop.js';
 import { createProgress } from '../train/progress.js';
 import { learningRate, resolveModel, tokenizerConfig, type TokenizerConfig, type TokenizerModelConfig } from './config.js';
 import { TokenizerModel, type StepResult } from './model.js';
@@ -78,44 +79,35 @@ export async function trainTokenizer(input: z.input<typeof tokenizerConfig>, opt
   writeFileSync(join(run, 'config.json'), JSON.stringify({ ...config, model: modelConfig }, null, 2));
   const loader = new WindowLoader(index, { batchSize: t.batch, window: t.window, seed: t.seed, stats }, loaderState);
 
-  let interrupted = false;
-  // Every Ctrl-C only asks for a stop: a second one during the checkpoint write must not kill the process.
-  const onSigint = () => { interrupted = true; };
-  process.on('SIGINT', onSigint);
   const progress = createProgress(t.steps, step, 'step', options.log, t.logEvery);
   let checkpoint = existing ?? '';
   let last: StepResult | undefined;
-  const save = async (s: number, state: LoaderState) => {
-    const ck: TokenizerCheckpointState = { kind: 'tokenizer', step: s, model: modelConfig, config, loader: state, dataRoot: config.data.root };
-    checkpoint = await saveCheckpoint(run, ck, (file) => model.save(file));
-  };
+  let state = loaderState ?? { epoch: 0, position: 0, rng: t.seed >>> 0 };
+  let result;
   try {
-    const startStep = step;
-    let state = loaderState ?? { epoch: 0, position: 0, rng: t.seed >>> 0 };
-    while (step < t.steps) {
-      const batch = await loader.next();
-      const lr = learningRate(step, t);
-      const t0 = performance.now();
-      last = await model.step({ data: batch.data, shape: batch.shape }, {
-        lr, clip: t.clip, velWeight: t.velWeight, commitBeta: t.commitBeta, autocast: t.autocast, ...(t.threads && { threads: t.threads }),
-      });
-      const seconds = (performance.now() - t0) / 1000;
-      state = batch.state;
-      metrics.append({ step, lr, ...last, seconds, framesPerSecond: (t.batch * t.window) / seconds });
-      step++;
-      progress.update(step, { loss: last.loss.toFixed(4), lr: lr.toExponential(2), 'frames/s': ((t.batch * t.window) / seconds).toFixed(0) });
-      const stop = interrupted || (options.stopAfter !== undefined && step - startStep >= options.stopAfter);
-      if (step % t.checkpointEvery === 0 || step === t.steps || stop) await save(step, state);
-      if (stop) {
-        interrupted = true;
-        break;
-      }
-    }
+    result = await runTrainingLoop({
+      start: step, total: t.steps, checkpointEvery: t.checkpointEvery, stopAfter: options.stopAfter,
+      step: async (s) => {
+        const batch = await loader.next();
+        const lr = learningRate(s, t);
+        const t0 = performance.now();
+        last = await model.step({ data: batch.data, shape: batch.shape }, {
+          lr, clip: t.clip, velWeight: t.velWeight, commitBeta: t.commitBeta, autocast: t.autocast, ...(t.threads && { threads: t.threads }),
+        });
+        const seconds = (performance.now() - t0) / 1000;
+        state = batch.state;
+        metrics.append({ step: s, lr, ...last, seconds, framesPerSecond: (t.batch * t.window) / seconds });
+        progress.update(s + 1, { loss: last.loss.toFixed(4), lr: lr.toExponential(2), 'frames/s': ((t.batch * t.window) / seconds).toFixed(0) });
+      },
+      save: async (s) => {
+        const ck: TokenizerCheckpointState = { kind: 'tokenizer', step: s, model: modelConfig, config, loader: state, dataRoot: config.data.root };
+        checkpoint = await saveCheckpoint(run, ck, (file) => model.save(file));
+      },
+    });
   } finally {
     progress.stop();
-    process.removeListener('SIGINT', onSigint);
   }
-  return { steps: step, interrupted, checkpoint, metrics: metrics.file, last };
+  return { steps: result.steps, interrupted: result.interrupted, checkpoint, metrics: metrics.file, last };
 }
 
 // A tokenizer from a checkpoint (or run) folder, ready for evaluation or encoding.
