@@ -11,6 +11,9 @@
 
 namespace torchmotion {
 
+// x · Wᵀ of a bias-free linear layer, through GEMV when x is a single row outside autograd.
+torch::Tensor Project(torch::nn::Linear& layer, const torch::Tensor& x);
+
 struct DecoderConfig {
   int64_t vocab = 64002;        // codes + END + PAD; the head predicts vocab − 1 classes (never PAD)
   int64_t dim = 512;
@@ -126,7 +129,7 @@ class T2MDecoderImpl : public torch::nn::Module {
   bool builtin_text() const { return static_cast<bool>(text_encoder_); }
   // One step with a cache: tokens (B, 1) at absolute slot `slot` → hidden (B, 1, dim).
   torch::Tensor step(const torch::Tensor& tokens, const torch::Tensor& text_lengths, int64_t text_slots, KvCache& cache);
-  torch::Tensor head(const torch::Tensor& h) { return output_->forward(norm_->forward(h)); }
+  torch::Tensor head(const torch::Tensor& h);
   KvCache new_cache(int64_t batch, int64_t capacity, const torch::TensorOptions& o) const;
   const DecoderConfig& config() const { return config_; }
 

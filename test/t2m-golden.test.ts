@@ -56,6 +56,11 @@ test('sampled generation with a KV cache equals sampling without one for the sam
   const a = await model.generate(prompt, { ...o, cache: true });
   const b = await model.generate(prompt, { ...o, cache: false });
   assert.equal(Array.from(a.tokens.data as Int32Array), Array.from(b.tokens.data as Int32Array));
+  // One prompt: cached steps take the matrix-vector path, the uncached ones matrix products.
+  const one = { text: { data: text.slice(0, Lt * textDim), shape: [1, Lt, textDim] }, textLengths: { data: new Int32Array([2]), shape: [1] } };
+  const p = await model.generate(one, { ...o, cache: true });
+  const q = await model.generate(one, { ...o, cache: false });
+  assert.equal(Array.from(p.tokens.data as Int32Array), Array.from(q.tokens.data as Int32Array));
   const c = await model.generate(prompt, { ...o, seed: 10 });
   assert.not.equal(Array.from(a.tokens.data as Int32Array), Array.from(c.tokens.data as Int32Array), 'another seed, other tokens');
 });
