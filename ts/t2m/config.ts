@@ -2,6 +2,8 @@
 // width / SwiGLU hidden as MotionMillion), plus training settings.
 import { z } from 'zod';
 
+import { runSettings } from '../train/settings.js';
+
 export interface DecoderShape { dim: number; layers: number; heads: number; hidden: number }
 
 export const T2M_PRESETS: Record<string, DecoderShape> = {
@@ -40,12 +42,7 @@ export const t2mTraining = z.object({
   clip: z.number().nonnegative().default(1),
   tokenDrop: z.number().min(0).max(1).default(1 / 3),          // drop one code at the head or tail (reference augmentation)
   condDrop: z.number().min(0).max(1).default(0.1),             // empty caption, for classifier-free guidance
-  seed: z.number().int().nonnegative().default(0),
-  threads: z.number().int().positive().optional(),
-  device: z.string().default('cpu'),
-  autocast: z.enum(['none', 'bf16']).default('none'),
-  checkpointEvery: z.number().int().positive().default(500),
-  logEvery: z.number().int().positive().default(10),
+  ...runSettings,
 }).strict();
 
 export const t2mConfig = z.object({

@@ -3,6 +3,8 @@
 // 64,000-code vocabulary would dwarf both the demo data (~30k tokens) and the text-to-motion model's compute.
 import { z } from 'zod';
 
+import { runSettings } from '../train/settings.js';
+
 export const tokenizerModel = z.object({
   inputDim: z.number().int().positive().default(272),
   width: z.number().int().positive().default(512),
@@ -51,12 +53,7 @@ export const tokenizerTraining = z.object({
   clip: z.number().nonnegative().default(0),                   // gradient-norm clipping, 0 = off
   velWeight: z.number().nonnegative().default(0.5),
   commitBeta: z.number().nonnegative().default(0.02),
-  seed: z.number().int().nonnegative().default(0),
-  threads: z.number().int().positive().optional(),
-  device: z.string().default('cpu'),
-  autocast: z.enum(['none', 'bf16']).default('none'),
-  checkpointEvery: z.number().int().positive().default(500),
-  logEvery: z.number().int().positive().default(10),
+  ...runSettings,
 }).strict();
 
 export const tokenizerConfig = z.object({
