@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "async_worker.h"
+#include "checkpoint.h"
 
 namespace torchmotion {
 
@@ -30,6 +31,23 @@ inline Napi::Promise RunModelCall(Napi::Env env, Napi::Object self, BusyFlag& fl
   flag.Claim(env, where);
   keep.push_back(Napi::Persistent(Napi::Value(self)));
   return TorchWorker::Start(env, state, std::move(work), std::move(keep), [&flag] { flag.Release(); });
+}
+
+// save(path) / load(path) of a model with its optimiser: argument check, then the same one-call-in-flight rule.
+inline Napi::Value CheckpointCall(const Napi::CallbackInfo& info, Napi::Object self, BusyFlag& flag, const std::string& where, bool save,
+                                  torch::nn::Module& model, torch::optim::Optimizer& optimizer, torch::Device device) {
+  Napi::Env env = info.Env();
+  return Guarded(env, [&]() -> Napi::Value {
+    if (info.Length() < 1 || !info[0].IsString()) throw Napi::TypeError::New(env, where + ": expected a file path");
+    std::string path = info[0].As<Napi::String>();
+    torch::nn::Module* m = &model;
+    torch::optim::Optimizer* o = &optimizer;
+    return RunModelCall(env, self, flag, where, ThreadState{1, false}, {}, [=]() -> ToJs {
+      if (save) SaveTrainingState(path, *m, *o);
+      else LoadTrainingState(path, *m, *o, device);
+      return nullptr;
+    });
+  });
 }
 
 }  // namespace torchmotion

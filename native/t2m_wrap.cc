@@ -1,7 +1,6 @@
 #include "t2m_wrap.h"
 
 #include "args.h"
-#include "checkpoint.h"
 #include "device.h"
 #include "module_tables.h"
 #include "sampling.h"
@@ -204,27 +203,11 @@ Napi::Value T2MWrap::Generate(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value T2MWrap::Save(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  return Guarded(env, [&]() -> Napi::Value {
-    if (info.Length() < 1 || !info[0].IsString()) throw Napi::TypeError::New(env, "TextToMotion.save: expected a file path");
-    std::string path = info[0].As<Napi::String>();
-    return RunModelCall(env, Value(), busy_, "TextToMotion.save", ThreadState{1, false}, {}, [this, path]() -> ToJs {
-      SaveTrainingState(path, *model_, *optimizer_);
-      return nullptr;
-    });
-  });
+  return CheckpointCall(info, Value(), busy_, "TextToMotion.save", true, *model_, *optimizer_, device_);
 }
 
 Napi::Value T2MWrap::Load(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  return Guarded(env, [&]() -> Napi::Value {
-    if (info.Length() < 1 || !info[0].IsString()) throw Napi::TypeError::New(env, "TextToMotion.load: expected a file path");
-    std::string path = info[0].As<Napi::String>();
-    return RunModelCall(env, Value(), busy_, "TextToMotion.load", ThreadState{1, false}, {}, [this, path]() -> ToJs {
-      LoadTrainingState(path, *model_, *optimizer_, device_);
-      return nullptr;
-    });
-  });
+  return CheckpointCall(info, Value(), busy_, "TextToMotion.load", false, *model_, *optimizer_, device_);
 }
 
 }  // namespace torchmotion

@@ -1,7 +1,6 @@
 #include "tokenizer_wrap.h"
 
 #include "args.h"
-#include "checkpoint.h"
 #include "device.h"
 #include "module_tables.h"
 #include "tensor_bridge.h"
@@ -213,27 +212,11 @@ Napi::Value TokenizerWrap::Decode(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value TokenizerWrap::Save(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  return Guarded(env, [&]() -> Napi::Value {
-    if (info.Length() < 1 || !info[0].IsString()) throw Napi::TypeError::New(env, "Tokenizer.save: expected a file path");
-    std::string path = info[0].As<Napi::String>();
-    return RunModelCall(env, Value(), busy_, "Tokenizer.save", ThreadState{1, false}, {}, [this, path]() -> ToJs {
-      SaveTrainingState(path, *model_, *optimizer_);
-      return nullptr;
-    });
-  });
+  return CheckpointCall(info, Value(), busy_, "Tokenizer.save", true, *model_, *optimizer_, device_);
 }
 
 Napi::Value TokenizerWrap::Load(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  return Guarded(env, [&]() -> Napi::Value {
-    if (info.Length() < 1 || !info[0].IsString()) throw Napi::TypeError::New(env, "Tokenizer.load: expected a file path");
-    std::string path = info[0].As<Napi::String>();
-    return RunModelCall(env, Value(), busy_, "Tokenizer.load", ThreadState{1, false}, {}, [this, path]() -> ToJs {
-      LoadTrainingState(path, *model_, *optimizer_, device_);
-      return nullptr;
-    });
-  });
+  return CheckpointCall(info, Value(), busy_, "Tokenizer.load", false, *model_, *optimizer_, device_);
 }
 
 Napi::Value TokenizerWrap::CodebookSize(const Napi::CallbackInfo& info) {

@@ -59,6 +59,16 @@ test('a run folder with checkpoints is not overwritten without --resume', async 
   }
 });
 
+test('loading a checkpoint that is not there names the file', async () => {
+  const model = new TokenizerModel(resolveModel({ preset: 'tiny' }), { device });
+  try {
+    await model.load(join(runs, 'nope', 'model.pt'));
+    assert.unreachable('load must fail');
+  } catch (err) {
+    assert.is((err as Error).message, `checkpoint ${join(runs, 'nope', 'model.pt')} does not exist or cannot be read`);
+  }
+});
+
 test('evaluation helpers: pelvis-relative error and bincount statistics', () => {
   const a = new Float64Array(66 * 2).map((_, i) => i * 0.01);
   const b = a.map((v, i) => v + 7 + (i % 66 === 3 ? 0.003 : 0)); // a global shift, and joint 1's x off by 3 mm

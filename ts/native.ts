@@ -19,6 +19,7 @@ export interface NativeInfo {
   fusedAttention: boolean;
   buildConfig: string;
   parallelInfo: string;
+  cpuCache: { installed: boolean; cachedMB: number; liveMB: number };
 }
 
 export interface Throughput { gflops: number; iterations: number; seconds: number }

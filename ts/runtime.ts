@@ -2,36 +2,18 @@
 import { platform, versions } from 'node:process';
 
 import { invalid, withCallerStack } from './errors.js';
-import { addonPath, native, type Throughput } from './native.js';
+import { addonPath, native, type NativeInfo, type Throughput } from './native.js';
 import { tensor, type HostTensor, type TensorOut } from './tensor.js';
 
-export interface RuntimeInfo {
-  torchVersion: string;
-  cuda: { available: boolean; deviceCount: number };
-  threads: number;
-  blas: string;
-  blasThreads: number;
-  fusedAttention: boolean;
+export interface RuntimeInfo extends Omit<NativeInfo, 'parallelInfo'> {
   addonPath: string;
   node: string;
   platform: string;
-  buildConfig: string;
 }
 
 export function info(): RuntimeInfo {
-  const n = native().info();
-  return {
-    torchVersion: n.torchVersion,
-    cuda: n.cuda,
-    threads: n.threads,
-    blas: n.blas || 'unknown (not OpenBLAS or MKL)',
-    blasThreads: n.blasThreads,
-    fusedAttention: n.fusedAttention,
-    addonPath: addonPath(),
-    node: versions.node,
-    platform: platform,
-    buildConfig: n.buildConfig,
-  };
+  const { parallelInfo: _omit, ...n } = native().info();
+  return { ...n, blas: n.blas || 'unknown (not OpenBLAS or MKL)', addonPath: addonPath(), node: versions.node, platform };
 }
 
 export function checkThreads(threads: unknown, what = 'threads'): number {
