@@ -5,6 +5,7 @@
 #   3. The addon, rebuilt when native/ or CMakeLists.txt changed; the TypeScript, rebuilt when ts/ changed.
 # Never downloads anything except through apt and npm.
 #   --with-python-torch   also install python3-torch and python3-numpy (PyTorch reference scripts and golden tests)
+#   --with-viewer         also install chromium (the viewer's browser test) and ffmpeg (MP4 renders)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,10 +13,12 @@ say() { printf 'setup: %s\n' "$*"; }
 die() { printf 'setup: %s\n' "$*" >&2; exit 1; }
 
 want_python_torch=0
+want_viewer=0
 for arg in "$@"; do
   case "$arg" in
     --with-python-torch) want_python_torch=1 ;;
-    *) die "unknown option '$arg' (valid: --with-python-torch)" ;;
+    --with-viewer) want_viewer=1 ;;
+    *) die "unknown option '$arg' (valid: --with-python-torch, --with-viewer)" ;;
   esac
 done
 
@@ -52,6 +55,9 @@ if command -v dpkg-query >/dev/null; then
   command -v c++ >/dev/null || need_deb g++
   command -v make >/dev/null || need_deb make
   if [ "$want_python_torch" = 1 ]; then need_deb python3-torch; need_deb python3-numpy; fi
+  # Captions in renders and plots are drawn with DejaVu Sans.
+  need_deb fonts-dejavu-core
+  if [ "$want_viewer" = 1 ]; then need_deb chromium; need_deb ffmpeg; fi
 fi
 
 if [ "${#missing_debs[@]}" -gt 0 ]; then

@@ -7,6 +7,7 @@ import { TorchmotionError } from './errors.js';
 import { DEFAULT_PFNN, type PfnnOptions } from './export/pfnn.js';
 import { exportPfnn } from './export/pfnn-export.js';
 import { pipelineConfig, runPipeline } from './pipeline.js';
+import { registerRenderCommands } from './render/commands.js';
 import { info, setThreads } from './runtime.js';
 import { registerT2MCommands } from './t2m/commands.js';
 import { registerTokenizerCommands } from './tokenizer/commands.js';
@@ -57,6 +58,7 @@ export function buildCli(): Command {
   registerDataCommands(program);
   registerTokenizerCommands(program);
   registerT2MCommands(program);
+  registerRenderCommands(program);
   program.command('export')
     .description('datasets → other training formats')
     .command('pfnn <root>')

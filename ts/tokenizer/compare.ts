@@ -5,7 +5,7 @@ import { join } from 'node:path';
 
 import type { z } from 'zod';
 
-import { lineChart, smooth } from '../plot/svg.js';
+import { lineChart, smooth } from '../plot/chart.js';
 import { MetricsLog } from '../train/metrics.js';
 import { FSQ_LEVELS, resolveModel, type tokenizerConfig } from './config.js';
 import { evaluateTokenizer, type TokenizerEval } from './evaluate.js';

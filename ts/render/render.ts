@@ -1,0 +1,140 @@
+// Renders motions side by side to an animated GIF (gifenc, pure JS), an MP4 (ffmpeg, when installed) or a PNG
+// contact sheet of key frames. Frames are drawn one at a time and streamed out, so memory does not grow with length.
+import { spawn } from 'node:child_process';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, extname } from 'node:path';
+
+import gifenc from 'gifenc';
+import * as PImage from 'pureimage';
+
+import { TorchmotionError } from '../errors.js';
+import { FPS, type ViewMotion } from '../view/motions.js';
+import { drawFigure, type Rect } from './figure.js';
+import { FONT_FAMILY, loadFont } from './font.js';
+import { writePng } from './png.js';
+
+export interface RenderOptions {
+  width?: number;      // of one panel, pixels
+  height?: number;
+  fps?: number;        // output frame rate (the motions are 30 fps); GIF default 15, MP4 default 30
+  keyframes?: number;  // PNG: columns of the contact sheet
+  ffmpeg?: string;     // executable, default "ffmpeg" on PATH
+}
+
+export interface Size { frames: number; width: number; height: number }
+export interface RenderResult extends Size { file: string; format: 'gif' | 'mp4' | 'png'; bytes: number }
+
+const FORMATS = ['.gif', '.mp4', '.png'];
+// gifenc is CommonJS without named ESM exports.
+const { applyPalette, GIFEncoder, quantize } = gifenc;
+
+function check(motions: ViewMotion[], o: RenderOptions): void {
+  for (const [k, v] of Object.entries({ width: o.width, height: o.height, fps: o.fps, keyframes: o.keyframes })) {
+    if (v !== undefined && !(Number.isInteger(v) && v > 0)) throw new TorchmotionError(`render: ${k} must be a positive integer, received ${v}`);
+  }
+  if ((o.width ?? 320) < 64 || (o.height ?? 360) < 96) throw new TorchmotionError('render: panels must be at least 64 × 96 pixels');
+  if (o.fps !== undefined && o.fps > FPS) throw new TorchmotionError(`render: fps ${o.fps} is above the motions' ${FPS} fps`);
+  if (motions.length === 0) throw new TorchmotionError('render: nothing to render');
+}
+
+// The whole strip of panels at one time step; shorter motions hold their last frame.
+function drawStrip(bitmap: PImage.Bitmap, motions: ViewMotion[], frame: number, panel: { w: number; h: number }, text: boolean): void {
+  bitmap.data.fill(255);
+  const ctx = bitmap.getContext('2d');
+  motions.forEach((m, i) => {
+    const view: Rect = { x: i * panel.w, y: 0, w: panel.w, h: panel.h };
+    drawFigure(ctx, m, Math.min(frame, m.frames - 1), view, { caption: true, text });
+    if (i > 0) { ctx.fillStyle = '#bbbbbb'; ctx.fillRect(view.x, 0, 1, panel.h); }
+  });
+}
+
+async function renderGif(motions: ViewMotion[], file: string, panel: { w: number; h: number }, fps: number, text: boolean): Promise<Size> {
+  const frames = Math.max(...motions.map((m) => m.frames));
+  const step = FPS / fps;
+  const times = Array.from({ length: Math.max(1, Math.floor((frames - 1) / step) + 1) }, (_, k) => Math.round(k * step));
+  const bitmap = PImage.make(panel.w * motions.length, panel.h);
+  // One palette for the whole animation (from a few frames), so colours do not flicker between frames.
+  const samples = [0, 0.33, 0.66, 1].map((q) => times[Math.round(q * (times.length - 1))]);
+  const pooled = new Uint8Array(bitmap.data.length * samples.length);
+  samples.forEach((t, k) => { drawStrip(bitmap, motions, t, panel, text); pooled.set(bitmap.data, k * bitmap.data.length); });
+  const palette = quantize(pooled, 256);
+  const gif = GIFEncoder();
+  for (const t of times) {
+    drawStrip(bitmap, motions, t, panel, text);
+    gif.writeFrame(applyPalette(bitmap.data, palette), bitmap.width, bitmap.height, { palette, delay: Math.round(1000 / fps) });
+  }
+  gif.finish();
+  writeFileSync(file, gif.bytes());
+  return { frames: times.length, width: bitmap.width, height: bitmap.height };
+}
+
+async function renderMp4(motions: ViewMotion[], file: string, panel: { w: number; h: number }, fps: number, text: boolean, ffmpeg: string): Promise<Size> {
+  const frames = Math.max(...motions.map((m) => m.frames));
+  const step = FPS / fps;
+  const bitmap = PImage.make(panel.w * motions.length, panel.h);
+  // H.264 in yuv420p wants even sizes: pad rather than scale.
+  const args = ['-y', '-loglevel', 'error', '-f', 'rawvideo', '-pix_fmt', 'rgba', '-s', `${bitmap.width}x${bitmap.height}`, '-r', String(fps),
+    '-i', '-', '-vf', 'pad=ceil(iw/2)*2:ceil(ih/2)*2:color=white', '-pix_fmt', 'yuv420p', '-movflags', '+faststart', file];
+  const child = spawn(ffmpeg, args, { stdio: ['pipe', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  // Settles once: a failed start, or ffmpeg's exit (early, if it rejects the stream).
+  let ended = false;
+  const exited = new Promise<{ code: number | null; error?: NodeJS.ErrnoException }>((resolve) => {
+    child.on('error', (error: NodeJS.ErrnoException) => { ended = true; resolve({ code: null, error }); });
+    child.on('close', (code) => { ended = true; resolve({ code }); });
+  });
+  child.stdin.on('error', () => {}); // EPIPE after an early exit: reported from the exit status below
+  let count = 0;
+  for (let t = 0; Math.round(t) < frames && !ended; t += step, count++) {
+    drawStrip(bitmap, motions, Math.round(t), panel, text);
+    if (!child.stdin.write(bitmap.data)) await Promise.race([new Promise<void>((r) => child.stdin.once('drain', r)), exited]);
+  }
+  child.stdin.end();
+  const { code, error } = await exited;
+  if (error?.code === 'ENOENT') {
+    throw new TorchmotionError(`MP4 needs ffmpeg, and '${ffmpeg}' was not found: install it (Debian/Ubuntu: sudo apt-get install ffmpeg) or render a .gif`);
+  }
+  if (error) throw error;
+  if (code !== 0) throw new TorchmotionError(`ffmpeg failed writing ${file} (exit ${code}): ${stderr.trim().split('\n').slice(-3).join(' ')}`);
+  return { frames: count, width: bitmap.width, height: bitmap.height };
+}
+
+// Rows = motions, columns = key frames spread evenly over each motion.
+async function renderSheet(motions: ViewMotion[], file: string, panel: { w: number; h: number }, columns: number, text: boolean): Promise<Size> {
+  const header = text ? 26 : 0;
+  const bitmap = PImage.make(panel.w * columns, (panel.h + header) * motions.length);
+  bitmap.data.fill(255);
+  const ctx = bitmap.getContext('2d');
+  motions.forEach((m, row) => {
+    const top = row * (panel.h + header);
+    if (text) {
+      ctx.fillStyle = '#222222';
+      ctx.font = `15px '${FONT_FAMILY}'`;
+      ctx.fillText(m.caption, 8, top + 18);
+    }
+    for (let c = 0; c < columns; c++) {
+      const f = columns === 1 ? 0 : Math.round((c * (m.frames - 1)) / (columns - 1));
+      drawFigure(ctx, m, f, { x: c * panel.w, y: top + header, w: panel.w, h: panel.h }, { caption: false, text });
+    }
+    if (row > 0) { ctx.fillStyle = '#bbbbbb'; ctx.fillRect(0, top, bitmap.width, 1); }
+  });
+  writePng(file, bitmap);
+  return { frames: columns * motions.length, width: bitmap.width, height: bitmap.height };
+}
+
+export async function renderMotions(motions: ViewMotion[], file: string, o: RenderOptions = {}): Promise<RenderResult> {
+  const ext = extname(file).toLowerCase();
+  if (!FORMATS.includes(ext)) throw new TorchmotionError(`render: cannot write '${file}': the output must end in ${FORMATS.join(', ')}`);
+  check(motions, o);
+  const text = await loadFont();
+  mkdirSync(dirname(file) || '.', { recursive: true });
+  const strip = { w: o.width ?? 320, h: o.height ?? 360 };
+  const cell = { w: o.width ?? 200, h: o.height ?? 240 };
+  const size = ext === '.png'
+    ? await renderSheet(motions, file, cell, o.keyframes ?? 6, text)
+    : ext === '.gif'
+      ? await renderGif(motions, file, strip, o.fps ?? 15, text)
+      : await renderMp4(motions, file, strip, o.fps ?? FPS, text, o.ffmpeg ?? 'ffmpeg');
+  return { file, format: ext.slice(1) as RenderResult['format'], ...size, bytes: statSync(file).size };
+}
