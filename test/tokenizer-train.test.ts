@@ -31,7 +31,8 @@ for (const quantizer of ['fsq', 'vq'] as const) {
   test(`${quantizer}: losses after a resume equal an uninterrupted run bit for bit (CPU, one thread)`, async () => {
     const config = {
       preset: 'tiny' as const, model: { quantizer, codes: 16 },
-      train: { steps: 12, batch: 4, window: 32, lr: 3e-3, warmup: 3, milestones: [8], checkpointEvery: 4, threads: 1, device },
+      // Held-out evals every 3 steps: they must leave training untouched and resume like the losses do.
+      train: { steps: 12, batch: 4, window: 32, lr: 3e-3, warmup: 3, milestones: [8], checkpointEvery: 4, evalEvery: 3, evalClips: 2, threads: 1, device },
       data: { root },
     };
     const full = await trainTokenizer(config, { out: join(runs, `${quantizer}-full`), log: () => {} });
@@ -41,9 +42,12 @@ for (const quantizer of ['fsq', 'vq'] as const) {
     assert.is(first.steps, 5);
     const second = await trainTokenizer(config, { out: join(runs, `${quantizer}-cut`), log: () => {}, resume: true });
     assert.is(second.steps, 12);
-    const a = MetricsLog.read(full.metrics).map((m) => m.loss);
-    const b = MetricsLog.read(second.metrics).map((m) => m.loss);
-    assert.is(a.length, 12);
+    const a = MetricsLog.read(full.metrics).map((m) => m.loss ?? m.mpjpeMm);
+    const b = MetricsLog.read(second.metrics).map((m) => m.loss ?? m.mpjpeMm);
+    const evals = MetricsLog.read(full.metrics).filter((m) => m.kind === ('eval' as never));
+    assert.equal(evals.map((m) => m.step), [2, 5, 8, 11]);
+    assert.ok(evals.every((m) => m.mpjpeMm > 0 && Number.isFinite(m.mpjpeMm) && m.clips === 2), JSON.stringify(evals[0]));
+    assert.is(a.length, 16);
     assert.equal(b, a);
   });
 }

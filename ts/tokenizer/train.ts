@@ -15,6 +15,7 @@ import { readCheckpointState, resolveCheckpoint, saveCheckpoint, type Checkpoint
 import { MetricsLog } from '../train/metrics.js';
 import { runTrainingLoop } from '../train/loop.js';
 import { createProgress } from '../train/progress.js';
+import { evaluateTokenizer } from './evaluate.js';
 import { learningRate, resolveModel, tokenizerConfig, type TokenizerConfig, type TokenizerModelConfig } from './config.js';
 import { TokenizerModel, type StepResult } from './model.js';
 
@@ -98,6 +99,10 @@ export async function trainTokenizer(input: z.input<typeof tokenizerConfig>, opt
         state = batch.state;
         metrics.append({ step: s, lr, ...last, seconds, framesPerSecond: (t.batch * t.window) / seconds });
         progress.update(s + 1, { loss: last.loss.toFixed(4), lr: lr.toExponential(2), 'frames/s': ((t.batch * t.window) / seconds).toFixed(0) });
+        if (t.evalEvery > 0 && ((s + 1) % t.evalEvery === 0 || s + 1 === t.steps)) {
+          const ev = await evaluateTokenizer(model, config.data.root, { split: t.evalSplit, minFrames: 0, maxClips: t.evalClips, threads: t.threads });
+          metrics.append({ step: s, kind: 'eval', mpjpeMm: ev.mpjpeMm, usagePercent: ev.usagePercent, perplexity: ev.perplexity, clips: ev.clips });
+        }
       },
       save: async (s) => {
         const ck: TokenizerCheckpointState = { kind: 'tokenizer', step: s, model: modelConfig, config, loader: state, dataRoot: config.data.root };
