@@ -6,6 +6,7 @@
 #include "mlp_regressor.h"
 #include "ops.h"
 #include "t2m_wrap.h"
+#include "text_script.h"
 #include "tokenizer_wrap.h"
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -15,6 +16,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   torchmotion::MlpRegressor::Register(env, exports);
   torchmotion::TokenizerWrap::Register(env, exports);
   torchmotion::T2MWrap::Register(env, exports);
+  torchmotion::TextScript::Register(env, exports);
   return exports;
 }
 

@@ -5,6 +5,7 @@ import { loadConfig } from '../config.js';
 import { TorchmotionError } from '../errors.js';
 import { setThreads } from '../runtime.js';
 import { countParameters, nativeOptions, T2M_PRESETS, t2mConfig, t2mModel } from './config.js';
+import { buildEmbeddingCache } from './embed.js';
 import { generateMotions } from './generate.js';
 import { trainTextToMotion } from './train.js';
 
@@ -50,6 +51,21 @@ export function registerT2MCommands(program: Command): void {
       const r = await trainTextToMotion(config, { out: o.out, resume: o.resume, log: process.stderr.isTTY ? undefined : (l) => console.log(l) });
       console.log(r.interrupted ? `interrupted at step ${r.steps}: checkpoint ${r.checkpoint}; continue with --resume`
         : `trained to step ${r.steps}: checkpoint ${r.checkpoint}, metrics ${r.metrics}`);
+    });
+
+  t2m.command('embed')
+    .description('build the caption-embedding cache for model.text = embeddings (once; training reads it, never re-encodes)')
+    .requiredOption('-o, --out <dir>', 'cache folder (written atomically)')
+    .option('--from <dir>', 'precomputed embeddings: captions.jsonl lines {"text", "file"} with (L, D) .npy arrays')
+    .option('--script <file>', 'a TorchScript encoder: forward(ids (B,L) int64, mask (B,L) bool) → (B,L,D)')
+    .option('--vocab <file>', "the encoder's vocab.txt (line 1 <pad>; <bos> and <unk> listed)")
+    .option('-d, --data <root>', 'dataset whose captions --script embeds (with the empty caption)')
+    .option('--split <name>', 'split of --data', 'all')
+    .action(async (o: { out: string; from?: string; script?: string; vocab?: string; data?: string; split: string }) => {
+      const t0 = performance.now();
+      const index = await buildEmbeddingCache(o);
+      console.log(`${o.out}: ${index.entries} captions, ${index.rows} token rows × ${index.dim} (${((index.rows * index.dim * 4) / 2 ** 20).toFixed(1)} MiB) ` +
+        `in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     });
 
   t2m.command('generate')

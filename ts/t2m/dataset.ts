@@ -9,7 +9,7 @@ import { parseCaptions } from '../data/texts.js';
 import { TorchmotionError } from '../errors.js';
 import type { Rng } from '../rng.js';
 import { EncodedCodes } from '../tokenizer/encode.js';
-import { padCaptions, type Vocabulary } from './vocab.js';
+import type { TextBatch } from './text.js';
 
 export interface T2MSample { clip: number; caption: string; start: number; end: number } // token range [start, end)
 
@@ -50,8 +50,9 @@ export class T2MDataset {
     return this.samples.map((s) => s.caption);
   }
 
-  // A training batch: random samples, the 1/3 head-or-tail token drop, and caption dropout for guidance.
-  batch(rng: Rng, size: number, o: { vocab: Vocabulary; textMaxLen: number; end: number; pad: number; tokenDrop: number; condDrop: number }) {
+  // A training batch: random samples, the 1/3 head-or-tail token drop, and caption dropout for guidance. `text`
+  // turns the captions into the model's prefix (word ids or cached embeddings).
+  batch(rng: Rng, size: number, o: { text: (captions: string[]) => TextBatch; end: number; pad: number; tokenDrop: number; condDrop: number }) {
     const n = this.samples.length;
     const first = rng.int(n);
     const picked = Array.from({ length: size }, (_, k) => this.samples[this.byLength[(first + k) % n]]);
@@ -60,17 +61,15 @@ export class T2MDataset {
       if (codes.length > 1 && rng.next() < o.tokenDrop) codes = rng.next() < 0.5 ? codes.subarray(1) : codes.subarray(0, codes.length - 1);
       return codes;
     });
-    const texts = picked.map((s) => o.vocab.encode(rng.next() < o.condDrop ? '' : s.caption, o.textMaxLen));
+    const captions = picked.map((s) => (rng.next() < o.condDrop ? '' : s.caption));
     const Lc = Math.max(...seqs.map((c) => c.length)) + 1;
     const codes = new Int32Array(size * Lc).fill(o.pad);
     seqs.forEach((c, b) => {
       codes.set(c, b * Lc);
       codes[b * Lc + c.length] = o.end;
     });
-    const { ids, lengths, slots } = padCaptions(texts);
     return {
-      text: { data: ids, shape: [size, slots] },
-      textLengths: { data: lengths, shape: [size] },
+      ...o.text(captions),
       codes: { data: codes, shape: [size, Lc] },
       tokens: seqs.reduce((s, c) => s + c.length + 1, 0),
     };

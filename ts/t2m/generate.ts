@@ -12,7 +12,9 @@ import { requireCheckpoint } from '../train/checkpoint.js';
 import { loadTokenizer } from '../tokenizer/train.js';
 import type { GenerateOptions } from './model.js';
 import { loadTextToMotion } from './train.js';
-import { padCaptions } from './vocab.js';
+import { EmbeddingCache } from './embedding-cache.js';
+import { builtinBatch, promptBatch, type TextBatch } from './text.js';
+import { TextScriptEncoder } from './text-script.js';
 
 export interface Generated { text: string; codes: Int32Array; motion: Float64Array; joints: Float64Array; frames: number; files?: string[] }
 
@@ -28,6 +30,20 @@ export interface GenerateRequest extends GenerateOptions {
 
 const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 48) || 'empty';
 
+// The prompts' text prefix, from the built-in encoder or from the embedding cache the model was trained with.
+async function promptPrefix(t2m: Awaited<ReturnType<typeof loadTextToMotion>>, captions: string[], device?: string): Promise<TextBatch> {
+  const { model: m, data } = t2m.state.config;
+  if (m.text === 'builtin') return builtinBatch(t2m.vocab, captions, m.textMaxLen);
+  const cache = new EmbeddingCache(data.embeddings!);
+  try {
+    const enc = cache.index.encoder;
+    const script = enc && captions.some((c) => !cache.has(c)) ? await TextScriptEncoder.load(enc.script, enc.vocab, device) : undefined;
+    return await promptBatch(cache, script, captions);
+  } finally {
+    cache.close();
+  }
+}
+
 export async function generateMotions(r: GenerateRequest): Promise<Generated[]> {
   if (r.texts.length === 0) throw new TorchmotionError('give at least one --text prompt');
   const t2m = await loadTextToMotion(requireCheckpoint(r.ckpt), r.device);
@@ -40,12 +56,10 @@ export async function generateMotions(r: GenerateRequest): Promise<Generated[]> 
   const stats = readMeanStd(f.mean, f.std);
   const maxTokens = Math.min(t2m.state.config.model.maxMotionTokens,
     r.seconds ? Math.max(1, Math.round((r.seconds * 30) / tokenizer.downsampling)) : t2m.state.config.model.maxMotionTokens);
-  const textMax = t2m.state.config.model.textMaxLen;
-  const prompts = r.texts.map((t) => t2m.vocab.encode(t, textMax));
   const guided = (r.cfgScale ?? 0) > 0;
-  const { ids, lengths, slots } = padCaptions(guided ? [...prompts, ...prompts.map(() => t2m.vocab.encode('', textMax))] : prompts);
-  const rows = lengths.length;
-  const out = await t2m.model.generate({ text: { data: ids, shape: [rows, slots] }, textLengths: { data: lengths, shape: [rows] } },
+  const captions = guided ? [...r.texts, ...r.texts.map(() => '')] : r.texts;
+  const batch = await promptPrefix(t2m, captions, r.device);
+  const out = await t2m.model.generate(batch,
     { ...r, maxTokens, minTokens: Math.min(maxTokens, Math.round(((r.minSeconds ?? 0) * 30) / tokenizer.downsampling)) });
   const tokens = out.tokens.data as Int32Array;
   const width = out.tokens.shape[1];

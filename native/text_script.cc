@@ -1,0 +1,81 @@
+#include "text_script.h"
+
+#include "args.h"
+#include "device.h"
+#include "tensor_bridge.h"
+
+namespace torchmotion {
+
+void TextScript::Register(Napi::Env env, Napi::Object exports) {
+  exports.Set("TextScript", DefineClass(env, "TextScript", {
+    InstanceMethod<&TextScript::Load>("load"),
+    InstanceMethod<&TextScript::Encode>("encode"),
+  }));
+}
+
+TextScript::TextScript(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TextScript>(info) {
+  Guarded(info.Env(), [&] {
+    auto o = OptionsArg(info, 0, "TextScript");
+    device_ = ParseDevice(StringOption(o, "device", "cpu"));
+    return info.Env().Undefined();
+  });
+}
+
+// load(path) → Promise<void>: torch::jit::load off the JS thread (a large encoder takes seconds).
+Napi::Value TextScript::Load(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return Guarded(env, [&]() -> Napi::Value {
+    if (info.Length() < 1 || !info[0].IsString()) throw Napi::TypeError::New(env, "TextScript.load: expected a file path");
+    std::string path = info[0].As<Napi::String>();
+    torch::Device device = device_;
+    auto slot = &module_;
+    return RunModelCall(env, Value(), busy_, "TextScript.load", ThreadState{1, false}, {}, [=]() -> ToJs {
+      auto m = std::make_shared<torch::jit::script::Module>(torch::jit::load(path, device));
+      m->eval();
+      *slot = std::move(m);
+      return nullptr;
+    });
+  });
+}
+
+// encode({ids: (B,L) int32, mask: (B,L) bool (Uint8Array)}, {threads}) → Promise<(B,L,D) float32>.
+Napi::Value TextScript::Encode(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return Guarded(env, [&]() -> Napi::Value {
+    if (!module_) throw Napi::Error::New(env, "TextScript.encode: no module loaded; await load(path) first");
+    if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, "TextScript.encode: expected {ids, mask}");
+    auto batch = info[0].As<Napi::Object>();
+    auto o = OptionsArg(info, 1, "TextScript.encode");
+    TensorSpec ids_spec;
+    ids_spec.name = "ids";
+    ids_spec.dtype = torch::kInt32;
+    ids_spec.shape = {-1, -1};
+    ids_spec.dim_names = {"B", "L"};
+    auto ids = BorrowTensor(batch.Get("ids"), ids_spec);
+    TensorSpec mask_spec;
+    mask_spec.name = "mask";
+    mask_spec.dtype = torch::kBool;
+    mask_spec.shape = {ids.tensor.size(0), ids.tensor.size(1)};
+    mask_spec.dim_names = {"", ""};
+    auto mask = BorrowTensor(batch.Get("mask"), mask_spec);
+    torch::Tensor id = ids.tensor, m = mask.tensor;
+    std::shared_ptr<torch::jit::script::Module> module = module_;
+    torch::Device device = device_;
+    std::vector<Napi::Reference<Napi::Value>> keep;
+    keep.push_back(std::move(ids.keep));
+    keep.push_back(std::move(mask.keep));
+    return RunModelCall(env, Value(), busy_, "TextScript.encode", ThreadOption(o, false), std::move(keep), [=]() -> ToJs {
+      torch::jit::IValue out = module->forward({id.to(torch::kInt64).to(device), m.to(device)});
+      if (!out.isTensor()) throw std::invalid_argument("the TorchScript encoder must return one tensor (B, L, D), it returned " + out.tagKind());
+      torch::Tensor e = out.toTensor();
+      if (e.dim() != 3 || e.size(0) != id.size(0) || e.size(1) != id.size(1) || !e.is_floating_point()) {
+        throw std::invalid_argument("the TorchScript encoder must return float (B, L, D) = (" + std::to_string(id.size(0)) + ", " +
+                                    std::to_string(id.size(1)) + ", D), it returned " + DtypeName(e.scalar_type()) + " " + ShapeString(e.sizes()));
+      }
+      torch::Tensor result = e.to(torch::kFloat32).cpu().contiguous();
+      return [result](Napi::Env js) -> Napi::Value { return CopyTensorToJs(js, result); };
+    });
+  });
+}
+
+}  // namespace torchmotion
