@@ -4,6 +4,9 @@ import { z } from 'zod';
 
 import { runSettings } from '../train/settings.js';
 
+// Token embeddings longer than this are cut (Flan-T5 captions are rarely past 60 tokens).
+export const EMBEDDING_SLOTS = 150;
+
 export interface DecoderShape { dim: number; layers: number; heads: number; hidden: number }
 
 export const T2M_PRESETS: Record<string, DecoderShape> = {
@@ -42,6 +45,7 @@ export const t2mTraining = z.object({
   clip: z.number().nonnegative().default(1),
   tokenDrop: z.number().min(0).max(1).default(1 / 3),          // drop one code at the head or tail (reference augmentation)
   condDrop: z.number().min(0).max(1).default(0.1),             // empty caption, for classifier-free guidance
+  recompute: z.boolean().default(false),                       // recompute block activations in backward: less memory, ~1/3 more compute
   ...runSettings,
 }).strict();
 
@@ -51,6 +55,7 @@ export const t2mConfig = z.object({
   data: z.object({
     root: z.string().default('data/demo'),     // captions come from <root>/texts
     codes: z.string(),                         // output of `tokenizer encode`
+    embeddings: z.string().optional(),         // caption-embedding cache (`t2m embed`), for model.text = embeddings
     split: z.string().default('train'),
   }).strict(),
 }).strict();
@@ -68,11 +73,12 @@ export interface NativeT2MOptions {
   textVocab: number; textLayers: number; textHeads: number; textMaxLen: number;
 }
 
-// The constructor options of the native model for a config, codebook size and (built-in) text vocabulary.
-export function nativeOptions(m: T2MModelConfig, codebookSize: number, textVocab: number): NativeT2MOptions {
+// The constructor options of the native model for a config, codebook size, (built-in) text vocabulary and, for
+// cached embeddings, their width.
+export function nativeOptions(m: T2MModelConfig, codebookSize: number, textVocab: number, embeddingDim?: number): NativeT2MOptions {
   const shape = T2M_PRESETS[m.preset];
-  const textDim = m.textDim ?? (m.text === 'builtin' ? shape.dim : 2048);
-  const textSlots = m.text === 'builtin' ? m.textMaxLen + 1 : 150;
+  const textDim = m.textDim ?? (m.text === 'builtin' ? shape.dim : embeddingDim ?? 2048);
+  const textSlots = m.text === 'builtin' ? m.textMaxLen + 1 : EMBEDDING_SLOTS;
   return {
     vocab: codebookSize + 2, ...shape, textDim, maxLen: textSlots + m.maxMotionTokens + 1,
     textVocab: m.text === 'builtin' ? textVocab : 0, textLayers: m.textLayers, textHeads: m.textHeads, textMaxLen: m.textMaxLen + 1,

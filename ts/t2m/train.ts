@@ -15,6 +15,8 @@ import { createProgress } from '../train/progress.js';
 import { nativeOptions, t2mConfig, t2mLearningRate, type NativeT2MOptions, type T2MConfig } from './config.js';
 import { T2MDataset } from './dataset.js';
 import { T2MModel, type T2MStep } from './model.js';
+import { EmbeddingCache } from './embedding-cache.js';
+import { builtinBatch, cachedBatch, checkCacheCovers } from './text.js';
 import { Vocabulary } from './vocab.js';
 
 export interface T2MCheckpointState extends CheckpointState {
@@ -40,10 +42,10 @@ export async function trainTextToMotion(input: z.input<typeof t2mConfig>, option
   const data = new T2MDataset(config.data.codes, config.data.root, config.data.split, config.model.maxMotionTokens);
   const state0 = existing ? readCheckpointState<T2MCheckpointState>(existing) : undefined;
   const vocab = state0 ? new Vocabulary(state0.vocab) : Vocabulary.build(data.captions());
-  const opts = nativeOptions(config.model, data.codes.info.codebookSize, vocab.size);
-  if (config.model.text !== 'builtin') {
-    throw new TorchmotionError('model.text "embeddings" needs a caption-embedding cache, which training does not read yet: use model.text builtin');
-  }
+  const cache = config.model.text === 'embeddings' ? openCache(config, data, t.condDrop > 0) : undefined;
+  const opts = nativeOptions(config.model, data.codes.info.codebookSize, vocab.size, cache?.dim);
+  if (cache && opts.textDim !== cache.dim) throw new TorchmotionError(`model.textDim ${opts.textDim} differs from the ${cache.dim}-wide embeddings in ${cache.dir}`);
+  const text = (captions: string[]) => (cache ? cachedBatch(cache, captions) : builtinBatch(vocab, captions, config.model.textMaxLen));
   const model = new T2MModel(opts, { seed: t.seed, device: t.device, lr: t.lr, beta1: t.beta1, beta2: t.beta2, weightDecay: t.weightDecay });
   const metrics = new MetricsLog(join(run, 'metrics.jsonl'));
   let step = 0;
@@ -70,8 +72,8 @@ export async function trainTextToMotion(input: z.input<typeof t2mConfig>, option
         let accuracy = 0;
         let tokens = 0;
         for (let k = 0; k < t.accumulate; k++) {
-          const b = data.batch(rng, t.batch, { vocab, textMaxLen: config.model.textMaxLen, end: model.end, pad: model.pad, tokenDrop: t.tokenDrop, condDrop: t.condDrop });
-          last = await model.step(b, { lr, clip: t.clip, update: k === t.accumulate - 1, lossScale: 1 / t.accumulate, autocast: t.autocast,
+          const b = data.batch(rng, t.batch, { text, end: model.end, pad: model.pad, tokenDrop: t.tokenDrop, condDrop: t.condDrop });
+          last = await model.step(b, { lr, clip: t.clip, update: k === t.accumulate - 1, lossScale: 1 / t.accumulate, autocast: t.autocast, recompute: t.recompute,
             ...(t.threads && { threads: t.threads }) });
           loss += last.loss / t.accumulate;
           accuracy += last.accuracy / t.accumulate;
@@ -90,8 +92,18 @@ export async function trainTextToMotion(input: z.input<typeof t2mConfig>, option
   } finally {
     progress.stop();
     data.codes.close();
+    cache?.close();
   }
   return { steps: result.steps, interrupted: result.interrupted, checkpoint, metrics: metrics.file, last };
+}
+
+function openCache(config: T2MConfig, data: T2MDataset, needEmpty: boolean): EmbeddingCache {
+  if (!config.data.embeddings) {
+    throw new TorchmotionError('model.text "embeddings" needs data.embeddings: a caption-embedding cache built with `torchmotion t2m embed`');
+  }
+  const cache = new EmbeddingCache(config.data.embeddings);
+  checkCacheCovers(cache, data.captions(), needEmpty);
+  return cache;
 }
 
 export async function loadTextToMotion(dir: string, device = 'cpu') {
