@@ -2,6 +2,7 @@
 
 #include "args.h"
 #include "device.h"
+#include "head_loss.h"
 #include "module_tables.h"
 #include "sampling.h"
 #include "tensor_bridge.h"
@@ -101,8 +102,9 @@ Napi::Value T2MWrap::StateDict(const Napi::CallbackInfo& info) {
   return Guarded(env, [&]() -> Napi::Value { return StateDictToJs(env, *model_); });
 }
 
-// step(batch, {lr, clip, update, lossScale, autocast, threads}) → Promise<{loss, accuracy, tokens, gradNorm}>.
-// The head and cross-entropy run only where a target exists (codes and END), never on padding or the text prefix.
+// step(batch, {lr, clip, update, lossScale, autocast, recompute, threads}) → Promise<{loss, accuracy, tokens, gradNorm}>.
+// The head and cross-entropy run only where a target exists (codes and END), never on padding or the text prefix,
+// and a chunk of positions at a time (head_loss.h), so the 64,001-way logits never exist for the whole batch.
 Napi::Value T2MWrap::Step(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return Guarded(env, [&]() -> Napi::Value {
@@ -111,26 +113,25 @@ Napi::Value T2MWrap::Step(const Napi::CallbackInfo& info) {
     double lr = NumberOption(o, "lr", 4e-4, 0, 10), clip = NumberOption(o, "clip", 0, 0, 1e9);
     double scale = NumberOption(o, "lossScale", 1.0, 0, 1e6);
     bool update = BoolOption(o, "update", true);
+    bool recompute = BoolOption(o, "recompute", false);
     bool autocast = StringOption(o, "autocast", "none") == "bf16" && device_.is_cuda();
     torch::Tensor text = b.text, lengths = b.lengths, codes = b.codes;
     return RunModelCall(env, Value(), busy_, "TextToMotion.step", ThreadOption(o, true), std::move(b.keep), [=]() -> ToJs {
       model_->train();
+      model_->set_recompute(recompute);
       const int64_t pad = model_->config().vocab - 1;
       torch::Tensor c = codes.to(device_);
-      torch::Tensor loss, correct, count;
+      torch::Tensor h, rows, targets;
       {
         AutocastGuard amp(autocast, at::kBFloat16);
         const int64_t Lt = text.size(1), Lc = c.size(1);
-        torch::Tensor h = model_->hidden(text.to(device_), lengths, c.narrow(1, 0, Lc - 1));
+        h = model_->hidden(text.to(device_), lengths, c.narrow(1, 0, Lc - 1));
         torch::Tensor valid = c.ne(pad);
-        torch::Tensor rows = h.narrow(1, Lt - 1, Lc).masked_select(valid.unsqueeze(-1)).view({-1, h.size(-1)});
-        torch::Tensor logits = model_->head(rows).to(torch::kFloat32);
-        torch::Tensor targets = c.masked_select(valid);
-        loss = torch::cross_entropy_loss(logits, targets);
-        correct = logits.argmax(-1).eq(targets).sum();
-        count = valid.sum();
+        rows = h.narrow(1, Lt - 1, Lc).masked_select(valid.unsqueeze(-1)).view({-1, h.size(-1)});
+        targets = c.masked_select(valid);
       }
-      (loss * scale).backward();
+      HeadLoss hl = ChunkedHeadLossBackward([this](const torch::Tensor& r) { return model_->head(r); }, rows, targets,
+                                            model_->config().vocab - 1, scale, autocast);
       double grad_norm = 0;
       if (update) {
         if (clip > 0) grad_norm = torch::nn::utils::clip_grad_norm_(model_->parameters(), clip);
@@ -138,7 +139,7 @@ Napi::Value T2MWrap::Step(const Napi::CallbackInfo& info) {
         optimizer_->step();
         optimizer_->zero_grad();
       }
-      double l = loss.item<double>(), n = count.item<double>(), acc = correct.item<double>() / std::max(1.0, n);
+      double l = hl.loss, n = static_cast<double>(targets.numel()), acc = static_cast<double>(hl.correct) / std::max(1.0, n);
       return [=](Napi::Env e) -> Napi::Value {
         auto r = Napi::Object::New(e);
         r.Set("loss", l);

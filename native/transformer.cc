@@ -3,6 +3,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "recompute.h"
+
 namespace torchmotion {
 namespace {
 
@@ -138,8 +140,10 @@ T2MDecoderImpl::T2MDecoderImpl(const DecoderConfig& c, const TextEncoderConfig& 
 }
 
 torch::Tensor T2MDecoderImpl::run(torch::Tensor x, const torch::Tensor& positions, const torch::Tensor& allowed, KvCache* cache, int64_t start) {
+  const bool recompute = recompute_ && is_training() && cache == nullptr && torch::GradMode::is_enabled();
   for (int64_t l = 0; l < static_cast<int64_t>(layers_->size()); ++l) {
-    x = layers_[l]->as<BlockImpl>()->forward(x, positions, allowed, rope_, cache, l, start);
+    BlockImpl& block = *layers_[l]->as<BlockImpl>();
+    x = recompute ? RecomputedBlock(block, rope_, x, positions, allowed) : block.forward(x, positions, allowed, rope_, cache, l, start);
   }
   if (cache) cache->length = start + x.size(1);
   return x;

@@ -132,6 +132,8 @@ class T2MDecoderImpl : public torch::nn::Module {
   torch::Tensor head(const torch::Tensor& h);
   KvCache new_cache(int64_t batch, int64_t capacity, const torch::TensorOptions& o) const;
   const DecoderConfig& config() const { return config_; }
+  // Recompute each block's activations in backward instead of keeping them (training only; see recompute.h).
+  void set_recompute(bool on) { recompute_ = on; }
 
  private:
   torch::Tensor run(torch::Tensor x, const torch::Tensor& positions, const torch::Tensor& allowed, KvCache* cache, int64_t start);
@@ -143,6 +145,7 @@ class T2MDecoderImpl : public torch::nn::Module {
   RmsNorm norm_{nullptr};
   torch::nn::Linear output_{nullptr};
   Rotary rope_;
+  bool recompute_ = false;
 };
 TORCH_MODULE(T2MDecoder);
 

@@ -1,4 +1,4 @@
-// One measurement in its own process (fresh peak RSS): `train <steps>` or `generate <prompts> <tokens>` on the 44M
+// One measurement in its own process (fresh peak RSS): `train <steps> [recompute]` or `generate <prompts> <tokens>` on the 44M
 // decoder with vocabulary 64,002 and text width 2048 (precomputed-embedding mode, as the reference's Flan-T5-XL).
 import { setThreads } from '../../ts/runtime.js';
 import { Rng } from '../../ts/rng.js';
@@ -21,11 +21,11 @@ if (what === 'train') {
   const times: number[] = [];
   for (let k = 0; k <= a; k++) {
     const t0 = performance.now();
-    await model.step(batch, { lr: 4e-4, threads: 1 });
+    await model.step(batch, { lr: 4e-4, threads: 1, recompute: process.argv[4] === 'recompute' });
     if (k > 0) times.push((performance.now() - t0) / 1000);
   }
   times.sort((x, y) => x - y);
-  result = { what, medianSeconds: times[Math.floor(times.length / 2)] };
+  result = { what, recompute: process.argv[4] === 'recompute' ? 1 : 0, medianSeconds: times[Math.floor(times.length / 2)] };
 } else {
   const prompts = a;
   const batch = { text: text(prompts), textLengths: lengths(prompts) };

@@ -31,7 +31,7 @@ export class T2MModel {
   get pad(): number { return this.options.vocab - 1; }
   parameterTable() { return this.net.parameterTable(); }
   stateDict() { return this.net.stateDict(); }
-  step(b: T2MBatch, o: { lr: number; clip?: number; update?: boolean; lossScale?: number; autocast?: string; threads?: number }) {
+  step(b: T2MBatch, o: { lr: number; clip?: number; update?: boolean; lossScale?: number; autocast?: string; recompute?: boolean; threads?: number }) {
     return withCallerStack(() => this.net.step(b, o));
   }
   logits(b: T2MBatch, threads?: number) { return withCallerStack(() => this.net.logits(b, threads ? { threads } : {})); }

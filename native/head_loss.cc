@@ -1,0 +1,41 @@
+#include "head_loss.h"
+
+#include <algorithm>
+
+#include "compat.h"
+
+namespace torchmotion {
+
+namespace {
+// About 128 MB of float logits per chunk, whatever the vocabulary.
+constexpr int64_t kLogitsPerChunk = int64_t{1} << 25;
+}  // namespace
+
+HeadLoss ChunkedHeadLossBackward(const std::function<torch::Tensor(const torch::Tensor&)>& head, const torch::Tensor& rows,
+                                 const torch::Tensor& targets, int64_t vocab, double scale, bool autocast) {
+  HeadLoss out;
+  const int64_t n = rows.size(0);
+  if (n == 0) return out;
+  torch::Tensor detached = rows.detach().requires_grad_(true);
+  const int64_t rows_per_chunk = std::max<int64_t>(1, kLogitsPerChunk / std::max<int64_t>(1, vocab));
+  double sum = 0;
+  for (int64_t start = 0; start < n; start += rows_per_chunk) {
+    const int64_t chunk = std::min(rows_per_chunk, n - start);
+    torch::Tensor logits;
+    {
+      AutocastGuard amp(autocast, at::kBFloat16);
+      logits = head(detached.narrow(0, start, chunk));
+    }
+    logits = logits.to(torch::kFloat32);
+    torch::Tensor t = targets.narrow(0, start, chunk);
+    torch::Tensor loss = torch::nn::functional::cross_entropy(logits, t, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum));
+    (loss * (scale / static_cast<double>(n))).backward();
+    sum += loss.item<double>();
+    out.correct += logits.argmax(-1).eq(t).sum().item<int64_t>();
+  }
+  rows.backward(detached.grad());
+  out.loss = sum / static_cast<double>(n);
+  return out;
+}
+
+}  // namespace torchmotion
