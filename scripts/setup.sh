@@ -97,8 +97,9 @@ fi
 
 ts_key="$(digest ts tsconfig.json package-lock.json)"
 if [ ! -f dist/ts/cli.js ] || [ "$(cat dist/.torchmotion-key 2>/dev/null)" != "$ts_key" ]; then
-  say "compiling TypeScript"
+  say "compiling TypeScript and bundling the viewer page"
   npx tsc -p tsconfig.json
+  node scripts/build-viewer.js
   echo "$ts_key" > dist/.torchmotion-key
 fi
 # --- the demo dataset (Bandai Namco mocap → MotionMillion layout), generated, never committed ------------------

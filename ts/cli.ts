@@ -11,6 +11,7 @@ import { registerRenderCommands } from './render/commands.js';
 import { info, setThreads } from './runtime.js';
 import { registerT2MCommands } from './t2m/commands.js';
 import { registerTokenizerCommands } from './tokenizer/commands.js';
+import { registerViewCommand } from './view/commands.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -59,6 +60,7 @@ export function buildCli(): Command {
   registerTokenizerCommands(program);
   registerT2MCommands(program);
   registerRenderCommands(program);
+  registerViewCommand(program);
   program.command('export')
     .description('datasets → other training formats')
     .command('pfnn <root>')

@@ -1,0 +1,47 @@
+// Serves one viewer page over HTTP on this machine (port 0: any free port).
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import { TorchmotionError } from '../errors.js';
+
+export interface ServedViewer {
+  url: string;
+  close(): Promise<void>;
+}
+
+export function serveViewer(html: string, o: { port?: number; host?: string } = {}): Promise<ServedViewer> {
+  const { port = 0, host = '127.0.0.1' } = o;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    return Promise.reject(new TorchmotionError(`--port must be an integer from 0 to 65535, received ${port}`));
+  }
+  const page = Buffer.from(html, 'utf8');
+  const server = createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD' }).end();
+    } else if (path === '/' || path === '/index.html') {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': page.length, 'cache-control': 'no-store' });
+      res.end(req.method === 'HEAD' ? undefined : page);
+    } else {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: the viewer is at /\n');
+    }
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      const why = err.code === 'EADDRINUSE' ? `port ${port} is in use: pick another with --port, or --port 0 for any free one`
+        : err.code === 'EADDRNOTAVAIL' ? `${host} is not an address of this machine` : err.message;
+      reject(new TorchmotionError(`cannot serve the viewer on ${host}:${port}: ${why}`, { cause: err }));
+    });
+    server.listen(port, host, () => {
+      const { port: bound } = server.address() as AddressInfo;
+      const shownHost = host.includes(':') ? `[${host}]` : host;
+      resolve({
+        url: `http://${shownHost}:${bound}/`,
+        close: () => new Promise<void>((done) => {
+          server.close(() => done());
+          server.closeAllConnections(); // a browser's keep-alive connection would hold close() open
+        }),
+      });
+    });
+  });
+}
