@@ -3,6 +3,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "decode_attention.h"
+#include "packed_linear.h"
 #include "recompute.h"
 
 namespace torchmotion {
@@ -15,13 +17,17 @@ int64_t SwigluHidden(int64_t dim) { return (8 * dim / 3 + 255) / 256 * 256; }
 
 }  // namespace
 
-// x · Wᵀ for a bias-free linear layer. A single row (one prompt, one position: every step of cached generation) goes
-// through matrix-vector products: OpenBLAS's GEMM with one row is 3.5–5× slower than its GEMV on this CPU.
-torch::Tensor Project(torch::nn::Linear& layer, const torch::Tensor& x) {
-  if (x.numel() == x.size(-1) && !layer->bias.defined() && x.scalar_type() == layer->weight.scalar_type() && !torch::GradMode::is_enabled()) {
-    auto shape = x.sizes().vec();
-    shape.back() = layer->weight.size(0);
-    return torch::mv(layer->weight, x.reshape({-1})).view(shape);
+// x · Wᵀ for a bias-free linear layer. In inference, 1–16 rows (cached generation: one position per prompt) go
+// through the packed-panel kernel (packed_linear.h); the packed copy lives in `packed` next to the layer.
+torch::Tensor Project(torch::nn::Linear& layer, PackedWeight& packed, const torch::Tensor& x) {
+  const int64_t rows = x.numel() / x.size(-1);
+  if (rows <= kPackedMaxRows && !layer->bias.defined() && !torch::GradMode::is_enabled()) {
+    torch::Tensor y = PackedMatmul(x.reshape({rows, x.size(-1)}).contiguous(), layer->weight, packed);
+    if (y.defined()) {
+      auto shape = x.sizes().vec();
+      shape.back() = layer->weight.size(0);
+      return y.view(shape);
+    }
   }
   return layer->forward(x);
 }
@@ -58,7 +64,7 @@ AttentionImpl::AttentionImpl(int64_t dim, int64_t heads) : heads_(heads), head_d
 torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& positions, const torch::Tensor& allowed,
                                      const Rotary& rope, KvCache* cache, int64_t layer, int64_t start) {
   const int64_t B = x.size(0), L = x.size(1);
-  torch::Tensor qkv = Project(wqkv_, x).view({B, L, 3, heads_, head_dim_});
+  torch::Tensor qkv = Project(wqkv_, packed_[0], x).view({B, L, 3, heads_, head_dim_});
   torch::Tensor q = rope.apply(qkv.select(2, 0), positions).transpose(1, 2);
   torch::Tensor k = rope.apply(qkv.select(2, 1), positions).transpose(1, 2);
   torch::Tensor v = qkv.select(2, 2).transpose(1, 2);
@@ -68,8 +74,10 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const torch::Tensor
     k = cache->k[layer].narrow(2, 0, start + L);
     v = cache->v[layer].narrow(2, 0, start + L);
   }
-  torch::Tensor out = ScaledDotProductAttention(q, k, v, allowed.unsqueeze(1));
-  return Project(wo_, out.transpose(1, 2).reshape({B, L, heads_ * head_dim_}));
+  torch::Tensor out;
+  if (cache && L == 1 && !torch::GradMode::is_enabled()) out = DecodeAttention(q, k, v, allowed.unsqueeze(1));
+  if (!out.defined()) out = ScaledDotProductAttention(q, k, v, allowed.unsqueeze(1));
+  return Project(wo_, packed_[1], out.transpose(1, 2).reshape({B, L, heads_ * head_dim_}));
 }
 
 FeedForwardImpl::FeedForwardImpl(int64_t dim, int64_t hidden) {
@@ -78,7 +86,7 @@ FeedForwardImpl::FeedForwardImpl(int64_t dim, int64_t hidden) {
   w3_ = register_module("w3", NoBias(dim, hidden));
 }
 
-torch::Tensor FeedForwardImpl::forward(const torch::Tensor& x) { return Project(w2_, torch::silu(Project(w1_, x)) * Project(w3_, x)); }
+torch::Tensor FeedForwardImpl::forward(const torch::Tensor& x) { return Project(w2_, packed_[1], torch::silu(Project(w1_, packed_[0], x)) * Project(w3_, packed_[2], x)); }
 
 BlockImpl::BlockImpl(int64_t dim, int64_t heads, int64_t hidden, double eps) {
   attention_ = register_module("attention", Attention(dim, heads));
@@ -172,7 +180,7 @@ torch::Tensor T2MDecoderImpl::step(const torch::Tensor& tokens, const torch::Ten
   return run(tok_embeddings_->forward(tokens), positions, allowed, &cache, slot);
 }
 
-torch::Tensor T2MDecoderImpl::head(const torch::Tensor& h) { return Project(output_, norm_->forward(h)); }
+torch::Tensor T2MDecoderImpl::head(const torch::Tensor& h) { return Project(output_, packed_output_, norm_->forward(h)); }
 
 KvCache T2MDecoderImpl::new_cache(int64_t batch, int64_t capacity, const torch::TensorOptions& o) const {
   KvCache c;

@@ -8,11 +8,12 @@
 #include <vector>
 
 #include "compat.h"
+#include "packed_linear.h"
 
 namespace torchmotion {
 
-// x · Wᵀ of a bias-free linear layer, through GEMV when x is a single row outside autograd.
-torch::Tensor Project(torch::nn::Linear& layer, const torch::Tensor& x);
+// x · Wᵀ of a bias-free linear layer; 1–16 rows outside autograd use the packed-panel kernel.
+torch::Tensor Project(torch::nn::Linear& layer, PackedWeight& packed, const torch::Tensor& x);
 
 struct DecoderConfig {
   int64_t vocab = 64002;        // codes + END + PAD; the head predicts vocab − 1 classes (never PAD)
@@ -62,6 +63,7 @@ class AttentionImpl : public torch::nn::Module {
  private:
   int64_t heads_, head_dim_;
   torch::nn::Linear wqkv_{nullptr}, wo_{nullptr};
+  PackedWeight packed_[2];  // wqkv, wo: packed copies for generation
 };
 TORCH_MODULE(Attention);
 
@@ -72,6 +74,7 @@ class FeedForwardImpl : public torch::nn::Module {
 
  private:
   torch::nn::Linear w1_{nullptr}, w2_{nullptr}, w3_{nullptr};
+  PackedWeight packed_[3];  // w1, w2, w3
 };
 TORCH_MODULE(FeedForward);
 
@@ -144,6 +147,7 @@ class T2MDecoderImpl : public torch::nn::Module {
   torch::nn::ModuleList layers_{nullptr};
   RmsNorm norm_{nullptr};
   torch::nn::Linear output_{nullptr};
+  PackedWeight packed_output_;
   Rotary rope_;
   bool recompute_ = false;
 };
