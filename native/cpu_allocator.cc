@@ -1,5 +1,6 @@
 #include "cpu_allocator.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -54,8 +55,14 @@ struct Cache {
   std::mutex mutex;
   std::unordered_map<std::size_t, std::vector<void*>> free_blocks;  // size class → blocks
   std::unordered_map<void*, std::size_t> sizes;                     // every cached-class block, live or free
-  std::size_t cached = 0, live = 0, limit = CacheLimit();
+  std::size_t cached = 0, live = 0, peak_live = 0, limit = CacheLimit();
 };
+
+// Free blocks are kept only up to the peak of live bytes (at least 256 MB, at most the limit): with fixed shapes every
+// cached block is reused next step, and with varying shapes (text-to-motion batches, whole clips in eval and encode)
+// the cache cannot grow past the working set, so the process stays within about twice its peak working set.
+constexpr std::size_t kCacheFloor = std::size_t{256} << 20;
+std::size_t Budget(const Cache& c) { return std::min(c.limit, std::max(kCacheFloor, c.peak_live)); }
 
 // Never destroyed: tensors may be freed during static destruction at exit.
 Cache& TheCache() {
@@ -73,7 +80,7 @@ void Free(void* ptr) {
     return;
   }
   c.live -= it->second;
-  if (c.cached + it->second > c.limit) {
+  if (c.cached + it->second > Budget(c)) {
     c.sizes.erase(it);
     SystemFree(ptr);
     return;
@@ -118,6 +125,7 @@ class CachingCpuAllocator final : public c10::Allocator {
       c.sizes[p] = size;
     }
     c.live += size;
+    c.peak_live = std::max(c.peak_live, c.live);
     return p;
   }
 };

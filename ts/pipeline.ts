@@ -1,12 +1,14 @@
 // The README's main job, end to end on the bundled data: demo dataset → FSQ tokenizer → codes → text-to-motion
 // transformer → motions generated from prompts. Each stage skips itself when its output is already complete, so a
 // rerun (or a run interrupted with Ctrl-C) continues where it stopped.
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { z } from 'zod';
 
 import { buildDemoDataset } from './data/demo.js';
+import { plotRuns } from './plot/plot.js';
+import { renderMotions } from './render/render.js';
 import { info, setThreads, type RuntimeInfo } from './runtime.js';
 import { generateMotions, type Generated } from './t2m/generate.js';
 import { trainTextToMotion } from './t2m/train.js';
@@ -14,6 +16,8 @@ import { EncodedCodes, encodeDataset } from './tokenizer/encode.js';
 import { evaluateTokenizer, type TokenizerEval } from './tokenizer/evaluate.js';
 import { loadTokenizer, trainTokenizer } from './tokenizer/train.js';
 import { readCheckpointState, resolveCheckpoint } from './train/checkpoint.js';
+import { viewerHtml } from './view/html.js';
+import type { ViewMotion } from './view/motions.js';
 
 export const pipelineConfig = z.object({
   data: z.string().default('data/demo'),
@@ -43,6 +47,7 @@ export interface PipelineReport {
   runtime: RuntimeInfo;
   tokenizer: TokenizerEval;
   generated: Array<{ text: string; frames: number; pelvisForward: number; pelvisTravel: number; files?: string[] }>;
+  pictures: { render?: string; viewer?: string; curves: string };
   seconds: number;
 }
 
@@ -60,6 +65,19 @@ export function pelvisTravel(g: Generated): { forward: number; travel: number } 
   return { forward: g.joints[(T - 1) * 66 + 2] - g.joints[2], travel };
 }
 
+// What a person looks at after the run: the generated motions as a GIF and as an interactive page, and the curves.
+async function picturesOf(gen: Generated[], out: string): Promise<PipelineReport['pictures']> {
+  const motions: ViewMotion[] = gen.filter((g) => g.frames > 0).map((g) => ({ caption: g.text, joints: g.joints, frames: g.frames }));
+  const curves = join(out, 'curves.png');
+  await plotRuns([join(out, 'tokenizer'), join(out, 't2m')], curves);
+  if (motions.length === 0) return { curves }; // every prompt ended at once: nothing to draw
+  const render = join(out, 'generated.gif');
+  const viewer = join(out, 'generated.html');
+  await renderMotions(motions, render);
+  writeFileSync(viewer, viewerHtml(motions, { title: 'torchmotion: generated motions' }));
+  return { render, viewer, curves };
+}
+
 export async function runPipeline(input: z.input<typeof pipelineConfig>, log: (line: string) => void = () => {}): Promise<PipelineReport> {
   const c = pipelineConfig.parse(input);
   const t0 = performance.now();
@@ -75,7 +93,8 @@ export async function runPipeline(input: z.input<typeof pipelineConfig>, log: (l
   if (!finished(tokRun, c.tokenizer.steps)) {
     log(`[1/4] training the FSQ tokenizer (preset small, 512 codes, ${c.tokenizer.steps} steps) → ${tokRun}`);
     await trainTokenizer({ preset: 'small', data: { root: c.data, split: 'train' },
-      train: { ...c.tokenizer, warmup: Math.min(100, Math.floor(c.tokenizer.steps / 10)), checkpointEvery: 200, logEvery: 50, seed: c.seed } },
+      train: { ...c.tokenizer, warmup: Math.min(100, Math.floor(c.tokenizer.steps / 10)), checkpointEvery: 200, logEvery: 50, seed: c.seed,
+      evalEvery: Math.max(1, Math.floor(c.tokenizer.steps / 6)), evalClips: 60 } },
       { out: tokRun, resume: existsSync(tokRun), log: (l) => log(`  ${l}`) });
   }
   const tokCkpt = resolveCheckpoint(tokRun)!;
@@ -104,7 +123,9 @@ export async function runPipeline(input: z.input<typeof pipelineConfig>, log: (l
     log(`  "${g.text}": ${g.frames} frames, pelvis forward ${p.forward.toFixed(2)} m, path ${p.travel.toFixed(2)} m → ${g.files?.[0]}`);
     return { text: g.text, frames: g.frames, pelvisForward: p.forward, pelvisTravel: p.travel, files: g.files };
   });
+  const pictures = await picturesOf(gen, c.out);
+  log(`  render: ${pictures.render ?? '(no frames generated)'}\n  viewer: ${pictures.viewer ?? '(no frames generated)'}\n  training curves: ${pictures.curves}`);
   const seconds = (performance.now() - t0) / 1000;
-  log(`done in ${(seconds / 60).toFixed(1)} min`);
-  return { runtime, tokenizer: tokEval, generated, seconds };
+  log(`done in ${(seconds / 60).toFixed(1)} min, peak RSS ${(process.resourceUsage().maxRSS / 2 ** 20).toFixed(1)} GB`);
+  return { runtime, tokenizer: tokEval, generated, pictures, seconds };
 }

@@ -30,6 +30,8 @@ export function drawLineChart(p: Painter, series: Series[], o: ChartOptions, box
   let [y0, y1] = [Math.min(...ys), Math.max(...ys)];
   if (!Number.isFinite(y0)) [y0, y1] = [0, 1];
   if (y0 === y1) [y0, y1] = [y0 - 1, y1 + 1];
+  const margin = (y1 - y0) * 0.05; // keep the extreme points off the frame
+  [y0, y1] = [y0 - margin, y1 + margin];
   const left = box.x + m.l;
   const right = box.x + box.w - m.r;
   const top = box.y + m.t;
