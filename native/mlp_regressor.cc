@@ -8,14 +8,7 @@
 namespace torchmotion {
 namespace {
 
-TensorSpec Batch(const char* name, int width) {
-  TensorSpec spec;
-  spec.name = name;
-  spec.dtype = torch::kFloat32;
-  spec.shape = {-1, width};
-  spec.dim_names = {"B", ""};
-  return spec;
-}
+TensorSpec Batch(const char* name, int width) { return Spec(name, torch::kFloat32, {-1, width}, {"B", ""}); }
 
 }  // namespace
 

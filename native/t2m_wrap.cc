@@ -8,18 +8,6 @@
 #include "tensor_bridge.h"
 
 namespace torchmotion {
-namespace {
-
-TensorSpec Spec(const char* name, torch::ScalarType dtype, std::vector<int64_t> shape, std::vector<std::string> names) {
-  TensorSpec s;
-  s.name = name;
-  s.dtype = dtype;
-  s.shape = std::move(shape);
-  s.dim_names = std::move(names);
-  return s;
-}
-
-}  // namespace
 
 void T2MWrap::Register(Napi::Env env, Napi::Object exports) {
   exports.Set("TextToMotion", DefineClass(env, "TextToMotion", {

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "compat.h"
@@ -23,6 +24,16 @@ struct TensorSpec {
   std::vector<std::string> dim_names;      // same length as shape, "" for fixed sizes
   bool rank_free = false;
 };
+
+// A spec with a fixed dtype: shape entries of -1 take any size, named by dim_names in error messages.
+inline TensorSpec Spec(std::string name, torch::ScalarType dtype, std::vector<int64_t> shape, std::vector<std::string> dim_names) {
+  TensorSpec s;
+  s.name = std::move(name);
+  s.dtype = dtype;
+  s.shape = std::move(shape);
+  s.dim_names = std::move(dim_names);
+  return s;
+}
 
 struct BorrowedTensor {
   torch::Tensor tensor;              // views the JS memory; valid while `keep` lives

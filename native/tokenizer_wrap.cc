@@ -8,14 +8,7 @@
 namespace torchmotion {
 namespace {
 
-TensorSpec MotionSpec(const char* name, int64_t dim) {
-  TensorSpec s;
-  s.name = name;
-  s.dtype = torch::kFloat32;
-  s.shape = {-1, -1, dim};
-  s.dim_names = {"B", "T", ""};
-  return s;
-}
+TensorSpec MotionSpec(const char* name, int64_t dim) { return Spec(name, torch::kFloat32, {-1, -1, dim}, {"B", "T", ""}); }
 
 std::vector<int64_t> IntList(const Napi::Object& o, const char* key, std::vector<int64_t> fallback) {
   Napi::Value v = o.Get(key);
@@ -190,12 +183,7 @@ Napi::Value TokenizerWrap::Decode(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return Guarded(env, [&]() -> Napi::Value {
     auto o = OptionsArg(info, 1, "Tokenizer.decode");
-    TensorSpec spec;
-    spec.name = "codes";
-    spec.dtype = torch::kInt32;
-    spec.shape = {-1, -1};
-    spec.dim_names = {"B", "T'"};
-    auto c = BorrowTensor(info[0], spec);
+    auto c = BorrowTensor(info[0], Spec("codes", torch::kInt32, {-1, -1}, {"B", "T'"}));
     int64_t size = model_->codebook_size();
     if (c.tensor.numel() > 0 && (c.tensor.min().item<int64_t>() < 0 || c.tensor.max().item<int64_t>() >= size)) {
       throw Napi::RangeError::New(env, "codes: every code must lie in [0, " + std::to_string(size) + ")");
