@@ -6,14 +6,17 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
+import { motionFile } from '../ts/data/layout.js';
+import { readNpy, writeNpy } from '../ts/data/npy.js';
 import { writeSyntheticDataset } from '../ts/data/synthetic.js';
 import { resolveModel } from '../ts/tokenizer/config.js';
 import { EncodedCodes, encodeDataset } from '../ts/tokenizer/encode.js';
 import { CodeCounter, evaluateTokenizer, pelvisRelativeError } from '../ts/tokenizer/evaluate.js';
 import { TokenizerModel } from '../ts/tokenizer/model.js';
+import { reconstructMotion } from '../ts/tokenizer/reconstruct.js';
 import { loadTokenizer, trainTokenizer } from '../ts/tokenizer/train.js';
 import { MetricsLog } from '../ts/train/metrics.js';
-import { device } from './helpers.js';
+import { device, errorOf } from './helpers.js';
 
 const root = mkdtempSync(join(tmpdir(), 'tm-tok-data-'));
 writeSyntheticDataset(root, 15);
@@ -109,6 +112,26 @@ test('eval and encode on a trained checkpoint; encode resumes after an interrupt
   assert.equal([again.clips, again.tokens], [15, r.tokens]);
   assert.ok(readFileSync(join(out, 'codes.i32')).equals(whole));
   assert.ok(readFileSync(join(out, 'offsets.i64')).equals(offsets));
+});
+
+test('reconstruct: a raw clip through the tokenizer gives the codes `encode` stored for it, cropped to whole steps', async () => {
+  const ck = join(runs, 'fsq-full', 'checkpoints', 'step-00000012');
+  const codes = new EncodedCodes(join(runs, 'codes'));
+  const name = codes.names[0];
+  const out = join(runs, 'rec.npy');
+  const r = await reconstructMotion(ck, motionFile(root, name), { out });
+  const raw = readNpy(motionFile(root, name));
+  const step = (await loadTokenizer(ck)).model.downsampling;
+  assert.is(r.frames, raw.shape[0] - (raw.shape[0] % step));
+  assert.ok(raw.shape[0] % step !== 0, 'the clip has a tail to crop');
+  assert.equal(Array.from(r.codes), Array.from(codes.codes(0)));
+  const written = readNpy(out);
+  assert.equal(written.shape, [r.frames, 272]);
+  assert.equal(Array.from(written.data as Float32Array), Array.from(Float32Array.from(r.motion)));
+  codes.close();
+  const short = join(runs, 'short.npy');
+  writeNpy(short, { data: new Float32Array((step - 1) * 272), shape: [step - 1, 272] });
+  assert.is(await errorOf(() => reconstructMotion(ck, short)), `${short}: ${step - 1} frames, fewer than the tokenizer's ${step}-frame step`);
 });
 
 test('Ctrl-C during `tokenizer train` saves a checkpoint and exits cleanly', async () => {

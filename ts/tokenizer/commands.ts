@@ -1,7 +1,8 @@
-// `torchmotion tokenizer params|train|eval|encode|compare`.
+// `torchmotion tokenizer params|train|eval|reconstruct|encode|compare`.
 import { Command, InvalidArgumentError } from 'commander';
 
 import { loadConfig } from '../config.js';
+import { optionalMeanStd } from '../data/motion-files.js';
 import { TorchmotionError } from '../errors.js';
 import { setThreads } from '../runtime.js';
 import { requireCheckpoint } from '../train/checkpoint.js';
@@ -11,6 +12,7 @@ import { encodeDataset } from './encode.js';
 import { evaluateTokenizer } from './evaluate.js';
 import { TokenizerModel } from './model.js';
 import { formatParameterTable } from './params.js';
+import { reconstructMotion } from './reconstruct.js';
 import { loadTokenizer, trainTokenizer } from './train.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -71,6 +73,17 @@ export function registerTokenizerCommands(program: Command): void {
       if (o.json) return void console.log(JSON.stringify(r, null, 2));
       console.log(`${r.clips} clips, ${r.frames} frames: MPJPE ${r.mpjpeMm.toFixed(1)} mm; codes used ${r.usedCodes} of ${r.codebookSize} ` +
         `(${r.usagePercent.toFixed(1)} %), perplexity ${r.perplexity.toFixed(1)}, dead codes ${r.deadCodes}`);
+    });
+
+  tok.command('reconstruct <motion>')
+    .description('a raw 272 motion through the tokenizer and back (for `render gt.npy rec.npy …`)')
+    .requiredOption('--ckpt <dir>', 'checkpoint or run folder')
+    .requiredOption('-o, --out <file>', 'output 272 .npy (raw, not normalised)')
+    .option('--mean <file>', "mean.npy (default: the tokenizer's training data's)")
+    .option('--std <file>', 'std.npy (with --mean)')
+    .action(async (input: string, o: { ckpt: string; out: string; mean?: string; std?: string }) => {
+      const r = await reconstructMotion(requireCheckpoint(o.ckpt), input, { out: o.out, stats: optionalMeanStd(o) });
+      console.log(`${o.out}: ${r.frames} frames from ${r.codes.length} codes`);
     });
 
   tok.command('encode')
