@@ -18,7 +18,9 @@ HeadLoss ChunkedHeadLossBackward(const std::function<torch::Tensor(const torch::
   if (n == 0) return out;
   torch::Tensor detached = rows.detach().requires_grad_(true);
   const int64_t rows_per_chunk = std::max<int64_t>(1, kLogitsPerChunk / std::max<int64_t>(1, vocab));
-  double sum = 0;
+  // Sums stay on the device until the end: one host sync per step, not two per chunk.
+  torch::Tensor sum = torch::zeros({}, rows.options().dtype(torch::kFloat64));
+  torch::Tensor correct = torch::zeros({}, rows.options().dtype(torch::kInt64));
   for (int64_t start = 0; start < n; start += rows_per_chunk) {
     const int64_t chunk = std::min(rows_per_chunk, n - start);
     torch::Tensor logits;
@@ -30,11 +32,12 @@ HeadLoss ChunkedHeadLossBackward(const std::function<torch::Tensor(const torch::
     torch::Tensor t = targets.narrow(0, start, chunk);
     torch::Tensor loss = torch::nn::functional::cross_entropy(logits, t, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum));
     (loss * (scale / static_cast<double>(n))).backward();
-    sum += loss.item<double>();
-    out.correct += logits.argmax(-1).eq(t).sum().item<int64_t>();
+    sum += loss.detach();
+    correct += logits.argmax(-1).eq(t).sum();
   }
   rows.backward(detached.grad());
-  out.loss = sum / static_cast<double>(n);
+  out.loss = sum.item<double>() / static_cast<double>(n);
+  out.correct = correct.item<int64_t>();
   return out;
 }
 
