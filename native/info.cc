@@ -5,6 +5,7 @@
 
 #include "cpu_allocator.h"
 #include "errors.h"
+#include "packed_linear.h"
 #include "threads.h"
 
 namespace torchmotion {
@@ -23,6 +24,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
     out.Set("blas", BlasRuntimeInfo());
     out.Set("blasThreads", BlasThreads());
     out.Set("fusedAttention", static_cast<bool>(TM_HAS_FUSED_ATTENTION));
+    out.Set("packedKernel", PackedKernel());
     out.Set("buildConfig", at::show_config());
     out.Set("parallelInfo", at::get_parallel_info());
     CpuCacheStats cache = CpuCacheStatistics();

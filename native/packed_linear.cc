@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <string_view>
 
 #if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
 #include <immintrin.h>
@@ -70,14 +71,25 @@ void Pack(const torch::Tensor& w, int64_t width, PackedWeight& cache) {
 }  // namespace
 #endif
 
+const char* PackedKernel() {
+#ifdef TM_PACKED_AVX2
+  // Decided once per process. TORCHMOTION_NO_AVX512=1 forces the AVX2 kernel (its tests run on AVX-512 machines too).
+  static const char* kernel = !(__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) ? "none"
+                              : __builtin_cpu_supports("avx512f") && std::getenv("TORCHMOTION_NO_AVX512") == nullptr ? "avx512"
+                                                                                                                      : "avx2";
+  return kernel;
+#else
+  return "none";
+#endif
+}
+
 torch::Tensor PackedMatmul(const torch::Tensor& x, const torch::Tensor& w, PackedWeight& cache) {
 #ifdef TM_PACKED_AVX2
-  static const bool supported = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  // TORCHMOTION_NO_AVX512=1 forces the AVX2 kernel (its tests run on AVX-512 machines too).
-  static const bool wide = __builtin_cpu_supports("avx512f") && std::getenv("TORCHMOTION_NO_AVX512") == nullptr;
+  const std::string_view kernel = PackedKernel();
+  const bool wide = kernel == "avx512";
   const int64_t width = wide ? 32 : 16;
   const TileFn* tiles = wide ? kTiles32 : kTiles16;
-  if (!supported || !x.device().is_cpu() || !w.device().is_cpu() || x.scalar_type() != torch::kFloat32 || w.scalar_type() != torch::kFloat32 ||
+  if (kernel == "none" || !x.device().is_cpu() || !w.device().is_cpu() || x.scalar_type() != torch::kFloat32 || w.scalar_type() != torch::kFloat32 ||
       x.dim() != 2 || w.dim() != 2 || x.size(1) != w.size(1) || x.size(0) < 1 || x.size(0) > kPackedMaxRows || !x.is_contiguous()) {
     return {};
   }

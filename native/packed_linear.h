@@ -20,6 +20,9 @@ struct PackedWeight {
   int64_t version = -1;
 };
 
+// The kernel this process uses: "avx512", "avx2" (also when TORCHMOTION_NO_AVX512 is set) or "none" (LibTorch's GEMM).
+const char* PackedKernel();
+
 // out (R, N) = x (R, K) · w (N, K)ᵀ. Returns an undefined tensor when the kernel does not apply (not CPU float32
 // contiguous, R > kPackedMaxRows, or a CPU without AVX2/FMA), and the caller uses the ordinary path.
 torch::Tensor PackedMatmul(const torch::Tensor& x, const torch::Tensor& w, PackedWeight& cache);

@@ -40,6 +40,7 @@ export function buildCli(): Command {
       console.log(`threads       ${i.threads} intra-op (OpenBLAS pool: ${i.blasThreads < 0 ? 'n/a' : i.blasThreads})`);
       console.log(`BLAS          ${i.blas}`);
       console.log(`fused attn    ${i.fusedAttention ? 'yes' : 'no (exact fallback)'}`);
+      console.log(`gen. kernel   ${i.packedKernel === 'none' ? "LibTorch's GEMM (no AVX2)" : `packed panels, ${i.packedKernel}`}`);
       console.log(`CPU cache     ${i.cpuCache.installed ? 'caching allocator on' : 'off (TORCHMOTION_CPU_CACHE=0)'}`);
       console.log(`addon         ${i.addonPath}`);
       console.log(`Node.js       ${i.node} (${i.platform})`);

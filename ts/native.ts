@@ -17,6 +17,7 @@ export interface NativeInfo {
   blas: string;
   blasThreads: number;
   fusedAttention: boolean;
+  packedKernel: 'avx512' | 'avx2' | 'none';  // few-row projections of cached generation
   buildConfig: string;
   parallelInfo: string;
   cpuCache: { installed: boolean; cachedMB: number; liveMB: number };
