@@ -108,6 +108,8 @@ test('MP4 through ffmpeg (set-up installs it for the tests), and a clear error w
 test('render errors name the file and the fix', async () => {
   assert.is(await errorOf(() => renderMotions([motion], join(tmp, 'x.webm'))), `render: cannot write '${join(tmp, 'x.webm')}': the output must end in .gif, .mp4, .png`);
   assert.is(await errorOf(() => renderMotions([motion], join(tmp, 'x.gif'), { fps: 60 })), "render: fps 60 is above the motions' 30 fps");
+  assert.is(await errorOf(() => renderMotions([motion], join(tmp, 'x.gif'), { width: 32 })),
+    'render: panels must be at least 64 × 96 pixels, received --width 32 --height (default)');
   const bad = join(tmp, 'bad.npy');
   writeNpy(bad, { data: new Float32Array(12), shape: [4, 3] });
   assert.is(await errorOf(() => loadViewMotions([bad])), `${bad}: expected a (T, 272) motion or (T, 22, 3) joints, found (4, 3)`);

@@ -12,7 +12,7 @@ export const COLORS = { right: '#d62728', left: '#1f77b4', spine: '#3a3a3a', gri
 const CHAIN_COLOR = [COLORS.right, COLORS.left, COLORS.spine, COLORS.right, COLORS.left];
 
 export interface Rect { x: number; y: number; w: number; h: number }
-export interface FigureOptions { caption: boolean; text: boolean; label?: string }
+export interface FigureOptions { caption: boolean; text: boolean }
 
 type Vec3 = [number, number, number];
 const sub = (a: Vec3, b: Vec3): Vec3 => [a[0] - b[0], a[1] - b[1], a[2] - b[2]];
@@ -169,7 +169,7 @@ export function drawFigure(ctx: Context, m: ViewMotion, t: number, view: Rect, o
     if (o.caption) drawCaption(ctx, m.caption, view);
     ctx.fillStyle = COLORS.faint;
     ctx.font = `12px '${FONT_FAMILY}'`;
-    ctx.fillText(o.label ?? `${(f / FPS).toFixed(1)} s`, view.x + 6, view.y + view.h - 8);
+    ctx.fillText(`${(f / FPS).toFixed(1)} s`, view.x + 6, view.y + view.h - 8);
   }
   return cam;
 }

@@ -32,7 +32,9 @@ function check(motions: ViewMotion[], o: RenderOptions): void {
   for (const [k, v] of Object.entries({ width: o.width, height: o.height, fps: o.fps, keyframes: o.keyframes })) {
     if (v !== undefined && !(Number.isInteger(v) && v > 0)) throw new TorchmotionError(`render: ${k} must be a positive integer, received ${v}`);
   }
-  if ((o.width ?? 320) < 64 || (o.height ?? 360) < 96) throw new TorchmotionError('render: panels must be at least 64 × 96 pixels');
+  if ((o.width ?? 64) < 64 || (o.height ?? 96) < 96) {
+    throw new TorchmotionError(`render: panels must be at least 64 × 96 pixels, received --width ${o.width ?? '(default)'} --height ${o.height ?? '(default)'}`);
+  }
   if (o.fps !== undefined && o.fps > FPS) throw new TorchmotionError(`render: fps ${o.fps} is above the motions' ${FPS} fps`);
   if (motions.length === 0) throw new TorchmotionError('render: nothing to render');
 }
@@ -48,10 +50,15 @@ function drawStrip(bitmap: PImage.Bitmap, motions: ViewMotion[], frame: number, 
   });
 }
 
-async function renderGif(motions: ViewMotion[], file: string, panel: { w: number; h: number }, fps: number, text: boolean): Promise<Size> {
+// The motion frames shown at an output rate of fps, through the longest motion.
+function frameSchedule(motions: ViewMotion[], fps: number): number[] {
   const frames = Math.max(...motions.map((m) => m.frames));
   const step = FPS / fps;
-  const times = Array.from({ length: Math.max(1, Math.floor((frames - 1) / step) + 1) }, (_, k) => Math.round(k * step));
+  return Array.from({ length: Math.max(1, Math.floor((frames - 1) / step) + 1) }, (_, k) => Math.round(k * step));
+}
+
+function renderGif(motions: ViewMotion[], file: string, panel: { w: number; h: number }, fps: number, text: boolean): Size {
+  const times = frameSchedule(motions, fps);
   const bitmap = PImage.make(panel.w * motions.length, panel.h);
   // One palette for the whole animation (from a few frames), so colours do not flicker between frames.
   const samples = [0, 0.33, 0.66, 1].map((q) => times[Math.round(q * (times.length - 1))]);
@@ -69,8 +76,7 @@ async function renderGif(motions: ViewMotion[], file: string, panel: { w: number
 }
 
 async function renderMp4(motions: ViewMotion[], file: string, panel: { w: number; h: number }, fps: number, text: boolean, ffmpeg: string): Promise<Size> {
-  const frames = Math.max(...motions.map((m) => m.frames));
-  const step = FPS / fps;
+  const times = frameSchedule(motions, fps);
   const bitmap = PImage.make(panel.w * motions.length, panel.h);
   // H.264 in yuv420p wants even sizes: pad rather than scale.
   const args = ['-y', '-loglevel', 'error', '-f', 'rawvideo', '-pix_fmt', 'rgba', '-s', `${bitmap.width}x${bitmap.height}`, '-r', String(fps),
@@ -86,8 +92,10 @@ async function renderMp4(motions: ViewMotion[], file: string, panel: { w: number
   });
   child.stdin.on('error', () => {}); // EPIPE after an early exit: reported from the exit status below
   let count = 0;
-  for (let t = 0; Math.round(t) < frames && !ended; t += step, count++) {
-    drawStrip(bitmap, motions, Math.round(t), panel, text);
+  for (const t of times) {
+    if (ended) break;
+    drawStrip(bitmap, motions, t, panel, text);
+    count++;
     if (!child.stdin.write(bitmap.data)) await Promise.race([new Promise<void>((r) => child.stdin.once('drain', r)), exited]);
   }
   child.stdin.end();
@@ -101,7 +109,7 @@ async function renderMp4(motions: ViewMotion[], file: string, panel: { w: number
 }
 
 // Rows = motions, columns = key frames spread evenly over each motion.
-async function renderSheet(motions: ViewMotion[], file: string, panel: { w: number; h: number }, columns: number, text: boolean): Promise<Size> {
+function renderSheet(motions: ViewMotion[], file: string, panel: { w: number; h: number }, columns: number, text: boolean): Size {
   const header = text ? 26 : 0;
   const bitmap = PImage.make(panel.w * columns, (panel.h + header) * motions.length);
   bitmap.data.fill(255);
@@ -132,9 +140,9 @@ export async function renderMotions(motions: ViewMotion[], file: string, o: Rend
   const strip = { w: o.width ?? 320, h: o.height ?? 360 };
   const cell = { w: o.width ?? 200, h: o.height ?? 240 };
   const size = ext === '.png'
-    ? await renderSheet(motions, file, cell, o.keyframes ?? 6, text)
+    ? renderSheet(motions, file, cell, o.keyframes ?? 6, text)
     : ext === '.gif'
-      ? await renderGif(motions, file, strip, o.fps ?? 15, text)
+      ? renderGif(motions, file, strip, o.fps ?? 15, text)
       : await renderMp4(motions, file, strip, o.fps ?? FPS, text, o.ffmpeg ?? 'ffmpeg');
   return { file, format: ext.slice(1) as RenderResult['format'], ...size, bytes: statSync(file).size };
 }

@@ -30,10 +30,6 @@ export class EmbeddingCacheWriter {
     this.fd = openSync(join(this.tmp, 'embeddings.f32'), 'w');
   }
 
-  has(caption: string): boolean {
-    return this.seen.has(captionKey(caption));
-  }
-
   // rows: (L, dim) float32, row-major. A caption already added is skipped (the first embedding wins).
   add(caption: string, rows: Float32Array, where: string): void {
     const key = captionKey(caption);
