@@ -7,6 +7,7 @@ torchmotion's C++. Used by the golden tests and by the tokenizer benchmark.
                    outputs, FSQ codes, loss and the parameters after one AdamW step.
   bench            time training steps on the MotionMillion config (batch 64 × 96), with and without the
                    reference's dense one-hot usage logging; prints JSON.
+  profile          the step's time by ATen op (torch.profiler, one thread).
 """
 import json
 import math
@@ -150,20 +151,29 @@ def golden(folder):
     np.savez(os.path.join(folder, 'reference.npz'), **out)
 
 
-def bench(threads, steps, one_hot):
+def bench_setup(threads):
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     model = Tokenizer(MOTIONMILLION)
     opt = torch.optim.AdamW(model.parameters(), lr=5e-5, betas=(0.9, 0.99), weight_decay=0.0)
-    x = torch.randn(64, 96, 272)
+    return model, opt, torch.randn(64, 96, 272)
+
+
+def train_step(model, opt, x):
+    recon, codes = model(x)
+    loss = loss_fn(recon, x, 0.5)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return codes
+
+
+def bench(threads, steps, one_hot):
+    model, opt, x = bench_setup(threads)
     times = []
     for i in range(steps + 2):
         t0 = time.perf_counter()
-        recon, codes = model(x)
-        loss = loss_fn(recon, x, 0.5)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+        codes = train_step(model, opt, x)
         # The reference logs codebook usage from a dense (tokens × 64,000) one-hot; the fix is bincount.
         flat = codes.reshape(-1)
         if one_hot:
@@ -180,10 +190,24 @@ def bench(threads, steps, one_hot):
                       'peakRssMB': rss_mb, 'torch': torch.__version__}))
 
 
+def profile():
+    """Where one training step's time goes, by ATen op (two steps after two warm-up steps, one thread)."""
+    model, opt, x = bench_setup(1)
+    for _ in range(2):
+        train_step(model, opt, x)
+    from torch.profiler import ProfilerActivity
+    with torch.profiler.profile(activities=[ProfilerActivity.CPU]) as prof:
+        for _ in range(2):
+            train_step(model, opt, x)
+    print(prof.key_averages().table(sort_by='self_cpu_time_total', row_limit=12))
+
+
 if __name__ == '__main__':
     if sys.argv[1] == 'golden':
         golden(sys.argv[2])
     elif sys.argv[1] == 'bench':
         bench(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == 'onehot')
+    elif sys.argv[1] == 'profile':
+        profile()
     else:
-        sys.exit(f'unknown command {sys.argv[1]}: golden <dir> | bench <threads> <steps> onehot|bincount')
+        sys.exit(f'unknown command {sys.argv[1]}: golden <dir> | bench <threads> <steps> onehot|bincount | profile')
