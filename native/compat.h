@@ -113,3 +113,24 @@ inline torch::Tensor ScaledDotProductAttention(const torch::Tensor& q, const tor
 }
 
 }  // namespace torchmotion
+
+#include <sstream>
+#include <type_traits>
+
+namespace torchmotion {
+
+// The key of an optimiser's per-parameter state: 1.13 prints the TensorImpl pointer into a string, later 2.x
+// releases key by the pointer itself. The key type is read off Optimizer::state() so both compile.
+using OptimizerStateMap = std::remove_reference_t<decltype(std::declval<torch::optim::Optimizer&>().state())>;
+template <typename Key = typename OptimizerStateMap::key_type>
+Key OptimizerStateKey(const torch::Tensor& p) {
+  if constexpr (std::is_same_v<Key, std::string>) {
+    std::ostringstream os;
+    os << static_cast<const void*>(p.unsafeGetTensorImpl());
+    return os.str();
+  } else {
+    return Key(p.unsafeGetTensorImpl());
+  }
+}
+
+}  // namespace torchmotion

@@ -44,7 +44,7 @@ T2MWrap::T2MWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<T2MWrap>(inf
     device_ = ParseDevice(StringOption(o, "device", "cpu"));
     model_ = T2MDecoder(c, t);
     model_->to(device_);
-    optimizer_ = std::make_unique<torch::optim::AdamW>(model_->parameters(),
+    optimizer_ = std::make_unique<FlatAdamW>(model_->parameters(),
         torch::optim::AdamWOptions(NumberOption(o, "lr", 4e-4, 0, 10))
             .betas(std::make_tuple(NumberOption(o, "beta1", 0.9, 0, 1), NumberOption(o, "beta2", 0.95, 0, 1)))
             .weight_decay(NumberOption(o, "weightDecay", 1e-6, 0, 10)).eps(NumberOption(o, "eps", 1e-6, 0, 1)));
@@ -122,10 +122,10 @@ Napi::Value T2MWrap::Step(const Napi::CallbackInfo& info) {
                                             model_->config().vocab - 1, scale, autocast);
       double grad_norm = 0;
       if (update) {
-        if (clip > 0) grad_norm = torch::nn::utils::clip_grad_norm_(model_->parameters(), clip);
+        if (clip > 0) grad_norm = optimizer_->ClipGradNorm(clip);
         for (auto& group : optimizer_->param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
         optimizer_->step();
-        optimizer_->zero_grad();
+        optimizer_->ZeroGrad();
       }
       double l = hl.loss, n = static_cast<double>(targets.numel()), acc = static_cast<double>(hl.correct) / std::max(1.0, n);
       return [=](Napi::Env e) -> Napi::Value {

@@ -6,6 +6,7 @@
 
 #include <memory>
 
+#include "flat_adamw.h"
 #include "model_call.h"
 #include "transformer.h"
 
@@ -31,7 +32,7 @@ class T2MWrap : public Napi::ObjectWrap<T2MWrap> {
   Napi::Value Load(const Napi::CallbackInfo& info);
 
   T2MDecoder model_{nullptr};
-  std::unique_ptr<torch::optim::AdamW> optimizer_;
+  std::unique_ptr<FlatAdamW> optimizer_;
   torch::Device device_{torch::kCPU};
   BusyFlag busy_;
 };

@@ -93,7 +93,7 @@ TokenizerWrap::TokenizerWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<
     model_ = Tokenizer(c);
     model_->to(device_);
     auto betas = std::make_tuple(NumberOption(o, "beta1", 0.9, 0, 1), NumberOption(o, "beta2", 0.99, 0, 1));
-    optimizer_ = std::make_unique<torch::optim::AdamW>(model_->parameters(),
+    optimizer_ = std::make_unique<FlatAdamW>(model_->parameters(),
         torch::optim::AdamWOptions(NumberOption(o, "lr", 5e-5, 0, 10)).betas(betas)
             .weight_decay(NumberOption(o, "weightDecay", 0.0, 0, 10)).eps(NumberOption(o, "eps", 1e-8, 0, 1)));
     return env.Undefined();
@@ -123,7 +123,7 @@ Napi::Value TokenizerWrap::Step(const Napi::CallbackInfo& info) {
       model_->train();
       for (auto& group : optimizer_->param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
       torch::Tensor target = tx.to(device_);
-      optimizer_->zero_grad();
+      optimizer_->ZeroGrad();
       TokenizerLoss loss;
       TokenizerOutput out;
       {
@@ -132,7 +132,7 @@ Napi::Value TokenizerWrap::Step(const Napi::CallbackInfo& info) {
         loss = ComputeTokenizerLoss(out, target, vel, beta);
       }
       loss.total.backward();
-      double grad_norm = clip > 0 ? torch::nn::utils::clip_grad_norm_(model_->parameters(), clip) : 0.0;
+      double grad_norm = clip > 0 ? optimizer_->ClipGradNorm(clip) : 0.0;
       optimizer_->step();
       auto [perplexity, used] = Perplexity(out.codes, model_->codebook_size());
       std::vector<std::pair<const char*, double>> values{

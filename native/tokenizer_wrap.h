@@ -6,6 +6,7 @@
 #include <memory>
 #include <vector>
 
+#include "flat_adamw.h"
 #include "model_call.h"
 #include "tokenizer.h"
 
@@ -30,7 +31,7 @@ class TokenizerWrap : public Napi::ObjectWrap<TokenizerWrap> {
   Napi::Value Downsampling(const Napi::CallbackInfo& info);
 
   Tokenizer model_{nullptr};
-  std::unique_ptr<torch::optim::AdamW> optimizer_;
+  std::unique_ptr<FlatAdamW> optimizer_;
   torch::Device device_{torch::kCPU};
   BusyFlag busy_;
 };

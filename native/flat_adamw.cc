@@ -1,0 +1,179 @@
+#include "flat_adamw.h"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+#include "cpu_allocator.h"
+
+namespace torchmotion {
+namespace {
+
+// Elements per pass of the update on the CPU, which bounds the temporary denominator to 4 MB (a whole-buffer pass
+// would add one parameter-sized buffer to peak memory). A GPU takes each buffer in one pass: launches are its cost.
+constexpr int64_t kCpuChunk = int64_t{1} << 20;
+
+torch::Tensor ViewOf(const torch::Tensor& flat, int64_t offset, const torch::Tensor& like) {
+  return flat.narrow(0, offset, like.numel()).view(like.sizes());
+}
+
+bool StartsAt(const torch::Tensor& t, const torch::Tensor& flat, int64_t offset) {
+  return t.defined() && t.is_contiguous() &&
+         t.data_ptr() == static_cast<char*>(flat.data_ptr()) + offset * static_cast<int64_t>(flat.element_size());
+}
+
+}  // namespace
+
+FlatAdamW::FlatAdamW(std::vector<torch::Tensor> params, torch::optim::AdamWOptions options)
+    : torch::optim::AdamW(params, options) {
+  if (options.amsgrad()) throw std::invalid_argument("FlatAdamW: amsgrad is not supported");
+  std::vector<c10::ScalarType> dtypes;
+  std::vector<int64_t> sizes;
+  std::vector<const c10::TensorImpl*> seen;
+  for (const torch::Tensor& p : params) {
+    // Frozen parameters get no gradient and torch's AdamW skips them; tied parameters are updated once.
+    if (!p.requires_grad() || std::find(seen.begin(), seen.end(), p.unsafeGetTensorImpl()) != seen.end()) continue;
+    seen.push_back(p.unsafeGetTensorImpl());
+    if (p.device() != params.front().device()) throw std::invalid_argument("FlatAdamW: parameters are on several devices");
+    size_t g = std::find(dtypes.begin(), dtypes.end(), p.scalar_type()) - dtypes.begin();
+    if (g == dtypes.size()) {
+      dtypes.push_back(p.scalar_type());
+      sizes.push_back(0);
+    }
+    slots_.push_back({p, g, sizes[g]});
+    sizes[g] += p.numel();
+  }
+  for (size_t g = 0; g < dtypes.size(); ++g) {
+    auto o = torch::TensorOptions().dtype(dtypes[g]).device(params.front().device());
+    buffers_.push_back({torch::empty({sizes[g]}, o), torch::zeros({sizes[g]}, o), {}, {}, {}});
+  }
+  Bind();  // from here on the model's weights are the flat buffers
+  // The parameters' first storage is free now; the CPU cache would keep it (~4 bytes per parameter) for sizes
+  // that training never asks for again.
+  if (!buffers_.empty() && buffers_.front().values.is_cpu()) EmptyCpuCache();
+}
+
+void FlatAdamW::Bind() {
+  torch::NoGradGuard no_grad;
+  for (Slot& s : slots_) {
+    Buffer& b = buffers_[s.group];
+    if (!StartsAt(s.param, b.values, s.offset)) {
+      torch::Tensor view = ViewOf(b.values, s.offset, s.param);
+      view.copy_(s.param);
+      s.param.set_data(view);
+    }
+    const torch::Tensor& grad = s.param.grad();
+    if (!StartsAt(grad, b.grads, s.offset)) {
+      torch::Tensor view = ViewOf(b.grads, s.offset, s.param);
+      if (grad.defined()) view.copy_(grad);
+      else view.zero_();
+      s.param.mutable_grad() = view;
+    }
+  }
+}
+
+void FlatAdamW::ZeroGrad() {
+  Bind();
+  for (Buffer& b : buffers_) b.grads.zero_();
+}
+
+double FlatAdamW::ClipGradNorm(double max_norm) {
+  Bind();
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> norms;
+  for (Buffer& b : buffers_) norms.push_back(b.grads.norm(2).to(torch::kFloat32));
+  const double total = torch::stack(norms).norm(2).item<double>();
+  const double coef = max_norm / (total + 1e-6);
+  if (coef < 1) {
+    for (Buffer& b : buffers_) b.grads.mul_(coef);
+  }
+  return total;
+}
+
+torch::Tensor FlatAdamW::step(LossClosure closure) {
+  torch::Tensor loss;
+  if (closure) {
+    at::AutoGradMode enable_grad(true);
+    loss = closure();
+  }
+  torch::NoGradGuard no_grad;
+  Bind();
+  const auto& o = static_cast<const torch::optim::AdamWOptions&>(param_groups()[0].options());
+  const auto [beta1, beta2] = o.betas();
+  ++steps_;
+  const double bias1 = 1 - std::pow(beta1, static_cast<double>(steps_));
+  const double bias2_sqrt = std::sqrt(1 - std::pow(beta2, static_cast<double>(steps_)));
+  const double step_size = o.lr() / bias1;
+  for (Buffer& b : buffers_) {
+    if (!b.exp_avg.defined()) {
+      b.exp_avg = torch::zeros_like(b.values);
+      b.exp_avg_sq = torch::zeros_like(b.values);
+    }
+    const int64_t n = b.values.numel();
+    const int64_t chunk = b.values.is_cuda() ? n : std::min(n, kCpuChunk);
+    if (!b.scratch.defined() || b.scratch.numel() < chunk) b.scratch = torch::empty({chunk}, b.values.options());
+    for (int64_t at = 0; at < n; at += chunk) {
+      const int64_t len = std::min(chunk, n - at);
+      torch::Tensor p = b.values.narrow(0, at, len), g = b.grads.narrow(0, at, len);
+      torch::Tensor m = b.exp_avg.narrow(0, at, len), v = b.exp_avg_sq.narrow(0, at, len);
+      torch::Tensor denom = b.scratch.narrow(0, 0, len);
+      // torch::optim::AdamW's operations in its order, so the two agree to rounding.
+      if (o.weight_decay() != 0) p.mul_(1 - o.lr() * o.weight_decay());
+      m.mul_(beta1).add_(g, 1 - beta1);
+      v.mul_(beta2).addcmul_(g, g, 1 - beta2);
+      torch::sqrt_out(denom, v).div_(bias2_sqrt).add_(o.eps());
+      p.addcdiv_(m, denom, -step_size);
+    }
+  }
+  // The update wrote through the flat buffer, which the parameters' own version counters do not see; caches keyed
+  // on them (packed generation weights) must.
+  for (Slot& s : slots_) s.param.unsafeGetTensorImpl()->bump_version();
+  return loss;
+}
+
+// AdamW's own checkpoint format (one state per parameter), filled for the call only.
+void FlatAdamW::save(torch::serialize::OutputArchive& archive) const {
+  auto* self = const_cast<FlatAdamW*>(this);
+  self->Bind();
+  if (steps_ > 0) {
+    for (const Slot& s : slots_) {
+      const Buffer& b = buffers_[s.group];
+      auto state = std::make_unique<torch::optim::AdamWParamState>();
+      state->step(steps_);
+      state->exp_avg(ViewOf(b.exp_avg, s.offset, s.param).clone());
+      state->exp_avg_sq(ViewOf(b.exp_avg_sq, s.offset, s.param).clone());
+      self->state_[OptimizerStateKey(s.param)] = std::move(state);
+    }
+  }
+  try {
+    torch::optim::AdamW::save(archive);
+  } catch (...) {
+    self->state_.clear();
+    throw;
+  }
+  self->state_.clear();
+}
+
+void FlatAdamW::load(torch::serialize::InputArchive& archive) {
+  torch::optim::AdamW::load(archive);  // options (lr, betas, …) and per-parameter state
+  Bind();                              // the model's load replaced the parameters' storage
+  torch::NoGradGuard no_grad;
+  steps_ = 0;
+  for (Buffer& b : buffers_) b.exp_avg = b.exp_avg_sq = torch::Tensor();
+  for (const Slot& s : slots_) {
+    auto it = state_.find(OptimizerStateKey(s.param));
+    if (it == state_.end()) continue;
+    auto& state = static_cast<torch::optim::AdamWParamState&>(*it->second);
+    Buffer& b = buffers_[s.group];
+    if (!b.exp_avg.defined()) {
+      b.exp_avg = torch::zeros_like(b.values);
+      b.exp_avg_sq = torch::zeros_like(b.values);
+    }
+    ViewOf(b.exp_avg, s.offset, s.param).copy_(state.exp_avg());
+    ViewOf(b.exp_avg_sq, s.offset, s.param).copy_(state.exp_avg_sq());
+    steps_ = std::max<int64_t>(steps_, state.step());
+  }
+  state_.clear();
+}
+
+}  // namespace torchmotion
