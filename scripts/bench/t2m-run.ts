@@ -1,14 +1,18 @@
 // One measurement in its own process (fresh peak RSS): `train <steps> [recompute]` or `generate <prompts> <tokens>` on the 44M
 // decoder with vocabulary 64,002 and text width 2048 (precomputed-embedding mode, as the reference's Flan-T5-XL).
+// BENCH_DEVICE (cpu | cuda), BENCH_PRESET (44M | 111M | 343M | …) and BENCH_AUTOCAST (none | bf16, CUDA) pick the run.
 import { setThreads } from '../../ts/runtime.js';
 import { Rng } from '../../ts/rng.js';
 import { nativeOptions, t2mModel } from '../../ts/t2m/config.js';
 import { T2MModel } from '../../ts/t2m/model.js';
 
 const [what, a, b] = [process.argv[2], Number(process.argv[3]), Number(process.argv[4])];
+const device = process.env.BENCH_DEVICE ?? 'cpu';
+const preset = process.env.BENCH_PRESET ?? '44M';
+const autocast = process.env.BENCH_AUTOCAST ?? 'none';
 setThreads(1);
-const options = { ...nativeOptions(t2mModel.parse({ preset: '44M', text: 'embeddings' }), 64000, 0), maxLen: 512 };
-const model = new T2MModel(options, { seed: 0 });
+const options = { ...nativeOptions(t2mModel.parse({ preset, text: 'embeddings' }), 64000, 0), maxLen: 512 };
+const model = new T2MModel(options, { seed: 0, device });
 const rng = new Rng(0);
 const text = (rows: number) => ({ data: new Float32Array(rows * 150 * 2048).map(() => rng.uniform(-1, 1)), shape: [rows, 150, 2048] });
 const lengths = (rows: number) => ({ data: new Int32Array(rows).fill(150), shape: [rows] });
@@ -21,7 +25,7 @@ if (what === 'train') {
   const times: number[] = [];
   for (let k = 0; k <= a; k++) {
     const t0 = performance.now();
-    await model.step(batch, { lr: 4e-4, threads: 1, recompute: process.argv[4] === 'recompute' });
+    await model.step(batch, { lr: 4e-4, threads: 1, recompute: process.argv[4] === 'recompute', autocast });
     if (k > 0) times.push((performance.now() - t0) / 1000);
   }
   times.sort((x, y) => x - y);
@@ -34,4 +38,4 @@ if (what === 'train') {
   const out = await model.generate(batch, { maxTokens: b, minTokens: b, threads: 1 });
   result = { what, prompts, tokens: out.tokens.shape[1], seconds: (performance.now() - t0) / 1000 };
 }
-console.log(JSON.stringify({ ...result, peakRssMB: process.resourceUsage().maxRSS / 1024 }));
+console.log(JSON.stringify({ ...result, device, preset, autocast, peakRssMB: process.resourceUsage().maxRSS / 1024 }));

@@ -5,10 +5,13 @@ torchmotion's C++. Used by the golden tests and by the tokenizer benchmark.
 
   golden <dir>     read weights.npz, input.npz, config.json from <dir>; write reference.npz with the forward
                    outputs, FSQ codes, loss and the parameters after one AdamW step.
-  bench            time training steps on the MotionMillion config (batch 64 × 96), with and without the
-                   reference's dense one-hot usage logging; prints JSON.
+  bench <threads> <steps> onehot|bincount [cpu|cuda] [fp32|bf16]
+                   time training steps on the MotionMillion config (batch 64 × 96), with and without the
+                   reference's dense one-hot usage logging; bf16 is autocast on CUDA (as MotionMillion's
+                   mixed precision); prints JSON.
   profile          the step's time by ATen op (torch.profiler, one thread).
 """
+import contextlib
 import json
 import math
 import os
@@ -88,9 +91,10 @@ def decoder(c, act):
 class FSQ(nn.Module):
     def __init__(self, levels, width, eps=1e-3):
         super().__init__()
-        self.levels = torch.tensor(levels, dtype=torch.int64)
+        # Buffers (not saved) so that .to(device) moves them with the model.
+        self.register_buffer('levels', torch.tensor(levels, dtype=torch.int64), persistent=False)
         self.eps = eps
-        self.basis = torch.cumprod(torch.tensor([1] + levels[:-1]), 0)
+        self.register_buffer('basis', torch.cumprod(torch.tensor([1] + levels[:-1]), 0), persistent=False)
         self.project_in = nn.Linear(width, len(levels))
         self.project_out = nn.Linear(len(levels), width)
 
@@ -151,29 +155,33 @@ def golden(folder):
     np.savez(os.path.join(folder, 'reference.npz'), **out)
 
 
-def bench_setup(threads):
+def bench_setup(threads, device='cpu'):
     torch.set_num_threads(threads)
     torch.manual_seed(0)
-    model = Tokenizer(MOTIONMILLION)
+    model = Tokenizer(MOTIONMILLION).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=5e-5, betas=(0.9, 0.99), weight_decay=0.0)
-    return model, opt, torch.randn(64, 96, 272)
+    return model, opt, torch.randn(64, 96, 272).to(device)
 
 
-def train_step(model, opt, x):
-    recon, codes = model(x)
-    loss = loss_fn(recon, x, 0.5)
+def train_step(model, opt, x, bf16=False):
+    with torch.autocast('cuda', dtype=torch.bfloat16) if bf16 else contextlib.nullcontext():
+        recon, codes = model(x)
+        loss = loss_fn(recon, x, 0.5)
     opt.zero_grad()
     loss.backward()
     opt.step()
     return codes
 
 
-def bench(threads, steps, one_hot):
-    model, opt, x = bench_setup(threads)
+def bench(threads, steps, one_hot, device='cpu', precision='fp32'):
+    bf16 = precision == 'bf16'
+    if bf16 and device != 'cuda':
+        sys.exit('bf16 autocast is measured on CUDA only')
+    model, opt, x = bench_setup(threads, device)
     times = []
     for i in range(steps + 2):
         t0 = time.perf_counter()
-        codes = train_step(model, opt, x)
+        codes = train_step(model, opt, x, bf16)
         # The reference logs codebook usage from a dense (tokens × 64,000) one-hot; the fix is bincount.
         flat = codes.reshape(-1)
         if one_hot:
@@ -181,13 +189,16 @@ def bench(threads, steps, one_hot):
         else:
             counts = torch.bincount(flat, minlength=64000).float()
         p = counts / counts.sum()
-        _ = torch.exp(-(p * torch.log(p + 1e-7)).sum()).item()
+        _ = torch.exp(-(p * torch.log(p + 1e-7)).sum()).item()  # .item() waits for the device
         if i >= 2:
             times.append(time.perf_counter() - t0)
     times.sort()
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({'threads': threads, 'oneHot': one_hot, 'medianSeconds': times[len(times) // 2], 'steps': steps,
-                      'peakRssMB': rss_mb, 'torch': torch.__version__}))
+    out = {'threads': threads, 'oneHot': one_hot, 'device': device, 'precision': precision,
+           'medianSeconds': times[len(times) // 2], 'steps': steps, 'peakRssMB': rss_mb, 'torch': torch.__version__}
+    if device == 'cuda':
+        out['peakGpuMB'] = torch.cuda.max_memory_allocated() / 2**20
+    print(json.dumps(out))
 
 
 def profile():
@@ -206,8 +217,8 @@ if __name__ == '__main__':
     if sys.argv[1] == 'golden':
         golden(sys.argv[2])
     elif sys.argv[1] == 'bench':
-        bench(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == 'onehot')
+        bench(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == 'onehot', *sys.argv[5:7])
     elif sys.argv[1] == 'profile':
         profile()
     else:
-        sys.exit(f'unknown command {sys.argv[1]}: golden <dir> | bench <threads> <steps> onehot|bincount | profile')
+        sys.exit(f'unknown command {sys.argv[1]}: golden <dir> | bench <threads> <steps> onehot|bincount [cpu|cuda] [fp32|bf16] | profile')
