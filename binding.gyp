@@ -1,6 +1,7 @@
 # node-gyp alternative to CMakeLists.txt (npm run build:native:gyp). LibTorch comes from LIBTORCH (an unpacked
 # LibTorch folder); without it, from the system prefix /usr (Debian's libtorch-dev). TORCH_CXX11_ABI=0 matches
-# the old pre-cxx11-ABI LibTorch downloads.
+# the old pre-cxx11-ABI LibTorch downloads. OpenMP (for native/channel_norm.cc's at::parallel_for) links the system
+# libgomp, which is LibTorch's own on Debian; CMakeLists.txt also finds the copy a pip wheel bundles.
 {
   "variables": {
     "libtorch%": "<!(node -p \"process.env.LIBTORCH || '/usr'\")",
@@ -28,7 +29,10 @@
       },
       "msvs_settings": {
         "VCCLCompilerTool": { "ExceptionHandling": 1, "AdditionalOptions": ["/std:c++17"] }
-      }
+      },
+      "conditions": [
+        ["OS=='linux'", { "cflags_cc": ["-fopenmp"], "ldflags": ["-fopenmp"] }]
+      ]
     }
   ]
 }

@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "channel_norm.h"
+
 namespace torchmotion {
 namespace {
 
@@ -30,10 +32,16 @@ ResConv1DBlockImpl::ResConv1DBlockImpl(const ConvNetConfig& c, int64_t dilation)
 }
 
 torch::Tensor ResConv1DBlockImpl::forward(const torch::Tensor& x) {
-  // LayerNorm normalises channels: move them last and back.
-  auto norm = [](torch::nn::LayerNorm& n, const torch::Tensor& t) { return n ? n->forward(t.transpose(1, 2)).transpose(1, 2) : t; };
-  torch::Tensor h = conv1_->forward(Activate(norm(norm1_, x), config_.activation));
-  h = conv2_->forward(Activate(norm(norm2_, h), config_.activation));
+  auto norm_act = [this](torch::nn::LayerNorm& n, const torch::Tensor& t) {
+    if (!n) return Activate(t, config_.activation);
+    if (config_.activation == "relu" && ChannelLayerNormReluApplies(t)) {
+      return ChannelLayerNormRelu(t, n->weight, n->bias, n->options.eps());
+    }
+    // LayerNorm normalises channels: move them last and back.
+    return Activate(n->forward(t.transpose(1, 2)).transpose(1, 2), config_.activation);
+  };
+  torch::Tensor h = conv1_->forward(norm_act(norm1_, x));
+  h = conv2_->forward(norm_act(norm2_, h));
   return h + x;
 }
 
