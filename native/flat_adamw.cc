@@ -9,9 +9,9 @@
 namespace torchmotion {
 namespace {
 
-// Elements per pass of the update on the CPU, which bounds the temporary denominator to 4 MB (a whole-buffer pass
+// Elements per pass of the update on the CPU, which bounds the temporary denominator to 1 MB (a whole-buffer pass
 // would add one parameter-sized buffer to peak memory). A GPU takes each buffer in one pass: launches are its cost.
-constexpr int64_t kCpuChunk = int64_t{1} << 20;
+constexpr int64_t kCpuChunk = int64_t{1} << 18;
 
 torch::Tensor ViewOf(const torch::Tensor& flat, int64_t offset, const torch::Tensor& like) {
   return flat.narrow(0, offset, like.numel()).view(like.sizes());
