@@ -143,7 +143,7 @@ void InstallCachingCpuAllocator() {
 CpuCacheStats CpuCacheStatistics() {
   Cache& c = TheCache();
   std::lock_guard<std::mutex> lock(c.mutex);
-  return {c.cached, c.live, g_installed};
+  return {c.cached, c.live, c.peak_live, g_installed};
 }
 
 void EmptyCpuCache() {

@@ -32,6 +32,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
     c.Set("installed", cache.installed);
     c.Set("cachedMB", static_cast<double>(cache.cached_bytes) / (1 << 20));
     c.Set("liveMB", static_cast<double>(cache.live_bytes) / (1 << 20));
+    c.Set("peakLiveMB", static_cast<double>(cache.peak_live_bytes) / (1 << 20));
     out.Set("cpuCache", c);
     return out;
   });

@@ -20,7 +20,7 @@ export interface NativeInfo {
   packedKernel: 'avx512' | 'avx2' | 'none';  // few-row projections of cached generation
   buildConfig: string;
   parallelInfo: string;
-  cpuCache: { installed: boolean; cachedMB: number; liveMB: number };
+  cpuCache: { installed: boolean; cachedMB: number; liveMB: number; peakLiveMB: number };
 }
 
 export interface Throughput { gflops: number; iterations: number; seconds: number }
