@@ -1,5 +1,6 @@
 // Stateless native operations. roundTrip exercises the whole bridge (JS → tensor → device → JS); matmul is the
-// smallest real computation; measureThroughput times matmul or conv1d so benchmarks can state the machine's peak.
+// smallest real computation; measureThroughput times matmul or conv1d so benchmarks can state the machine's peak;
+// channelNormRelu exposes one model kernel for its golden test.
 #include "ops.h"
 
 #include <chrono>
@@ -8,6 +9,7 @@
 
 #include "args.h"
 #include "async_worker.h"
+#include "channel_norm.h"
 #include "device.h"
 #include "tensor_bridge.h"
 
@@ -112,6 +114,45 @@ Napi::Value MeasureThroughput(const Napi::CallbackInfo& info) {
   });
 }
 
+// channelNormRelu(x (B,C,T), weight (C), bias (C), grad (B,C,T), {threads}) → Promise<{y, dx, dweight, dbias}>: the
+// residual blocks' fused LayerNorm-over-channels + ReLU (CPU float32) and its backward for the upstream gradient
+// `grad`, so tests can hold the kernel against PyTorch's LayerNorm and ReLU directly.
+Napi::Value ChannelNormRelu(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return Guarded(env, [&]() -> Napi::Value {
+    auto opts = OptionsArg(info, 4, "channelNormRelu");
+    auto x = BorrowTensor(info[0], AnyTensor("x"));
+    auto w = BorrowTensor(info[1], AnyTensor("weight"));
+    auto b = BorrowTensor(info[2], AnyTensor("bias"));
+    auto g = BorrowTensor(info[3], AnyTensor("grad"));
+    torch::Tensor tx = x.tensor, tw = w.tensor, tb = b.tensor, tg = g.tensor;
+    if (tx.dim() != 3 || tw.dim() != 1 || tw.size(0) != tx.size(1) || !tb.sizes().equals(tw.sizes()) || !tg.sizes().equals(tx.sizes())) {
+      throw Napi::TypeError::New(env, "channelNormRelu: expected x (B, C, T), weight (C), bias (C) and grad (B, C, T)");
+    }
+    auto keep = Keep(x);
+    for (auto* t : {&w, &b, &g}) keep.push_back(std::move(t->keep));
+    return TorchWorker::Start(env, ThreadOption(opts, false), [tx, tw, tb, tg]() -> ToJs {
+      torch::Tensor xi = tx.detach().clone().requires_grad_(true), wi = tw.detach().clone().requires_grad_(true);
+      torch::Tensor bi = tb.detach().clone().requires_grad_(true);
+      torch::Tensor y;
+      {
+        torch::AutoGradMode on(true);
+        y = ChannelLayerNormRelu(xi, wi, bi, 1e-5);
+        y.backward(tg);
+      }
+      torch::Tensor out = y.detach(), dx = xi.grad(), dw = wi.grad(), db = bi.grad();
+      return [out, dx, dw, db](Napi::Env e) -> Napi::Value {
+        auto r = Napi::Object::New(e);
+        r.Set("y", CopyTensorToJs(e, out));
+        r.Set("dx", CopyTensorToJs(e, dx));
+        r.Set("dweight", CopyTensorToJs(e, dw));
+        r.Set("dbias", CopyTensorToJs(e, db));
+        return r;
+      };
+    }, std::move(keep));
+  });
+}
+
 // noop() → Promise<undefined>: the fixed cost of one async native call, measured by scripts/bench/overhead.ts.
 Napi::Value Noop(const Napi::CallbackInfo& info) {
   return TorchWorker::Start(info.Env(), ThreadState{DefaultThreads(), false}, []() -> ToJs { return nullptr; });
@@ -123,6 +164,7 @@ void RegisterOps(Napi::Env env, Napi::Object exports) {
   exports.Set("roundTrip", Napi::Function::New(env, RoundTrip, "roundTrip"));
   exports.Set("matmul", Napi::Function::New(env, Matmul, "matmul"));
   exports.Set("measureThroughput", Napi::Function::New(env, MeasureThroughput, "measureThroughput"));
+  exports.Set("channelNormRelu", Napi::Function::New(env, ChannelNormRelu, "channelNormRelu"));
   exports.Set("noop", Napi::Function::New(env, Noop, "noop"));
 }
 

@@ -38,6 +38,8 @@ export interface NativeAddon {
   roundTrip(tensor: HostTensor, options?: DeviceOptions): Promise<TensorOut>;
   matmul(a: HostTensor, b: HostTensor, options?: DeviceOptions & { repeat?: number }): Promise<TensorOut>;
   measureThroughput(options?: DeviceOptions & { op?: 'matmul' | 'conv1d'; size?: number; seconds?: number }): Promise<Throughput>;
+  channelNormRelu(x: HostTensor, weight: HostTensor, bias: HostTensor, grad: HostTensor, options?: { threads?: number }):
+    Promise<{ y: TensorOut; dx: TensorOut; dweight: TensorOut; dbias: TensorOut }>;
   noop(): Promise<void>;
   MlpRegressor: new (options: {
     inputs: number; hidden: number; outputs: number; lr: number; seed: number; device: string;

@@ -55,6 +55,14 @@ export function matmul(a: HostTensor, b: HostTensor, options: CallOptions & { re
   return withCallerStack(() => native().matmul(ca, cb, { ...callOptions(options), repeat }));
 }
 
+// The tokenizer's fused LayerNorm-over-channels + ReLU (CPU, float32) and its backward for an upstream gradient:
+// x (B, C, T), weight and bias (C), grad (B, C, T). For the kernel's golden test against PyTorch.
+export function channelNormRelu(x: HostTensor, weight: HostTensor, bias: HostTensor, grad: HostTensor, options: { threads?: number } = {}) {
+  const t = [tensor(x.data, x.shape, 'x'), tensor(weight.data, weight.shape, 'weight'), tensor(bias.data, bias.shape, 'bias'), tensor(grad.data, grad.shape, 'grad')] as const;
+  const o = options.threads !== undefined ? { threads: checkThreads(options.threads) } : {};
+  return withCallerStack(() => native().channelNormRelu(...t, o));
+}
+
 // GFLOP/s of fp32 matmul (size³) or the tokenizer's 512→512 k3 conv1d, timed for `seconds` after a warm-up.
 export function measureThroughput(
   options: CallOptions & { op?: 'matmul' | 'conv1d'; size?: number; seconds?: number } = {},

@@ -10,6 +10,9 @@ torchmotion's C++. Used by the golden tests and by the tokenizer benchmark.
                    reference's dense one-hot usage logging; bf16 is autocast on CUDA (as MotionMillion's
                    mixed precision); prints JSON.
   profile          the step's time by ATen op (torch.profiler, one thread).
+  channelnorm <dir>
+                   read cn-input.npz (x, weight, bias, grad); write cn-reference.npz with relu(LayerNorm over the
+                   channels of x) and the gradients of x, weight and bias for the upstream gradient `grad`.
 """
 import contextlib
 import json
@@ -213,6 +216,16 @@ def profile():
     print(prof.key_averages().table(sort_by='self_cpu_time_total', row_limit=12))
 
 
+def channel_norm(folder):
+    """LayerNorm over dim 1 of (B, C, T) then ReLU, as the residual blocks do it, and its backward."""
+    d = np.load(os.path.join(folder, 'cn-input.npz'))
+    x, w, b = (torch.from_numpy(d[k]).requires_grad_(True) for k in ('x', 'weight', 'bias'))
+    y = F.relu(F.layer_norm(x.transpose(1, 2), (x.shape[1],), w, b, 1e-5).transpose(1, 2))
+    y.backward(torch.from_numpy(d['grad']))
+    np.savez(os.path.join(folder, 'cn-reference.npz'), y=y.detach().numpy(), dx=x.grad.numpy(), dweight=w.grad.numpy(),
+             dbias=b.grad.numpy())
+
+
 if __name__ == '__main__':
     if sys.argv[1] == 'golden':
         golden(sys.argv[2])
@@ -220,5 +233,7 @@ if __name__ == '__main__':
         bench(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == 'onehot', *sys.argv[5:7])
     elif sys.argv[1] == 'profile':
         profile()
+    elif sys.argv[1] == 'channelnorm':
+        channel_norm(sys.argv[2])
     else:
-        sys.exit(f'unknown command {sys.argv[1]}: golden <dir> | bench <threads> <steps> onehot|bincount [cpu|cuda] [fp32|bf16] | profile')
+        sys.exit(f'unknown command {sys.argv[1]}: golden <dir> | bench <threads> <steps> onehot|bincount [cpu|cuda] [fp32|bf16] | profile | channelnorm <dir>')
