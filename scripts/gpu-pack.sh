@@ -1,11 +1,10 @@
 #!/usr/bin/env bash
-# Packs what scripts/gpu-check.sh needs on a machine without Node or a package registry into .gpu/ (git-ignored
-# through .git/info/exclude): this Node binary (xz) and node_modules without the packages only the browser viewer,
-# the TypeScript compiler and editors use. Run after scripts/setup.sh; carry .gpu and dist.
+# Packs what scripts/gpu-check.sh needs on a machine without Node or a package registry into .gpu/ (git-ignored):
+# this Node binary (xz) and node_modules without the packages only the browser viewer, the TypeScript compiler and
+# editors use. Run after scripts/setup.sh; carry .gpu and dist.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p .gpu
-grep -qx '/.gpu/' .git/info/exclude 2>/dev/null || { mkdir -p .git/info && echo '/.gpu/' >>.git/info/exclude; }
 xz -T0 -6 -c "$(readlink -f "$(command -v node)")" >.gpu/node.xz
 tar -cf - --exclude=node_modules/typescript --exclude=node_modules/three --exclude=node_modules/playwright-core \
   --exclude='node_modules/@types' node_modules | xz -T0 -6 >.gpu/nm.tar.xz
