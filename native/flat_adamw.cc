@@ -45,16 +45,22 @@ FlatAdamW::FlatAdamW(std::vector<torch::Tensor> params, torch::optim::AdamWOptio
   }
   for (size_t g = 0; g < dtypes.size(); ++g) {
     auto o = torch::TensorOptions().dtype(dtypes[g]).device(params.front().device());
-    buffers_.push_back({torch::empty({sizes[g]}, o), torch::zeros({sizes[g]}, o), {}, {}, {}});
+    buffers_.push_back({torch::empty({sizes[g]}, o), {}, {}, {}, {}});
   }
-  Bind();  // from here on the model's weights are the flat buffers
+  Bind(/*grads=*/false);  // from here on the model's weights are the flat buffers
   // The parameters' first storage is free now; the CPU cache would keep it (~4 bytes per parameter) for sizes
   // that training never asks for again.
   if (!buffers_.empty() && buffers_.front().values.is_cpu()) EmptyCpuCache();
 }
 
-void FlatAdamW::Bind() {
+void FlatAdamW::Bind(bool grads) {
   torch::NoGradGuard no_grad;
+  // Gradients get their buffer only when training starts: a model that only generates never holds one.
+  if (grads) {
+    for (Buffer& b : buffers_) {
+      if (!b.grads.defined()) b.grads = torch::zeros_like(b.values);
+    }
+  }
   for (Slot& s : slots_) {
     Buffer& b = buffers_[s.group];
     if (!StartsAt(s.param, b.values, s.offset)) {
@@ -62,6 +68,7 @@ void FlatAdamW::Bind() {
       view.copy_(s.param);
       s.param.set_data(view);
     }
+    if (!grads) continue;
     const torch::Tensor& grad = s.param.grad();
     if (!StartsAt(grad, b.grads, s.offset)) {
       torch::Tensor view = ViewOf(b.grads, s.offset, s.param);
@@ -134,7 +141,7 @@ torch::Tensor FlatAdamW::step(LossClosure closure) {
 // AdamW's own checkpoint format (one state per parameter), filled for the call only.
 void FlatAdamW::save(torch::serialize::OutputArchive& archive) const {
   auto* self = const_cast<FlatAdamW*>(this);
-  self->Bind();
+  self->Bind(/*grads=*/false);
   if (steps_ > 0) {
     for (const Slot& s : slots_) {
       const Buffer& b = buffers_[s.group];
@@ -156,7 +163,7 @@ void FlatAdamW::save(torch::serialize::OutputArchive& archive) const {
 
 void FlatAdamW::load(torch::serialize::InputArchive& archive) {
   torch::optim::AdamW::load(archive);  // options (lr, betas, …) and per-parameter state
-  Bind();                              // the model's load replaced the parameters' storage
+  Bind(/*grads=*/false);               // the model's load replaced the parameters' storage
   torch::NoGradGuard no_grad;
   steps_ = 0;
   for (Buffer& b : buffers_) b.exp_avg = b.exp_avg_sq = torch::Tensor();

@@ -34,9 +34,9 @@ class FlatAdamW : public torch::optim::AdamW {
     torch::Tensor values, grads, exp_avg, exp_avg_sq, scratch;
   };
 
-  // Makes every parameter and gradient a view of its flat buffer again. Loading a checkpoint (set_ on each
-  // parameter) or code that replaces a gradient breaks the aliasing; the current values are copied in first.
-  void Bind();
+  // Makes every parameter (and with `grads`, every gradient) a view of its flat buffer again. Loading a checkpoint
+  // (set_ on each parameter) or code that replaces a gradient breaks the aliasing; the current values are copied in.
+  void Bind(bool grads = true);
 
   std::vector<Slot> slots_;
   std::vector<Buffer> buffers_;
