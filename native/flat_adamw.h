@@ -21,6 +21,9 @@ class FlatAdamW : public torch::optim::AdamW {
 
   // Zeroes every gradient with one fill per buffer (gradients stay allocated, as views of the flat buffer).
   void ZeroGrad();
+  // Points the gradients at the flat buffer before a backward that accumulates into them, so autograd never
+  // allocates a second, per-tensor set (cheap once bound: a pointer check per parameter).
+  void PrepareGrads() { Bind(); }
   // clip_grad_norm_ over the flat gradients: returns the total L2 norm before clipping.
   double ClipGradNorm(double max_norm);
 

@@ -107,6 +107,7 @@ Napi::Value T2MWrap::Step(const Napi::CallbackInfo& info) {
     return RunModelCall(env, Value(), busy_, "TextToMotion.step", ThreadOption(o, true), std::move(b.keep), [=]() -> ToJs {
       model_->train();
       model_->set_recompute(recompute);
+      optimizer_->PrepareGrads();
       const int64_t pad = model_->config().vocab - 1;
       torch::Tensor c = codes.to(device_);
       torch::Tensor h, rows, targets;
