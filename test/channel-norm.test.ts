@@ -12,18 +12,8 @@ import * as assert from 'uvu/assert';
 import { readNpz, writeNpz } from '../ts/data/npz.js';
 import { Rng } from '../ts/rng.js';
 import { channelNormRelu } from '../ts/runtime.js';
-import { errorOf } from './helpers.js';
+import { errorOf, relL2 } from './helpers.js';
 import { runPython } from './python.js';
-
-const relL2 = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num += (a[i] - b[i]) ** 2;
-    den += b[i] ** 2;
-  }
-  return Math.sqrt(num / den);
-};
 
 // T = 37 runs the kernel's 16-wide blocks and its scalar tail; C = 512, T = 48 is the MotionMillion shape.
 for (const [B, C, T, threads] of [[3, 40, 37, 1], [4, 512, 48, 2]] as const) {

@@ -1,4 +1,5 @@
-// Shared by the tests: the device under test (TORCHMOTION_DEVICE=cuda on a GPU machine) and error capture.
+// Shared by the tests: the device under test (TORCHMOTION_DEVICE=cuda on a GPU machine), error capture and the
+// relative error the golden tests compare with.
 import * as assert from 'uvu/assert';
 
 export const device = process.env.TORCHMOTION_DEVICE ?? 'cpu';
@@ -13,4 +14,15 @@ export async function errorOf(fn: () => unknown): Promise<string> {
     return (err as Error).message;
   }
   throw new assert.Assertion({ message: 'expected an error, but the call succeeded', operator: 'throws' } as never);
+}
+
+// ‖a − b‖ / ‖b‖ (L2).
+export function relL2(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < a.length; i++) {
+    num += (a[i] - b[i]) ** 2;
+    den += b[i] ** 2;
+  }
+  return Math.sqrt(num / Math.max(den, 1e-30));
 }

@@ -10,21 +10,12 @@ import * as assert from 'uvu/assert';
 import { readNpz, writeNpz } from '../ts/data/npz.js';
 import { tokenizerModel } from '../ts/tokenizer/config.js';
 import { TokenizerModel } from '../ts/tokenizer/model.js';
-import { device } from './helpers.js';
+import { device, relL2 } from './helpers.js';
 import { runPython } from './python.js';
 
-// Relative error as ‖a − b‖ / ‖b‖ (L2). A max-abs measure is the wrong yardstick after an Adam step: Adam divides
-// each gradient by its own magnitude, so a handful of weights whose gradients are ~1e-9 move by ±lr on ulp-level
-// differences in the backward pass. The forward pass itself is compared element by element below.
-const relL2 = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num += (a[i] - b[i]) ** 2;
-    den += b[i] ** 2;
-  }
-  return Math.sqrt(num / Math.max(den, 1e-30));
-};
+// The forward pass is compared element by element (max-abs, relative to the largest value). The parameters after the
+// Adam step are compared in L2 (relL2): max-abs is the wrong yardstick there, since Adam divides each gradient by its
+// own magnitude, so a handful of weights whose gradients are ~1e-9 move by ±lr on ulp-level differences in backward.
 const relErr = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   let num = 0;
   let den = 0;
