@@ -134,3 +134,11 @@ Key OptimizerStateKey(const torch::Tensor& p) {
 }
 
 }  // namespace torchmotion
+
+// LibTorch's legacy profiler writes one traced region as Chrome trace JSON (Tokenizer.step's `profile` option).
+#if __has_include(<torch/csrc/autograd/profiler_legacy.h>)
+#include <torch/csrc/autograd/profiler_legacy.h>
+#define TM_HAS_RECORD_PROFILE 1
+#else
+#define TM_HAS_RECORD_PROFILE 0
+#endif

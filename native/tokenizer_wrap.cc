@@ -107,7 +107,8 @@ Napi::Value TokenizerWrap::StateDict(const Napi::CallbackInfo& info) {
   return Guarded(env, [&]() -> Napi::Value { return StateDictToJs(env, *model_); });
 }
 
-// step(motion (B,T,272), {lr, clip, velWeight, commitBeta, autocast, threads}) → Promise<losses>
+// step(motion (B,T,272), {lr, clip, velWeight, commitBeta, autocast, threads, profile}) → Promise<losses>. `profile`
+// names a file for LibTorch's trace of this step (Chrome trace JSON: every ATen op with its time).
 Napi::Value TokenizerWrap::Step(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return Guarded(env, [&]() -> Napi::Value {
@@ -119,7 +120,15 @@ Napi::Value TokenizerWrap::Step(const Napi::CallbackInfo& info) {
     double vel = NumberOption(o, "velWeight", 0.5, 0, 1e6);
     double beta = NumberOption(o, "commitBeta", 0.02, 0, 1e6);
     bool autocast = StringOption(o, "autocast", "none") == "bf16" && device_.is_cuda();
+    std::string profile = StringOption(o, "profile", "");
+    if (!profile.empty() && !TM_HAS_RECORD_PROFILE) {
+      throw Napi::TypeError::New(env, "option 'profile' needs LibTorch's legacy profiler (RecordProfile), which this LibTorch lacks");
+    }
     return RunModelCall(env, Value(), busy_, "Tokenizer.step", ThreadOption(o, true), std::move(keep), [=]() -> ToJs {
+#if TM_HAS_RECORD_PROFILE
+      std::unique_ptr<torch::autograd::profiler::RecordProfile> trace;
+      if (!profile.empty()) trace = std::make_unique<torch::autograd::profiler::RecordProfile>(profile);
+#endif
       model_->train();
       for (auto& group : optimizer_->param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
       torch::Tensor target = tx.to(device_);

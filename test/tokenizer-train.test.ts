@@ -77,6 +77,16 @@ test('loading a checkpoint that is not there names the file', async () => {
   }
 });
 
+test("a step traced with `profile` writes LibTorch's trace of that step", async () => {
+  const model = new TokenizerModel(resolveModel({ preset: 'tiny' }), { device });
+  const trace = join(runs, 'step-trace.json');
+  const motion = { data: new Float32Array(2 * 32 * 272).map((_, i) => Math.sin(i)), shape: [2, 32, 272] };
+  await model.step(motion, { lr: 1e-3, threads: 1, profile: trace });
+  const names = new Set((JSON.parse(readFileSync(trace, 'utf8')) as { name: string }[]).map((e) => e.name));
+  assert.ok(names.has('aten::convolution_backward'), 'the trace covers the backward pass');
+  assert.ok([...names].some((n) => n.includes('convolution') && !n.includes('backward')), 'and the forward convolutions');
+});
+
 test('evaluation helpers: pelvis-relative error and bincount statistics', () => {
   const a = new Float64Array(66 * 2).map((_, i) => i * 0.01);
   const b = a.map((v, i) => v + 7 + (i % 66 === 3 ? 0.003 : 0)); // a global shift, and joint 1's x off by 3 mm

@@ -41,7 +41,7 @@ export class TokenizerModel {
   parameterTable(): ParameterRow[] { return this.net.parameterTable(); }
   stateDict(): Record<string, TensorOut> { return this.net.stateDict(); }
 
-  step(motion: HostTensor<Float32Array>, o: { lr: number; clip?: number; velWeight?: number; commitBeta?: number; autocast?: string; threads?: number }): Promise<StepResult> {
+  step(motion: HostTensor<Float32Array>, o: { lr: number; clip?: number; velWeight?: number; commitBeta?: number; autocast?: string; threads?: number; profile?: string }): Promise<StepResult> {
     const x = tensor(motion.data, motion.shape, 'motion');
     return withCallerStack(() => this.net.step(x, o));
   }
