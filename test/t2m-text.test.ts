@@ -1,7 +1,7 @@
 // Text conditioning beyond the built-in encoder: a TorchScript encoder loaded by the addon (golden against the
 // PyTorch script that exported it), the caption-embedding cache, training on cached embeddings, and generation that
 // reads cached prompts or embeds new ones with the cache's encoder.
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -75,10 +75,17 @@ test('cache from precomputed arrays: rows read back exactly, duplicates kept onc
     `caption "a person jumps" is not in the embedding cache ${out}: add its embedding and rebuild it (\`torchmotion t2m embed\`), or build the cache with --script so new prompts can be embedded`);
   cache.close();
   assert.equal(readdirSync(work).filter((f) => f.includes('.tmp-')), [], 'no half-written cache left behind');
+  const cut = join(work, 'cache-cut');
+  cpSync(out, cut, { recursive: true });
+  truncateSync(join(cut, 'embeddings.f32'), 40);
+  assert.is(await errorOf(() => new EmbeddingCache(cut)),
+    `${join(cut, 'embeddings.f32')}: 40 bytes, but the index needs 80 (a truncated copy?); rebuild the cache with \`torchmotion t2m embed\``);
   writeNpy(join(from, 'c.npy'), { data: new Float32Array(5), shape: [5] });
-  writeFileSync(join(from, 'captions.jsonl'), JSON.stringify({ text: 'x', file: 'c.npy' }));
+  // A good entry first, so the writer exists when the bad one fails and its temporary folder must be removed.
+  writeFileSync(join(from, 'captions.jsonl'), [{ text: 'w', file: 'a.npy' }, { text: 'x', file: 'c.npy' }].map((e) => JSON.stringify(e)).join('\n'));
   assert.is(await errorOf(() => buildEmbeddingCache({ from, out: join(work, 'cache-bad') })), `${join(from, 'c.npy')}: expected a (L, D) float array, found (5) f4`);
   assert.not.ok(existsSync(join(work, 'cache-bad')));
+  assert.equal(readdirSync(work).filter((f) => f.includes('.tmp-')), [], 'the failed build left no temporary folder');
 });
 
 test('training on cached TorchScript embeddings; generation reads cached prompts and embeds new ones identically', async () => {

@@ -4,7 +4,7 @@
 //   offsets.i64     entry k's rows are [offsets[k], offsets[k+1])                   → np.fromfile(..., 'int64')
 //   captions.json   entry k's caption text; index.json: {version, dim, entries, rows, encoder?}
 // Training and generation look captions up by their text and read only the rows they need, so memory stays flat.
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
 import { readNpy } from '../data/npy.js';
@@ -74,14 +74,23 @@ export class EmbeddingCache {
     const file = join(dir, 'index.json');
     if (!existsSync(file)) throw new TorchmotionError(`${dir}: not an embedding cache (no index.json); build one with \`torchmotion t2m embed\``);
     this.index = JSON.parse(readFileSync(file, 'utf8')) as CacheIndex;
+    for (const f of ['offsets.i64', 'captions.json', 'embeddings.f32']) {
+      if (!existsSync(join(dir, f))) throw new TorchmotionError(`${dir}: ${f} is missing; rebuild the cache with \`torchmotion t2m embed\``);
+    }
     const raw = readFileSync(join(dir, 'offsets.i64'));
     this.offsets = new BigInt64Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
     const captions = JSON.parse(readFileSync(join(dir, 'captions.json'), 'utf8')) as string[];
     if (this.offsets.length !== this.index.entries + 1 || captions.length !== this.index.entries) {
       throw new TorchmotionError(`${dir}: index.json says ${this.index.entries} entries but offsets/captions disagree; rebuild the cache`);
     }
+    const rowsFile = join(dir, 'embeddings.f32');
+    const bytes = statSync(rowsFile).size;
+    const want = Number(this.offsets[this.index.entries]) * this.index.dim * 4;
+    if (bytes !== want) {
+      throw new TorchmotionError(`${rowsFile}: ${bytes} bytes, but the index needs ${want} (a truncated copy?); rebuild the cache with \`torchmotion t2m embed\``);
+    }
     this.lookup = new Map(captions.map((c, k) => [c, k]));
-    this.fd = openSync(join(dir, 'embeddings.f32'), 'r');
+    this.fd = openSync(rowsFile, 'r');
   }
 
   get dim(): number { return this.index.dim; }
