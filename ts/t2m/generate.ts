@@ -31,10 +31,11 @@ export interface GenerateRequest extends GenerateOptions {
 const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 48) || 'empty';
 
 // The prompts' text prefix, from the built-in encoder or from the embedding cache the model was trained with.
-async function promptPrefix(t2m: Awaited<ReturnType<typeof loadTextToMotion>>, captions: string[], device?: string): Promise<TextBatch> {
+async function promptPrefix(t2m: Awaited<ReturnType<typeof loadTextToMotion>>, ckpt: string, captions: string[], device?: string): Promise<TextBatch> {
   const { model: m, data } = t2m.state.config;
   if (m.text === 'builtin') return builtinBatch(t2m.vocab, captions, m.textMaxLen);
-  const cache = new EmbeddingCache(data.embeddings!);
+  if (!data.embeddings) throw new TorchmotionError(`${ckpt}: the model reads embeddings but its config names no data.embeddings cache`);
+  const cache = new EmbeddingCache(data.embeddings);
   try {
     const enc = cache.index.encoder;
     const script = enc && captions.some((c) => !cache.has(c)) ? await TextScriptEncoder.load(enc.script, enc.vocab, device) : undefined;
@@ -58,7 +59,7 @@ export async function generateMotions(r: GenerateRequest): Promise<Generated[]> 
     r.seconds ? Math.max(1, Math.round((r.seconds * 30) / tokenizer.downsampling)) : t2m.state.config.model.maxMotionTokens);
   const guided = (r.cfgScale ?? 0) > 0;
   const captions = guided ? [...r.texts, ...r.texts.map(() => '')] : r.texts;
-  const batch = await promptPrefix(t2m, captions, r.device);
+  const batch = await promptPrefix(t2m, r.ckpt, captions, r.device);
   const out = await t2m.model.generate(batch,
     { ...r, maxTokens, minTokens: Math.min(maxTokens, Math.round(((r.minSeconds ?? 0) * 30) / tokenizer.downsampling)) });
   const tokens = out.tokens.data as Int32Array;

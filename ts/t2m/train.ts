@@ -44,7 +44,10 @@ export async function trainTextToMotion(input: z.input<typeof t2mConfig>, option
   const vocab = state0 ? new Vocabulary(state0.vocab) : Vocabulary.build(data.captions());
   const cache = config.model.text === 'embeddings' ? openCache(config, data, t.condDrop > 0) : undefined;
   const opts = nativeOptions(config.model, data.codes.info.codebookSize, vocab.size, cache?.dim);
-  if (cache && opts.textDim !== cache.dim) throw new TorchmotionError(`model.textDim ${opts.textDim} differs from the ${cache.dim}-wide embeddings in ${cache.dir}`);
+  if (cache && opts.textDim !== cache.dim) {
+    cache.close();
+    throw new TorchmotionError(`model.textDim ${opts.textDim} differs from the ${cache.dim}-wide embeddings in ${cache.dir}: remove model.textDim or set it to ${cache.dim}`);
+  }
   const text = (captions: string[]) => (cache ? cachedBatch(cache, captions) : builtinBatch(vocab, captions, config.model.textMaxLen));
   const model = new T2MModel(opts, { seed: t.seed, device: t.device, lr: t.lr, beta1: t.beta1, beta2: t.beta2, weightDecay: t.weightDecay });
   const metrics = new MetricsLog(join(run, 'metrics.jsonl'));
