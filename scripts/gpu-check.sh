@@ -4,8 +4,8 @@
 # last lines printed are the summary.
 #
 # Such machines have no registry and may have no Node: run scripts/setup.sh on a CPU machine first, then
-#   scripts/gpu-pack.sh   (packs node, its headers and node_modules into .gpu/, which this script unpacks)
-# and carry .gpu and dist with the working tree.
+#   scripts/gpu-pack.sh   (packs node and node_modules into .gpu/, which this script unpacks)
+# and carry .gpu and dist with the working tree. Exits with the tests' status.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out="${OUT:-gpu-results}"
@@ -21,6 +21,7 @@ fi
 [ -d node_modules ] || { [ -f .gpu/nm.tar.xz ] && tar -xJf .gpu/nm.tar.xz; }
 command -v node >/dev/null || { log "no node: carry .gpu (scripts/gpu-pack.sh)"; exit 1; }
 [ -d node_modules ] || { log "node_modules missing: carry .gpu (scripts/gpu-pack.sh)"; exit 1; }
+[ -f dist/ts/cli.js ] || { log "dist missing: run npm run build:ts here and carry dist"; exit 1; }
 [ -d /usr/local/cuda/bin ] && export PATH="$PATH:/usr/local/cuda/bin"
 
 log "node $(node --version); $(python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda, torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU")')"
@@ -28,17 +29,19 @@ nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.max.sm 
 
 log "configure + build ($(elapsed))"
 export TORCH_CUDA_ARCH_LIST="${TORCH_CUDA_ARCH_LIST:-9.0}"
-if ! node node_modules/cmake-js/bin/cmake-js configure --out build >"$out/build.log" 2>&1; then
+# The Python torch's LibTorch, named explicitly: a LIBTORCH variable or a system LibTorch must not win here.
+prefix=$(python3 -c 'import torch.utils; print(torch.utils.cmake_prefix_path)') || { log "python3 cannot import torch"; exit 1; }
+if ! node node_modules/cmake-js/bin/cmake-js configure --out build --CDCMAKE_PREFIX_PATH="$prefix" >"$out/build.log" 2>&1; then
   tail -40 "$out/build.log"; log "configure failed"; exit 1
 fi
 # -k: one run shows every file that fails against this LibTorch, not only the first.
 gen=$(grep -m1 '^CMAKE_GENERATOR:' build/CMakeCache.txt | cut -d= -f2)
 keep=(-k); [ "$gen" = Ninja ] && keep=(-k 0)
 if ! cmake --build build --parallel "$(nproc)" -- "${keep[@]}" >>"$out/build.log" 2>&1; then
-  grep -E 'error|Error' "$out/build.log" | head -60; log "build failed ($(elapsed))"; exit 1
+  grep -E 'error|Error' "$out/build.log" | head -60; log "build failed ($(elapsed)); full log: $out/build.log"; exit 1
 fi
 grep -E 'torchmotion: LibTorch|warning:' "$out/build.log" | head -20 | tee -a "$out/summary.txt"
-node bin/torchmotion.js info --json >"$out/info.json" 2>&1; head -c 600 "$out/info.json"; echo
+node bin/torchmotion.js info --json >"$out/info.json" 2>"$out/info.err"; head -c 600 "$out/info.json"; echo
 log "built ($(elapsed))"
 
 log "tokenizer benchmark on cuda ($(elapsed))"
@@ -50,12 +53,14 @@ cp docs/benchmarks.md bench-results/tokenizer-cuda.json "$out/" 2>/dev/null
 log "tests on cuda ($(elapsed))"
 NVIDIA_TF32_OVERRIDE=0 TORCHMOTION_DEVICE=cuda timeout "${TM_TEST_TIMEOUT:-180}" node scripts/run-tests.js \
   bridge errors async loader regressor tokenizer channel-norm t2m-golden t2m-train >"$out/tests.txt" 2>&1
+tests_rc=$?
 tail -1 "$out/tests.txt" | tee -a "$out/summary.txt"
 grep -B2 -A14 'FAIL' "$out/tests.txt" | head -60
 
-[ -n "${TM_SKIP_T2M:-}" ] && { log "done ($(elapsed))"; exit 0; }
+[ -n "${TM_SKIP_T2M:-}" ] && { log "done ($(elapsed))"; exit "$tests_rc"; }
 log "text-to-motion on cuda: 343M bf16 training step 8 × 301, then generation ($(elapsed))"
-for run in "train 5" "generate 1 150" "generate 8 150"; do
+for run in "train 5" "generate 1 150" "generate 8 150"; do  # $run unquoted below on purpose: mode and numbers
   BENCH_DEVICE=cuda BENCH_PRESET=343M BENCH_AUTOCAST=bf16 timeout 60 node_modules/.bin/tsx scripts/bench/t2m-run.ts $run 2>&1 | tail -1 | tee -a "$out/summary.txt"
 done
 log "done ($(elapsed))"
+exit "$tests_rc"
