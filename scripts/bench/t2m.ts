@@ -3,13 +3,12 @@
 // generation of 50 and 150 tokens for one prompt, and 8 prompts in one batch. Writes bench-results/t2m.json and the
 // table between the t2m markers in docs/benchmarks.md.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 
-const root = join(import.meta.dirname, '..', '..');
-const python = ['/usr/bin/python3', 'python3'].find((p) => spawnSync(p, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0);
-if (!python) throw new Error('python3 with torch is needed for the reference: bash scripts/setup.sh --with-python-torch');
+import { findPython, root, writeDocBlock, writeResultJson } from './results.js';
+
+const python = findPython();
 const taskset = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
 const env = { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', TORCHMOTION_THREADS: '1' };
 function run(cmd: string, args: string[]): Record<string, number> {
@@ -50,12 +49,6 @@ const lines = [
   `| greedy, 1 prompt, 150 tokens | ${f(ref.gen150.seconds)} s | ${f(ours.gen150.seconds)} s | ${f(ref.gen150.seconds / ours.gen150.seconds)}× | ${f(ref.gen150.peakRssMB, 0)} / ${f(ours.gen150.peakRssMB, 0)} |`,
   `| 8 prompts in one batch, 150 tokens each | ${f(8 * perPrompt)} s (8 × one prompt) | ${f(ours.batch8.seconds)} s | ${f((8 * perPrompt) / ours.batch8.seconds)}× per-prompt throughput | — / ${f(ours.batch8.peakRssMB, 0)} |`,
 ];
-mkdirSync(join(root, 'bench-results'), { recursive: true });
-writeFileSync(join(root, 'bench-results', 't2m.json'), JSON.stringify({ ref, ours }, null, 2));
-const doc = join(root, 'docs', 'benchmarks.md');
-const begin = '<!-- bench:t2m begin -->';
-const end = '<!-- bench:t2m end -->';
-const text = existsSync(doc) ? readFileSync(doc, 'utf8') : '';
-const block = `${begin}\n${lines.join('\n')}\n${end}`;
-writeFileSync(doc, text.includes(begin) ? text.replace(new RegExp(`${begin}[\\s\\S]*${end}`), block) : `${text}\n## Text-to-motion decoder (issue 6)\n\n${block}\n`);
+writeResultJson('t2m', { ref, ours });
+writeDocBlock('t2m', 'Text-to-motion decoder (issue 6)', lines);
 console.log(lines.join('\n'));

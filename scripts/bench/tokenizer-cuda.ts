@@ -4,14 +4,11 @@
 // achieved TFLOP/s next to the card's measured fp32 conv1d rate. Writes bench-results/tokenizer-cuda.json and the table
 // between the tokenizer-cuda markers in docs/benchmarks.md.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 
-const root = join(import.meta.dirname, '..', '..');
+import { findPython, root, TOKENIZER_GFLOP_PER_STEP as GFLOP_PER_STEP, writeDocBlock, writeResultJson } from './results.js';
+
 const steps = Number(process.env.BENCH_STEPS ?? 20);
-const GFLOP_PER_STEP = (3 * 2 * 6_864_896 * 64 * 96) / 1e9; // as scripts/bench/tokenizer.ts
-const python = ['python3', '/usr/bin/python3'].find((p) => spawnSync(p, ['-c', 'import torch; assert torch.cuda.is_available()']).status === 0);
-if (!python) throw new Error('python3 with a CUDA torch is needed for the reference');
+const python = findPython('import torch; assert torch.cuda.is_available()', ['python3', '/usr/bin/python3']);
 // node --import tsx rather than the tsx launcher, which would run the script in a child process whose GPU
 // memory nvidia-smi lists under another pid.
 const node = process.execPath;
@@ -75,12 +72,6 @@ for (const precision of ['fp32', 'bf16']) {
 table.push('', `Measured on the same card (\`measureThroughput\`, fp32): conv1d 512→512 k3 ${f((peaks.conv as number) / 1000, 1)} TFLOP/s, ` +
   `matmul 4096³ ${f((peaks.matmul as number) / 1000, 1)} TFLOP/s.`);
 
-mkdirSync(join(root, 'bench-results'), { recursive: true });
-writeFileSync(join(root, 'bench-results', 'tokenizer-cuda.json'), JSON.stringify({ card, gflopPerStep: GFLOP_PER_STEP, peaks, rows }, null, 2));
-const doc = join(root, 'docs', 'benchmarks.md');
-const begin = '<!-- bench:tokenizer-cuda begin -->';
-const end = '<!-- bench:tokenizer-cuda end -->';
-const text = existsSync(doc) ? readFileSync(doc, 'utf8') : '';
-const block = `${begin}\n${table.join('\n')}\n${end}`;
-writeFileSync(doc, text.includes(begin) ? text.replace(new RegExp(`${begin}[\\s\\S]*${end}`), block) : `${text}\n## Tokenizer training step on CUDA (issue 5)\n\n${block}\n`);
+writeResultJson('tokenizer-cuda', { card, gflopPerStep: GFLOP_PER_STEP, peaks, rows });
+writeDocBlock('tokenizer-cuda', 'Tokenizer training step on CUDA (issue 5)', table);
 console.log(table.join('\n'));

@@ -3,19 +3,13 @@
 // 5 steps after 2 warm-up steps, peak RSS, achieved GFLOP/s next to this machine's measured conv1d and matmul peaks.
 // Writes bench-results/tokenizer.json and the table between the tokenizer markers in docs/benchmarks.md.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 
-const root = join(import.meta.dirname, '..', '..');
-const steps = Number(process.env.BENCH_STEPS ?? 5);
-// Multiply-adds per frame of the MotionMillion tokenizer (encoder 2,908,160 + decoder 3,956,736); a training step
-// is forward + backward ≈ 3 × forward, 2 FLOP per multiply-add, over 64 × 96 frames.
-const MACS_PER_FRAME = 6_864_896;
-const GFLOP_PER_STEP = (3 * 2 * MACS_PER_FRAME * 64 * 96) / 1e9;
+import { findPython, root, TOKENIZER_GFLOP_PER_STEP as GFLOP_PER_STEP, writeDocBlock, writeResultJson } from './results.js';
 
-const python = ['/usr/bin/python3', 'python3'].find((p) => spawnSync(p, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0);
-if (!python) throw new Error('python3 with torch is needed for the reference: bash scripts/setup.sh --with-python-torch');
+const steps = Number(process.env.BENCH_STEPS ?? 5);
+const python = findPython();
 const tsx = join(root, 'node_modules', '.bin', 'tsx');
 
 // Threads are pinned three ways for both sides: OpenMP, OpenBLAS's own pool, and CPU affinity (taskset) so that
@@ -61,12 +55,6 @@ for (const r of rows) {
 table.push('', 'Measured peaks (`measureThroughput`, same thread pinning): ' +
   rows.map((r) => `${r.threads} thread(s): conv1d 512→512 k3 ${f(r.peaks.conv, 1)} GFLOP/s, matmul 1024³ ${f(r.peaks.matmul, 1)} GFLOP/s`).join('; ') + '.');
 
-mkdirSync(join(root, 'bench-results'), { recursive: true });
-writeFileSync(join(root, 'bench-results', 'tokenizer.json'), JSON.stringify({ machine, gflopPerStep: GFLOP_PER_STEP, rows }, null, 2));
-const doc = join(root, 'docs', 'benchmarks.md');
-const begin = '<!-- bench:tokenizer begin -->';
-const end = '<!-- bench:tokenizer end -->';
-const text = existsSync(doc) ? readFileSync(doc, 'utf8') : '';
-const block = `${begin}\n${table.join('\n')}\n${end}`;
-writeFileSync(doc, text.includes(begin) ? text.replace(new RegExp(`${begin}[\\s\\S]*${end}`), block) : `${text}\n## Tokenizer training step (issue 5)\n\n${block}\n`);
+writeResultJson('tokenizer', { machine, gflopPerStep: GFLOP_PER_STEP, rows });
+writeDocBlock('tokenizer', 'Tokenizer training step (issue 5)', table);
 console.log(table.join('\n'));

@@ -1,0 +1,36 @@
+// What the benchmark scripts share: the Python with torch that runs the references, the tokenizer step's FLOP count,
+// and writing results (JSON into bench-results/, a table between markers in docs/benchmarks.md).
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const root = join(import.meta.dirname, '..', '..');
+
+// Multiply-adds per frame of the MotionMillion tokenizer (encoder 2,908,160 + decoder 3,956,736); a training step
+// is forward + backward ≈ 3 × forward, 2 FLOP per multiply-add, over a batch of 64 × 96 frames.
+export const TOKENIZER_GFLOP_PER_STEP = (3 * 2 * 6_864_896 * 64 * 96) / 1e9;
+
+// The first interpreter that passes `check` (a Python statement), or an error naming those tried and the set-up.
+export function findPython(check = 'import torch', candidates = ['/usr/bin/python3', 'python3']): string {
+  const found = candidates.find((p) => spawnSync(p, ['-c', check]).status === 0);
+  if (!found) {
+    throw new Error(`no python with \`${check}\` among ${candidates.join(', ')}: bash scripts/setup.sh --with-python-torch ` +
+      '(or, on a CUDA machine, the image\'s python3 with a CUDA torch)');
+  }
+  return found;
+}
+
+export function writeResultJson(name: string, value: unknown): void {
+  mkdirSync(join(root, 'bench-results'), { recursive: true });
+  writeFileSync(join(root, 'bench-results', `${name}.json`), JSON.stringify(value, null, 2));
+}
+
+// Replaces the block between `<!-- bench:<marker> begin/end -->` in docs/benchmarks.md, or appends it under `heading`.
+export function writeDocBlock(marker: string, heading: string, lines: string[]): void {
+  const doc = join(root, 'docs', 'benchmarks.md');
+  const [begin, end] = [`<!-- bench:${marker} begin -->`, `<!-- bench:${marker} end -->`];
+  const text = existsSync(doc) ? readFileSync(doc, 'utf8') : '';
+  const block = `${begin}\n${lines.join('\n')}\n${end}`;
+  // A function replacer: `$` in a table must not be read as a replacement pattern.
+  writeFileSync(doc, text.includes(begin) ? text.replace(new RegExp(`${begin}[\\s\\S]*${end}`), () => block) : `${text}\n## ${heading}\n\n${block}\n`);
+}
