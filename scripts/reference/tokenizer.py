@@ -226,14 +226,25 @@ def channel_norm(folder):
              dbias=b.grad.numpy())
 
 
+USAGE = 'golden <dir> | bench <threads> <steps> onehot|bincount [cpu|cuda] [fp32|bf16] | profile | channelnorm <dir>'
+
+
+def bench_args(args):
+    if len(args) < 3 or args[2] not in ('onehot', 'bincount') or args[3:4] not in ([], ['cpu'], ['cuda']) \
+            or args[4:5] not in ([], ['fp32'], ['bf16']):
+        sys.exit(f'bench: expected <threads> <steps> onehot|bincount [cpu|cuda] [fp32|bf16], received {" ".join(args)}')
+    return int(args[0]), int(args[1]), args[2] == 'onehot', *args[3:5]
+
+
 if __name__ == '__main__':
-    if sys.argv[1] == 'golden':
+    command = sys.argv[1] if len(sys.argv) > 1 else ''
+    if command == 'golden':
         golden(sys.argv[2])
-    elif sys.argv[1] == 'bench':
-        bench(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == 'onehot', *sys.argv[5:7])
-    elif sys.argv[1] == 'profile':
+    elif command == 'bench':
+        bench(*bench_args(sys.argv[2:]))
+    elif command == 'profile':
         profile()
-    elif sys.argv[1] == 'channelnorm':
+    elif command == 'channelnorm':
         channel_norm(sys.argv[2])
     else:
-        sys.exit(f'unknown command {sys.argv[1]}: golden <dir> | bench <threads> <steps> onehot|bincount [cpu|cuda] [fp32|bf16] | profile | channelnorm <dir>')
+        sys.exit(f'unknown command {command!r}: {USAGE}')
