@@ -36,8 +36,9 @@ HeadLoss ChunkedHeadLossBackward(const std::function<torch::Tensor(const torch::
     correct += logits.argmax(-1).eq(t).sum();
   }
   rows.backward(detached.grad());
-  out.loss = sum.item<double>() / static_cast<double>(n);
-  out.correct = correct.item<int64_t>();
+  torch::Tensor both = torch::stack({sum, correct.to(torch::kFloat64)}).cpu();  // the one copy to the host
+  out.loss = both[0].item<double>() / static_cast<double>(n);
+  out.correct = static_cast<int64_t>(both[1].item<double>());
   return out;
 }
 
