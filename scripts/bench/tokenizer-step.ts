@@ -1,6 +1,6 @@
 // One process, one measurement: median training-step time of the MotionMillion tokenizer (batch 64 × 96, fp32)
 // after warm-up, plus this process's peak RSS. Run by scripts/bench/tokenizer.ts with pinned thread counts.
-import { setThreads } from '../../ts/runtime.js';
+import { info, setThreads } from '../../ts/runtime.js';
 import { resolveModel } from '../../ts/tokenizer/config.js';
 import { TokenizerModel } from '../../ts/tokenizer/model.js';
 import { Rng } from '../../ts/rng.js';
@@ -8,6 +8,7 @@ import { Rng } from '../../ts/rng.js';
 const [threads, steps, device] = [Number(process.argv[2]), Number(process.argv[3]), process.argv[4] ?? 'cpu'];
 const autocast = process.argv[5] ?? 'none';
 setThreads(threads);
+const rssBeforeModelMB = process.memoryUsage().rss / 2 ** 20;
 const model = new TokenizerModel(resolveModel({ preset: 'motionmillion' }), { seed: 0, device, optimizer: { lr: 5e-5, beta1: 0.9, beta2: 0.99, weightDecay: 0 } });
 const rng = new Rng(1);
 const x = new Float32Array(64 * 96 * 272).map(() => rng.uniform(-2, 2));
@@ -19,4 +20,4 @@ for (let i = 0; i < steps + 2; i++) {
 }
 times.sort((a, b) => a - b);
 console.log(JSON.stringify({ threads, device, autocast, medianSeconds: times[Math.floor(times.length / 2)], steps,
-  peakRssMB: process.resourceUsage().maxRSS / 1024 }));
+  peakRssMB: process.resourceUsage().maxRSS / 1024, rssBeforeModelMB, peakLiveMB: info().cpuCache.peakLiveMB }));
