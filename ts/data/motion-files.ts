@@ -1,5 +1,6 @@
 // Reading 272 motions and mean/std files with checks that name the file and what is wrong.
 import { TorchmotionError } from '../errors.js';
+import { meanStdFiles } from './layout.js';
 import type { MeanStd } from '../motion/normalize.js';
 import { DIM } from '../motion/repr272.js';
 import { readNpy } from './npy.js';
@@ -21,6 +22,12 @@ export function readMeanStd(meanFile: string, stdFile: string): MeanStd {
     return Float64Array.from(a.data as Float64Array);
   };
   return { mean: read(meanFile), std: read(stdFile) };
+}
+
+// The mean/std of a dataset root (wherever its layout keeps them, see meanStdFiles).
+export function readDatasetMeanStd(root: string): MeanStd {
+  const f = meanStdFiles(root);
+  return readMeanStd(f.mean, f.std);
 }
 
 // --mean/--std given together, or neither.

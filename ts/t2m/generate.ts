@@ -2,8 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { meanStdFiles } from '../data/layout.js';
-import { readMeanStd } from '../data/motion-files.js';
+import { readDatasetMeanStd } from '../data/motion-files.js';
 import { writeNpy } from '../data/npy.js';
 import { TorchmotionError } from '../errors.js';
 import { denormalize } from '../motion/normalize.js';
@@ -53,8 +52,7 @@ export async function generateMotions(r: GenerateRequest): Promise<Generated[]> 
   if (tokenizer.codebookSize !== t2m.model.options.vocab - 2) {
     throw new TorchmotionError(`tokenizer ${tokDir} has ${tokenizer.codebookSize} codes but the text-to-motion model expects ${t2m.model.options.vocab - 2}`);
   }
-  const f = meanStdFiles(tokState.dataRoot);
-  const stats = readMeanStd(f.mean, f.std);
+  const stats = readDatasetMeanStd(tokState.dataRoot);
   const maxTokens = Math.min(t2m.state.config.model.maxMotionTokens,
     r.seconds ? Math.max(1, Math.round((r.seconds * 30) / tokenizer.downsampling)) : t2m.state.config.model.maxMotionTokens);
   const guided = (r.cfgScale ?? 0) > 0;

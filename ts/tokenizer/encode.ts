@@ -5,9 +5,8 @@ import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readFileSync
 import { join } from 'node:path';
 
 import { buildIndex } from '../data/dataset.js';
-import { meanStdFiles } from '../data/layout.js';
 import { wholeClips } from '../data/loader.js';
-import { readMeanStd } from '../data/motion-files.js';
+import { readDatasetMeanStd } from '../data/motion-files.js';
 import { TorchmotionError } from '../errors.js';
 import { DIM } from '../motion/repr272.js';
 import { createProgress } from '../train/progress.js';
@@ -25,8 +24,7 @@ function readOffsets(dir: string): BigInt64Array {
 export async function encodeDataset(model: TokenizerModel, root: string, out: string,
   o: { split: string; checkpoint: string; threads?: number; log?: (l: string) => void }): Promise<EncodedIndex> {
   const { index } = buildIndex(root, { split: o.split, stage: 't2m', minFrames: model.downsampling, maxFrames: Infinity });
-  const f = meanStdFiles(root);
-  const stats = readMeanStd(f.mean, f.std);
+  const stats = readDatasetMeanStd(root);
   mkdirSync(out, { recursive: true });
   const namesFile = join(out, 'names.txt');
   const done = existsSync(namesFile) ? readFileSync(namesFile, 'utf8').split('\n').filter(Boolean) : [];

@@ -2,9 +2,8 @@
 // reference), codebook usage, perplexity and dead codes. Codes are counted into one array of codebook size
 // (bincount), clip by clip, so memory does not grow with the number of tokens.
 import { buildIndex, type StageName } from '../data/dataset.js';
-import { meanStdFiles } from '../data/layout.js';
 import { wholeClips } from '../data/loader.js';
-import { readMeanStd } from '../data/motion-files.js';
+import { readDatasetMeanStd } from '../data/motion-files.js';
 import { TorchmotionError } from '../errors.js';
 import { denormalize } from '../motion/normalize.js';
 import { DIM, recoverJoints } from '../motion/repr272.js';
@@ -64,8 +63,7 @@ export interface EvalOptions { split: string; stage?: StageName; minFrames?: num
 export async function evaluateTokenizer(model: TokenizerModel, root: string, o: EvalOptions): Promise<TokenizerEval> {
   const { index } = buildIndex(root, { split: o.split, stage: o.stage ?? 'tokenizer-eval', minFrames: o.minFrames, maxFrames: o.maxFrames });
   if (index.names.length === 0) throw new TorchmotionError(`split '${o.split}' of ${root} has no clip to evaluate within the stage's length limits`);
-  const f = meanStdFiles(root);
-  const stats = readMeanStd(f.mean, f.std);
+  const stats = readDatasetMeanStd(root);
   const counter = new CodeCounter(model.codebookSize);
   let err = 0;
   let count = 0;

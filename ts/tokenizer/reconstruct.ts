@@ -1,8 +1,7 @@
 // One motion through the tokenizer and back: the "reconstruction" a person puts next to the ground truth (and a
 // generated motion) in `torchmotion render`. Works in the raw 272 space: normalise with the tokenizer's mean/std,
 // encode, decode, de-normalise.
-import { meanStdFiles } from '../data/layout.js';
-import { readMeanStd, readMotion272 } from '../data/motion-files.js';
+import { readDatasetMeanStd, readMotion272 } from '../data/motion-files.js';
 import { writeNpy } from '../data/npy.js';
 import { TorchmotionError } from '../errors.js';
 import { denormalize, normalize, type MeanStd } from '../motion/normalize.js';
@@ -13,7 +12,7 @@ export interface Reconstruction { frames: number; codes: Int32Array; motion: Flo
 
 export async function reconstructMotion(ckpt: string, input: string, o: { out?: string; stats?: MeanStd; device?: string } = {}): Promise<Reconstruction> {
   const { model, state } = await loadTokenizer(ckpt, o.device);
-  const stats = o.stats ?? (() => { const f = meanStdFiles(state.dataRoot); return readMeanStd(f.mean, f.std); })();
+  const stats = o.stats ?? readDatasetMeanStd(state.dataRoot);
   const raw = readMotion272(input);
   // The tokenizer works on whole groups of `downsampling` frames: the tail that does not fill one is dropped.
   const frames = raw.length / DIM - ((raw.length / DIM) % model.downsampling);

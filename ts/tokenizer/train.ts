@@ -6,9 +6,8 @@ import { join } from 'node:path';
 import type { z } from 'zod';
 
 import { buildIndex } from '../data/dataset.js';
-import { meanStdFiles } from '../data/layout.js';
 import { WindowLoader, type LoaderState } from '../data/loader.js';
-import { readMeanStd } from '../data/motion-files.js';
+import { readDatasetMeanStd } from '../data/motion-files.js';
 import { TorchmotionError } from '../errors.js';
 import { setThreads } from '../runtime.js';
 import { readCheckpointState, resolveCheckpoint, saveCheckpoint, type CheckpointState } from '../train/checkpoint.js';
@@ -54,10 +53,7 @@ export async function trainTokenizer(input: z.input<typeof tokenizerConfig>, opt
   }
   mkdirSync(run, { recursive: true });
   const { index } = buildIndex(config.data.root, { split: config.data.split, stage: 'tokenizer', minFrames: t.window });
-  const stats = (() => {
-    const f = meanStdFiles(config.data.root);
-    return readMeanStd(f.mean, f.std);
-  })();
+  const stats = readDatasetMeanStd(config.data.root);
   const model = new TokenizerModel(modelConfig, {
     seed: t.seed, device: t.device, optimizer: { lr: t.lr, beta1: t.beta1, beta2: t.beta2, weightDecay: t.weightDecay },
   });
