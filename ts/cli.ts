@@ -1,6 +1,7 @@
 // `torchmotion …`: parses arguments, calls the API, prints. No logic lives here that the API lacks.
 import { Command, Option } from 'commander';
 
+import { collect } from './cli-options.js';
 import { loadConfig } from './config.js';
 import { registerDataCommands } from './data/commands.js';
 import { TorchmotionError } from './errors.js';
@@ -12,8 +13,6 @@ import { info, setThreads } from './runtime.js';
 import { registerT2MCommands } from './t2m/commands.js';
 import { registerTokenizerCommands } from './tokenizer/commands.js';
 import { registerViewCommand } from './view/commands.js';
-
-const collect = (value: string, previous: string[]) => [...previous, value];
 
 export function buildCli(): Command {
   const program = new Command('torchmotion')

@@ -1,6 +1,7 @@
 // `torchmotion render` and `torchmotion plot`: pictures of motions and of training runs.
 import { Command, InvalidArgumentError } from 'commander';
 
+import { collect } from '../cli-options.js';
 import { optionalMeanStd } from '../data/motion-files.js';
 import { plotRuns } from '../plot/plot.js';
 import { loadViewMotions } from '../view/motions.js';
@@ -11,7 +12,6 @@ const positive = (v: string) => {
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`expected a positive integer, received '${v}'`);
   return n;
 };
-const collect = (value: string, previous: string[]) => [...previous, value];
 
 export function registerRenderCommands(program: Command): void {
   program.command('render <files...>')

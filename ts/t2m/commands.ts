@@ -1,6 +1,7 @@
 // `torchmotion t2m params|train|generate`.
 import type { Command } from 'commander';
 
+import { collect } from '../cli-options.js';
 import { loadConfig } from '../config.js';
 import { TorchmotionError } from '../errors.js';
 import { setThreads } from '../runtime.js';
@@ -9,7 +10,6 @@ import { buildEmbeddingCache } from './embed.js';
 import { generateMotions } from './generate.js';
 import { trainTextToMotion } from './train.js';
 
-const collect = (value: string, previous: string[]) => [...previous, value];
 const n = (x: number) => x.toLocaleString('en-US');
 
 export function registerT2MCommands(program: Command): void {

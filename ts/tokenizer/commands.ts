@@ -1,6 +1,7 @@
 // `torchmotion tokenizer params|train|eval|reconstruct|encode|compare`.
 import { Command, InvalidArgumentError } from 'commander';
 
+import { collect } from '../cli-options.js';
 import { loadConfig } from '../config.js';
 import { optionalMeanStd } from '../data/motion-files.js';
 import { TorchmotionError } from '../errors.js';
@@ -15,7 +16,6 @@ import { formatParameterTable } from './params.js';
 import { reconstructMotion } from './reconstruct.js';
 import { loadTokenizer, trainTokenizer } from './train.js';
 
-const collect = (value: string, previous: string[]) => [...previous, value];
 const positiveInt = (v: string) => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a positive integer, received '${v}'`);

@@ -4,12 +4,12 @@ import { dirname, resolve } from 'node:path';
 
 import { type Command, InvalidArgumentError } from 'commander';
 
+import { collect } from '../cli-options.js';
 import { optionalMeanStd } from '../data/motion-files.js';
 import { viewerHtml } from './html.js';
 import { loadViewMotions } from './motions.js';
 import { serveViewer } from './serve.js';
 
-const collect = (value: string, previous: string[]) => [...previous, value];
 const port = (v: string) => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`expected a port from 0 to 65535, received '${v}'`);
