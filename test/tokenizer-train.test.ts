@@ -16,7 +16,7 @@ import { TokenizerModel } from '../ts/tokenizer/model.js';
 import { reconstructMotion } from '../ts/tokenizer/reconstruct.js';
 import { loadTokenizer, trainTokenizer } from '../ts/tokenizer/train.js';
 import { MetricsLog } from '../ts/train/metrics.js';
-import { device, errorOf } from './helpers.js';
+import { device, errorOf, relL2 } from './helpers.js';
 
 const root = mkdtempSync(join(tmpdir(), 'tm-tok-data-'));
 writeSyntheticDataset(root, 15);
@@ -139,10 +139,14 @@ test('reconstruct: a raw clip through the tokenizer gives the codes `encode` sto
   const written = readNpy(out);
   assert.equal(written.shape, [r.frames, 272]);
   assert.equal(Array.from(written.data as Float32Array), Array.from(Float32Array.from(r.motion)));
+  // Raw values, not normalised ones: a normalised output (≈ 0 for a barely trained model) would be ‖raw‖ away.
+  const rawCropped = (raw.data as Float32Array).subarray(0, r.frames * 272);
+  const err = relL2(r.motion, rawCropped);
+  assert.ok(err < 0.5, `reconstruction is ${err} (relative L2) from the raw clip`);
   codes.close();
   const short = join(runs, 'short.npy');
   writeNpy(short, { data: new Float32Array((step - 1) * 272), shape: [step - 1, 272] });
-  assert.is(await errorOf(() => reconstructMotion(ck, short)), `${short}: ${step - 1} frames, fewer than the tokenizer's ${step}-frame step`);
+  assert.is(await errorOf(() => reconstructMotion(ck, short)), `${short}: ${step - 1} frames, fewer than the tokenizer's ${step}-frame step: give a motion of at least ${step} frames`);
 });
 
 test('Ctrl-C during `tokenizer train` saves a checkpoint and exits cleanly', async () => {

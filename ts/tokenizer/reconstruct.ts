@@ -16,7 +16,7 @@ export async function reconstructMotion(ckpt: string, input: string, o: { out?: 
   const raw = readMotion272(input);
   // The tokenizer works on whole groups of `downsampling` frames: the tail that does not fill one is dropped.
   const frames = raw.length / DIM - ((raw.length / DIM) % model.downsampling);
-  if (frames === 0) throw new TorchmotionError(`${input}: ${raw.length / DIM} frames, fewer than the tokenizer's ${model.downsampling}-frame step`);
+  if (frames === 0) throw new TorchmotionError(`${input}: ${raw.length / DIM} frames, fewer than the tokenizer's ${model.downsampling}-frame step: give a motion of at least ${model.downsampling} frames`);
   const x = Float32Array.from(normalize(raw.slice(0, frames * DIM), stats));
   const { reconstruction, codes } = await model.reconstruct({ data: x, shape: [1, frames, DIM] });
   const motion = denormalize(Float64Array.from(reconstruction.data as Float32Array), stats);

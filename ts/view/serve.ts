@@ -29,7 +29,7 @@ export function serveViewer(html: string, o: { port?: number; host?: string } = 
   return new Promise((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
       const why = err.code === 'EADDRINUSE' ? `port ${port} is in use: pick another with --port, or --port 0 for any free one`
-        : err.code === 'EADDRNOTAVAIL' ? `${host} is not an address of this machine` : err.message;
+        : err.code === 'EADDRNOTAVAIL' ? `${host} is not an address of this machine: pick another with --host (e.g. 127.0.0.1)` : err.message;
       reject(new TorchmotionError(`cannot serve the viewer on ${host}:${port}: ${why}`, { cause: err }));
     });
     server.listen(port, host, () => {
