@@ -1,5 +1,5 @@
-// One measurement in its own process (fresh peak RSS): `train <steps> [recompute]` or `generate <prompts> <tokens>` on the 44M
-// decoder with vocabulary 64,002 and text width 2048 (precomputed-embedding mode, as the reference's Flan-T5-XL).
+// One measurement in its own process (fresh peak RSS): `train <steps> [recompute]` or `generate <prompts> <tokens>` on a
+// decoder (44M unless BENCH_PRESET says otherwise) with vocabulary 64,002 and text width 2048 (precomputed-embedding mode, as the reference's Flan-T5-XL).
 // BENCH_DEVICE (cpu | cuda), BENCH_PRESET (44M | 111M | 343M | …) and BENCH_AUTOCAST (none | bf16, CUDA) pick the run.
 import { setThreads } from '../../ts/runtime.js';
 import { Rng } from '../../ts/rng.js';
@@ -7,6 +7,8 @@ import { nativeOptions, t2mModel } from '../../ts/t2m/config.js';
 import { T2MModel } from '../../ts/t2m/model.js';
 
 const [what, a, b] = [process.argv[2], Number(process.argv[3]), Number(process.argv[4])];
+const usage = 'usage: t2m-run.ts train <steps> [recompute] | generate <prompts> <tokens>';
+if (!(what === 'train' && a >= 1) && !(what === 'generate' && a >= 1 && b >= 1)) throw new Error(`${usage}; received ${process.argv.slice(2).join(' ')}`);
 const device = process.env.BENCH_DEVICE ?? 'cpu';
 const preset = process.env.BENCH_PRESET ?? '44M';
 const autocast = process.env.BENCH_AUTOCAST ?? 'none';
