@@ -19,6 +19,8 @@ class FlatAdamW : public torch::optim::AdamW {
   void save(torch::serialize::OutputArchive& archive) const override;
   void load(torch::serialize::InputArchive& archive) override;
 
+  // The learning rate of the next step (schedules change it every step).
+  void SetLr(double lr) { static_cast<torch::optim::AdamWOptions&>(param_groups()[0].options()).lr(lr); }
   // Zeroes every gradient with one fill per buffer (gradients stay allocated, as views of the flat buffer).
   void ZeroGrad();
   // Points the gradients at the flat buffer before a backward that accumulates into them, so autograd never

@@ -124,7 +124,7 @@ Napi::Value T2MWrap::Step(const Napi::CallbackInfo& info) {
       double grad_norm = 0;
       if (update) {
         if (clip > 0) grad_norm = optimizer_->ClipGradNorm(clip);
-        for (auto& group : optimizer_->param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
+        optimizer_->SetLr(lr);
         optimizer_->step();
         optimizer_->ZeroGrad();
       }

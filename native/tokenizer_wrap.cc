@@ -130,7 +130,7 @@ Napi::Value TokenizerWrap::Step(const Napi::CallbackInfo& info) {
       if (!profile.empty()) trace = std::make_unique<torch::autograd::profiler::RecordProfile>(profile);
 #endif
       model_->train();
-      for (auto& group : optimizer_->param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
+      optimizer_->SetLr(lr);
       torch::Tensor target = tx.to(device_);
       optimizer_->ZeroGrad();
       TokenizerLoss loss;
