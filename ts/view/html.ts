@@ -18,7 +18,12 @@ const BUILD_SCRIPT = join('scripts', 'build-viewer.js');
 function bundleIsFresh(root: string): boolean {
   if (!existsSync(join(root, BUNDLE)) || !existsSync(join(root, BUNDLE_META))) return false;
   const built = statSync(join(root, BUNDLE)).mtimeMs;
-  const { inputs } = JSON.parse(readFileSync(join(root, BUNDLE_META), 'utf8')) as { inputs: string[] };
+  let inputs: string[];
+  try {
+    inputs = (JSON.parse(readFileSync(join(root, BUNDLE_META), 'utf8')) as { inputs: string[] }).inputs;
+  } catch {
+    return false; // an unreadable record of the inputs: rebuild rather than trust the bundle
+  }
   return inputs.every((f) => !existsSync(join(root, f)) || statSync(join(root, f)).mtimeMs <= built);
 }
 
