@@ -39,7 +39,7 @@ function esbuildInstalled(): boolean {
 let bundle: string | undefined;
 
 // The bundle, rebuilt first when its sources changed, so tests and `tsx` runs work without a prior build step.
-export function viewerBundle(): string {
+function viewerBundle(): string {
   if (bundle !== undefined) return bundle;
   const root = packageRoot();
   if (!bundleIsFresh(root)) {
