@@ -15,7 +15,7 @@ interface NativeTextScript {
 }
 
 export class TextScriptEncoder {
-  private constructor(private readonly net: NativeTextScript, private readonly ids: Map<string, number>, readonly script: string, readonly vocabFile: string) {}
+  private constructor(private readonly net: NativeTextScript, private readonly ids: Map<string, number>, readonly script: string) {}
 
   static async load(script: string, vocabFile: string, device = 'cpu'): Promise<TextScriptEncoder> {
     for (const f of [script, vocabFile]) if (!existsSync(f)) throw new TorchmotionError(`${f}: no such file`);
@@ -29,7 +29,7 @@ export class TextScriptEncoder {
     await withCallerStack(() => net.load(script)).catch((err: Error) => {
       throw new TorchmotionError(`${script}: cannot load a TorchScript module (${err.message.split('\n')[0]})`);
     });
-    return new TextScriptEncoder(net, new Map(tokens.map((t, i) => [t, i])), script, vocabFile);
+    return new TextScriptEncoder(net, new Map(tokens.map((t, i) => [t, i])), script);
   }
 
   tokenize(caption: string, maxTokens: number): number[] {

@@ -16,7 +16,7 @@ export function builtinBatch(vocab: Vocabulary, captions: string[], maxWords: nu
 }
 
 // Left-pads (L_i, D) blocks into (B, Lt, D).
-export function padEmbeddings(blocks: Float32Array[], dim: number): TextBatch {
+function padEmbeddings(blocks: Float32Array[], dim: number): TextBatch {
   const lens = blocks.map((r) => Math.min(EMBEDDING_SLOTS, r.length / dim));
   const Lt = Math.max(1, ...lens);
   const data = new Float32Array(blocks.length * Lt * dim);
