@@ -3,15 +3,20 @@
 #include <stdexcept>
 
 #include "channel_norm.h"
+#include "conv1d_cpu.h"
 
 namespace torchmotion {
-namespace {
 
-torch::nn::Conv1d Conv(int64_t in, int64_t out, int64_t k, int64_t stride = 1, int64_t pad = 0, int64_t dilation = 1) {
-  return torch::nn::Conv1d(torch::nn::Conv1dOptions(in, out, k).stride(stride).padding(pad).dilation(dilation));
+ConvImpl::ConvImpl(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t pad, int64_t dilation)
+    : Conv1dImpl(torch::nn::Conv1dOptions(in, out, kernel).stride(stride).padding(pad).dilation(dilation)),
+      stride_(stride),
+      pad_(pad),
+      dilation_(dilation) {}
+
+torch::Tensor ConvImpl::forward(const torch::Tensor& x) {
+  if (Conv1dCpuApplies(x, weight, stride_, pad_, dilation_, 1)) return Conv1dCpu(x, weight, bias, pad_, dilation_);
+  return Conv1dImpl::forward(x);
 }
-
-}  // namespace
 
 torch::Tensor Activate(const torch::Tensor& x, const std::string& activation) {
   if (activation == "relu") return torch::relu(x);

@@ -21,6 +21,18 @@ struct ConvNetConfig {
 
 torch::Tensor Activate(const torch::Tensor& x, const std::string& activation);
 
+// nn::Conv1d (same parameters, names and state dict) whose CPU float32 forward runs native/conv1d_cpu.cc's kernels
+// where they apply (stride 1 on an AVX-512 CPU); anything else goes to LibTorch's convolution.
+class ConvImpl : public torch::nn::Conv1dImpl {
+ public:
+  ConvImpl(int64_t in, int64_t out, int64_t kernel, int64_t stride = 1, int64_t pad = 0, int64_t dilation = 1);
+  torch::Tensor forward(const torch::Tensor& x);
+
+ private:
+  int64_t stride_, pad_, dilation_;
+};
+TORCH_MODULE(Conv);
+
 // A Sequential with a plain Tensor → Tensor forward, so Sequentials can nest (LibTorch's own cannot).
 class SeqImpl : public torch::nn::SequentialImpl {
  public:
@@ -38,7 +50,7 @@ class ResConv1DBlockImpl : public torch::nn::Module {
  private:
   ConvNetConfig config_;
   torch::nn::LayerNorm norm1_{nullptr}, norm2_{nullptr};
-  torch::nn::Conv1d conv1_{nullptr}, conv2_{nullptr};
+  Conv conv1_{nullptr}, conv2_{nullptr};
 };
 TORCH_MODULE(ResConv1DBlock);
 

@@ -24,6 +24,8 @@ export interface NativeInfo {
 }
 
 export interface Throughput { gflops: number; iterations: number; seconds: number }
+// conv1d: LibTorch's convolution; conv1d-torchmotion: native/conv1d_cpu.cc's kernel (AVX-512 CPUs).
+export type ThroughputOp = 'matmul' | 'conv1d' | 'conv1d-torchmotion';
 
 export interface NativeMlpRegressor {
   readonly parameterCount: number;
@@ -37,9 +39,11 @@ export interface NativeAddon {
   setThreads(threads: number): void;
   roundTrip(tensor: HostTensor, options?: DeviceOptions): Promise<TensorOut>;
   matmul(a: HostTensor, b: HostTensor, options?: DeviceOptions & { repeat?: number }): Promise<TensorOut>;
-  measureThroughput(options?: DeviceOptions & { op?: 'matmul' | 'conv1d'; size?: number; seconds?: number }): Promise<Throughput>;
+  measureThroughput(options?: DeviceOptions & { op?: ThroughputOp; size?: number; seconds?: number }): Promise<Throughput>;
   channelNormRelu(x: HostTensor, weight: HostTensor, bias: HostTensor, grad: HostTensor, options?: { threads?: number }):
     Promise<{ y: TensorOut; dx: TensorOut; dweight: TensorOut; dbias: TensorOut }>;
+  conv1d(x: HostTensor, weight: HostTensor, bias: HostTensor, grad: HostTensor, options?: { padding?: number; dilation?: number; threads?: number }):
+    Promise<{ y: TensorOut; dx: TensorOut; dweight: TensorOut; dbias: TensorOut; kernel: 'torchmotion' | 'libtorch' }>;
   noop(): Promise<void>;
   MlpRegressor: new (options: {
     inputs: number; hidden: number; outputs: number; lr: number; seed: number; device: string;

@@ -2,7 +2,7 @@
 import { platform, versions } from 'node:process';
 
 import { invalid, withCallerStack } from './errors.js';
-import { addonPath, native, type NativeInfo, type Throughput } from './native.js';
+import { addonPath, native, type NativeInfo, type Throughput, type ThroughputOp } from './native.js';
 import { tensor, type HostTensor, type TensorOut } from './tensor.js';
 
 export interface RuntimeInfo extends Omit<NativeInfo, 'parallelInfo'> {
@@ -63,12 +63,23 @@ export function channelNormRelu(x: HostTensor, weight: HostTensor, bias: HostTen
   return withCallerStack(() => native().channelNormRelu(...t, o));
 }
 
-// GFLOP/s of fp32 matmul (size³) or the tokenizer's 512→512 k3 conv1d, timed for `seconds` after a warm-up.
+// The tokenizer's stride-1 convolution (CPU float32: native/conv1d_cpu.cc where it applies, reported as `kernel`)
+// and its backward for an upstream gradient: x (B, Cin, T), weight (Cout, Cin, K), bias (Cout), grad (B, Cout, T').
+// For the kernel's golden test against PyTorch.
+export function conv1d(x: HostTensor, weight: HostTensor, bias: HostTensor, grad: HostTensor,
+  options: { padding?: number; dilation?: number; threads?: number } = {}) {
+  const t = [tensor(x.data, x.shape, 'x'), tensor(weight.data, weight.shape, 'weight'), tensor(bias.data, bias.shape, 'bias'), tensor(grad.data, grad.shape, 'grad')] as const;
+  const o = { padding: options.padding ?? 0, dilation: options.dilation ?? 1, ...(options.threads !== undefined ? { threads: checkThreads(options.threads) } : {}) };
+  return withCallerStack(() => native().conv1d(...t, o));
+}
+
+// GFLOP/s of fp32 matmul (size³) or the tokenizer's 512→512 k3 conv1d (LibTorch's, or torchmotion's own kernel),
+// timed for `seconds` after a warm-up.
 export function measureThroughput(
-  options: CallOptions & { op?: 'matmul' | 'conv1d'; size?: number; seconds?: number } = {},
+  options: CallOptions & { op?: ThroughputOp; size?: number; seconds?: number } = {},
 ): Promise<Throughput> {
   const op = options.op ?? 'matmul';
-  if (op !== 'matmul' && op !== 'conv1d') throw invalid('op', "'matmul' or 'conv1d'", op);
+  if (op !== 'matmul' && op !== 'conv1d' && op !== 'conv1d-torchmotion') throw invalid('op', "'matmul', 'conv1d' or 'conv1d-torchmotion'", op);
   return withCallerStack(() =>
     native().measureThroughput({ ...callOptions(options), op, size: options.size ?? 1024, seconds: options.seconds ?? 1 }));
 }

@@ -13,6 +13,8 @@ torchmotion's C++. Used by the golden tests and by the tokenizer benchmark.
   channelnorm <dir>
                    read cn-input.npz (x, weight, bias, grad); write cn-reference.npz with relu(LayerNorm over the
                    channels of x) and the gradients of x, weight and bias for the upstream gradient `grad`.
+  conv1d <dir>     read conv-input.npz (x, weight, bias, grad, padding, dilation); write conv-reference.npz with
+                   F.conv1d (stride 1) and the gradients of x, weight and bias for `grad`.
 """
 import contextlib
 import json
@@ -226,7 +228,17 @@ def channel_norm(folder):
              dbias=b.grad.numpy())
 
 
-USAGE = 'golden <dir> | bench <threads> <steps> onehot|bincount [cpu|cuda] [fp32|bf16] | profile | channelnorm <dir>'
+def conv1d(folder):
+    """F.conv1d with the padding and dilation in conv-input.npz, and its backward for the upstream gradient."""
+    d = np.load(os.path.join(folder, 'conv-input.npz'))
+    x, w, b = (torch.from_numpy(d[k]).requires_grad_(True) for k in ('x', 'weight', 'bias'))
+    y = F.conv1d(x, w, b, 1, int(d['padding']), int(d['dilation']))
+    y.backward(torch.from_numpy(d['grad']))
+    np.savez(os.path.join(folder, 'conv-reference.npz'), y=y.detach().numpy(), dx=x.grad.numpy(), dweight=w.grad.numpy(),
+             dbias=b.grad.numpy())
+
+
+USAGE = 'golden <dir> | bench <threads> <steps> onehot|bincount [cpu|cuda] [fp32|bf16] | profile | channelnorm <dir> | conv1d <dir>'
 
 
 def bench_args(args):
@@ -246,5 +258,7 @@ if __name__ == '__main__':
         profile()
     elif command == 'channelnorm':
         channel_norm(sys.argv[2])
+    elif command == 'conv1d':
+        conv1d(sys.argv[2])
     else:
         sys.exit(f'unknown command {command!r}: {USAGE}')
