@@ -25,7 +25,7 @@ using torch::autograd::variable_list;
 // and tap it loads 3 vectors of input and broadcasts 8 weights. 48 steps divide both of the tokenizer's lengths
 // (96 and 48), so no tile is partly wasted there. (12 × 32 ran as fast at 96 steps and wastes a third at 48.)
 constexpr int64_t kRows = 8, kVecs = 3, kCols = kVecs * 16;
-// Weight-gradient tile: 12 output × 32 input channels, reduced over time steps (measured faster than 8 × 48 here).
+// Weight-gradient tile: up to 12 output × 32 input channels, reduced over time steps (measured faster than 8 × 48).
 constexpr int64_t kGradRows = 12, kGradVecs = 2, kGradCols = kGradVecs * 16;
 // Time steps whose transposed input and gradient are packed at once for the weight gradient: two samples of 96 steps
 // (~0.8 MB for 512 channels) stay in a 1 MB L2 across all tiles.
@@ -83,16 +83,19 @@ __attribute__((target("avx512f"), noinline)) void ForwardTile(const float* __res
   }
 }
 
-// acc[r][0, 32) += Σ_segments Σ_t g[t][r] · x[t][0, 32): rows of g are time steps (output channels contiguous), rows of
-// x the time steps shifted by the tap (input channels contiguous); both buffers are zero-padded to whole tiles.
+// acc[r][0, 32) (+)= Σ_segments Σ_t g[r][t] · x[t][0, 32) for r < ROWS: g is the output gradient in its own layout
+// (channel rows ldg apart, time contiguous: its values are broadcast, so it needs no transposing), x the input
+// transposed (time rows shifted by the tap, input channels contiguous, zero-padded to whole tiles). `first` starts
+// from zero instead of reading acc.
+template <int ROWS>
 __attribute__((target("avx512f"), noinline)) void GradTile(const float* __restrict g, int64_t ldg, const float* __restrict x, int64_t ldx,
                                                           int64_t steps, int64_t segments, int64_t g_stride, int64_t x_stride,
-                                                          float* __restrict acc, int64_t lda) {
-  __m512 a[kGradRows][kGradVecs];
+                                                          float* __restrict acc, int64_t lda, bool first) {
+  __m512 a[ROWS][kGradVecs];
 #pragma GCC unroll 12
-  for (int r = 0; r < kGradRows; ++r) {
+  for (int r = 0; r < ROWS; ++r) {
 #pragma GCC unroll 2
-    for (int j = 0; j < kGradVecs; ++j) a[r][j] = _mm512_loadu_ps(acc + r * lda + 16 * j);
+    for (int j = 0; j < kGradVecs; ++j) a[r][j] = first ? _mm512_setzero_ps() : _mm512_loadu_ps(acc + r * lda + 16 * j);
   }
   for (int64_t s = 0; s < segments; ++s, g += g_stride, x += x_stride) {
     for (int64_t t = 0; t < steps; ++t) {
@@ -100,19 +103,66 @@ __attribute__((target("avx512f"), noinline)) void GradTile(const float* __restri
 #pragma GCC unroll 2
       for (int j = 0; j < kGradVecs; ++j) xv[j] = _mm512_loadu_ps(x + t * ldx + 16 * j);
 #pragma GCC unroll 12
-      for (int r = 0; r < kGradRows; ++r) {
-        const __m512 gv = _mm512_set1_ps(g[t * ldg + r]);
+      for (int r = 0; r < ROWS; ++r) {
+        const __m512 gv = _mm512_set1_ps(g[r * ldg + t]);
 #pragma GCC unroll 2
         for (int j = 0; j < kGradVecs; ++j) a[r][j] = _mm512_fmadd_ps(gv, xv[j], a[r][j]);
       }
     }
   }
 #pragma GCC unroll 12
-  for (int r = 0; r < kGradRows; ++r) {
+  for (int r = 0; r < ROWS; ++r) {
 #pragma GCC unroll 2
     for (int j = 0; j < kGradVecs; ++j) _mm512_storeu_ps(acc + r * lda + 16 * j, a[r][j]);
   }
 }
+
+using GradTileFn = void (*)(const float*, int64_t, const float*, int64_t, int64_t, int64_t, int64_t, int64_t, float*, int64_t, bool);
+constexpr GradTileFn kGradTiles[] = {GradTile<1>, GradTile<2>, GradTile<3>, GradTile<4>, GradTile<5>,  GradTile<6>,
+                                     GradTile<7>, GradTile<8>, GradTile<9>, GradTile<10>, GradTile<11>, GradTile<12>};
+static_assert(sizeof(kGradTiles) / sizeof(kGradTiles[0]) == kGradRows, "one weight-gradient tile per row count");
+
+// 16 rows of 16 floats (src, rows lds apart) into dst transposed (rows ldd apart), in registers: unpack pairs of
+// rows, then interleave 64-bit pairs, then 128-bit lanes twice. GCC 12's unpack/shuffle intrinsics start from
+// _mm512_undefined_ps() and warn that it is uninitialised; the warning is about the header, not this code.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#if !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+__attribute__((target("avx512f"))) void Transpose16(const float* src, int64_t lds, float* dst, int64_t ldd) {
+  __m512 r[16], t[16];
+#pragma GCC unroll 16
+  for (int i = 0; i < 16; ++i) r[i] = _mm512_loadu_ps(src + i * lds);
+#pragma GCC unroll 8
+  for (int i = 0; i < 16; i += 2) {
+    t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+    t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+  }
+#pragma GCC unroll 4
+  for (int i = 0; i < 16; i += 4) {
+    r[i] = _mm512_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+    r[i + 1] = _mm512_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+    r[i + 2] = _mm512_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+    r[i + 3] = _mm512_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+  }
+#pragma GCC unroll 2
+  for (int h = 0; h < 16; h += 8) {
+#pragma GCC unroll 4
+    for (int i = 0; i < 4; ++i) {
+      t[h + i] = _mm512_shuffle_f32x4(r[h + i], r[h + i + 4], 0x88);
+      t[h + i + 4] = _mm512_shuffle_f32x4(r[h + i], r[h + i + 4], 0xdd);
+    }
+  }
+#pragma GCC unroll 8
+  for (int i = 0; i < 8; ++i) {
+    r[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
+    r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xdd);
+  }
+#pragma GCC unroll 16
+  for (int i = 0; i < 16; ++i) _mm512_storeu_ps(dst + i * ldd, r[i]);
+}
+#pragma GCC diagnostic pop
 
 // Weights as the forward tile reads them: [out / 8][in][tap][8], zero rows past the last output channel. With
 // `transposed`, the weights of the input gradient instead: out and in swap and the taps reverse, since
@@ -121,16 +171,16 @@ torch::Tensor PackWeights(const torch::Tensor& w, bool transposed) {
   const int64_t O = w.size(0), I = w.size(1), K = w.size(2);
   const int64_t outs = transposed ? I : O, ins = transposed ? O : I;
   const int64_t blocks = (outs + kRows - 1) / kRows;
-  torch::Tensor out = torch::zeros({blocks * ins * K * kRows}, torch::kFloat32);
+  torch::Tensor out = torch::empty({blocks * ins * K * kRows}, torch::kFloat32);
   float* packed = out.data_ptr<float>();
   const float* pw = w.data_ptr<float>();
   at::parallel_for(0, blocks, 1, [&](int64_t begin, int64_t end) {
     for (int64_t b = begin; b < end; ++b) {
-      for (int64_t r = 0; r < kRows && b * kRows + r < outs; ++r) {
+      for (int64_t r = 0; r < kRows; ++r) {
         const int64_t out = b * kRows + r;
         for (int64_t in = 0; in < ins; ++in) {
           for (int64_t k = 0; k < K; ++k) {
-            const float v = transposed ? pw[(in * I + out) * K + (K - 1 - k)] : pw[(out * I + in) * K + k];
+            const float v = out >= outs ? 0.0f : transposed ? pw[(in * I + out) * K + (K - 1 - k)] : pw[(out * I + in) * K + k];
             packed[((b * ins + in) * K + k) * kRows + r] = v;
           }
         }
@@ -180,12 +230,14 @@ void Convolve(const float* x, const torch::Tensor& packed, const float* bias, co
 
 // Rows [row0, row0 + steps) of dst (ld floats each) take src (channels × steps) transposed; other entries untouched.
 void Transpose(const float* src, int64_t channels, int64_t steps, float* dst, int64_t ld, int64_t row0) {
-  for (int64_t c0 = 0; c0 < channels; c0 += 16) {
-    const int64_t n = std::min<int64_t>(16, channels - c0);
-    for (int64_t t = 0; t < steps; ++t) {
-      float* d = dst + (row0 + t) * ld + c0;
-      for (int64_t c = 0; c < n; ++c) d[c] = src[(c0 + c) * steps + t];
-    }
+  const int64_t full_c = channels / 16 * 16, full_t = steps / 16 * 16;
+  for (int64_t c0 = 0; c0 < full_c; c0 += 16) {
+    for (int64_t t0 = 0; t0 < full_t; t0 += 16) Transpose16(src + c0 * steps + t0, steps, dst + (row0 + t0) * ld + c0, ld);
+  }
+  // Edges (fewer than 16 channels or steps left) element by element.
+  for (int64_t t = 0; t < steps; ++t) {
+    float* d = dst + (row0 + t) * ld;
+    for (int64_t c = t < full_t ? full_c : 0; c < channels; ++c) d[c] = src[c * steps + t];
   }
 }
 
@@ -194,15 +246,14 @@ void Transpose(const float* src, int64_t channels, int64_t steps, float* dst, in
 // packs up to kGradSteps steps of transposed input and gradient and runs every tile over them.
 torch::Tensor WeightGrad(const float* x, const float* g, const ConvShape& s) {
   const int64_t T_out = s.out_steps(), padded_steps = s.steps + 2 * s.pad;
-  const int64_t coutp = RoundUp(s.cout, kGradRows), cinp = RoundUp(s.cin, kGradCols), per_chunk = std::max<int64_t>(1, kGradSteps / T_out);
-  const int64_t parts = std::max<int64_t>(1, std::min<int64_t>(at::get_num_threads(), s.batch)), sum_size = s.taps * coutp * cinp;
-  torch::Tensor sums = torch::zeros({parts, sum_size}, torch::kFloat32);
+  const int64_t cinp = RoundUp(s.cin, kGradCols), per_chunk = std::max<int64_t>(1, kGradSteps / T_out);
+  const int64_t parts = std::max<int64_t>(1, std::min<int64_t>(at::get_num_threads(), s.batch)), sum_size = s.taps * s.cout * cinp;
+  torch::Tensor sums = torch::empty({parts, sum_size}, torch::kFloat32);  // every part's first chunk writes it whole
   float* psums = sums.data_ptr<float>();
   at::parallel_for(0, parts, 1, [&](int64_t begin, int64_t end) {
     // Zeros stay where nothing is written: padding rows (time steps outside the input) and channel columns.
     torch::Tensor xt_buffer = torch::zeros({per_chunk * padded_steps * cinp}, torch::kFloat32);
-    torch::Tensor gt_buffer = torch::zeros({per_chunk * T_out * coutp}, torch::kFloat32);
-    float *xt = xt_buffer.data_ptr<float>(), *gt = gt_buffer.data_ptr<float>();
+    float* xt = xt_buffer.data_ptr<float>();
     for (int64_t part = begin; part < end; ++part) {
       float* acc = psums + part * sum_size;
       const int64_t lo = part * s.batch / parts, hi = (part + 1) * s.batch / parts;
@@ -210,13 +261,14 @@ torch::Tensor WeightGrad(const float* x, const float* g, const ConvShape& s) {
         const int64_t n = std::min(per_chunk, hi - b0);
         for (int64_t i = 0; i < n; ++i) {
           Transpose(x + (b0 + i) * s.cin * s.steps, s.cin, s.steps, xt + i * padded_steps * cinp, cinp, s.pad);
-          Transpose(g + (b0 + i) * s.cout * T_out, s.cout, T_out, gt + i * T_out * coutp, coutp, 0);
         }
+        const float* gb = g + b0 * s.cout * T_out;
         for (int64_t k = 0; k < s.taps; ++k) {
-          for (int64_t o = 0; o < coutp; o += kGradRows) {
+          for (int64_t o = 0; o < s.cout; o += kGradRows) {
+            const GradTileFn tile = kGradTiles[std::min(kGradRows, s.cout - o) - 1];
             for (int64_t c = 0; c < cinp; c += kGradCols) {
-              GradTile(gt + o, coutp, xt + k * s.dil * cinp + c, cinp, T_out, n, T_out * coutp, padded_steps * cinp,
-                       acc + (k * coutp + o) * cinp + c, cinp);
+              tile(gb + o * T_out, T_out, xt + k * s.dil * cinp + c, cinp, T_out, n, s.cout * T_out, padded_steps * cinp,
+                   acc + (k * s.cout + o) * cinp + c, cinp, b0 == lo);
             }
           }
         }
@@ -229,7 +281,7 @@ torch::Tensor WeightGrad(const float* x, const float* g, const ConvShape& s) {
     for (int64_t c = 0; c < s.cin; ++c) {
       for (int64_t k = 0; k < s.taps; ++k) {
         float v = 0.0f;
-        for (int64_t part = 0; part < parts; ++part) v += psums[part * sum_size + (k * coutp + o) * cinp + c];
+        for (int64_t part = 0; part < parts; ++part) v += psums[part * sum_size + (k * s.cout + o) * cinp + c];
         pdw[(o * s.cin + c) * s.taps + k] = v;
       }
     }
