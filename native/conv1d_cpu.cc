@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <utility>
 #include <vector>
 
 #if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
@@ -33,9 +34,10 @@ constexpr int64_t kGradSteps = 192;
 
 int64_t RoundUp(int64_t n, int64_t m) { return (n + m - 1) / m * m; }
 
+template <int VECS>
 __attribute__((target("avx512f"))) inline void StoreRow(float* y, const __m512* a, int64_t cols) {
 #pragma GCC unroll 3
-  for (int j = 0; j < kVecs; ++j) {
+  for (int j = 0; j < VECS; ++j) {
     const int64_t n = cols - 16 * j;
     if (n >= 16) {
       _mm512_storeu_ps(y + 16 * j, a[j]);
@@ -46,42 +48,51 @@ __attribute__((target("avx512f"))) inline void StoreRow(float* y, const __m512* 
 }
 
 // y[r][0, cols) = bias[r] + Σ_c Σ_k w[c][k][r] · x[c][t + k·dil] for r < rows. x points at the tile's first column
-// of padded rows ldx apart; the tile always reads kCols + (K − 1)·dil columns, so the rows carry that slack. KT is the
-// kernel size when it is 1 or 3 (the loop over taps then unrolls), 0 for any other.
-template <int KT>
+// of padded rows ldx apart; the tile always reads 16·VECS + (K − 1)·dil columns, so the rows carry that slack. KT is
+// the kernel size when it is 1, 2 or 3 (the loop over taps then unrolls), 0 for any other. VECS is 3 except for a
+// length's last few steps (evaluation and encoding run whole clips of any length), so a tail of 1–32 steps does not
+// cost a whole 48-step tile.
+template <int KT, int VECS>
 __attribute__((target("avx512f"), noinline)) void ForwardTile(const float* __restrict w, const float* __restrict x, int64_t ldx, int64_t cin,
                                                                int64_t k_runtime, int64_t dil, const float* __restrict bias, float* __restrict y,
                                                                int64_t ldy, int64_t rows, int64_t cols) {
   const int64_t K = KT ? KT : k_runtime;
-  __m512 a[kRows][kVecs];
+  __m512 a[kRows][VECS];
   // Every loop over the tile is unrolled (also at -O2) so the accumulators live in registers.
 #pragma GCC unroll 8
   for (int r = 0; r < kRows; ++r) {
     const __m512 b = _mm512_set1_ps(bias[r]);
 #pragma GCC unroll 3
-    for (int j = 0; j < kVecs; ++j) a[r][j] = b;
+    for (int j = 0; j < VECS; ++j) a[r][j] = b;
   }
   for (int64_t c = 0; c < cin; ++c) {
     const float* xc = x + c * ldx;
     for (int64_t k = 0; k < K; ++k) {
       const float* xk = xc + k * dil;
-      __m512 xv[kVecs];
+      __m512 xv[VECS];
 #pragma GCC unroll 3
-      for (int j = 0; j < kVecs; ++j) xv[j] = _mm512_loadu_ps(xk + 16 * j);
+      for (int j = 0; j < VECS; ++j) xv[j] = _mm512_loadu_ps(xk + 16 * j);
 #pragma GCC unroll 8
       for (int r = 0; r < kRows; ++r) {
         const __m512 wv = _mm512_set1_ps(w[r]);
 #pragma GCC unroll 3
-        for (int j = 0; j < kVecs; ++j) a[r][j] = _mm512_fmadd_ps(wv, xv[j], a[r][j]);
+        for (int j = 0; j < VECS; ++j) a[r][j] = _mm512_fmadd_ps(wv, xv[j], a[r][j]);
       }
       w += kRows;
     }
   }
 #pragma GCC unroll 8
   for (int r = 0; r < kRows; ++r) {
-    if (r < rows) StoreRow(y + r * ldy, a[r], cols);
+    if (r < rows) StoreRow<VECS>(y + r * ldy, a[r], cols);
   }
 }
+
+using ForwardTileFn = void (*)(const float*, const float*, int64_t, int64_t, int64_t, int64_t, const float*, float*, int64_t, int64_t, int64_t);
+// [taps: 0 (any), 1, 2, 3][vectors − 1]
+constexpr ForwardTileFn kForwardTiles[4][kVecs] = {{ForwardTile<0, 1>, ForwardTile<0, 2>, ForwardTile<0, 3>},
+                                                   {ForwardTile<1, 1>, ForwardTile<1, 2>, ForwardTile<1, 3>},
+                                                   {ForwardTile<2, 1>, ForwardTile<2, 2>, ForwardTile<2, 3>},
+                                                   {ForwardTile<3, 1>, ForwardTile<3, 2>, ForwardTile<3, 3>}};
 
 // acc[r][0, 32) (+)= Σ_segments Σ_t g[r][t] · x[t][0, 32) for r < ROWS: g is the output gradient in its own layout
 // (channel rows ldg apart, time contiguous: its values are broadcast, so it needs no transposing), x the input
@@ -205,7 +216,7 @@ void Convolve(const float* x, const torch::Tensor& packed, const float* bias, co
   std::vector<float> bias_padded(blocks * kRows, 0.0f);
   if (bias != nullptr) std::copy(bias, bias + s.cout, bias_padded.begin());
   const float* pk = packed.data_ptr<float>();
-  auto tile = s.taps == 3 ? ForwardTile<3> : s.taps == 1 ? ForwardTile<1> : ForwardTile<0>;
+  const ForwardTileFn* tiles = kForwardTiles[s.taps <= 3 ? s.taps : 0];
   at::parallel_for(0, s.batch, 1, [&](int64_t begin, int64_t end) {
     torch::Tensor buffer = torch::empty({s.cin * ldx}, torch::kFloat32);
     float* xp = buffer.data_ptr<float>();
@@ -220,8 +231,9 @@ void Convolve(const float* x, const torch::Tensor& packed, const float* bias, co
       for (int64_t blk = 0; blk < blocks; ++blk) {
         const int64_t rows = std::min(kRows, s.cout - blk * kRows);
         for (int64_t t0 = 0; t0 < T_out; t0 += kCols) {
-          tile(pk + blk * s.cin * s.taps * kRows, xp + t0, ldx, s.cin, s.taps, s.dil, bias_padded.data() + blk * kRows,
-               yb + blk * kRows * T_out + t0, T_out, rows, std::min(kCols, T_out - t0));
+          const int64_t cols = std::min(kCols, T_out - t0);
+          tiles[(cols + 15) / 16 - 1](pk + blk * s.cin * s.taps * kRows, xp + t0, ldx, s.cin, s.taps, s.dil, bias_padded.data() + blk * kRows,
+                                      yb + blk * kRows * T_out + t0, T_out, rows, cols);
         }
       }
     }
@@ -293,15 +305,34 @@ ConvShape ShapeOf(const torch::Tensor& x, const torch::Tensor& w, int64_t pad, i
   return {x.size(0), x.size(1), x.size(2), w.size(0), w.size(2), pad, dil};
 }
 
+torch::Tensor ConvForward(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b, int64_t pad, int64_t dil) {
+  const ConvShape s = ShapeOf(x, w, pad, dil);
+  torch::Tensor y = torch::empty({s.batch, s.cout, s.out_steps()}, x.options());
+  Convolve(x.data_ptr<float>(), PackWeights(w, false), b.defined() ? b.data_ptr<float>() : nullptr, s, y.data_ptr<float>());
+  return y;
+}
+
+// {dx, dw} of a stride-1 convolution for the output gradient g; either may be skipped (undefined).
+std::pair<torch::Tensor, torch::Tensor> ConvBackward(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& g, int64_t pad,
+                                                     int64_t dil, bool need_dx, bool need_dw) {
+  const ConvShape s = ShapeOf(x, w, pad, dil);
+  torch::Tensor dx, dw;
+  if (need_dx) {
+    // The input gradient is the convolution of g with the transposed, reversed weights and the complementary padding.
+    dx = torch::empty_like(x);
+    const ConvShape back{s.batch, s.cout, s.out_steps(), s.cin, s.taps, dil * (s.taps - 1) - pad, dil};
+    Convolve(g.data_ptr<float>(), PackWeights(w, true), nullptr, back, dx.data_ptr<float>());
+  }
+  if (need_dw) dw = WeightGrad(x.data_ptr<float>(), g.data_ptr<float>(), s);
+  return {dx, dw};
+}
+
 struct Conv1dFunction : public torch::autograd::Function<Conv1dFunction> {
   static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& input, const torch::Tensor& weight, const torch::Tensor& bias,
                                int64_t pad, int64_t dil) {
     RECORD_FUNCTION("torchmotion::conv1d", std::vector<c10::IValue>());  // named in LibTorch's profiler traces
     torch::Tensor x = input.contiguous(), w = weight.contiguous();
-    const ConvShape s = ShapeOf(x, w, pad, dil);
-    torch::Tensor y = torch::empty({s.batch, s.cout, s.out_steps()}, x.options());
-    torch::Tensor b = bias.defined() ? bias.contiguous() : bias;
-    Convolve(x.data_ptr<float>(), PackWeights(w, false), b.defined() ? b.data_ptr<float>() : nullptr, s, y.data_ptr<float>());
+    torch::Tensor y = ConvForward(x, w, bias.defined() ? bias.contiguous() : bias, pad, dil);
     ctx->save_for_backward({x, w});
     ctx->saved_data["pad"] = pad;
     ctx->saved_data["dil"] = dil;
@@ -314,16 +345,9 @@ struct Conv1dFunction : public torch::autograd::Function<Conv1dFunction> {
     variable_list saved = ctx->get_saved_variables();
     const torch::Tensor &x = saved[0], &w = saved[1];
     const int64_t pad = ctx->saved_data["pad"].toInt(), dil = ctx->saved_data["dil"].toInt();
-    const ConvShape s = ShapeOf(x, w, pad, dil);
     torch::Tensor g = grad_out[0].contiguous();
-    torch::Tensor dx, dw, db;
-    if (ctx->needs_input_grad(0)) {
-      // The input gradient is the convolution of g with the transposed, reversed weights and the complementary padding.
-      dx = torch::empty_like(x);
-      const ConvShape back{s.batch, s.cout, s.out_steps(), s.cin, s.taps, dil * (s.taps - 1) - pad, dil};
-      Convolve(g.data_ptr<float>(), PackWeights(w, true), nullptr, back, dx.data_ptr<float>());
-    }
-    if (ctx->needs_input_grad(1)) dw = WeightGrad(x.data_ptr<float>(), g.data_ptr<float>(), s);
+    auto [dx, dw] = ConvBackward(x, w, g, pad, dil, ctx->needs_input_grad(0), ctx->needs_input_grad(1));
+    torch::Tensor db;
     if (ctx->saved_data["bias"].toBool() && ctx->needs_input_grad(2)) db = g.sum(std::vector<int64_t>{0, 2});
     return {dx, dw, db, torch::Tensor(), torch::Tensor()};
   }

@@ -162,8 +162,8 @@ Napi::Value ChannelNormRelu(const Napi::CallbackInfo& info) {
   });
 }
 
-// conv1d(x (B,Cin,T), weight (Cout,Cin,K), bias (Cout), grad (B,Cout,T'), {padding, dilation, threads}) →
-// Promise<{y, dx, dweight, dbias, kernel}>: a stride-1 convolution and its backward for the upstream gradient `grad`,
+// conv1d(x (B,Cin,T), weight (Cout,Cin,K), bias (Cout), grad (B,Cout,T'), {stride, padding, dilation, threads}) →
+// Promise<{y, dx, dweight, dbias, kernel}>: a convolution and its backward for the upstream gradient `grad`,
 // dispatched as the tokenizer's layers are (kernel 'torchmotion' where native/conv1d_cpu.cc applies, else 'libtorch').
 Napi::Value Conv1d(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -174,22 +174,24 @@ Napi::Value Conv1d(const Napi::CallbackInfo& info) {
     auto b = BorrowTensor(info[2], AnyTensor("bias"));
     auto g = BorrowTensor(info[3], AnyTensor("grad"));
     const int64_t pad = IntOption(opts, "padding", 0, 0, 1 << 20), dil = IntOption(opts, "dilation", 1, 1, 1 << 20);
+    const int64_t stride = IntOption(opts, "stride", 1, 1, 1 << 20);
     torch::Tensor tx = x.tensor, tw = w.tensor, tb = b.tensor, tg = g.tensor;
     const bool shapes = tx.dim() == 3 && tw.dim() == 3 && tw.size(1) == tx.size(1) && tb.dim() == 1 && tb.size(0) == tw.size(0) && tg.dim() == 3;
-    const int64_t out_steps = shapes ? tx.size(2) + 2 * pad - dil * (tw.size(2) - 1) : 0;
+    const int64_t span = shapes ? tx.size(2) + 2 * pad - dil * (tw.size(2) - 1) : 0, out_steps = span >= 1 ? (span - 1) / stride + 1 : 0;
     if (!shapes || out_steps < 1 || !tg.sizes().equals({tx.size(0), tw.size(0), out_steps})) {
-      throw Napi::TypeError::New(env, "conv1d: expected x (B, Cin, T), weight (Cout, Cin, K), bias (Cout) and grad (B, Cout, T + 2·padding − dilation·(K − 1))");
+      throw Napi::TypeError::New(env,
+                                 "conv1d: expected x (B, Cin, T), weight (Cout, Cin, K), bias (Cout) and grad (B, Cout, (T + 2·padding − dilation·(K − 1) − 1) / stride + 1)");
     }
     auto keep = Keep(x);
     for (auto* t : {&w, &b, &g}) keep.push_back(std::move(t->keep));
-    return TorchWorker::Start(env, ThreadOption(opts, false), [tx, tw, tb, tg, pad, dil]() -> ToJs {
+    return TorchWorker::Start(env, ThreadOption(opts, false), [tx, tw, tb, tg, stride, pad, dil]() -> ToJs {
       torch::Tensor xi = tx.detach().clone().requires_grad_(true), wi = tw.detach().clone().requires_grad_(true);
       torch::Tensor bi = tb.detach().clone().requires_grad_(true);
-      const bool ours = Conv1dCpuApplies(xi, wi, 1, pad, dil, 1);
+      const bool ours = Conv1dCpuApplies(xi, wi, stride, pad, dil, 1);
       torch::Tensor y;
       {
         torch::AutoGradMode on(true);
-        y = ours ? Conv1dCpu(xi, wi, bi, pad, dil) : torch::conv1d(xi, wi, bi, 1, pad, dil);
+        y = ours ? Conv1dCpu(xi, wi, bi, pad, dil) : torch::conv1d(xi, wi, bi, stride, pad, dil);
         y.backward(tg);
       }
       torch::Tensor out = y.detach(), dx = xi.grad(), dw = wi.grad(), db = bi.grad();

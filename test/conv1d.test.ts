@@ -2,7 +2,8 @@
 // PyTorch's F.conv1d (scripts/reference/tokenizer.py conv1d). The shapes run every edge of the kernels: output
 // channels that fill no whole 8- or 12-row tile, input channels that fill no 32-wide tile, lengths that fill no
 // 48-step tile, taps 1 and 3 (the unrolled kernels) and 4 (the generic one), padding below dilation·(K − 1)/2
-// (the output is shorter than the input), two threads, and the MotionMillion shapes.
+// (the output is shorter than the input), two threads, and the MotionMillion shapes. A stride-2 layer (the
+// tokenizer's down-sampling) stays with LibTorch's convolution and must say so.
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,32 +28,33 @@ const avx512 = (() => {
 })();
 
 const cases = [
-  // [B, Cin, Cout, T, K, padding, dilation, threads]
-  [3, 40, 19, 37, 3, 2, 2, 1],
-  [2, 33, 13, 50, 1, 0, 1, 1],
-  [2, 20, 9, 29, 4, 1, 1, 1],
-  [4, 512, 512, 48, 3, 9, 9, 2],
-  [3, 272, 512, 96, 3, 1, 1, 2],
-  [2, 512, 272, 96, 3, 1, 1, 1],
+  // [B, Cin, Cout, T, K, stride, padding, dilation, threads]
+  [3, 40, 19, 37, 3, 1, 2, 2, 1],
+  [2, 33, 13, 50, 1, 1, 0, 1, 1],
+  [2, 20, 9, 29, 4, 1, 1, 1, 1],
+  [4, 512, 512, 48, 3, 1, 9, 9, 2],
+  [3, 272, 512, 96, 3, 1, 1, 1, 2],
+  [2, 512, 272, 96, 3, 1, 1, 1, 1],
+  [2, 512, 512, 96, 4, 2, 1, 1, 1],
 ] as const;
 
-for (const [B, Cin, Cout, T, K, padding, dilation, threads] of cases) {
-  const name = `${B}×${Cin}×${T} → ${Cout}, k${K} pad ${padding} dil ${dilation}, ${threads} thread(s)`;
+for (const [B, Cin, Cout, T, K, stride, padding, dilation, threads] of cases) {
+  const name = `${B}×${Cin}×${T} → ${Cout}, k${K} stride ${stride} pad ${padding} dil ${dilation}, ${threads} thread(s)`;
   test(`conv1d forward and backward match PyTorch (${name})`, async () => {
     const rng = new Rng(Cin * 100 + T);
     const fill = (n: number, scale: number) => new Float32Array(n).map(() => rng.uniform(-scale, scale));
-    const Tout = T + 2 * padding - dilation * (K - 1);
+    const Tout = Math.floor((T + 2 * padding - dilation * (K - 1) - 1) / stride) + 1;
     const x = { data: fill(B * Cin * T, 2), shape: [B, Cin, T] };
     const weight = { data: fill(Cout * Cin * K, 1 / Math.sqrt(Cin * K)), shape: [Cout, Cin, K] };
     const bias = { data: fill(Cout, 0.5), shape: [Cout] };
     const grad = { data: fill(B * Cout * Tout, 1), shape: [B, Cout, Tout] };
     const dir = mkdtempSync(join(tmpdir(), 'tm-conv-'));
     const scalar = (v: number) => ({ data: new Int32Array([v]), shape: [] });
-    writeNpz(join(dir, 'conv-input.npz'), { x, weight, bias, grad, padding: scalar(padding), dilation: scalar(dilation) });
+    writeNpz(join(dir, 'conv-input.npz'), { x, weight, bias, grad, stride: scalar(stride), padding: scalar(padding), dilation: scalar(dilation) });
     runPython([join(import.meta.dirname, '..', 'scripts', 'reference', 'tokenizer.py'), 'conv1d', dir]);
     const ref = readNpz(join(dir, 'conv-reference.npz'));
-    const ours = await conv1d(x, weight, bias, grad, { padding, dilation, threads });
-    assert.equal(ours.kernel, avx512 ? 'torchmotion' : 'libtorch');
+    const ours = await conv1d(x, weight, bias, grad, { stride, padding, dilation, threads });
+    assert.equal(ours.kernel, avx512 && stride === 1 ? 'torchmotion' : 'libtorch');
     for (const k of ['y', 'dx', 'dweight', 'dbias'] as const) {
       assert.equal(ours[k].shape, ref[k].shape, `${k} shape`);
       const e = relL2(ours[k].data as Float32Array, ref[k].data as Float32Array);
@@ -64,7 +66,8 @@ for (const [B, Cin, Cout, T, K, padding, dilation, threads] of cases) {
 test('conv1d names mismatched shapes', async () => {
   const t = (shape: number[]) => ({ data: new Float32Array(shape.reduce((a, b) => a * b, 1)), shape });
   const message = await errorOf(() => conv1d(t([2, 4, 5]), t([3, 4, 3]), t([3]), t([2, 3, 5])));
-  assert.equal(message, 'conv1d: expected x (B, Cin, T), weight (Cout, Cin, K), bias (Cout) and grad (B, Cout, T + 2·padding − dilation·(K − 1))');
+  assert.equal(message,
+    'conv1d: expected x (B, Cin, T), weight (Cout, Cin, K), bias (Cout) and grad (B, Cout, (T + 2·padding − dilation·(K − 1) − 1) / stride + 1)');
 });
 
 test.run();

@@ -42,7 +42,7 @@ export interface NativeAddon {
   measureThroughput(options?: DeviceOptions & { op?: ThroughputOp; size?: number; seconds?: number }): Promise<Throughput>;
   channelNormRelu(x: HostTensor, weight: HostTensor, bias: HostTensor, grad: HostTensor, options?: { threads?: number }):
     Promise<{ y: TensorOut; dx: TensorOut; dweight: TensorOut; dbias: TensorOut }>;
-  conv1d(x: HostTensor, weight: HostTensor, bias: HostTensor, grad: HostTensor, options?: { padding?: number; dilation?: number; threads?: number }):
+  conv1d(x: HostTensor, weight: HostTensor, bias: HostTensor, grad: HostTensor, options?: { stride?: number; padding?: number; dilation?: number; threads?: number }):
     Promise<{ y: TensorOut; dx: TensorOut; dweight: TensorOut; dbias: TensorOut; kernel: 'torchmotion' | 'libtorch' }>;
   noop(): Promise<void>;
   MlpRegressor: new (options: {

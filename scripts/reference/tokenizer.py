@@ -13,8 +13,8 @@ torchmotion's C++. Used by the golden tests and by the tokenizer benchmark.
   channelnorm <dir>
                    read cn-input.npz (x, weight, bias, grad); write cn-reference.npz with relu(LayerNorm over the
                    channels of x) and the gradients of x, weight and bias for the upstream gradient `grad`.
-  conv1d <dir>     read conv-input.npz (x, weight, bias, grad, padding, dilation); write conv-reference.npz with
-                   F.conv1d (stride 1) and the gradients of x, weight and bias for `grad`.
+  conv1d <dir>     read conv-input.npz (x, weight, bias, grad, stride, padding, dilation); write conv-reference.npz
+                   with F.conv1d and the gradients of x, weight and bias for `grad`.
 """
 import contextlib
 import json
@@ -229,10 +229,10 @@ def channel_norm(folder):
 
 
 def conv1d(folder):
-    """F.conv1d with the padding and dilation in conv-input.npz, and its backward for the upstream gradient."""
+    """F.conv1d with the stride, padding and dilation in conv-input.npz, and its backward for the upstream gradient."""
     d = np.load(os.path.join(folder, 'conv-input.npz'))
     x, w, b = (torch.from_numpy(d[k]).requires_grad_(True) for k in ('x', 'weight', 'bias'))
-    y = F.conv1d(x, w, b, 1, int(d['padding']), int(d['dilation']))
+    y = F.conv1d(x, w, b, int(d['stride']), int(d['padding']), int(d['dilation']))
     y.backward(torch.from_numpy(d['grad']))
     np.savez(os.path.join(folder, 'conv-reference.npz'), y=y.detach().numpy(), dx=x.grad.numpy(), dweight=w.grad.numpy(),
              dbias=b.grad.numpy())
