@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
-#include <utility>
+#include <tuple>
 #include <vector>
 
 #if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
@@ -206,11 +206,26 @@ struct ConvShape {
   int64_t out_steps() const { return steps + 2 * pad - dil * (taps - 1); }
 };
 
+// Σ of n floats in 16 partial sums (one float accumulator would be a serial chain the compiler cannot vectorise).
+float RowSum(const float* __restrict v, int64_t n) {
+  float lanes[16] = {};
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    for (int j = 0; j < 16; ++j) lanes[j] += v[i + j];
+  }
+  float sum = 0.0f;
+  for (int j = 0; j < 16; ++j) sum += lanes[j];
+  for (; i < n; ++i) sum += v[i];
+  return sum;
+}
+
 // y (B, cout, out_steps) = conv(x (B, cin, steps)) with packed weights and a bias per output channel (may be null).
 // Samples are split across threads; each pads its sample into a buffer (pad zeros, the row, zeros to the slack).
 // Scratch buffers are tensors so that they come from the caching CPU allocator (native/cpu_allocator.cc): fresh
 // memory page-faults on every call, which cost more than the arithmetic on a VM.
-void Convolve(const float* x, const torch::Tensor& packed, const float* bias, const ConvShape& s, float* y) {
+// With row_sums (B × cin floats), each input row's sum over time is written there on the way: the backward's input
+// is the output gradient, whose sums are the bias gradient (per sample, added up in sample order by the caller).
+void Convolve(const float* x, const torch::Tensor& packed, const float* bias, const ConvShape& s, float* y, float* row_sums = nullptr) {
   const int64_t T_out = s.out_steps(), reach = s.dil * (s.taps - 1);
   const int64_t ldx = RoundUp(T_out, kCols) + reach, blocks = (s.cout + kRows - 1) / kRows;
   std::vector<float> bias_padded(blocks * kRows, 0.0f);
@@ -226,6 +241,7 @@ void Convolve(const float* x, const torch::Tensor& packed, const float* bias, co
         std::fill(row, row + s.pad, 0.0f);
         std::memcpy(row + s.pad, x + (b * s.cin + c) * s.steps, s.steps * sizeof(float));
         std::fill(row + s.pad + s.steps, row + ldx, 0.0f);
+        if (row_sums != nullptr) row_sums[b * s.cin + c] = RowSum(row + s.pad, s.steps);
       }
       float* yb = y + b * s.cout * T_out;
       for (int64_t blk = 0; blk < blocks; ++blk) {
@@ -287,17 +303,22 @@ torch::Tensor WeightGrad(const float* x, const float* g, const ConvShape& s) {
       }
     }
   });
+  // The parts' sums, in part order, into LibTorch's (cout, cin, taps) layout; split across threads by output channel.
   torch::Tensor dw = torch::empty({s.cout, s.cin, s.taps}, torch::kFloat32);
   float* pdw = dw.data_ptr<float>();
-  for (int64_t o = 0; o < s.cout; ++o) {
-    for (int64_t c = 0; c < s.cin; ++c) {
+  at::parallel_for(0, s.cout, 16, [&](int64_t begin, int64_t end) {
+    for (int64_t o = begin; o < end; ++o) {
       for (int64_t k = 0; k < s.taps; ++k) {
-        float v = 0.0f;
-        for (int64_t part = 0; part < parts; ++part) v += psums[part * sum_size + (k * s.cout + o) * cinp + c];
-        pdw[(o * s.cin + c) * s.taps + k] = v;
+        const float* first = psums + (k * s.cout + o) * cinp;
+        float* out = pdw + o * s.cin * s.taps + k;
+        for (int64_t c = 0; c < s.cin; ++c) {
+          float v = first[c];
+          for (int64_t part = 1; part < parts; ++part) v += first[part * sum_size + c];
+          out[c * s.taps] = v;
+        }
       }
     }
-  }
+  });
   return dw;
 }
 
@@ -313,18 +334,24 @@ torch::Tensor ConvForward(const torch::Tensor& x, const torch::Tensor& w, const 
 }
 
 // {dx, dw} of a stride-1 convolution for the output gradient g; either may be skipped (undefined).
-std::pair<torch::Tensor, torch::Tensor> ConvBackward(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& g, int64_t pad,
-                                                     int64_t dil, bool need_dx, bool need_dw) {
+// {dx, dw, db} of a stride-1 convolution for the output gradient g; each may be skipped (undefined).
+std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> ConvBackward(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& g,
+                                                                     int64_t pad, int64_t dil, bool need_dx, bool need_dw, bool need_db) {
   const ConvShape s = ShapeOf(x, w, pad, dil);
-  torch::Tensor dx, dw;
+  torch::Tensor dx, dw, db;
   if (need_dx) {
-    // The input gradient is the convolution of g with the transposed, reversed weights and the complementary padding.
+    // The input gradient is the convolution of g with the transposed, reversed weights and the complementary padding;
+    // it reads every row of g, so the bias gradient's sums come with it.
     dx = torch::empty_like(x);
     const ConvShape back{s.batch, s.cout, s.out_steps(), s.cin, s.taps, dil * (s.taps - 1) - pad, dil};
-    Convolve(g.data_ptr<float>(), PackWeights(w, true), nullptr, back, dx.data_ptr<float>());
+    torch::Tensor sums = need_db ? torch::empty({s.batch, s.cout}, torch::kFloat32) : torch::Tensor();
+    Convolve(g.data_ptr<float>(), PackWeights(w, true), nullptr, back, dx.data_ptr<float>(), need_db ? sums.data_ptr<float>() : nullptr);
+    if (need_db) db = sums.sum(0);
+  } else if (need_db) {
+    db = g.sum(std::vector<int64_t>{0, 2});
   }
   if (need_dw) dw = WeightGrad(x.data_ptr<float>(), g.data_ptr<float>(), s);
-  return {dx, dw};
+  return {dx, dw, db};
 }
 
 struct Conv1dFunction : public torch::autograd::Function<Conv1dFunction> {
@@ -332,11 +359,10 @@ struct Conv1dFunction : public torch::autograd::Function<Conv1dFunction> {
                                int64_t pad, int64_t dil) {
     RECORD_FUNCTION("torchmotion::conv1d", std::vector<c10::IValue>());  // named in LibTorch's profiler traces
     torch::Tensor x = input.contiguous(), w = weight.contiguous();
-    torch::Tensor y = ConvForward(x, w, bias.defined() ? bias.contiguous() : bias, pad, dil);
+    torch::Tensor y = ConvForward(x, w, bias.contiguous(), pad, dil);
     ctx->save_for_backward({x, w});
     ctx->saved_data["pad"] = pad;
     ctx->saved_data["dil"] = dil;
-    ctx->saved_data["bias"] = bias.defined();
     return y;
   }
 
@@ -346,9 +372,7 @@ struct Conv1dFunction : public torch::autograd::Function<Conv1dFunction> {
     const torch::Tensor &x = saved[0], &w = saved[1];
     const int64_t pad = ctx->saved_data["pad"].toInt(), dil = ctx->saved_data["dil"].toInt();
     torch::Tensor g = grad_out[0].contiguous();
-    auto [dx, dw] = ConvBackward(x, w, g, pad, dil, ctx->needs_input_grad(0), ctx->needs_input_grad(1));
-    torch::Tensor db;
-    if (ctx->saved_data["bias"].toBool() && ctx->needs_input_grad(2)) db = g.sum(std::vector<int64_t>{0, 2});
+    auto [dx, dw, db] = ConvBackward(x, w, g, pad, dil, ctx->needs_input_grad(0), ctx->needs_input_grad(1), ctx->needs_input_grad(2));
     return {dx, dw, db, torch::Tensor(), torch::Tensor()};
   }
 };
@@ -375,7 +399,9 @@ bool Conv1dCpuApplies(const torch::Tensor& x, const torch::Tensor& w, int64_t st
 
 torch::Tensor Conv1dCpu(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b, int64_t padding, int64_t dilation) {
 #ifdef TM_CONV_AVX512
-  return Conv1dFunction::apply(x, w, b, padding, dilation);
+  // autograd::Function cannot take an undefined tensor (LibTorch asks it for its device): no bias is a zero bias
+  // that needs no gradient.
+  return Conv1dFunction::apply(x, w, b.defined() ? b : torch::zeros({w.size(0)}, w.options()), padding, dilation);
 #else
   return torch::conv1d(x, w, b, 1, padding, dilation);
 #endif

@@ -15,7 +15,7 @@ namespace torchmotion {
 // caller uses LibTorch's convolution.
 bool Conv1dCpuApplies(const torch::Tensor& x, const torch::Tensor& w, int64_t stride, int64_t padding, int64_t dilation, int64_t groups);
 
-// conv1d(x, w, b, stride 1, padding, dilation) with its backward; b may be undefined.
+// conv1d(x, w, b, stride 1, padding, dilation) with its backward; b may be undefined (no bias).
 torch::Tensor Conv1dCpu(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b, int64_t padding, int64_t dilation);
 
 }  // namespace torchmotion
