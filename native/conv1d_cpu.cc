@@ -4,6 +4,7 @@
 #include <ATen/record_function.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <tuple>
@@ -219,31 +220,26 @@ float RowSum(const float* __restrict v, int64_t n) {
   return sum;
 }
 
-// y (B, cout, out_steps) = conv(x (B, cin, steps)) with packed weights and a bias per output channel (may be null).
-// Samples are split across threads; each pads its sample into a buffer (pad zeros, the row, zeros to the slack).
-// Scratch buffers are tensors so that they come from the caching CPU allocator (native/cpu_allocator.cc): fresh
-// memory page-faults on every call, which cost more than the arithmetic on a VM.
-// With row_sums (B × cin floats), each input row's sum over time is written there on the way: the backward's input
-// is the output gradient, whose sums are the bias gradient (per sample, added up in sample order by the caller).
-void Convolve(const float* x, const torch::Tensor& packed, const float* bias, const ConvShape& s, float* y, float* row_sums = nullptr) {
-  const int64_t T_out = s.out_steps(), reach = s.dil * (s.taps - 1);
-  const int64_t ldx = RoundUp(T_out, kCols) + reach, blocks = (s.cout + kRows - 1) / kRows;
+// The forward kernel over a batch: sample b's s.cin input rows are built by fill(b, rows, ldx) in a per-thread buffer
+// (padding zeros, the data, zeros to the tile's slack); its s.cout × T_out output goes to out(b, scratch), either
+// its place in y or, with `scratch`, a per-thread buffer (T_out per row), after which done(b, written) runs. Samples are split across
+// threads. Scratch buffers are tensors so that they come from the caching CPU allocator (native/cpu_allocator.cc):
+// fresh memory page-faults on every call, which cost more than the arithmetic on a VM.
+template <typename Fill, typename Out, typename Done>
+void ConvolveRows(const ConvShape& s, int64_t T_out, int64_t ldx, const torch::Tensor& packed, const float* bias, bool scratch_out, Fill fill,
+                  Out out, Done done) {
+  const int64_t blocks = (s.cout + kRows - 1) / kRows;
   std::vector<float> bias_padded(blocks * kRows, 0.0f);
   if (bias != nullptr) std::copy(bias, bias + s.cout, bias_padded.begin());
   const float* pk = packed.data_ptr<float>();
   const ForwardTileFn* tiles = kForwardTiles[s.taps <= 3 ? s.taps : 0];
   at::parallel_for(0, s.batch, 1, [&](int64_t begin, int64_t end) {
-    torch::Tensor buffer = torch::empty({s.cin * ldx}, torch::kFloat32);
+    torch::Tensor buffer = torch::empty({s.cin * ldx + (scratch_out ? s.cout * T_out : 0)}, torch::kFloat32);
     float* xp = buffer.data_ptr<float>();
+    float* scratch = xp + s.cin * ldx;
     for (int64_t b = begin; b < end; ++b) {
-      for (int64_t c = 0; c < s.cin; ++c) {
-        float* row = xp + c * ldx;
-        std::fill(row, row + s.pad, 0.0f);
-        std::memcpy(row + s.pad, x + (b * s.cin + c) * s.steps, s.steps * sizeof(float));
-        std::fill(row + s.pad + s.steps, row + ldx, 0.0f);
-        if (row_sums != nullptr) row_sums[b * s.cin + c] = RowSum(row + s.pad, s.steps);
-      }
-      float* yb = y + b * s.cout * T_out;
+      fill(b, xp, ldx);
+      float* yb = out(b, scratch);
       for (int64_t blk = 0; blk < blocks; ++blk) {
         const int64_t rows = std::min(kRows, s.cout - blk * kRows);
         for (int64_t t0 = 0; t0 < T_out; t0 += kCols) {
@@ -252,8 +248,33 @@ void Convolve(const float* x, const torch::Tensor& packed, const float* bias, co
                                       yb + blk * kRows * T_out + t0, T_out, rows, cols);
         }
       }
+      done(b, yb);
     }
   });
+}
+
+// One row of padded input: `left` zeros, n values, zeros up to ldx.
+void PadRow(float* row, int64_t ldx, int64_t left, const float* src, int64_t n) {
+  std::fill(row, row + left, 0.0f);
+  std::memcpy(row + left, src, n * sizeof(float));
+  std::fill(row + left + n, row + ldx, 0.0f);
+}
+
+// y (B, cout, out_steps) = conv(x (B, cin, steps)) with packed weights and a bias per output channel (may be null).
+// With row_sums (B × cin floats), each input row's sum over time is written there on the way: the backward's input
+// is the output gradient, whose sums are the bias gradient (per sample, added up in sample order by the caller).
+void Convolve(const float* x, const torch::Tensor& packed, const float* bias, const ConvShape& s, float* y, float* row_sums = nullptr) {
+  const int64_t T_out = s.out_steps(), ldx = RoundUp(T_out, kCols) + s.dil * (s.taps - 1);
+  ConvolveRows(
+      s, T_out, ldx, packed, bias, false,
+      [&](int64_t b, float* xp, int64_t ld) {
+        for (int64_t c = 0; c < s.cin; ++c) {
+          const float* src = x + (b * s.cin + c) * s.steps;
+          PadRow(xp + c * ld, ld, s.pad, src, s.steps);
+          if (row_sums != nullptr) row_sums[b * s.cin + c] = RowSum(src, s.steps);
+        }
+      },
+      [&](int64_t b, float*) { return y + b * s.cout * T_out; }, [](int64_t, const float*) {});
 }
 
 // Rows [row0, row0 + steps) of dst (ld floats each) take src (channels × steps) transposed; other entries untouched.
@@ -269,10 +290,12 @@ void Transpose(const float* src, int64_t channels, int64_t steps, float* dst, in
   }
 }
 
-// dw (cout, cin, taps) = Σ_b Σ_t g[b][o][t] · x_padded[b][c][t + k·dil]. The batch is cut into one part per thread
-// (a fixed split for a given thread count, summed in part order: the result does not depend on scheduling); each part
-// packs up to kGradSteps steps of transposed input and gradient and runs every tile over them.
-torch::Tensor WeightGrad(const float* x, const float* g, const ConvShape& s) {
+// dw (cout, cin, taps) = Σ_b Σ_t g[b][o][t] · x_padded[b][c][t + k·dil], where rows(b, scratch) gives sample b's
+// input as cin rows of s.steps (x itself, or rows it builds in scratch: s.cin × s.steps floats). The batch is cut into
+// one part per thread (a fixed split for a given thread count, summed in part order: the result does not depend on
+// scheduling); each part packs up to kGradSteps steps of transposed input and runs every tile over them.
+template <typename Rows>
+torch::Tensor WeightGrad(const float* g, const ConvShape& s, Rows rows) {
   const int64_t T_out = s.out_steps(), padded_steps = s.steps + 2 * s.pad;
   const int64_t cinp = RoundUp(s.cin, kGradCols), per_chunk = std::max<int64_t>(1, kGradSteps / T_out);
   const int64_t parts = std::max<int64_t>(1, std::min<int64_t>(at::get_num_threads(), s.batch)), sum_size = s.taps * s.cout * cinp;
@@ -281,15 +304,14 @@ torch::Tensor WeightGrad(const float* x, const float* g, const ConvShape& s) {
   at::parallel_for(0, parts, 1, [&](int64_t begin, int64_t end) {
     // Zeros stay where nothing is written: padding rows (time steps outside the input) and channel columns.
     torch::Tensor xt_buffer = torch::zeros({per_chunk * padded_steps * cinp}, torch::kFloat32);
-    float* xt = xt_buffer.data_ptr<float>();
+    torch::Tensor scratch_buffer = torch::empty({s.cin * s.steps}, torch::kFloat32);
+    float *xt = xt_buffer.data_ptr<float>(), *scratch = scratch_buffer.data_ptr<float>();
     for (int64_t part = begin; part < end; ++part) {
       float* acc = psums + part * sum_size;
       const int64_t lo = part * s.batch / parts, hi = (part + 1) * s.batch / parts;
       for (int64_t b0 = lo; b0 < hi; b0 += per_chunk) {
         const int64_t n = std::min(per_chunk, hi - b0);
-        for (int64_t i = 0; i < n; ++i) {
-          Transpose(x + (b0 + i) * s.cin * s.steps, s.cin, s.steps, xt + i * padded_steps * cinp, cinp, s.pad);
-        }
+        for (int64_t i = 0; i < n; ++i) Transpose(rows(b0 + i, scratch), s.cin, s.steps, xt + i * padded_steps * cinp, cinp, s.pad);
         const float* gb = g + b0 * s.cout * T_out;
         for (int64_t k = 0; k < s.taps; ++k) {
           for (int64_t o = 0; o < s.cout; o += kGradRows) {
@@ -350,17 +372,168 @@ std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> ConvBackward(const torch
   } else if (need_db) {
     db = g.sum(std::vector<int64_t>{0, 2});
   }
-  if (need_dw) dw = WeightGrad(x.data_ptr<float>(), g.data_ptr<float>(), s);
+  if (need_dw) {
+    const float* px = x.data_ptr<float>();
+    dw = WeightGrad(g.data_ptr<float>(), s, [&](int64_t b, float*) { return px + b * s.cin * s.steps; });
+  }
   return {dx, dw, db};
+}
+
+int64_t FloorDiv(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
+
+// Stride s > 1 as a stride-1 convolution: tap k reads x[s·t + k − pad]; with k − pad = s·a + r (0 ≤ r < s) that is
+// phase r of x (x[s·j + r]) at j = t + a. Stacking the s phases as channels, each shifted by its smallest a, gives a
+// convolution with ceil(K / s) taps, no padding and the same arithmetic (the tokenizer's k4 s2 down-sampling: 1024
+// channels of 49 steps, 2 taps). The phases are built per sample in the kernels' own buffers, never as a tensor.
+// Every input position lies in exactly one phase, so the input gradient is one stride-1 convolution per phase whose
+// output is scattered back with stride s.
+struct Phases {
+  int64_t stride, pad, kernel, taps, length;  // length: steps per phase (output steps + taps − 1)
+  std::vector<int64_t> shift;                 // phase r holds x[s·(j + shift[r]) + r], 0 ≤ j < length
+};
+
+Phases PlanPhases(int64_t T, int64_t K, int64_t stride, int64_t pad) {
+  Phases p{stride, pad, K, 1, 0, std::vector<int64_t>(stride, INT64_MAX)};
+  std::vector<int64_t> last(stride, INT64_MIN);
+  for (int64_t k = 0; k < K; ++k) {
+    const int64_t a = FloorDiv(k - pad, stride), r = k - pad - stride * a;
+    p.shift[r] = std::min(p.shift[r], a);
+    last[r] = std::max(last[r], a);
+  }
+  for (int64_t r = 0; r < stride; ++r) {
+    if (p.shift[r] == INT64_MAX) p.shift[r] = last[r] = 0;  // no tap reads this phase (K < s): its weights are zero
+    p.taps = std::max(p.taps, last[r] - p.shift[r] + 1);
+  }
+  p.length = (T + 2 * pad - K) / stride + p.taps;
+  return p;
+}
+
+// Sample xb (C × T) as s·C phase rows of p.length steps (row r·C + c is phase r of channel c, zero outside x),
+// each row ld floats, zeros after the phase.
+void PhaseRows(const float* xb, int64_t C, int64_t T, const Phases& p, float* out, int64_t ld) {
+  for (int64_t r = 0; r < p.stride; ++r) {
+    for (int64_t c = 0; c < C; ++c) {
+      float* row = out + (r * C + c) * ld;
+      const float* src = xb + c * T;
+      for (int64_t j = 0; j < p.length; ++j) {
+        const int64_t pos = p.stride * (j + p.shift[r]) + r;
+        row[j] = pos >= 0 && pos < T ? src[pos] : 0.0f;
+      }
+      std::fill(row + p.length, row + ld, 0.0f);
+    }
+  }
+}
+
+// w (O, C, K) → (O, s·C, taps) for the phase convolution, zero where a phase has fewer taps; with `back`, its
+// gradient the other way.
+torch::Tensor PhaseWeights(const torch::Tensor& w, const Phases& p, bool back) {
+  const int64_t O = w.size(0), C = back ? w.size(1) / p.stride : w.size(1);
+  torch::Tensor out = back ? torch::empty({O, C, p.kernel}, w.options()) : torch::zeros({O, p.stride * C, p.taps}, w.options());
+  const float* src = w.data_ptr<float>();
+  float* dst = out.data_ptr<float>();
+  for (int64_t o = 0; o < O; ++o) {
+    for (int64_t r = 0; r < p.stride; ++r) {
+      for (int64_t j = 0; j < p.taps; ++j) {
+        const int64_t k = p.stride * (p.shift[r] + j) + r + p.pad;
+        if (k < 0 || k >= p.kernel) continue;
+        for (int64_t c = 0; c < C; ++c) {
+          const int64_t phased = (o * p.stride * C + r * C + c) * p.taps + j, plain = (o * C + c) * p.kernel + k;
+          if (back) {
+            dst[plain] = src[phased];
+          } else {
+            dst[phased] = src[plain];
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+torch::Tensor StridedForward(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b, int64_t stride, int64_t pad) {
+  const int64_t B = x.size(0), C = x.size(1), T = x.size(2), O = w.size(0);
+  const Phases p = PlanPhases(T, w.size(2), stride, pad);
+  const ConvShape s{B, stride * C, p.length, O, p.taps, 0, 1};
+  const int64_t T_out = s.out_steps(), ldx = RoundUp(T_out, kCols) + p.taps - 1;
+  torch::Tensor y = torch::empty({B, O, T_out}, x.options());
+  const float* px = x.data_ptr<float>();
+  float* py = y.data_ptr<float>();
+  ConvolveRows(
+      s, T_out, ldx, PackWeights(PhaseWeights(w, p, false), false), b.data_ptr<float>(), false,
+      [&](int64_t i, float* xp, int64_t ld) { PhaseRows(px + i * C * T, C, T, p, xp, ld); },
+      [&](int64_t i, float*) { return py + i * O * T_out; }, [](int64_t, const float*) {});
+  return y;
+}
+
+std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> StridedBackward(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& g,
+                                                                        int64_t stride, int64_t pad, bool need_dx, bool need_dw, bool need_db) {
+  const int64_t B = x.size(0), C = x.size(1), T = x.size(2), O = w.size(0), T_out = g.size(2);
+  const Phases p = PlanPhases(T, w.size(2), stride, pad);
+  const torch::Tensor phased = PhaseWeights(w, p, false);
+  const float *px = x.data_ptr<float>(), *pg = g.data_ptr<float>();
+  torch::Tensor dx, dw, db;
+  if (need_dx) {
+    dx = torch::empty_like(x);
+    float* pdx = dx.data_ptr<float>();
+    torch::Tensor sums = need_db ? torch::empty({B, O}, torch::kFloat32) : torch::Tensor();
+    for (int64_t r = 0; r < stride; ++r) {
+      // Phase r's positions s·j + r (j < n) take Σ_o Σ_k w'[o][r·C + c][k] · g[o][j − shift_r − k]: a convolution of g
+      // with the phase's weights reversed and shift_r + taps − 1 steps of padding on the left.
+      const int64_t n = (T - r + stride - 1) / stride, left = p.shift[r] + p.taps - 1;
+      const ConvShape s{B, O, T_out, C, p.taps, left, 1};
+      const int64_t ldx = std::max(RoundUp(n, kCols) + p.taps - 1, left + T_out);
+      float* row_sums = need_db && r == 0 ? sums.data_ptr<float>() : nullptr;
+      ConvolveRows(
+          s, n, ldx, PackWeights(phased.narrow(1, r * C, C).contiguous(), true), nullptr, true,
+          [&](int64_t i, float* xp, int64_t ld) {
+            for (int64_t o = 0; o < O; ++o) {
+              const float* src = pg + (i * O + o) * T_out;
+              PadRow(xp + o * ld, ld, left, src, T_out);
+              if (row_sums != nullptr) row_sums[i * O + o] = RowSum(src, T_out);
+            }
+          },
+          [](int64_t, float* scratch) { return scratch; },
+          [&](int64_t i, const float* out) {
+            for (int64_t c = 0; c < C; ++c) {
+              float* dst = pdx + (i * C + c) * T + r;
+              for (int64_t j = 0; j < n; ++j) dst[j * stride] = out[c * n + j];
+            }
+          });
+    }
+    if (need_db) db = sums.sum(0);
+  } else if (need_db) {
+    db = g.sum(std::vector<int64_t>{0, 2});
+  }
+  if (need_dw) {
+    const ConvShape s{B, stride * C, p.length, O, p.taps, 0, 1};
+    torch::Tensor dw_phased = WeightGrad(pg, s, [&](int64_t i, float* scratch) {
+      PhaseRows(px + i * C * T, C, T, p, scratch, p.length);
+      return static_cast<const float*>(scratch);
+    });
+    dw = PhaseWeights(dw_phased, p, true);
+  }
+  return {dx, dw, db};
+}
+
+// Whether the phase decomposition applies: dilation 1, an output, and a phase layout whose input-gradient
+// convolutions need no negative padding.
+bool StridedApplies(int64_t T, int64_t K, int64_t stride, int64_t pad) {
+  if (T + 2 * pad - K < 0) return false;
+  const Phases p = PlanPhases(T, K, stride, pad);
+  for (int64_t r = 0; r < stride; ++r) {
+    if (p.shift[r] + p.taps - 1 < 0) return false;
+  }
+  return true;
 }
 
 struct Conv1dFunction : public torch::autograd::Function<Conv1dFunction> {
   static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& input, const torch::Tensor& weight, const torch::Tensor& bias,
-                               int64_t pad, int64_t dil) {
+                               int64_t stride, int64_t pad, int64_t dil) {
     RECORD_FUNCTION("torchmotion::conv1d", std::vector<c10::IValue>());  // named in LibTorch's profiler traces
-    torch::Tensor x = input.contiguous(), w = weight.contiguous();
-    torch::Tensor y = ConvForward(x, w, bias.contiguous(), pad, dil);
+    torch::Tensor x = input.contiguous(), w = weight.contiguous(), b = bias.contiguous();
+    torch::Tensor y = stride == 1 ? ConvForward(x, w, b, pad, dil) : StridedForward(x, w, b, stride, pad);
     ctx->save_for_backward({x, w});
+    ctx->saved_data["stride"] = stride;
     ctx->saved_data["pad"] = pad;
     ctx->saved_data["dil"] = dil;
     return y;
@@ -370,10 +543,12 @@ struct Conv1dFunction : public torch::autograd::Function<Conv1dFunction> {
     RECORD_FUNCTION("torchmotion::conv1d_backward", std::vector<c10::IValue>());
     variable_list saved = ctx->get_saved_variables();
     const torch::Tensor &x = saved[0], &w = saved[1];
-    const int64_t pad = ctx->saved_data["pad"].toInt(), dil = ctx->saved_data["dil"].toInt();
+    const int64_t stride = ctx->saved_data["stride"].toInt(), pad = ctx->saved_data["pad"].toInt(), dil = ctx->saved_data["dil"].toInt();
     torch::Tensor g = grad_out[0].contiguous();
-    auto [dx, dw, db] = ConvBackward(x, w, g, pad, dil, ctx->needs_input_grad(0), ctx->needs_input_grad(1), ctx->needs_input_grad(2));
-    return {dx, dw, db, torch::Tensor(), torch::Tensor()};
+    const bool need_dx = ctx->needs_input_grad(0), need_dw = ctx->needs_input_grad(1), need_db = ctx->needs_input_grad(2);
+    auto [dx, dw, db] = stride == 1 ? ConvBackward(x, w, g, pad, dil, need_dx, need_dw, need_db)
+                                    : StridedBackward(x, w, g, stride, pad, need_dx, need_dw, need_db);
+    return {dx, dw, db, torch::Tensor(), torch::Tensor(), torch::Tensor()};
   }
 };
 
@@ -388,22 +563,25 @@ bool HasAvx512() {
 bool Conv1dCpuApplies(const torch::Tensor& x, const torch::Tensor& w, int64_t stride, int64_t padding, int64_t dilation, int64_t groups) {
 #ifdef TM_CONV_AVX512
   if (!HasAvx512() || !x.is_cpu() || !w.is_cpu() || x.scalar_type() != torch::kFloat32 || w.scalar_type() != torch::kFloat32) return false;
-  if (x.dim() != 3 || w.dim() != 3 || x.size(1) != w.size(1) || stride != 1 || groups != 1 || dilation < 1) return false;
+  if (x.dim() != 3 || w.dim() != 3 || x.size(1) != w.size(1) || groups != 1 || dilation < 1 || stride < 1 || padding < 0) return false;
+  if (x.size(0) == 0 || x.size(1) == 0 || w.size(0) == 0) return false;
+  if (stride > 1) return dilation == 1 && StridedApplies(x.size(2), w.size(2), stride, padding);
   const int64_t reach = dilation * (w.size(2) - 1);
-  return padding >= 0 && padding <= reach && x.size(0) > 0 && x.size(1) > 0 && w.size(0) > 0 && x.size(2) + 2 * padding - reach >= 1;
+  return padding <= reach && x.size(2) + 2 * padding - reach >= 1;
 #else
   (void)x, (void)w, (void)stride, (void)padding, (void)dilation, (void)groups;
   return false;
 #endif
 }
 
-torch::Tensor Conv1dCpu(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b, int64_t padding, int64_t dilation) {
+torch::Tensor Conv1dCpu(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b, int64_t stride, int64_t padding,
+                        int64_t dilation) {
 #ifdef TM_CONV_AVX512
   // autograd::Function cannot take an undefined tensor (LibTorch asks it for its device): no bias is a zero bias
   // that needs no gradient.
-  return Conv1dFunction::apply(x, w, b.defined() ? b : torch::zeros({w.size(0)}, w.options()), padding, dilation);
+  return Conv1dFunction::apply(x, w, b.defined() ? b : torch::zeros({w.size(0)}, w.options()), stride, padding, dilation);
 #else
-  return torch::conv1d(x, w, b, 1, padding, dilation);
+  return torch::conv1d(x, w, b, stride, padding, dilation);
 #endif
 }
 

@@ -99,7 +99,7 @@ Napi::Value MeasureThroughput(const Napi::CallbackInfo& info) {
       torch::NoGradGuard no_grad;
       auto run = [&] {
         if (op == "matmul") return torch::matmul(x, w);
-        return op == "conv1d" ? torch::conv1d(x, w, {}, 1, 1) : Conv1dCpu(x, w, {}, 1, 1);
+        return op == "conv1d" ? torch::conv1d(x, w, {}, 1, 1) : Conv1dCpu(x, w, {}, 1, 1, 1);
       };
       run();  // warm-up: first calls allocate and pick kernels
       using Clock = std::chrono::steady_clock;
@@ -191,7 +191,7 @@ Napi::Value Conv1d(const Napi::CallbackInfo& info) {
       torch::Tensor y;
       {
         torch::AutoGradMode on(true);
-        y = ours ? Conv1dCpu(xi, wi, bi, pad, dil) : torch::conv1d(xi, wi, bi, stride, pad, dil);
+        y = ours ? Conv1dCpu(xi, wi, bi, stride, pad, dil) : torch::conv1d(xi, wi, bi, stride, pad, dil);
         y.backward(tg);
       }
       torch::Tensor out = y.detach(), dx = xi.grad(), dw = wi.grad(), db = bi.grad();

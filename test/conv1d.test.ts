@@ -2,8 +2,9 @@
 // PyTorch's F.conv1d (scripts/reference/tokenizer.py conv1d). The shapes run every edge of the kernels: output
 // channels that fill no whole 8- or 12-row tile, input channels that fill no 32-wide tile, lengths that fill no
 // 48-step tile, taps 1 and 3 (the unrolled kernels) and 4 (the generic one), padding below dilation·(K − 1)/2
-// (the output is shorter than the input), two threads, and the MotionMillion shapes. A stride-2 layer (the
-// tokenizer's down-sampling) stays with LibTorch's convolution and must say so.
+// (the output is shorter than the input), strides 2 and 3 (stride-1 convolutions over the input's phases; odd
+// lengths leave phases of unequal length, K < 2·stride leaves a phase with fewer taps), two threads, and the
+// MotionMillion shapes (the k4 s2 down-sampling included).
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,10 +33,13 @@ const cases = [
   [3, 40, 19, 37, 3, 1, 2, 2, 1],
   [2, 33, 13, 50, 1, 1, 0, 1, 1],
   [2, 20, 9, 29, 4, 1, 1, 1, 1],
+  [2, 24, 17, 41, 4, 2, 1, 1, 1],
+  [2, 16, 11, 40, 5, 3, 2, 1, 2],
+  [3, 10, 7, 33, 3, 2, 0, 1, 1],
   [4, 512, 512, 48, 3, 1, 9, 9, 2],
   [3, 272, 512, 96, 3, 1, 1, 1, 2],
   [2, 512, 272, 96, 3, 1, 1, 1, 1],
-  [2, 512, 512, 96, 4, 2, 1, 1, 1],
+  [2, 512, 512, 96, 4, 2, 1, 1, 2],
 ] as const;
 
 for (const [B, Cin, Cout, T, K, stride, padding, dilation, threads] of cases) {
@@ -54,7 +58,7 @@ for (const [B, Cin, Cout, T, K, stride, padding, dilation, threads] of cases) {
     runPython([join(import.meta.dirname, '..', 'scripts', 'reference', 'tokenizer.py'), 'conv1d', dir]);
     const ref = readNpz(join(dir, 'conv-reference.npz'));
     const ours = await conv1d(x, weight, bias, grad, { stride, padding, dilation, threads });
-    assert.equal(ours.kernel, avx512 && stride === 1 ? 'torchmotion' : 'libtorch');
+    assert.equal(ours.kernel, avx512 ? 'torchmotion' : 'libtorch');
     for (const k of ['y', 'dx', 'dweight', 'dbias'] as const) {
       assert.equal(ours[k].shape, ref[k].shape, `${k} shape`);
       const e = relL2(ours[k].data as Float32Array, ref[k].data as Float32Array);
