@@ -123,6 +123,45 @@ Napi::Value MeasureThroughput(const Napi::CallbackInfo& info) {
   });
 }
 
+// The four tensors of a layer's golden test (x, weight, bias, upstream grad), borrowed from JS; `keep` receives what
+// holds their memory alive while the work runs.
+struct LayerArgs {
+  torch::Tensor x, weight, bias, grad;
+};
+
+LayerArgs BorrowLayerArgs(const Napi::CallbackInfo& info, std::vector<Napi::Reference<Napi::Value>>& keep) {
+  auto x = BorrowTensor(info[0], AnyTensor("x"));
+  auto w = BorrowTensor(info[1], AnyTensor("weight"));
+  auto b = BorrowTensor(info[2], AnyTensor("bias"));
+  auto g = BorrowTensor(info[3], AnyTensor("grad"));
+  for (auto* t : {&x, &w, &b, &g}) keep.push_back(std::move(t->keep));
+  return {x.tensor, w.tensor, b.tensor, g.tensor};
+}
+
+// Runs layer(x, weight, bias) on copies that require gradients, back-propagates grad, and returns {y, dx, dweight,
+// dbias} (and `kernel`, when given) for JS.
+template <typename Layer>
+ToJs LayerWithGrads(Layer layer, const LayerArgs& a, const char* kernel) {
+  torch::Tensor xi = a.x.detach().clone().requires_grad_(true), wi = a.weight.detach().clone().requires_grad_(true);
+  torch::Tensor bi = a.bias.detach().clone().requires_grad_(true);
+  torch::Tensor y;
+  {
+    torch::AutoGradMode on(true);
+    y = layer(xi, wi, bi);
+    y.backward(a.grad);
+  }
+  torch::Tensor out = y.detach(), dx = xi.grad(), dw = wi.grad(), db = bi.grad();
+  return [out, dx, dw, db, kernel](Napi::Env e) -> Napi::Value {
+    auto r = Napi::Object::New(e);
+    r.Set("y", CopyTensorToJs(e, out));
+    r.Set("dx", CopyTensorToJs(e, dx));
+    r.Set("dweight", CopyTensorToJs(e, dw));
+    r.Set("dbias", CopyTensorToJs(e, db));
+    if (kernel != nullptr) r.Set("kernel", kernel);
+    return r;
+  };
+}
+
 // channelNormRelu(x (B,C,T), weight (C), bias (C), grad (B,C,T), {threads}) → Promise<{y, dx, dweight, dbias}>: the
 // residual blocks' fused LayerNorm-over-channels + ReLU (CPU float32) and its backward for the upstream gradient
 // `grad`, so tests can hold the kernel against PyTorch's LayerNorm and ReLU directly.
@@ -130,34 +169,15 @@ Napi::Value ChannelNormRelu(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return Guarded(env, [&]() -> Napi::Value {
     auto opts = OptionsArg(info, 4, "channelNormRelu");
-    auto x = BorrowTensor(info[0], AnyTensor("x"));
-    auto w = BorrowTensor(info[1], AnyTensor("weight"));
-    auto b = BorrowTensor(info[2], AnyTensor("bias"));
-    auto g = BorrowTensor(info[3], AnyTensor("grad"));
-    torch::Tensor tx = x.tensor, tw = w.tensor, tb = b.tensor, tg = g.tensor;
-    if (tx.dim() != 3 || tw.dim() != 1 || tw.size(0) != tx.size(1) || !tb.sizes().equals(tw.sizes()) || !tg.sizes().equals(tx.sizes())) {
+    std::vector<Napi::Reference<Napi::Value>> keep;
+    const LayerArgs a = BorrowLayerArgs(info, keep);
+    if (a.x.dim() != 3 || a.weight.dim() != 1 || a.weight.size(0) != a.x.size(1) || !a.bias.sizes().equals(a.weight.sizes()) ||
+        !a.grad.sizes().equals(a.x.sizes())) {
       throw Napi::TypeError::New(env, "channelNormRelu: expected x (B, C, T), weight (C), bias (C) and grad (B, C, T)");
     }
-    auto keep = Keep(x);
-    for (auto* t : {&w, &b, &g}) keep.push_back(std::move(t->keep));
-    return TorchWorker::Start(env, ThreadOption(opts, false), [tx, tw, tb, tg]() -> ToJs {
-      torch::Tensor xi = tx.detach().clone().requires_grad_(true), wi = tw.detach().clone().requires_grad_(true);
-      torch::Tensor bi = tb.detach().clone().requires_grad_(true);
-      torch::Tensor y;
-      {
-        torch::AutoGradMode on(true);
-        y = ChannelLayerNormRelu(xi, wi, bi, 1e-5);
-        y.backward(tg);
-      }
-      torch::Tensor out = y.detach(), dx = xi.grad(), dw = wi.grad(), db = bi.grad();
-      return [out, dx, dw, db](Napi::Env e) -> Napi::Value {
-        auto r = Napi::Object::New(e);
-        r.Set("y", CopyTensorToJs(e, out));
-        r.Set("dx", CopyTensorToJs(e, dx));
-        r.Set("dweight", CopyTensorToJs(e, dw));
-        r.Set("dbias", CopyTensorToJs(e, db));
-        return r;
-      };
+    return TorchWorker::Start(env, ThreadOption(opts, false), [a]() -> ToJs {
+      auto layer = [](const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b) { return ChannelLayerNormRelu(x, w, b, 1e-5); };
+      return LayerWithGrads(layer, a, nullptr);
     }, std::move(keep));
   });
 }
@@ -169,41 +189,23 @@ Napi::Value Conv1d(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return Guarded(env, [&]() -> Napi::Value {
     auto opts = OptionsArg(info, 4, "conv1d");
-    auto x = BorrowTensor(info[0], AnyTensor("x"));
-    auto w = BorrowTensor(info[1], AnyTensor("weight"));
-    auto b = BorrowTensor(info[2], AnyTensor("bias"));
-    auto g = BorrowTensor(info[3], AnyTensor("grad"));
+    std::vector<Napi::Reference<Napi::Value>> keep;
+    const LayerArgs a = BorrowLayerArgs(info, keep);
     const int64_t pad = IntOption(opts, "padding", 0, 0, 1 << 20), dil = IntOption(opts, "dilation", 1, 1, 1 << 20);
     const int64_t stride = IntOption(opts, "stride", 1, 1, 1 << 20);
-    torch::Tensor tx = x.tensor, tw = w.tensor, tb = b.tensor, tg = g.tensor;
-    const bool shapes = tx.dim() == 3 && tw.dim() == 3 && tw.size(1) == tx.size(1) && tb.dim() == 1 && tb.size(0) == tw.size(0) && tg.dim() == 3;
-    const int64_t span = shapes ? tx.size(2) + 2 * pad - dil * (tw.size(2) - 1) : 0, out_steps = span >= 1 ? (span - 1) / stride + 1 : 0;
-    if (!shapes || out_steps < 1 || !tg.sizes().equals({tx.size(0), tw.size(0), out_steps})) {
+    const torch::Tensor &x = a.x, &w = a.weight;
+    const bool shapes = x.dim() == 3 && w.dim() == 3 && w.size(1) == x.size(1) && a.bias.dim() == 1 && a.bias.size(0) == w.size(0) && a.grad.dim() == 3;
+    const int64_t span = shapes ? x.size(2) + 2 * pad - dil * (w.size(2) - 1) : 0, out_steps = span >= 1 ? (span - 1) / stride + 1 : 0;
+    if (!shapes || out_steps < 1 || !a.grad.sizes().equals({x.size(0), w.size(0), out_steps})) {
       throw Napi::TypeError::New(env,
                                  "conv1d: expected x (B, Cin, T), weight (Cout, Cin, K), bias (Cout) and grad (B, Cout, (T + 2·padding − dilation·(K − 1) − 1) / stride + 1)");
     }
-    auto keep = Keep(x);
-    for (auto* t : {&w, &b, &g}) keep.push_back(std::move(t->keep));
-    return TorchWorker::Start(env, ThreadOption(opts, false), [tx, tw, tb, tg, stride, pad, dil]() -> ToJs {
-      torch::Tensor xi = tx.detach().clone().requires_grad_(true), wi = tw.detach().clone().requires_grad_(true);
-      torch::Tensor bi = tb.detach().clone().requires_grad_(true);
-      const bool ours = Conv1dCpuApplies(xi, wi, stride, pad, dil, 1);
-      torch::Tensor y;
-      {
-        torch::AutoGradMode on(true);
-        y = ours ? Conv1dCpu(xi, wi, bi, stride, pad, dil) : torch::conv1d(xi, wi, bi, stride, pad, dil);
-        y.backward(tg);
-      }
-      torch::Tensor out = y.detach(), dx = xi.grad(), dw = wi.grad(), db = bi.grad();
-      return [out, dx, dw, db, ours](Napi::Env e) -> Napi::Value {
-        auto r = Napi::Object::New(e);
-        r.Set("y", CopyTensorToJs(e, out));
-        r.Set("dx", CopyTensorToJs(e, dx));
-        r.Set("dweight", CopyTensorToJs(e, dw));
-        r.Set("dbias", CopyTensorToJs(e, db));
-        r.Set("kernel", ours ? "torchmotion" : "libtorch");
-        return r;
+    return TorchWorker::Start(env, ThreadOption(opts, false), [a, stride, pad, dil]() -> ToJs {
+      const bool ours = Conv1dCpuApplies(a.x, a.weight, stride, pad, dil, 1);
+      auto layer = [&](const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b) {
+        return ours ? Conv1dCpu(x, w, b, stride, pad, dil) : torch::conv1d(x, w, b, stride, pad, dil);
       };
+      return LayerWithGrads(layer, a, ours ? "torchmotion" : "libtorch");
     }, std::move(keep));
   });
 }

@@ -31,7 +31,7 @@ const invalidCalls: Array<[string, () => unknown, RegExp | string]> = [
     /expected .*(same dtype|scalar type)/i],
   ['zero threads', () => raw().roundTrip(f32(1, [1]), { threads: 0 }), "option 'threads' must be a number in [1.000000, 1024.000000], received 0"],
   ['options that are not an object', () => raw().matmul(f32(1, [1, 1]), f32(1, [1, 1]), 'fast'), 'matmul: expected an options object'],
-  ['an unknown throughput op', () => raw().measureThroughput({ op: 'fft' }), "option 'op' must be 'matmul' or 'conv1d', received 'fft'"],
+  ['an unknown throughput op', () => raw().measureThroughput({ op: 'fft' }), "option 'op' must be 'matmul', 'conv1d' or 'conv1d-torchmotion', received 'fft'"],
   ['setThreads with a string', () => raw().setThreads('4'), 'setThreads: expected a number'],
   ['a model with a non-integer width', () => new (native().MlpRegressor)({ inputs: 2.5, hidden: 4, outputs: 1, lr: 0.1, seed: 0, device }),
     "option 'inputs' must be an integer, received 2.500000"],
