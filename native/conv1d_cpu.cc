@@ -4,6 +4,7 @@
 #include <ATen/record_function.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -29,11 +30,16 @@ using torch::autograd::variable_list;
 constexpr int64_t kRows = 8, kVecs = 3, kCols = kVecs * 16;
 // Weight-gradient tile: up to 12 output × 32 input channels, reduced over time steps (measured faster than 8 × 48).
 constexpr int64_t kGradRows = 12, kGradVecs = 2, kGradCols = kGradVecs * 16;
-// Time steps whose transposed input and gradient are packed at once for the weight gradient: two samples of 96 steps
-// (~0.8 MB for 512 channels) stay in a 1 MB L2 across all tiles.
+// Time steps of transposed input packed at once for the weight gradient: 192 steps of 512 channels (~0.4 MB) stay in
+// a 1 MB L2 across all tiles (the output gradient is read in place).
 constexpr int64_t kGradSteps = 192;
 
 int64_t RoundUp(int64_t n, int64_t m) { return (n + m - 1) / m * m; }
+
+// Threads for n independent items: at::parallel_for over [0, workers) with grain 1 gives each thread one index, and
+// the threads then take items from a shared counter (in a nested region it calls once with the whole range, and the
+// one thread takes them all).
+int64_t Workers(int64_t n) { return std::max<int64_t>(1, std::min<int64_t>(at::get_num_threads(), n)); }
 
 template <int VECS>
 __attribute__((target("avx512f"))) inline void StoreRow(float* y, const __m512* a, int64_t cols) {
@@ -233,11 +239,15 @@ void ConvolveRows(const ConvShape& s, int64_t T_out, int64_t ldx, const torch::T
   if (bias != nullptr) std::copy(bias, bias + s.cout, bias_padded.begin());
   const float* pk = packed.data_ptr<float>();
   const ForwardTileFn* tiles = kForwardTiles[s.taps <= 3 ? s.taps : 0];
-  at::parallel_for(0, s.batch, 1, [&](int64_t begin, int64_t end) {
+  // Samples are handed out one at a time from a shared counter rather than as fixed halves: on a shared machine one
+  // core is often slower for a while, and a fixed split makes the other wait for it at every layer. Each sample's
+  // result does not depend on which thread computes it.
+  std::atomic<int64_t> next{0};
+  at::parallel_for(0, Workers(s.batch), 1, [&](int64_t, int64_t) {
     torch::Tensor buffer = torch::empty({s.cin * ldx + (scratch_out ? s.cout * T_out : 0)}, torch::kFloat32);
     float* xp = buffer.data_ptr<float>();
     float* scratch = xp + s.cin * ldx;
-    for (int64_t b = begin; b < end; ++b) {
+    for (int64_t b = next++; b < s.batch; b = next++) {
       fill(b, xp, ldx);
       float* yb = out(b, scratch);
       for (int64_t blk = 0; blk < blocks; ++blk) {
