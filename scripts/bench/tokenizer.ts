@@ -29,9 +29,12 @@ for (const threads of [1, 2]) {
   // The conv1d peak is the faster of LibTorch's convolution and torchmotion's own kernel on the same layer.
   const peaks = { ...measured, convPeak: Math.max(measured.conv as number, (measured.convTorchmotion as number | null) ?? 0) };
   const ours = run(tsx, ['scripts/bench/tokenizer-step.ts', String(threads), String(steps)], threads);
+  // Again with the conv1d peak measured after every step in the same process (not the run above: its measurements
+  // add to the process's peak RSS): this VM drifts over minutes, and a step is best compared with a peak taken beside it.
+  const interleaved = run(tsx, ['scripts/bench/tokenizer-step.ts', String(threads), String(steps), 'cpu', 'none', 'peaks'], threads);
   const refOneHot = run(python, ['scripts/reference/tokenizer.py', 'bench', String(threads), String(steps), 'onehot'], threads);
   const refFixed = run(python, ['scripts/reference/tokenizer.py', 'bench', String(threads), String(steps), 'bincount'], threads);
-  rows.push({ threads, peaks, ours, refOneHot, refFixed });
+  rows.push({ threads, peaks, ours, interleaved, refOneHot, refFixed });
   console.log(JSON.stringify(rows.at(-1)));
 }
 
@@ -44,19 +47,24 @@ const table = [
   'usage; "reference fixed" logs the same numbers with bincount. torchmotion always counts with bincount. Threads pinned with',
   'OMP_NUM_THREADS, OPENBLAS_NUM_THREADS and taskset on both sides.',
   '',
-  '| threads | run | s / step | × reference as shipped | × reference fixed | GFLOP/s | % of conv1d peak | peak RSS (MB) |',
-  '|---:|---|---:|---:|---:|---:|---:|---:|',
+  '| threads | run | s / step | × reference as shipped | × reference fixed | GFLOP/s | % of conv1d peak | % of conv1d peak, interleaved | peak RSS (MB) |',
+  '|---:|---|---:|---:|---:|---:|---:|---:|---:|',
 ];
 for (const r of rows) {
   const n = (v: number | null) => v as number;
-  const line = (name: string, s: number, rss: number) => `| ${r.threads} | ${name} | ${f(s)} | ${f(n(r.refOneHot.medianSeconds) / s)} | ${f(n(r.refFixed.medianSeconds) / s)} | ` +
-    `${f(GFLOP_PER_STEP / s, 1)} | ${f((100 * GFLOP_PER_STEP) / s / r.peaks.convPeak, 0)} % | ${f(rss, 0)} |`;
-  table.push(line('torchmotion', n(r.ours.medianSeconds), n(r.ours.peakRssMB)));
-  table.push(line('reference as shipped (one-hot)', n(r.refOneHot.medianSeconds), n(r.refOneHot.peakRssMB)));
-  table.push(line('reference fixed (bincount)', n(r.refFixed.medianSeconds), n(r.refFixed.peakRssMB)));
+  const line = (name: string, s: number, rss: number, interleaved: string) =>
+    `| ${r.threads} | ${name} | ${f(s)} | ${f(n(r.refOneHot.medianSeconds) / s)} | ${f(n(r.refFixed.medianSeconds) / s)} | ` +
+    `${f(GFLOP_PER_STEP / s, 1)} | ${f((100 * GFLOP_PER_STEP) / s / r.peaks.convPeak, 0)} % | ${interleaved} | ${f(rss, 0)} |`;
+  const fraction = (r.interleaved as unknown as { peakFractionMedian: number; medianSeconds: number });
+  table.push(line('torchmotion', n(r.ours.medianSeconds), n(r.ours.peakRssMB),
+    `${f(100 * fraction.peakFractionMedian, 0)} % (${f(fraction.medianSeconds)} s)`));
+  table.push(line('reference as shipped (one-hot)', n(r.refOneHot.medianSeconds), n(r.refOneHot.peakRssMB), '—'));
+  table.push(line('reference fixed (bincount)', n(r.refFixed.medianSeconds), n(r.refFixed.peakRssMB), '—'));
 }
 const own = (r: (typeof rows)[number]) => r.peaks.convTorchmotion === null ? 'not available' : `${f(r.peaks.convTorchmotion as number, 1)} GFLOP/s`;
-table.push('', 'Measured peaks (`measureThroughput`, same thread pinning; "% of conv1d peak" is against the faster conv1d): ' +
+table.push('', '"% of conv1d peak": against the faster conv1d of the peaks measured just before (below); "interleaved": the median over ' +
+  'the steps of a second run of torchmotion\'s step (its median s / step in brackets) of each step\'s GFLOP/s over the faster conv1d measured ' +
+  'right after that step in the same process.', '', 'Measured peaks (`measureThroughput`, same thread pinning): ' +
   rows.map((r) => `${r.threads} thread(s): conv1d 512→512 k3 forward ${f(r.peaks.conv as number, 1)} GFLOP/s with LibTorch's convolution, ` +
     `${own(r)} with torchmotion's kernel; matmul 1024³ ${f(r.peaks.matmul as number, 1)} GFLOP/s`).join('; ') + '.');
 
