@@ -227,10 +227,10 @@ float RowSum(const float* __restrict v, int64_t n) {
 }
 
 // The forward kernel over a batch: sample b's s.cin input rows are built by fill(b, rows, ldx) in a per-thread buffer
-// (padding zeros, the data, zeros to the tile's slack); its s.cout × T_out output goes to out(b, scratch), either
-// its place in y or, with `scratch`, a per-thread buffer (T_out per row), after which done(b, written) runs. Samples are split across
-// threads. Scratch buffers are tensors so that they come from the caching CPU allocator (native/cpu_allocator.cc):
-// fresh memory page-faults on every call, which cost more than the arithmetic on a VM.
+// (padding zeros, the data, zeros to the tile's slack); its s.cout × T_out output goes to out(b, scratch): its place
+// in y or, with scratch_out, a per-thread buffer (T_out per row), after which done(b, written) runs. Buffers are
+// tensors so that they come from the caching CPU allocator (native/cpu_allocator.cc): fresh memory page-faults on
+// every call, which cost more than the arithmetic on a VM.
 template <typename Fill, typename Out, typename Done>
 void ConvolveRows(const ConvShape& s, int64_t T_out, int64_t ldx, const torch::Tensor& packed, const float* bias, bool scratch_out, Fill fill,
                   Out out, Done done) {

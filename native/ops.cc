@@ -194,11 +194,12 @@ Napi::Value Conv1d(const Napi::CallbackInfo& info) {
     const int64_t pad = IntOption(opts, "padding", 0, 0, 1 << 20), dil = IntOption(opts, "dilation", 1, 1, 1 << 20);
     const int64_t stride = IntOption(opts, "stride", 1, 1, 1 << 20);
     const torch::Tensor &x = a.x, &w = a.weight;
-    const bool shapes = x.dim() == 3 && w.dim() == 3 && w.size(1) == x.size(1) && a.bias.dim() == 1 && a.bias.size(0) == w.size(0) && a.grad.dim() == 3;
+    const bool shapes =
+        x.dim() == 3 && w.dim() == 3 && w.size(1) == x.size(1) && a.bias.dim() == 1 && a.bias.size(0) == w.size(0) && a.grad.dim() == 3;
     const int64_t span = shapes ? x.size(2) + 2 * pad - dil * (w.size(2) - 1) : 0, out_steps = span >= 1 ? (span - 1) / stride + 1 : 0;
     if (!shapes || out_steps < 1 || !a.grad.sizes().equals({x.size(0), w.size(0), out_steps})) {
-      throw Napi::TypeError::New(env,
-                                 "conv1d: expected x (B, Cin, T), weight (Cout, Cin, K), bias (Cout) and grad (B, Cout, (T + 2·padding − dilation·(K − 1) − 1) / stride + 1)");
+      throw Napi::TypeError::New(env, "conv1d: expected x (B, Cin, T), weight (Cout, Cin, K), bias (Cout) and grad "
+                                      "(B, Cout, (T + 2·padding − dilation·(K − 1) − 1) / stride + 1)");
     }
     return TorchWorker::Start(env, ThreadOption(opts, false), [a, stride, pad, dil]() -> ToJs {
       const bool ours = Conv1dCpuApplies(a.x, a.weight, stride, pad, dil, 1);
