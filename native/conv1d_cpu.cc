@@ -270,19 +270,29 @@ void PadRow(float* row, int64_t ldx, int64_t left, const float* src, int64_t n) 
   std::fill(row + left + n, row + ldx, 0.0f);
 }
 
-// y (B, cout, out_steps) = conv(x (B, cin, steps)) with packed weights and a bias per output channel (may be null).
-// With row_sums (B × cin floats), each input row's sum over time is written there on the way: the backward's input
-// is the output gradient, whose sums are the bias gradient (per sample, added up in sample order by the caller).
+// One sample's `rows` rows of `steps` values (src) padded into xp. With sums, each row's sum over time is written
+// there on the way: when the rows are the output gradient (the input-gradient convolution), those sums are the bias
+// gradient's, per sample (BiasGrad adds them up in sample order).
+void PadRows(const float* src, int64_t rows, int64_t steps, int64_t left, float* xp, int64_t ld, float* sums) {
+  for (int64_t c = 0; c < rows; ++c) {
+    PadRow(xp + c * ld, ld, left, src + c * steps, steps);
+    if (sums != nullptr) sums[c] = RowSum(src + c * steps, steps);
+  }
+}
+
+// The bias gradient from PadRows' per-sample sums (B × cout), or from g itself when no input gradient ran.
+torch::Tensor BiasGrad(const torch::Tensor& sums, const torch::Tensor& g) {
+  return sums.defined() ? sums.sum(0) : g.sum(std::vector<int64_t>{0, 2});
+}
+
+// y (B, cout, out_steps) = conv(x (B, cin, steps)) with packed weights and a bias per output channel (may be null);
+// with row_sums (B × cin floats), PadRows' sums of x's rows.
 void Convolve(const float* x, const torch::Tensor& packed, const float* bias, const ConvShape& s, float* y, float* row_sums = nullptr) {
   const int64_t T_out = s.out_steps(), ldx = RoundUp(T_out, kCols) + s.dil * (s.taps - 1);
   ConvolveRows(
       s, T_out, ldx, packed, bias, false,
       [&](int64_t b, float* xp, int64_t ld) {
-        for (int64_t c = 0; c < s.cin; ++c) {
-          const float* src = x + (b * s.cin + c) * s.steps;
-          PadRow(xp + c * ld, ld, s.pad, src, s.steps);
-          if (row_sums != nullptr) row_sums[b * s.cin + c] = RowSum(src, s.steps);
-        }
+        PadRows(x + b * s.cin * s.steps, s.cin, s.steps, s.pad, xp, ld, row_sums != nullptr ? row_sums + b * s.cin : nullptr);
       },
       [&](int64_t b, float*) { return y + b * s.cout * T_out; }, [](int64_t, const float*) {});
 }
@@ -301,11 +311,12 @@ void Transpose(const float* src, int64_t channels, int64_t steps, float* dst, in
 }
 
 // dw (cout, cin, taps) = Σ_b Σ_t g[b][o][t] · x_padded[b][c][t + k·dil], where rows(b, scratch) gives sample b's
-// input as cin rows of s.steps (x itself, or rows it builds in scratch: s.cin × s.steps floats). The batch is cut into
-// one part per thread (a fixed split for a given thread count, summed in part order: the result does not depend on
-// scheduling); each part packs up to kGradSteps steps of transposed input and runs every tile over them.
+// input as cin rows of s.steps (x itself, or, with build_rows, rows it builds in scratch: s.cin × s.steps floats).
+// The batch is cut into one part per thread (a fixed split for a given thread count, summed in part order: the
+// result does not depend on scheduling); each part packs up to kGradSteps steps of transposed input and runs every
+// tile over them.
 template <typename Rows>
-torch::Tensor WeightGrad(const float* g, const ConvShape& s, Rows rows) {
+torch::Tensor WeightGrad(const float* g, const ConvShape& s, bool build_rows, Rows rows) {
   const int64_t T_out = s.out_steps(), padded_steps = s.steps + 2 * s.pad;
   const int64_t cinp = RoundUp(s.cin, kGradCols), per_chunk = std::max<int64_t>(1, kGradSteps / T_out);
   const int64_t parts = std::max<int64_t>(1, std::min<int64_t>(at::get_num_threads(), s.batch)), sum_size = s.taps * s.cout * cinp;
@@ -314,7 +325,7 @@ torch::Tensor WeightGrad(const float* g, const ConvShape& s, Rows rows) {
   at::parallel_for(0, parts, 1, [&](int64_t begin, int64_t end) {
     // Zeros stay where nothing is written: padding rows (time steps outside the input) and channel columns.
     torch::Tensor xt_buffer = torch::zeros({per_chunk * padded_steps * cinp}, torch::kFloat32);
-    torch::Tensor scratch_buffer = torch::empty({s.cin * s.steps}, torch::kFloat32);
+    torch::Tensor scratch_buffer = torch::empty({build_rows ? s.cin * s.steps : 0}, torch::kFloat32);
     float *xt = xt_buffer.data_ptr<float>(), *scratch = scratch_buffer.data_ptr<float>();
     for (int64_t part = begin; part < end; ++part) {
       float* acc = psums + part * sum_size;
@@ -365,26 +376,23 @@ torch::Tensor ConvForward(const torch::Tensor& x, const torch::Tensor& w, const 
   return y;
 }
 
-// {dx, dw} of a stride-1 convolution for the output gradient g; either may be skipped (undefined).
 // {dx, dw, db} of a stride-1 convolution for the output gradient g; each may be skipped (undefined).
 std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> ConvBackward(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& g,
                                                                      int64_t pad, int64_t dil, bool need_dx, bool need_dw, bool need_db) {
   const ConvShape s = ShapeOf(x, w, pad, dil);
-  torch::Tensor dx, dw, db;
+  torch::Tensor dx, dw, db, sums;
   if (need_dx) {
     // The input gradient is the convolution of g with the transposed, reversed weights and the complementary padding;
     // it reads every row of g, so the bias gradient's sums come with it.
     dx = torch::empty_like(x);
     const ConvShape back{s.batch, s.cout, s.out_steps(), s.cin, s.taps, dil * (s.taps - 1) - pad, dil};
-    torch::Tensor sums = need_db ? torch::empty({s.batch, s.cout}, torch::kFloat32) : torch::Tensor();
+    if (need_db) sums = torch::empty({s.batch, s.cout}, torch::kFloat32);
     Convolve(g.data_ptr<float>(), PackWeights(w, true), nullptr, back, dx.data_ptr<float>(), need_db ? sums.data_ptr<float>() : nullptr);
-    if (need_db) db = sums.sum(0);
-  } else if (need_db) {
-    db = g.sum(std::vector<int64_t>{0, 2});
   }
+  if (need_db) db = BiasGrad(sums, g);
   if (need_dw) {
     const float* px = x.data_ptr<float>();
-    dw = WeightGrad(g.data_ptr<float>(), s, [&](int64_t b, float*) { return px + b * s.cin * s.steps; });
+    dw = WeightGrad(g.data_ptr<float>(), s, false, [&](int64_t b, float*) { return px + b * s.cin * s.steps; });
   }
   return {dx, dw, db};
 }
@@ -481,11 +489,11 @@ std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> StridedBackward(const to
   const Phases p = PlanPhases(T, w.size(2), stride, pad);
   const torch::Tensor phased = PhaseWeights(w, p, false);
   const float *px = x.data_ptr<float>(), *pg = g.data_ptr<float>();
-  torch::Tensor dx, dw, db;
+  torch::Tensor dx, dw, db, sums;
   if (need_dx) {
     dx = torch::empty_like(x);
     float* pdx = dx.data_ptr<float>();
-    torch::Tensor sums = need_db ? torch::empty({B, O}, torch::kFloat32) : torch::Tensor();
+    if (need_db) sums = torch::empty({B, O}, torch::kFloat32);
     for (int64_t r = 0; r < stride; ++r) {
       // Phase r's positions s·j + r (j < n) take Σ_o Σ_k w'[o][r·C + c][k] · g[o][j − shift_r − k]: a convolution of g
       // with the phase's weights reversed and shift_r + taps − 1 steps of padding on the left.
@@ -496,11 +504,7 @@ std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> StridedBackward(const to
       ConvolveRows(
           s, n, ldx, PackWeights(phased.narrow(1, r * C, C).contiguous(), true), nullptr, true,
           [&](int64_t i, float* xp, int64_t ld) {
-            for (int64_t o = 0; o < O; ++o) {
-              const float* src = pg + (i * O + o) * T_out;
-              PadRow(xp + o * ld, ld, left, src, T_out);
-              if (row_sums != nullptr) row_sums[i * O + o] = RowSum(src, T_out);
-            }
+            PadRows(pg + i * O * T_out, O, T_out, left, xp, ld, row_sums != nullptr ? row_sums + i * O : nullptr);
           },
           [](int64_t, float* scratch) { return scratch; },
           [&](int64_t i, const float* out) {
@@ -510,13 +514,11 @@ std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> StridedBackward(const to
             }
           });
     }
-    if (need_db) db = sums.sum(0);
-  } else if (need_db) {
-    db = g.sum(std::vector<int64_t>{0, 2});
   }
+  if (need_db) db = BiasGrad(sums, g);
   if (need_dw) {
     const ConvShape s{B, stride * C, p.length, O, p.taps, 0, 1};
-    torch::Tensor dw_phased = WeightGrad(pg, s, [&](int64_t i, float* scratch) {
+    torch::Tensor dw_phased = WeightGrad(pg, s, true, [&](int64_t i, float* scratch) {
       PhaseRows(px + i * C * T, C, T, p, scratch, p.length);
       return static_cast<const float*>(scratch);
     });
