@@ -1,6 +1,6 @@
 // Where one MotionMillion tokenizer training step (batch 64 × 96, fp32, CPU) spends its time, from LibTorch's own
 // trace of the step (TokenizerModel.step's `profile` option): self time by ATen op, and every convolution call with its
-// GFLOP/s. Usage (pin threads as the benchmark does):
+// GFLOP/s. Usage (pin threads as the benchmark does; PROFILE_TOP=n lists n ops instead of 10):
 //   OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 taskset -c 0 npx tsx scripts/bench/tokenizer-profile.ts [threads]
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
