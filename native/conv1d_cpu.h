@@ -1,4 +1,4 @@
-// Stride-1 Conv1d on the CPU, forward and backward, with AVX-512 register-tiled kernels. LibTorch 1.13's oneDNN
+// Conv1d on the CPU, forward and backward, with AVX-512 register-tiled kernels. LibTorch 1.13's oneDNN
 // convolutions reached 85–89 % of their own best layer inside a tokenizer step (docs/benchmarks.md); these kernels
 // keep a register tile of the output in 24 of the 32 vector registers and stream the weights as broadcasts: 160–198
 // GFLOP/s per layer and core inside the step, against 134–180 for oneDNN (scripts/bench/tokenizer-profile.ts).
