@@ -54,26 +54,44 @@ __attribute__((target("avx512f"))) inline void StoreRow(float* y, const __m512* 
   }
 }
 
-// y[r][0, cols) = bias[r] + Σ_c Σ_k w[c][k][r] · x[c][t + k·dil] for r < rows. x points at the tile's first column
+// How a tile finds the weight of its output row r, input channel c and tap k: w[c·in + ...] as below.
+//   kPacked: [c][k][8 rows] (+ k·8 + r), the forward's weights as PackWeights lays them out, read sequentially.
+//   kReversed: the input gradient's, a convolution of the output gradient with the weights transposed and reversed:
+//     w[o][c][K − 1 − k] with output rows c and input channels o, read in place (+ r·K − k, w at tap K − 1, in = C·K):
+//     a tile's 8 rows and K taps are 8·K adjacent floats, so these tiles run as fast as packed ones, and the transposed
+//     copy every backward (~2 % of a two-thread step, perf) is gone.
+//   kReversedRows: the same for a last block of fewer than 8 rows, from 8 row pointers (rows past the last repeat it).
+// The forward keeps its packed copy (~0.5 % of a step): read in place, its 8 rows are 8 streams C·K floats apart, and
+// its tiles ran ~10 % slower that way (perf, two threads).
+enum Order { kPacked, kReversed, kReversedRows };
+struct Weights {
+  const float* w;
+  int64_t in;
+};
+
+// y[r][0, cols) = bias[r] + Σ_c Σ_k W(r, c, k) · x[c][t + k·dil] for r < rows. x points at the tile's first column
 // of padded rows ldx apart; the tile always reads 16·VECS + (K − 1)·dil columns, so the rows carry that slack. KT is
 // the kernel size when it is 1, 2 or 3 (the loop over taps then unrolls), 0 for any other. VECS is 3 except for a
 // length's last few steps (evaluation and encoding run whole clips of any length), so a tail of 1–32 steps does not
 // cost a whole 48-step tile.
-template <int KT, int VECS>
-__attribute__((target("avx512f"), noinline)) void ForwardTile(const float* __restrict w, const float* __restrict x, int64_t ldx, int64_t cin,
-                                                               int64_t k_runtime, int64_t dil, const float* __restrict bias, float* __restrict y,
-                                                               int64_t ldy, int64_t rows, int64_t cols) {
+template <int KT, int VECS, Order ORDER>
+__attribute__((target("avx512f"), noinline)) void ForwardTile(Weights wt, const float* __restrict x, int64_t ldx, int64_t cin, int64_t k_runtime,
+                                                               int64_t dil, const float* __restrict bias, float* __restrict y, int64_t ldy,
+                                                               int64_t rows, int64_t cols) {
   const int64_t K = KT ? KT : k_runtime;
+  const float* row[kRows];  // kReversedRows
   __m512 a[kRows][VECS];
   // Every loop over the tile is unrolled (also at -O2) so the accumulators live in registers.
 #pragma GCC unroll 8
   for (int r = 0; r < kRows; ++r) {
+    row[r] = wt.w + std::min<int64_t>(r, rows - 1) * K;
     const __m512 b = _mm512_set1_ps(bias[r]);
 #pragma GCC unroll 3
     for (int j = 0; j < VECS; ++j) a[r][j] = b;
   }
   for (int64_t c = 0; c < cin; ++c) {
     const float* xc = x + c * ldx;
+    const int64_t wc = c * wt.in;
     for (int64_t k = 0; k < K; ++k) {
       const float* xk = xc + k * dil;
       __m512 xv[VECS];
@@ -81,11 +99,11 @@ __attribute__((target("avx512f"), noinline)) void ForwardTile(const float* __res
       for (int j = 0; j < VECS; ++j) xv[j] = _mm512_loadu_ps(xk + 16 * j);
 #pragma GCC unroll 8
       for (int r = 0; r < kRows; ++r) {
-        const __m512 wv = _mm512_set1_ps(w[r]);
+        const float* wp = ORDER == kPacked ? wt.w + wc + k * kRows + r : ORDER == kReversed ? wt.w + wc + r * K - k : row[r] + wc - k;
+        const __m512 wv = _mm512_set1_ps(*wp);
 #pragma GCC unroll 3
         for (int j = 0; j < VECS; ++j) a[r][j] = _mm512_fmadd_ps(wv, xv[j], a[r][j]);
       }
-      w += kRows;
     }
   }
 #pragma GCC unroll 8
@@ -94,12 +112,15 @@ __attribute__((target("avx512f"), noinline)) void ForwardTile(const float* __res
   }
 }
 
-using ForwardTileFn = void (*)(const float*, const float*, int64_t, int64_t, int64_t, int64_t, const float*, float*, int64_t, int64_t, int64_t);
-// [taps: 0 (any), 1, 2, 3][vectors − 1]
-constexpr ForwardTileFn kForwardTiles[4][kVecs] = {{ForwardTile<0, 1>, ForwardTile<0, 2>, ForwardTile<0, 3>},
-                                                   {ForwardTile<1, 1>, ForwardTile<1, 2>, ForwardTile<1, 3>},
-                                                   {ForwardTile<2, 1>, ForwardTile<2, 2>, ForwardTile<2, 3>},
-                                                   {ForwardTile<3, 1>, ForwardTile<3, 2>, ForwardTile<3, 3>}};
+using ForwardTileFn = void (*)(Weights, const float*, int64_t, int64_t, int64_t, int64_t, const float*, float*, int64_t, int64_t, int64_t);
+template <Order ORDER>
+struct TileTable {
+  // [taps: 0 (any), 1, 2, 3][vectors − 1]
+  static constexpr ForwardTileFn tiles[4][kVecs] = {{ForwardTile<0, 1, ORDER>, ForwardTile<0, 2, ORDER>, ForwardTile<0, 3, ORDER>},
+                                                    {ForwardTile<1, 1, ORDER>, ForwardTile<1, 2, ORDER>, ForwardTile<1, 3, ORDER>},
+                                                    {ForwardTile<2, 1, ORDER>, ForwardTile<2, 2, ORDER>, ForwardTile<2, 3, ORDER>},
+                                                    {ForwardTile<3, 1, ORDER>, ForwardTile<3, 2, ORDER>, ForwardTile<3, 3, ORDER>}};
+};
 
 // acc[r][0, 32) (+)= Σ_segments Σ_t g[r][t] · x[t][0, 32) for r < ROWS: g is the output gradient in its own layout
 // (channel rows ldg apart, time contiguous: its values are broadcast, so it needs no transposing), x the input
@@ -182,31 +203,35 @@ __attribute__((target("avx512f"))) void Transpose16(const float* src, int64_t ld
 }
 #pragma GCC diagnostic pop
 
-// Weights as the forward tile reads them: [out / 8][in][tap][8], zero rows past the last output channel. With
-// `transposed`, the weights of the input gradient instead: out and in swap and the taps reverse, since
-// dx[c][s] = Σ_o Σ_k w[o][c][k] · dy[o][s + pad − k·dil] is a convolution of dy with those weights.
-torch::Tensor PackWeights(const torch::Tensor& w, bool transposed) {
-  const int64_t O = w.size(0), I = w.size(1), K = w.size(2);
-  const int64_t outs = transposed ? I : O, ins = transposed ? O : I;
-  const int64_t blocks = (outs + kRows - 1) / kRows;
-  torch::Tensor out = torch::empty({blocks * ins * K * kRows}, torch::kFloat32);
+// The forward's weights (O, C, K) as the kPacked tiles read them: [O / 8][C][K][8], zero rows past the last output
+// channel.
+torch::Tensor PackWeights(const torch::Tensor& w) {
+  const int64_t O = w.size(0), C = w.size(1), K = w.size(2), blocks = (O + kRows - 1) / kRows;
+  torch::Tensor out = torch::empty({blocks * C * K * kRows}, torch::kFloat32);
   float* packed = out.data_ptr<float>();
   const float* pw = w.data_ptr<float>();
   at::parallel_for(0, blocks, 1, [&](int64_t begin, int64_t end) {
     for (int64_t b = begin; b < end; ++b) {
       for (int64_t r = 0; r < kRows; ++r) {
-        const int64_t out = b * kRows + r;
-        for (int64_t in = 0; in < ins; ++in) {
-          for (int64_t k = 0; k < K; ++k) {
-            const float v = out >= outs ? 0.0f : transposed ? pw[(in * I + out) * K + (K - 1 - k)] : pw[(out * I + in) * K + k];
-            packed[((b * ins + in) * K + k) * kRows + r] = v;
-          }
-        }
+        const int64_t o = b * kRows + r;
+        float* dst = packed + b * C * K * kRows + r;
+        for (int64_t i = 0; i < C * K; ++i) dst[i * kRows] = o < O ? pw[o * C * K + i] : 0.0f;
       }
     }
   });
   return out;
 }
+
+// A convolution's weights for ConvolveRows: either a packed copy (the forward) or, for the input gradient, the
+// weights w (O, C, K) in place, `ld` floats per o (C·K, or more when w is a slice of a tensor with more channels).
+struct Layout {
+  torch::Tensor packed;
+  const float* w;
+  int64_t ld;
+};
+
+Layout ForwardLayout(const torch::Tensor& w) { return {PackWeights(w), nullptr, 0}; }
+Layout InputGradLayout(const float* w, int64_t ld) { return {torch::Tensor(), w, ld}; }
 
 struct ConvShape {
   int64_t batch, cin, steps, cout, taps, pad, dil;
@@ -232,13 +257,13 @@ float RowSum(const float* __restrict v, int64_t n) {
 // tensors so that they come from the caching CPU allocator (native/cpu_allocator.cc): fresh memory page-faults on
 // every call, which cost more than the arithmetic on a VM.
 template <typename Fill, typename Out, typename Done>
-void ConvolveRows(const ConvShape& s, int64_t T_out, int64_t ldx, const torch::Tensor& packed, const float* bias, bool scratch_out, Fill fill,
+void ConvolveRows(const ConvShape& s, int64_t T_out, int64_t ldx, const Layout& lw, const float* bias, bool scratch_out, Fill fill,
                   Out out, Done done) {
   const int64_t blocks = (s.cout + kRows - 1) / kRows;
   std::vector<float> bias_padded(blocks * kRows, 0.0f);
   if (bias != nullptr) std::copy(bias, bias + s.cout, bias_padded.begin());
-  const float* pk = packed.data_ptr<float>();
-  const ForwardTileFn* tiles = kForwardTiles[s.taps <= 3 ? s.taps : 0];
+  const int64_t kt = s.taps <= 3 ? s.taps : 0;
+  const float* packed = lw.packed.defined() ? lw.packed.data_ptr<float>() : nullptr;
   // Samples are handed out one at a time from a shared counter rather than as fixed halves: on a shared machine one
   // core is often slower for a while, and a fixed split makes the other wait for it at every layer. Each sample's
   // result does not depend on which thread computes it.
@@ -254,7 +279,13 @@ void ConvolveRows(const ConvShape& s, int64_t T_out, int64_t ldx, const torch::T
         const int64_t rows = std::min(kRows, s.cout - blk * kRows);
         for (int64_t t0 = 0; t0 < T_out; t0 += kCols) {
           const int64_t cols = std::min(kCols, T_out - t0);
-          tiles[(cols + 15) / 16 - 1](pk + blk * s.cin * s.taps * kRows, xp + t0, ldx, s.cin, s.taps, s.dil, bias_padded.data() + blk * kRows,
+          // Block blk's weights: its part of the packed copy, or its first row's last tap in w.
+          const Weights wb = packed != nullptr ? Weights{packed + blk * s.cin * s.taps * kRows, s.taps * kRows}
+                                               : Weights{lw.w + blk * kRows * s.taps + s.taps - 1, lw.ld};
+          const ForwardTileFn* tiles = (packed != nullptr ? TileTable<kPacked>::tiles
+                                        : rows == kRows   ? TileTable<kReversed>::tiles
+                                                          : TileTable<kReversedRows>::tiles)[kt];
+          tiles[(cols + 15) / 16 - 1](wb, xp + t0, ldx, s.cin, s.taps, s.dil, bias_padded.data() + blk * kRows,
                                       yb + blk * kRows * T_out + t0, T_out, rows, cols);
         }
       }
@@ -285,12 +316,12 @@ torch::Tensor BiasGrad(const torch::Tensor& sums, const torch::Tensor& g) {
   return sums.defined() ? sums.sum(0) : g.sum(std::vector<int64_t>{0, 2});
 }
 
-// y (B, cout, out_steps) = conv(x (B, cin, steps)) with packed weights and a bias per output channel (may be null);
+// y (B, cout, out_steps) = conv(x (B, cin, steps)) with weights lw and a bias per output channel (may be null);
 // with row_sums (B × cin floats), PadRows' sums of x's rows.
-void Convolve(const float* x, const torch::Tensor& packed, const float* bias, const ConvShape& s, float* y, float* row_sums = nullptr) {
+void Convolve(const float* x, const Layout& lw, const float* bias, const ConvShape& s, float* y, float* row_sums = nullptr) {
   const int64_t T_out = s.out_steps(), ldx = RoundUp(T_out, kCols) + s.dil * (s.taps - 1);
   ConvolveRows(
-      s, T_out, ldx, packed, bias, false,
+      s, T_out, ldx, lw, bias, false,
       [&](int64_t b, float* xp, int64_t ld) {
         PadRows(x + b * s.cin * s.steps, s.cin, s.steps, s.pad, xp, ld, row_sums != nullptr ? row_sums + b * s.cin : nullptr);
       },
@@ -347,18 +378,24 @@ torch::Tensor WeightGrad(const float* g, const ConvShape& s, bool build_rows, Ro
     }
   });
   // The parts' sums, in part order, into LibTorch's (cout, cin, taps) layout; split across threads by output channel.
+  // Each channel's taps are summed as whole rows (vectorised) into a small buffer, then interleaved.
   torch::Tensor dw = torch::empty({s.cout, s.cin, s.taps}, torch::kFloat32);
   float* pdw = dw.data_ptr<float>();
   at::parallel_for(0, s.cout, 16, [&](int64_t begin, int64_t end) {
+    std::vector<float> rows(s.taps * s.cin);
     for (int64_t o = begin; o < end; ++o) {
       for (int64_t k = 0; k < s.taps; ++k) {
         const float* first = psums + (k * s.cout + o) * cinp;
-        float* out = pdw + o * s.cin * s.taps + k;
-        for (int64_t c = 0; c < s.cin; ++c) {
-          float v = first[c];
-          for (int64_t part = 1; part < parts; ++part) v += first[part * sum_size + c];
-          out[c * s.taps] = v;
+        float* __restrict row = rows.data() + k * s.cin;
+        std::copy(first, first + s.cin, row);
+        for (int64_t part = 1; part < parts; ++part) {
+          const float* __restrict more = first + part * sum_size;
+          for (int64_t c = 0; c < s.cin; ++c) row[c] += more[c];
         }
+      }
+      float* out = pdw + o * s.cin * s.taps;
+      for (int64_t c = 0; c < s.cin; ++c) {
+        for (int64_t k = 0; k < s.taps; ++k) out[c * s.taps + k] = rows[k * s.cin + c];
       }
     }
   });
@@ -372,7 +409,7 @@ ConvShape ShapeOf(const torch::Tensor& x, const torch::Tensor& w, int64_t pad, i
 torch::Tensor ConvForward(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b, int64_t pad, int64_t dil) {
   const ConvShape s = ShapeOf(x, w, pad, dil);
   torch::Tensor y = torch::empty({s.batch, s.cout, s.out_steps()}, x.options());
-  Convolve(x.data_ptr<float>(), PackWeights(w, false), b.defined() ? b.data_ptr<float>() : nullptr, s, y.data_ptr<float>());
+  Convolve(x.data_ptr<float>(), ForwardLayout(w), b.defined() ? b.data_ptr<float>() : nullptr, s, y.data_ptr<float>());
   return y;
 }
 
@@ -387,7 +424,7 @@ std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> ConvBackward(const torch
     dx = torch::empty_like(x);
     const ConvShape back{s.batch, s.cout, s.out_steps(), s.cin, s.taps, dil * (s.taps - 1) - pad, dil};
     if (need_db) sums = torch::empty({s.batch, s.cout}, torch::kFloat32);
-    Convolve(g.data_ptr<float>(), PackWeights(w, true), nullptr, back, dx.data_ptr<float>(), need_db ? sums.data_ptr<float>() : nullptr);
+    Convolve(g.data_ptr<float>(), InputGradLayout(w.data_ptr<float>(), s.cin * s.taps), nullptr, back, dx.data_ptr<float>(), need_db ? sums.data_ptr<float>() : nullptr);
   }
   if (need_db) db = BiasGrad(sums, g);
   if (need_dw) {
@@ -473,11 +510,12 @@ torch::Tensor StridedForward(const torch::Tensor& x, const torch::Tensor& w, con
   const Phases p = PlanPhases(T, w.size(2), stride, pad);
   const ConvShape s{B, stride * C, p.length, O, p.taps, 0, 1};
   const int64_t T_out = s.out_steps(), ldx = RoundUp(T_out, kCols) + p.taps - 1;
+  const torch::Tensor phased = PhaseWeights(w, p, false);
   torch::Tensor y = torch::empty({B, O, T_out}, x.options());
   const float* px = x.data_ptr<float>();
   float* py = y.data_ptr<float>();
   ConvolveRows(
-      s, T_out, ldx, PackWeights(PhaseWeights(w, p, false), false), b.data_ptr<float>(), false,
+      s, T_out, ldx, ForwardLayout(phased), b.data_ptr<float>(), false,
       [&](int64_t i, float* xp, int64_t ld) { PhaseRows(px + i * C * T, C, T, p, xp, ld); },
       [&](int64_t i, float*) { return py + i * O * T_out; }, [](int64_t, const float*) {});
   return y;
@@ -502,7 +540,7 @@ std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> StridedBackward(const to
       const int64_t ldx = std::max(RoundUp(n, kCols) + p.taps - 1, left + T_out);
       float* row_sums = need_db && r == 0 ? sums.data_ptr<float>() : nullptr;
       ConvolveRows(
-          s, n, ldx, PackWeights(phased.narrow(1, r * C, C).contiguous(), true), nullptr, true,
+          s, n, ldx, InputGradLayout(phased.data_ptr<float>() + r * C * p.taps, stride * C * p.taps), nullptr, true,
           [&](int64_t i, float* xp, int64_t ld) {
             PadRows(pg + i * O * T_out, O, T_out, left, xp, ld, row_sums != nullptr ? row_sums + i * O : nullptr);
           },
