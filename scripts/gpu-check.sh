@@ -25,6 +25,8 @@ command -v node >/dev/null || { log "no node: carry .gpu (scripts/gpu-pack.sh)";
 [ -d /usr/local/cuda/bin ] && export PATH="$PATH:/usr/local/cuda/bin"
 
 log "node $(node --version); $(python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda, torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU")')"
+# The conv1d test runs the CPU kernel where the host has AVX-512 (else LibTorch's): say which host this was.
+log "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores, avx512f: $(grep -qw avx512f /proc/cpuinfo && echo yes || echo no)"
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.max.sm --format=csv,noheader | tee -a "$out/summary.txt"
 
 log "configure + build ($(elapsed))"
@@ -52,7 +54,7 @@ cp docs/benchmarks.md bench-results/tokenizer-cuda.json "$out/" 2>/dev/null
 # The fp32 golden tests compare with PyTorch on the CPU at 1e-5: keep TF32 out of cuBLAS/cuDNN for them.
 log "tests on cuda ($(elapsed))"
 NVIDIA_TF32_OVERRIDE=0 TORCHMOTION_DEVICE=cuda timeout "${TM_TEST_TIMEOUT:-180}" node scripts/run-tests.js \
-  bridge errors async loader regressor tokenizer channel-norm t2m-golden t2m-train >"$out/tests.txt" 2>&1
+  bridge errors async loader regressor tokenizer channel-norm conv1d t2m-golden t2m-train >"$out/tests.txt" 2>&1
 tests_rc=$?
 tail -1 "$out/tests.txt" | tee -a "$out/summary.txt"
 grep -B2 -A14 'FAIL' "$out/tests.txt" | head -60
