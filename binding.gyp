@@ -1,8 +1,9 @@
-# node-gyp alternative to CMakeLists.txt (npm run build:native:gyp). LibTorch comes from LIBTORCH (an unpacked
-# LibTorch folder); without it, from the system prefix /usr (Debian's libtorch-dev). TORCH_CXX11_ABI=0 matches
-# the old pre-cxx11-ABI LibTorch downloads. OpenMP (for the at::parallel_for of native/channel_norm.cc and conv1d_cpu.cc) links the system
-# libgomp, which is LibTorch's own on Debian; CMakeLists.txt also finds the copy a pip wheel bundles. It compiles as
-# C++17, so LibTorch 2.12 and later (C++20 headers) need the CMake build.
+# node-gyp alternative to CMakeLists.txt (npm run build:native:gyp). LibTorch comes from LIBTORCH (an unpacked LibTorch
+# folder); without it, from the system prefix /usr (Debian's libtorch-dev). TORCH_CXX11_ABI=0 matches the old
+# pre-cxx11-ABI LibTorch downloads. OpenMP (for the at::parallel_for of native/channel_norm.cc, conv1d_cpu.cc and
+# flat_adamw.cc) links the system libgomp, which is LibTorch's own on Debian; CMakeLists.txt also finds the copy a pip
+# wheel bundles; -fno-math-errno lets the fused AdamW loop vectorise its square roots. It compiles as C++17, so LibTorch
+# 2.12 and later (C++20 headers) need the CMake build.
 {
   "variables": {
     "libtorch%": "<!(node -p \"process.env.LIBTORCH || '/usr'\")",
@@ -32,7 +33,7 @@
         "VCCLCompilerTool": { "ExceptionHandling": 1, "AdditionalOptions": ["/std:c++17"] }
       },
       "conditions": [
-        ["OS=='linux'", { "cflags_cc": ["-fopenmp"], "ldflags": ["-fopenmp"] }]
+        ["OS=='linux'", { "cflags_cc": ["-fopenmp", "-fno-math-errno"], "ldflags": ["-fopenmp"] }]
       ]
     }
   ]

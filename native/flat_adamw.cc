@@ -4,12 +4,14 @@
 #include <cmath>
 #include <stdexcept>
 
+#include <ATen/Parallel.h>
+
 #include "cpu_allocator.h"
 
 namespace torchmotion {
 namespace {
 
-// Elements per pass of the update on the CPU, which bounds the temporary denominator to 1 MB (a whole-buffer pass
+// Elements per pass of the operation-by-operation update on the CPU (dtypes other than fp32), which bounds the temporary denominator to 1 MB (a whole-buffer pass
 // would add one parameter-sized buffer to peak memory). A GPU takes each buffer in one pass: launches are its cost.
 constexpr int64_t kCpuChunk = int64_t{1} << 18;
 
@@ -20,6 +22,27 @@ torch::Tensor ViewOf(const torch::Tensor& flat, int64_t offset, const torch::Ten
 bool StartsAt(const torch::Tensor& t, const torch::Tensor& flat, int64_t offset) {
   return t.defined() && t.is_contiguous() &&
          t.data_ptr() == static_cast<char*>(flat.data_ptr()) + offset * static_cast<int64_t>(flat.element_size());
+}
+
+struct AdamWStep {
+  float lr_decay, beta1, beta2, bias2_sqrt, eps, step_size;
+};
+
+// The update for fp32 on the CPU in one pass over the four buffers: torch::optim::AdamW's operations, in its order,
+// per element. As separate whole-buffer operations it was 8 passes, each a parallel region per 256k-element chunk:
+// ~3 % of a two-thread tokenizer step's CPU time (perf), the fused pass ~0.7 % (with its square roots vectorised: the
+// build passes -fno-math-errno for this file).
+void FusedStep(float* __restrict p, const float* __restrict g, float* __restrict m, float* __restrict v, int64_t n, const AdamWStep& a) {
+  at::parallel_for(0, n, int64_t{1} << 16, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      const float gi = g[i];
+      const float mi = m[i] * a.beta1 + (1 - a.beta1) * gi;
+      const float vi = v[i] * a.beta2 + (1 - a.beta2) * gi * gi;
+      m[i] = mi;
+      v[i] = vi;
+      p[i] = p[i] * a.lr_decay - a.step_size * mi / (std::sqrt(vi) / a.bias2_sqrt + a.eps);
+    }
+  });
 }
 
 }  // namespace
@@ -117,6 +140,12 @@ torch::Tensor FlatAdamW::step(LossClosure closure) {
       b.exp_avg_sq = torch::zeros_like(b.values);
     }
     const int64_t n = b.values.numel();
+    if (b.values.is_cpu() && b.values.scalar_type() == torch::kFloat32) {
+      const AdamWStep a{static_cast<float>(1 - o.lr() * o.weight_decay()), static_cast<float>(beta1), static_cast<float>(beta2),
+                        static_cast<float>(bias2_sqrt), static_cast<float>(o.eps()), static_cast<float>(step_size)};
+      FusedStep(b.values.data_ptr<float>(), b.grads.data_ptr<float>(), b.exp_avg.data_ptr<float>(), b.exp_avg_sq.data_ptr<float>(), n, a);
+      continue;
+    }
     const int64_t chunk = b.values.is_cuda() ? n : std::min(n, kCpuChunk);
     if (!b.scratch.defined() || b.scratch.numel() < chunk) b.scratch = torch::empty({chunk}, b.values.options());
     for (int64_t at = 0; at < n; at += chunk) {
