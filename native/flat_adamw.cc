@@ -11,8 +11,9 @@
 namespace torchmotion {
 namespace {
 
-// Elements per pass of the operation-by-operation update on the CPU (dtypes other than fp32), which bounds the temporary denominator to 1 MB (a whole-buffer pass
-// would add one parameter-sized buffer to peak memory). A GPU takes each buffer in one pass: launches are its cost.
+// Elements per pass of the operation-by-operation update on the CPU (dtypes other than fp32), which bounds the
+// temporary denominator to 1 MB (a whole-buffer pass would add one parameter-sized buffer to peak memory). A GPU takes
+// each buffer in one pass: launches are its cost.
 constexpr int64_t kCpuChunk = int64_t{1} << 18;
 
 torch::Tensor ViewOf(const torch::Tensor& flat, int64_t offset, const torch::Tensor& like) {
