@@ -40,12 +40,13 @@ for (const [name, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, Number(p
   console.log(`  ${(us / 1000).toFixed(1).padStart(8)} ms ${((100 * us) / total).toFixed(1).padStart(5)} %  ${name}`);
 }
 
-// The MotionMillion convolutions in forward order (width 512, down_t 1, depth 3): [name, in, out, kernel, output length].
+// The MotionMillion convolutions in forward order (width 512, down_t 1, depth 3; FSQ's projections to and from its 6
+// levels are 1×1 convolutions): [name, in, out, kernel, output length].
 const half = T / 2;
 const res = Array.from({ length: 3 }, (_, i) => [[`res${i} k3`, 512, 512, 3, half], [`res${i} k1`, 512, 512, 1, half]]).flat();
 const layers = [
   ['enc in', 272, 512, 3, T], ['enc down k4 s2', 512, 512, 4, half], ...res.map((l) => [`enc ${l[0]}`, ...l.slice(1)]),
-  ['enc out', 512, 512, 3, half], ['dec in', 512, 512, 3, half], ...res.map((l) => [`dec ${l[0]}`, ...l.slice(1)]),
+  ['enc out', 512, 512, 3, half], ['fsq in k1', 512, 6, 1, half], ['fsq out k1', 6, 512, 1, half], ['dec in', 512, 512, 3, half], ...res.map((l) => [`dec ${l[0]}`, ...l.slice(1)]),
   ['dec up k3', 512, 512, 3, T], ['dec k3', 512, 512, 3, T], ['dec out', 512, 272, 3, T],
 ] as [string, number, number, number, number][];
 // Convolutions run in native/conv1d_cpu.cc's kernels (torchmotion::conv1d…) or, for the stride-2 layer and on CPUs
