@@ -277,14 +277,14 @@ void ConvolveRows(const ConvShape& s, int64_t T_out, int64_t ldx, const Layout& 
       float* yb = out(b, scratch);
       for (int64_t blk = 0; blk < blocks; ++blk) {
         const int64_t rows = std::min(kRows, s.cout - blk * kRows);
+        // Block blk's weights: its part of the packed copy, or its first row's last tap in w.
+        const Weights wb = packed != nullptr ? Weights{packed + blk * s.cin * s.taps * kRows, s.taps * kRows}
+                                             : Weights{lw.w + blk * kRows * s.taps + s.taps - 1, lw.ld};
+        const ForwardTileFn* tiles = (packed != nullptr ? TileTable<kPacked>::tiles
+                                      : rows == kRows   ? TileTable<kReversed>::tiles
+                                                        : TileTable<kReversedRows>::tiles)[kt];
         for (int64_t t0 = 0; t0 < T_out; t0 += kCols) {
           const int64_t cols = std::min(kCols, T_out - t0);
-          // Block blk's weights: its part of the packed copy, or its first row's last tap in w.
-          const Weights wb = packed != nullptr ? Weights{packed + blk * s.cin * s.taps * kRows, s.taps * kRows}
-                                               : Weights{lw.w + blk * kRows * s.taps + s.taps - 1, lw.ld};
-          const ForwardTileFn* tiles = (packed != nullptr ? TileTable<kPacked>::tiles
-                                        : rows == kRows   ? TileTable<kReversed>::tiles
-                                                          : TileTable<kReversedRows>::tiles)[kt];
           tiles[(cols + 15) / 16 - 1](wb, xp + t0, ldx, s.cin, s.taps, s.dil, bias_padded.data() + blk * kRows,
                                       yb + blk * kRows * T_out + t0, T_out, rows, cols);
         }
