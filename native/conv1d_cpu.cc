@@ -424,7 +424,8 @@ std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> ConvBackward(const torch
     dx = torch::empty_like(x);
     const ConvShape back{s.batch, s.cout, s.out_steps(), s.cin, s.taps, dil * (s.taps - 1) - pad, dil};
     if (need_db) sums = torch::empty({s.batch, s.cout}, torch::kFloat32);
-    Convolve(g.data_ptr<float>(), InputGradLayout(w.data_ptr<float>(), s.cin * s.taps), nullptr, back, dx.data_ptr<float>(), need_db ? sums.data_ptr<float>() : nullptr);
+    Convolve(g.data_ptr<float>(), InputGradLayout(w.data_ptr<float>(), s.cin * s.taps), nullptr, back, dx.data_ptr<float>(),
+             need_db ? sums.data_ptr<float>() : nullptr);
   }
   if (need_db) db = BiasGrad(sums, g);
   if (need_dw) {
@@ -525,10 +526,10 @@ std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> StridedBackward(const to
                                                                         int64_t stride, int64_t pad, bool need_dx, bool need_dw, bool need_db) {
   const int64_t B = x.size(0), C = x.size(1), T = x.size(2), O = w.size(0), T_out = g.size(2);
   const Phases p = PlanPhases(T, w.size(2), stride, pad);
-  const torch::Tensor phased = PhaseWeights(w, p, false);
   const float *px = x.data_ptr<float>(), *pg = g.data_ptr<float>();
   torch::Tensor dx, dw, db, sums;
   if (need_dx) {
+    const torch::Tensor phased = PhaseWeights(w, p, false);
     dx = torch::empty_like(x);
     float* pdx = dx.data_ptr<float>();
     if (need_db) sums = torch::empty({B, O}, torch::kFloat32);
@@ -633,6 +634,12 @@ torch::Tensor Conv1dCpu(const torch::Tensor& x, const torch::Tensor& w, const to
 #else
   return torch::conv1d(x, w, b, stride, padding, dilation);
 #endif
+}
+
+torch::Tensor Conv1dLayer(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b, int64_t stride, int64_t padding,
+                          int64_t dilation) {
+  if (Conv1dCpuApplies(x, w, stride, padding, dilation, 1)) return Conv1dCpu(x, w, b, stride, padding, dilation);
+  return torch::conv1d(x, w, b, stride, padding, dilation);
 }
 
 }  // namespace torchmotion

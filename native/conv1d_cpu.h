@@ -19,4 +19,9 @@ bool Conv1dCpuApplies(const torch::Tensor& x, const torch::Tensor& w, int64_t st
 torch::Tensor Conv1dCpu(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b, int64_t stride, int64_t padding,
                         int64_t dilation);
 
+// The model's convolutions: Conv1dCpu where it applies, LibTorch's conv1d anywhere else (CUDA, other dtypes, CPUs
+// without AVX-512).
+torch::Tensor Conv1dLayer(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b, int64_t stride, int64_t padding,
+                          int64_t dilation);
+
 }  // namespace torchmotion

@@ -13,10 +13,7 @@ ConvImpl::ConvImpl(int64_t in, int64_t out, int64_t kernel, int64_t stride, int6
       pad_(pad),
       dilation_(dilation) {}
 
-torch::Tensor ConvImpl::forward(const torch::Tensor& x) {
-  if (Conv1dCpuApplies(x, weight, stride_, pad_, dilation_, 1)) return Conv1dCpu(x, weight, bias, stride_, pad_, dilation_);
-  return Conv1dImpl::forward(x);
-}
+torch::Tensor ConvImpl::forward(const torch::Tensor& x) { return Conv1dLayer(x, weight, bias, stride_, pad_, dilation_); }
 
 torch::Tensor Activate(const torch::Tensor& x, const std::string& activation) {
   if (activation == "relu") return torch::relu(x);

@@ -21,8 +21,8 @@ struct ConvNetConfig {
 
 torch::Tensor Activate(const torch::Tensor& x, const std::string& activation);
 
-// nn::Conv1d (same parameters, names and state dict) whose CPU float32 forward runs native/conv1d_cpu.cc's kernels
-// where they apply (stride 1 on an AVX-512 CPU); anything else goes to LibTorch's convolution.
+// nn::Conv1d (same parameters, names and state dict; zero padding) whose forward is Conv1dLayer: native/conv1d_cpu.cc's
+// kernels for CPU float32 on an AVX-512 CPU, LibTorch's convolution anywhere else.
 class ConvImpl : public torch::nn::Conv1dImpl {
  public:
   ConvImpl(int64_t in, int64_t out, int64_t kernel, int64_t stride = 1, int64_t pad = 0, int64_t dilation = 1);

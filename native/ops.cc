@@ -202,11 +202,10 @@ Napi::Value Conv1d(const Napi::CallbackInfo& info) {
                                       "(B, Cout, (T + 2·padding − dilation·(K − 1) − 1) / stride + 1)");
     }
     return TorchWorker::Start(env, ThreadOption(opts, false), [a, stride, pad, dil]() -> ToJs {
-      const bool ours = Conv1dCpuApplies(a.x, a.weight, stride, pad, dil, 1);
       auto layer = [&](const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b) {
-        return ours ? Conv1dCpu(x, w, b, stride, pad, dil) : torch::conv1d(x, w, b, stride, pad, dil);
+        return Conv1dLayer(x, w, b, stride, pad, dil);
       };
-      return LayerWithGrads(layer, a, ours ? "torchmotion" : "libtorch");
+      return LayerWithGrads(layer, a, Conv1dCpuApplies(a.x, a.weight, stride, pad, dil, 1) ? "torchmotion" : "libtorch");
     }, std::move(keep));
   });
 }

@@ -18,9 +18,7 @@ torch::Tensor RoundSte(const torch::Tensor& z) { return z + (torch::round(z) - z
 // a two-thread tokenizer step, and handed the decoder a transposed input to copy), and on AVX-512 CPUs torchmotion's
 // own convolution.
 torch::Tensor ChannelLinear(const torch::Tensor& x, const torch::nn::Linear& l) {
-  const torch::Tensor w = l->weight.unsqueeze(-1);
-  if (Conv1dCpuApplies(x, w, 1, 0, 1, 1)) return Conv1dCpu(x, w, l->bias, 1, 0, 1);
-  return torch::conv1d(x, w, l->bias);
+  return Conv1dLayer(x, l->weight.unsqueeze(-1), l->bias, 1, 0, 1);
 }
 
 }  // namespace
