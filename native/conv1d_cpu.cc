@@ -59,10 +59,10 @@ __attribute__((target("avx512f"))) inline void StoreRow(float* y, const __m512* 
 //   kReversed: the input gradient's, a convolution of the output gradient with the weights transposed and reversed:
 //     w[o][c][K − 1 − k] with output rows c and input channels o, read in place (+ r·K − k, w at tap K − 1, in = C·K):
 //     a tile's 8 rows and K taps are 8·K adjacent floats, so these tiles run as fast as packed ones, and the transposed
-//     copy every backward (~2 % of a two-thread step, perf) is gone.
+//     copy every backward (~2 % of a two-thread step; perf, docs/benchmarks.md) is gone.
 //   kReversedRows: the same for a last block of fewer than 8 rows, from 8 row pointers (rows past the last repeat it).
 // The forward keeps its packed copy (~0.5 % of a step): read in place, its 8 rows are 8 streams C·K floats apart, and
-// its tiles ran ~10 % slower that way (perf, two threads).
+// its tiles ran ~10 % slower that way (perf on two threads, docs/benchmarks.md).
 enum Order { kPacked, kReversed, kReversedRows };
 struct Weights {
   const float* w;

@@ -31,8 +31,8 @@ struct AdamWStep {
 
 // The update for fp32 on the CPU in one pass over the four buffers: torch::optim::AdamW's operations, in its order,
 // per element. As separate whole-buffer operations it was 8 passes, each a parallel region per 256k-element chunk:
-// ~3 % of a two-thread tokenizer step's CPU time (perf), the fused pass ~0.7 % (with its square roots vectorised: the
-// build passes -fno-math-errno for this file).
+// ~3 % of a two-thread tokenizer step's CPU time (perf, docs/benchmarks.md), the fused pass ~0.7 % (with its square
+// roots vectorised: the build passes -fno-math-errno for this file).
 void FusedStep(float* __restrict p, const float* __restrict g, float* __restrict m, float* __restrict v, int64_t n, const AdamWStep& a) {
   at::parallel_for(0, n, int64_t{1} << 16, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {
