@@ -1,5 +1,6 @@
 // Golden test against an independent PyTorch implementation (scripts/reference/tokenizer.py): same weights and
-// input give the same reconstruction and FSQ codes, and one AdamW step gives the same parameters.
+// input give the same reconstruction and FSQ codes, and one AdamW step gives the same parameters; so does a second
+// step, the first whose update reads the moments carried over (m·β1, v·β2).
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,7 +27,7 @@ const relErr = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   return num / Math.max(den, 1e-30);
 };
 
-test('FSQ tokenizer: forward, codes and one AdamW step match PyTorch', async () => {
+test('FSQ tokenizer: forward, codes and two AdamW steps match PyTorch', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tm-golden-tok-'));
   const config = tokenizerModel.parse({ width: 64, depth: 3, levels: [8, 5, 5, 5] });
   const lr = 1e-3;
@@ -43,6 +44,8 @@ test('FSQ tokenizer: forward, codes and one AdamW step match PyTorch', async () 
   const { reconstruction, codes } = await model.reconstruct({ data: motion, shape: [B, T, 272] });
   const step = await model.step({ data: motion, shape: [B, T, 272] }, { lr, velWeight: 0.5, threads: 1 });
   const after = model.stateDict();
+  const step2 = await model.step({ data: motion, shape: [B, T, 272] }, { lr, velWeight: 0.5, threads: 1 });
+  const second = model.stateDict();
   runPython([join(import.meta.dirname, '..', 'scripts', 'reference', 'tokenizer.py'), 'golden', dir]);
   const ref = readNpz(join(dir, 'reference.npz'));
 
@@ -64,6 +67,13 @@ test('FSQ tokenizer: forward, codes and one AdamW step match PyTorch', async () 
   assert.ok(close / elements > 0.999, `${elements - close} of ${elements} weights differ by more than 1e-7`);
   // The step really moved the weights, so agreement is not trivial.
   assert.ok(relErr(after['encoder.model.0.weight'].data as Float32Array, weights['encoder.model.0.weight'].data as Float32Array) > 1e-4);
+
+  assert.ok(Math.abs(step2.loss - (ref.loss2.data[0] as number)) / (ref.loss2.data[0] as number) < 1e-5, `second loss ${step2.loss} vs ${ref.loss2.data[0]}`);
+  for (const [name, t] of Object.entries(second)) {
+    const e = relL2(t.data as Float32Array, ref[`second.${name}`].data as Float32Array);
+    assert.ok(e < 1e-5, `${name}: relative error ${e} after two AdamW steps`);
+  }
+  assert.ok(relErr(second['encoder.model.0.weight'].data as Float32Array, after['encoder.model.0.weight'].data as Float32Array) > 1e-4);
 });
 
 test.run();

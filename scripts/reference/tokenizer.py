@@ -4,7 +4,8 @@ Written from the architecture description (T2M-GPT Encoder/Decoder with Resnet1D
 torchmotion's C++. Used by the golden tests and by the tokenizer benchmark.
 
   golden <dir>     read weights.npz, input.npz, config.json from <dir>; write reference.npz with the forward
-                   outputs, FSQ codes, loss and the parameters after one AdamW step.
+                   outputs, FSQ codes, loss and the parameters after one AdamW step, then the loss and parameters
+                   after a second step.
   bench <threads> <steps> onehot|bincount [cpu|cuda] [fp32|bf16]
                    time training steps on the MotionMillion config (batch 64 × 96), with and without the
                    reference's dense one-hot usage logging; bf16 is autocast on CUDA (as MotionMillion's
@@ -156,7 +157,16 @@ def golden(folder):
     opt.step()
     out = {'reconstruction': recon.detach().numpy(), 'codes': codes.numpy().astype(np.int32), 'loss': np.array(loss.item())}
     for k, v in model.state_dict().items():
-        out['after.' + k] = v.numpy()
+        out['after.' + k] = v.numpy().copy()
+    # A second step: its update is the first one that reads the moments AdamW carried over.
+    recon2, _ = model(x)
+    loss2 = loss_fn(recon2, x, cfg['velWeight'])
+    opt.zero_grad()
+    loss2.backward()
+    opt.step()
+    out['loss2'] = np.array(loss2.item())
+    for k, v in model.state_dict().items():
+        out['second.' + k] = v.numpy()
     np.savez(os.path.join(folder, 'reference.npz'), **out)
 
 
