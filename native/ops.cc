@@ -138,11 +138,11 @@ LayerArgs BorrowLayerArgs(const Napi::CallbackInfo& info, std::vector<Napi::Refe
   return {x.tensor, w.tensor, b.tensor, g.tensor};
 }
 
-// Runs layer(x, weight, bias) on copies that require gradients, back-propagates grad, and returns {y, dx, dweight,
-// dbias} (and `kernel`, when given) for JS.
+// Runs layer(x, weight, bias) on copies that require gradients (x only with x_grad), back-propagates grad, and returns
+// {y, dx, dweight, dbias} (dx left out without x_grad; `kernel`, when given) for JS.
 template <typename Layer>
-ToJs LayerWithGrads(Layer layer, const LayerArgs& a, const char* kernel) {
-  torch::Tensor xi = a.x.detach().clone().requires_grad_(true), wi = a.weight.detach().clone().requires_grad_(true);
+ToJs LayerWithGrads(Layer layer, const LayerArgs& a, const char* kernel, bool x_grad = true) {
+  torch::Tensor xi = a.x.detach().clone().requires_grad_(x_grad), wi = a.weight.detach().clone().requires_grad_(true);
   torch::Tensor bi = a.bias.detach().clone().requires_grad_(true);
   torch::Tensor y;
   {
@@ -154,7 +154,7 @@ ToJs LayerWithGrads(Layer layer, const LayerArgs& a, const char* kernel) {
   return [out, dx, dw, db, kernel](Napi::Env e) -> Napi::Value {
     auto r = Napi::Object::New(e);
     r.Set("y", CopyTensorToJs(e, out));
-    r.Set("dx", CopyTensorToJs(e, dx));
+    if (dx.defined()) r.Set("dx", CopyTensorToJs(e, dx));
     r.Set("dweight", CopyTensorToJs(e, dw));
     r.Set("dbias", CopyTensorToJs(e, db));
     if (kernel != nullptr) r.Set("kernel", kernel);
@@ -182,9 +182,10 @@ Napi::Value ChannelNormRelu(const Napi::CallbackInfo& info) {
   });
 }
 
-// conv1d(x (B,Cin,T), weight (Cout,Cin,K), bias (Cout), grad (B,Cout,T'), {stride, padding, dilation, threads}) →
-// Promise<{y, dx, dweight, dbias, kernel}>: a convolution and its backward for the upstream gradient `grad`,
-// dispatched as the tokenizer's layers are (kernel 'torchmotion' where native/conv1d_cpu.cc applies, else 'libtorch').
+// conv1d(x (B,Cin,T), weight (Cout,Cin,K), bias (Cout), grad (B,Cout,T'), {stride, padding, dilation, inputGrad,
+// threads}) → Promise<{y, dx, dweight, dbias, kernel}>: a convolution and its backward for the upstream gradient
+// `grad`, dispatched as the tokenizer's layers are (kernel 'torchmotion' where native/conv1d_cpu.cc applies, else
+// 'libtorch'). inputGrad false: x needs no gradient (a network's first layer), dx is left out.
 Napi::Value Conv1d(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return Guarded(env, [&]() -> Napi::Value {
@@ -193,6 +194,7 @@ Napi::Value Conv1d(const Napi::CallbackInfo& info) {
     const LayerArgs a = BorrowLayerArgs(info, keep);
     const int64_t pad = IntOption(opts, "padding", 0, 0, 1 << 20), dil = IntOption(opts, "dilation", 1, 1, 1 << 20);
     const int64_t stride = IntOption(opts, "stride", 1, 1, 1 << 20);
+    const bool x_grad = BoolOption(opts, "inputGrad", true);
     const torch::Tensor &x = a.x, &w = a.weight;
     const bool shapes =
         x.dim() == 3 && w.dim() == 3 && w.size(1) == x.size(1) && a.bias.dim() == 1 && a.bias.size(0) == w.size(0) && a.grad.dim() == 3;
@@ -201,11 +203,11 @@ Napi::Value Conv1d(const Napi::CallbackInfo& info) {
       throw Napi::TypeError::New(env, "conv1d: expected x (B, Cin, T), weight (Cout, Cin, K), bias (Cout) and grad "
                                       "(B, Cout, (T + 2·padding − dilation·(K − 1) − 1) / stride + 1)");
     }
-    return TorchWorker::Start(env, ThreadOption(opts, false), [a, stride, pad, dil]() -> ToJs {
+    return TorchWorker::Start(env, ThreadOption(opts, false), [a, stride, pad, dil, x_grad]() -> ToJs {
       auto layer = [&](const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b) {
         return Conv1dLayer(x, w, b, stride, pad, dil);
       };
-      return LayerWithGrads(layer, a, Conv1dCpuApplies(a.x, a.weight, stride, pad, dil, 1) ? "torchmotion" : "libtorch");
+      return LayerWithGrads(layer, a, Conv1dCpuApplies(a.x, a.weight, stride, pad, dil, 1) ? "torchmotion" : "libtorch", x_grad);
     }, std::move(keep));
   });
 }

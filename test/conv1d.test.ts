@@ -3,8 +3,9 @@
 // channels that fill no whole 8- or 12-row tile, input channels that fill no 32-wide tile, lengths that fill no
 // 48-step tile, taps 1 and 3 (the unrolled kernels) and 4 (the generic one), padding below dilation·(K − 1)/2
 // (the output is shorter than the input), strides 2 and 3 (stride-1 convolutions over the input's phases; odd
-// lengths leave phases of unequal length, K < 2·stride leaves a phase with fewer taps), two threads, and the
-// MotionMillion shapes (the k4 s2 down-sampling included).
+// lengths leave phases of unequal length, K < 2·stride leaves a phase with fewer taps), two threads, the
+// MotionMillion shapes (the k4 s2 down-sampling included), and inputs that need no gradient (a network's first layer:
+// the bias gradient is then summed by the weight gradient's pass).
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,21 +30,24 @@ const avx512 = (() => {
 })();
 
 const cases = [
-  // [B, Cin, Cout, T, K, stride, padding, dilation, threads]
-  [3, 40, 19, 37, 3, 1, 2, 2, 1],
-  [2, 33, 13, 50, 1, 1, 0, 1, 1],
-  [2, 20, 9, 29, 4, 1, 1, 1, 1],
-  [2, 24, 17, 41, 4, 2, 1, 1, 1],
-  [2, 16, 11, 40, 5, 3, 2, 1, 2],
-  [3, 10, 7, 33, 3, 2, 0, 1, 1],
-  [4, 512, 512, 48, 3, 1, 9, 9, 2],
-  [3, 272, 512, 96, 3, 1, 1, 1, 2],
-  [2, 512, 272, 96, 3, 1, 1, 1, 1],
-  [2, 512, 512, 96, 4, 2, 1, 1, 2],
+  // [B, Cin, Cout, T, K, stride, padding, dilation, threads, input needs a gradient]
+  [3, 40, 19, 37, 3, 1, 2, 2, 1, true],
+  [2, 33, 13, 50, 1, 1, 0, 1, 1, true],
+  [2, 20, 9, 29, 4, 1, 1, 1, 1, true],
+  [2, 24, 17, 41, 4, 2, 1, 1, 1, true],
+  [2, 16, 11, 40, 5, 3, 2, 1, 2, true],
+  [3, 10, 7, 33, 3, 2, 0, 1, 1, true],
+  [4, 512, 512, 48, 3, 1, 9, 9, 2, true],
+  [3, 272, 512, 96, 3, 1, 1, 1, 2, true],
+  [2, 512, 272, 96, 3, 1, 1, 1, 1, true],
+  [2, 512, 512, 96, 4, 2, 1, 1, 2, true],
+  [3, 272, 512, 96, 3, 1, 1, 1, 2, false],
+  [2, 24, 17, 41, 4, 2, 1, 1, 1, false],
 ] as const;
 
-for (const [B, Cin, Cout, T, K, stride, padding, dilation, threads] of cases) {
-  const name = `${B}×${Cin}×${T} → ${Cout}, k${K} stride ${stride} pad ${padding} dil ${dilation}, ${threads} thread(s)`;
+for (const [B, Cin, Cout, T, K, stride, padding, dilation, threads, inputGrad] of cases) {
+  const name = `${B}×${Cin}×${T} → ${Cout}, k${K} stride ${stride} pad ${padding} dil ${dilation}, ${threads} thread(s)` +
+    (inputGrad ? '' : ', no input gradient');
   test(`conv1d forward and backward match PyTorch (${name})`, async () => {
     const rng = new Rng(Cin * 100 + T);
     const fill = (n: number, scale: number) => new Float32Array(n).map(() => rng.uniform(-scale, scale));
@@ -57,11 +61,13 @@ for (const [B, Cin, Cout, T, K, stride, padding, dilation, threads] of cases) {
     writeNpz(join(dir, 'conv-input.npz'), { x, weight, bias, grad, stride: scalar(stride), padding: scalar(padding), dilation: scalar(dilation) });
     runPython([join(import.meta.dirname, '..', 'scripts', 'reference', 'tokenizer.py'), 'conv1d', dir]);
     const ref = readNpz(join(dir, 'conv-reference.npz'));
-    const ours = await conv1d(x, weight, bias, grad, { stride, padding, dilation, threads });
+    const ours = await conv1d(x, weight, bias, grad, { stride, padding, dilation, threads, inputGrad });
     assert.equal(ours.kernel, avx512 ? 'torchmotion' : 'libtorch');
-    for (const k of ['y', 'dx', 'dweight', 'dbias'] as const) {
-      assert.equal(ours[k].shape, ref[k].shape, `${k} shape`);
-      const e = relL2(ours[k].data as Float32Array, ref[k].data as Float32Array);
+    assert.equal(ours.dx === undefined, !inputGrad, 'dx returned exactly when the input needs a gradient');
+    for (const k of inputGrad ? ['y', 'dx', 'dweight', 'dbias'] as const : ['y', 'dweight', 'dbias'] as const) {
+      const mine = ours[k]!;
+      assert.equal(mine.shape, ref[k].shape, `${k} shape`);
+      const e = relL2(mine.data as Float32Array, ref[k].data as Float32Array);
       assert.ok(e < 1e-5, `${k}: relative error ${e}`);
     }
   });

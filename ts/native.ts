@@ -42,8 +42,9 @@ export interface NativeAddon {
   measureThroughput(options?: DeviceOptions & { op?: ThroughputOp; size?: number; seconds?: number }): Promise<Throughput>;
   channelNormRelu(x: HostTensor, weight: HostTensor, bias: HostTensor, grad: HostTensor, options?: { threads?: number }):
     Promise<{ y: TensorOut; dx: TensorOut; dweight: TensorOut; dbias: TensorOut }>;
-  conv1d(x: HostTensor, weight: HostTensor, bias: HostTensor, grad: HostTensor, options?: { stride?: number; padding?: number; dilation?: number; threads?: number }):
-    Promise<{ y: TensorOut; dx: TensorOut; dweight: TensorOut; dbias: TensorOut; kernel: 'torchmotion' | 'libtorch' }>;
+  conv1d(x: HostTensor, weight: HostTensor, bias: HostTensor, grad: HostTensor,
+    options?: { stride?: number; padding?: number; dilation?: number; inputGrad?: boolean; threads?: number }):
+    Promise<{ y: TensorOut; dx?: TensorOut; dweight: TensorOut; dbias: TensorOut; kernel: 'torchmotion' | 'libtorch' }>;
   noop(): Promise<void>;
   MlpRegressor: new (options: {
     inputs: number; hidden: number; outputs: number; lr: number; seed: number; device: string;
