@@ -328,19 +328,16 @@ void Convolve(const float* x, const Layout& lw, const float* bias, const ConvSha
       [&](int64_t b, float*) { return y + b * s.cout * T_out; }, [](int64_t, const float*) {});
 }
 
-// src (channels × steps) transposed into dst's panels of kGradCols channels: channel c of step t goes to panel
-// c / kGradCols, row row0 + t, column c % kGradCols (panels `panel` floats apart); other entries untouched. A tile's
-// 32 columns of consecutive steps are then adjacent floats: as one 2 kB-stride matrix (steps × 512 channels) the rows
-// a tile reads fell into 4 of L1's 64 sets, and its weight-gradient tiles ran ~25 % slower than the forward's.
-void Transpose(const float* src, int64_t channels, int64_t steps, float* dst, int64_t panel, int64_t row0) {
+// Rows [row0, row0 + steps) of dst (ld floats each) take src (channels × steps) transposed; other entries untouched.
+void Transpose(const float* src, int64_t channels, int64_t steps, float* dst, int64_t ld, int64_t row0) {
   const int64_t full_c = channels / 16 * 16, full_t = steps / 16 * 16;
-  auto at = [&](int64_t c, int64_t t) { return dst + c / kGradCols * panel + (row0 + t) * kGradCols + c % kGradCols; };
   for (int64_t c0 = 0; c0 < full_c; c0 += 16) {
-    for (int64_t t0 = 0; t0 < full_t; t0 += 16) Transpose16(src + c0 * steps + t0, steps, at(c0, t0), kGradCols);
+    for (int64_t t0 = 0; t0 < full_t; t0 += 16) Transpose16(src + c0 * steps + t0, steps, dst + (row0 + t0) * ld + c0, ld);
   }
   // Edges (fewer than 16 channels or steps left) element by element.
   for (int64_t t = 0; t < steps; ++t) {
-    for (int64_t c = t < full_t ? full_c : 0; c < channels; ++c) *at(c, t) = src[c * steps + t];
+    float* d = dst + (row0 + t) * ld;
+    for (int64_t c = t < full_t ? full_c : 0; c < channels; ++c) d[c] = src[c * steps + t];
   }
 }
 
@@ -353,7 +350,6 @@ template <typename Rows>
 torch::Tensor WeightGrad(const float* g, const ConvShape& s, bool build_rows, Rows rows, float* row_sums = nullptr) {
   const int64_t T_out = s.out_steps(), padded_steps = s.steps + 2 * s.pad;
   const int64_t cinp = RoundUp(s.cin, kGradCols), per_chunk = std::max<int64_t>(1, kGradSteps / T_out);
-  const int64_t panel = per_chunk * padded_steps * kGradCols;  // one panel of transposed input per 32 channels
   const int64_t parts = std::max<int64_t>(1, std::min<int64_t>(at::get_num_threads(), s.batch)), sum_size = s.taps * s.cout * cinp;
   torch::Tensor sums = torch::empty({parts, sum_size}, torch::kFloat32);  // every part's first chunk writes it whole
   float* psums = sums.data_ptr<float>();
@@ -367,7 +363,7 @@ torch::Tensor WeightGrad(const float* g, const ConvShape& s, bool build_rows, Ro
       const int64_t lo = part * s.batch / parts, hi = (part + 1) * s.batch / parts;
       for (int64_t b0 = lo; b0 < hi; b0 += per_chunk) {
         const int64_t n = std::min(per_chunk, hi - b0);
-        for (int64_t i = 0; i < n; ++i) Transpose(rows(b0 + i, scratch), s.cin, s.steps, xt, panel, i * padded_steps + s.pad);
+        for (int64_t i = 0; i < n; ++i) Transpose(rows(b0 + i, scratch), s.cin, s.steps, xt + i * padded_steps * cinp, cinp, s.pad);
         const float* gb = g + b0 * s.cout * T_out;
         if (row_sums != nullptr) {
           for (int64_t i = 0; i < n * s.cout; ++i) row_sums[b0 * s.cout + i] = RowSum(gb + i * T_out, T_out);
@@ -376,8 +372,8 @@ torch::Tensor WeightGrad(const float* g, const ConvShape& s, bool build_rows, Ro
           for (int64_t o = 0; o < s.cout; o += kGradRows) {
             const GradTileFn tile = kGradTiles[std::min(kGradRows, s.cout - o) - 1];
             for (int64_t c = 0; c < cinp; c += kGradCols) {
-              tile(gb + o * T_out, T_out, xt + c / kGradCols * panel + k * s.dil * kGradCols, kGradCols, T_out, n, s.cout * T_out,
-                   padded_steps * kGradCols, acc + (k * s.cout + o) * cinp + c, cinp, b0 == lo);
+              tile(gb + o * T_out, T_out, xt + k * s.dil * cinp + c, cinp, T_out, n, s.cout * T_out, padded_steps * cinp,
+                   acc + (k * s.cout + o) * cinp + c, cinp, b0 == lo);
             }
           }
         }
