@@ -311,19 +311,82 @@ void PadRows(const float* src, int64_t rows, int64_t steps, int64_t left, float*
   }
 }
 
+// Nearest-neighbour upsampling by `up` folded into the convolution that follows it (the decoder's Upsample + Conv):
+// the upsampled signal exists only as the kernel's padded rows, never as a (B, C, up·T) tensor, and its gradient is
+// summed back to x's length as the input-gradient rows come out of the kernel. A separate Upsample cost 8.7 ms of a
+// two-thread tokenizer step (forward 1.7, backward 7.0: tokenizer-profile.ts) and kept the upsampled tensor for the
+// backward.
+//
+// dst[t·up + i] = src[t] for t < n, i < up. (The permute intrinsics start from _mm512_undefined_ps(), like the
+// shuffles of Transpose16, and GCC 12 warns about the header the same way.)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#if !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+__attribute__((target("avx512f"))) void RepeatRow(const float* __restrict src, int64_t n, int64_t up, float* __restrict dst) {
+  int64_t t = 0;
+  if (up == 2) {
+    const __m512i lo = _mm512_set_epi32(7, 7, 6, 6, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0);
+    const __m512i hi = _mm512_set_epi32(15, 15, 14, 14, 13, 13, 12, 12, 11, 11, 10, 10, 9, 9, 8, 8);
+    for (; t + 16 <= n; t += 16) {
+      const __m512 v = _mm512_loadu_ps(src + t);
+      _mm512_storeu_ps(dst + 2 * t, _mm512_permutexvar_ps(lo, v));
+      _mm512_storeu_ps(dst + 2 * t + 16, _mm512_permutexvar_ps(hi, v));
+    }
+  }
+  for (; t < n; ++t) std::fill(dst + t * up, dst + (t + 1) * up, src[t]);
+}
+
+// dst[t] = Σ_{i < up} src[t·up + i] for t < n: the gradient of RepeatRow.
+__attribute__((target("avx512f"))) void SumRepeats(const float* __restrict src, int64_t n, int64_t up, float* __restrict dst) {
+  int64_t t = 0;
+  if (up == 2) {
+    const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+    const __m512i odd = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
+    for (; t + 16 <= n; t += 16) {
+      const __m512 a = _mm512_loadu_ps(src + 2 * t), b = _mm512_loadu_ps(src + 2 * t + 16);
+      _mm512_storeu_ps(dst + t, _mm512_add_ps(_mm512_permutex2var_ps(a, even, b), _mm512_permutex2var_ps(a, odd, b)));
+    }
+  }
+  for (; t < n; ++t) {
+    float sum = 0.0f;
+    for (int64_t i = 0; i < up; ++i) sum += src[t * up + i];
+    dst[t] = sum;
+  }
+}
+#pragma GCC diagnostic pop
+
+// One sample's `rows` rows of `steps` values, upsampled by `up`, padded into xp as PadRows does.
+void PadRowsUpsampled(const float* src, int64_t rows, int64_t steps, int64_t up, int64_t left, float* xp, int64_t ld) {
+  for (int64_t c = 0; c < rows; ++c) {
+    float* row = xp + c * ld;
+    std::fill(row, row + left, 0.0f);
+    RepeatRow(src + c * steps, steps, up, row + left);
+    std::fill(row + left + steps * up, row + ld, 0.0f);
+  }
+}
+
 // The bias gradient from per-sample sums of the output gradient's rows (B × cout), written by whichever pass reads g
 // first: PadRows in the input gradient, or the weight gradient when no input gradient runs (the network's first
 // layer; g.sum over batch and time there was a separate pass over g, 2.6 ms of a two-thread tokenizer step).
 torch::Tensor BiasGrad(const torch::Tensor& sums) { return sums.sum(0); }
 
 // y (B, cout, out_steps) = conv(x (B, cin, steps)) with weights lw and a bias per output channel (may be null);
-// with row_sums (B × cin floats), PadRows' sums of x's rows.
-void Convolve(const float* x, const Layout& lw, const float* bias, const ConvShape& s, float* y, float* row_sums = nullptr) {
-  const int64_t T_out = s.out_steps(), ldx = RoundUp(T_out, kCols) + s.dil * (s.taps - 1);
+// with row_sums (B × cin floats), PadRows' sums of x's rows. With up > 1, x holds steps / up values per row, upsampled
+// on the way into the kernel's rows.
+void Convolve(const float* x, const Layout& lw, const float* bias, const ConvShape& s, float* y, float* row_sums = nullptr,
+              int64_t up = 1) {
+  const int64_t T_out = s.out_steps(), ldx = RoundUp(T_out, kCols) + s.dil * (s.taps - 1), steps_in = s.steps / up;
   ConvolveRows(
       s, T_out, ldx, lw, bias, false,
       [&](int64_t b, float* xp, int64_t ld) {
-        PadRows(x + b * s.cin * s.steps, s.cin, s.steps, s.pad, xp, ld, row_sums != nullptr ? row_sums + b * s.cin : nullptr);
+        const float* xb = x + b * s.cin * steps_in;
+        if (up > 1) {
+          PadRowsUpsampled(xb, s.cin, steps_in, up, s.pad, xp, ld);
+        } else {
+          PadRows(xb, s.cin, s.steps, s.pad, xp, ld, row_sums != nullptr ? row_sums + b * s.cin : nullptr);
+        }
       },
       [&](int64_t b, float*) { return y + b * s.cout * T_out; }, [](int64_t, const float*) {});
 }
@@ -405,35 +468,62 @@ torch::Tensor WeightGrad(const float* g, const ConvShape& s, bool build_rows, Ro
   return dw;
 }
 
-ConvShape ShapeOf(const torch::Tensor& x, const torch::Tensor& w, int64_t pad, int64_t dil) {
-  return {x.size(0), x.size(1), x.size(2), w.size(0), w.size(2), pad, dil};
+// The shape of the convolution over x upsampled by `up` (x itself when up is 1).
+ConvShape ShapeOf(const torch::Tensor& x, const torch::Tensor& w, int64_t pad, int64_t dil, int64_t up) {
+  return {x.size(0), x.size(1), up * x.size(2), w.size(0), w.size(2), pad, dil};
 }
 
-torch::Tensor ConvForward(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b, int64_t pad, int64_t dil) {
-  const ConvShape s = ShapeOf(x, w, pad, dil);
+torch::Tensor ConvForward(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b, int64_t pad, int64_t dil, int64_t up) {
+  const ConvShape s = ShapeOf(x, w, pad, dil, up);
   torch::Tensor y = torch::empty({s.batch, s.cout, s.out_steps()}, x.options());
-  Convolve(x.data_ptr<float>(), ForwardLayout(w), b.defined() ? b.data_ptr<float>() : nullptr, s, y.data_ptr<float>());
+  Convolve(x.data_ptr<float>(), ForwardLayout(w), b.defined() ? b.data_ptr<float>() : nullptr, s, y.data_ptr<float>(), nullptr, up);
   return y;
 }
 
-// {dx, dw, db} of a stride-1 convolution for the output gradient g; each may be skipped (undefined).
+// {dx, dw, db} of a stride-1 convolution (of x upsampled by up) for the output gradient g; each may be skipped
+// (undefined).
 std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> ConvBackward(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& g,
-                                                                     int64_t pad, int64_t dil, bool need_dx, bool need_dw, bool need_db) {
-  const ConvShape s = ShapeOf(x, w, pad, dil);
+                                                                     int64_t pad, int64_t dil, int64_t up, bool need_dx, bool need_dw,
+                                                                     bool need_db) {
+  const ConvShape s = ShapeOf(x, w, pad, dil, up);
+  const int64_t T = x.size(2);
   torch::Tensor dx, dw, db;
   torch::Tensor sums = need_db ? torch::empty({s.batch, s.cout}, torch::kFloat32) : torch::Tensor();
   if (need_dx) {
     // The input gradient is the convolution of g with the transposed, reversed weights and the complementary padding;
-    // it reads every row of g, so the bias gradient's sums come with it.
+    // it reads every row of g, so the bias gradient's sums come with it. Upsampled, each sample's rows come out in a
+    // per-thread buffer and their groups of `up` steps are summed into dx.
     dx = torch::empty_like(x);
     const ConvShape back{s.batch, s.cout, s.out_steps(), s.cin, s.taps, dil * (s.taps - 1) - pad, dil};
-    Convolve(g.data_ptr<float>(), InputGradLayout(w.data_ptr<float>(), s.cin * s.taps), nullptr, back, dx.data_ptr<float>(),
-             need_db ? sums.data_ptr<float>() : nullptr);
+    const float* pg = g.data_ptr<float>();
+    float *pdx = dx.data_ptr<float>(), *psums = need_db ? sums.data_ptr<float>() : nullptr;
+    const Layout lw = InputGradLayout(w.data_ptr<float>(), s.cin * s.taps);
+    if (up == 1) {
+      Convolve(pg, lw, nullptr, back, pdx, psums);
+    } else {
+      const int64_t T_up = back.out_steps(), ldx = RoundUp(T_up, kCols) + dil * (s.taps - 1);
+      ConvolveRows(
+          back, T_up, ldx, lw, nullptr, true,
+          [&](int64_t b, float* xp, int64_t ld) {
+            PadRows(pg + b * back.cin * back.steps, back.cin, back.steps, back.pad, xp, ld, psums != nullptr ? psums + b * back.cin : nullptr);
+          },
+          [](int64_t, float* scratch) { return scratch; },
+          [&](int64_t b, const float* out) {
+            for (int64_t c = 0; c < s.cin; ++c) SumRepeats(out + c * T_up, T, up, pdx + (b * s.cin + c) * T);
+          });
+    }
   }
   if (need_dw) {
     const float* px = x.data_ptr<float>();
-    dw = WeightGrad(g.data_ptr<float>(), s, false, [&](int64_t b, float*) { return px + b * s.cin * s.steps; },
-                    need_db && !need_dx ? sums.data_ptr<float>() : nullptr);
+    dw = WeightGrad(
+        g.data_ptr<float>(), s, up > 1,
+        [&](int64_t b, float* scratch) {
+          const float* xb = px + b * s.cin * T;
+          if (up == 1) return xb;
+          PadRowsUpsampled(xb, s.cin, T, up, 0, scratch, s.steps);
+          return static_cast<const float*>(scratch);
+        },
+        need_db && !need_dx ? sums.data_ptr<float>() : nullptr);
   }
   if (need_db) db = need_dx || need_dw ? BiasGrad(sums) : g.sum(std::vector<int64_t>{0, 2});
   return {dx, dw, db};
@@ -586,14 +676,15 @@ bool StridedApplies(int64_t T, int64_t K, int64_t stride, int64_t pad) {
 
 struct Conv1dFunction : public torch::autograd::Function<Conv1dFunction> {
   static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& input, const torch::Tensor& weight, const torch::Tensor& bias,
-                               int64_t stride, int64_t pad, int64_t dil) {
+                               int64_t stride, int64_t pad, int64_t dil, int64_t up) {
     RECORD_FUNCTION("torchmotion::conv1d", std::vector<c10::IValue>());  // named in LibTorch's profiler traces
     torch::Tensor x = input.contiguous(), w = weight.contiguous(), b = bias.contiguous();
-    torch::Tensor y = stride == 1 ? ConvForward(x, w, b, pad, dil) : StridedForward(x, w, b, stride, pad);
+    torch::Tensor y = stride == 1 ? ConvForward(x, w, b, pad, dil, up) : StridedForward(x, w, b, stride, pad);
     ctx->save_for_backward({x, w});
     ctx->saved_data["stride"] = stride;
     ctx->saved_data["pad"] = pad;
     ctx->saved_data["dil"] = dil;
+    ctx->saved_data["up"] = up;
     return y;
   }
 
@@ -602,11 +693,12 @@ struct Conv1dFunction : public torch::autograd::Function<Conv1dFunction> {
     variable_list saved = ctx->get_saved_variables();
     const torch::Tensor &x = saved[0], &w = saved[1];
     const int64_t stride = ctx->saved_data["stride"].toInt(), pad = ctx->saved_data["pad"].toInt(), dil = ctx->saved_data["dil"].toInt();
+    const int64_t up = ctx->saved_data["up"].toInt();
     torch::Tensor g = grad_out[0].contiguous();
     const bool need_dx = ctx->needs_input_grad(0), need_dw = ctx->needs_input_grad(1), need_db = ctx->needs_input_grad(2);
-    auto [dx, dw, db] = stride == 1 ? ConvBackward(x, w, g, pad, dil, need_dx, need_dw, need_db)
+    auto [dx, dw, db] = stride == 1 ? ConvBackward(x, w, g, pad, dil, up, need_dx, need_dw, need_db)
                                     : StridedBackward(x, w, g, stride, pad, need_dx, need_dw, need_db);
-    return {dx, dw, db, torch::Tensor(), torch::Tensor(), torch::Tensor()};
+    return {dx, dw, db, torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor()};
   }
 };
 
@@ -618,35 +710,47 @@ bool HasAvx512() {
 }  // namespace
 #endif
 
-bool Conv1dCpuApplies(const torch::Tensor& x, const torch::Tensor& w, int64_t stride, int64_t padding, int64_t dilation, int64_t groups) {
+namespace {
+
+// x upsampled by nearest neighbour, as torch::nn::Upsample does, for LibTorch's convolution.
+torch::Tensor Upsampled(const torch::Tensor& x, int64_t up) {
+  if (up == 1) return x;
+  namespace F = torch::nn::functional;
+  return F::interpolate(x, F::InterpolateFuncOptions().scale_factor(std::vector<double>{static_cast<double>(up)}).mode(torch::kNearest));
+}
+
+}  // namespace
+
+bool Conv1dCpuApplies(const torch::Tensor& x, const torch::Tensor& w, int64_t stride, int64_t padding, int64_t dilation, int64_t groups,
+                      int64_t upsample) {
 #ifdef TM_CONV_AVX512
   if (!HasAvx512() || !x.is_cpu() || !w.is_cpu() || x.scalar_type() != torch::kFloat32 || w.scalar_type() != torch::kFloat32) return false;
   if (x.dim() != 3 || w.dim() != 3 || x.size(1) != w.size(1) || groups != 1 || dilation < 1 || stride < 1 || padding < 0) return false;
-  if (x.size(0) == 0 || x.size(1) == 0 || w.size(0) == 0) return false;
+  if (x.size(0) == 0 || x.size(1) == 0 || w.size(0) == 0 || upsample < 1 || (upsample > 1 && stride > 1)) return false;
   if (stride > 1) return dilation == 1 && StridedApplies(x.size(2), w.size(2), stride, padding);
   const int64_t reach = dilation * (w.size(2) - 1);
-  return padding <= reach && x.size(2) + 2 * padding - reach >= 1;
+  return padding <= reach && upsample * x.size(2) + 2 * padding - reach >= 1;
 #else
-  (void)x, (void)w, (void)stride, (void)padding, (void)dilation, (void)groups;
+  (void)x, (void)w, (void)stride, (void)padding, (void)dilation, (void)groups, (void)upsample;
   return false;
 #endif
 }
 
 torch::Tensor Conv1dCpu(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b, int64_t stride, int64_t padding,
-                        int64_t dilation) {
+                        int64_t dilation, int64_t upsample) {
 #ifdef TM_CONV_AVX512
   // autograd::Function cannot take an undefined tensor (LibTorch asks it for its device): no bias is a zero bias
   // that needs no gradient.
-  return Conv1dFunction::apply(x, w, b.defined() ? b : torch::zeros({w.size(0)}, w.options()), stride, padding, dilation);
+  return Conv1dFunction::apply(x, w, b.defined() ? b : torch::zeros({w.size(0)}, w.options()), stride, padding, dilation, upsample);
 #else
-  return torch::conv1d(x, w, b, stride, padding, dilation);
+  return torch::conv1d(Upsampled(x, upsample), w, b, stride, padding, dilation);
 #endif
 }
 
 torch::Tensor Conv1dLayer(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b, int64_t stride, int64_t padding,
-                          int64_t dilation) {
-  if (Conv1dCpuApplies(x, w, stride, padding, dilation, 1)) return Conv1dCpu(x, w, b, stride, padding, dilation);
-  return torch::conv1d(x, w, b, stride, padding, dilation);
+                          int64_t dilation, int64_t upsample) {
+  if (Conv1dCpuApplies(x, w, stride, padding, dilation, 1, upsample)) return Conv1dCpu(x, w, b, stride, padding, dilation, upsample);
+  return torch::conv1d(Upsampled(x, upsample), w, b, stride, padding, dilation);
 }
 
 }  // namespace torchmotion

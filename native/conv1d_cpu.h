@@ -12,16 +12,20 @@ namespace torchmotion {
 
 // Whether Conv1dCpu applies: x (B, Cin, T) and w (Cout, Cin, K) float32 on the CPU, one group, a CPU with AVX-512
 // (unless TORCHMOTION_NO_AVX512 is set), and either stride 1 with 0 ≤ padding ≤ dilation·(K − 1) or a larger
-// stride without dilation (and padding < K, as in the tokenizer). Otherwise the caller uses LibTorch's convolution.
-bool Conv1dCpuApplies(const torch::Tensor& x, const torch::Tensor& w, int64_t stride, int64_t padding, int64_t dilation, int64_t groups);
+// stride without dilation or upsampling (and padding < K, as in the tokenizer). Otherwise the caller uses LibTorch's
+// convolution.
+bool Conv1dCpuApplies(const torch::Tensor& x, const torch::Tensor& w, int64_t stride, int64_t padding, int64_t dilation, int64_t groups,
+                      int64_t upsample = 1);
 
-// conv1d(x, w, b, stride, padding, dilation) with its backward; b may be undefined (no bias).
+// conv1d(x upsampled, w, b, stride, padding, dilation) with its backward; b may be undefined (no bias). `upsample` > 1
+// convolves x repeated that many times along time (nearest-neighbour upsampling, torch::nn::Upsample's "nearest"),
+// without making the upsampled tensor: the decoder's Upsample + Conv in one step.
 torch::Tensor Conv1dCpu(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b, int64_t stride, int64_t padding,
-                        int64_t dilation);
+                        int64_t dilation, int64_t upsample = 1);
 
 // The model's convolutions: Conv1dCpu where it applies, LibTorch's conv1d anywhere else (CUDA, other dtypes, CPUs
-// without AVX-512).
+// without AVX-512; with `upsample`, after torch's nearest-neighbour interpolation).
 torch::Tensor Conv1dLayer(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b, int64_t stride, int64_t padding,
-                          int64_t dilation);
+                          int64_t dilation, int64_t upsample = 1);
 
 }  // namespace torchmotion

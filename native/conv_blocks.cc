@@ -15,6 +15,10 @@ ConvImpl::ConvImpl(int64_t in, int64_t out, int64_t kernel, int64_t stride, int6
 
 torch::Tensor ConvImpl::forward(const torch::Tensor& x) { return Conv1dLayer(x, weight, bias, stride_, pad_, dilation_); }
 
+torch::Tensor ConvImpl::forward_upsampled(const torch::Tensor& x, int64_t factor) {
+  return Conv1dLayer(x, weight, bias, stride_, pad_, dilation_, factor);
+}
+
 torch::Tensor Activate(const torch::Tensor& x, const std::string& activation) {
   if (activation == "relu") return torch::relu(x);
   if (activation == "gelu") return torch::gelu(x);
@@ -67,14 +71,17 @@ EncoderImpl::EncoderImpl(const ConvNetConfig& c) {
   register_module("model", model_);
 }
 
+UpStageImpl::UpStageImpl(const ConvNetConfig& c) : factor_(c.stride_t) {
+  // The convolution is initialised first: the Sequential this stage replaced, Seq(Resnet1D(c), Upsample, Conv(…)), had
+  // its arguments evaluated right to left by GCC, and a seed keeps giving the weights it gave then.
+  Conv conv(c.width, c.width, 3, 1, 1);
+  res_ = register_module("0", Resnet1D(c));
+  conv_ = register_module("2", conv);
+}
+
 DecoderImpl::DecoderImpl(const ConvNetConfig& c) {
   model_ = Seq(Conv(c.width, c.width, 3, 1, 1), Activation(c.activation));
-  for (int64_t i = 0; i < c.down_t; ++i) {
-    auto up = torch::nn::Upsample(torch::nn::UpsampleOptions()
-                                      .scale_factor(std::vector<double>{static_cast<double>(c.stride_t)})
-                                      .mode(torch::kNearest));
-    model_->push_back(Seq(Resnet1D(c), up, Conv(c.width, c.width, 3, 1, 1)));
-  }
+  for (int64_t i = 0; i < c.down_t; ++i) model_->push_back(UpStage(c));
   model_->push_back(Conv(c.width, c.width, 3, 1, 1));
   model_->push_back(Activation(c.activation));
   model_->push_back(Conv(c.width, c.input_dim, 3, 1, 1));

@@ -27,6 +27,9 @@ class ConvImpl : public torch::nn::Conv1dImpl {
  public:
   ConvImpl(int64_t in, int64_t out, int64_t kernel, int64_t stride = 1, int64_t pad = 0, int64_t dilation = 1);
   torch::Tensor forward(const torch::Tensor& x);
+  // The convolution of x upsampled `factor` times by nearest neighbour (an nn.Upsample before it). Not a default
+  // argument of forward: a Sequential's forward would then count two arguments.
+  torch::Tensor forward_upsampled(const torch::Tensor& x, int64_t factor);
 
  private:
   int64_t stride_, pad_, dilation_;
@@ -75,6 +78,21 @@ class ActivationImpl : public torch::nn::Module {
   std::string name_;
 };
 TORCH_MODULE(Activation);
+
+// The decoder's up-sampling stage, Resnet1D → Upsample (nearest, ×stride) → Conv k3, as one module whose children
+// keep the reference's Sequential names (0: Resnet1D, 2: Conv; 1 was the Upsample, which has no parameters): the
+// convolution takes the upsampling itself, so the upsampled tensor is never made (native/conv1d_cpu.cc).
+class UpStageImpl : public torch::nn::Module {
+ public:
+  explicit UpStageImpl(const ConvNetConfig& c);
+  torch::Tensor forward(const torch::Tensor& x) { return conv_->forward_upsampled(res_->forward(x), factor_); }
+
+ private:
+  int64_t factor_;
+  Resnet1D res_{nullptr};
+  Conv conv_{nullptr};
+};
+TORCH_MODULE(UpStage);
 
 // (B, input_dim, T) → (B, width, T / stride^down_t)
 class EncoderImpl : public torch::nn::Module {

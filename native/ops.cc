@@ -182,10 +182,11 @@ Napi::Value ChannelNormRelu(const Napi::CallbackInfo& info) {
   });
 }
 
-// conv1d(x (B,Cin,T), weight (Cout,Cin,K), bias (Cout), grad (B,Cout,T'), {stride, padding, dilation, inputGrad,
-// threads}) → Promise<{y, dx, dweight, dbias, kernel}>: a convolution and its backward for the upstream gradient
-// `grad`, dispatched as the tokenizer's layers are (kernel 'torchmotion' where native/conv1d_cpu.cc applies, else
-// 'libtorch'). inputGrad false: x needs no gradient (a network's first layer), dx is left out.
+// conv1d(x (B,Cin,T), weight (Cout,Cin,K), bias (Cout), grad (B,Cout,T'), {stride, padding, dilation, upsample,
+// inputGrad, threads}) → Promise<{y, dx, dweight, dbias, kernel}>: a convolution and its backward for the upstream
+// gradient `grad`, dispatched as the tokenizer's layers are (kernel 'torchmotion' where native/conv1d_cpu.cc applies,
+// else 'libtorch'). upsample u: of x repeated u times along time (the decoder's Upsample + Conv); inputGrad false: x
+// needs no gradient (a network's first layer), dx is left out.
 Napi::Value Conv1d(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return Guarded(env, [&]() -> Napi::Value {
@@ -193,21 +194,21 @@ Napi::Value Conv1d(const Napi::CallbackInfo& info) {
     std::vector<Napi::Reference<Napi::Value>> keep;
     const LayerArgs a = BorrowLayerArgs(info, keep);
     const int64_t pad = IntOption(opts, "padding", 0, 0, 1 << 20), dil = IntOption(opts, "dilation", 1, 1, 1 << 20);
-    const int64_t stride = IntOption(opts, "stride", 1, 1, 1 << 20);
+    const int64_t stride = IntOption(opts, "stride", 1, 1, 1 << 20), up = IntOption(opts, "upsample", 1, 1, 1 << 10);
     const bool x_grad = BoolOption(opts, "inputGrad", true);
     const torch::Tensor &x = a.x, &w = a.weight;
     const bool shapes =
         x.dim() == 3 && w.dim() == 3 && w.size(1) == x.size(1) && a.bias.dim() == 1 && a.bias.size(0) == w.size(0) && a.grad.dim() == 3;
-    const int64_t span = shapes ? x.size(2) + 2 * pad - dil * (w.size(2) - 1) : 0, out_steps = span >= 1 ? (span - 1) / stride + 1 : 0;
+    const int64_t span = shapes ? up * x.size(2) + 2 * pad - dil * (w.size(2) - 1) : 0, out_steps = span >= 1 ? (span - 1) / stride + 1 : 0;
     if (!shapes || out_steps < 1 || !a.grad.sizes().equals({x.size(0), w.size(0), out_steps})) {
       throw Napi::TypeError::New(env, "conv1d: expected x (B, Cin, T), weight (Cout, Cin, K), bias (Cout) and grad "
-                                      "(B, Cout, (T + 2·padding − dilation·(K − 1) − 1) / stride + 1)");
+                                      "(B, Cout, (upsample·T + 2·padding − dilation·(K − 1) − 1) / stride + 1)");
     }
-    return TorchWorker::Start(env, ThreadOption(opts, false), [a, stride, pad, dil, x_grad]() -> ToJs {
+    return TorchWorker::Start(env, ThreadOption(opts, false), [a, stride, pad, dil, up, x_grad]() -> ToJs {
       auto layer = [&](const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b) {
-        return Conv1dLayer(x, w, b, stride, pad, dil);
+        return Conv1dLayer(x, w, b, stride, pad, dil, up);
       };
-      return LayerWithGrads(layer, a, Conv1dCpuApplies(a.x, a.weight, stride, pad, dil, 1) ? "torchmotion" : "libtorch", x_grad);
+      return LayerWithGrads(layer, a, Conv1dCpuApplies(a.x, a.weight, stride, pad, dil, 1, up) ? "torchmotion" : "libtorch", x_grad);
     }, std::move(keep));
   });
 }

@@ -43,7 +43,7 @@ export interface NativeAddon {
   channelNormRelu(x: HostTensor, weight: HostTensor, bias: HostTensor, grad: HostTensor, options?: { threads?: number }):
     Promise<{ y: TensorOut; dx: TensorOut; dweight: TensorOut; dbias: TensorOut }>;
   conv1d(x: HostTensor, weight: HostTensor, bias: HostTensor, grad: HostTensor,
-    options?: { stride?: number; padding?: number; dilation?: number; inputGrad?: boolean; threads?: number }):
+    options?: { stride?: number; padding?: number; dilation?: number; upsample?: number; inputGrad?: boolean; threads?: number }):
     Promise<{ y: TensorOut; dx?: TensorOut; dweight: TensorOut; dbias: TensorOut; kernel: 'torchmotion' | 'libtorch' }>;
   noop(): Promise<void>;
   MlpRegressor: new (options: {

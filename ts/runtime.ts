@@ -65,12 +65,13 @@ export function channelNormRelu(x: HostTensor, weight: HostTensor, bias: HostTen
 
 // The tokenizer's convolution (CPU float32: native/conv1d_cpu.cc where it applies, reported as `kernel`)
 // and its backward for an upstream gradient: x (B, Cin, T), weight (Cout, Cin, K), bias (Cout), grad (B, Cout, T').
-// For the kernel's golden test against PyTorch; inputGrad false leaves x without a gradient (dx undefined), as a
-// network's first layer is.
+// For the kernel's golden test against PyTorch; upsample u convolves x repeated u times along time (the decoder's
+// Upsample + Conv), inputGrad false leaves x without a gradient (dx undefined), as a network's first layer is.
 export function conv1d(x: HostTensor, weight: HostTensor, bias: HostTensor, grad: HostTensor,
-  options: { stride?: number; padding?: number; dilation?: number; inputGrad?: boolean; threads?: number } = {}) {
+  options: { stride?: number; padding?: number; dilation?: number; upsample?: number; inputGrad?: boolean; threads?: number } = {}) {
   const t = [tensor(x.data, x.shape, 'x'), tensor(weight.data, weight.shape, 'weight'), tensor(bias.data, bias.shape, 'bias'), tensor(grad.data, grad.shape, 'grad')] as const;
-  const o = { stride: options.stride ?? 1, padding: options.padding ?? 0, dilation: options.dilation ?? 1, inputGrad: options.inputGrad ?? true,
+  const o = { stride: options.stride ?? 1, padding: options.padding ?? 0, dilation: options.dilation ?? 1, upsample: options.upsample ?? 1,
+    inputGrad: options.inputGrad ?? true,
     ...(options.threads !== undefined ? { threads: checkThreads(options.threads) } : {}) };
   return withCallerStack(() => native().conv1d(...t, o));
 }

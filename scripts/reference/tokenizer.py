@@ -239,10 +239,13 @@ def channel_norm(folder):
 
 
 def conv1d(folder):
-    """F.conv1d with the stride, padding and dilation in conv-input.npz, and its backward for the upstream gradient."""
+    """F.conv1d with the stride, padding and dilation in conv-input.npz (of x upsampled by nn.Upsample's nearest mode
+    when it holds `upsample`), and its backward for the upstream gradient."""
     d = np.load(os.path.join(folder, 'conv-input.npz'))
     x, w, b = (torch.from_numpy(d[k]).requires_grad_(True) for k in ('x', 'weight', 'bias'))
-    y = F.conv1d(x, w, b, int(d['stride']), int(d['padding']), int(d['dilation']))
+    up = int(d['upsample']) if 'upsample' in d else 1
+    xu = nn.Upsample(scale_factor=up, mode='nearest')(x) if up > 1 else x
+    y = F.conv1d(xu, w, b, int(d['stride']), int(d['padding']), int(d['dilation']))
     y.backward(torch.from_numpy(d['grad']))
     np.savez(os.path.join(folder, 'conv-reference.npz'), y=y.detach().numpy(), dx=x.grad.numpy(), dweight=w.grad.numpy(),
              dbias=b.grad.numpy())
