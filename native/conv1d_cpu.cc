@@ -369,8 +369,11 @@ void PadRowsUpsampled(const float* src, int64_t rows, int64_t steps, int64_t up,
 
 // The bias gradient from per-sample sums of the output gradient's rows (B × cout), written by whichever pass reads g
 // first: PadRows in the input gradient, or the weight gradient when no input gradient runs (the network's first
-// layer; g.sum over batch and time there was a separate pass over g, 2.6 ms of a two-thread tokenizer step).
-torch::Tensor BiasGrad(const torch::Tensor& sums) { return sums.sum(0); }
+// layer; g.sum over batch and time there was a separate pass over g, 2.6 ms of a two-thread tokenizer step). When
+// neither ran (`summed` false), from g itself.
+torch::Tensor BiasGrad(const torch::Tensor& sums, bool summed, const torch::Tensor& g) {
+  return summed ? sums.sum(0) : g.sum(std::vector<int64_t>{0, 2});
+}
 
 // y (B, cout, out_steps) = conv(x (B, cin, steps)) with weights lw and a bias per output channel (may be null);
 // with row_sums (B × cin floats), PadRows' sums of x's rows. With up > 1, x holds steps / up values per row, upsampled
@@ -525,7 +528,7 @@ std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> ConvBackward(const torch
         },
         need_db && !need_dx ? sums.data_ptr<float>() : nullptr);
   }
-  if (need_db) db = need_dx || need_dw ? BiasGrad(sums) : g.sum(std::vector<int64_t>{0, 2});
+  if (need_db) db = BiasGrad(sums, need_dx || need_dw, g);
   return {dx, dw, db};
 }
 
@@ -659,7 +662,7 @@ std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> StridedBackward(const to
         need_db && !need_dx ? sums.data_ptr<float>() : nullptr);
     dw = PhaseWeights(dw_phased, p, true);
   }
-  if (need_db) db = need_dx || need_dw ? BiasGrad(sums) : g.sum(std::vector<int64_t>{0, 2});
+  if (need_db) db = BiasGrad(sums, need_dx || need_dw, g);
   return {dx, dw, db};
 }
 

@@ -4,7 +4,8 @@
 # runs back to back rarely does. Build each version, copy its build/Release/torchmotion.node aside, then
 #   bash scripts/bench/alternate-builds.sh [threads] [rounds] old.node new.node …
 # Prints one line per run: the build, its median s / step (tokenizer-step.ts, 6 steps) and peak RSS. The addon in
-# build/Release is put back afterwards.
+# build/Release is put back afterwards with its own modification time: a copy with a fresh one would tell the build
+# (ninja) that the addon is newer than its sources, and the next build after an edit could skip relinking it.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 threads=${1:?threads}
@@ -14,8 +15,8 @@ shift 2
 for build in "$@"; do [ -f "$build" ] || { echo "alternate-builds: no file $build" >&2; exit 1; }; done
 addon=build/Release/torchmotion.node
 saved=$(mktemp)
-cp "$addon" "$saved"
-trap 'cp "$saved" "$addon"; rm -f "$saved"' EXIT
+cp -p "$addon" "$saved"
+trap 'cp -p "$saved" "$addon"; rm -f "$saved"' EXIT
 export OMP_NUM_THREADS=$threads OPENBLAS_NUM_THREADS=$threads
 for _ in $(seq "$rounds"); do
   for build in "$@"; do
