@@ -294,23 +294,6 @@ void ConvolveRows(const ConvShape& s, int64_t T_out, int64_t ldx, const Layout& 
   });
 }
 
-// One row of padded input: `left` zeros, n values, zeros up to ldx.
-void PadRow(float* row, int64_t ldx, int64_t left, const float* src, int64_t n) {
-  std::fill(row, row + left, 0.0f);
-  std::memcpy(row + left, src, n * sizeof(float));
-  std::fill(row + left + n, row + ldx, 0.0f);
-}
-
-// One sample's `rows` rows of `steps` values (src) padded into xp. With sums, each row's sum over time is written
-// there on the way: when the rows are the output gradient (the input-gradient convolution), those sums are the bias
-// gradient's, per sample (BiasGrad adds them up in sample order).
-void PadRows(const float* src, int64_t rows, int64_t steps, int64_t left, float* xp, int64_t ld, float* sums) {
-  for (int64_t c = 0; c < rows; ++c) {
-    PadRow(xp + c * ld, ld, left, src + c * steps, steps);
-    if (sums != nullptr) sums[c] = RowSum(src + c * steps, steps);
-  }
-}
-
 // Nearest-neighbour upsampling by `up` folded into the convolution that follows it (the decoder's Upsample + Conv):
 // the upsampled signal exists only as the kernel's padded rows, never as a (B, C, up·T) tensor, and its gradient is
 // summed back to x's length as the input-gradient rows come out of the kernel. A separate Upsample cost 8.7 ms of a
@@ -357,13 +340,24 @@ __attribute__((target("avx512f"))) void SumRepeats(const float* __restrict src, 
 }
 #pragma GCC diagnostic pop
 
-// One sample's `rows` rows of `steps` values, upsampled by `up`, padded into xp as PadRows does.
-void PadRowsUpsampled(const float* src, int64_t rows, int64_t steps, int64_t up, int64_t left, float* xp, int64_t ld) {
+// One row of padded input: `left` zeros, n values (each repeated `up` times), zeros up to ldx.
+void PadRow(float* row, int64_t ldx, int64_t left, const float* src, int64_t n, int64_t up = 1) {
+  std::fill(row, row + left, 0.0f);
+  if (up == 1) {
+    std::memcpy(row + left, src, n * sizeof(float));
+  } else {
+    RepeatRow(src, n, up, row + left);
+  }
+  std::fill(row + left + n * up, row + ldx, 0.0f);
+}
+
+// One sample's `rows` rows of `steps` values (src, upsampled by `up`) padded into xp. With sums, each row's sum over
+// time is written there on the way: when the rows are the output gradient (the input-gradient convolution), those sums
+// are the bias gradient's, per sample (BiasGrad adds them up in sample order).
+void PadRows(const float* src, int64_t rows, int64_t steps, int64_t left, float* xp, int64_t ld, float* sums, int64_t up = 1) {
   for (int64_t c = 0; c < rows; ++c) {
-    float* row = xp + c * ld;
-    std::fill(row, row + left, 0.0f);
-    RepeatRow(src + c * steps, steps, up, row + left);
-    std::fill(row + left + steps * up, row + ld, 0.0f);
+    PadRow(xp + c * ld, ld, left, src + c * steps, steps, up);
+    if (sums != nullptr) sums[c] = RowSum(src + c * steps, steps);
   }
 }
 
@@ -384,12 +378,7 @@ void Convolve(const float* x, const Layout& lw, const float* bias, const ConvSha
   ConvolveRows(
       s, T_out, ldx, lw, bias, false,
       [&](int64_t b, float* xp, int64_t ld) {
-        const float* xb = x + b * s.cin * steps_in;
-        if (up > 1) {
-          PadRowsUpsampled(xb, s.cin, steps_in, up, s.pad, xp, ld);
-        } else {
-          PadRows(xb, s.cin, s.steps, s.pad, xp, ld, row_sums != nullptr ? row_sums + b * s.cin : nullptr);
-        }
+        PadRows(x + b * s.cin * steps_in, s.cin, steps_in, s.pad, xp, ld, row_sums != nullptr ? row_sums + b * s.cin : nullptr, up);
       },
       [&](int64_t b, float*) { return y + b * s.cout * T_out; }, [](int64_t, const float*) {});
 }
@@ -523,7 +512,7 @@ std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> ConvBackward(const torch
         [&](int64_t b, float* scratch) {
           const float* xb = px + b * s.cin * T;
           if (up == 1) return xb;
-          PadRowsUpsampled(xb, s.cin, T, up, 0, scratch, s.steps);
+          PadRows(xb, s.cin, T, 0, scratch, s.steps, nullptr, up);
           return static_cast<const float*>(scratch);
         },
         need_db && !need_dx ? sums.data_ptr<float>() : nullptr);
