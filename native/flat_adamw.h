@@ -15,13 +15,15 @@ class FlatAdamW : public torch::optim::AdamW {
  public:
   FlatAdamW(std::vector<torch::Tensor> params, torch::optim::AdamWOptions options);
 
+  // AdamW's update. On the CPU in fp32 it also leaves the gradients zero (it reads each one last; see ZeroGrad).
   torch::Tensor step(LossClosure closure = nullptr) override;
   void save(torch::serialize::OutputArchive& archive) const override;
   void load(torch::serialize::InputArchive& archive) override;
 
   // The learning rate of the next step (schedules change it every step).
   void SetLr(double lr) { static_cast<torch::optim::AdamWOptions&>(param_groups()[0].options()).lr(lr); }
-  // Zeroes every gradient with one fill per buffer (gradients stay allocated, as views of the flat buffer).
+  // Zeroes every gradient with one fill per buffer (gradients stay allocated, as views of the flat buffer); a
+  // buffer that the fp32 CPU step left zero and nothing wrote since is skipped.
   void ZeroGrad();
   // Points the gradients at the flat buffer before a backward that accumulates into them, so autograd never
   // allocates a second, per-tensor set (cheap once bound: a pointer check per parameter).
@@ -37,6 +39,7 @@ class FlatAdamW : public torch::optim::AdamW {
   };
   struct Buffer {
     torch::Tensor values, grads, exp_avg, exp_avg_sq, scratch;
+    int64_t zeroed_at = -1;  // the gradients' version counter when the fused CPU step left them all zero
   };
 
   // Makes every parameter (and with `grads`, every gradient) a view of its flat buffer again. Loading a checkpoint
