@@ -371,16 +371,24 @@ torch::Tensor BiasGrad(const torch::Tensor& sums, bool summed, const torch::Tens
 
 // y (B, cout, out_steps) = conv(x (B, cin, steps)) with weights lw and a bias per output channel (may be null);
 // with row_sums (B × cin floats), PadRows' sums of x's rows. With up > 1, x holds steps / up values per row, upsampled
-// on the way into the kernel's rows.
+// on the way into the kernel's rows. With residual (y's shape), y = conv + residual: each sample's output is still in
+// cache when its residual is added, where a separate add (the residual blocks' `h + x`) read y back from memory and
+// wrote a third tensor (~4 ms of a two-thread tokenizer step with aten::add's other calls: tokenizer-profile.ts).
 void Convolve(const float* x, const Layout& lw, const float* bias, const ConvShape& s, float* y, float* row_sums = nullptr,
-              int64_t up = 1) {
-  const int64_t T_out = s.out_steps(), ldx = RoundUp(T_out, kCols) + s.dil * (s.taps - 1), steps_in = s.steps / up;
+              int64_t up = 1, const float* residual = nullptr) {
+  const int64_t T_out = s.out_steps(), ldx = RoundUp(T_out, kCols) + s.dil * (s.taps - 1), steps_in = s.steps / up, size = s.cout * T_out;
   ConvolveRows(
       s, T_out, ldx, lw, bias, false,
       [&](int64_t b, float* xp, int64_t ld) {
         PadRows(x + b * s.cin * steps_in, s.cin, steps_in, s.pad, xp, ld, row_sums != nullptr ? row_sums + b * s.cin : nullptr, up);
       },
-      [&](int64_t b, float*) { return y + b * s.cout * T_out; }, [](int64_t, const float*) {});
+      [&](int64_t b, float*) { return y + b * size; },
+      [&](int64_t b, const float*) {
+        if (residual == nullptr) return;
+        float* __restrict yb = y + b * size;
+        const float* __restrict rb = residual + b * size;
+        for (int64_t i = 0; i < size; ++i) yb[i] += rb[i];
+      });
 }
 
 // Rows [row0, row0 + steps) of dst (ld floats each) take src (channels × steps) transposed; other entries untouched.
@@ -409,10 +417,19 @@ torch::Tensor WeightGrad(const float* g, const ConvShape& s, bool build_rows, Ro
   torch::Tensor sums = torch::empty({parts, sum_size}, torch::kFloat32);  // every part's first chunk writes it whole
   float* psums = sums.data_ptr<float>();
   at::parallel_for(0, parts, 1, [&](int64_t begin, int64_t end) {
-    // Zeros stay where nothing is written: padding rows (time steps outside the input) and channel columns.
-    torch::Tensor xt_buffer = torch::zeros({per_chunk * padded_steps * cinp}, torch::kFloat32);
+    torch::Tensor xt_buffer = torch::empty({per_chunk * padded_steps * cinp}, torch::kFloat32);
     torch::Tensor scratch_buffer = torch::empty({build_rows ? s.cin * s.steps : 0}, torch::kFloat32);
     float *xt = xt_buffer.data_ptr<float>(), *scratch = scratch_buffer.data_ptr<float>();
+    // Zeros where Transpose writes nothing: each sample's padding rows (time steps outside the input) and the channel
+    // columns past cin. The columns only feed sums that the reduction below never reads, but left as they were they
+    // could hold denormals or NaNs, which slow some CPUs' FMAs. (Zeroing the whole buffer was ~17 MB of fills a
+    // two-thread tokenizer step.)
+    for (int64_t i = 0; i < per_chunk; ++i) {
+      float* block = xt + i * padded_steps * cinp;
+      std::fill(block, block + s.pad * cinp, 0.0f);
+      std::fill(block + (s.pad + s.steps) * cinp, block + padded_steps * cinp, 0.0f);
+      for (int64_t t = s.pad; t < s.pad + s.steps && cinp > s.cin; ++t) std::fill(block + t * cinp + s.cin, block + (t + 1) * cinp, 0.0f);
+    }
     for (int64_t part = begin; part < end; ++part) {
       float* acc = psums + part * sum_size;
       const int64_t lo = part * s.batch / parts, hi = (part + 1) * s.batch / parts;
@@ -465,10 +482,12 @@ ConvShape ShapeOf(const torch::Tensor& x, const torch::Tensor& w, int64_t pad, i
   return {x.size(0), x.size(1), up * x.size(2), w.size(0), w.size(2), pad, dil};
 }
 
-torch::Tensor ConvForward(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b, int64_t pad, int64_t dil, int64_t up) {
+torch::Tensor ConvForward(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b, int64_t pad, int64_t dil, int64_t up,
+                          const torch::Tensor& residual) {
   const ConvShape s = ShapeOf(x, w, pad, dil, up);
   torch::Tensor y = torch::empty({s.batch, s.cout, s.out_steps()}, x.options());
-  Convolve(x.data_ptr<float>(), ForwardLayout(w), b.defined() ? b.data_ptr<float>() : nullptr, s, y.data_ptr<float>(), nullptr, up);
+  Convolve(x.data_ptr<float>(), ForwardLayout(w), b.defined() ? b.data_ptr<float>() : nullptr, s, y.data_ptr<float>(), nullptr, up,
+           residual.defined() ? residual.data_ptr<float>() : nullptr);
   return y;
 }
 
@@ -667,11 +686,15 @@ bool StridedApplies(int64_t T, int64_t K, int64_t stride, int64_t pad) {
 }
 
 struct Conv1dFunction : public torch::autograd::Function<Conv1dFunction> {
+  // residual (the output's shape) is added to the output; its gradient is the output's.
   static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& input, const torch::Tensor& weight, const torch::Tensor& bias,
-                               int64_t stride, int64_t pad, int64_t dil, int64_t up) {
+                               int64_t stride, int64_t pad, int64_t dil, int64_t up, const c10::optional<torch::Tensor>& residual) {
     RECORD_FUNCTION("torchmotion::conv1d", std::vector<c10::IValue>());  // named in LibTorch's profiler traces
     torch::Tensor x = input.contiguous(), w = weight.contiguous(), b = bias.contiguous();
-    torch::Tensor y = stride == 1 ? ConvForward(x, w, b, pad, dil, up) : StridedForward(x, w, b, stride, pad);
+    const torch::Tensor r = residual.has_value() ? residual->contiguous() : torch::Tensor();
+    torch::Tensor y = stride == 1 ? ConvForward(x, w, b, pad, dil, up, r) : StridedForward(x, w, b, stride, pad);
+    if (stride != 1 && r.defined()) y.add_(r);
+    ctx->saved_data["residual"] = r.defined();
     ctx->save_for_backward({x, w});
     ctx->saved_data["stride"] = stride;
     ctx->saved_data["pad"] = pad;
@@ -690,7 +713,7 @@ struct Conv1dFunction : public torch::autograd::Function<Conv1dFunction> {
     const bool need_dx = ctx->needs_input_grad(0), need_dw = ctx->needs_input_grad(1), need_db = ctx->needs_input_grad(2);
     auto [dx, dw, db] = stride == 1 ? ConvBackward(x, w, g, pad, dil, up, need_dx, need_dw, need_db)
                                     : StridedBackward(x, w, g, stride, pad, need_dx, need_dw, need_db);
-    return {dx, dw, db, torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor()};
+    return {dx, dw, db, torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor(), ctx->saved_data["residual"].toBool() ? g : torch::Tensor()};
   }
 };
 
@@ -728,21 +751,32 @@ bool Conv1dCpuApplies(const torch::Tensor& x, const torch::Tensor& w, int64_t st
 #endif
 }
 
+// LibTorch's convolution, plus the residual if there is one (the fallback of both functions below).
+torch::Tensor LibTorchConv(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b, int64_t stride, int64_t padding,
+                           int64_t dilation, int64_t upsample, const torch::Tensor& residual) {
+  torch::Tensor y = torch::conv1d(Upsampled(x, upsample), w, b, stride, padding, dilation);
+  return residual.defined() ? y + residual : y;
+}
+
 torch::Tensor Conv1dCpu(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b, int64_t stride, int64_t padding,
-                        int64_t dilation, int64_t upsample) {
+                        int64_t dilation, int64_t upsample, const torch::Tensor& residual) {
 #ifdef TM_CONV_AVX512
   // autograd::Function cannot take an undefined tensor (LibTorch asks it for its device): no bias is a zero bias
-  // that needs no gradient.
-  return Conv1dFunction::apply(x, w, b.defined() ? b : torch::zeros({w.size(0)}, w.options()), stride, padding, dilation, upsample);
+  // that needs no gradient, no residual an empty optional.
+  return Conv1dFunction::apply(x, w, b.defined() ? b : torch::zeros({w.size(0)}, w.options()), stride, padding, dilation, upsample,
+                               residual.defined() ? c10::optional<torch::Tensor>(residual) : c10::nullopt);
 #else
-  return torch::conv1d(Upsampled(x, upsample), w, b, stride, padding, dilation);
+  return LibTorchConv(x, w, b, stride, padding, dilation, upsample, residual);
 #endif
 }
 
 torch::Tensor Conv1dLayer(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b, int64_t stride, int64_t padding,
-                          int64_t dilation, int64_t upsample) {
-  if (Conv1dCpuApplies(x, w, stride, padding, dilation, 1, upsample)) return Conv1dCpu(x, w, b, stride, padding, dilation, upsample);
-  return torch::conv1d(Upsampled(x, upsample), w, b, stride, padding, dilation);
+                          int64_t dilation, int64_t upsample, const torch::Tensor& residual) {
+  const bool fits = !residual.defined() || (residual.is_cpu() && residual.scalar_type() == torch::kFloat32);
+  if (fits && Conv1dCpuApplies(x, w, stride, padding, dilation, 1, upsample)) {
+    return Conv1dCpu(x, w, b, stride, padding, dilation, upsample, residual);
+  }
+  return LibTorchConv(x, w, b, stride, padding, dilation, upsample, residual);
 }
 
 }  // namespace torchmotion

@@ -19,6 +19,10 @@ torch::Tensor ConvImpl::forward_upsampled(const torch::Tensor& x, int64_t factor
   return Conv1dLayer(x, weight, bias, stride_, pad_, dilation_, factor);
 }
 
+torch::Tensor ConvImpl::forward_plus(const torch::Tensor& x, const torch::Tensor& residual) {
+  return Conv1dLayer(x, weight, bias, stride_, pad_, dilation_, 1, residual);
+}
+
 torch::Tensor Activate(const torch::Tensor& x, const std::string& activation) {
   if (activation == "relu") return torch::relu(x);
   if (activation == "gelu") return torch::gelu(x);
@@ -47,8 +51,7 @@ torch::Tensor ResConv1DBlockImpl::forward(const torch::Tensor& x) {
     return Activate(n->forward(t.transpose(1, 2)).transpose(1, 2), config_.activation);
   };
   torch::Tensor h = conv1_->forward(norm_act(norm1_, x));
-  h = conv2_->forward(norm_act(norm2_, h));
-  return h + x;
+  return conv2_->forward_plus(norm_act(norm2_, h), x);
 }
 
 Resnet1DImpl::Resnet1DImpl(const ConvNetConfig& c) {

@@ -30,6 +30,8 @@ class ConvImpl : public torch::nn::Conv1dImpl {
   // The convolution of x upsampled `factor` times by nearest neighbour (an nn.Upsample before it). Not a default
   // argument of forward: a Sequential's forward would then count two arguments.
   torch::Tensor forward_upsampled(const torch::Tensor& x, int64_t factor);
+  // conv(x) + residual, the sum made as the convolution's output is written (a residual block's end).
+  torch::Tensor forward_plus(const torch::Tensor& x, const torch::Tensor& residual);
 
  private:
   int64_t stride_, pad_, dilation_;
