@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
+#include <optional>
 #include <tuple>
 #include <vector>
 
@@ -255,10 +257,12 @@ float RowSum(const float* __restrict v, int64_t n) {
 // (padding zeros, the data, zeros to the tile's slack); its s.cout × T_out output goes to out(b, scratch): its place
 // in y or, with scratch_out, a per-thread buffer (T_out per row), after which done(b, written) runs. Buffers are
 // tensors so that they come from the caching CPU allocator (native/cpu_allocator.cc): fresh memory page-faults on
-// every call, which cost more than the arithmetic on a VM.
+// every call, which cost more than the arithmetic on a VM. `first`, if given, runs on each thread of the parallel
+// region before it takes samples, with the thread's index there (0 … Workers(s.batch) − 1): a fixed share of other
+// work (the weight gradient's parts) whose uneven finish the samples then even out.
 template <typename Fill, typename Out, typename Done>
 void ConvolveRows(const ConvShape& s, int64_t T_out, int64_t ldx, const Layout& lw, const float* bias, bool scratch_out, Fill fill,
-                  Out out, Done done) {
+                  Out out, Done done, const std::function<void(int64_t)>& first = nullptr) {
   const int64_t blocks = (s.cout + kRows - 1) / kRows;
   std::vector<float> bias_padded(blocks * kRows, 0.0f);
   if (bias != nullptr) std::copy(bias, bias + s.cout, bias_padded.begin());
@@ -268,7 +272,8 @@ void ConvolveRows(const ConvShape& s, int64_t T_out, int64_t ldx, const Layout& 
   // core is often slower for a while, and a fixed split makes the other wait for it at every layer. Each sample's
   // result does not depend on which thread computes it.
   std::atomic<int64_t> next{0};
-  at::parallel_for(0, Workers(s.batch), 1, [&](int64_t, int64_t) {
+  at::parallel_for(0, Workers(s.batch), 1, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end && first; ++i) first(i);
     torch::Tensor buffer = torch::empty({s.cin * ldx + (scratch_out ? s.cout * T_out : 0)}, torch::kFloat32);
     float* xp = buffer.data_ptr<float>();
     float* scratch = xp + s.cin * ldx;
@@ -375,7 +380,7 @@ torch::Tensor BiasGrad(const torch::Tensor& sums, bool summed, const torch::Tens
 // cache when its residual is added, where a separate add (the residual blocks' `h + x`) read y back from memory and
 // wrote a third tensor (~4 ms of a two-thread tokenizer step with aten::add's other calls: tokenizer-profile.ts).
 void Convolve(const float* x, const Layout& lw, const float* bias, const ConvShape& s, float* y, float* row_sums = nullptr,
-              int64_t up = 1, const float* residual = nullptr) {
+              int64_t up = 1, const float* residual = nullptr, const std::function<void(int64_t)>& first = nullptr) {
   const int64_t T_out = s.out_steps(), ldx = RoundUp(T_out, kCols) + s.dil * (s.taps - 1), steps_in = s.steps / up, size = s.cout * T_out;
   ConvolveRows(
       s, T_out, ldx, lw, bias, false,
@@ -388,7 +393,8 @@ void Convolve(const float* x, const Layout& lw, const float* bias, const ConvSha
         float* __restrict yb = y + b * size;
         const float* __restrict rb = residual + b * size;
         for (int64_t i = 0; i < size; ++i) yb[i] += rb[i];
-      });
+      },
+      first);
 }
 
 // Rows [row0, row0 + steps) of dst (ld floats each) take src (channels × steps) transposed; other entries untouched.
@@ -409,73 +415,101 @@ void Transpose(const float* src, int64_t channels, int64_t steps, float* dst, in
 // The batch is cut into one part per thread (a fixed split for a given thread count, summed in part order: the
 // result does not depend on scheduling); each part packs up to kGradSteps steps of transposed input and runs every
 // tile over them. With row_sums (B × cout floats), each sample's output-gradient rows are summed there on the way.
+// Run(part) computes one part, on whichever thread; Sum() then adds the parts up. The split is fixed so that the sums
+// do not depend on scheduling, but on this shared VM a thread is often slower for a while and the other then waited
+// for it, 2–6 % of the weight gradient's time: the backward therefore runs the parts inside the input gradient's
+// parallel region (ConvolveRows' `first`), whose samples, handed out one at a time, even out the finish.
 template <typename Rows>
-torch::Tensor WeightGrad(const float* g, const ConvShape& s, bool build_rows, Rows rows, float* row_sums = nullptr) {
-  const int64_t T_out = s.out_steps(), padded_steps = s.steps + 2 * s.pad;
-  const int64_t cinp = RoundUp(s.cin, kGradCols), per_chunk = std::max<int64_t>(1, kGradSteps / T_out);
-  const int64_t parts = std::max<int64_t>(1, std::min<int64_t>(at::get_num_threads(), s.batch)), sum_size = s.taps * s.cout * cinp;
-  torch::Tensor sums = torch::empty({parts, sum_size}, torch::kFloat32);  // every part's first chunk writes it whole
-  float* psums = sums.data_ptr<float>();
-  at::parallel_for(0, parts, 1, [&](int64_t begin, int64_t end) {
-    torch::Tensor xt_buffer = torch::empty({per_chunk * padded_steps * cinp}, torch::kFloat32);
-    torch::Tensor scratch_buffer = torch::empty({build_rows ? s.cin * s.steps : 0}, torch::kFloat32);
+class WeightGrad {
+ public:
+  WeightGrad(const float* g, const ConvShape& s, bool build_rows, Rows rows, float* row_sums)
+      : g_(g), s_(s), build_rows_(build_rows), rows_(std::move(rows)), row_sums_(row_sums), T_out_(s.out_steps()),
+        padded_steps_(s.steps + 2 * s.pad), cinp_(RoundUp(s.cin, kGradCols)), per_chunk_(std::max<int64_t>(1, kGradSteps / T_out_)),
+        parts_(Workers(s.batch)), sum_size_(s.taps * s.cout * cinp_),
+        sums_(torch::empty({parts_, sum_size_}, torch::kFloat32)) {}  // every part's first chunk writes its sums whole
+
+  void Run(int64_t part) {
+    const ConvShape& s = s_;
+    const int64_t cinp = cinp_, padded_steps = padded_steps_, T_out = T_out_;
+    torch::Tensor xt_buffer = torch::empty({per_chunk_ * padded_steps * cinp}, torch::kFloat32);
+    torch::Tensor scratch_buffer = torch::empty({build_rows_ ? s.cin * s.steps : 0}, torch::kFloat32);
     float *xt = xt_buffer.data_ptr<float>(), *scratch = scratch_buffer.data_ptr<float>();
     // Zeros where Transpose writes nothing: each sample's padding rows (time steps outside the input) and the channel
-    // columns past cin. The columns only feed sums that the reduction below never reads, but left as they were they
-    // could hold denormals or NaNs, which slow some CPUs' FMAs. (Zeroing the whole buffer was ~17 MB of fills a
-    // two-thread tokenizer step.)
-    for (int64_t i = 0; i < per_chunk; ++i) {
+    // columns past cin. The columns only feed sums that the reduction never reads, but left as they were they could
+    // hold denormals or NaNs, which slow some CPUs' FMAs. (Zeroing the whole buffer was ~17 MB of fills a two-thread
+    // tokenizer step.)
+    for (int64_t i = 0; i < per_chunk_; ++i) {
       float* block = xt + i * padded_steps * cinp;
       std::fill(block, block + s.pad * cinp, 0.0f);
       std::fill(block + (s.pad + s.steps) * cinp, block + padded_steps * cinp, 0.0f);
       for (int64_t t = s.pad; t < s.pad + s.steps && cinp > s.cin; ++t) std::fill(block + t * cinp + s.cin, block + (t + 1) * cinp, 0.0f);
     }
-    for (int64_t part = begin; part < end; ++part) {
-      float* acc = psums + part * sum_size;
-      const int64_t lo = part * s.batch / parts, hi = (part + 1) * s.batch / parts;
-      for (int64_t b0 = lo; b0 < hi; b0 += per_chunk) {
-        const int64_t n = std::min(per_chunk, hi - b0);
-        for (int64_t i = 0; i < n; ++i) Transpose(rows(b0 + i, scratch), s.cin, s.steps, xt + i * padded_steps * cinp, cinp, s.pad);
-        const float* gb = g + b0 * s.cout * T_out;
-        if (row_sums != nullptr) {
-          for (int64_t i = 0; i < n * s.cout; ++i) row_sums[b0 * s.cout + i] = RowSum(gb + i * T_out, T_out);
-        }
-        for (int64_t k = 0; k < s.taps; ++k) {
-          for (int64_t o = 0; o < s.cout; o += kGradRows) {
-            const GradTileFn tile = kGradTiles[std::min(kGradRows, s.cout - o) - 1];
-            for (int64_t c = 0; c < cinp; c += kGradCols) {
-              tile(gb + o * T_out, T_out, xt + k * s.dil * cinp + c, cinp, T_out, n, s.cout * T_out, padded_steps * cinp,
-                   acc + (k * s.cout + o) * cinp + c, cinp, b0 == lo);
-            }
+    float* acc = sums_.data_ptr<float>() + part * sum_size_;
+    const int64_t lo = part * s.batch / parts_, hi = (part + 1) * s.batch / parts_;
+    for (int64_t b0 = lo; b0 < hi; b0 += per_chunk_) {
+      const int64_t n = std::min(per_chunk_, hi - b0);
+      for (int64_t i = 0; i < n; ++i) Transpose(rows_(b0 + i, scratch), s.cin, s.steps, xt + i * padded_steps * cinp, cinp, s.pad);
+      const float* gb = g_ + b0 * s.cout * T_out;
+      if (row_sums_ != nullptr) {
+        for (int64_t i = 0; i < n * s.cout; ++i) row_sums_[b0 * s.cout + i] = RowSum(gb + i * T_out, T_out);
+      }
+      for (int64_t k = 0; k < s.taps; ++k) {
+        for (int64_t o = 0; o < s.cout; o += kGradRows) {
+          const GradTileFn tile = kGradTiles[std::min(kGradRows, s.cout - o) - 1];
+          for (int64_t c = 0; c < cinp; c += kGradCols) {
+            tile(gb + o * T_out, T_out, xt + k * s.dil * cinp + c, cinp, T_out, n, s.cout * T_out, padded_steps * cinp,
+                 acc + (k * s.cout + o) * cinp + c, cinp, b0 == lo);
           }
         }
       }
     }
-  });
+  }
+
   // The parts' sums, in part order, into LibTorch's (cout, cin, taps) layout; split across threads by output channel.
   // Each channel's taps are summed as whole rows (vectorised) into a small buffer, then interleaved.
-  torch::Tensor dw = torch::empty({s.cout, s.cin, s.taps}, torch::kFloat32);
-  float* pdw = dw.data_ptr<float>();
-  at::parallel_for(0, s.cout, 16, [&](int64_t begin, int64_t end) {
-    std::vector<float> rows(s.taps * s.cin);
-    for (int64_t o = begin; o < end; ++o) {
-      for (int64_t k = 0; k < s.taps; ++k) {
-        const float* first = psums + (k * s.cout + o) * cinp;
-        float* __restrict row = rows.data() + k * s.cin;
-        std::copy(first, first + s.cin, row);
-        for (int64_t part = 1; part < parts; ++part) {
-          const float* __restrict more = first + part * sum_size;
-          for (int64_t c = 0; c < s.cin; ++c) row[c] += more[c];
+  torch::Tensor Sum() const {
+    const ConvShape& s = s_;
+    const float* psums = sums_.data_ptr<float>();
+    torch::Tensor dw = torch::empty({s.cout, s.cin, s.taps}, torch::kFloat32);
+    float* pdw = dw.data_ptr<float>();
+    at::parallel_for(0, s.cout, 16, [&](int64_t begin, int64_t end) {
+      std::vector<float> rows(s.taps * s.cin);
+      for (int64_t o = begin; o < end; ++o) {
+        for (int64_t k = 0; k < s.taps; ++k) {
+          const float* first = psums + (k * s.cout + o) * cinp_;
+          float* __restrict row = rows.data() + k * s.cin;
+          std::copy(first, first + s.cin, row);
+          for (int64_t part = 1; part < parts_; ++part) {
+            const float* __restrict more = first + part * sum_size_;
+            for (int64_t c = 0; c < s.cin; ++c) row[c] += more[c];
+          }
+        }
+        float* out = pdw + o * s.cin * s.taps;
+        for (int64_t c = 0; c < s.cin; ++c) {
+          for (int64_t k = 0; k < s.taps; ++k) out[c * s.taps + k] = rows[k * s.cin + c];
         }
       }
-      float* out = pdw + o * s.cin * s.taps;
-      for (int64_t c = 0; c < s.cin; ++c) {
-        for (int64_t k = 0; k < s.taps; ++k) out[c * s.taps + k] = rows[k * s.cin + c];
-      }
-    }
-  });
-  return dw;
-}
+    });
+    return dw;
+  }
+
+  // Every part in a parallel region of its own, then the sum: when there is no input gradient to share one with.
+  torch::Tensor RunAlone() {
+    at::parallel_for(0, parts_, 1, [&](int64_t begin, int64_t end) {
+      for (int64_t part = begin; part < end; ++part) Run(part);
+    });
+    return Sum();
+  }
+
+ private:
+  const float* g_;
+  ConvShape s_;
+  bool build_rows_;
+  Rows rows_;
+  float* row_sums_;
+  int64_t T_out_, padded_steps_, cinp_, per_chunk_, parts_, sum_size_;
+  torch::Tensor sums_;
+};
 
 // The shape of the convolution over x upsampled by `up` (x itself when up is 1).
 ConvShape ShapeOf(const torch::Tensor& x, const torch::Tensor& w, int64_t pad, int64_t dil, int64_t up) {
@@ -500,6 +534,18 @@ std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> ConvBackward(const torch
   const int64_t T = x.size(2);
   torch::Tensor dx, dw, db;
   torch::Tensor sums = need_db ? torch::empty({s.batch, s.cout}, torch::kFloat32) : torch::Tensor();
+  const float* px = x.data_ptr<float>();
+  auto rows = [px, &s, T, up](int64_t b, float* scratch) {
+    const float* xb = px + b * s.cin * T;
+    if (up == 1) return xb;
+    PadRows(xb, s.cin, T, 0, scratch, s.steps, nullptr, up);
+    return static_cast<const float*>(scratch);
+  };
+  std::optional<WeightGrad<decltype(rows)>> grad_w;
+  if (need_dw) grad_w.emplace(g.data_ptr<float>(), s, up > 1, rows, need_db && !need_dx ? sums.data_ptr<float>() : nullptr);
+  const std::function<void(int64_t)> parts = [&](int64_t part) {
+    if (grad_w) grad_w->Run(part);
+  };
   if (need_dx) {
     // The input gradient is the convolution of g with the transposed, reversed weights and the complementary padding;
     // it reads every row of g, so the bias gradient's sums come with it. Upsampled, each sample's rows come out in a
@@ -510,7 +556,7 @@ std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> ConvBackward(const torch
     float *pdx = dx.data_ptr<float>(), *psums = need_db ? sums.data_ptr<float>() : nullptr;
     const Layout lw = InputGradLayout(w.data_ptr<float>(), s.cin * s.taps);
     if (up == 1) {
-      Convolve(pg, lw, nullptr, back, pdx, psums);
+      Convolve(pg, lw, nullptr, back, pdx, psums, 1, nullptr, parts);
     } else {
       const int64_t T_up = back.out_steps(), ldx = RoundUp(T_up, kCols) + dil * (s.taps - 1);
       ConvolveRows(
@@ -521,20 +567,12 @@ std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> ConvBackward(const torch
           [](int64_t, float* scratch) { return scratch; },
           [&](int64_t b, const float* out) {
             for (int64_t c = 0; c < s.cin; ++c) SumRepeats(out + c * T_up, T, up, pdx + (b * s.cin + c) * T);
-          });
+          },
+          parts);
     }
-  }
-  if (need_dw) {
-    const float* px = x.data_ptr<float>();
-    dw = WeightGrad(
-        g.data_ptr<float>(), s, up > 1,
-        [&](int64_t b, float* scratch) {
-          const float* xb = px + b * s.cin * T;
-          if (up == 1) return xb;
-          PadRows(xb, s.cin, T, 0, scratch, s.steps, nullptr, up);
-          return static_cast<const float*>(scratch);
-        },
-        need_db && !need_dx ? sums.data_ptr<float>() : nullptr);
+    if (grad_w) dw = grad_w->Sum();
+  } else if (grad_w) {
+    dw = grad_w->RunAlone();
   }
   if (need_db) db = BiasGrad(sums, need_dx || need_dw, g);
   return {dx, dw, db};
@@ -634,6 +672,16 @@ std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> StridedBackward(const to
   const float *px = x.data_ptr<float>(), *pg = g.data_ptr<float>();
   torch::Tensor dx, dw, db;
   torch::Tensor sums = need_db ? torch::empty({B, O}, torch::kFloat32) : torch::Tensor();
+  // The weight gradient is that of the phase convolution; its parts run in the first phase's input-gradient region.
+  auto rows = [px, C, T, &p](int64_t i, float* scratch) {
+    PhaseRows(px + i * C * T, C, T, p, scratch, p.length);
+    return static_cast<const float*>(scratch);
+  };
+  std::optional<WeightGrad<decltype(rows)>> grad_w;
+  if (need_dw) grad_w.emplace(pg, ConvShape{B, stride * C, p.length, O, p.taps, 0, 1}, true, rows, need_db && !need_dx ? sums.data_ptr<float>() : nullptr);
+  const std::function<void(int64_t)> parts = [&](int64_t part) {
+    if (grad_w) grad_w->Run(part);
+  };
   if (need_dx) {
     const torch::Tensor phased = PhaseWeights(w, p, false);
     dx = torch::empty_like(x);
@@ -656,20 +704,11 @@ std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> StridedBackward(const to
               float* dst = pdx + (i * C + c) * T + r;
               for (int64_t j = 0; j < n; ++j) dst[j * stride] = out[c * n + j];
             }
-          });
+          },
+          r == 0 ? parts : nullptr);
     }
   }
-  if (need_dw) {
-    const ConvShape s{B, stride * C, p.length, O, p.taps, 0, 1};
-    torch::Tensor dw_phased = WeightGrad(
-        pg, s, true,
-        [&](int64_t i, float* scratch) {
-          PhaseRows(px + i * C * T, C, T, p, scratch, p.length);
-          return static_cast<const float*>(scratch);
-        },
-        need_db && !need_dx ? sums.data_ptr<float>() : nullptr);
-    dw = PhaseWeights(dw_phased, p, true);
-  }
+  if (grad_w) dw = PhaseWeights(need_dx ? grad_w->Sum() : grad_w->RunAlone(), p, true);
   if (need_db) db = BiasGrad(sums, need_dx || need_dw, g);
   return {dx, dw, db};
 }
