@@ -20,6 +20,17 @@
 
 namespace torchmotion {
 
+namespace {
+
+// A residual is added element by element to the convolution's output (both paths below), so it must have its shape:
+// a wrong one would be read past its end by the kernel, or broadcast silently by LibTorch.
+void CheckResidual(const torch::Tensor& residual, const torch::Tensor& y) {
+  TORCH_CHECK(!residual.defined() || residual.sizes() == y.sizes(), "conv1d: the residual has shape ", residual.sizes(),
+              ", the convolution's output ", y.sizes(), "; a residual is added to the output and must match it");
+}
+
+}  // namespace
+
 #ifdef TM_CONV_AVX512
 namespace {
 
@@ -416,9 +427,9 @@ void Transpose(const float* src, int64_t channels, int64_t steps, float* dst, in
 // result does not depend on scheduling); each part packs up to kGradSteps steps of transposed input and runs every
 // tile over them. With row_sums (B × cout floats), each sample's output-gradient rows are summed there on the way.
 // Run(part) computes one part, on whichever thread; Sum() then adds the parts up. The split is fixed so that the sums
-// do not depend on scheduling, but on this shared VM a thread is often slower for a while and the other then waited
-// for it, 2–6 % of the weight gradient's time: the backward therefore runs the parts inside the input gradient's
-// parallel region (ConvolveRows' `first`), whose samples, handed out one at a time, even out the finish.
+// do not depend on scheduling, but on a shared machine a thread is often slower for a while and the other then waits
+// for it: the backward therefore runs the parts inside the input gradient's parallel region (ConvolveRows' `first`),
+// whose samples, handed out one at a time, even out the finish (docs/benchmarks.md).
 template <typename Rows>
 class WeightGrad {
  public:
@@ -511,6 +522,13 @@ class WeightGrad {
   torch::Tensor sums_;
 };
 
+// The parts of a weight gradient, if there is one, as ConvolveRows' `first` hook.
+template <typename Rows>
+std::function<void(int64_t)> PartsOf(std::optional<WeightGrad<Rows>>& grad_w) {
+  if (!grad_w) return nullptr;
+  return [&grad_w](int64_t part) { grad_w->Run(part); };
+}
+
 // The shape of the convolution over x upsampled by `up` (x itself when up is 1).
 ConvShape ShapeOf(const torch::Tensor& x, const torch::Tensor& w, int64_t pad, int64_t dil, int64_t up) {
   return {x.size(0), x.size(1), up * x.size(2), w.size(0), w.size(2), pad, dil};
@@ -520,6 +538,7 @@ torch::Tensor ConvForward(const torch::Tensor& x, const torch::Tensor& w, const 
                           const torch::Tensor& residual) {
   const ConvShape s = ShapeOf(x, w, pad, dil, up);
   torch::Tensor y = torch::empty({s.batch, s.cout, s.out_steps()}, x.options());
+  CheckResidual(residual, y);
   Convolve(x.data_ptr<float>(), ForwardLayout(w), b.defined() ? b.data_ptr<float>() : nullptr, s, y.data_ptr<float>(), nullptr, up,
            residual.defined() ? residual.data_ptr<float>() : nullptr);
   return y;
@@ -543,9 +562,7 @@ std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> ConvBackward(const torch
   };
   std::optional<WeightGrad<decltype(rows)>> grad_w;
   if (need_dw) grad_w.emplace(g.data_ptr<float>(), s, up > 1, rows, need_db && !need_dx ? sums.data_ptr<float>() : nullptr);
-  const std::function<void(int64_t)> parts = [&](int64_t part) {
-    if (grad_w) grad_w->Run(part);
-  };
+  const std::function<void(int64_t)> parts = PartsOf(grad_w);
   if (need_dx) {
     // The input gradient is the convolution of g with the transposed, reversed weights and the complementary padding;
     // it reads every row of g, so the bias gradient's sums come with it. Upsampled, each sample's rows come out in a
@@ -679,9 +696,7 @@ std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> StridedBackward(const to
   };
   std::optional<WeightGrad<decltype(rows)>> grad_w;
   if (need_dw) grad_w.emplace(pg, ConvShape{B, stride * C, p.length, O, p.taps, 0, 1}, true, rows, need_db && !need_dx ? sums.data_ptr<float>() : nullptr);
-  const std::function<void(int64_t)> parts = [&](int64_t part) {
-    if (grad_w) grad_w->Run(part);
-  };
+  const std::function<void(int64_t)> parts = PartsOf(grad_w);
   if (need_dx) {
     const torch::Tensor phased = PhaseWeights(w, p, false);
     dx = torch::empty_like(x);
@@ -732,7 +747,10 @@ struct Conv1dFunction : public torch::autograd::Function<Conv1dFunction> {
     torch::Tensor x = input.contiguous(), w = weight.contiguous(), b = bias.contiguous();
     const torch::Tensor r = residual.has_value() ? residual->contiguous() : torch::Tensor();
     torch::Tensor y = stride == 1 ? ConvForward(x, w, b, pad, dil, up, r) : StridedForward(x, w, b, stride, pad);
-    if (stride != 1 && r.defined()) y.add_(r);
+    if (stride != 1 && r.defined()) {
+      CheckResidual(r, y);
+      y.add_(r);
+    }
     ctx->saved_data["residual"] = r.defined();
     ctx->save_for_backward({x, w});
     ctx->saved_data["stride"] = stride;
@@ -794,6 +812,7 @@ bool Conv1dCpuApplies(const torch::Tensor& x, const torch::Tensor& w, int64_t st
 torch::Tensor LibTorchConv(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b, int64_t stride, int64_t padding,
                            int64_t dilation, int64_t upsample, const torch::Tensor& residual) {
   torch::Tensor y = torch::conv1d(Upsampled(x, upsample), w, b, stride, padding, dilation);
+  CheckResidual(residual, y);
   return residual.defined() ? y + residual : y;
 }
 
