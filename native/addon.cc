@@ -3,7 +3,6 @@
 
 #include "cpu_allocator.h"
 #include "info.h"
-#include "mlp_regressor.h"
 #include "ops.h"
 #include "t2m_wrap.h"
 #include "text_script.h"
@@ -13,7 +12,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   torchmotion::InstallCachingCpuAllocator();
   torchmotion::RegisterInfo(env, exports);
   torchmotion::RegisterOps(env, exports);
-  torchmotion::MlpRegressor::Register(env, exports);
   torchmotion::TokenizerWrap::Register(env, exports);
   torchmotion::T2MWrap::Register(env, exports);
   torchmotion::TextScript::Register(env, exports);

@@ -1,10 +1,14 @@
 // Small readers for JS option objects. TypeScript validates user input first; these checks keep a direct
-// call into the addon (or a TS bug) from ever reaching LibTorch with nonsense.
+// call into the addon (or a TS bug) from ever reaching LibTorch with nonsense. Hyper-parameters have their defaults
+// in TypeScript's config schemas only: models and training steps read them with Required*, so a missing one is an
+// error naming it, never a second default that could drift from the first. The fallback readers are for how a call
+// runs (device, threads, profiling), not for what it computes.
 #pragma once
 
 #include <napi.h>
 
 #include <string>
+#include <vector>
 
 #include "threads.h"
 
@@ -51,6 +55,53 @@ inline bool BoolOption(const Napi::Object& o, const char* key, bool fallback) {
   if (v.IsUndefined()) return fallback;
   if (!v.IsBoolean()) throw Napi::TypeError::New(o.Env(), std::string("option '") + key + "' must be true or false");
   return v.As<Napi::Boolean>().Value();
+}
+
+// The value of a hyper-parameter the caller must give; `what` names the call for the error.
+inline Napi::Value RequiredValue(const Napi::Object& o, const char* what, const char* key) {
+  Napi::Value v = o.Get(key);
+  if (v.IsUndefined()) {
+    throw Napi::TypeError::New(o.Env(), std::string(what) + ": option '" + key +
+                                            "' is missing (its default lives in the TypeScript config schema, which passes every option)");
+  }
+  return v;
+}
+
+inline double RequiredNumber(const Napi::Object& o, const char* what, const char* key, double min, double max) {
+  RequiredValue(o, what, key);
+  return NumberOption(o, key, 0, min, max);
+}
+
+inline int RequiredInt(const Napi::Object& o, const char* what, const char* key, int min, int max) {
+  RequiredValue(o, what, key);
+  return IntOption(o, key, 0, min, max);
+}
+
+inline std::string RequiredString(const Napi::Object& o, const char* what, const char* key) {
+  RequiredValue(o, what, key);
+  return StringOption(o, key, "");
+}
+
+inline bool RequiredBool(const Napi::Object& o, const char* what, const char* key) {
+  RequiredValue(o, what, key);
+  return BoolOption(o, key, false);
+}
+
+// An array of positive integers (FSQ levels).
+inline std::vector<int64_t> RequiredIntList(const Napi::Object& o, const char* what, const char* key) {
+  Napi::Value v = RequiredValue(o, what, key);
+  if (!v.IsArray()) throw Napi::TypeError::New(o.Env(), std::string("option '") + key + "' must be an array of integers");
+  std::vector<int64_t> out;
+  auto a = v.As<Napi::Array>();
+  for (uint32_t i = 0; i < a.Length(); ++i) {
+    Napi::Value x = a.Get(i);
+    double d = x.IsNumber() ? x.As<Napi::Number>().DoubleValue() : -1;
+    if (!(d >= 1) || d != static_cast<int64_t>(d)) {
+      throw Napi::TypeError::New(o.Env(), std::string("option '") + key + "' must hold positive integers");
+    }
+    out.push_back(static_cast<int64_t>(d));
+  }
+  return out;
 }
 
 // {threads} → the ThreadState a call runs under; grad is chosen by the call, not the user.

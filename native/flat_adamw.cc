@@ -113,6 +113,14 @@ void FlatAdamW::ZeroGrad() {
   }
 }
 
+void FlatAdamW::GradientsReady() {
+  if (!hook_) return;
+  Bind();
+  std::vector<torch::Tensor> grads;
+  for (Buffer& b : buffers_) grads.push_back(b.grads);
+  hook_(grads);
+}
+
 double FlatAdamW::ClipGradNorm(double max_norm) {
   Bind();
   torch::NoGradGuard no_grad;

@@ -5,6 +5,7 @@
 // The update is torch::optim::AdamW's, operation for operation; checkpoints keep AdamW's per-parameter format.
 #pragma once
 
+#include <functional>
 #include <vector>
 
 #include "compat.h"
@@ -31,6 +32,13 @@ class FlatAdamW : public torch::optim::AdamW {
   // clip_grad_norm_ over the flat gradients: returns the total L2 norm before clipping.
   double ClipGradNorm(double max_norm);
 
+  // The seam between backward and the update: a training step calls GradientsReady() once its gradients are
+  // complete (after the last micro-batch, before clipping), and the hook gets the flat gradient buffers (one per
+  // dtype, parameters in registration order) to read or rewrite in place — where a data-parallel all-reduce goes.
+  using GradientHook = std::function<void(const std::vector<torch::Tensor>& grads)>;
+  void SetGradientHook(GradientHook hook) { hook_ = std::move(hook); }
+  void GradientsReady();
+
  private:
   struct Slot {
     torch::Tensor param;
@@ -46,6 +54,7 @@ class FlatAdamW : public torch::optim::AdamW {
   // (set_ on each parameter) or code that replaces a gradient breaks the aliasing; the current values are copied in.
   void Bind(bool grads = true);
 
+  GradientHook hook_;
   std::vector<Slot> slots_;
   std::vector<Buffer> buffers_;
   int64_t steps_ = 0;

@@ -3,6 +3,8 @@
 
 #include <napi.h>
 
+#include <vector>
+
 #include "compat.h"
 #include "tensor_bridge.h"
 
@@ -29,6 +31,13 @@ inline Napi::Object StateDictToJs(Napi::Env env, torch::nn::Module& module) {
   auto out = Napi::Object::New(env);
   for (const auto& p : module.named_parameters()) out.Set(p.key(), CopyTensorToJs(env, p.value()));
   for (const auto& b : module.named_buffers()) out.Set(b.key(), CopyTensorToJs(env, b.value()));
+  return out;
+}
+
+// A list of tensors (e.g. the flat gradient buffers) as a JS array of copies.
+inline Napi::Array TensorListToJs(Napi::Env env, const std::vector<torch::Tensor>& tensors) {
+  auto out = Napi::Array::New(env, tensors.size());
+  for (size_t i = 0; i < tensors.size(); ++i) out.Set(static_cast<uint32_t>(i), CopyTensorToJs(env, tensors[i]));
   return out;
 }
 

@@ -2,9 +2,10 @@
 
 #include "args.h"
 #include "device.h"
-#include "head_loss.h"
+#include "gradient_probe.h"
 #include "module_tables.h"
 #include "sampling.h"
+#include "t2m_step.h"
 #include "tensor_bridge.h"
 
 namespace torchmotion {
@@ -25,29 +26,30 @@ T2MWrap::T2MWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<T2MWrap>(inf
   Napi::Env env = info.Env();
   Guarded(env, [&] {
     auto o = OptionsArg(info, 0, "TextToMotion");
+    const char* what = "TextToMotion";
     DecoderConfig c;
-    c.vocab = IntOption(o, "vocab", 64002, 3, 1 << 24);
-    c.dim = IntOption(o, "dim", 512, 8, 1 << 16);
-    c.layers = IntOption(o, "layers", 8, 1, 1024);
-    c.heads = IntOption(o, "heads", 8, 1, 1024);
-    c.hidden = IntOption(o, "hidden", 1536, 1, 1 << 20);
-    c.text_dim = IntOption(o, "textDim", 2048, 1, 1 << 16);
-    c.max_len = IntOption(o, "maxLen", 512, 2, 1 << 16);
-    c.rope_base = NumberOption(o, "ropeBase", 10000, 1, 1e9);
+    c.vocab = RequiredInt(o, what, "vocab", 3, 1 << 24);
+    c.dim = RequiredInt(o, what, "dim", 8, 1 << 16);
+    c.layers = RequiredInt(o, what, "layers", 1, 1024);
+    c.heads = RequiredInt(o, what, "heads", 1, 1024);
+    c.hidden = RequiredInt(o, what, "hidden", 1, 1 << 20);
+    c.text_dim = RequiredInt(o, what, "textDim", 1, 1 << 16);
+    c.max_len = RequiredInt(o, what, "maxLen", 2, 1 << 16);
+    c.rope_base = RequiredNumber(o, what, "ropeBase", 1, 1e9);
     TextEncoderConfig t;
-    t.vocab = IntOption(o, "textVocab", 0, 0, 1 << 24);
+    t.vocab = RequiredInt(o, what, "textVocab", 0, 1 << 24);
     t.dim = c.text_dim;
-    t.layers = IntOption(o, "textLayers", 2, 1, 64);
-    t.heads = IntOption(o, "textHeads", 4, 1, 64);
-    t.max_len = IntOption(o, "textMaxLen", 64, 1, 4096);
-    torch::manual_seed(static_cast<uint64_t>(IntOption(o, "seed", 0, 0, 2147483647)));
+    t.layers = RequiredInt(o, what, "textLayers", 1, 64);
+    t.heads = RequiredInt(o, what, "textHeads", 1, 64);
+    t.max_len = RequiredInt(o, what, "textMaxLen", 1, 4096);
+    torch::manual_seed(static_cast<uint64_t>(RequiredInt(o, what, "seed", 0, 2147483647)));
     device_ = ParseDevice(StringOption(o, "device", "cpu"));
     model_ = T2MDecoder(c, t);
     model_->to(device_);
     optimizer_ = std::make_unique<FlatAdamW>(model_->parameters(),
-        torch::optim::AdamWOptions(NumberOption(o, "lr", 4e-4, 0, 10))
-            .betas(std::make_tuple(NumberOption(o, "beta1", 0.9, 0, 1), NumberOption(o, "beta2", 0.95, 0, 1)))
-            .weight_decay(NumberOption(o, "weightDecay", 1e-6, 0, 10)).eps(NumberOption(o, "eps", 1e-6, 0, 1)));
+        torch::optim::AdamWOptions(RequiredNumber(o, what, "lr", 0, 10))
+            .betas(std::make_tuple(RequiredNumber(o, what, "beta1", 0, 1), RequiredNumber(o, what, "beta2", 0, 1)))
+            .weight_decay(RequiredNumber(o, what, "weightDecay", 0, 10)).eps(RequiredNumber(o, what, "eps", 0, 1)));
     return env.Undefined();
   });
 }
@@ -90,52 +92,36 @@ Napi::Value T2MWrap::StateDict(const Napi::CallbackInfo& info) {
   return Guarded(env, [&]() -> Napi::Value { return StateDictToJs(env, *model_); });
 }
 
-// step(batch, {lr, clip, update, lossScale, autocast, recompute, threads}) → Promise<{loss, accuracy, tokens, gradNorm}>.
-// The head and cross-entropy run only where a target exists (codes and END), never on padding or the text prefix,
-// and a chunk of positions at a time (head_loss.h), so the 64,001-way logits never exist for the whole batch.
+// step(batch, {lr, clip, update, lossScale, autocast, recompute, threads, inspectGradients}) →
+// Promise<{loss, accuracy, tokens, gradNorm, gradients?}> (t2m_step.h); `inspectGradients` returns the flat gradients
+// as the gradient hook saw them on an update step (before clipping and the update).
 Napi::Value T2MWrap::Step(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return Guarded(env, [&]() -> Napi::Value {
     auto o = OptionsArg(info, 1, "TextToMotion.step");
+    const char* what = "TextToMotion.step";
     Batch b = ReadBatch(info[0], true);
-    double lr = NumberOption(o, "lr", 4e-4, 0, 10), clip = NumberOption(o, "clip", 0, 0, 1e9);
-    double scale = NumberOption(o, "lossScale", 1.0, 0, 1e6);
-    bool update = BoolOption(o, "update", true);
-    bool recompute = BoolOption(o, "recompute", false);
-    bool autocast = StringOption(o, "autocast", "none") == "bf16" && device_.is_cuda();
+    T2MStepArgs a;
+    a.lr = RequiredNumber(o, what, "lr", 0, 10);
+    a.clip = RequiredNumber(o, what, "clip", 0, 1e9);
+    a.loss_scale = RequiredNumber(o, what, "lossScale", 0, 1e6);
+    a.update = RequiredBool(o, what, "update");
+    a.recompute = RequiredBool(o, what, "recompute");
+    a.autocast = RequiredString(o, what, "autocast") == "bf16" && device_.is_cuda();
+    bool inspect = BoolOption(o, "inspectGradients", false);
     torch::Tensor text = b.text, lengths = b.lengths, codes = b.codes;
-    return RunModelCall(env, Value(), busy_, "TextToMotion.step", ThreadOption(o, true), std::move(b.keep), [=]() -> ToJs {
-      model_->train();
-      model_->set_recompute(recompute);
-      optimizer_->PrepareGrads();
-      const int64_t pad = model_->config().vocab - 1;
-      torch::Tensor c = codes.to(device_);
-      torch::Tensor h, rows, targets;
-      {
-        AutocastGuard amp(autocast, at::kBFloat16);
-        const int64_t Lt = text.size(1), Lc = c.size(1);
-        h = model_->hidden(text.to(device_), lengths, c.narrow(1, 0, Lc - 1));
-        torch::Tensor valid = c.ne(pad);
-        rows = h.narrow(1, Lt - 1, Lc).masked_select(valid.unsqueeze(-1)).view({-1, h.size(-1)});
-        targets = c.masked_select(valid);
-      }
-      HeadLoss hl = ChunkedHeadLossBackward([this](const torch::Tensor& r) { return model_->head(r); }, rows, targets,
-                                            model_->config().vocab - 1, scale, autocast);
-      double grad_norm = 0;
-      if (update) {
-        if (clip > 0) grad_norm = optimizer_->ClipGradNorm(clip);
-        optimizer_->SetLr(lr);
-        optimizer_->step();
-        optimizer_->ZeroGrad();
-      }
-      double l = hl.loss, n = static_cast<double>(targets.numel()), acc = static_cast<double>(hl.correct) / std::max(1.0, n);
-      return [=](Napi::Env e) -> Napi::Value {
-        auto r = Napi::Object::New(e);
-        r.Set("loss", l);
-        r.Set("accuracy", acc);
-        r.Set("tokens", n);
-        r.Set("gradNorm", grad_norm);
-        return r;
+    return RunModelCall(env, Value(), busy_, what, ThreadOption(o, true), std::move(b.keep), [=]() -> ToJs {
+      std::vector<torch::Tensor> seen;
+      InspectGradients watch(*optimizer_, inspect ? &seen : nullptr);
+      T2MStepResult r = T2MTrainStep(model_, *optimizer_, text, lengths, codes, device_, a);
+      return [r, seen](Napi::Env e) -> Napi::Value {
+        auto out = Napi::Object::New(e);
+        out.Set("loss", r.loss);
+        out.Set("accuracy", r.accuracy);
+        out.Set("tokens", r.tokens);
+        out.Set("gradNorm", r.grad_norm);
+        if (!seen.empty()) out.Set("gradients", TensorListToJs(e, seen));
+        return out;
       };
     });
   });
@@ -166,19 +152,20 @@ Napi::Value T2MWrap::Generate(const Napi::CallbackInfo& info) {
     auto o = OptionsArg(info, 1, "TextToMotion.generate");
     Batch b = ReadBatch(info[0], false);
     SamplingOptions s;
-    s.temperature = NumberOption(o, "temperature", 0, 0, 100);
-    s.top_k = IntOption(o, "topK", 0, 0, 1 << 24);
-    s.top_p = NumberOption(o, "topP", 1, 0, 1);
-    s.min_tokens = IntOption(o, "minTokens", 0, 0, 1 << 16);
-    double cfg = NumberOption(o, "cfgScale", 0, 0, 100);
-    int max_tokens = IntOption(o, "maxTokens", 300, 1, 1 << 16);
-    bool use_cache = BoolOption(o, "cache", true);
-    uint64_t seed = static_cast<uint64_t>(IntOption(o, "seed", 0, 0, 2147483647));
+    const char* what = "TextToMotion.generate";
+    s.temperature = RequiredNumber(o, what, "temperature", 0, 100);
+    s.top_k = RequiredInt(o, what, "topK", 0, 1 << 24);
+    s.top_p = RequiredNumber(o, what, "topP", 0, 1);
+    s.min_tokens = RequiredInt(o, what, "minTokens", 0, 1 << 16);
+    double cfg = RequiredNumber(o, what, "cfgScale", 0, 100);
+    int max_tokens = RequiredInt(o, what, "maxTokens", 1, 1 << 16);
+    bool use_cache = RequiredBool(o, what, "cache");
+    uint64_t seed = static_cast<uint64_t>(RequiredInt(o, what, "seed", 0, 2147483647));
     if (cfg > 0 && b.text.size(0) % 2 != 0) {
       throw Napi::TypeError::New(env, "generate: with cfgScale the batch must hold B conditional then B unconditional prompts");
     }
     torch::Tensor text = b.text, lengths = b.lengths;
-    return RunModelCall(env, Value(), busy_, "TextToMotion.generate", ThreadOption(o, false), std::move(b.keep), [=]() -> ToJs {
+    return RunModelCall(env, Value(), busy_, what, ThreadOption(o, false), std::move(b.keep), [=]() -> ToJs {
       model_->eval();
       GenerationResult r = GenerateTokens(*model_, text.to(device_), lengths, max_tokens, s, cfg, seed, use_cache);
       torch::Tensor tokens = r.tokens.to(torch::kInt32).cpu(), lens = r.lengths.to(torch::kInt32).cpu();

@@ -2,43 +2,20 @@
 
 #include "args.h"
 #include "device.h"
+#include "gradient_probe.h"
 #include "module_tables.h"
 #include "tensor_bridge.h"
+#include "tokenizer_step.h"
 
 namespace torchmotion {
 namespace {
 
 TensorSpec MotionSpec(const char* name, int64_t dim) { return Spec(name, torch::kFloat32, {-1, -1, dim}, {"B", "T", ""}); }
 
-std::vector<int64_t> IntList(const Napi::Object& o, const char* key, std::vector<int64_t> fallback) {
-  Napi::Value v = o.Get(key);
-  if (v.IsUndefined()) return fallback;
-  if (!v.IsArray()) throw Napi::TypeError::New(o.Env(), std::string("option '") + key + "' must be an array of integers");
-  std::vector<int64_t> out;
-  auto a = v.As<Napi::Array>();
-  for (uint32_t i = 0; i < a.Length(); ++i) {
-    Napi::Value x = a.Get(i);
-    double d = x.IsNumber() ? x.As<Napi::Number>().DoubleValue() : -1;
-    if (!(d >= 1) || d != static_cast<int64_t>(d)) {
-      throw Napi::TypeError::New(o.Env(), std::string("option '") + key + "' must hold positive integers");
-    }
-    out.push_back(static_cast<int64_t>(d));
-  }
-  return out;
-}
-
 Napi::Object LossesToJs(Napi::Env env, const std::vector<std::pair<const char*, double>>& values) {
   auto o = Napi::Object::New(env);
   for (const auto& [k, v] : values) o.Set(k, v);
   return o;
-}
-
-// exp(entropy) of the code histogram, counted with bincount (never a dense one-hot).
-std::pair<double, int64_t> Perplexity(const torch::Tensor& codes, int64_t size) {
-  torch::Tensor counts = torch::bincount(codes.reshape({-1}).to(torch::kCPU), {}, size).to(torch::kFloat64);
-  torch::Tensor p = counts / counts.sum();
-  double entropy = -(p * torch::log(p.clamp_min(1e-30))).sum().item<double>();
-  return {std::exp(entropy), (counts > 0).sum().item<int64_t>()};
 }
 
 }  // namespace
@@ -73,29 +50,30 @@ TokenizerWrap::TokenizerWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<
   Napi::Env env = info.Env();
   Guarded(env, [&] {
     auto o = OptionsArg(info, 0, "Tokenizer");
+    const char* what = "Tokenizer";
     TokenizerConfig c;
-    c.net.input_dim = IntOption(o, "inputDim", 272, 1, 1 << 16);
-    c.net.width = IntOption(o, "width", 512, 1, 1 << 16);
-    c.net.down_t = IntOption(o, "downT", 1, 0, 8);
-    c.net.stride_t = IntOption(o, "strideT", 2, 1, 8);
-    c.net.depth = IntOption(o, "depth", 3, 1, 64);
-    c.net.dilation_growth = IntOption(o, "dilationGrowth", 3, 1, 16);
-    std::string norm = StringOption(o, "norm", "LN");
+    c.net.input_dim = RequiredInt(o, what, "inputDim", 1, 1 << 16);
+    c.net.width = RequiredInt(o, what, "width", 1, 1 << 16);
+    c.net.down_t = RequiredInt(o, what, "downT", 0, 8);
+    c.net.stride_t = RequiredInt(o, what, "strideT", 1, 8);
+    c.net.depth = RequiredInt(o, what, "depth", 1, 64);
+    c.net.dilation_growth = RequiredInt(o, what, "dilationGrowth", 1, 16);
+    std::string norm = RequiredString(o, what, "norm");
     if (norm != "LN" && norm != "none") throw Napi::TypeError::New(env, "option 'norm' must be 'LN' or 'none'");
     c.net.layer_norm = norm == "LN";
-    c.net.activation = StringOption(o, "activation", "relu");
-    c.quantizer = StringOption(o, "quantizer", "fsq");
-    c.levels = IntList(o, "levels", c.levels);
-    c.codes = IntOption(o, "codes", 512, 2, 1 << 24);
-    c.mu = NumberOption(o, "mu", 0.99, 0.0, 1.0);
-    torch::manual_seed(static_cast<uint64_t>(IntOption(o, "seed", 0, 0, 2147483647)));
+    c.net.activation = RequiredString(o, what, "activation");
+    c.quantizer = RequiredString(o, what, "quantizer");
+    c.levels = RequiredIntList(o, what, "levels");
+    c.codes = RequiredInt(o, what, "codes", 2, 1 << 24);
+    c.mu = RequiredNumber(o, what, "mu", 0.0, 1.0);
+    torch::manual_seed(static_cast<uint64_t>(RequiredInt(o, what, "seed", 0, 2147483647)));
     device_ = ParseDevice(StringOption(o, "device", "cpu"));
     model_ = Tokenizer(c);
     model_->to(device_);
-    auto betas = std::make_tuple(NumberOption(o, "beta1", 0.9, 0, 1), NumberOption(o, "beta2", 0.99, 0, 1));
+    auto betas = std::make_tuple(RequiredNumber(o, what, "beta1", 0, 1), RequiredNumber(o, what, "beta2", 0, 1));
     optimizer_ = std::make_unique<FlatAdamW>(model_->parameters(),
-        torch::optim::AdamWOptions(NumberOption(o, "lr", 5e-5, 0, 10)).betas(betas)
-            .weight_decay(NumberOption(o, "weightDecay", 0.0, 0, 10)).eps(NumberOption(o, "eps", 1e-8, 0, 1)));
+        torch::optim::AdamWOptions(RequiredNumber(o, what, "lr", 0, 10)).betas(betas)
+            .weight_decay(RequiredNumber(o, what, "weightDecay", 0, 10)).eps(RequiredNumber(o, what, "eps", 0, 1)));
     return env.Undefined();
   });
 }
@@ -107,48 +85,43 @@ Napi::Value TokenizerWrap::StateDict(const Napi::CallbackInfo& info) {
   return Guarded(env, [&]() -> Napi::Value { return StateDictToJs(env, *model_); });
 }
 
-// step(motion (B,T,272), {lr, clip, velWeight, commitBeta, autocast, threads, profile}) → Promise<losses>. `profile`
-// names a file for LibTorch's trace of this step (Chrome trace JSON: every ATen op with its time).
+// step(motion (B,T,272), {lr, clip, velWeight, commitBeta, autocast, threads, profile, inspectGradients}) →
+// Promise<losses>. `profile` names a file for LibTorch's trace of this step (Chrome trace JSON: every ATen op with
+// its time); `inspectGradients` returns the flat gradients as the gradient hook saw them (before clipping and update).
 Napi::Value TokenizerWrap::Step(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return Guarded(env, [&]() -> Napi::Value {
     auto o = OptionsArg(info, 1, "Tokenizer.step");
+    const char* what = "Tokenizer.step";
     std::vector<Napi::Reference<Napi::Value>> keep;
     torch::Tensor tx = BorrowMotion(info[0], keep);
-    double lr = NumberOption(o, "lr", 5e-5, 0, 10);
-    double clip = NumberOption(o, "clip", 0, 0, 1e9);
-    double vel = NumberOption(o, "velWeight", 0.5, 0, 1e6);
-    double beta = NumberOption(o, "commitBeta", 0.02, 0, 1e6);
-    bool autocast = StringOption(o, "autocast", "none") == "bf16" && device_.is_cuda();
+    TokenizerStepArgs a;
+    a.lr = RequiredNumber(o, what, "lr", 0, 10);
+    a.clip = RequiredNumber(o, what, "clip", 0, 1e9);
+    a.vel_weight = RequiredNumber(o, what, "velWeight", 0, 1e6);
+    a.commit_beta = RequiredNumber(o, what, "commitBeta", 0, 1e6);
+    a.autocast = RequiredString(o, what, "autocast") == "bf16" && device_.is_cuda();
     std::string profile = StringOption(o, "profile", "");
+    bool inspect = BoolOption(o, "inspectGradients", false);
     if (!profile.empty() && !TM_HAS_RECORD_PROFILE) {
       throw Napi::TypeError::New(env, "option 'profile' needs LibTorch's legacy profiler (RecordProfile), which this LibTorch lacks");
     }
-    return RunModelCall(env, Value(), busy_, "Tokenizer.step", ThreadOption(o, true), std::move(keep), [=]() -> ToJs {
+    return RunModelCall(env, Value(), busy_, what, ThreadOption(o, true), std::move(keep), [=]() -> ToJs {
 #if TM_HAS_RECORD_PROFILE
       std::unique_ptr<torch::autograd::profiler::RecordProfile> trace;
       if (!profile.empty()) trace = std::make_unique<torch::autograd::profiler::RecordProfile>(profile);
 #endif
-      model_->train();
-      optimizer_->SetLr(lr);
-      torch::Tensor target = tx.to(device_);
-      optimizer_->ZeroGrad();
-      TokenizerLoss loss;
-      TokenizerOutput out;
-      {
-        AutocastGuard amp(autocast, at::kBFloat16);
-        out = model_->forward(target);
-        loss = ComputeTokenizerLoss(out, target, vel, beta);
-      }
-      loss.total.backward();
-      double grad_norm = clip > 0 ? optimizer_->ClipGradNorm(clip) : 0.0;
-      optimizer_->step();
-      auto [perplexity, used] = Perplexity(out.codes, model_->codebook_size());
+      std::vector<torch::Tensor> seen;
+      InspectGradients watch(*optimizer_, inspect ? &seen : nullptr);
+      TokenizerStepResult r = TokenizerTrainStep(model_, *optimizer_, tx, device_, a);
       std::vector<std::pair<const char*, double>> values{
-          {"loss", loss.total.item<double>()}, {"reconstruction", loss.reconstruction.item<double>()},
-          {"positions", loss.positions.item<double>()}, {"commitment", loss.commitment.item<double>()},
-          {"gradNorm", grad_norm}, {"perplexity", perplexity}, {"codesUsed", static_cast<double>(used)}};
-      return [values](Napi::Env e) -> Napi::Value { return LossesToJs(e, values); };
+          {"loss", r.loss}, {"reconstruction", r.reconstruction}, {"positions", r.positions}, {"commitment", r.commitment},
+          {"gradNorm", r.grad_norm}, {"perplexity", r.perplexity}, {"codesUsed", static_cast<double>(r.codes_used)}};
+      return [values, seen](Napi::Env e) -> Napi::Value {
+        auto out = LossesToJs(e, values);
+        if (!seen.empty()) out.Set("gradients", TensorListToJs(e, seen));
+        return out;
+      };
     });
   });
 }

@@ -3,7 +3,14 @@ import * as assert from 'uvu/assert';
 
 import { native } from '../ts/native.js';
 import { measureThroughput } from '../ts/runtime.js';
-import { device, errorOf } from './helpers.js';
+import { tokenizerTraining } from '../ts/tokenizer/config.js';
+import { device, errorOf, motionBatch, tinyTokenizerOptions } from './helpers.js';
+
+// A tokenizer step's options with the training schema's defaults.
+const stepOptions = () => {
+  const t = tokenizerTraining.parse({});
+  return { lr: t.lr, clip: t.clip, velWeight: t.velWeight, commitBeta: t.commitBeta, autocast: t.autocast };
+};
 
 test('the event loop keeps running during a native call of more than a second', async () => {
   let ticks = 0;
@@ -18,26 +25,26 @@ test('the event loop keeps running during a native call of more than a second', 
 });
 
 test('a second call on the same model while one is in flight is refused, then allowed', async () => {
-  const model = new (native().MlpRegressor)({ inputs: 2, hidden: 512, outputs: 1, lr: 0.01, seed: 0, device });
-  const x = { data: new Float32Array(2 * 4096).fill(0.5), shape: [4096, 2] };
-  const y = { data: new Float32Array(4096), shape: [4096, 1] };
-  const first = model.step(x, y);
-  assert.is(await errorOf(() => model.step(x, y)),
-    'MlpRegressor.step: another call is still running on this model; await it first (one call in flight per model)');
-  assert.is(await errorOf(() => model.predict(x)),
-    'MlpRegressor.predict: another call is still running on this model; await it first (one call in flight per model)');
-  const loss = await first;
-  assert.ok(Number.isFinite(loss));
-  assert.ok(Number.isFinite(await model.step(x, y)), 'the model is usable again once the first step settled');
+  const model = new (native().Tokenizer)(await tinyTokenizerOptions());
+  const x = motionBatch(8, 64);
+  const o = { ...stepOptions(), threads: 1 };
+  const first = model.step(x, o);
+  assert.is(await errorOf(() => model.step(x, o)),
+    'Tokenizer.step: another call is still running on this model; await it first (one call in flight per model)');
+  assert.is(await errorOf(() => model.reconstruct(x)),
+    'Tokenizer.reconstruct: another call is still running on this model; await it first (one call in flight per model)');
+  const r = await first;
+  assert.ok(Number.isFinite(r.loss));
+  assert.ok(Number.isFinite((await model.step(x, o)).loss), 'the model is usable again once the first step settled');
 });
 
 test('two models step concurrently without interfering', async () => {
-  const make = () => new (native().MlpRegressor)({ inputs: 2, hidden: 16, outputs: 1, lr: 0.05, seed: 3, device });
-  const [a, b] = [make(), make()];
-  const x = { data: new Float32Array([0.1, 0.2, -0.3, 0.4]), shape: [2, 2] };
-  const y = { data: new Float32Array([1, -1]), shape: [2, 1] };
-  const [la, lb] = await Promise.all([a.step(x, y, { threads: 1 }), b.step(x, y, { threads: 1 })]);
-  assert.is(la, lb, 'same seed and input give the same loss');
+  const [a, b] = [new (native().Tokenizer)(await tinyTokenizerOptions(3)), new (native().Tokenizer)(await tinyTokenizerOptions(3))];
+  const x = motionBatch(2, 16);
+  const o = { ...stepOptions(), threads: 1 };
+  const [ra, rb] = await Promise.all([a.step(x, o), b.step(x, o)]);
+  assert.ok(ra.loss > 0);
+  assert.is(ra.loss, rb.loss, 'same seed and input give the same loss');
 });
 
 test('a rejected native promise carries the caller stack, not an empty native one', async () => {

@@ -4,7 +4,7 @@ import * as assert from 'uvu/assert';
 import { native } from '../ts/native.js';
 import { matmul, roundTrip } from '../ts/runtime.js';
 import { tensor, type TensorData } from '../ts/tensor.js';
-import { device, errorOf, onCuda } from './helpers.js';
+import { device, errorOf, motionBatch, onCuda, tinyTokenizerOptions } from './helpers.js';
 
 const cases: Array<[string, TensorData, number[]]> = [
   ['float32', new Float32Array([1.5, -0, 3.4028234663852886e38, 1e-45, Infinity, -7.25]), [2, 3]],
@@ -55,17 +55,17 @@ test('a real computation: matmul matches the hand result', async () => {
 });
 
 test('dtype mismatch names the argument, the expected and the received dtype', async () => {
-  const model = new (native().MlpRegressor)({ inputs: 2, hidden: 4, outputs: 1, lr: 0.01, seed: 0, device });
-  const msg = await errorOf(() => model.step({ data: new Float64Array(4), shape: [2, 2] }, { data: new Float32Array(2), shape: [2, 1] }));
-  assert.is(msg, 'x: expected dtype float32 but received float64 (Float64Array)');
+  const model = new (native().Tokenizer)(await tinyTokenizerOptions());
+  const msg = await errorOf(() => model.encode({ data: new Float64Array(4 * 272), shape: [1, 4, 272] }));
+  assert.is(msg, 'motion: expected dtype float32 but received float64 (Float64Array)');
 });
 
 test('shape mismatch names the argument, the expected and the received shape', async () => {
-  const model = new (native().MlpRegressor)({ inputs: 2, hidden: 4, outputs: 1, lr: 0.01, seed: 0, device });
-  const msg = await errorOf(() => model.step({ data: new Float32Array(24), shape: [8, 3] }, { data: new Float32Array(8), shape: [8, 1] }));
-  assert.is(msg, 'x: expected shape [B, 2] but received [8, 3]');
-  const rows = await errorOf(() => model.step({ data: new Float32Array(8), shape: [4, 2] }, { data: new Float32Array(3), shape: [3, 1] }));
-  assert.is(rows, 'MlpRegressor.step: x has 4 rows but y has 3');
+  const model = new (native().Tokenizer)(await tinyTokenizerOptions());
+  const msg = await errorOf(() => model.encode({ data: new Float32Array(4 * 3), shape: [1, 4, 3] }));
+  assert.is(msg, 'motion: expected shape [B, T, 272] but received [1, 4, 3]');
+  const frames = await errorOf(() => model.encode(motionBatch(1, 5)));
+  assert.is(frames, "motion: T = 5 frames is not a multiple of the tokenizer's downsampling (2): crop the clip");
 });
 
 test('element count that does not fit the shape is rejected on both sides of the bridge', async () => {

@@ -1,8 +1,7 @@
 // End to end on real mocap: tokenizer → encode → text-to-motion → generate. Trained on the bundled walks and the kick
 // (mirrored copies included), the model must make "a person walks forward" travel forward far more than
 // "a person kicks with the right leg". Small models, a few hundred steps: minutes on two cores.
-import { copyFileSync, mkdtempSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { test } from 'uvu';
@@ -13,14 +12,15 @@ import { pelvisTravel } from '../ts/pipeline.js';
 import { generateMotions } from '../ts/t2m/generate.js';
 import { trainTextToMotion } from '../ts/t2m/train.js';
 import { encodeDataset } from '../ts/tokenizer/encode.js';
-import { loadTokenizer, trainTokenizer } from '../ts/tokenizer/train.js';
-import { device } from './helpers.js';
+import { loadTokenizer } from '../ts/tokenizer/model.js';
+import { trainTokenizer } from '../ts/tokenizer/train.js';
+import { device, tempDir } from './helpers.js';
 
 test('"walks forward" moves the pelvis forward far more than "kicks with the right leg"', async () => {
   const bundled = join(import.meta.dirname, '..', 'data', 'bandai-namco-1', 'data');
-  const src = mkdtempSync(join(tmpdir(), 'tm-e2e-src-'));
+  const src = tempDir('tm-e2e-src-');
   for (const f of readdirSync(bundled).filter((x) => /_(walk|kick)_.*\.bvh$/.test(x))) copyFileSync(join(bundled, f), join(src, f));
-  const work = mkdtempSync(join(tmpdir(), 'tm-e2e-'));
+  const work = tempDir('tm-e2e-');
   const root = join(work, 'data');
   buildDemoDataset(root, { source: src });
   const quiet = () => {};

@@ -2,11 +2,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
-import { native, type NativeAddon } from '../ts/native.js';
-import { device, errorOf, onCuda } from './helpers.js';
+import { native } from '../ts/native.js';
+import { device, errorOf, onCuda, tinyTokenizerOptions } from './helpers.js';
 
 const f32 = (n: number, shape: number[]) => ({ data: new Float32Array(n), shape });
-const raw = (): NativeAddon & Record<string, (...a: unknown[]) => unknown> => native() as never;
+// The addon without its types, to make the calls TypeScript would refuse.
+const raw = (): Record<string, (...a: unknown[]) => unknown> => native() as never;
 
 const invalidCalls: Array<[string, () => unknown, RegExp | string]> = [
   ['no argument at all', () => raw().roundTrip(), 'tensor: expected a tensor {data: TypedArray, shape: number[]}'],
@@ -33,9 +34,16 @@ const invalidCalls: Array<[string, () => unknown, RegExp | string]> = [
   ['options that are not an object', () => raw().matmul(f32(1, [1, 1]), f32(1, [1, 1]), 'fast'), 'matmul: expected an options object'],
   ['an unknown throughput op', () => raw().measureThroughput({ op: 'fft' }), "option 'op' must be 'matmul', 'conv1d' or 'conv1d-torchmotion', received 'fft'"],
   ['setThreads with a string', () => raw().setThreads('4'), 'setThreads: expected a number'],
-  ['a model with a non-integer width', () => new (native().MlpRegressor)({ inputs: 2.5, hidden: 4, outputs: 1, lr: 0.1, seed: 0, device }),
-    "option 'inputs' must be an integer, received 2.500000"],
-  ['a model method on a bare object', () => (native().MlpRegressor.prototype as unknown as { step: (...a: unknown[]) => unknown }).step.call({}, f32(2, [1, 2])),
+  ['a model with a non-integer width', async () => new (native().Tokenizer)({ ...(await tinyTokenizerOptions()), width: 2.5 }),
+    "option 'width' must be an integer, received 2.500000"],
+  ['a model without a hyper-parameter', async () => {
+    const { lr: _dropped, ...rest } = await tinyTokenizerOptions();
+    return new (native().Tokenizer)(rest as never);
+  }, "Tokenizer: option 'lr' is missing (its default lives in the TypeScript config schema, which passes every option)"],
+  ['a training step without a hyper-parameter', async () => new (native().Tokenizer)(await tinyTokenizerOptions()).step(
+    { data: new Float32Array(2 * 272), shape: [1, 2, 272] }, { lr: 1e-3, clip: 0, velWeight: 0.5, autocast: 'none' } as never),
+    "Tokenizer.step: option 'commitBeta' is missing (its default lives in the TypeScript config schema, which passes every option)"],
+  ['a model method on a bare object', () => (native().Tokenizer.prototype as unknown as { step: (...a: unknown[]) => unknown }).step.call({}, f32(2, [1, 2])),
     'Illegal invocation'],
 ];
 

@@ -1,7 +1,6 @@
 // Golden tests of the text-to-motion decoder against an independent PyTorch script (scripts/reference/t2m.py), and
 // KV-cache generation against generation without a cache.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { test } from 'uvu';
@@ -11,14 +10,14 @@ import { readNpz, writeNpz } from '../ts/data/npz.js';
 import { Rng } from '../ts/rng.js';
 import { countParameters, nativeOptions, t2mModel } from '../ts/t2m/config.js';
 import { T2MModel } from '../ts/t2m/model.js';
-import { device } from './helpers.js';
+import { device, tempDir } from './helpers.js';
 import { runPython } from './python.js';
 
 const rng = new Rng(11);
 const B = 2;
 const Lt = 4;
 const textDim = 32;
-const options = { vocab: 130, dim: 48, layers: 2, heads: 4, hidden: 128, textDim, maxLen: 64, textVocab: 0, textLayers: 1, textHeads: 1, textMaxLen: 1 };
+const options = { vocab: 130, dim: 48, layers: 2, heads: 4, hidden: 128, textDim, maxLen: 64, ropeBase: 10000, textVocab: 0, textLayers: 1, textHeads: 1, textMaxLen: 1 };
 const text = new Float32Array(B * Lt * textDim).map(() => rng.uniform(-1, 1));
 const lengths = new Int32Array([2, 4]);
 const codes = new Int32Array([5, 17, 99, 128, 129, 129, 3, 3, 64, 120, 7, 128]);
@@ -26,7 +25,7 @@ const batch = { text: { data: text, shape: [B, Lt, textDim] }, textLengths: { da
 
 test('logits and greedy tokens match the PyTorch reference; the KV cache changes nothing', async () => {
   const model = new T2MModel(options, { seed: 5, device });
-  const dir = mkdtempSync(join(tmpdir(), 'tm-golden-t2m-'));
+  const dir = tempDir('tm-golden-t2m-');
   const state = model.stateDict();
   writeNpz(join(dir, 'weights.npz'), Object.fromEntries(Object.entries(state).map(([k, t]) => [k, { data: t.data as Float32Array, shape: t.shape }])));
   writeNpz(join(dir, 'input.npz'), { text: batch.text, lengths: batch.textLengths, codes: batch.codes });

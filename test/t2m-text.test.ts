@@ -1,8 +1,7 @@
 // Text conditioning beyond the built-in encoder: a TorchScript encoder loaded by the addon (golden against the
 // PyTorch script that exported it), the caption-embedding cache, training on cached embeddings, and generation that
 // reads cached prompts or embeds new ones with the cache's encoder.
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { test } from 'uvu';
@@ -16,11 +15,12 @@ import { generateMotions } from '../ts/t2m/generate.js';
 import { TextScriptEncoder } from '../ts/t2m/text-script.js';
 import { trainTextToMotion } from '../ts/t2m/train.js';
 import { encodeDataset } from '../ts/tokenizer/encode.js';
-import { loadTokenizer, trainTokenizer } from '../ts/tokenizer/train.js';
-import { device, errorOf } from './helpers.js';
+import { loadTokenizer } from '../ts/tokenizer/model.js';
+import { trainTokenizer } from '../ts/tokenizer/train.js';
+import { device, errorOf, tempDir } from './helpers.js';
 import { runPython } from './python.js';
 
-const work = mkdtempSync(join(tmpdir(), 'tm-t2m-text-'));
+const work = tempDir('tm-t2m-text-');
 const root = join(work, 'data');
 writeSyntheticDataset(root, 12, 4);
 const quiet = () => {};

@@ -1,5 +1,4 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { test } from 'uvu';
@@ -9,11 +8,12 @@ import { writeSyntheticDataset } from '../ts/data/synthetic.js';
 import { trainTextToMotion } from '../ts/t2m/train.js';
 import { Vocabulary, padCaptions } from '../ts/t2m/vocab.js';
 import { encodeDataset } from '../ts/tokenizer/encode.js';
-import { loadTokenizer, trainTokenizer } from '../ts/tokenizer/train.js';
+import { loadTokenizer } from '../ts/tokenizer/model.js';
+import { trainTokenizer } from '../ts/tokenizer/train.js';
 import { MetricsLog } from '../ts/train/metrics.js';
-import { device } from './helpers.js';
+import { device, tempDir } from './helpers.js';
 
-const work = mkdtempSync(join(tmpdir(), 'tm-t2m-train-'));
+const work = tempDir('tm-t2m-train-');
 const root = join(work, 'data');
 writeSyntheticDataset(root, 12, 4);
 const quiet = () => {};
@@ -27,6 +27,12 @@ test('text-to-motion losses after a resume equal an uninterrupted run bit for bi
   const full = await trainTextToMotion(config, { out: join(work, 'full'), log: quiet });
   const cut = await trainTextToMotion(config, { out: join(work, 'cut'), log: quiet, stopAfter: 4 });
   assert.equal([cut.steps, cut.interrupted], [4, true]);
+  // A checkpoint from before model.ropeBase was a setting (its state.json lacks it) resumes the same.
+  const state = join(cut.checkpoint, 'state.json');
+  const saved = JSON.parse(readFileSync(state, 'utf8'));
+  assert.is(saved.native.ropeBase, 10000);
+  delete saved.native.ropeBase;
+  writeFileSync(state, JSON.stringify(saved));
   const resumed = await trainTextToMotion(config, { out: join(work, 'cut'), log: quiet, resume: true });
   assert.is(resumed.steps, 8);
   const a = MetricsLog.read(full.metrics).map((m) => m.loss);

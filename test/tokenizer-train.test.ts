@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { test } from 'uvu';
@@ -14,13 +13,14 @@ import { EncodedCodes, encodeDataset } from '../ts/tokenizer/encode.js';
 import { CodeCounter, evaluateTokenizer, pelvisRelativeError } from '../ts/tokenizer/evaluate.js';
 import { TokenizerModel } from '../ts/tokenizer/model.js';
 import { reconstructMotion } from '../ts/tokenizer/reconstruct.js';
-import { loadTokenizer, trainTokenizer } from '../ts/tokenizer/train.js';
+import { loadTokenizer } from '../ts/tokenizer/model.js';
+import { trainTokenizer } from '../ts/tokenizer/train.js';
 import { MetricsLog } from '../ts/train/metrics.js';
-import { device, errorOf, relL2 } from './helpers.js';
+import { device, errorOf, relL2, tempDir } from './helpers.js';
 
-const root = mkdtempSync(join(tmpdir(), 'tm-tok-data-'));
+const root = tempDir('tm-tok-data-');
 writeSyntheticDataset(root, 15);
-const runs = mkdtempSync(join(tmpdir(), 'tm-tok-runs-'));
+const runs = tempDir('tm-tok-runs-');
 
 test('the MotionMillion configuration has exactly 11,349,782 parameters, all trainable', () => {
   const rows = new TokenizerModel(resolveModel({ preset: 'motionmillion' })).parameterTable();

@@ -27,10 +27,70 @@ export interface Throughput { gflops: number; iterations: number; seconds: numbe
 // conv1d: LibTorch's convolution; conv1d-torchmotion: native/conv1d_cpu.cc's kernel (AVX-512 CPUs).
 export type ThroughputOp = 'matmul' | 'conv1d' | 'conv1d-torchmotion';
 
-export interface NativeMlpRegressor {
-  readonly parameterCount: number;
-  step(x: HostTensor, y: HostTensor, options?: ThreadOptions): Promise<number>;
-  predict(x: HostTensor, options?: ThreadOptions): Promise<TensorOut>;
+export interface ParameterRow { name: string; shape: number[]; count: number; trainable: boolean }
+
+// --- the motion tokenizer (native/tokenizer_wrap.cc) ---------------------------------------------------------
+// Every architecture and optimiser option is required: their defaults live in ts/tokenizer/config.ts only.
+export interface TokenizerArchitecture {
+  inputDim: number; width: number; downT: number; strideT: number; depth: number; dilationGrowth: number;
+  norm: 'LN' | 'none'; activation: 'relu' | 'gelu' | 'silu'; quantizer: 'fsq' | 'vq'; levels: number[]; codes: number; mu: number;
+}
+export interface AdamWOptions { lr: number; beta1: number; beta2: number; weightDecay: number; eps: number }
+export interface TokenizerOptions extends TokenizerArchitecture, AdamWOptions { seed: number; device: string }
+export interface TokenizerStepOptions extends ThreadOptions {
+  lr: number; clip: number; velWeight: number; commitBeta: number; autocast: 'none' | 'bf16';
+  profile?: string;             // a file for LibTorch's Chrome trace of the step
+  inspectGradients?: boolean;   // return the flat gradients the gradient hook saw (tests of the seam)
+}
+export interface TokenizerStepResult {
+  loss: number; reconstruction: number; positions: number; commitment: number;
+  gradNorm: number; perplexity: number; codesUsed: number;
+  gradients?: TensorOut[];      // with inspectGradients: one flat buffer per dtype, parameters in table order
+}
+export interface NativeTokenizer {
+  readonly codebookSize: number;
+  readonly downsampling: number;
+  parameterTable(): ParameterRow[];
+  stateDict(): Record<string, TensorOut>;
+  step(motion: HostTensor, options: TokenizerStepOptions): Promise<TokenizerStepResult>;
+  reconstruct(motion: HostTensor, options?: ThreadOptions): Promise<{ reconstruction: TensorOut; codes: TensorOut }>;
+  encode(motion: HostTensor, options?: ThreadOptions): Promise<TensorOut>;
+  decode(codes: HostTensor, options?: ThreadOptions): Promise<TensorOut>;
+  save(path: string): Promise<void>;
+  load(path: string): Promise<void>;
+}
+
+// --- the text-to-motion decoder (native/t2m_wrap.cc) ---------------------------------------------------------
+// The decoder's shape, as ts/t2m/config.ts's nativeOptions computes it from a config.
+export interface TextToMotionShape {
+  vocab: number; dim: number; layers: number; heads: number; hidden: number; textDim: number; maxLen: number; ropeBase: number;
+  textVocab: number; textLayers: number; textHeads: number; textMaxLen: number;
+}
+export interface TextToMotionOptions extends TextToMotionShape, AdamWOptions { seed: number; device: string }
+// text: (B, Lt) int32 word ids (built-in encoder) or (B, Lt, textDim) float32 embeddings, left-padded; codes (B, Lc).
+export interface T2MBatch { text: HostTensor; textLengths: HostTensor<Int32Array>; codes?: HostTensor<Int32Array> }
+export interface T2MStepOptions extends ThreadOptions {
+  lr: number; clip: number; update: boolean; lossScale: number; autocast: 'none' | 'bf16'; recompute: boolean;
+  inspectGradients?: boolean;
+}
+export interface T2MStepResult { loss: number; accuracy: number; tokens: number; gradNorm: number; gradients?: TensorOut[] }
+export interface T2MGenerateOptions extends ThreadOptions {
+  maxTokens: number; minTokens: number; temperature: number; topK: number; topP: number; cfgScale: number; seed: number; cache: boolean;
+}
+export interface NativeTextToMotion {
+  parameterTable(): ParameterRow[];
+  stateDict(): Record<string, TensorOut>;
+  step(batch: T2MBatch, options: T2MStepOptions): Promise<T2MStepResult>;
+  logits(batch: T2MBatch, options?: ThreadOptions): Promise<TensorOut>;
+  generate(batch: T2MBatch, options: T2MGenerateOptions): Promise<{ tokens: TensorOut; lengths: TensorOut }>;
+  save(path: string): Promise<void>;
+  load(path: string): Promise<void>;
+}
+
+// --- a TorchScript caption encoder (native/text_script.cc) ---------------------------------------------------
+export interface NativeTextScript {
+  load(path: string): Promise<void>;
+  encode(batch: { ids: HostTensor<Int32Array>; mask: HostTensor<Uint8Array> }, options?: ThreadOptions): Promise<TensorOut>;
 }
 
 // The raw module as C++ exports it; ts/ wraps every entry with validation and caller stacks.
@@ -46,10 +106,16 @@ export interface NativeAddon {
     options?: { stride?: number; padding?: number; dilation?: number; upsample?: number; inputGrad?: boolean; threads?: number }):
     Promise<{ y: TensorOut; dx?: TensorOut; dweight: TensorOut; dbias: TensorOut; kernel: 'torchmotion' | 'libtorch' }>;
   noop(): Promise<void>;
-  MlpRegressor: new (options: {
-    inputs: number; hidden: number; outputs: number; lr: number; seed: number; device: string;
-  }) => NativeMlpRegressor;
+  Tokenizer: new (options: TokenizerOptions) => NativeTokenizer;
+  TextToMotion: new (options: TextToMotionOptions) => NativeTextToMotion;
+  TextScript: new (options: { device: string }) => NativeTextScript;
 }
+
+// Every name native/addon.cc registers; test/addon-surface.test.ts checks that the addon exports exactly these.
+export const ADDON_EXPORTS: ReadonlyArray<keyof NativeAddon> = [
+  'info', 'setThreads', 'roundTrip', 'matmul', 'measureThroughput', 'channelNormRelu', 'conv1d', 'noop',
+  'Tokenizer', 'TextToMotion', 'TextScript',
+];
 
 // Maps the loader's raw error to the cause a user can act on.
 export function explainLoadError(err: unknown, root: string): string {

@@ -12,7 +12,7 @@ const usage = 'usage: t2m-run.ts train <steps> [recompute] | generate <prompts> 
 if (!(what === 'train' && a >= 1) && !(what === 'generate' && a >= 1 && b >= 1)) throw new Error(`${usage}; received ${process.argv.slice(2).join(' ')}`);
 const device = process.env.BENCH_DEVICE ?? 'cpu';
 const preset = process.env.BENCH_PRESET ?? '44M';
-const autocast = process.env.BENCH_AUTOCAST ?? 'none';
+const autocast = process.env.BENCH_AUTOCAST === 'bf16' ? 'bf16' : 'none';
 const threads = Number(process.env.BENCH_THREADS ?? 1);
 if (!Number.isInteger(threads) || threads < 1) throw new Error(`BENCH_THREADS must be a whole number ≥ 1, received '${process.env.BENCH_THREADS}'`);
 setThreads(threads);

@@ -11,7 +11,7 @@ import { Rng } from '../../ts/rng.js';
 import { TOKENIZER_GFLOP_PER_STEP } from './results.js';
 
 const [threads, steps, device] = [Number(process.argv[2]), Number(process.argv[3]), process.argv[4] ?? 'cpu'];
-const autocast = process.argv[5] ?? 'none';
+const autocast = process.argv[5] === 'bf16' ? 'bf16' : 'none';
 const withPeaks = process.argv[6] === 'peaks';
 setThreads(threads);
 const rssBeforeModelMB = process.memoryUsage().rss / 2 ** 20;

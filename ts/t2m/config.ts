@@ -2,6 +2,7 @@
 // width / SwiGLU hidden as MotionMillion), plus training settings.
 import { z } from 'zod';
 
+import type { TextToMotionShape } from '../native.js';
 import { runSettings } from '../train/settings.js';
 
 // Token embeddings longer than this are cut (Flan-T5 captions are rarely past 60 tokens).
@@ -29,6 +30,7 @@ export const t2mModel = z.object({
   textHeads: z.number().int().positive().default(4),
   textMaxLen: z.number().int().positive().default(40),          // words per caption (plus BOS)
   maxMotionTokens: z.number().int().positive().default(300),    // 300 tokens = 20 s at 15 tokens/s
+  ropeBase: z.number().positive().default(10000),               // rotary embedding base (the reference's)
 }).strict();
 export type T2MModelConfig = z.output<typeof t2mModel>;
 
@@ -42,6 +44,7 @@ export const t2mTraining = z.object({
   beta1: z.number().min(0).max(1).default(0.9),
   beta2: z.number().min(0).max(1).default(0.95),
   weightDecay: z.number().nonnegative().default(1e-6),
+  eps: z.number().positive().max(1).default(1e-6),             // AdamW's denominator term
   clip: z.number().nonnegative().default(1),
   tokenDrop: z.number().min(0).max(1).default(1 / 3),          // drop one code at the head or tail (reference augmentation)
   condDrop: z.number().min(0).max(1).default(0.1),             // empty caption, for classifier-free guidance
@@ -61,6 +64,19 @@ export const t2mConfig = z.object({
 }).strict();
 export type T2MConfig = z.output<typeof t2mConfig>;
 
+// Sampling settings of `t2m generate` and the pipeline (greedy, no guidance, up to the model's maximum length).
+export const generationSettings = z.object({
+  maxTokens: z.number().int().positive().default(300),
+  minTokens: z.number().int().nonnegative().default(0),        // END is not accepted before this many codes
+  temperature: z.number().nonnegative().default(0),            // 0 = greedy
+  topK: z.number().int().nonnegative().default(0),             // 0 = off
+  topP: z.number().positive().max(1).default(1),               // 1 = off
+  cfgScale: z.number().nonnegative().default(0),               // classifier-free guidance, 0 = off
+  seed: z.number().int().nonnegative().default(0),
+  cache: z.boolean().default(true),                            // KV cache; false recomputes every step (for checking)
+}).strict();
+export type GenerationSettings = z.output<typeof generationSettings>;
+
 // Warm-up then cosine to minLrRatio · lr.
 export function t2mLearningRate(step: number, t: z.output<typeof t2mTraining>): number {
   if (step < t.warmup) return (t.lr * (step + 1)) / (t.warmup + 1);
@@ -68,10 +84,7 @@ export function t2mLearningRate(step: number, t: z.output<typeof t2mTraining>): 
   return t.lr * (t.minLrRatio + (1 - t.minLrRatio) * 0.5 * (1 + Math.cos(Math.PI * progress)));
 }
 
-export interface NativeT2MOptions {
-  vocab: number; dim: number; layers: number; heads: number; hidden: number; textDim: number; maxLen: number;
-  textVocab: number; textLayers: number; textHeads: number; textMaxLen: number;
-}
+export type NativeT2MOptions = TextToMotionShape;
 
 // The constructor options of the native model for a config, codebook size, (built-in) text vocabulary and, for
 // cached embeddings, their width.
@@ -80,7 +93,7 @@ export function nativeOptions(m: T2MModelConfig, codebookSize: number, textVocab
   const textDim = m.textDim ?? (m.text === 'builtin' ? shape.dim : embeddingDim ?? 2048);
   const textSlots = m.text === 'builtin' ? m.textMaxLen + 1 : EMBEDDING_SLOTS;
   return {
-    vocab: codebookSize + 2, ...shape, textDim, maxLen: textSlots + m.maxMotionTokens + 1,
+    vocab: codebookSize + 2, ...shape, textDim, maxLen: textSlots + m.maxMotionTokens + 1, ropeBase: m.ropeBase,
     textVocab: m.text === 'builtin' ? textVocab : 0, textLayers: m.textLayers, textHeads: m.textHeads, textMaxLen: m.textMaxLen + 1,
   };
 }

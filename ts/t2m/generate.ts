@@ -6,11 +6,10 @@ import { readDatasetMeanStd } from '../data/motion-files.js';
 import { writeNpy } from '../data/npy.js';
 import { TorchmotionError } from '../errors.js';
 import { denormalize } from '../motion/normalize.js';
-import { DIM, recoverJoints } from '../motion/repr272.js';
+import { DIM, FPS, recoverJoints } from '../motion/repr272.js';
 import { requireCheckpoint } from '../train/checkpoint.js';
-import { loadTokenizer } from '../tokenizer/train.js';
-import type { GenerateOptions } from './model.js';
-import { loadTextToMotion } from './train.js';
+import { loadTokenizer } from '../tokenizer/model.js';
+import { loadTextToMotion, type GenerateOptions } from './model.js';
 import { EmbeddingCache } from './embedding-cache.js';
 import { builtinBatch, promptBatch, type TextBatch } from './text.js';
 import { TextScriptEncoder } from './text-script.js';
@@ -54,12 +53,12 @@ export async function generateMotions(r: GenerateRequest): Promise<Generated[]> 
   }
   const stats = readDatasetMeanStd(tokState.dataRoot);
   const maxTokens = Math.min(t2m.state.config.model.maxMotionTokens,
-    r.seconds ? Math.max(1, Math.round((r.seconds * 30) / tokenizer.downsampling)) : t2m.state.config.model.maxMotionTokens);
+    r.seconds ? Math.max(1, Math.round((r.seconds * FPS) / tokenizer.downsampling)) : t2m.state.config.model.maxMotionTokens);
   const guided = (r.cfgScale ?? 0) > 0;
   const captions = guided ? [...r.texts, ...r.texts.map(() => '')] : r.texts;
   const batch = await promptPrefix(t2m, r.ckpt, captions, r.device);
-  const out = await t2m.model.generate(batch,
-    { ...r, maxTokens, minTokens: Math.min(maxTokens, Math.round(((r.minSeconds ?? 0) * 30) / tokenizer.downsampling)) });
+  const out = await t2m.model.generate(batch, { temperature: r.temperature, topK: r.topK, topP: r.topP, cfgScale: r.cfgScale, seed: r.seed,
+    cache: r.cache, threads: r.threads, maxTokens, minTokens: Math.min(maxTokens, Math.round(((r.minSeconds ?? 0) * FPS) / tokenizer.downsampling)) });
   const tokens = out.tokens.data as Int32Array;
   const width = out.tokens.shape[1];
   const results: Generated[] = [];

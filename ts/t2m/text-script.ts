@@ -4,15 +4,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 
 import { TorchmotionError, withCallerStack } from '../errors.js';
-import { native } from '../native.js';
+import { native, type NativeTextScript } from '../native.js';
 import { checkDevice } from '../runtime.js';
-import type { HostTensor, TensorOut } from '../tensor.js';
 import { words } from './vocab.js';
-
-interface NativeTextScript {
-  load(path: string): Promise<void>;
-  encode(b: { ids: HostTensor<Int32Array>; mask: HostTensor<Uint8Array> }, o: object): Promise<TensorOut>;
-}
 
 export class TextScriptEncoder {
   private constructor(private readonly net: NativeTextScript, private readonly ids: Map<string, number>, readonly script: string) {}
@@ -24,8 +18,7 @@ export class TextScriptEncoder {
     if (tokens[0] !== '<pad>' || !tokens.includes('<bos>') || !tokens.includes('<unk>')) {
       throw new TorchmotionError(`${vocabFile}: line 1 must be <pad>, and <bos> and <unk> must be listed (one token per line, line number = id)`);
     }
-    const Ctor = (native() as unknown as { TextScript: new (o: object) => NativeTextScript }).TextScript;
-    const net = new Ctor({ device: checkDevice(device) });
+    const net = new (native().TextScript)({ device: checkDevice(device) });
     await withCallerStack(() => net.load(script)).catch((err: Error) => {
       throw new TorchmotionError(`${script}: cannot load a TorchScript module (${err.message.split('\n')[0]})`);
     });

@@ -1,7 +1,7 @@
 // `torchmotion tokenizer params|train|eval|reconstruct|encode|compare`.
-import { Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 
-import { collect } from '../cli-options.js';
+import { collect, positiveInt } from '../cli-options.js';
 import { loadConfig } from '../config.js';
 import { optionalMeanStd } from '../data/motion-files.js';
 import { TorchmotionError } from '../errors.js';
@@ -11,16 +11,10 @@ import { compareQuantizers } from './compare.js';
 import { MODEL_PRESETS, resolveModel, tokenizerConfig } from './config.js';
 import { encodeDataset } from './encode.js';
 import { evaluateTokenizer } from './evaluate.js';
-import { TokenizerModel } from './model.js';
+import { loadTokenizer, TokenizerModel } from './model.js';
 import { formatParameterTable } from './params.js';
 import { reconstructMotion } from './reconstruct.js';
-import { loadTokenizer, trainTokenizer } from './train.js';
-
-const positiveInt = (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a positive integer, received '${v}'`);
-  return n;
-};
+import { trainTokenizer } from './train.js';
 
 export function registerTokenizerCommands(program: Command): void {
   const tok = program.command('tokenizer').description('the FSQ motion tokenizer (and the VQ baseline)');

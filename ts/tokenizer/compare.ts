@@ -9,7 +9,8 @@ import { lineChart, smooth } from '../plot/chart.js';
 import { MetricsLog } from '../train/metrics.js';
 import { FSQ_LEVELS, resolveModel, type tokenizerConfig } from './config.js';
 import { evaluateTokenizer, type TokenizerEval } from './evaluate.js';
-import { loadTokenizer, trainTokenizer } from './train.js';
+import { loadTokenizer } from './model.js';
+import { trainTokenizer } from './train.js';
 
 export interface CompareRow extends TokenizerEval { quantizer: 'fsq' | 'vq'; requested: number; trainSeconds: number; finalLoss: number; run: string }
 

@@ -47,6 +47,7 @@ export const tokenizerTraining = z.object({
   beta1: z.number().min(0).max(1).default(0.9),
   beta2: z.number().min(0).max(1).default(0.99),
   weightDecay: z.number().nonnegative().default(0),
+  eps: z.number().positive().max(1).default(1e-8),             // AdamW's denominator term
   warmup: z.number().int().nonnegative().default(0),          // linear warm-up steps (48,000 in the reference)
   milestones: z.array(z.number().int().positive()).default([]), // lr × gamma at each (300,000 in the reference)
   gamma: z.number().positive().default(0.05),

@@ -1,39 +1,42 @@
-// The tokenizer as TypeScript sees it: a validated wrapper over the native `Tokenizer` class.
+// The tokenizer as TypeScript sees it: a validated wrapper over the native `Tokenizer` class, and loading a trained
+// one from a checkpoint for evaluation, encoding or generation.
+import { join } from 'node:path';
+
+import type { LoaderState } from '../data/loader.js';
 import { TorchmotionError, withCallerStack } from '../errors.js';
-import { native } from '../native.js';
+import { native, type AdamWOptions, type NativeTokenizer, type ParameterRow, type TokenizerStepOptions, type TokenizerStepResult } from '../native.js';
 import { checkDevice } from '../runtime.js';
 import { tensor, type HostTensor, type TensorOut } from '../tensor.js';
-import type { TokenizerModelConfig } from './config.js';
+import { readCheckpointState, type CheckpointState } from '../train/checkpoint.js';
+import { tokenizerTraining, type TokenizerConfig, type TokenizerModelConfig } from './config.js';
 
-export interface StepResult {
-  loss: number; reconstruction: number; positions: number; commitment: number;
-  gradNorm: number; perplexity: number; codesUsed: number;
+export type StepResult = TokenizerStepResult;
+export type { ParameterRow };
+export type OptimizerSettings = AdamWOptions;
+
+// What a tokenizer checkpoint's state.json holds besides model.pt.
+export interface TokenizerCheckpointState extends CheckpointState {
+  kind: 'tokenizer';
+  model: TokenizerModelConfig;
+  config: TokenizerConfig;
+  loader: LoaderState;
+  dataRoot: string;
 }
 
-export interface ParameterRow { name: string; shape: number[]; count: number; trainable: boolean }
-
-interface NativeTokenizer {
-  readonly codebookSize: number;
-  readonly downsampling: number;
-  parameterTable(): ParameterRow[];
-  stateDict(): Record<string, TensorOut>;
-  step(x: HostTensor, o: object): Promise<StepResult>;
-  reconstruct(x: HostTensor, o?: object): Promise<{ reconstruction: TensorOut; codes: TensorOut }>;
-  encode(x: HostTensor, o?: object): Promise<TensorOut>;
-  decode(codes: HostTensor, o?: object): Promise<TensorOut>;
-  save(path: string): Promise<void>;
-  load(path: string): Promise<void>;
+// The optimiser settings of a training config (the schema's defaults where a config is not given).
+export function optimizerSettings(t = tokenizerTraining.parse({})): OptimizerSettings {
+  return { lr: t.lr, beta1: t.beta1, beta2: t.beta2, weightDecay: t.weightDecay, eps: t.eps };
 }
-
-export interface OptimizerSettings { lr: number; beta1: number; beta2: number; weightDecay: number }
 
 export class TokenizerModel {
   private readonly net: NativeTokenizer;
 
-  constructor(readonly config: TokenizerModelConfig, options: { seed?: number; device?: string; optimizer?: OptimizerSettings } = {}) {
-    const Ctor = (native() as unknown as { Tokenizer: new (o: object) => NativeTokenizer }).Tokenizer;
+  // Seed, device and optimiser settings left out take the training schema's defaults (inference, parameter tables).
+  constructor(readonly config: TokenizerModelConfig, options: { seed?: number; device?: string; optimizer?: Partial<OptimizerSettings> } = {}) {
     if (config.quantizer === 'fsq' && config.levels.some((l) => l < 2)) throw new TorchmotionError('FSQ levels must all be ≥ 2');
-    this.net = new Ctor({ ...config, seed: options.seed ?? 0, device: checkDevice(options.device ?? 'cpu'), ...(options.optimizer ?? {}) });
+    const defaults = tokenizerTraining.parse({});
+    this.net = new (native().Tokenizer)({ ...config, seed: options.seed ?? defaults.seed, device: checkDevice(options.device ?? defaults.device),
+      ...optimizerSettings(defaults), ...options.optimizer });
   }
 
   get codebookSize(): number { return this.net.codebookSize; }
@@ -41,9 +44,11 @@ export class TokenizerModel {
   parameterTable(): ParameterRow[] { return this.net.parameterTable(); }
   stateDict(): Record<string, TensorOut> { return this.net.stateDict(); }
 
-  step(motion: HostTensor<Float32Array>, o: { lr: number; clip?: number; velWeight?: number; commitBeta?: number; autocast?: string; threads?: number; profile?: string }): Promise<StepResult> {
+  // Loss weights, clipping and autocast left out take the training schema's defaults.
+  step(motion: HostTensor<Float32Array>, o: Pick<TokenizerStepOptions, 'lr'> & Partial<TokenizerStepOptions>): Promise<StepResult> {
     const x = tensor(motion.data, motion.shape, 'motion');
-    return withCallerStack(() => this.net.step(x, o));
+    const t = tokenizerTraining.parse({});
+    return withCallerStack(() => this.net.step(x, { clip: t.clip, velWeight: t.velWeight, commitBeta: t.commitBeta, autocast: t.autocast, ...o }));
   }
 
   reconstruct(motion: HostTensor<Float32Array>, threads?: number) {
@@ -63,4 +68,13 @@ export class TokenizerModel {
 
   save(file: string): Promise<void> { return withCallerStack(() => this.net.save(file)); }
   load(file: string): Promise<void> { return withCallerStack(() => this.net.load(file)); }
+}
+
+// A tokenizer from a checkpoint folder, ready for evaluation or encoding.
+export async function loadTokenizer(dir: string, device = 'cpu'): Promise<{ model: TokenizerModel; state: TokenizerCheckpointState }> {
+  const state = readCheckpointState<TokenizerCheckpointState>(dir);
+  if (state.kind !== 'tokenizer') throw new TorchmotionError(`${dir} is a ${String(state.kind)} checkpoint, not a tokenizer`);
+  const model = new TokenizerModel(state.model, { device });
+  await model.load(join(dir, 'model.pt'));
+  return { model, state };
 }

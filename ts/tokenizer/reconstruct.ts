@@ -6,7 +6,7 @@ import { writeNpy } from '../data/npy.js';
 import { TorchmotionError } from '../errors.js';
 import { denormalize, normalize, type MeanStd } from '../motion/normalize.js';
 import { DIM } from '../motion/repr272.js';
-import { loadTokenizer } from './train.js';
+import { loadTokenizer } from './model.js';
 
 export interface Reconstruction { frames: number; codes: Int32Array; motion: Float64Array }
 

@@ -1,0 +1,29 @@
+// One training step of the motion tokenizer as a plain function: forward, the reference loss, backward, the
+// gradient seam, clipping, AdamW. Arguments arrive validated (tokenizer_wrap.cc reads them from JS).
+#pragma once
+
+#include "flat_adamw.h"
+#include "tokenizer.h"
+
+namespace torchmotion {
+
+struct TokenizerStepArgs {
+  double lr = 0;
+  double clip = 0;         // gradient-norm clip, 0 = off
+  double vel_weight = 0;   // weight of the positions block's loss
+  double commit_beta = 0;  // weight of the VQ commitment loss
+  bool autocast = false;   // bf16 autocast (CUDA only)
+};
+
+struct TokenizerStepResult {
+  double loss, reconstruction, positions, commitment;
+  double grad_norm;   // before clipping; 0 when clipping is off
+  double perplexity;  // exp(entropy) of the batch's code histogram
+  int64_t codes_used;
+};
+
+// `motion` is a (B, T, input_dim) float32 batch on any device; it is moved to `device`.
+TokenizerStepResult TokenizerTrainStep(Tokenizer& model, FlatAdamW& optimizer, const torch::Tensor& motion, const torch::Device& device,
+                                       const TokenizerStepArgs& a);
+
+}  // namespace torchmotion

@@ -1,0 +1,120 @@
+// A training run: what every trainer does around its steps, so a trainer is only its model, its batch source and
+// its step. openRun refuses a folder that holds checkpoints unless resuming and reads the checkpoint to resume from;
+// Run.train restores the model and optimiser, writes config.json, runs the steps with the metrics log and progress
+// bar, evaluates every `evalEvery` steps, checkpoints every `checkpointEvery` steps, at the end and on Ctrl-C (or
+// after `stopAfter` steps of this call, as an interruption would).
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { TorchmotionError } from '../errors.js';
+import { readCheckpointState, resolveCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint.js';
+import { MetricsLog } from './metrics.js';
+import { createProgress } from './progress.js';
+
+export interface RunOptions {
+  out: string;
+  resume?: boolean;
+  log?: (line: string) => void;   // plain lines instead of a progress bar
+  stopAfter?: number;             // end (with a checkpoint) after this many steps in this call
+}
+
+// What the run saves and restores of a model: its weights with the optimiser state (the addon's model.pt).
+export interface Checkpointable {
+  save(file: string): Promise<void>;
+  load(file: string): Promise<void>;
+}
+
+export interface StepReport {
+  metrics: Record<string, number | string>;   // one metrics.jsonl line (the run adds `step`)
+  progress: Record<string, string>;           // the progress bar's fields
+}
+
+export interface TrainLoop<S extends CheckpointState> {
+  model: Checkpointable;
+  config: unknown;                     // written to <run>/config.json
+  steps: number;                       // the run's total
+  checkpointEvery: number;
+  logEvery: number;
+  evalEvery?: number;                  // 0 or absent: no held-out evaluation
+  step(step: number): Promise<StepReport>;
+  evaluate?(step: number): Promise<Record<string, number | string>>;  // a metrics line with kind 'eval'
+  state(step: number): S;              // what state.json records after `step` steps (kind, loader/RNG positions, …)
+}
+
+export interface RunResult {
+  steps: number;        // the step the run reached
+  interrupted: boolean;
+  checkpoint: string;
+  metrics: string;
+}
+
+export class Run<S extends CheckpointState> {
+  readonly metrics: MetricsLog;
+
+  // `saved` is the checkpoint being resumed (its state.json), undefined for a new run.
+  private constructor(readonly dir: string, readonly checkpoint: string | undefined, readonly saved: S | undefined,
+    private readonly options: RunOptions) {
+    this.metrics = new MetricsLog(join(dir, 'metrics.jsonl'));
+  }
+
+  static open<S extends CheckpointState>(kind: string, options: RunOptions): Run<S> {
+    const dir = options.out;
+    const existing = existsSync(dir) ? resolveCheckpoint(dir) : undefined;
+    if (existing && !options.resume) {
+      throw new TorchmotionError(`${dir} already holds checkpoints: pass --resume to continue it, or choose another --out`);
+    }
+    mkdirSync(dir, { recursive: true });
+    const saved = existing ? readCheckpointState<S>(existing) : undefined;
+    if (saved && saved.kind !== kind) {
+      throw new TorchmotionError(`${existing} is a ${String(saved.kind)} checkpoint, not a ${kind} run: choose another --out`);
+    }
+    return new Run<S>(dir, existing, saved, options);
+  }
+
+  // The step to start from: the resumed checkpoint's, or 0.
+  get start(): number { return this.saved?.step ?? 0; }
+
+  async train(loop: TrainLoop<S>): Promise<RunResult> {
+    if (this.checkpoint) {
+      await loop.model.load(join(this.checkpoint, 'model.pt'));
+      this.metrics.truncateAfter(this.start);
+    }
+    writeFileSync(join(this.dir, 'config.json'), JSON.stringify(loop.config, null, 2));
+    const progress = createProgress(loop.steps, this.start, 'step', this.options.log, loop.logEvery);
+    let checkpoint = this.checkpoint ?? '';
+    let interrupted = false;
+    // Every Ctrl-C only asks for a stop: a second one during the checkpoint write must not kill the process.
+    const onSigint = () => { interrupted = true; };
+    process.on('SIGINT', onSigint);
+    let step = this.start;
+    try {
+      while (step < loop.steps) {
+        const report = await loop.step(step);
+        this.metrics.append({ step, ...report.metrics });
+        progress.update(step + 1, report.progress);
+        step++;
+        if (loop.evaluate && (loop.evalEvery ?? 0) > 0 && (step % loop.evalEvery! === 0 || step === loop.steps)) {
+          this.metrics.append({ step: step - 1, kind: 'eval', ...(await loop.evaluate(step)) });
+        }
+        const stop = interrupted || (this.options.stopAfter !== undefined && step - this.start >= this.options.stopAfter);
+        if (step % loop.checkpointEvery === 0 || step === loop.steps || stop) {
+          checkpoint = await saveCheckpoint(this.dir, loop.state(step), (file) => loop.model.save(file));
+        }
+        if (stop) return { steps: step, interrupted: true, checkpoint, metrics: this.metrics.file };
+      }
+      return { steps: step, interrupted: false, checkpoint, metrics: this.metrics.file };
+    } finally {
+      process.removeListener('SIGINT', onSigint);
+      progress.stop();
+    }
+  }
+}
+
+export const openRun = Run.open;
+
+// Whether two plain settings objects (a model config, a native shape) are equal whatever their keys' order.
+export function sameSettings(a: unknown, b: unknown): boolean {
+  const canon = (v: unknown): unknown => (v && typeof v === 'object' && !Array.isArray(v)
+    ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canon((v as Record<string, unknown>)[k])])) : v);
+  return JSON.stringify(canon(a)) === JSON.stringify(canon(b));
+}
