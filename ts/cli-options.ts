@@ -1,4 +1,21 @@
-// Option parsers the CLI's command modules share (commander).
+// Option parsers every CLI command module shares (commander). A bad value is refused where it is typed, and
+// commander's message names the option and the text: "option '--threads <n>' argument 'abc' is invalid. expected a
+// positive integer".
+import { InvalidArgumentError } from 'commander';
 
 // A repeatable option (`--text a --text b`): each occurrence appended to the list.
 export const collect = (value: string, previous: string[]) => [...previous, value];
+
+function parsed(v: string, ok: (n: number) => boolean, expected: string): number {
+  const n = v.trim() === '' ? NaN : Number(v);
+  if (!ok(n)) throw new InvalidArgumentError(`expected ${expected}`);
+  return n;
+}
+
+export const positiveInt = (v: string) => parsed(v, (n) => Number.isInteger(n) && n >= 1, 'a positive integer');
+export const nonNegativeInt = (v: string) => parsed(v, (n) => Number.isInteger(n) && n >= 0, 'a non-negative integer');
+export const positiveNumber = (v: string) => parsed(v, (n) => Number.isFinite(n) && n > 0, 'a positive number');
+export const nonNegativeNumber = (v: string) => parsed(v, (n) => Number.isFinite(n) && n >= 0, 'a number ≥ 0');
+export const finiteNumber = (v: string) => parsed(v, Number.isFinite, 'a finite number');
+export const probability = (v: string) => parsed(v, (n) => n > 0 && n <= 1, 'a number in (0, 1]');
+export const port = (v: string) => parsed(v, (n) => Number.isInteger(n) && n >= 0 && n <= 65535, 'a port from 0 to 65535');

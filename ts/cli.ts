@@ -1,12 +1,10 @@
 // `torchmotion …`: parses arguments, calls the API, prints. No logic lives here that the API lacks.
 import { Command, Option } from 'commander';
 
-import { collect } from './cli-options.js';
+import { collect, positiveInt } from './cli-options.js';
 import { loadConfig } from './config.js';
 import { registerDataCommands } from './data/commands.js';
-import { TorchmotionError } from './errors.js';
-import { DEFAULT_PFNN, type PfnnOptions } from './export/pfnn.js';
-import { exportPfnn } from './export/pfnn-export.js';
+import { registerExportCommands } from './export/commands.js';
 import { pipelineConfig, runPipeline } from './pipeline.js';
 import { registerRenderCommands } from './render/commands.js';
 import { info, setThreads } from './runtime.js';
@@ -18,7 +16,7 @@ export function buildCli(): Command {
   const program = new Command('torchmotion')
     .description('Motion tokenizers and text-to-motion models on LibTorch')
     .addOption(new Option('--threads <n>', 'LibTorch and OpenBLAS threads (default: TORCHMOTION_THREADS, OMP_NUM_THREADS or all cores)')
-      .argParser((v) => Number(v)))
+      .argParser(positiveInt))
     .hook('preAction', (cmd) => {
       const threads = cmd.opts().threads as number | undefined;
       if (threads !== undefined) setThreads(threads);
@@ -61,35 +59,7 @@ export function buildCli(): Command {
   registerT2MCommands(program);
   registerRenderCommands(program);
   registerViewCommand(program);
-  program.command('export')
-    .description('datasets → other training formats')
-    .command('pfnn <root>')
-    .description('a split → the SMPL-22 PFNN database (X 240, Y 296, P) with normalisation files and a README')
-    .requiredOption('--split <name>', 'split name or file')
-    .requiredOption('-o, --out <dir>', 'output folder')
-    .option('--contact-speed <m/s>', 'contact when a foot joint is slower than this', Number, DEFAULT_PFNN.contacts.speed)
-    .option('--heel-height <m>', 'and the ankle is below this', Number, DEFAULT_PFNN.contacts.heelHeight)
-    .option('--toe-height <m>', 'or the toe (foot joint) is below this', Number, DEFAULT_PFNN.contacts.toeHeight)
-    .option('--median-window <frames>', 'median filter over contacts (odd)', Number, DEFAULT_PFNN.contacts.medianWindow)
-    .option('--min-step-frames <n>', 'frames in the air before a landing counts as a touch-down', Number, DEFAULT_PFNN.phase.minStepFrames)
-    .option('--standing-rate <Hz>', 'phase rate of clips without a gait cycle', Number, DEFAULT_PFNN.phase.standingRate)
-    .option('--facing-sigma <frames>', 'Gaussian smoothing of the facing direction', Number, DEFAULT_PFNN.facingSigma)
-    .option('--json', 'print the report as JSON')
-    .action((root: string, o: { split: string; out: string; json?: boolean; contactSpeed: number; heelHeight: number;
-      toeHeight: number; medianWindow: number; minStepFrames: number; standingRate: number; facingSigma: number }) => {
-      for (const [k, v] of Object.entries(o)) {
-        if (typeof v === 'number' && !(v > 0)) throw new TorchmotionError(`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} must be a positive number, received ${v}`);
-      }
-      const options: PfnnOptions = {
-        ...DEFAULT_PFNN, facingSigma: o.facingSigma,
-        contacts: { speed: o.contactSpeed, heelHeight: o.heelHeight, toeHeight: o.toeHeight, medianWindow: o.medianWindow },
-        phase: { minStepFrames: o.minStepFrames, standingRate: o.standingRate },
-      };
-      const r = exportPfnn(root, o.split, o.out, options, o.json ? undefined : (l) => console.log(l));
-      if (o.json) return void console.log(JSON.stringify(r, null, 2));
-      console.log(`${o.out}: ${r.rows} rows from ${r.clips} clips (${r.mirroredAdded} mirrored copies made), ` +
-        `${r.nonCyclic.length} non-cyclic, ${r.skipped.length} skipped; see ${o.out}/README.md`);
-    });
+  registerExportCommands(program);
   return program;
 }
 

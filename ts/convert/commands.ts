@@ -4,6 +4,7 @@ import { basename, extname, join } from 'node:path';
 
 import type { Command } from 'commander';
 
+import { positiveNumber } from '../cli-options.js';
 import { optionalMeanStd, readMotion272 } from '../data/motion-files.js';
 import { readNpy, writeNpy } from '../data/npy.js';
 import { TorchmotionError } from '../errors.js';
@@ -64,7 +65,7 @@ export function registerConvertCommands(data: Command): void {
     .requiredOption('-o, --out <dir>', 'output folder')
     .option('--body-model <npz>', 'SMPL/SMPL-X model with J_regressor, v_template, shapedirs (rest joints from betas)')
     .option('--rest-skeleton <npy>', '(22,3) rest joint positions, instead of a body model')
-    .option('--fps <n>', 'source frame rate (default: the file\'s mocap_framerate; 30 for .npy)', Number)
+    .option('--fps <n>', 'source frame rate (default: the file\'s mocap_framerate; 30 for .npy)', positiveNumber)
     .option('--up <axis>', 'source up axis, y or z (default: z for .npz, y for .npy)')
     .option('--mirror', 'also write the mirrored copy (M prefix)')
     .action((files: string[], o: { out: string; bodyModel?: string; restSkeleton?: string; fps?: number; up?: string; mirror?: boolean }) => {
@@ -87,7 +88,7 @@ export function registerConvertCommands(data: Command): void {
     .description('BVH files or folders → 272 (joints mapped to SMPL-22, rotations by inverse kinematics)')
     .requiredOption('-o, --out <dir>', 'output folder')
     .option('--map <name|file.json>', `joint map: ${Object.keys(BUILTIN_MAPS).join(', ')}, or a JSON file (default: detected)`)
-    .option('--scale <s>', 'file units → metres (overrides the map)', Number)
+    .option('--scale <s>', 'file units → metres (overrides the map)', positiveNumber)
     .option('--up <axis>', 'source up axis, y or z (overrides the map)')
     .option('--mirror', 'also write the mirrored copy (M prefix)')
     .action((files: string[], o: { out: string; map?: string; scale?: number; up?: string; mirror?: boolean }) => {
@@ -105,7 +106,7 @@ export function registerConvertCommands(data: Command): void {
   convert.command('humanml3d <files...>')
     .description('HumanML3D new_joints (T,22,3) at 20 fps → 272 at 30 fps')
     .requiredOption('-o, --out <dir>', 'output folder')
-    .option('--fps <n>', 'source frame rate', Number, 20)
+    .option('--fps <n>', 'source frame rate', positiveNumber, 20)
     .option('--mirror', 'also write the mirrored copy (M prefix)')
     .action((files: string[], o: { out: string; fps: number; mirror?: boolean }) => {
       convertEach(inputs(files, '.npy'), (file) => {

@@ -2,11 +2,12 @@
 // resampled to 30 fps, then SMPL rotations solved by inverse kinematics (or, for a BVH on torchmotion's own
 // SMPL skeleton, read from the file so that 272 → BVH → 272 is exact).
 import { TorchmotionError } from '../errors.js';
+import { FPS } from '../motion/repr272.js';
 import { matMul } from '../motion/rotation.js';
 import { JOINT_NAMES, JOINTS } from '../motion/skeleton.js';
 import { forwardKinematics, localRotation, type Bvh } from './bvh.js';
 import { detectMap, type JointMap } from './joint-maps.js';
-import { jointsTo272, resamplePositions, rotationsTo272, TARGET_FPS, type Converted } from './to272.js';
+import { jointsTo272, resamplePositions, rotationsTo272, type Converted } from './to272.js';
 
 // Z up → Y up: a −90° turn about X, (x, y, z) → (x, z, −y).
 const Z_TO_Y = new Float64Array([1, 0, 0, 0, 0, 1, 0, -1, 0]);
@@ -48,7 +49,7 @@ export function bvhTo272(bvh: Bvh, file: string, map: JointMap = detectMap(bvh.j
   const { positions } = forwardKinematics(bvh);
   const mapped = resamplePositions(mapJoints(bvh, map, positions), JOINTS, fps);
   let converted: Converted;
-  if (map.name === 'smpl' && Math.abs(fps - TARGET_FPS) < 1e-3) {
+  if (map.name === 'smpl' && Math.abs(fps - FPS) < 1e-3) {
     // Our own export: the rotations are SMPL-convention already, and heights are above the 272's floor.
     const index = JOINT_NAMES.map((n) => bvh.joints.findIndex((j) => j.name === n));
     const local = new Float64Array(bvh.frames * JOINTS * 9);

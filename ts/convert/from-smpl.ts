@@ -5,11 +5,11 @@
 import { TorchmotionError } from '../errors.js';
 import { readNpy, type NpyArray } from '../data/npy.js';
 import { readNpz } from '../data/npz.js';
-import { forward272 } from '../motion/repr272.js';
+import { forward272, FPS } from '../motion/repr272.js';
 import { applyMat, axisAngleToMatrix, matMul, matrixToAxisAngle, ry } from '../motion/rotation.js';
 import { JOINTS, PARENTS } from '../motion/skeleton.js';
 import { forwardKinematicsSmpl } from './ik.js';
-import { headingOf, TARGET_FPS, type Converted } from './to272.js';
+import { headingOf, type Converted } from './to272.js';
 
 export interface SmplClip {
   axisAngles: Float64Array; // (T,22,3): root orientation + 21 body joints
@@ -55,7 +55,7 @@ export function readSmplClip(file: string, options: { fps?: number; up?: 'y' | '
     aa.set(v.subarray(t * 85, t * 85 + 66), t * 66);
     trans.set(v.subarray(t * 85 + 72, t * 85 + 75), t * 3);
   }
-  return { axisAngles: aa, trans, betas: v.slice(75, 85), fps: options.fps ?? TARGET_FPS, up: options.up ?? 'y' };
+  return { axisAngles: aa, trans, betas: v.slice(75, 85), fps: options.fps ?? FPS, up: options.up ?? 'y' };
 }
 
 export function restOffsetsFromJoints(rest: ArrayLike<number>): Array<[number, number, number]> {
@@ -95,7 +95,7 @@ export function smplTo272(clip: SmplClip, restJoints: ArrayLike<number>, options
   const rest = restOffsetsFromJoints(restJoints);
   const T0 = clip.trans.length / 3;
   // Down-sample as the public pipeline does: every int(fps/30)-th frame.
-  const stride = Math.max(1, Math.floor(clip.fps / TARGET_FPS + 1e-6));
+  const stride = Math.max(1, Math.floor(clip.fps / FPS + 1e-6));
   const T = Math.ceil(T0 / stride);
   const local = new Float64Array(T * JOINTS * 9);
   const root = new Float64Array(T * 3);

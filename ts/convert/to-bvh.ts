@@ -2,7 +2,7 @@
 // position channels (its offset from the parent, per frame, in the parent's frame) as well as rotations, so
 // the file reproduces the 272 joint positions exactly even where they do not follow fixed bone lengths
 // (network outputs); the OFFSETs are frame 0's, for tools that ignore joint position channels.
-import { DIM, recoverJoints, recoverSmpl85 } from '../motion/repr272.js';
+import { DIM, FPS, recoverJoints, recoverSmpl85 } from '../motion/repr272.js';
 import { axisAngleToMatrix, matMul, transpose } from '../motion/rotation.js';
 import { JOINT_NAMES, JOINTS, PARENTS } from '../motion/skeleton.js';
 import type { Bvh, BvhJoint, Channel } from './bvh.js';
@@ -54,5 +54,5 @@ export function motion272ToBvh(x: Float64Array): Bvh {
     name, parent: PARENTS[j], offset: offsets[j], channels: CHANNELS, channelStart: j * 6,
     ...([10, 11, 15, 20, 21].includes(j) && { endSite: [0, 0, 0] as [number, number, number] }),
   }));
-  return { joints: bvhJoints, frameTime: 1 / 30, frames: T, values, channelCount };
+  return { joints: bvhJoints, frameTime: 1 / FPS, frames: T, values, channelCount };
 }

@@ -1,15 +1,13 @@
 // The common last steps of every converter: joint positions (Y up, metres, 30 fps) → IK rotations → rotate the
 // clip about Y so that frame 0's pelvis faces +Z → the 272 forward pass. Resampling lives here too.
 import { TorchmotionError } from '../errors.js';
-import { forward272, type ForwardOptions } from '../motion/repr272.js';
+import { forward272, FPS, type ForwardOptions } from '../motion/repr272.js';
 import { applyMat, matMul, matrixToAxisAngle, ry } from '../motion/rotation.js';
 import { JOINTS } from '../motion/skeleton.js';
 import { inverseKinematics, type RestOffsets } from './ik.js';
 
-export const TARGET_FPS = 30;
-
 // Linear resampling of joint positions (T,J,3) from `fps` to 30 fps, keeping the clip's duration.
-export function resamplePositions(positions: Float64Array, joints: number, fps: number, target = TARGET_FPS): Float64Array {
+export function resamplePositions(positions: Float64Array, joints: number, fps: number, target = FPS): Float64Array {
   if (!(fps > 0)) throw new TorchmotionError(`frame rate ${fps} is not positive`);
   const T = positions.length / (joints * 3);
   if (Math.abs(fps - target) < 1e-6 || T < 2) return positions.slice();

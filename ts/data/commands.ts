@@ -1,6 +1,7 @@
 // `torchmotion data …`: the CLI over ts/data and ts/motion. Each action validates its files and calls the API.
-import { Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 
+import { finiteNumber, nonNegativeInt as int } from '../cli-options.js';
 import { registerConvertCommands } from '../convert/commands.js';
 import { TorchmotionError } from '../errors.js';
 import { denormalize } from '../motion/normalize.js';
@@ -11,12 +12,6 @@ import { readNpy, writeNpy } from './npy.js';
 import { prepareDataset } from './prepare.js';
 import { buildDemoDataset } from './demo.js';
 import { datasetStats, formatStats } from './stats.js';
-
-const int = (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`expected a non-negative integer, received '${v}'`);
-  return n;
-};
 
 export function registerDataCommands(program: Command): void {
   const data = program.command('data').description('motion data: the 272 representation, datasets, statistics');
@@ -39,7 +34,7 @@ export function registerDataCommands(program: Command): void {
     .requiredOption('--smpl <file>', '(T,85) SMPL-85 or (T,66) axis-angle .npy')
     .requiredOption('--joints <file>', '(T,J,3) global joints .npy, J ≥ 22 (the first 22 are used)')
     .requiredOption('-o, --out <file>', 'output .npy')
-    .option('--floor-y <y>', 'floor height (default: the lowest joint of the clip)', Number)
+    .option('--floor-y <y>', 'floor height (default: the lowest joint of the clip)', finiteNumber)
     .action((o: { smpl: string; joints: string; out: string; floorY?: number }) => {
       const smpl = readNpy(o.smpl);
       const width = smpl.shape[1];

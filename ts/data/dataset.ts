@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { TorchmotionError } from '../errors.js';
-import { DIM } from '../motion/repr272.js';
+import { DIM, FPS } from '../motion/repr272.js';
 import { motionDir, motionFile, splitFile, subsetOf, textFile, type Stage } from './layout.js';
 import { NpyFile } from './npy.js';
 import { parseCaptions, type Caption } from './texts.js';
@@ -186,7 +186,7 @@ export function buildIndex(root: string, options: IndexOptions): { index: Datase
 
 export function formatReport(r: IndexReport): string {
   const lines = [
-    `split ${r.split} (${r.splitFile}), stage ${r.stage}: ${r.usable} of ${r.listed} clips usable, ${(r.usableFrames / 30 / 3600).toFixed(2)} h`,
+    `split ${r.split} (${r.splitFile}), stage ${r.stage}: ${r.usable} of ${r.listed} clips usable, ${(r.usableFrames / FPS / 3600).toFixed(2)} h`,
   ];
   for (const [s, c] of Object.entries(r.perSubset)) {
     lines.push(`  ${s.padEnd(28)} listed ${c.listed}, usable ${c.usable}, missing ${c.missing}, rejected ${c.rejected}`);

@@ -8,7 +8,7 @@ import { readBvh } from '../convert/bvh.js';
 import { bvhTo272 } from '../convert/from-bvh.js';
 import { TorchmotionError } from '../errors.js';
 import { MotionStatistics } from '../motion/normalize.js';
-import { DIM, mirror272, recoverJoints } from '../motion/repr272.js';
+import { DIM, FPS, mirror272, recoverJoints } from '../motion/repr272.js';
 import { packageRoot } from '../paths.js';
 import { Rng } from '../rng.js';
 import { STAGE_SPLIT_DIRS } from './layout.js';
@@ -150,6 +150,6 @@ export function buildDemoDataset(root: string, options: { source?: string; seed?
   writeNpy(join(root, 'mean_std', 'vector_272', 'std.npy'), { data: std, shape: [DIM] });
   return {
     root, source, clips: motions.size, failed,
-    splits: { train: splits.train.length, val: splits.val.length, test: splits.test.length }, hours: frames / 30 / 3600,
+    splits: { train: splits.train.length, val: splits.val.length, test: splits.test.length }, hours: frames / FPS / 3600,
   };
 }

@@ -3,7 +3,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 
-import { DIM } from '../motion/repr272.js';
+import { DIM, FPS } from '../motion/repr272.js';
 import { motionDir, subsetOf, textFile } from './layout.js';
 import { NpyFile } from './npy.js';
 import { parseCaptions } from './texts.js';
@@ -65,8 +65,8 @@ function motionSummary(file: string, acc: Acc): void {
         const o = t * DIM;
         acc.height += x[o + 9];
         if (r + t === 0) continue; // frame 0 has no displacement or heading increment
-        acc.speed += Math.hypot(x[o], x[o + 1]) * 30;
-        acc.turn += Math.abs(Math.atan2(x[o + 4], x[o + 2])) * 30 * (180 / Math.PI);
+        acc.speed += Math.hypot(x[o], x[o + 1]) * FPS;
+        acc.turn += Math.abs(Math.atan2(x[o + 4], x[o + 2])) * FPS * (180 / Math.PI);
         acc.motionFrames++;
       }
     }
@@ -95,7 +95,7 @@ export function datasetStats(root: string, options: StatsOptions = {}): Record<s
     acc.clips++;
     acc.frames += T;
     acc.names.add(name);
-    const sec = T / 30;
+    const sec = T / FPS;
     const bin = LENGTH_BINS_SEC.findIndex((edge) => sec < edge);
     acc.hist[bin < 0 ? LENGTH_BINS_SEC.length : bin]++;
     const tf = textFile(root, name);
@@ -123,7 +123,7 @@ export function datasetStats(root: string, options: StatsOptions = {}): Record<s
     const labels = LENGTH_BINS_SEC.map((e, i) => `${i === 0 ? 0 : LENGTH_BINS_SEC[i - 1]}-${e}s`).concat(`>=${LENGTH_BINS_SEC.at(-1)}s`);
     out[sub] = {
       clips: a.clips,
-      hours: a.frames / 30 / 3600,
+      hours: a.frames / FPS / 3600,
       lengthHistogram: Object.fromEntries(labels.map((l, i) => [l, a.hist[i]])),
       captionsPerClip: {
         mean: a.caps.length ? a.caps.reduce((s, c) => s + c, 0) / a.caps.length : 0,

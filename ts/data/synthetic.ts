@@ -4,7 +4,7 @@ import { closeSync, ftruncateSync, mkdirSync, openSync, writeFileSync, writeSync
 import { dirname, join } from 'node:path';
 
 import { MotionStatistics } from '../motion/normalize.js';
-import { DIM } from '../motion/repr272.js';
+import { DIM, FPS } from '../motion/repr272.js';
 import { Rng } from '../rng.js';
 import { encodeNpyHeader, writeNpy } from './npy.js';
 
@@ -20,8 +20,8 @@ export interface SyntheticClip {
 // One clip in the 272 layout: constant root displacement and heading increment; canonical pelvis at the given height.
 export function syntheticMotion(c: SyntheticClip): Float64Array {
   const x = new Float64Array(c.frames * DIM);
-  const step = (c.speed ?? 1) / 30;
-  const turn = (((c.turnDegPerSec ?? 0) / 30) * Math.PI) / 180;
+  const step = (c.speed ?? 1) / FPS;
+  const turn = (((c.turnDegPerSec ?? 0) / FPS) * Math.PI) / 180;
   for (let t = 0; t < c.frames; t++) {
     const o = t * DIM;
     if (t > 0) {

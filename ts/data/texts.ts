@@ -1,13 +1,13 @@
 // Caption files in both formats: MotionMillion (one caption per line) and HumanML3D
 // (`caption#word/POS ...#start#end`, times in seconds; 0#0 or NaN = the whole clip).
+import { FPS } from '../motion/repr272.js';
+
 export interface Caption {
   text: string;
   // Frame range at 30 fps; undefined = the whole clip.
   start?: number;
   end?: number;
 }
-
-export const FPS = 30;
 
 export function parseCaptionLine(line: string, fps = FPS): Caption | undefined {
   const trimmed = line.trim();

@@ -1,4 +1,6 @@
 // Foot contacts and the gait phase for PFNN, from global joint positions (Y up, metres, 30 fps).
+import { FPS } from '../motion/repr272.js';
+
 export interface ContactOptions {
   speed: number;       // m/s below which a foot joint may be in contact
   heelHeight: number;  // m, ankle height limit
@@ -22,7 +24,7 @@ export function footContacts(joints: ArrayLike<number>, o: ContactOptions = DEFA
     spec.forEach(([j, h], k) => {
       const p = t * 66 + 3 * j;
       const q = (t < T - 1 ? t + 1 : t - 1) * 66 + 3 * j; // forward difference, backward at the last frame
-      const speed = Math.hypot(joints[q] - joints[p], joints[q + 1] - joints[p + 1], joints[q + 2] - joints[p + 2]) * 30;
+      const speed = Math.hypot(joints[q] - joints[p], joints[q + 1] - joints[p + 1], joints[q + 2] - joints[p + 2]) * FPS;
       raw[t * 4 + k] = speed < o.speed && joints[p + 1] < h ? 1 : 0;
     });
   }
@@ -77,7 +79,7 @@ export function gaitPhase(contacts: Float32Array, o: PhaseOptions = DEFAULT_PHAS
   const tds = touchdowns(contacts, o);
   const phase = new Float32Array(T);
   if (tds.length < 2) {
-    for (let t = 0; t < T; t++) phase[t] = ((t * o.standingRate) / 30) % 1;
+    for (let t = 0; t < T; t++) phase[t] = ((t * o.standingRate) / FPS) % 1;
     return { phase, cyclic: false, touchdowns: tds };
   }
   const value = (td: Touchdown) => (td.foot === 'R' ? 0 : 0.5);

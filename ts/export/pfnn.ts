@@ -1,7 +1,7 @@
 // The SMPL-22 PFNN database (Holden et al. 2017, adapted to 30 fps): inputs X (240), outputs Y (296) and phase
 // P per centre frame, from 272 motions. Layout, contact and phase rules: ../shared docs' pfnn.md, restated in the
 // README this export writes beside the arrays.
-import { GROUPS, recoverJoints } from '../motion/repr272.js';
+import { FPS, GROUPS, recoverJoints } from '../motion/repr272.js';
 import { DEFAULT_CONTACTS, DEFAULT_PHASE, footContacts, gaitPhase, type ContactOptions, type PhaseOptions } from './contacts.js';
 
 export const WINDOW = 30;        // frames either side of the centre (1 s at 30 fps, as PFNN's 60 at 60 fps)
@@ -67,7 +67,7 @@ function gaitLabels(joints: Float64Array, contacts: Float32Array, T: number, g: 
   for (let t = 0; t < T; t++) {
     const q = Math.min(T - 1, t + 1);
     const p = Math.max(0, q - 1);
-    const speed = Math.hypot(joints[q * 66] - joints[p * 66], joints[q * 66 + 2] - joints[p * 66 + 2]) * 30;
+    const speed = Math.hypot(joints[q * 66] - joints[p * 66], joints[q * 66 + 2] - joints[p * 66 + 2]) * FPS;
     const label = new Float32Array(5);
     const airborne = contacts.subarray(t * 4, t * 4 + 4).every((c) => c === 0);
     const crouch = ramp(g.crouchRatio * standing - joints[t * 66 + 46], -0.05, 0.05);

@@ -6,6 +6,8 @@ import { applyMat, axisAngleToMatrix, matMul, matrixToAxisAngle, rows01, ry, six
 import { JOINTS, MIRRORED } from './skeleton.js';
 
 export const DIM = 272;
+// Frames per second of every 272 motion (MotionMillion resamples all sources to 30).
+export const FPS = 30;
 // [start, end) of each channel group; std is averaged within each group when normalising.
 export const GROUPS = {
   rootVelocity: [0, 2], heading: [2, 8], positions: [8, 74], velocities: [74, 140], rotations: [140, 272],

@@ -1,17 +1,11 @@
 // `torchmotion render` and `torchmotion plot`: pictures of motions and of training runs.
-import { Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 
-import { collect } from '../cli-options.js';
+import { collect, positiveInt as positive } from '../cli-options.js';
 import { optionalMeanStd } from '../data/motion-files.js';
 import { plotRuns } from '../plot/plot.js';
 import { loadViewMotions } from '../view/motions.js';
 import { renderMotions } from './render.js';
-
-const positive = (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`expected a positive integer, received '${v}'`);
-  return n;
-};
 
 export function registerRenderCommands(program: Command): void {
   program.command('render <files...>')

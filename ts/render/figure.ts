@@ -3,7 +3,8 @@
 import type { Context } from 'pureimage';
 
 import { CHAINS, JOINTS } from '../motion/skeleton.js';
-import { FPS, type ViewMotion } from '../view/motions.js';
+import { FPS } from '../motion/repr272.js';
+import type { ViewMotion } from '../view/motions.js';
 import { FONT_FAMILY } from './font.js';
 
 export const COLORS = { right: '#d62728', left: '#1f77b4', spine: '#3a3a3a', grid: '#d5d5d5', path: '#f0b27a', pathDone: '#e67e22', text: '#222222', faint: '#888888' };

@@ -8,7 +8,8 @@ import gifenc from 'gifenc';
 import * as PImage from 'pureimage';
 
 import { TorchmotionError } from '../errors.js';
-import { FPS, type ViewMotion } from '../view/motions.js';
+import { FPS } from '../motion/repr272.js';
+import type { ViewMotion } from '../view/motions.js';
 import { drawFigure, type Rect } from './figure.js';
 import { FONT_FAMILY, loadFont } from './font.js';
 import { writePng } from './png.js';

@@ -1,9 +1,10 @@
 // `torchmotion t2m params|train|generate`.
 import type { Command } from 'commander';
 
-import { collect } from '../cli-options.js';
+import { collect, nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, probability } from '../cli-options.js';
 import { loadConfig } from '../config.js';
 import { TorchmotionError } from '../errors.js';
+import { FPS } from '../motion/repr272.js';
 import { setThreads } from '../runtime.js';
 import { countParameters, nativeOptions, T2M_PRESETS, t2mConfig, t2mModel } from './config.js';
 import { buildEmbeddingCache } from './embed.js';
@@ -18,10 +19,10 @@ export function registerT2MCommands(program: Command): void {
   t2m.command('params')
     .description('parameter counts of a decoder configuration')
     .option('-c, --config <name>', `a preset: ${Object.keys(T2M_PRESETS).join(', ')}`, '44M')
-    .option('--codebook <n>', 'tokenizer codebook size (vocabulary = codebook + END + PAD)', Number, 64000)
+    .option('--codebook <n>', 'tokenizer codebook size (vocabulary = codebook + END + PAD)', positiveInt, 64000)
     .option('--text <mode>', 'builtin (trainable caption encoder) or embeddings (precomputed, e.g. Flan-T5-XL)', 'embeddings')
-    .option('--text-dim <n>', 'width of the text embeddings', Number)
-    .option('--text-vocab <n>', 'caption vocabulary of the built-in encoder', Number, 1000)
+    .option('--text-dim <n>', 'width of the text embeddings', positiveInt)
+    .option('--text-vocab <n>', 'caption vocabulary of the built-in encoder', positiveInt, 1000)
     .option('--json', 'print JSON')
     .action((o: { config: string; codebook: number; text: string; textDim?: number; textVocab: number; json?: boolean }) => {
       const model = t2mModel.parse({ preset: o.config, text: o.text, ...(o.textDim && { textDim: o.textDim }) });
@@ -73,23 +74,23 @@ export function registerT2MCommands(program: Command): void {
     .requiredOption('--ckpt <dir>', 'text-to-motion checkpoint or run folder')
     .option('--tokenizer <dir>', 'tokenizer checkpoint (default: the one the codes came from)')
     .option('-t, --text <prompt>', 'a prompt (repeat for several, generated in one batch)', collect, [])
-    .option('--seconds <s>', 'length cap in seconds (default: the model maximum, 20 s)', Number)
-    .option('--min-seconds <s>', 'do not accept END before this many seconds', Number, 0)
-    .option('--temperature <t>', '0 = greedy', Number, 0)
-    .option('--top-k <k>', 'sample among the k most likely codes (0 = off)', Number, 0)
-    .option('--top-p <p>', 'nucleus sampling (1 = off)', Number, 1)
-    .option('--cfg <scale>', 'classifier-free guidance scale (0 = off)', Number, 0)
-    .option('--seed <n>', 'sampling seed', Number, 0)
+    .option('--seconds <s>', 'length cap in seconds (default: the model maximum, 20 s)', positiveNumber)
+    .option('--min-seconds <s>', 'do not accept END before this many seconds', nonNegativeNumber, 0)
+    .option('--temperature <t>', '0 = greedy', nonNegativeNumber, 0)
+    .option('--top-k <k>', 'sample among the k most likely codes (0 = off)', nonNegativeInt, 0)
+    .option('--top-p <p>', 'nucleus sampling (1 = off)', probability, 1)
+    .option('--cfg <scale>', 'classifier-free guidance scale (0 = off)', nonNegativeNumber, 0)
+    .option('--seed <n>', 'sampling seed', nonNegativeInt, 0)
     .option('--no-cache', 'recompute the whole sequence every step (slow; for checking)')
     .option('-o, --out <dir>', 'write <i>_<prompt>.npy (272) and _joints.npy here', 'generated')
-    .option('--threads <n>', 'threads', Number)
+    .option('--threads <n>', 'threads', positiveInt)
     .action(async (o: { ckpt: string; tokenizer?: string; text: string[]; seconds?: number; minSeconds: number; temperature: number; topK: number; topP: number;
       cfg: number; seed: number; cache: boolean; out: string; threads?: number }) => {
       if (o.threads) setThreads(o.threads);
       const t0 = performance.now();
       const results = await generateMotions({ ckpt: o.ckpt, tokenizer: o.tokenizer, texts: o.text, seconds: o.seconds, minSeconds: o.minSeconds, temperature: o.temperature,
         topK: o.topK, topP: o.topP, cfgScale: o.cfg, seed: o.seed, cache: o.cache, out: o.out });
-      for (const r of results) console.log(`"${r.text}": ${r.codes.length} codes, ${r.frames} frames (${(r.frames / 30).toFixed(1)} s) → ${r.files?.[0]}`);
+      for (const r of results) console.log(`"${r.text}": ${r.codes.length} codes, ${r.frames} frames (${(r.frames / FPS).toFixed(1)} s) → ${r.files?.[0]}`);
       console.log(`generated in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     });
 }

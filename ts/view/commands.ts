@@ -2,19 +2,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 
-import { collect } from '../cli-options.js';
+import { collect, port } from '../cli-options.js';
 import { optionalMeanStd } from '../data/motion-files.js';
 import { viewerHtml } from './html.js';
 import { loadViewMotions } from './motions.js';
 import { serveViewer } from './serve.js';
-
-const port = (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`expected a port from 0 to 65535, received '${v}'`);
-  return n;
-};
 
 export function registerViewCommand(program: Command): void {
   program.command('view <files...>')

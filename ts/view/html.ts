@@ -7,7 +7,8 @@ import { join } from 'node:path';
 
 import { TorchmotionError } from '../errors.js';
 import { packageRoot } from '../paths.js';
-import { FPS, type ViewMotion } from './motions.js';
+import { FPS } from '../motion/repr272.js';
+import type { ViewMotion } from './motions.js';
 
 const BUNDLE = join('dist', 'viewer', 'viewer.js');
 const BUNDLE_META = join('dist', 'viewer', 'viewer.meta.json');

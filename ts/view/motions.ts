@@ -9,8 +9,6 @@ import { denormalize, type MeanStd } from '../motion/normalize.js';
 import { DIM, recoverJoints } from '../motion/repr272.js';
 import { JOINTS } from '../motion/skeleton.js';
 
-export const FPS = 30;
-
 export interface ViewMotion {
   caption: string;
   joints: Float64Array; // (frames, 22, 3), metres, Y up

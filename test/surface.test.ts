@@ -1,0 +1,42 @@
+// The shape of the code itself: the whole tree type-checks against the typed addon, no module casts its way to the
+// addon, and every command's numeric options refuse bad text by naming it.
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+
+const repo = join(import.meta.dirname, '..');
+
+function tsFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? tsFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []);
+}
+
+test('ts/, test/ and scripts/ type-check (tsconfig.check.json)', () => {
+  const r = spawnSync(join(repo, 'node_modules', '.bin', 'tsc'), ['-p', join(repo, 'tsconfig.check.json')], { encoding: 'utf8' });
+  assert.is(r.status, 0, r.stdout + r.stderr);
+});
+
+test('no module in ts/ reaches the addon through a cast', () => {
+  const offenders = tsFiles(join(repo, 'ts')).filter((f) => /native\(\)\s*as\b/.test(readFileSync(f, 'utf8')));
+  assert.equal(offenders, []);
+});
+
+const cli = (...args: string[]) =>
+  spawnSync(process.execPath, [join(repo, 'bin', 'torchmotion.js'), ...args], { encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' } });
+
+test('a numeric option given text names the option and what was typed', () => {
+  const generate = cli('t2m', 'generate', '--ckpt', 'nowhere', '-t', 'a person walks', '--threads', 'abc');
+  assert.is(generate.status, 1);
+  assert.match(generate.stderr, "option '--threads <n>' argument 'abc' is invalid. expected a positive integer");
+  const global = cli('--threads', '0', 'info');
+  assert.match(global.stderr, "option '--threads <n>' argument '0' is invalid. expected a positive integer");
+  const topP = cli('t2m', 'generate', '--ckpt', 'nowhere', '-t', 'x', '--top-p', '1.5');
+  assert.match(topP.stderr, "option '--top-p <p>' argument '1.5' is invalid. expected a number in (0, 1]");
+  const pfnn = cli('export', 'pfnn', 'data/demo', '--split', 'train', '-o', 'nowhere', '--median-window', 'x');
+  assert.match(pfnn.stderr, "option '--median-window <frames>' argument 'x' is invalid. expected a positive integer");
+});
+
+test.run();
