@@ -1,7 +1,7 @@
 # node-gyp alternative to CMakeLists.txt (npm run build:native:gyp). LibTorch comes from LIBTORCH (an unpacked LibTorch
 # folder); without it, from the system prefix /usr (Debian's libtorch-dev). TORCH_CXX11_ABI=0 matches the old
-# pre-cxx11-ABI LibTorch downloads. OpenMP (for the at::parallel_for of native/channel_norm.cc, conv1d_cpu.cc,
-# flat_adamw.cc, packed_linear.cc and decode_attention.cc; every file gets the flag here) links the system libgomp, which is LibTorch's own on Debian; CMakeLists.txt also finds the copy a pip
+# pre-cxx11-ABI LibTorch downloads. OpenMP (every file gets the flag, as in CMakeLists.txt, so at::parallel_for
+# runs multi-threaded wherever it is called) links the system libgomp, which is LibTorch's own on Debian; CMakeLists.txt also finds the copy a pip
 # wheel bundles; -fno-math-errno lets the fused AdamW loop vectorise its square roots. It compiles as C++17, so LibTorch
 # 2.12 and later (C++20 headers) need the CMake build.
 {
