@@ -2,8 +2,7 @@
 // (B, C, T) activation, then ReLU, forward and backward, against PyTorch's own LayerNorm and ReLU
 // (scripts/reference/tokenizer.py channelnorm). The tokenizer golden test cannot see gradient magnitudes: its one
 // AdamW step moves every weight by ±lr whatever the gradient's size.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+
 import { join } from 'node:path';
 
 import { test } from 'uvu';
@@ -12,7 +11,7 @@ import * as assert from 'uvu/assert';
 import { readNpz, writeNpz } from '../ts/data/npz.js';
 import { Rng } from '../ts/rng.js';
 import { channelNormRelu } from '../ts/runtime.js';
-import { errorOf, relL2 } from './helpers.js';
+import { errorOf, relL2, tempDir } from './helpers.js';
 import { runPython } from './python.js';
 
 // T = 37 runs the kernel's 16-wide blocks and its scalar tail; C = 512, T = 48 is the MotionMillion shape.
@@ -24,7 +23,7 @@ for (const [B, C, T, threads] of [[3, 40, 37, 1], [4, 512, 48, 2]] as const) {
     const weight = { data: fill(C, 0.5, 1.5), shape: [C] };
     const bias = { data: fill(C, -0.5, 0.5), shape: [C] }; // shifts the ReLU's cut, so the mask is not x's sign
     const grad = { data: fill(B * C * T, -1, 1), shape: [B, C, T] };
-    const dir = mkdtempSync(join(tmpdir(), 'tm-cn-'));
+    const dir = tempDir('tm-cn-');
     writeNpz(join(dir, 'cn-input.npz'), { x, weight, bias, grad });
     runPython([join(import.meta.dirname, '..', 'scripts', 'reference', 'tokenizer.py'), 'channelnorm', dir]);
     const ref = readNpz(join(dir, 'cn-reference.npz'));

@@ -1,5 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { test } from 'uvu';
@@ -7,9 +6,9 @@ import * as assert from 'uvu/assert';
 
 import { loadConfig } from '../ts/config.js';
 import { resolveModel, tokenizerConfig } from '../ts/tokenizer/config.js';
-import { errorOf } from './helpers.js';
+import { errorOf, tempDir } from './helpers.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'tm-config-'));
+const dir = tempDir('tm-config-');
 const file = (name: string, text: string) => {
   const p = join(dir, name);
   writeFileSync(p, text);

@@ -7,8 +7,7 @@
 // MotionMillion shapes (the k4 s2 down-sampling included), inputs that need no gradient (a network's first layer:
 // the bias gradient is then summed by the weight gradient's pass), and the decoder's Upsample + Conv done as one
 // convolution of the input repeated along time (factors 2 and 3, odd lengths).
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { test } from 'uvu';
@@ -17,7 +16,7 @@ import * as assert from 'uvu/assert';
 import { readNpz, writeNpz } from '../ts/data/npz.js';
 import { Rng } from '../ts/rng.js';
 import { conv1d } from '../ts/runtime.js';
-import { errorOf, relL2 } from './helpers.js';
+import { errorOf, relL2, tempDir } from './helpers.js';
 import { runPython } from './python.js';
 
 // Where the kernel must apply: an x86 CPU with AVX-512 and no opt-out. Elsewhere the layers use LibTorch's
@@ -61,7 +60,7 @@ for (const [B, Cin, Cout, T, K, stride, padding, dilation, threads, inputGrad, u
     const weight = { data: fill(Cout * Cin * K, 1 / Math.sqrt(Cin * K)), shape: [Cout, Cin, K] };
     const bias = { data: fill(Cout, 0.5), shape: [Cout] };
     const grad = { data: fill(B * Cout * Tout, 1), shape: [B, Cout, Tout] };
-    const dir = mkdtempSync(join(tmpdir(), 'tm-conv-'));
+    const dir = tempDir('tm-conv-');
     const scalar = (v: number) => ({ data: new Int32Array([v]), shape: [] });
     writeNpz(join(dir, 'conv-input.npz'), {
       x, weight, bias, grad, stride: scalar(stride), padding: scalar(padding), dilation: scalar(dilation), upsample: scalar(upsample),

@@ -1,7 +1,6 @@
 // Converters into and out of the 272 representation, on the real AMASS sample and real Bandai Namco mocap.
 import { readFileSync, readdirSync } from 'node:fs';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+
 import { join } from 'node:path';
 
 import { test } from 'uvu';
@@ -18,7 +17,7 @@ import { writeNpz } from '../ts/data/npz.js';
 import { axisAnglesFromSmpl, forward272, recoverJoints } from '../ts/motion/repr272.js';
 import { applyMat, axisAngleToMatrix, matMul, matrixToAxisAngle, ry } from '../ts/motion/rotation.js';
 import { PARENTS } from '../ts/motion/skeleton.js';
-import { errorOf } from './helpers.js';
+import { errorOf, tempDir } from './helpers.js';
 
 const fixture = join(import.meta.dirname, 'fixtures', 'repr272-sample');
 const meta = JSON.parse(readFileSync(join(fixture, 'meta.json'), 'utf8')) as { floorY: number };
@@ -27,7 +26,7 @@ const smpl = Float64Array.from(readNpy(join(fixture, 'smpl85_facez.npy')).data a
 const golden = readNpy(join(fixture, 'repr272.npy')).data as Float64Array;
 const T = joints.length / 66;
 const bandai = join(import.meta.dirname, '..', 'data', 'bandai-namco-1', 'data');
-const dir = mkdtempSync(join(tmpdir(), 'tm-convert-'));
+const dir = tempDir('tm-convert-');
 
 const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   assert.is(a.length, b.length);

@@ -1,7 +1,6 @@
 // The data commands end to end through the CLI binary.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+
 import { join } from 'node:path';
 
 import { test } from 'uvu';
@@ -11,10 +10,11 @@ import { readNpy, writeNpy } from '../ts/data/npy.js';
 import { writeClip, writeSplit } from '../ts/data/synthetic.js';
 import { normalize, MotionStatistics } from '../ts/motion/normalize.js';
 import { recoverJoints } from '../ts/motion/repr272.js';
+import { tempDir } from './helpers.js';
 
 const bin = join(import.meta.dirname, '..', 'bin', 'torchmotion.js');
 const fixture = join(import.meta.dirname, 'fixtures', 'repr272-sample');
-const dir = mkdtempSync(join(tmpdir(), 'tm-datacli-'));
+const dir = tempDir('tm-datacli-');
 const cli = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
 
 test('data forward on the real sample reproduces the reference 272 file', () => {

@@ -1,5 +1,4 @@
-import { mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { test } from 'uvu';
@@ -10,10 +9,10 @@ import { wholeClips, WindowLoader } from '../ts/data/loader.js';
 import { writeNpy } from '../ts/data/npy.js';
 import { syntheticMotion, writeSplit } from '../ts/data/synthetic.js';
 import { DIM } from '../ts/motion/repr272.js';
-import { errorOf } from './helpers.js';
+import { errorOf, tempDir } from './helpers.js';
 
 // Clips whose every value encodes (clip, frame, channel), so any window can be checked exactly.
-const root = mkdtempSync(join(tmpdir(), 'tm-loader-'));
+const root = tempDir('tm-loader-');
 const names: string[] = [];
 mkdirSync(join(root, 'motion_data', 'vector_272', 'S'), { recursive: true });
 const lengths = [100, 130, 96, 250, 80, 140];

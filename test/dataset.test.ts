@@ -1,5 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { test } from 'uvu';
@@ -9,10 +8,10 @@ import { buildIndex } from '../ts/data/dataset.js';
 import { encodeNpy, writeNpy } from '../ts/data/npy.js';
 import { writeClip, writeSplit } from '../ts/data/synthetic.js';
 import { parseCaptions } from '../ts/data/texts.js';
-import { errorOf } from './helpers.js';
+import { errorOf, tempDir } from './helpers.js';
 
 // 1,000 listed, 300 on disk, 2 of those corrupt: the partial-download case from the issue.
-const root = mkdtempSync(join(tmpdir(), 'tm-partial-'));
+const root = tempDir('tm-partial-');
 const names = Array.from({ length: 1000 }, (_, i) => `${i % 2 ? 'HumanML3D' : 'MotionGV/folder0'}/${String(i).padStart(6, '0')}`);
 for (let i = 0; i < 300; i++) writeClip(root, { name: names[i], frames: 100 + (i % 50), captions: ['a person walks forward'] });
 const truncatedFile = join(root, 'motion_data', 'vector_272', `${names[7]}.npy`);
@@ -42,7 +41,7 @@ test('--strict turns missing clips into an error that says how to proceed', asyn
 });
 
 test('stage length filters apply and are configurable; NaN is caught when values are scanned', () => {
-  const r2 = mkdtempSync(join(tmpdir(), 'tm-filter-'));
+  const r2 = tempDir('tm-filter-');
   writeClip(r2, { name: 'A/short', frames: 50 });
   writeClip(r2, { name: 'A/ok', frames: 150 });
   writeClip(r2, { name: 'A/long', frames: 700 });
@@ -60,7 +59,7 @@ test('stage length filters apply and are configurable; NaN is caught when values
 });
 
 test('t2m stage needs captions; HumanML3D text lines crop at 30 fps', () => {
-  const r3 = mkdtempSync(join(tmpdir(), 'tm-t2m-'));
+  const r3 = tempDir('tm-t2m-');
   writeClip(r3, { name: 'H/with', frames: 120, captions: ['a man kicks#a/DET man/NOUN kick/VERB#0.0#0.0', 'he kicks high#he/PRON kick/VERB high/ADV#1.5#3.0'] });
   writeClip(r3, { name: 'H/without', frames: 120 });
   writeSplit(r3, 't2m_60_300', 'train', ['H/with', 'H/without']);
@@ -73,7 +72,7 @@ test('t2m stage needs captions; HumanML3D text lines crop at 30 fps', () => {
 });
 
 test('the released folder name motion_272rpr is found as well', () => {
-  const r4 = mkdtempSync(join(tmpdir(), 'tm-released-'));
+  const r4 = tempDir('tm-released-');
   const file = join(r4, 'motion_272rpr', 'S', 'a.npy');
   mkdirSync(join(r4, 'motion_272rpr', 'S'), { recursive: true });
   writeFileSync(file, encodeNpy({ data: new Float64Array(100 * 272), shape: [100, 272] }));

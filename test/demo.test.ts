@@ -1,5 +1,4 @@
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { test } from 'uvu';
@@ -11,14 +10,15 @@ import { meanStdFiles } from '../ts/data/layout.js';
 import { readNpy } from '../ts/data/npy.js';
 import { datasetStats } from '../ts/data/stats.js';
 import { Rng } from '../ts/rng.js';
+import { tempDir } from './helpers.js';
 
 const bundled = join(import.meta.dirname, '..', 'data', 'bandai-namco-1', 'data');
 
 test('the demo dataset from a few bundled clips is accepted by index and stats', () => {
-  const src = mkdtempSync(join(tmpdir(), 'tm-demo-src-'));
+  const src = tempDir('tm-demo-src-');
   const picks = ['dataset-1_walk_normal_001.bvh', 'dataset-1_walk_angry_001.bvh', 'dataset-1_walk_happy_001.bvh', 'dataset-1_kick_normal_001.bvh', 'dataset-1_bow_old_001.bvh'];
   for (const f of picks) copyFileSync(join(bundled, f), join(src, f));
-  const root = join(mkdtempSync(join(tmpdir(), 'tm-demo-')), 'demo');
+  const root = join(tempDir('tm-demo-'), 'demo');
   const r = buildDemoDataset(root, { source: src });
   assert.equal([r.clips, r.failed.length], [10, 0]);
   assert.equal(r.splits, { train: 6, val: 2, test: 2 }); // walk has 3 clips: one each to train, val and test

@@ -1,6 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { test } from 'uvu';
@@ -8,10 +7,10 @@ import * as assert from 'uvu/assert';
 
 import { explainLoadError, loadAddon } from '../ts/native.js';
 import { info } from '../ts/runtime.js';
-import { errorOf, onCuda } from './helpers.js';
+import { errorOf, onCuda, tempDir } from './helpers.js';
 
 test('a missing build says how to build it', async () => {
-  const empty = mkdtempSync(join(tmpdir(), 'tm-nobuild-'));
+  const empty = tempDir('tm-nobuild-');
   writeFileSync(join(empty, 'package.json'), '{}');
   const msg = await errorOf(() => loadAddon(empty));
   assert.match(msg, /^the torchmotion addon is not built .*: run `npm run build:native`/);
@@ -33,7 +32,7 @@ test('an ABI or version mismatch says to rebuild', () => {
 });
 
 test('a corrupt binary (not a shared object) is reported with the fix', async () => {
-  const root = mkdtempSync(join(tmpdir(), 'tm-corrupt-'));
+  const root = tempDir('tm-corrupt-');
   writeFileSync(join(root, 'package.json'), '{}');
   const { mkdirSync } = await import('node:fs');
   mkdirSync(join(root, 'build', 'Release'), { recursive: true });

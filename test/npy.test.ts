@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { test } from 'uvu';
@@ -7,9 +6,9 @@ import * as assert from 'uvu/assert';
 
 import { encodeNpy, NpyFile, readNpy, readNpyHeader, readNpyRows, writeNpy, type NpyData, type NpyDtype } from '../ts/data/npy.js';
 import { readNpz, writeNpz } from '../ts/data/npz.js';
-import { errorOf } from './helpers.js';
+import { errorOf, tempDir } from './helpers.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'tm-npy-'));
+const dir = tempDir('tm-npy-');
 const path = (name: string) => join(dir, name);
 
 const arrays: Array<[NpyDtype, NpyData]> = [

@@ -1,5 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { test } from 'uvu';
@@ -14,6 +13,7 @@ import { footContacts, gaitPhase } from '../ts/export/contacts.js';
 import { clipRows, X_DIM, Y_DIM } from '../ts/export/pfnn.js';
 import { exportPfnn } from '../ts/export/pfnn-export.js';
 import { mirror272 } from '../ts/motion/repr272.js';
+import { tempDir } from './helpers.js';
 
 // A synthetic walk: 30-frame cycle, right foot lands at frames 5, 35, 65, …, left at 20, 50, 80, …; a foot stays
 // planted for 12 frames after landing, then swings forward 10 cm above the floor.
@@ -85,7 +85,7 @@ test('rows have the SMPL-22 layout; a mirrored clip gets its own phase', () => {
 });
 
 test('export: a short clip is skipped by name, mirrored copies are made, the README states the shapes', () => {
-  const root = mkdtempSync(join(tmpdir(), 'tm-pfnn-'));
+  const root = tempDir('tm-pfnn-');
   const walk = bvhTo272(readBvh(join(bandai, 'dataset-1_walk_normal_001.bvh')), 'walk').motion;
   const dir = join(root, 'motion_data', 'vector_272', 'B');
   mkdirSync(dir, { recursive: true });

@@ -1,5 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import * as tar from 'tar';
@@ -10,11 +9,12 @@ import { buildIndex } from '../ts/data/dataset.js';
 import { meanStdFiles } from '../ts/data/layout.js';
 import { writeNpy } from '../ts/data/npy.js';
 import { prepareDataset } from '../ts/data/prepare.js';
+import { tempDir } from './helpers.js';
 
 test('a partial download with one damaged archive unpacks into the reference layout and indexes', async () => {
-  const stage = mkdtempSync(join(tmpdir(), 'tm-stage-'));
-  const dl = mkdtempSync(join(tmpdir(), 'tm-download-'));
-  const out = join(mkdtempSync(join(tmpdir(), 'tm-root-')), 'root');
+  const stage = tempDir('tm-stage-');
+  const dl = tempDir('tm-download-');
+  const out = join(tempDir('tm-root-'), 'root');
   // What the release ships: split.tar.gz, texts.tar.gz, mean_std/, motion_272rpr/<subset>.tar.gz
   mkdirSync(join(stage, 'split', 'version1', 'tokenizer_96'), { recursive: true });
   writeFileSync(join(stage, 'split', 'version1', 'tokenizer_96', 'train.txt'), 'HumanML3D/000001\nHumanML3D/000002\nIdea400/x\n');

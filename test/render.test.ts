@@ -1,8 +1,7 @@
 // Renders and plots: pixels where the projection says the bones are, GIF frame counts from the file's own blocks,
 // MP4 through ffmpeg, training curves from metrics.jsonl, and the error messages.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { PNG } from 'pngjs';
@@ -16,10 +15,10 @@ import { COLORS, FollowCamera } from '../ts/render/figure.js';
 import { renderMotions } from '../ts/render/render.js';
 import { CHAINS } from '../ts/motion/skeleton.js';
 import { loadViewMotions, type ViewMotion } from '../ts/view/motions.js';
-import { errorOf } from './helpers.js';
+import { errorOf, tempDir } from './helpers.js';
 
 const fixture = join(import.meta.dirname, 'fixtures', 'repr272-sample');
-const tmp = mkdtempSync(join(tmpdir(), 'tm-render-'));
+const tmp = tempDir('tm-render-');
 const [motion] = loadViewMotions([join(fixture, 'repr272.npy')], { captions: ['fixture walk'] });
 
 const hex = (c: string) => [1, 3, 5].map((i) => parseInt(c.slice(i, i + 2), 16));

@@ -1,15 +1,14 @@
 // Dataset statistics on a small dataset whose answers are known in closed form.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import { captionVerb, datasetStats } from '../ts/data/stats.js';
 import { writeClip } from '../ts/data/synthetic.js';
+import { tempDir } from './helpers.js';
 
-const root = mkdtempSync(join(tmpdir(), 'tm-stats-'));
+const root = tempDir('tm-stats-');
 // Walkers: 2 clips of 90 frames (3 s) at 1.2 m/s, no turning, pelvis 0.9 m; one mirrored copy.
 writeClip(root, { name: 'Walk/a', frames: 90, speed: 1.2, captions: ['a person walks forward', 'someone is walking slowly'] });
 writeClip(root, { name: 'Walk/Ma', frames: 90, speed: 1.2, captions: ['a person walks forward'] });

@@ -1,7 +1,6 @@
 // `torchmotion view`: the page's HTML, the command, the server, and the page itself in headless Chromium, where a
 // screenshot must show the skeleton's colours where the camera projects its bones.
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { Command } from 'commander';
@@ -17,11 +16,11 @@ import { registerViewCommand } from '../ts/view/commands.js';
 import { viewerHtml } from '../ts/view/html.js';
 import { loadViewMotions } from '../ts/view/motions.js';
 import { serveViewer } from '../ts/view/serve.js';
-import { errorOf } from './helpers.js';
+import { errorOf, tempDir } from './helpers.js';
 
 const fixture = join(import.meta.dirname, 'fixtures', 'repr272-sample');
 const statsDir = join(import.meta.dirname, 'fixtures', 'mean_std', 'humanml3d_272');
-const dir = mkdtempSync(join(tmpdir(), 'tm-view-'));
+const dir = tempDir('tm-view-');
 const HOSTILE = '</script><b>bold</b><script>window.hacked = 1</script> & "quotes"';
 
 // The fixture is a raw 272 motion. Normalised with real statistics it stands in for a generated motion, so that
