@@ -23,7 +23,8 @@ function run(cmd: string, args: string[], threads: number): Record<string, numbe
   return JSON.parse(r.stdout.trim().split('\n').pop()!);
 }
 
-const rows = [];
+type Measured = Record<string, number | null>;
+const rows: Array<{ threads: number; peaks: Measured & { convPeak: number }; ours: Measured; interleaved: Measured; refOneHot: Measured; refFixed: Measured }> = [];
 for (const threads of [1, 2]) {
   const measured = run(tsx, ['scripts/bench/peaks.ts', String(threads)], threads);
   // The conv1d peak is the faster of LibTorch's convolution and torchmotion's own kernel on the same layer.
