@@ -19,4 +19,8 @@ struct HeadLoss {
 HeadLoss ChunkedHeadLossBackward(const std::function<torch::Tensor(const torch::Tensor&)>& head, const torch::Tensor& rows,
                                  const torch::Tensor& targets, int64_t vocab, double scale, bool autocast);
 
+// The same loss and arg-max count without gradients (held-out evaluation): call under torch::NoGradGuard.
+HeadLoss ChunkedHeadLoss(const std::function<torch::Tensor(const torch::Tensor&)>& head, const torch::Tensor& rows,
+                         const torch::Tensor& targets, int64_t vocab, bool autocast);
+
 }  // namespace torchmotion

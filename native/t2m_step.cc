@@ -6,6 +6,25 @@
 #include "head_loss.h"
 
 namespace torchmotion {
+namespace {
+
+struct TargetRows {
+  torch::Tensor rows;     // (N, dim): the trunk's output where a target exists
+  torch::Tensor targets;  // (N): codes and END, never PAD
+};
+
+// The trunk over text prefix + codes (shifted by one), kept at the positions that predict a code or END.
+TargetRows AtTargets(T2MDecoder& model, const torch::Tensor& text, const torch::Tensor& lengths, const torch::Tensor& codes,
+                     const torch::Device& device, bool autocast) {
+  const int64_t pad = model->config().vocab - 1;
+  AutocastGuard amp(autocast, at::kBFloat16);
+  const int64_t Lt = text.size(1), Lc = codes.size(1);
+  torch::Tensor h = model->hidden(text.to(device), lengths, codes.narrow(1, 0, Lc - 1));
+  torch::Tensor valid = codes.ne(pad);
+  return {h.narrow(1, Lt - 1, Lc).masked_select(valid.unsqueeze(-1)).view({-1, h.size(-1)}), codes.masked_select(valid)};
+}
+
+}  // namespace
 
 // The head and cross-entropy run only where a target exists (codes and END), never on padding or the text prefix,
 // and a chunk of positions at a time, so the 64,001-way logits never exist for the whole batch.
@@ -15,16 +34,7 @@ T2MStepResult T2MTrainStep(T2MDecoder& model, FlatAdamW& optimizer, const torch:
   model->set_recompute(a.recompute);
   optimizer.PrepareGrads();
   const int64_t pad = model->config().vocab - 1;
-  torch::Tensor c = codes.to(device);
-  torch::Tensor h, rows, targets;
-  {
-    AutocastGuard amp(a.autocast, at::kBFloat16);
-    const int64_t Lt = text.size(1), Lc = c.size(1);
-    h = model->hidden(text.to(device), lengths, c.narrow(1, 0, Lc - 1));
-    torch::Tensor valid = c.ne(pad);
-    rows = h.narrow(1, Lt - 1, Lc).masked_select(valid.unsqueeze(-1)).view({-1, h.size(-1)});
-    targets = c.masked_select(valid);
-  }
+  auto [rows, targets] = AtTargets(model, text, lengths, codes.to(device), device, a.autocast);
   HeadLoss hl = ChunkedHeadLossBackward([&model](const torch::Tensor& r) { return model->head(r); }, rows, targets, pad, a.loss_scale,
                                         a.autocast);
   double grad_norm = 0;
@@ -37,6 +47,16 @@ T2MStepResult T2MTrainStep(T2MDecoder& model, FlatAdamW& optimizer, const torch:
   }
   const double n = static_cast<double>(targets.numel());
   return {hl.loss, static_cast<double>(hl.correct) / std::max(1.0, n), n, grad_norm};
+}
+
+T2MEvalResult T2MEvaluate(T2MDecoder& model, const torch::Tensor& text, const torch::Tensor& lengths, const torch::Tensor& codes,
+                          const torch::Device& device, bool autocast) {
+  torch::NoGradGuard no_grad;
+  model->eval();
+  auto [rows, targets] = AtTargets(model, text, lengths, codes.to(device), device, autocast);
+  HeadLoss hl = ChunkedHeadLoss([&model](const torch::Tensor& r) { return model->head(r); }, rows, targets, model->config().vocab - 1, autocast);
+  const double n = static_cast<double>(targets.numel());
+  return {hl.loss, static_cast<double>(hl.correct) / std::max(1.0, n), n};
 }
 
 }  // namespace torchmotion

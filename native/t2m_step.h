@@ -29,4 +29,14 @@ struct T2MStepResult {
 T2MStepResult T2MTrainStep(T2MDecoder& model, FlatAdamW& optimizer, const torch::Tensor& text, const torch::Tensor& lengths,
                            const torch::Tensor& codes, const torch::Device& device, const T2MStepArgs& a);
 
+struct T2MEvalResult {
+  double loss;      // mean cross-entropy over the targets
+  double accuracy;  // share of targets that are the arg-max
+  double tokens;    // targets
+};
+
+// The same loss on a held-out batch: eval mode, no gradients, no update.
+T2MEvalResult T2MEvaluate(T2MDecoder& model, const torch::Tensor& text, const torch::Tensor& lengths, const torch::Tensor& codes,
+                          const torch::Device& device, bool autocast);
+
 }  // namespace torchmotion

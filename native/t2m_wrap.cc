@@ -15,6 +15,7 @@ void T2MWrap::Register(Napi::Env env, Napi::Object exports) {
     InstanceMethod<&T2MWrap::ParameterTable>("parameterTable"),
     InstanceMethod<&T2MWrap::StateDict>("stateDict"),
     InstanceMethod<&T2MWrap::Step>("step"),
+    InstanceMethod<&T2MWrap::Evaluate>("evaluate"),
     InstanceMethod<&T2MWrap::Logits>("logits"),
     InstanceMethod<&T2MWrap::Generate>("generate"),
     InstanceMethod<&T2MWrap::Save>("save"),
@@ -121,6 +122,29 @@ Napi::Value T2MWrap::Step(const Napi::CallbackInfo& info) {
         out.Set("tokens", r.tokens);
         out.Set("gradNorm", r.grad_norm);
         if (!seen.empty()) out.Set("gradients", TensorListToJs(e, seen));
+        return out;
+      };
+    });
+  });
+}
+
+// evaluate(batch, {autocast, threads}) → Promise<{loss, accuracy, tokens}>: the training loss on a held-out batch
+// (no gradients, no update).
+Napi::Value T2MWrap::Evaluate(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return Guarded(env, [&]() -> Napi::Value {
+    auto o = OptionsArg(info, 1, "TextToMotion.evaluate");
+    const char* what = "TextToMotion.evaluate";
+    Batch b = ReadBatch(info[0], true);
+    const bool autocast = RequiredString(o, what, "autocast") == "bf16" && device_.is_cuda();
+    torch::Tensor text = b.text, lengths = b.lengths, codes = b.codes;
+    return RunModelCall(env, Value(), busy_, what, ThreadOption(o, false), std::move(b.keep), [=]() -> ToJs {
+      T2MEvalResult r = T2MEvaluate(model_, text, lengths, codes, device_, autocast);
+      return [r](Napi::Env e) -> Napi::Value {
+        auto out = Napi::Object::New(e);
+        out.Set("loss", r.loss);
+        out.Set("accuracy", r.accuracy);
+        out.Set("tokens", r.tokens);
         return out;
       };
     });

@@ -1,5 +1,5 @@
 // JS class `TextToMotion`: the LLaMA-style decoder (with the optional built-in text encoder), its AdamW optimiser,
-// training steps with gradient accumulation, logits for golden tests, and generation with or without a KV cache.
+// training steps with gradient accumulation, held-out loss, logits for golden tests, and generation with or without a KV cache.
 #pragma once
 
 #include <napi.h>
@@ -26,6 +26,7 @@ class T2MWrap : public Napi::ObjectWrap<T2MWrap> {
   Napi::Value ParameterTable(const Napi::CallbackInfo& info);
   Napi::Value StateDict(const Napi::CallbackInfo& info);
   Napi::Value Step(const Napi::CallbackInfo& info);
+  Napi::Value Evaluate(const Napi::CallbackInfo& info);
   Napi::Value Logits(const Napi::CallbackInfo& info);
   Napi::Value Generate(const Napi::CallbackInfo& info);
   Napi::Value Save(const Napi::CallbackInfo& info);

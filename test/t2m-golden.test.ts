@@ -48,6 +48,33 @@ test('logits and greedy tokens match the PyTorch reference; the KV cache changes
   assert.equal(Array.from(cached.tokens.data as Int32Array), Array.from(ref.tokens.data as Int32Array), 'greedy tokens = reference');
 });
 
+test('held-out loss: the cross-entropy of the logits (computed here in float64), the loss a step reports, no update', async () => {
+  const model = new T2MModel(options, { seed: 7, device });
+  const before = model.stateDict();
+  const ev = await model.evaluate(batch);
+  const logits = await model.logits(batch);
+  const V = logits.shape[2];
+  let sum = 0;
+  let correct = 0;
+  let n = 0;
+  for (let i = 0; i < codes.length; i++) {
+    if (codes[i] === options.vocab - 1) continue;   // PAD is never a target
+    const row = Array.from((logits.data as Float32Array).subarray(i * V, (i + 1) * V));
+    const max = Math.max(...row);
+    const lse = max + Math.log(row.reduce((s, x) => s + Math.exp(x - max), 0));
+    sum += lse - row[codes[i]];
+    if (row.indexOf(max) === codes[i]) correct++;
+    n++;
+  }
+  assert.is(ev.tokens, n);
+  assert.ok(Math.abs(ev.loss - sum / n) < 1e-5 * (sum / n), `evaluate ${ev.loss} vs ${sum / n}`);
+  assert.is(ev.accuracy, correct / n);
+  const after = model.stateDict();
+  for (const k of Object.keys(before)) assert.equal(after[k].data, before[k].data, `${k} unchanged by evaluate`);
+  const step = await model.step(batch, { lr: 1e-3, clip: 0, threads: 1 });
+  assert.ok(Math.abs(step.loss - ev.loss) < 1e-6 * ev.loss, `step ${step.loss} vs evaluate ${ev.loss}`);
+});
+
 test('sampled generation with a KV cache equals sampling without one for the same seed', async () => {
   const model = new T2MModel(options, { seed: 6, device });
   const prompt = { text: batch.text, textLengths: batch.textLengths };

@@ -38,6 +38,13 @@ test('text-to-motion losses after a resume equal an uninterrupted run bit for bi
   const a = MetricsLog.read(full.metrics).map((m) => m.loss);
   assert.is(a.length, 8);
   assert.equal(MetricsLog.read(resumed.metrics).map((m) => m.loss), a);
+  // Held-out evaluation every 3 steps (and at the end) leaves training as it was, bit for bit.
+  const evaluated = await trainTextToMotion({ ...config, train: { ...config.train, evalEvery: 3, evalSamples: 5 } }, { out: join(work, 'eval'), log: quiet });
+  const rows = MetricsLog.read(evaluated.metrics) as Array<Record<string, number | string>>;
+  assert.equal(rows.filter((r) => r.kind === undefined).map((r) => r.loss), a);
+  const evals = rows.filter((r) => r.kind === 'eval');
+  assert.equal(evals.map((r) => r.step), [2, 5, 7]);
+  for (const e of evals) assert.ok(Number(e.loss) > 0 && Number(e.accuracy) >= 0 && Number(e.accuracy) <= 1 && e.samples === 2, JSON.stringify(e)); // the val split's 2 pairs
 });
 
 test('activation recompute trains the same model: losses of 4 steps agree within 1e-6 (relative)', async () => {

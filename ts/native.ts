@@ -73,6 +73,7 @@ export interface T2MStepOptions extends ThreadOptions {
   lr: number; clip: number; update: boolean; lossScale: number; autocast: 'none' | 'bf16'; recompute: boolean;
   inspectGradients?: boolean;
 }
+export interface T2MEvalResult { loss: number; accuracy: number; tokens: number }
 export interface T2MStepResult { loss: number; accuracy: number; tokens: number; gradNorm: number; gradients?: TensorOut[] }
 export interface T2MGenerateOptions extends ThreadOptions {
   maxTokens: number; minTokens: number; temperature: number; topK: number; topP: number; cfgScale: number; seed: number; cache: boolean;
@@ -81,6 +82,7 @@ export interface NativeTextToMotion {
   parameterTable(): ParameterRow[];
   stateDict(): Record<string, TensorOut>;
   step(batch: T2MBatch, options: T2MStepOptions): Promise<T2MStepResult>;
+  evaluate(batch: T2MBatch, options: ThreadOptions & { autocast: 'none' | 'bf16' }): Promise<T2MEvalResult>;
   logits(batch: T2MBatch, options?: ThreadOptions): Promise<TensorOut>;
   generate(batch: T2MBatch, options: T2MGenerateOptions): Promise<{ tokens: TensorOut; lengths: TensorOut }>;
   save(path: string): Promise<void>;

@@ -17,6 +17,7 @@ import { evaluateTokenizer, type TokenizerEval } from './tokenizer/evaluate.js';
 import { loadTokenizer } from './tokenizer/model.js';
 import { trainTokenizer } from './tokenizer/train.js';
 import { readCheckpointState, resolveCheckpoint } from './train/checkpoint.js';
+import { MetricsLog } from './train/metrics.js';
 import { viewerHtml } from './view/html.js';
 import type { ViewMotion } from './view/motions.js';
 
@@ -47,9 +48,22 @@ export type PipelineConfig = z.output<typeof pipelineConfig>;
 export interface PipelineReport {
   runtime: RuntimeInfo;
   tokenizer: TokenizerEval;
+  t2m: T2MAccuracy;
   generated: Array<{ text: string; frames: number; pelvisForward: number; pelvisTravel: number; files?: string[] }>;
   pictures: { render?: string; viewer?: string; curves: string };
   seconds: number;
+}
+
+// Next-token accuracy on the last 50 training batches against the last held-out evaluation: far apart means memorised.
+export interface T2MAccuracy { trainAccuracy: number; heldOutAccuracy?: number; heldOutLoss?: number }
+
+function t2mAccuracy(run: string): T2MAccuracy {
+  const rows = MetricsLog.read(join(run, 'metrics.jsonl')) as Array<Record<string, number | string>>;
+  const steps = rows.filter((r) => r.kind === undefined).slice(-50);
+  const evals = rows.filter((r) => r.kind === 'eval');
+  const last = evals[evals.length - 1];
+  return { trainAccuracy: steps.reduce((s, r) => s + Number(r.accuracy), 0) / Math.max(1, steps.length),
+    ...(last && { heldOutAccuracy: Number(last.accuracy), heldOutLoss: Number(last.loss) }) };
 }
 
 const finished = (run: string, steps: number) => {
@@ -113,9 +127,13 @@ export async function runPipeline(input: z.input<typeof pipelineConfig>, log: (l
   if (!finished(t2mRun, c.t2m.steps)) {
     log(`[3/4] training the text-to-motion transformer (preset small, ${c.t2m.steps} steps) → ${t2mRun}`);
     await trainTextToMotion({ model: { preset: 'small' }, data: { root: c.data, codes, split: 'train' },
-      train: { ...c.t2m, warmup: Math.min(100, Math.floor(c.t2m.steps / 10)), checkpointEvery: 200, logEvery: 50, seed: c.seed } },
+      train: { ...c.t2m, warmup: Math.min(100, Math.floor(c.t2m.steps / 10)), checkpointEvery: 200, logEvery: 50, seed: c.seed,
+        evalEvery: Math.max(1, Math.floor(c.t2m.steps / 4)) } },
       { out: t2mRun, resume: existsSync(t2mRun), log: (l) => log(`  ${l}`) });
   }
+  const t2m = t2mAccuracy(t2mRun);
+  log(`  next-token accuracy ${t2m.trainAccuracy.toFixed(2)} on the last training batches` + (t2m.heldOutAccuracy === undefined ? '' :
+    `, ${t2m.heldOutAccuracy.toFixed(2)} held out (val, loss ${t2m.heldOutLoss!.toFixed(2)})`));
   log(`[4/4] generating ${c.prompts.length} prompt(s), ${c.seconds} s each at most, guidance ${c.cfgScale}`);
   const out = join(c.out, 'generated');
   const gen = await generateMotions({ ckpt: t2mRun, texts: c.prompts, seconds: c.seconds, minSeconds: c.minSeconds, cfgScale: c.cfgScale, seed: c.seed, out });
@@ -128,5 +146,5 @@ export async function runPipeline(input: z.input<typeof pipelineConfig>, log: (l
   log(`  render: ${pictures.render ?? '(no frames generated)'}\n  viewer: ${pictures.viewer ?? '(no frames generated)'}\n  training curves: ${pictures.curves}`);
   const seconds = (performance.now() - t0) / 1000;
   log(`done in ${(seconds / 60).toFixed(1)} min, peak RSS ${(process.resourceUsage().maxRSS / 2 ** 20).toFixed(1)} GB`);
-  return { runtime, tokenizer: tokEval, generated, pictures, seconds };
+  return { runtime, tokenizer: tokEval, t2m, generated, pictures, seconds };
 }

@@ -1,5 +1,6 @@
 // `torchmotion plot`: the curves of one or more training runs overlaid, from their metrics.jsonl — loss, learning
-// rate, held-out MPJPE and codebook usage (tokenizer runs with train.evalEvery), token accuracy (text-to-motion runs).
+// rate, held-out MPJPE and codebook usage (tokenizer runs with train.evalEvery), token accuracy (text-to-motion runs;
+// held-out loss and accuracy with train.evalEvery).
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 
@@ -23,6 +24,8 @@ const PANELS: Panel[] = [
   { key: 'usagePercent', source: 'evals', title: 'Held-out codebook usage', yLabel: '% of codes' },
   { key: 'codesUsed', source: 'steps', title: 'Codes used per batch', yLabel: 'codes', smoothed: true },
   { key: 'accuracy', source: 'steps', title: 'Next-token accuracy', yLabel: 'accuracy', smoothed: true },
+  { key: 'loss', source: 'evals', title: 'Held-out next-token loss', yLabel: 'cross-entropy', logY: true },
+  { key: 'accuracy', source: 'evals', title: 'Held-out next-token accuracy', yLabel: 'accuracy' },
 ];
 
 const CHART = { w: 640, h: 340 };

@@ -49,6 +49,7 @@ export const t2mTraining = z.object({
   tokenDrop: z.number().min(0).max(1).default(1 / 3),          // drop one code at the head or tail (reference augmentation)
   condDrop: z.number().min(0).max(1).default(0.1),             // empty caption, for classifier-free guidance
   recompute: z.boolean().default(false),                       // recompute block activations in backward: less memory, ~1/3 more compute
+  evalSamples: z.number().int().positive().default(256),       // (caption, codes) pairs of evalSplit in a held-out evaluation
   ...runSettings,
 }).strict();
 

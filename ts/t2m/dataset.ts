@@ -50,6 +50,34 @@ export class T2MDataset {
     return this.samples.map((s) => s.caption);
   }
 
+  // Held-out batches: up to `limit` samples spread evenly over the split, grouped by length, with no token or
+  // caption dropout, the same every time.
+  heldOut(size: number, limit: number, o: { text: (captions: string[]) => TextBatch; end: number; pad: number }) {
+    const n = this.samples.length;
+    const count = Math.min(n, limit);
+    const picked = Array.from({ length: count }, (_, k) => Math.floor((k * n) / count)).map((i) => this.byLength[i]);
+    const batches = [];
+    for (let at = 0; at < count; at += size) batches.push(this.assemble(picked.slice(at, at + size).map((i) => this.samples[i]), o));
+    return batches;
+  }
+
+  // (caption, codes) samples → the model's batch: text prefix, codes, END, PAD to the longest.
+  private assemble(picked: T2MSample[], o: { text: (captions: string[]) => TextBatch; end: number; pad: number }, seqs?: Int32Array[], captions?: string[]) {
+    const codesOf = seqs ?? picked.map((s) => this.codes.codes(s.clip).subarray(s.start, s.end));
+    const size = picked.length;
+    const Lc = Math.max(...codesOf.map((c) => c.length)) + 1;
+    const codes = new Int32Array(size * Lc).fill(o.pad);
+    codesOf.forEach((c, b) => {
+      codes.set(c, b * Lc);
+      codes[b * Lc + c.length] = o.end;
+    });
+    return {
+      ...o.text(captions ?? picked.map((s) => s.caption)),
+      codes: { data: codes, shape: [size, Lc] },
+      tokens: codesOf.reduce((s, c) => s + c.length + 1, 0),
+    };
+  }
+
   // A training batch: random samples, the 1/3 head-or-tail token drop, and caption dropout for guidance. `text`
   // turns the captions into the model's prefix (word ids or cached embeddings).
   batch(rng: Rng, size: number, o: { text: (captions: string[]) => TextBatch; end: number; pad: number; tokenDrop: number; condDrop: number }) {
@@ -62,16 +90,6 @@ export class T2MDataset {
       return codes;
     });
     const captions = picked.map((s) => (rng.next() < o.condDrop ? '' : s.caption));
-    const Lc = Math.max(...seqs.map((c) => c.length)) + 1;
-    const codes = new Int32Array(size * Lc).fill(o.pad);
-    seqs.forEach((c, b) => {
-      codes.set(c, b * Lc);
-      codes[b * Lc + c.length] = o.end;
-    });
-    return {
-      ...o.text(captions),
-      codes: { data: codes, shape: [size, Lc] },
-      tokens: seqs.reduce((s, c) => s + c.length + 1, 0),
-    };
+    return this.assemble(picked, o, seqs, captions);
   }
 }

@@ -54,6 +54,10 @@ export class T2MModel {
     const t = t2mTraining.parse({});
     return withCallerStack(() => this.net.step(b, { clip: t.clip, autocast: t.autocast, recompute: t.recompute, update: true, lossScale: 1, ...o }));
   }
+  // The training loss on a held-out batch (no gradients, no update); autocast left out takes the schema's default.
+  evaluate(b: T2MBatch, o: { autocast?: 'none' | 'bf16'; threads?: number } = {}) {
+    return withCallerStack(() => this.net.evaluate(b, { autocast: t2mTraining.parse({}).autocast, ...o }));
+  }
   logits(b: T2MBatch, threads?: number) { return withCallerStack(() => this.net.logits(b, threads ? { threads } : {})); }
   // Sampling settings left out take generationSettings' defaults.
   generate(b: T2MBatch, o: GenerateOptions) {

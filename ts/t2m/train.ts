@@ -1,6 +1,8 @@
 // trainTextToMotion: the decoder's model, batch source and step on the shared run (ts/train/run.ts): AdamW with
 // warm-up then cosine, gradient clipping and accumulation, tokens/s in the progress bar; checkpoints record the
-// caption vocabulary and the batch RNG, so a resumed run sees the same batches.
+// caption vocabulary and the batch RNG, so a resumed run sees the same batches. With `train.evalEvery` the next-token
+// loss and accuracy on up to `train.evalSamples` pairs of `train.evalSplit` go into metrics.jsonl (kind 'eval'): the
+// training accuracy alone cannot tell learning from memorising.
 import type { z } from 'zod';
 
 import { TorchmotionError } from '../errors.js';
@@ -25,7 +27,9 @@ export async function trainTextToMotion(input: z.input<typeof t2mConfig>, option
   const data = new T2MDataset(config.data.codes, config.data.root, config.data.split, config.model.maxMotionTokens);
   const vocab = run.saved ? new Vocabulary(run.saved.vocab) : Vocabulary.build(data.captions());
   const cache = config.model.text === 'embeddings' ? openCache(config, data, t.condDrop > 0) : undefined;
-  const close = () => { data.codes.close(); cache?.close(); };
+  const heldOut = t.evalEvery > 0 ? new T2MDataset(config.data.codes, config.data.root, t.evalSplit, config.model.maxMotionTokens) : undefined;
+  const close = () => { data.codes.close(); heldOut?.codes.close(); cache?.close(); };
+  if (cache && heldOut) checkCacheCovers(cache, heldOut.captions(), false);
   const opts = nativeOptions(config.model, data.codes.info.codebookSize, vocab.size, cache?.dim);
   if (cache && opts.textDim !== cache.dim) {
     close();
@@ -42,7 +46,7 @@ export async function trainTextToMotion(input: z.input<typeof t2mConfig>, option
   let last: T2MStep | undefined;
   try {
     const result = await run.train({
-      model, config, steps: t.steps, checkpointEvery: t.checkpointEvery, logEvery: t.logEvery,
+      model, config, steps: t.steps, checkpointEvery: t.checkpointEvery, logEvery: t.logEvery, evalEvery: t.evalEvery,
       step: async (s) => {
         const lr = t2mLearningRate(s, t);
         const t0 = performance.now();
@@ -62,6 +66,18 @@ export async function trainTextToMotion(input: z.input<typeof t2mConfig>, option
           metrics: { lr, loss, accuracy, tokens, gradNorm: last!.gradNorm, seconds, tokensPerSecond: tokens / seconds },
           progress: { loss: loss.toFixed(3), acc: accuracy.toFixed(3), lr: lr.toExponential(2), 'tokens/s': (tokens / seconds).toFixed(0) },
         };
+      },
+      evaluate: async () => {
+        let loss = 0;
+        let correct = 0;
+        let tokens = 0;
+        for (const b of heldOut!.heldOut(t.batch, t.evalSamples, { text, end: model.end, pad: model.pad })) {
+          const r = await model.evaluate(b, { autocast: t.autocast, ...(t.threads && { threads: t.threads }) });
+          loss += r.loss * r.tokens;
+          correct += r.accuracy * r.tokens;
+          tokens += r.tokens;
+        }
+        return { loss: loss / tokens, accuracy: correct / tokens, tokens, samples: Math.min(t.evalSamples, heldOut!.samples.length) };
       },
       state: (step) => ({ kind: 't2m', step, config, native: opts, vocab: vocab.words, rng: rng.state,
         tokenizer: data.codes.info.checkpoint, dataRoot: config.data.root }),

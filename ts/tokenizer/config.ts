@@ -54,8 +54,6 @@ export const tokenizerTraining = z.object({
   clip: z.number().nonnegative().default(0),                   // gradient-norm clipping, 0 = off
   velWeight: z.number().nonnegative().default(0.5),
   commitBeta: z.number().nonnegative().default(0.02),
-  evalEvery: z.number().int().nonnegative().default(0),        // held-out MPJPE/usage into metrics.jsonl, 0 = off
-  evalSplit: z.string().default('val'),
   evalClips: z.number().int().positive().default(100),         // first N clips of evalSplit, to keep evals short
   ...runSettings,
 }).strict();

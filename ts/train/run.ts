@@ -86,6 +86,7 @@ export class Run<S extends CheckpointState> {
     // Every Ctrl-C only asks for a stop: a second one during the checkpoint write must not kill the process.
     const onSigint = () => { interrupted = true; };
     process.on('SIGINT', onSigint);
+    const evalEvery = loop.evalEvery ?? 0;
     let step = this.start;
     try {
       while (step < loop.steps) {
@@ -93,7 +94,7 @@ export class Run<S extends CheckpointState> {
         this.metrics.append({ step, ...report.metrics });
         progress.update(step + 1, report.progress);
         step++;
-        if (loop.evaluate && (loop.evalEvery ?? 0) > 0 && (step % loop.evalEvery! === 0 || step === loop.steps)) {
+        if (loop.evaluate && evalEvery > 0 && (step % evalEvery === 0 || step === loop.steps)) {
           this.metrics.append({ step: step - 1, kind: 'eval', ...(await loop.evaluate(step)) });
         }
         const stop = interrupted || (this.options.stopAfter !== undefined && step - this.start >= this.options.stopAfter);

@@ -8,4 +8,6 @@ export const runSettings = {
   autocast: z.enum(['none', 'bf16']).default('none'),   // bf16 autocast on CUDA; ignored on CPU
   checkpointEvery: z.number().int().positive().default(500),
   logEvery: z.number().int().positive().default(10),
+  evalEvery: z.number().int().nonnegative().default(0),        // held-out evaluation into metrics.jsonl every N steps, 0 = off
+  evalSplit: z.string().default('val'),
 };
