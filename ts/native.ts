@@ -113,7 +113,7 @@ export interface NativeAddon {
   TextScript: new (options: { device: string }) => NativeTextScript;
 }
 
-// Every name native/addon.cc registers; test/addon-surface.test.ts checks that the addon exports exactly these.
+// Every name native/addon.cc registers; test/gradient-seam.test.ts checks that the addon exports exactly these.
 export const ADDON_EXPORTS: ReadonlyArray<keyof NativeAddon> = [
   'info', 'setThreads', 'roundTrip', 'matmul', 'measureThroughput', 'channelNormRelu', 'conv1d', 'noop',
   'Tokenizer', 'TextToMotion', 'TextScript',

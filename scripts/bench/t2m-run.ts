@@ -30,7 +30,7 @@ if (what === 'train') {
   const times: number[] = [];
   for (let k = 0; k <= a; k++) {
     const t0 = performance.now();
-    await model.step(batch, { lr: 4e-4, threads, recompute: process.argv[4] === 'recompute', autocast });
+    await model.step(batch, { lr: 4e-4, clip: 0, threads, recompute: process.argv[4] === 'recompute', autocast });
     if (k > 0) times.push((performance.now() - t0) / 1000);
   }
   times.sort((x, y) => x - y);

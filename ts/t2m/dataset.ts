@@ -51,14 +51,12 @@ export class T2MDataset {
   }
 
   // Held-out batches: up to `limit` samples spread evenly over the split, grouped by length, with no token or
-  // caption dropout, the same every time.
-  heldOut(size: number, limit: number, o: { text: (captions: string[]) => TextBatch; end: number; pad: number }) {
+  // caption dropout, the same every time; made one at a time (a cached-embedding prefix is up to 1.2 MB a caption).
+  *heldOut(size: number, limit: number, o: { text: (captions: string[]) => TextBatch; end: number; pad: number }) {
     const n = this.samples.length;
     const count = Math.min(n, limit);
     const picked = Array.from({ length: count }, (_, k) => Math.floor((k * n) / count)).map((i) => this.byLength[i]);
-    const batches = [];
-    for (let at = 0; at < count; at += size) batches.push(this.assemble(picked.slice(at, at + size).map((i) => this.samples[i]), o));
-    return batches;
+    for (let at = 0; at < count; at += size) yield this.assemble(picked.slice(at, at + size).map((i) => this.samples[i]), o);
   }
 
   // (caption, codes) samples → the model's batch: text prefix, codes, END, PAD to the longest.

@@ -24,27 +24,29 @@ export async function trainTextToMotion(input: z.input<typeof t2mConfig>, option
   const t = config.train;
   if (t.threads) setThreads(t.threads);
   const run = openRun<T2MCheckpointState>('t2m', options);
-  const data = new T2MDataset(config.data.codes, config.data.root, config.data.split, config.model.maxMotionTokens);
-  const vocab = run.saved ? new Vocabulary(run.saved.vocab) : Vocabulary.build(data.captions());
-  const cache = config.model.text === 'embeddings' ? openCache(config, data, t.condDrop > 0) : undefined;
-  const heldOut = t.evalEvery > 0 ? new T2MDataset(config.data.codes, config.data.root, t.evalSplit, config.model.maxMotionTokens) : undefined;
-  const close = () => { data.codes.close(); heldOut?.codes.close(); cache?.close(); };
-  if (cache && heldOut) checkCacheCovers(cache, heldOut.captions(), false);
-  const opts = nativeOptions(config.model, data.codes.info.codebookSize, vocab.size, cache?.dim);
-  if (cache && opts.textDim !== cache.dim) {
-    close();
-    throw new TorchmotionError(`model.textDim ${opts.textDim} differs from the ${cache.dim}-wide embeddings in ${cache.dir}: remove model.textDim or set it to ${cache.dim}`);
-  }
-  if (run.saved && !sameSettings(checkpointShape(run.saved), opts)) {
-    close();
-    throw new TorchmotionError(`${run.checkpoint} has a different model shape; resume with its config`);
-  }
-  const text = (captions: string[]) => (cache ? cachedBatch(cache, captions) : builtinBatch(vocab, captions, config.model.textMaxLen));
-  const model = new T2MModel(opts, { seed: t.seed, device: t.device, optimizer: optimizerSettings(t) });
-  const rng = new Rng(t.seed);
-  if (run.saved) rng.state = run.saved.rng;
-  let last: T2MStep | undefined;
+  // Everything opened here (codes, embedding cache) is closed however the call ends.
+  const opened: Array<{ close(): void }> = [];
   try {
+    const data = new T2MDataset(config.data.codes, config.data.root, config.data.split, config.model.maxMotionTokens);
+    opened.push(data.codes);
+    const vocab = run.saved ? new Vocabulary(run.saved.vocab) : Vocabulary.build(data.captions());
+    const cache = config.model.text === 'embeddings' ? openCache(config, opened) : undefined;
+    if (cache) checkCacheCovers(cache, data.captions(), t.condDrop > 0);
+    const heldOut = t.evalEvery > 0 ? new T2MDataset(config.data.codes, config.data.root, t.evalSplit, config.model.maxMotionTokens) : undefined;
+    if (heldOut) opened.push(heldOut.codes);
+    if (cache && heldOut) checkCacheCovers(cache, heldOut.captions(), false);
+    const opts = nativeOptions(config.model, data.codes.info.codebookSize, vocab.size, cache?.dim);
+    if (cache && opts.textDim !== cache.dim) {
+      throw new TorchmotionError(`model.textDim ${opts.textDim} differs from the ${cache.dim}-wide embeddings in ${cache.dir}: remove model.textDim or set it to ${cache.dim}`);
+    }
+    if (run.saved && !sameSettings(checkpointShape(run.saved), opts)) {
+      throw new TorchmotionError(`${run.checkpoint} has a different model shape; resume with its config`);
+    }
+    const text = (captions: string[]) => (cache ? cachedBatch(cache, captions) : builtinBatch(vocab, captions, config.model.textMaxLen));
+    const model = new T2MModel(opts, { seed: t.seed, device: t.device, optimizer: optimizerSettings(t) });
+    const rng = new Rng(t.seed);
+    if (run.saved) rng.state = run.saved.rng;
+    let last: T2MStep | undefined;
     const result = await run.train({
       model, config, steps: t.steps, checkpointEvery: t.checkpointEvery, logEvery: t.logEvery, evalEvery: t.evalEvery,
       step: async (s) => {
@@ -84,15 +86,15 @@ export async function trainTextToMotion(input: z.input<typeof t2mConfig>, option
     });
     return { ...result, last };
   } finally {
-    close();
+    for (const f of opened) f.close();
   }
 }
 
-function openCache(config: T2MConfig, data: T2MDataset, needEmpty: boolean): EmbeddingCache {
+function openCache(config: T2MConfig, opened: Array<{ close(): void }>): EmbeddingCache {
   if (!config.data.embeddings) {
     throw new TorchmotionError('model.text "embeddings" needs data.embeddings: a caption-embedding cache built with `torchmotion t2m embed`');
   }
   const cache = new EmbeddingCache(config.data.embeddings);
-  checkCacheCovers(cache, data.captions(), needEmpty);
+  opened.push(cache);
   return cache;
 }
