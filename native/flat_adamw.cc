@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 
 #include <ATen/Parallel.h>
@@ -121,12 +122,23 @@ void FlatAdamW::GradientsReady() {
   hook_(grads);
 }
 
-double FlatAdamW::ClipGradNorm(double max_norm) {
+double FlatAdamW::GradNorm() {
   Bind();
   torch::NoGradGuard no_grad;
   std::vector<torch::Tensor> norms;
   for (Buffer& b : buffers_) norms.push_back(b.grads.norm(2).to(torch::kFloat32));
-  const double total = torch::stack(norms).norm(2).item<double>();
+  return norms.empty() ? 0.0 : torch::stack(norms).norm(2).item<double>();
+}
+
+void FlatAdamW::PoisonGradients() {
+  Bind();
+  torch::NoGradGuard no_grad;
+  for (Buffer& b : buffers_) b.grads.fill_(std::numeric_limits<double>::quiet_NaN());
+}
+
+double FlatAdamW::ClipGradNorm(double max_norm, double total) {
+  Bind();
+  torch::NoGradGuard no_grad;
   const double coef = max_norm / (total + 1e-6);
   if (coef < 1) {
     for (Buffer& b : buffers_) b.grads.mul_(coef);

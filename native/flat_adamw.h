@@ -12,6 +12,9 @@
 
 namespace torchmotion {
 
+// Why a training step applied no update: "" (it did), "input", "loss" or "gradients" (not finite).
+using NonFinite = const char*;
+
 class FlatAdamW : public torch::optim::AdamW {
  public:
   FlatAdamW(std::vector<torch::Tensor> params, torch::optim::AdamWOptions options);
@@ -30,7 +33,14 @@ class FlatAdamW : public torch::optim::AdamW {
   // allocates a second, per-tensor set (cheap once bound: a pointer check per parameter).
   void PrepareGrads() { Bind(); }
   // clip_grad_norm_ over the flat gradients: returns the total L2 norm before clipping.
-  double ClipGradNorm(double max_norm);
+  double ClipGradNorm(double max_norm) { return ClipGradNorm(max_norm, GradNorm()); }
+  // The same with the norm already known (GradNorm() of the current gradients).
+  double ClipGradNorm(double max_norm, double total);
+  // The total L2 norm of the flat gradients (non-finite when any gradient is).
+  double GradNorm();
+  // Fills every gradient with NaN: a step that must not update (a non-finite input or loss) says so through the
+  // gradients themselves, so that after a data-parallel all-reduce every rank sees a non-finite norm and skips too.
+  void PoisonGradients();
 
   // The seam between backward and the update: a training step calls GradientsReady() once its gradients are
   // complete (after the last micro-batch, before clipping), and the hook gets the flat gradient buffers (one per

@@ -1,6 +1,8 @@
 #include "t2m_step.h"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 
 #include "compat.h"
 #include "head_loss.h"
@@ -29,24 +31,39 @@ TargetRows AtTargets(T2MDecoder& model, const torch::Tensor& text, const torch::
 // The head and cross-entropy run only where a target exists (codes and END), never on padding or the text prefix,
 // and a chunk of positions at a time, so the 64,001-way logits never exist for the whole batch.
 T2MStepResult T2MTrainStep(T2MDecoder& model, FlatAdamW& optimizer, const torch::Tensor& text, const torch::Tensor& lengths,
-                           const torch::Tensor& codes, const torch::Device& device, const T2MStepArgs& a) {
+                           const torch::Tensor& codes, const torch::Device& device, const T2MStepArgs& a, NonFinite& pending) {
   model->train();
   model->set_recompute(a.recompute);
   optimizer.PrepareGrads();
   const int64_t pad = model->config().vocab - 1;
-  auto [rows, targets] = AtTargets(model, text, lengths, codes.to(device), device, a.autocast);
-  HeadLoss hl = ChunkedHeadLossBackward([&model](const torch::Tensor& r) { return model->head(r); }, rows, targets, pad, a.loss_scale,
-                                        a.autocast);
-  double grad_norm = 0;
-  if (a.update) {
-    optimizer.GradientsReady();
-    if (a.clip > 0) grad_norm = optimizer.ClipGradNorm(a.clip);
+  T2MStepResult r{std::numeric_limits<double>::quiet_NaN(), 0, 0, 0, ""};
+  if (text.is_floating_point() && !torch::isfinite(text).all().item<bool>()) {
+    r.non_finite = "input";
+  } else {
+    auto [rows, targets] = AtTargets(model, text, lengths, codes.to(device), device, a.autocast);
+    HeadLoss hl = ChunkedHeadLossBackward([&model](const torch::Tensor& x) { return model->head(x); }, rows, targets, pad, a.loss_scale,
+                                          a.autocast);
+    r.tokens = static_cast<double>(targets.numel());
+    r.loss = hl.loss;
+    r.accuracy = static_cast<double>(hl.correct) / std::max(1.0, r.tokens);
+    if (!std::isfinite(r.loss)) r.non_finite = "loss";
+  }
+  if (*r.non_finite != '\0') {
+    optimizer.PoisonGradients();
+    if (*pending == '\0') pending = r.non_finite;
+  }
+  if (!a.update) return r;
+  optimizer.GradientsReady();
+  r.grad_norm = optimizer.GradNorm();
+  r.non_finite = *pending != '\0' ? pending : std::isfinite(r.grad_norm) ? "" : "gradients";
+  pending = "";
+  if (*r.non_finite == '\0') {
+    if (a.clip > 0) optimizer.ClipGradNorm(a.clip, r.grad_norm);
     optimizer.SetLr(a.lr);
     optimizer.step();
-    optimizer.ZeroGrad();
   }
-  const double n = static_cast<double>(targets.numel());
-  return {hl.loss, static_cast<double>(hl.correct) / std::max(1.0, n), n, grad_norm};
+  optimizer.ZeroGrad();
+  return r;
 }
 
 T2MEvalResult T2MEvaluate(T2MDecoder& model, const torch::Tensor& text, const torch::Tensor& lengths, const torch::Tensor& codes,

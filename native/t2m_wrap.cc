@@ -114,13 +114,15 @@ Napi::Value T2MWrap::Step(const Napi::CallbackInfo& info) {
     return RunModelCall(env, Value(), busy_, what, ThreadOption(o, true), std::move(b.keep), [=]() -> ToJs {
       std::vector<torch::Tensor> seen;
       InspectGradients watch(*optimizer_, inspect ? &seen : nullptr);
-      T2MStepResult r = T2MTrainStep(model_, *optimizer_, text, lengths, codes, device_, a);
-      return [r, seen](Napi::Env e) -> Napi::Value {
+      T2MStepResult r = T2MTrainStep(model_, *optimizer_, text, lengths, codes, device_, a, pending_);
+      std::string non_finite = r.non_finite;
+      return [r, seen, non_finite](Napi::Env e) -> Napi::Value {
         auto out = Napi::Object::New(e);
         out.Set("loss", r.loss);
         out.Set("accuracy", r.accuracy);
         out.Set("tokens", r.tokens);
         out.Set("gradNorm", r.grad_norm);
+        if (!non_finite.empty()) out.Set("nonFinite", non_finite);
         if (!seen.empty()) out.Set("gradients", TensorListToJs(e, seen));
         return out;
       };

@@ -1,6 +1,8 @@
 #include "tokenizer_step.h"
 
 #include <cmath>
+#include <limits>
+#include <tuple>
 
 #include "compat.h"
 
@@ -23,20 +25,37 @@ TokenizerStepResult TokenizerTrainStep(Tokenizer& model, FlatAdamW& optimizer, c
   optimizer.SetLr(a.lr);
   torch::Tensor target = motion.to(device);
   optimizer.ZeroGrad();
-  TokenizerLoss loss;
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  TokenizerStepResult r{nan, nan, nan, nan, nan, nan, 0, ""};
   TokenizerOutput out;
-  {
-    AutocastGuard amp(a.autocast, at::kBFloat16);
-    out = model->forward(target);
-    loss = ComputeTokenizerLoss(out, target, a.vel_weight, a.commit_beta);
+  if (!torch::isfinite(target).all().item<bool>()) {
+    r.non_finite = "input";
+    optimizer.PoisonGradients();
+  } else {
+    TokenizerLoss loss;
+    {
+      AutocastGuard amp(a.autocast, at::kBFloat16);
+      out = model->forward(target);
+      loss = ComputeTokenizerLoss(out, target, a.vel_weight, a.commit_beta);
+    }
+    loss.total.backward();
+    r.loss = loss.total.item<double>();
+    r.reconstruction = loss.reconstruction.item<double>();
+    r.positions = loss.positions.item<double>();
+    r.commitment = loss.commitment.item<double>();
+    if (!std::isfinite(r.loss)) {
+      r.non_finite = "loss";
+      optimizer.PoisonGradients();
+    }
   }
-  loss.total.backward();
   optimizer.GradientsReady();
-  double grad_norm = a.clip > 0 ? optimizer.ClipGradNorm(a.clip) : 0.0;
+  r.grad_norm = optimizer.GradNorm();
+  if (*r.non_finite == '\0' && !std::isfinite(r.grad_norm)) r.non_finite = "gradients";
+  if (*r.non_finite != '\0') return r;
+  if (a.clip > 0) optimizer.ClipGradNorm(a.clip, r.grad_norm);
   optimizer.step();
-  auto [perplexity, used] = Perplexity(out.codes, model->codebook_size());
-  return {loss.total.item<double>(), loss.reconstruction.item<double>(), loss.positions.item<double>(), loss.commitment.item<double>(),
-          grad_norm, perplexity, used};
+  std::tie(r.perplexity, r.codes_used) = Perplexity(out.codes, model->codebook_size());
+  return r;
 }
 
 }  // namespace torchmotion

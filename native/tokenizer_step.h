@@ -1,5 +1,8 @@
 // One training step of the motion tokenizer as a plain function: forward, the reference loss, backward, the
-// gradient seam, clipping, AdamW. Arguments arrive validated (tokenizer_wrap.cc reads them from JS).
+// gradient seam, clipping, AdamW. Arguments arrive validated (tokenizer_wrap.cc reads them from JS). A step whose
+// input, loss or gradient norm is not finite changes no weight: no forward on a non-finite batch (VQ's EMA codebook
+// would take it in), no update from a non-finite gradient; the gradient seam still runs (with NaN gradients), so
+// every rank of a data-parallel run makes the same choice.
 #pragma once
 
 #include "flat_adamw.h"
@@ -17,9 +20,10 @@ struct TokenizerStepArgs {
 
 struct TokenizerStepResult {
   double loss, reconstruction, positions, commitment;
-  double grad_norm;   // before clipping; 0 when clipping is off
+  double grad_norm;   // before clipping
   double perplexity;  // exp(entropy) of the batch's code histogram
   int64_t codes_used;
+  NonFinite non_finite;
 };
 
 // `motion` is a (B, T, input_dim) float32 batch on any device; it is moved to `device`.

@@ -117,8 +117,10 @@ Napi::Value TokenizerWrap::Step(const Napi::CallbackInfo& info) {
       std::vector<std::pair<const char*, double>> values{
           {"loss", r.loss}, {"reconstruction", r.reconstruction}, {"positions", r.positions}, {"commitment", r.commitment},
           {"gradNorm", r.grad_norm}, {"perplexity", r.perplexity}, {"codesUsed", static_cast<double>(r.codes_used)}};
-      return [values, seen](Napi::Env e) -> Napi::Value {
+      std::string non_finite = r.non_finite;
+      return [values, seen, non_finite](Napi::Env e) -> Napi::Value {
         auto out = LossesToJs(e, values);
+        if (!non_finite.empty()) out.Set("nonFinite", non_finite);
         if (!seen.empty()) out.Set("gradients", TensorListToJs(e, seen));
         return out;
       };

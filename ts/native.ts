@@ -46,7 +46,10 @@ export interface TokenizerStepResult {
   loss: number; reconstruction: number; positions: number; commitment: number;
   gradNorm: number; perplexity: number; codesUsed: number;
   gradients?: TensorOut[];      // with inspectGradients: one flat buffer per dtype, parameters in table order
+  nonFinite?: NonFinite;        // set when the step applied no update (the weights are as before it)
 }
+// What made a training step apply no update: a non-finite batch, loss or gradient norm.
+export type NonFinite = 'input' | 'loss' | 'gradients';
 export interface NativeTokenizer {
   readonly codebookSize: number;
   readonly downsampling: number;
@@ -74,7 +77,10 @@ export interface T2MStepOptions extends ThreadOptions {
   inspectGradients?: boolean;
 }
 export interface T2MEvalResult { loss: number; accuracy: number; tokens: number }
-export interface T2MStepResult { loss: number; accuracy: number; tokens: number; gradNorm: number; gradients?: TensorOut[] }
+export interface T2MStepResult {
+  loss: number; accuracy: number; tokens: number; gradNorm: number; gradients?: TensorOut[];
+  nonFinite?: NonFinite;        // this micro-batch was not finite, or (on an update) why no update was applied
+}
 export interface T2MGenerateOptions extends ThreadOptions {
   maxTokens: number; minTokens: number; temperature: number; topK: number; topP: number; cfgScale: number; seed: number; cache: boolean;
 }

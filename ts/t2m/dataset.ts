@@ -88,6 +88,6 @@ export class T2MDataset {
       return codes;
     });
     const captions = picked.map((s) => (rng.next() < o.condDrop ? '' : s.caption));
-    return this.assemble(picked, o, seqs, captions);
+    return { ...this.assemble(picked, o, seqs, captions), clips: picked.map((s) => this.codes.names[s.clip]) };
   }
 }

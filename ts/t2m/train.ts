@@ -49,14 +49,17 @@ export async function trainTextToMotion(input: z.input<typeof t2mConfig>, option
     let last: T2MStep | undefined;
     const result = await run.train({
       model, config, steps: t.steps, checkpointEvery: t.checkpointEvery, logEvery: t.logEvery, evalEvery: t.evalEvery,
+      onNonFinite: t.onNonFinite,
       step: async (s) => {
         const lr = t2mLearningRate(s, t);
         const t0 = performance.now();
         let loss = 0;
         let accuracy = 0;
         let tokens = 0;
+        const clips: string[] = [];
         for (let k = 0; k < t.accumulate; k++) {
           const b = data.batch(rng, t.batch, { text, end: model.end, pad: model.pad, tokenDrop: t.tokenDrop, condDrop: t.condDrop });
+          clips.push(...b.clips);
           last = await model.step(b, { lr, clip: t.clip, update: k === t.accumulate - 1, lossScale: 1 / t.accumulate, autocast: t.autocast,
             recompute: t.recompute, ...(t.threads && { threads: t.threads }) });
           loss += last.loss / t.accumulate;
@@ -67,6 +70,8 @@ export async function trainTextToMotion(input: z.input<typeof t2mConfig>, option
         return {
           metrics: { lr, loss, accuracy, tokens, gradNorm: last!.gradNorm, seconds, tokensPerSecond: tokens / seconds },
           progress: { loss: loss.toFixed(3), acc: accuracy.toFixed(3), lr: lr.toExponential(2), 'tokens/s': (tokens / seconds).toFixed(0) },
+          // The update's verdict covers every micro-batch of the step (the addon remembers a bad one until then).
+          ...(last!.nonFinite && { nonFinite: { reason: last!.nonFinite, clips } }),
         };
       },
       evaluate: async () => {

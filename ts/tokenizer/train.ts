@@ -17,7 +17,7 @@ export type TrainTokenizerOptions = RunOptions;
 export interface TrainTokenizerResult extends RunResult { last?: StepResult }
 
 // The step's numbers for metrics.jsonl (without the gradients a test may ask the step for).
-function losses({ gradients: _inspected, ...numbers }: StepResult): Record<string, number> {
+function losses({ gradients: _inspected, nonFinite: _none, ...numbers }: StepResult): Record<string, number> {
   return numbers;
 }
 
@@ -41,6 +41,7 @@ export async function trainTokenizer(input: z.input<typeof tokenizerConfig>, opt
   let last: StepResult | undefined;
   const result = await run.train({
     model, config: { ...config, model: modelConfig }, steps: t.steps, checkpointEvery: t.checkpointEvery, logEvery: t.logEvery, evalEvery: t.evalEvery,
+    onNonFinite: t.onNonFinite,
     step: async (s) => {
       const batch = await loader.next();
       const lr = learningRate(s, t);
@@ -54,6 +55,7 @@ export async function trainTokenizer(input: z.input<typeof tokenizerConfig>, opt
       return {
         metrics: { lr, ...losses(last), seconds, framesPerSecond },
         progress: { loss: last.loss.toFixed(4), lr: lr.toExponential(2), 'frames/s': framesPerSecond.toFixed(0) },
+        ...(last.nonFinite && { nonFinite: { reason: last.nonFinite, clips: Array.from(batch.clips, (c) => index.names[c]) } }),
       };
     },
     evaluate: async () => {

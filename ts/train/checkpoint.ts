@@ -1,6 +1,6 @@
 // Checkpoints are directories (model.pt from the addon + state.json from TypeScript) made under a temporary name and
 // renamed into place, so an interrupted write never replaces a good checkpoint; `latest` names the newest one.
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { TorchmotionError } from '../errors.js';
@@ -14,24 +14,76 @@ export function checkpointsDir(run: string): string {
   return join(run, 'checkpoints');
 }
 
-function writeAtomic(file: string, text: string): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, file);
+// An fs error as a sentence that names the file: "no space left on device while writing <path>".
+export function fileError(err: unknown, doing: string, path: string): TorchmotionError {
+  const e = err as NodeJS.ErrnoException;
+  if (e instanceof TorchmotionError) return e;
+  const cause = e?.code === 'ENOSPC' ? 'no space left on device' : e?.code === 'EISDIR' ? 'it is a directory' : e?.code === 'EACCES' ? 'permission denied'
+    : String(e?.message ?? e).replace(/^[A-Z]+: /, '').replace(/, \w+ '.*'$/, '');
+  return new TorchmotionError(`${cause} while ${doing} ${path}`, { cause: err });
 }
 
+// Writes and flushes a file to the disk (fsync) before anything may name it.
+function writeDurable(file: string, text: string): void {
+  const fd = openSync(file, 'w');
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+// A rename is durable once the folder holding it is on the disk too (POSIX; Windows cannot open a folder for it).
+function syncDir(dir: string): void {
+  if (process.platform === 'win32') return;
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function writeAtomic(file: string, text: string): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  try {
+    writeDurable(tmp, text);
+    renameSync(tmp, file);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw fileError(err, 'writing', file);
+  }
+}
+
+// model.pt (written by the addon, flushed there) and state.json into `<run>/checkpoints/step-N.tmp`, flushed, then
+// renamed to `step-N` and named by `latest`. A failure at any point removes what it wrote and leaves the previous
+// checkpoint and `latest` as they were.
 export async function saveCheckpoint(run: string, state: CheckpointState, saveModel: (file: string) => Promise<void>, keep = 3): Promise<string> {
   const root = checkpointsDir(run);
-  mkdirSync(root, { recursive: true });
   const name = `step-${String(state.step).padStart(8, '0')}`;
   const dir = join(root, name);
   const tmp = `${dir}.tmp`;
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp);
-  await saveModel(join(tmp, 'model.pt'));
-  writeFileSync(join(tmp, 'state.json'), JSON.stringify(state, null, 2));
-  rmSync(dir, { recursive: true, force: true });
-  renameSync(tmp, dir);
+  try {
+    mkdirSync(root, { recursive: true });
+    rmSync(tmp, { recursive: true, force: true });
+    mkdirSync(tmp);
+    await saveModel(join(tmp, 'model.pt'));
+    const stateFile = join(tmp, 'state.json');
+    try {
+      writeDurable(stateFile, JSON.stringify(state, null, 2));
+    } catch (err) {
+      throw fileError(err, 'writing', stateFile);
+    }
+    syncDir(tmp);
+    rmSync(dir, { recursive: true, force: true });
+    renameSync(tmp, dir);
+    syncDir(root);
+  } catch (err) {
+    rmSync(tmp, { recursive: true, force: true });
+    // fs errors carry a code and no path worth showing; the addon's already name their file.
+    throw (err as NodeJS.ErrnoException)?.code ? fileError(err, 'writing', tmp) : err;
+  }
   writeAtomic(join(root, 'latest'), name + '\n');
   const old = readdirSync(root).filter((f) => /^step-\d+$/.test(f)).sort();
   for (const f of old.slice(0, Math.max(0, old.length - keep))) rmSync(join(root, f), { recursive: true, force: true });
@@ -58,5 +110,17 @@ export function requireCheckpoint(path: string): string {
 }
 
 export function readCheckpointState<S extends CheckpointState>(dir: string): S {
-  return JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as S;
+  const file = join(dir, 'state.json');
+  let state: unknown;
+  try {
+    state = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new TorchmotionError(`${file} is not a readable checkpoint state (${(err as Error).message.split('\n')[0]}): ` +
+      'the checkpoint is damaged; resume from an earlier checkpoints/step-… folder', { cause: err });
+  }
+  const step = (state as { step?: unknown } | null)?.step;
+  if (typeof state !== 'object' || state === null || !Number.isInteger(step) || (step as number) < 0) {
+    throw new TorchmotionError(`${file} has no step count: the checkpoint is damaged; resume from an earlier checkpoints/step-… folder`);
+  }
+  return state as S;
 }

@@ -2,11 +2,17 @@
 // the file reads as one uninterrupted run.
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 
+import { fileError } from './checkpoint.js';
+
 export class MetricsLog {
   constructor(readonly file: string) {}
 
   append(entry: Record<string, number | string>): void {
-    appendFileSync(this.file, JSON.stringify(entry) + '\n');
+    try {
+      appendFileSync(this.file, JSON.stringify(entry) + '\n');
+    } catch (err) {
+      throw fileError(err, 'writing', this.file);
+    }
   }
 
   truncateAfter(step: number): void {

@@ -7,9 +7,16 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { TorchmotionError } from '../errors.js';
-import { readCheckpointState, resolveCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint.js';
+import { fileError, readCheckpointState, resolveCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint.js';
 import { MetricsLog } from './metrics.js';
+import type { NonFinite } from '../native.js';
 import { createProgress } from './progress.js';
+
+const NON_FINITE: Record<NonFinite, string> = {
+  input: 'the batch holds NaN or Inf',
+  loss: 'the loss is NaN or Inf',
+  gradients: 'the gradient norm is NaN or Inf',
+};
 
 export interface RunOptions {
   out: string;
@@ -27,6 +34,8 @@ export interface Checkpointable {
 export interface StepReport {
   metrics: Record<string, number | string>;   // one metrics.jsonl line (the run adds `step`)
   progress: Record<string, string>;           // the progress bar's fields
+  // The step applied no update because its input, loss or gradient norm was not finite; `clips` names its batch.
+  nonFinite?: { reason: NonFinite; clips: string[] };
 }
 
 export interface TrainLoop<S extends CheckpointState> {
@@ -36,6 +45,7 @@ export interface TrainLoop<S extends CheckpointState> {
   checkpointEvery: number;
   logEvery: number;
   evalEvery?: number;                  // 0 or absent: no held-out evaluation
+  onNonFinite?: 'stop' | 'skip';       // a step that applied no update (StepReport.nonFinite): end the run (default) or go on
   step(step: number): Promise<StepReport>;
   evaluate?(step: number): Promise<Record<string, number | string>>;  // a metrics line with kind 'eval'
   state(step: number): S;              // what state.json records after `step` steps (kind, loader/RNG positions, …)
@@ -79,7 +89,12 @@ export class Run<S extends CheckpointState> {
       await loop.model.load(join(this.checkpoint, 'model.pt'));
       this.metrics.truncateAfter(this.start);
     }
-    writeFileSync(join(this.dir, 'config.json'), JSON.stringify(loop.config, null, 2));
+    const configFile = join(this.dir, 'config.json');
+    try {
+      writeFileSync(configFile, JSON.stringify(loop.config, null, 2));
+    } catch (err) {
+      throw fileError(err, 'writing', configFile);
+    }
     const progress = createProgress(loop.steps, this.start, 'step', this.options.log, loop.logEvery);
     let checkpoint = this.checkpoint ?? '';
     let interrupted = false;
@@ -91,7 +106,19 @@ export class Run<S extends CheckpointState> {
     try {
       while (step < loop.steps) {
         const report = await loop.step(step);
-        this.metrics.append({ step, ...report.metrics });
+        if (report.nonFinite) {
+          const { reason, clips } = report.nonFinite;
+          const batch = `${clips.slice(0, 8).join(', ')}${clips.length > 8 ? ` and ${clips.length - 8} more` : ''}`;
+          if ((loop.onNonFinite ?? 'stop') === 'stop') {
+            throw new TorchmotionError(`step ${step + 1}: ${NON_FINITE[reason]} (batch: ${batch}); no update was applied, and the last ` +
+              `checkpoint is ${checkpoint || 'not written yet'}. Find NaN/Inf clips with \`torchmotion data index <root> --scan-values\`, ` +
+              'or set train.onNonFinite=skip to pass over such batches');
+          }
+          this.metrics.append({ step, kind: 'skipped', reason, clips: clips.join(' ') });
+          this.options.log?.(`step ${step + 1} skipped: ${NON_FINITE[reason]} (batch: ${batch})`);
+        } else {
+          this.metrics.append({ step, ...report.metrics });
+        }
         progress.update(step + 1, report.progress);
         step++;
         if (loop.evaluate && evalEvery > 0 && (step % evalEvery === 0 || step === loop.steps)) {

@@ -10,4 +10,5 @@ export const runSettings = {
   logEvery: z.number().int().positive().default(10),
   evalEvery: z.number().int().nonnegative().default(0),        // held-out evaluation into metrics.jsonl every N steps, 0 = off
   evalSplit: z.string().default('val'),
+  onNonFinite: z.enum(['stop', 'skip']).default('stop'),       // a step with NaN/Inf input, loss or gradients: end the run, or skip it
 };

@@ -1,0 +1,144 @@
+// Training never lets NaN/Inf into the weights, checkpoints are written all or nothing (a full disk included), and a
+// failed load leaves the model as it was.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync, statfsSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+
+import { readNpy, writeNpy } from '../ts/data/npy.js';
+import { writeSyntheticDataset } from '../ts/data/synthetic.js';
+import { native } from '../ts/native.js';
+import type { TensorOut } from '../ts/tensor.js';
+import { nativeOptions, t2mModel } from '../ts/t2m/config.js';
+import { optimizerSettings as t2mOptimizer } from '../ts/t2m/model.js';
+import { resolveModel } from '../ts/tokenizer/config.js';
+import { loadTokenizer, TokenizerModel } from '../ts/tokenizer/model.js';
+import { trainTokenizer } from '../ts/tokenizer/train.js';
+import { readCheckpointState } from '../ts/train/checkpoint.js';
+import { MetricsLog } from '../ts/train/metrics.js';
+import { device, errorOf, motionBatch, tempDir, tinyTokenizerOptions } from './helpers.js';
+
+const step = { lr: 1e-3, clip: 0, velWeight: 0.5, commitBeta: 0.02, autocast: 'none' as const, threads: 1 };
+// Every tensor of two state dicts equal, element for element (NaN included).
+const same = (a: Record<string, TensorOut>, b: Record<string, TensorOut>) =>
+  Object.keys(a).every((k) => a[k].data.length === b[k].data.length && (a[k].data as Float32Array).every((x, i) => Object.is(x, b[k].data[i])));
+
+test('a non-finite batch, loss or gradient changes no weight, and the next step trains', async () => {
+  const model = new (native().Tokenizer)(await tinyTokenizerOptions());
+  const before = model.stateDict();
+  const nan = motionBatch(2, 16);
+  nan.data[100] = NaN;
+  const r = await model.step(nan, step);
+  assert.is(r.nonFinite, 'input');
+  assert.ok(same(before, model.stateDict()), 'weights unchanged after a NaN batch');
+  const huge = motionBatch(2, 16);
+  huge.data.fill(3e38);
+  const h = await model.step(huge, step);
+  assert.ok(h.nonFinite === 'loss' || h.nonFinite === 'gradients', `overflow reported as ${h.nonFinite}`);
+  assert.ok(same(before, model.stateDict()), 'weights unchanged after an overflowing batch');
+  const ok = await model.step(motionBatch(2, 16), step);
+  assert.is(ok.nonFinite, undefined);
+  assert.ok(Number.isFinite(ok.loss) && ok.gradNorm > 0);
+  assert.not.ok(same(before, model.stateDict()), 'a finite step updates');
+});
+
+test('text-to-motion: a NaN micro-batch spoils its whole accumulated update, and only that one', async () => {
+  const shape = nativeOptions(t2mModel.parse({ preset: 'tiny', text: 'embeddings', textDim: 8 }), 10, 0, 8);
+  const model = new (native().TextToMotion)({ ...shape, ...t2mOptimizer(), seed: 0, device });
+  const batch = (poison: boolean) => {
+    const text = new Float32Array(2 * 3 * 8).map((_, i) => Math.sin(i));
+    if (poison) text[5] = NaN;
+    return { text: { data: text, shape: [2, 3, 8] }, textLengths: { data: Int32Array.from([3, 2]), shape: [2] },
+      codes: { data: Int32Array.from([1, 2, 10, 3, 10, 11]), shape: [2, 3] } };
+  };
+  const o = { lr: 1e-3, clip: 1, lossScale: 0.5, autocast: 'none' as const, recompute: false, threads: 1 };
+  const before = model.stateDict();
+  assert.is((await model.step(batch(true), { ...o, update: false })).nonFinite, 'input');
+  assert.is((await model.step(batch(false), { ...o, update: true })).nonFinite, 'input', 'the update names the earlier micro-batch');
+  assert.ok(same(before, model.stateDict()));
+  const good = await model.step(batch(false), { ...o, update: true });
+  assert.is(good.nonFinite, undefined);
+  assert.not.ok(same(before, model.stateDict()));
+});
+
+// A dataset with one clip that holds a NaN, for the trainer's policy.
+function poisonedDataset(): { root: string; bad: string } {
+  const root = join(tempDir('tm-nan-'), 'data');
+  const names = writeSyntheticDataset(root, 6, 2);
+  const bad = names[0];
+  const file = join(root, 'motion_data', 'vector_272', `${bad}.npy`);
+  const x = readNpy(file);
+  for (let t = 5; t < x.shape[0]; t += 20) (x.data as Float64Array)[t * 272 + 3] = NaN;   // every 32-frame window meets one
+  writeNpy(file, x);
+  return { root, bad };
+}
+
+test('training stops at a non-finite step naming it and its clips; with onNonFinite skip it goes on', async () => {
+  const { root, bad } = poisonedDataset();
+  const train = { steps: 6, batch: 4, window: 32, threads: 1, checkpointEvery: 2, device };
+  const out = tempDir('tm-nan-run-');
+  const msg = await errorOf(() => trainTokenizer({ preset: 'tiny', data: { root }, train }, { out: join(out, 'stop'), log: () => {} }));
+  assert.match(msg, /^step \d+: the batch holds NaN or Inf \(batch: .*Synthetic\/clip000.*\); no update was applied/);
+  assert.match(msg, bad);
+  assert.match(msg, 'train.onNonFinite=skip');
+  const r = await trainTokenizer({ preset: 'tiny', data: { root }, train: { ...train, onNonFinite: 'skip' } }, { out: join(out, 'skip'), log: () => {} });
+  assert.is(r.steps, 6);
+  const rows = MetricsLog.read(r.metrics) as Array<Record<string, number | string>>;
+  const skipped = rows.filter((m) => m.kind === 'skipped');
+  assert.ok(skipped.length > 0 && skipped.every((m) => m.reason === 'input' && String(m.clips).includes(bad)), JSON.stringify(skipped));
+  assert.is(rows.length, 6, 'one line per step');
+  const { model } = await loadTokenizer(r.checkpoint, device);
+  for (const t of Object.values(model.stateDict())) assert.ok((t.data as Float32Array).every(Number.isFinite));
+});
+
+test('a failed load leaves the model exactly as it was, and names the file', async () => {
+  const dir = tempDir('tm-load-');
+  const small = new TokenizerModel(resolveModel({ preset: 'small' }));
+  await small.save(join(dir, 'small.pt'));
+  const tiny = new TokenizerModel(resolveModel({ preset: 'tiny' }), { seed: 4 });
+  const x = { data: motionBatch(1, 16).data, shape: [1, 16, 272] };
+  const before = await tiny.reconstruct(x);
+  const weights = tiny.stateDict();
+  const msg = await errorOf(() => tiny.load(join(dir, 'small.pt')));
+  assert.match(msg, join(dir, 'small.pt'));
+  assert.ok(same(weights, tiny.stateDict()), 'every tensor as before the load');
+  assert.equal(Array.from((await tiny.reconstruct(x)).reconstruction.data as Float32Array), Array.from(before.reconstruction.data as Float32Array));
+  // A truncated file and a state.json that is not JSON are errors naming the file.
+  await tiny.save(join(dir, 'tiny.pt'));
+  truncateSync(join(dir, 'tiny.pt'), 1000);
+  assert.match(await errorOf(() => tiny.load(join(dir, 'tiny.pt'))), `${join(dir, 'tiny.pt')} is not a complete checkpoint (truncated, or not written by torchmotion)`);
+  assert.ok(same(weights, tiny.stateDict()));
+  writeFileSync(join(dir, 'state.json'), '{"step": 3,');
+  assert.match(await errorOf(() => readCheckpointState(dir)), `${join(dir, 'state.json')} is not a readable checkpoint state`);
+});
+
+test('a full disk while checkpointing: a path-naming error, the last checkpoint intact, no temporary files, resume after', async () => {
+  const mnt = tempDir('tm-full-');
+  const mounted = process.getuid?.() === 0 && spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', mnt]).status === 0;
+  if (!mounted) return void console.log('  (skipped: mounting a tmpfs needs root)');
+  try {
+    const root = join(tempDir('tm-full-data-'), 'data');
+    writeSyntheticDataset(root, 6, 3);
+    const run = join(mnt, 'run');
+    const config = (steps: number) => ({ preset: 'tiny' as const, data: { root }, train: { steps, batch: 2, window: 32, threads: 1, checkpointEvery: 2, device } });
+    await trainTokenizer(config(2), { out: run, log: () => {} });
+    // Leave 64 KB: enough for metrics lines, not for a ~1 MB checkpoint.
+    const s = statfsSync(mnt);
+    writeFileSync(join(mnt, 'filler'), Buffer.alloc(Math.max(0, s.bavail * s.bsize - 64 * 1024)));
+    const msg = await errorOf(() => trainTokenizer(config(4), { out: run, resume: true, log: () => {} }));
+    assert.match(msg, /^no space left on device while writing .*checkpoints\/step-00000004\.tmp/);
+    assert.is(readFileSync(join(run, 'checkpoints', 'latest'), 'utf8'), 'step-00000002\n');
+    assert.equal(readdirSync(join(run, 'checkpoints')).sort(), ['latest', 'step-00000002']);
+    assert.is(readCheckpointState(join(run, 'checkpoints', 'step-00000002')).step, 2);
+    rmSync(join(mnt, 'filler'));
+    const resumed = await trainTokenizer(config(4), { out: run, resume: true, log: () => {} });
+    assert.is(resumed.steps, 4);
+    assert.ok(existsSync(join(run, 'checkpoints', 'step-00000004', 'model.pt')));
+  } finally {
+    spawnSync('umount', [mnt]);
+  }
+});
+
+test.run();
