@@ -80,4 +80,22 @@ test('the released folder name motion_272rpr is found as well', () => {
   assert.equal(buildIndex(r4, { split: 'train' }).index.names, ['S/a']);
 });
 
+
+test('split entries that leave the dataset root are reported and never read', () => {
+  const r = tempDir('tm-escape-');
+  const data = join(r, 'data');
+  writeClip(data, { name: 'Inside/ok', frames: 120, captions: ['a person walks'] });
+  // A real clip outside the root that '../../../outside/x' would reach from motion_data/vector_272.
+  writeClip(join(r, 'elsewhere'), { name: 'x', frames: 120, captions: ['secret'] });
+  const outside = join('..', '..', '..', 'elsewhere', 'motion_data', 'vector_272', 'x');
+  writeSplit(data, 'tokenizer_96', 'train', ['Inside/ok', outside, '/etc/passwd', 'a\\..\\..\\b']);
+  const { index, report } = buildIndex(data, { split: 'train', stage: 'tokenizer' });
+  assert.equal(index.names, ['Inside/ok']);
+  assert.equal(report.corrupt.map((c) => [c.name, c.reason]), [
+    [outside, "the name climbs out of the dataset root with '..': not read"],
+    ['/etc/passwd', 'the name is an absolute path, outside the dataset root: not read'],
+    ['a\\..\\..\\b', "the name climbs out of the dataset root with '..': not read"],
+  ]);
+});
+
 test.run();

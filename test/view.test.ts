@@ -1,6 +1,7 @@
 // `torchmotion view`: the page's HTML, the command, the server, and the page itself in headless Chromium, where a
 // screenshot must show the skeleton's colours where the camera projects its bones.
 import { existsSync, readFileSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
 import { join } from 'node:path';
 
 import { Command } from 'commander';
@@ -95,6 +96,13 @@ test('serveViewer serves the page at / only, and says when the port is taken', a
     assert.is(await (await fetch(served.url)).text(), '<!doctype html><p>page</p>');
     assert.is((await fetch(new URL('/other', served.url))).status, 404);
     const port = Number(new URL(served.url).port);
+    // DNS rebinding: a request that names another host is refused; localhost is this server too.
+    const statusFor = (host: string) => new Promise<number>((done, fail) => {
+      httpGet({ host: '127.0.0.1', port, path: '/', headers: { host } }, (res) => { res.resume(); done(res.statusCode ?? 0); }).on('error', fail);
+    });
+    assert.is(await statusFor(`attacker.example:${port}`), 421);
+    assert.is(await statusFor(`localhost:${port}`), 200);
+    assert.is(await statusFor(`127.0.0.1:${port}`), 200);
     assert.is(await errorOf(() => serveViewer('', { port })),
       `cannot serve the viewer on 127.0.0.1:${port}: port ${port} is in use: pick another with --port, or --port 0 for any free one`);
   } finally {

@@ -90,6 +90,15 @@ export function inspectMotion(file: string, scanValues: boolean): MotionInfo | {
   }
 }
 
+// Why a split entry cannot name a clip, or undefined when it can: entries are paths below the dataset's folders,
+// so one that is absolute or climbs out with '..' would read files elsewhere on the machine.
+export function clipNameProblem(name: string): string | undefined {
+  if (name.includes('\0')) return 'the name holds a NUL character';
+  if (/^([a-zA-Z]:)?[\\/]/.test(name) || /^[a-zA-Z]:/.test(name)) return 'the name is an absolute path, outside the dataset root';
+  if (name.split(/[\\/]/).some((part) => part === '..')) return "the name climbs out of the dataset root with '..'";
+  return undefined;
+}
+
 export function readSplit(file: string): string[] {
   return readFileSync(file, 'utf8').split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0);
 }
@@ -120,6 +129,12 @@ export function buildIndex(root: string, options: IndexOptions): { index: Datase
   for (const name of listed) {
     const sub = (perSubset[subsetOf(name)] ??= { listed: 0, usable: 0, missing: 0, rejected: 0 });
     sub.listed++;
+    const unsafe = clipNameProblem(name);
+    if (unsafe) {
+      corrupt.push({ name, reason: `${unsafe}: not read` });
+      sub.rejected++;
+      continue;
+    }
     const file = motionFile(root, name, dir);
     if (!existsSync(file)) {
       missing.push(name);

@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
-import { readSplit } from '../data/dataset.js';
+import { clipNameProblem, readSplit } from '../data/dataset.js';
 import { splitFile, textFile } from '../data/layout.js';
 import { parseCaptions } from '../data/texts.js';
 import { TorchmotionError } from '../errors.js';
@@ -22,6 +22,7 @@ export interface EmbedRequest {
 export function splitCaptions(root: string, split: string): string[] {
   const out = new Set<string>();
   for (const name of readSplit(splitFile(root, split, 't2m'))) {
+    if (clipNameProblem(name)) continue;   // never read outside the root (`data index` reports such entries)
     const f = textFile(root, name);
     if (existsSync(f)) for (const c of parseCaptions(readFileSync(f, 'utf8'))) out.add(c.text);
   }

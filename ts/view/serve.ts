@@ -15,9 +15,14 @@ export function serveViewer(html: string, o: { port?: number; host?: string } = 
     return Promise.reject(new TorchmotionError(`--port must be an integer from 0 to 65535, received ${port}`));
   }
   const page = Buffer.from(html, 'utf8');
+  // Filled once listening: the Host values that name this server. Any other (a DNS-rebinding page's own name, say)
+  // is refused, so a page elsewhere cannot read the viewer through the browser.
+  const hosts = new Set<string>();
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
+    if (!hosts.has((req.headers.host ?? '').toLowerCase())) {
+      res.writeHead(421, { 'content-type': 'text/plain' }).end(`this server answers only as ${[...hosts][0]}\n`);
+    } else if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
     } else if (path === '/' || path === '/index.html') {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': page.length, 'cache-control': 'no-store' });
@@ -35,6 +40,8 @@ export function serveViewer(html: string, o: { port?: number; host?: string } = 
     server.listen(port, host, () => {
       const { port: bound } = server.address() as AddressInfo;
       const shownHost = host.includes(':') ? `[${host}]` : host;
+      hosts.add(`${shownHost}:${bound}`.toLowerCase());
+      if (host === '127.0.0.1' || host === '::1') hosts.add(`localhost:${bound}`);
       resolve({
         url: `http://${shownHost}:${bound}/`,
         close: () => new Promise<void>((done) => {
