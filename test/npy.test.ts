@@ -1,10 +1,11 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { zipSync } from 'fflate';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
-import { encodeNpy, NpyFile, readNpy, readNpyHeader, readNpyRows, writeNpy, type NpyData, type NpyDtype } from '../ts/data/npy.js';
+import { encodeNpy, encodeNpyHeader, NpyFile, readNpy, readNpyHeader, readNpyRows, writeNpy, type NpyData, type NpyDtype } from '../ts/data/npy.js';
 import { readNpz, writeNpz } from '../ts/data/npz.js';
 import { errorOf, tempDir } from './helpers.js';
 
@@ -96,6 +97,24 @@ test('npz: several arrays, stored and deflated, and a clear error for a broken a
   const bytes = readFileSync(path('atrue.npz'));
   writeFileSync(path('broken.npz'), bytes.subarray(0, 40));
   assert.match(await errorOf(() => readNpz(path('broken.npz'))), new RegExp(`^${path('broken.npz')}: not a readable .npz \\(zip\\) archive`));
+});
+
+
+test('npz: a zip bomb fails on its first chunks, whatever it would inflate to', async () => {
+  // A member whose header declares 10 float64 values but inflates to 64 MiB of zeros (a few tens of KiB on disk).
+  const header = encodeNpyHeader('f8', [10]);
+  const body = new Uint8Array(64 * 2 ** 20);
+  body.set(header);
+  writeFileSync(path('bomb.npz'), zipSync({ 'x.npy': [body, { level: 9 }] }));
+  const t0 = performance.now();
+  assert.is(await errorOf(() => readNpz(path('bomb.npz'))),
+    `${path('bomb.npz')}: not a readable .npz (zip) archive: member x.npy inflates past the ${header.length + 80} bytes it declares`);
+  assert.ok(performance.now() - t0 < 2000, 'it stops early');
+  // One whose header declares more than a member may hold.
+  const huge = new Uint8Array(4096);
+  huge.set(encodeNpyHeader('f8', [2 ** 28, 2]));
+  writeFileSync(path('huge.npz'), zipSync({ 'y.npy': [huge, { level: 9 }] }));
+  assert.match(await errorOf(() => readNpz(path('huge.npz'))), 'member y.npy declares an array of 4294967424 bytes, more than the 1024 MiB a member may hold');
 });
 
 test.run();
