@@ -179,8 +179,33 @@ Frame Time: 0.05
   assert.ok(maxDiff(positions, [1, 2, 3, -9, 2, 3]) < 1e-12);
 });
 
+test('hostile BVH headers are errors naming file, line and value, never NaN motions or a crashed parser', async () => {
+  const head = (channels: string, frames = '1', time = '0.033') =>
+    `HIERARCHY\nROOT hip\n{\n  OFFSET 0 0 0\n  CHANNELS ${channels}\n}\nMOTION\nFrames: ${frames}\nFrame Time: ${time}\n`;
+  const six = '6 Xposition Yposition Zposition Zrotation Xrotation Yrotation';
+  const ok = `${head(six)}0 1 2 3 4 5\n`;
+  assert.is(parseBvh(ok, 'ok.bvh').channelCount, 6);
+  const cases: Array<[string, string]> = [
+    [head('-6 Xposition'), "h.bvh:5: CHANNELS of joint hip must be a whole number from 1 to 6 (found '-6')"],
+    [head('5.5 Xposition'), "h.bvh:5: CHANNELS of joint hip must be a whole number from 1 to 6 (found '5.5')"],
+    [head('3 Xposition Yposition'), "h.bvh:6: joint hip lists 3 channels, but this is not one of Xposition, Yposition, Zposition, Xrotation, Yrotation, Zrotation (found '}')"],
+    [head('2 Xposition Xposition'), "h.bvh:5: joint hip lists channel Xposition twice (found 'Xposition')"],
+    [`${head(six, '-5')}0 1 2 3 4 5`, "h.bvh:8: Frames: must be a whole number of at least 1 (found '-5')"],
+    [`${head(six, '2.5')}0 1 2 3 4 5`, "h.bvh:8: Frames: must be a whole number of at least 1 (found '2.5')"],
+    [`${head(six, '1e12')}0 1 2 3 4 5`, 'h.bvh: truncated: 1000000000000 frames × 6 channels need 6000000000000 values, found 6'],
+    [`${head(six, '1', '-0.1')}0 1 2 3 4 5`, "h.bvh:9: Frame Time: must be a positive number of seconds (found '-0.1')"],
+    [`${head(six, '1', 'NaN')}0 1 2 3 4 5`, "h.bvh:9: expected a number (found 'NaN')"],
+    [`${head(six)}0 1 2 3 4 5 6 7`, "h.bvh:10: 2 values more than Frames: 1 × 6 channels declare (found '6')"],
+    [`${head(six)}0 1 2 nan 4 5`, "h.bvh:10: frame 0 holds a value that is not a finite number (found 'nan')"],
+  ];
+  for (const [text, message] of cases) assert.is(await errorOf(() => parseBvh(text, 'h.bvh')), message);
+  // 10,000 nested joints: refused by depth, not by a stack overflow.
+  const deep = `HIERARCHY\nROOT r\n{\nOFFSET 0 0 0\n${'JOINT j\n{\nOFFSET 0 0 0\n'.repeat(10000)}`;
+  assert.match(await errorOf(() => parseBvh(deep, 'deep.bvh')), /^deep\.bvh:\d+: the hierarchy nests deeper than 256 joints/);
+});
+
 test('broken BVH files name the file and the problem', async () => {
-  assert.is(await errorOf(() => parseBvh('HIERARCHY\nROOT a\n{\nOFFSET 0 0\n}', 'bad.bvh')), "bad.bvh: expected a number (near token 7: '}')");
+  assert.is(await errorOf(() => parseBvh('HIERARCHY\nROOT a\n{\nOFFSET 0 0\n}', 'bad.bvh')), "bad.bvh:5: expected a number (found '}')");
   const text = readFileSync(join(bandai, bandaiFiles[0]), 'utf8');
   assert.match(await errorOf(() => parseBvh(text.slice(0, text.length - 4000), 'cut.bvh')), /^cut\.bvh: truncated: \d+ frames × 132 channels need \d+ values, found \d+$/);
 });

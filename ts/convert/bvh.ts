@@ -25,11 +25,25 @@ export interface Bvh {
   channelCount: number;
 }
 
+// Hierarchies deeper than this are refused (a human skeleton has about 10 levels; the parse is iterative anyway).
+const MAX_DEPTH = 256;
+
 export function parseBvh(text: string, file = 'BVH'): Bvh {
-  const tokens = text.split(/\s+/).filter((t) => t.length > 0);
+  const tokens: string[] = [];
+  const starts: number[] = [];
+  for (const m of text.matchAll(/\S+/g)) {
+    tokens.push(m[0]);
+    starts.push(m.index!);
+  }
   let i = 0;
-  const fail = (what: string): never => {
-    throw new TorchmotionError(`${file}: ${what} (near token ${i}: '${tokens[i] ?? 'end of file'}')`);
+  const lineOf = (t: number) => {
+    const end = t < starts.length ? starts[t] : text.length;
+    let line = 1;
+    for (let k = text.indexOf('\n'); k >= 0 && k < end; k = text.indexOf('\n', k + 1)) line++;
+    return line;
+  };
+  const fail = (what: string, at = i): never => {
+    throw new TorchmotionError(`${file}:${lineOf(at)}: ${what} (found '${tokens[at] ?? 'end of file'}')`);
   };
   const expect = (t: string) => {
     if (tokens[i] !== t) fail(`expected '${t}'`);
@@ -37,60 +51,79 @@ export function parseBvh(text: string, file = 'BVH'): Bvh {
   };
   const num = () => {
     const v = Number(tokens[i]);
-    if (!Number.isFinite(v)) fail('expected a number');
+    if (tokens[i] === undefined || !Number.isFinite(v)) fail('expected a number');
     i++;
     return v;
   };
   expect('HIERARCHY');
   const joints: BvhJoint[] = [];
   let channelCount = 0;
-  const parseJoint = (parent: number) => {
-    const kind = tokens[i++];
-    if (kind !== 'ROOT' && kind !== 'JOINT') fail('expected ROOT or JOINT');
+  // Open joints, innermost last: an explicit stack instead of recursion, so no file can overflow the call stack.
+  const open: number[] = [];
+  const openJoint = (parent: number) => {
+    const kind = tokens[i];
+    if (kind !== (parent < 0 ? 'ROOT' : 'JOINT')) fail(`expected ${parent < 0 ? 'ROOT' : 'JOINT'}`);
+    i++;
+    if (tokens[i] === undefined || tokens[i] === '{') fail('expected a joint name');
     const name = tokens[i++];
     expect('{');
     expect('OFFSET');
     const joint: BvhJoint = { name, parent, offset: [num(), num(), num()], channels: [], channelStart: channelCount };
-    const index = joints.push(joint) - 1;
     if (tokens[i] === 'CHANNELS') {
       i++;
+      const at = i;
       const n = num();
+      if (!Number.isInteger(n) || n < 1 || n > CHANNELS.length) fail(`CHANNELS of joint ${name} must be a whole number from 1 to 6`, at);
       for (let c = 0; c < n; c++) {
-        const ch = tokens[i++] as Channel;
-        if (!CHANNELS.includes(ch)) fail(`unknown channel '${ch}'`);
+        const ch = tokens[i] as Channel;
+        if (!CHANNELS.includes(ch)) fail(`joint ${name} lists ${n} channels, but this is not one of ${CHANNELS.join(', ')}`);
+        if (joint.channels.includes(ch)) fail(`joint ${name} lists channel ${ch} twice`);
         joint.channels.push(ch);
+        i++;
       }
       channelCount += n;
     }
-    while (tokens[i] !== '}') {
-      if (tokens[i] === 'JOINT') parseJoint(index);
-      else if (tokens[i] === 'End') {
-        i++;
-        expect('Site');
-        expect('{');
-        expect('OFFSET');
-        joint.endSite = [num(), num(), num()];
-        expect('}');
-      } else fail(`unexpected '${tokens[i]}' in joint ${name}`);
-    }
-    expect('}');
+    open.push(joints.push(joint) - 1);
+    if (open.length > MAX_DEPTH) fail(`the hierarchy nests deeper than ${MAX_DEPTH} joints`);
   };
-  parseJoint(-1);
+  openJoint(-1);
+  while (open.length > 0) {
+    const current = open[open.length - 1];
+    if (tokens[i] === 'JOINT') openJoint(current);
+    else if (tokens[i] === 'End') {
+      i++;
+      expect('Site');
+      expect('{');
+      expect('OFFSET');
+      joints[current].endSite = [num(), num(), num()];
+      expect('}');
+    } else if (tokens[i] === '}') {
+      i++;
+      open.pop();
+    } else fail(`unexpected token in joint ${joints[current].name}`);
+  }
   expect('MOTION');
   expect('Frames:');
+  const framesAt = i;
   const frames = num();
+  if (!Number.isInteger(frames) || frames < 1) fail('Frames: must be a whole number of at least 1', framesAt);
   expect('Frame');
   expect('Time:');
+  const timeAt = i;
   const frameTime = num();
-  if (!(frameTime > 0)) fail(`frame time ${frameTime} is not positive`);
-  const values = new Float64Array(frames * channelCount);
+  if (!(frameTime > 0)) fail('Frame Time: must be a positive number of seconds', timeAt);
   const available = tokens.length - i;
-  if (available < values.length) {
-    throw new TorchmotionError(`${file}: truncated: ${frames} frames × ${channelCount} channels need ${values.length} values, found ${available}`);
+  const needed = frames * channelCount;
+  if (available < needed) {
+    throw new TorchmotionError(`${file}: truncated: ${frames} frames × ${channelCount} channels need ${needed} values, found ${available}`);
   }
-  for (let k = 0; k < values.length; k++) {
+  if (available > needed) {
+    fail(`${available - needed} values more than Frames: ${frames} × ${channelCount} channels declare`, i + needed);
+  }
+  const values = new Float64Array(needed);
+  for (let k = 0; k < needed; k++) {
     const v = Number(tokens[i + k]);
-    if (!Number.isFinite(v)) throw new TorchmotionError(`${file}: frame ${Math.floor(k / channelCount)} holds '${tokens[i + k]}', not a number`);
+    if (!Number.isFinite(v)) fail(`frame ${Math.floor(k / channelCount)} holds a value that is not a finite number`, i + k);
     values[k] = v;
   }
   return { joints, frameTime, frames, values, channelCount };
