@@ -7,13 +7,19 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
+import { readDatasetMeanStd, readMotion272 } from '../ts/data/motion-files.js';
 import { readNpy, writeNpy } from '../ts/data/npy.js';
+import { readNpz } from '../ts/data/npz.js';
 import { writeSyntheticDataset } from '../ts/data/synthetic.js';
+import { DEFAULT_PFNN } from '../ts/export/pfnn.js';
+import { exportPfnn } from '../ts/export/pfnn-export.js';
 import { native } from '../ts/native.js';
 import type { TensorOut } from '../ts/tensor.js';
 import { nativeOptions, t2mModel } from '../ts/t2m/config.js';
 import { optimizerSettings as t2mOptimizer } from '../ts/t2m/model.js';
 import { resolveModel } from '../ts/tokenizer/config.js';
+import { encodeDataset } from '../ts/tokenizer/encode.js';
+import { evaluateTokenizer } from '../ts/tokenizer/evaluate.js';
 import { loadTokenizer, TokenizerModel } from '../ts/tokenizer/model.js';
 import { trainTokenizer } from '../ts/tokenizer/train.js';
 import { readCheckpointState } from '../ts/train/checkpoint.js';
@@ -91,6 +97,28 @@ test('training stops at a non-finite step naming it and its clips; with onNonFin
   assert.is(rows.length, 6, 'one line per step');
   const { model } = await loadTokenizer(r.checkpoint, device);
   for (const t of Object.values(model.stateDict())) assert.ok((t.data as Float32Array).every(Number.isFinite));
+});
+
+test('readers that compute from values refuse or skip-and-name a clip with NaN: recover, encode, eval, PFNN export, mean/std', async () => {
+  const { root, bad } = poisonedDataset();
+  const file = join(root, 'motion_data', 'vector_272', `${bad}.npy`);
+  assert.match(await errorOf(() => readMotion272(file)), new RegExp(`^${file}: frame 5, channel 3 is NaN: a motion with NaN or Inf cannot be used$`));
+  const model = new TokenizerModel(resolveModel({ preset: 'tiny' }));
+  const msg = await errorOf(() => encodeDataset(model, root, join(tempDir('tm-nan-codes-'), 'codes'), { split: 'train', checkpoint: 'x', log: () => {} }));
+  assert.match(msg, `${bad} (split train of ${root}) holds NaN or Inf`);
+  const ev = await evaluateTokenizer(model, root, { split: 'train', minFrames: 0 });
+  assert.equal(ev.nonFinite, [bad]);
+  assert.ok(Number.isFinite(ev.mpjpeMm));
+  const pfnn = exportPfnn(root, 'train', join(tempDir('tm-nan-pfnn-'), 'pfnn'), DEFAULT_PFNN, () => {});
+  assert.ok(pfnn.skipped.some((sk) => sk.name === bad && /NaN or Inf/.test(sk.reason)), JSON.stringify(pfnn.skipped));
+  const db = readNpz(join(pfnn.out, 'database.npz'));
+  for (const k of ['Xun', 'Yun']) assert.ok((db[k].data as Float32Array).length > 0 && (db[k].data as Float32Array).every(Number.isFinite), `${k} holds no NaN`);
+  assert.ok(new Float32Array(Uint8Array.from(readFileSync(join(pfnn.out, 'Xmean.bin'))).buffer).every(Number.isFinite), 'Xmean holds no NaN');
+  const std = join(root, 'mean_std', 'vector_272', 'std.npy');
+  const s0 = readNpy(std);
+  (s0.data as Float64Array)[7] = 0;
+  writeNpy(std, s0);
+  assert.is(await errorOf(() => readDatasetMeanStd(root)), `${std}: channel 7 is 0: every std must be positive (it divides)`);
 });
 
 test('a failed load leaves the model exactly as it was, and names the file', async () => {

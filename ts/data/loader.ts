@@ -131,13 +131,15 @@ export class WindowLoader {
   }
 }
 
-// Whole clips in index order (for encoding and evaluation), one at a time, normalised when stats are given.
-export async function* wholeClips(index: DatasetIndex, stats?: MeanStd, from = 0): AsyncGenerator<{ clip: number; name: string; data: Float32Array }> {
+// Whole clips in index order (for encoding and evaluation), one at a time, normalised when stats are given;
+// `finite` is false when a value is NaN or Inf (the index reads headers only, unless --scan-values).
+export async function* wholeClips(index: DatasetIndex, stats?: MeanStd, from = 0):
+  AsyncGenerator<{ clip: number; name: string; data: Float32Array; finite: boolean }> {
   for (let clip = from; clip < index.names.length; clip++) {
     const T = index.frames[clip];
     const data = new Float32Array(T * DIM);
     await readRows(index, clip, 0, T, data, 0);
     if (stats) normalizeInPlace(data, 0, data.length, stats);
-    yield { clip, name: index.names[clip], data };
+    yield { clip, name: index.names[clip], data, finite: data.every(Number.isFinite) };
   }
 }

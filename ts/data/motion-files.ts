@@ -10,7 +10,12 @@ export function readMotion272(file: string): Float64Array {
   if (a.shape.length !== 2 || a.shape[1] !== DIM || (a.dtype !== 'f4' && a.dtype !== 'f8')) {
     throw new TorchmotionError(`${file}: expected a (T, ${DIM}) float array, found (${a.shape.join(', ')}) ${a.dtype}`);
   }
-  return Float64Array.from(a.data as Float32Array | Float64Array);
+  const x = Float64Array.from(a.data as Float32Array | Float64Array);
+  const bad = x.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) {
+    throw new TorchmotionError(`${file}: frame ${Math.floor(bad / DIM)}, channel ${bad % DIM} is ${x[bad]}: a motion with NaN or Inf cannot be used`);
+  }
+  return x;
 }
 
 export function readMeanStd(meanFile: string, stdFile: string): MeanStd {
@@ -19,9 +24,15 @@ export function readMeanStd(meanFile: string, stdFile: string): MeanStd {
     if (a.data.length !== DIM || (a.dtype !== 'f4' && a.dtype !== 'f8')) {
       throw new TorchmotionError(`${f}: expected ${DIM} float values, found (${a.shape.join(', ')}) ${a.dtype}`);
     }
-    return Float64Array.from(a.data as Float64Array);
+    const v = Float64Array.from(a.data as Float64Array);
+    const bad = v.findIndex((x) => !Number.isFinite(x));
+    if (bad >= 0) throw new TorchmotionError(`${f}: channel ${bad} is ${v[bad]}: normalisation statistics must be finite`);
+    return v;
   };
-  return { mean: read(meanFile), std: read(stdFile) };
+  const ms = { mean: read(meanFile), std: read(stdFile) };
+  const zero = ms.std.findIndex((s) => !(s > 0));
+  if (zero >= 0) throw new TorchmotionError(`${stdFile}: channel ${zero} is ${ms.std[zero]}: every std must be positive (it divides)`);
+  return ms;
 }
 
 // The mean/std of a dataset root (wherever its layout keeps them, see meanStdFiles).

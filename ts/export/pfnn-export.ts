@@ -45,7 +45,16 @@ export function exportPfnn(root: string, split: string, out: string, options: Pf
     report.clips++;
   };
   for (const name of index.names) {
-    const motion = readMotion272(motionFile(root, name, index.motionDir));
+    let motion: Float64Array;
+    try {
+      motion = readMotion272(motionFile(root, name, index.motionDir));
+    } catch (err) {
+      // A clip with NaN/Inf would poison every normalisation channel of the database: left out, and reported.
+      const reason = (err as Error).message.replace(/^.*?\.npy: /, '');
+      report.skipped.push({ name, reason });
+      log(`skipped ${name}: ${reason}`);
+      continue;
+    }
     add(name, motion);
     // Mirrored copies are part of the database; make one (phase recomputed from its own contacts) when the split lacks it.
     if (!names.has(mirrorName(name))) {

@@ -46,6 +46,10 @@ export async function encodeDataset(model: TokenizerModel, root: string, out: st
   let n = done.length;
   try {
     for await (const clip of wholeClips(index, stats, done.length)) {
+      if (!clip.finite) {
+        throw new TorchmotionError(`${clip.name} (split ${o.split} of ${root}) holds NaN or Inf: its codes would be meaningless. ` +
+          `Remove it from the split or fix the file, then run encode again (it continues after the ${n} clips already done)`);
+      }
       const T = clip.data.length / DIM - ((clip.data.length / DIM) % model.downsampling); // cropped to whole tokens
       const codes = await model.encode({ data: clip.data.subarray(0, T * DIM), shape: [1, T, DIM] }, o.threads);
       const c = codes.data as Int32Array;

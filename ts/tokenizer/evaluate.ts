@@ -18,6 +18,7 @@ export interface TokenizerEval {
   usagePercent: number;
   perplexity: number;
   deadCodes: number;
+  nonFinite: string[];   // clips left out because they hold NaN or Inf
 }
 
 // Mean over frames and joints of ‖(r_j − r_pelvis) − (g_j − g_pelvis)‖, in metres.
@@ -69,8 +70,13 @@ export async function evaluateTokenizer(model: TokenizerModel, root: string, o: 
   let count = 0;
   let clips = 0;
   let frames = 0;
+  const nonFinite: string[] = [];
   for await (const clip of wholeClips(index, stats)) {
     if (o.maxClips !== undefined && clips >= o.maxClips) break;
+    if (!clip.finite) {
+      nonFinite.push(clip.name);
+      continue;
+    }
     const T = clip.data.length / DIM - ((clip.data.length / DIM) % model.downsampling);
     if (T === 0) continue;
     const x = clip.data.subarray(0, T * DIM);
@@ -84,5 +90,6 @@ export async function evaluateTokenizer(model: TokenizerModel, root: string, o: 
     clips++;
     frames += T;
   }
-  return { clips, frames, mpjpeMm: (1000 * err) / count, ...counter.summary() };
+  if (clips === 0) throw new TorchmotionError(`no clip of split '${o.split}' of ${root} could be evaluated: ${nonFinite.length} hold NaN or Inf (e.g. ${nonFinite[0]})`);
+  return { clips, frames, mpjpeMm: (1000 * err) / count, ...counter.summary(), nonFinite };
 }
