@@ -169,4 +169,26 @@ test('a full disk while checkpointing: a path-naming error, the last checkpoint 
   }
 });
 
+
+test('a directory, a FIFO or an impossible folder is a sentence, never a hang', () => {
+  const dir = tempDir('tm-fs-');
+  const fifo = join(dir, 'pipe.npy');
+  spawnSync('mkfifo', [fifo]);
+  const cli = (...args: string[]) => spawnSync(process.execPath, [join(import.meta.dirname, '..', 'bin', 'torchmotion.js'), ...args],
+    { encoding: 'utf8', timeout: 20000 });
+  const asDir = cli('data', 'recover', dir, '--out', join(dir, 'j.npy'));
+  assert.match(asDir.stderr, `torchmotion: ${dir} is a directory, not a file: give a file`);
+  if (existsSync(fifo)) {
+    const asFifo = cli('render', fifo, '-o', join(dir, 'x.png'));
+    assert.is(asFifo.signal, null, 'it did not hang');
+    assert.match(asFifo.stderr, `torchmotion: ${fifo} is not a regular file (a pipe, socket or device): give a file`);
+  }
+  const root = join(tempDir('tm-fs-data-'), 'data');
+  writeSyntheticDataset(root, 3, 1);
+  writeFileSync(join(root, 'split', 'version1', 'tokenizer_96', 'train.txt'), 'Synthetic/clip000\nSynthetic/absent\n');
+  const report = cli('data', 'index', root, '--split', 'train', '--report-dir', '/proc/nope');
+  assert.is(report.signal, null, 'it did not hang');
+  assert.match(report.stderr, 'torchmotion: cannot make the folder /proc/nope: ENOENT');
+});
+
 test.run();

@@ -1,10 +1,12 @@
 // Dataset statistics on a small dataset whose answers are known in closed form.
-
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
-import { captionVerb, datasetStats } from '../ts/data/stats.js';
+import { writeNpy } from '../ts/data/npy.js';
+import { captionVerb, datasetStats, minMax } from '../ts/data/stats.js';
 import { writeClip } from '../ts/data/synthetic.js';
 import { tempDir } from './helpers.js';
 
@@ -51,6 +53,34 @@ test('verb heuristic on plain captions', () => {
   assert.is(captionVerb('someone is dashing forward'), 'dash');
   assert.is(captionVerb('the woman punches twice'), 'punch');
   assert.is(captionVerb('waving hands'), undefined);
+});
+
+
+test('stats count only what the index accepts and go on past bad files, naming each', () => {
+  const r = tempDir('tm-stats-bad-');
+  writeClip(r, { name: 'Walk/good', frames: 90, speed: 1.2, captions: ['a person walks'] });
+  const dir = join(r, 'motion_data', 'vector_272', 'Walk');
+  writeNpy(join(dir, 'int32.npy'), { data: new Int32Array(60 * 272).fill(44), shape: [60, 272] });
+  const nan = new Float64Array(60 * 272).fill(0.1);
+  nan[30 * 272 + 9] = NaN;
+  writeNpy(join(dir, 'nan.npy'), { data: nan, shape: [60, 272] });
+  writeNpy(join(dir, 'narrow.npy'), { data: new Float64Array(60 * 271), shape: [60, 271] });
+  writeNpy(join(dir, 'cut.npy'), { data: new Float64Array(60 * 272), shape: [60, 272] });
+  writeFileSync(join(dir, 'cut.npy'), Buffer.alloc(200, 1).fill(0x93, 0, 1));
+  const s = datasetStats(r).Walk;
+  assert.is(s.clips, 1);
+  assert.ok(Math.abs(s.motion.pelvisHeight - 0.9) < 1e-9, `pelvis ${s.motion.pelvisHeight} m: only the good clip counts`);
+  assert.equal(s.rejected.examples.map((e) => e.name).sort(), ['Walk/cut', 'Walk/int32', 'Walk/nan', 'Walk/narrow']);
+  const why = Object.fromEntries(s.rejected.examples.map((e) => [e.name, e.reason]));
+  assert.is(why['Walk/int32'], 'dtype i4 is not float32 or float64');
+  assert.is(why['Walk/narrow'], 'shape (60, 271) is not (T, 272)');
+  assert.is(why['Walk/nan'], 'frame 30, channel 9 is NaN');
+  assert.ok(why['Walk/cut'].length > 0);
+});
+
+test('min and max of more values than a call can take as arguments', () => {
+  const many = Array.from({ length: 300000 }, (_, i) => (i * 7919) % 300001);
+  assert.equal(minMax(many), { min: 0, max: 300000 });
 });
 
 test.run();

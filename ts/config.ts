@@ -7,6 +7,7 @@ import YAML from 'yaml';
 import { z } from 'zod';
 
 import { TorchmotionError } from './errors.js';
+import { requireRegularFile } from './files.js';
 
 export interface ConfigSource {
   file?: string;        // YAML (.yaml/.yml) or JSON (.json)
@@ -39,6 +40,7 @@ function where(path: readonly PropertyKey[]): string {
 
 function readFile(file: string): unknown {
   let text: string;
+  requireRegularFile(file);
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {

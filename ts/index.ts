@@ -14,6 +14,7 @@ export { buildIndex, formatReport, STAGE_LIMITS, type DatasetIndex, type IndexRe
 export { WindowLoader, wholeClips, type WindowBatch, type LoaderState } from './data/loader.js';
 export { datasetStats, formatStats, type SubsetStats } from './data/stats.js';
 export { prepareDataset, type PrepareReport } from './data/prepare.js';
+export { computeMeanStd, type MeanStdReport } from './data/mean-std.js';
 export { parseCaptions, type Caption } from './data/texts.js';
 export { trainTokenizer, type TrainTokenizerOptions } from './tokenizer/train.js';
 export { evaluateTokenizer, type TokenizerEval } from './tokenizer/evaluate.js';

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 
 import { TorchmotionError } from '../errors.js';
+import { requireRegularFile } from '../files.js';
 import { matMul, type Mat3 } from '../motion/rotation.js';
 
 export type Channel = 'Xposition' | 'Yposition' | 'Zposition' | 'Xrotation' | 'Yrotation' | 'Zrotation';
@@ -131,6 +132,7 @@ export function parseBvh(text: string, file = 'BVH'): Bvh {
 
 export function readBvh(file: string): Bvh {
   let text: string;
+  requireRegularFile(file);
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {

@@ -11,6 +11,7 @@ import { optionalMeanStd, readMotion272 } from './motion-files.js';
 import { readNpy, writeNpy } from './npy.js';
 import { prepareDataset } from './prepare.js';
 import { buildDemoDataset } from './demo.js';
+import { computeMeanStd } from './mean-std.js';
 import { datasetStats, formatStats } from './stats.js';
 
 export function registerDataCommands(program: Command): void {
@@ -91,6 +92,16 @@ export function registerDataCommands(program: Command): void {
     .action((root: string, o: { maxClips?: number; json?: boolean }) => {
       const stats = datasetStats(root, { maxClipsPerSubset: o.maxClips });
       console.log(o.json ? JSON.stringify(stats, null, 2) : formatStats(stats));
+    });
+
+  data.command('mean-std <root>')
+    .description("mean/std of a split's clips (std averaged per group, as MotionMillion) → <root>/mean_std/vector_272")
+    .option('--split <name>', 'split whose clips to use', 'train')
+    .option('-o, --out <dir>', 'folder for mean.npy and std.npy (default <root>/mean_std/vector_272)')
+    .action((root: string, o: { split: string; out?: string }) => {
+      const r = computeMeanStd(root, o);
+      console.log(`${r.mean}, ${r.std}: from ${r.clips} clips (${r.frames} frames)` +
+        (r.skipped.length ? `; ${r.skipped.length} clip(s) with NaN/Inf left out (e.g. ${r.skipped[0]})` : ''));
     });
 
   data.command('demo')

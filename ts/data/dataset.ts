@@ -1,9 +1,10 @@
 // Indexes a MotionMillion split: which listed clips exist, which are usable for a stage, and why the rest are not.
 // A partial download is normal: missing clips are counted and reported, never a crash (unless strict).
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { TorchmotionError } from '../errors.js';
+import { makeDirs, requireRegularFile } from '../files.js';
 import { DIM, FPS } from '../motion/repr272.js';
 import { motionDir, motionFile, splitFile, subsetOf, textFile, type Stage } from './layout.js';
 import { NpyFile } from './npy.js';
@@ -100,6 +101,7 @@ export function clipNameProblem(name: string): string | undefined {
 }
 
 export function readSplit(file: string): string[] {
+  requireRegularFile(file);
   return readFileSync(file, 'utf8').split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0);
 }
 
@@ -175,7 +177,7 @@ export function buildIndex(root: string, options: IndexOptions): { index: Datase
   const tag = `${options.split.replace(/[^\w.-]+/g, '_')}-${stage}`;
   const writeList = (kind: string, lines: string[]): string | undefined => {
     if (lines.length === 0) return undefined;
-    mkdirSync(reportDir, { recursive: true });
+    makeDirs(reportDir);
     const file = join(reportDir, `${tag}-${kind}.txt`);
     writeFileSync(file, lines.join('\n') + '\n');
     return file;

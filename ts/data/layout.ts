@@ -37,7 +37,7 @@ export function meanStdFiles(root: string): { mean: string; std: string } {
     }
   }
   throw new TorchmotionError(`${root}: no mean/std found (looked for mean_std/vector_272/{mean,std}.npy and mean_std/{Mean,Std}.npy); ` +
-    'compute them with `torchmotion data stats` or copy the released mean_std folder');
+    'copy the released mean_std folder there, or compute them from the training clips with `torchmotion data mean-std <root>`');
 }
 
 // The subset of a name is its first path component (e.g. "HumanML3D/…" → HumanML3D).

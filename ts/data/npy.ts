@@ -3,6 +3,7 @@
 import { closeSync, openSync, readSync, fstatSync, writeFileSync, renameSync } from 'node:fs';
 
 import { TorchmotionError } from '../errors.js';
+import { requireRegularFile } from '../files.js';
 
 export type NpyDtype = 'f4' | 'f8' | 'i4' | 'i8' | 'u1' | 'b1';
 export type NpyData = Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array;
@@ -141,6 +142,7 @@ export class NpyFile {
   private fd: number;
 
   constructor(readonly file: string) {
+    requireRegularFile(file);
     try {
       this.fd = openSync(file, 'r');
     } catch (err) {

@@ -4,6 +4,7 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { Unzip, UnzipInflate, zipSync, type Zippable } from 'fflate';
 
 import { TorchmotionError } from '../errors.js';
+import { requireRegularFile } from '../files.js';
 import { encodeNpy, itemSize, parseNpy, parseNpyHeader, type NpyArray, type NpyData } from './npy.js';
 
 // A member may not inflate past this (1 GiB: a 272-dim float64 motion of 4.5 hours), nor past what its .npy header
@@ -15,6 +16,7 @@ export function npzMemberCap(): number {
 
 export function readNpz(file: string, only?: readonly string[]): Record<string, NpyArray> {
   let bytes: Uint8Array;
+  requireRegularFile(file);
   try {
     bytes = readFileSync(file);
   } catch (err) {

@@ -5,6 +5,7 @@ import { join, relative, sep } from 'node:path';
 
 import { DIM, FPS } from '../motion/repr272.js';
 import { motionDir, subsetOf, textFile } from './layout.js';
+import { inspectMotion, type Rejected } from './dataset.js';
 import { NpyFile } from './npy.js';
 import { parseCaptions } from './texts.js';
 
@@ -18,6 +19,8 @@ export interface SubsetStats {
   vocabulary: number;
   topVerbs: Array<[string, number]>;
   motion: { rootSpeed: number; pelvisHeight: number; turningDegPerSec: number; mirroredShare: number };
+  // Files `data index` would reject (wrong shape or dtype, truncated, NaN/Inf): counted nowhere above.
+  rejected: { count: number; examples: Rejected[] };
 }
 
 export interface StatsOptions { topVerbs?: number; maxClipsPerSubset?: number }
@@ -53,26 +56,46 @@ function* walkMotions(dir: string, base = dir): Generator<string> {
 interface Acc {
   clips: number; frames: number; hist: number[]; caps: number[]; noCaps: number; vocab: Set<string>;
   verbs: Map<string, number>; speed: number; height: number; turn: number; motionFrames: number; names: Set<string>; mirrored: number;
+  rejected: Rejected[];
 }
 
-function motionSummary(file: string, acc: Acc): void {
+// One clip's motion sums, or the reason it cannot count (a NaN/Inf value, found while the values are read anyway).
+function motionSummary(file: string): { height: number; speed: number; turn: number; motionFrames: number } | { reason: string } {
+  const sums = { height: 0, speed: 0, turn: 0, motionFrames: 0 };
   const f = new NpyFile(file);
   try {
     for (let r = 0; r < f.rows; r += 2048) {
       const n = Math.min(2048, f.rows - r);
       const x = f.readRows(r, n).data as Float32Array | Float64Array;
+      for (let i = 0; i < x.length; i++) {
+        if (!Number.isFinite(x[i])) return { reason: `frame ${r + Math.floor(i / DIM)}, channel ${i % DIM} is ${x[i]}` };
+      }
       for (let t = 0; t < n; t++) {
         const o = t * DIM;
-        acc.height += x[o + 9];
+        sums.height += x[o + 9];
         if (r + t === 0) continue; // frame 0 has no displacement or heading increment
-        acc.speed += Math.hypot(x[o], x[o + 1]) * FPS;
-        acc.turn += Math.abs(Math.atan2(x[o + 4], x[o + 2])) * FPS * (180 / Math.PI);
-        acc.motionFrames++;
+        sums.speed += Math.hypot(x[o], x[o + 1]) * FPS;
+        sums.turn += Math.abs(Math.atan2(x[o + 4], x[o + 2])) * FPS * (180 / Math.PI);
+        sums.motionFrames++;
       }
     }
+    return sums;
+  } catch (err) {
+    return { reason: (err as Error).message.replace(`${file}: `, '') };
   } finally {
     f.close();
   }
+}
+
+// Without spreading into Math.min/max, which overflows the call stack past about 125,000 values.
+export function minMax(values: number[]): { min: number; max: number } {
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of values) {
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  return values.length ? { min, max } : { min: 0, max: 0 };
 }
 
 export function datasetStats(root: string, options: StatsOptions = {}): Record<string, SubsetStats> {
@@ -83,16 +106,24 @@ export function datasetStats(root: string, options: StatsOptions = {}): Record<s
     let acc = subsets.get(sub);
     if (!acc) {
       acc = { clips: 0, frames: 0, hist: new Array(LENGTH_BINS_SEC.length + 1).fill(0), caps: [], noCaps: 0, vocab: new Set(),
-        verbs: new Map(), speed: 0, height: 0, turn: 0, motionFrames: 0, names: new Set(), mirrored: 0 };
+        verbs: new Map(), speed: 0, height: 0, turn: 0, motionFrames: 0, names: new Set(), mirrored: 0, rejected: [] };
       subsets.set(sub, acc);
     }
     if (options.maxClipsPerSubset && acc.clips >= options.maxClipsPerSubset) continue;
-    const f = new NpyFile(join(dir, `${name}.npy`));
-    const T = f.header.shape[0];
-    const ok = f.header.shape.length === 2 && f.header.shape[1] === DIM;
-    f.close();
-    if (!ok) continue;
+    // The index's own checks (shape, dtype, truncation), then the values as they are summed.
+    const file = join(dir, `${name}.npy`);
+    const info = inspectMotion(file, false);
+    const sums = 'reason' in info ? info : motionSummary(file);
+    if ('reason' in sums) {
+      acc.rejected.push({ name, reason: sums.reason });
+      continue;
+    }
+    const T = (info as { frames: number }).frames;
     acc.clips++;
+    acc.height += sums.height;
+    acc.speed += sums.speed;
+    acc.turn += sums.turn;
+    acc.motionFrames += sums.motionFrames;
     acc.frames += T;
     acc.names.add(name);
     const sec = T / FPS;
@@ -112,7 +143,6 @@ export function datasetStats(root: string, options: StatsOptions = {}): Record<s
     } else {
       acc.noCaps++;
     }
-    motionSummary(join(dir, `${name}.npy`), acc);
   }
   const out: Record<string, SubsetStats> = {};
   for (const [sub, a] of [...subsets].sort(([x], [y]) => x.localeCompare(y))) {
@@ -127,8 +157,7 @@ export function datasetStats(root: string, options: StatsOptions = {}): Record<s
       lengthHistogram: Object.fromEntries(labels.map((l, i) => [l, a.hist[i]])),
       captionsPerClip: {
         mean: a.caps.length ? a.caps.reduce((s, c) => s + c, 0) / a.caps.length : 0,
-        min: a.caps.length ? Math.min(...a.caps) : 0,
-        max: a.caps.length ? Math.max(...a.caps) : 0,
+        ...minMax(a.caps),
         withoutCaptions: a.noCaps,
       },
       vocabulary: a.vocab.size,
@@ -139,6 +168,7 @@ export function datasetStats(root: string, options: StatsOptions = {}): Record<s
         turningDegPerSec: a.motionFrames ? a.turn / a.motionFrames : 0,
         mirroredShare: a.clips ? a.mirrored / a.clips : 0,
       },
+      rejected: { count: a.rejected.length, examples: a.rejected.slice(0, 10) },
     };
   }
   return out;
@@ -154,6 +184,10 @@ export function formatStats(stats: Record<string, SubsetStats>): string {
     lines.push(`  verbs       ${s.topVerbs.map(([v, n]) => `${v} (${n})`).join(', ') || '-'}`);
     lines.push(`  motion      root speed ${s.motion.rootSpeed.toFixed(2)} m/s, pelvis height ${s.motion.pelvisHeight.toFixed(2)} m, ` +
       `turning ${s.motion.turningDegPerSec.toFixed(1)} °/s, mirrored ${(s.motion.mirroredShare * 100).toFixed(0)} %`);
+    if (s.rejected.count) {
+      lines.push(`  rejected    ${s.rejected.count} file(s) not counted: ${s.rejected.examples.slice(0, 3).map((r) => `${r.name} (${r.reason})`).join('; ')}` +
+        (s.rejected.count > 3 ? '; …' : ''));
+    }
   }
   return lines.join('\n');
 }

@@ -4,6 +4,7 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, re
 import { join } from 'node:path';
 
 import { TorchmotionError } from '../errors.js';
+import { requireRegularFile } from '../files.js';
 
 export interface CheckpointState {
   step: number;
@@ -111,6 +112,7 @@ export function requireCheckpoint(path: string): string {
 
 export function readCheckpointState<S extends CheckpointState>(dir: string): S {
   const file = join(dir, 'state.json');
+  requireRegularFile(file);
   let state: unknown;
   try {
     state = JSON.parse(readFileSync(file, 'utf8'));

@@ -1,0 +1,48 @@
+// File-system guards shared by every reader and writer: a directory or a FIFO given where a file is expected gets a
+// sentence (opening a FIFO would block until something writes to it), and folders are made one level at a time
+// (Node's recursive mkdir loops forever under /proc).
+import { mkdirSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+
+import { TorchmotionError } from './errors.js';
+
+// Throws unless `path` is a regular file or does not exist (then the open that follows reports it, as before).
+export function requireRegularFile(path: string): void {
+  let stat;
+  try {
+    stat = statSync(path);
+  } catch {
+    return;
+  }
+  if (stat.isDirectory()) throw new TorchmotionError(`${path} is a directory, not a file: give a file`);
+  if (!stat.isFile()) throw new TorchmotionError(`${path} is not a regular file (a pipe, socket or device): give a file`);
+}
+
+// mkdir -p, one level at a time from the deepest folder that exists, with errors that name the folder.
+export function makeDirs(dir: string): void {
+  const missing: string[] = [];
+  let at = resolve(dir);
+  for (;;) {
+    let stat;
+    try {
+      stat = statSync(at);
+    } catch {
+      missing.push(at);
+      const up = dirname(at);
+      if (up === at) break;
+      at = up;
+      continue;
+    }
+    if (!stat.isDirectory()) throw new TorchmotionError(`cannot make the folder ${dir}: ${at} is not a folder`);
+    break;
+  }
+  for (const d of missing.reverse()) {
+    try {
+      mkdirSync(d);
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      if (e.code === 'EEXIST') continue;
+      throw new TorchmotionError(`cannot make the folder ${d}: ${e.code === 'ENOSPC' ? 'no space left on device' : e.code ?? e.message}`, { cause: err });
+    }
+  }
+}
