@@ -72,25 +72,46 @@ void SyncDirectoryOf(const std::string& path) {
 #endif
 }
 
-void CheckFinite(const std::string& path, torch::nn::Module& model) {
+// `doing` begins the message: "refusing to write <path>" or "<path> cannot be loaded".
+void CheckFinite(const std::string& doing, torch::nn::Module& model) {
   for (const auto& p : model.named_parameters()) {
     if (p.value().is_floating_point() && !torch::isfinite(p.value()).all().item<bool>()) {
-      throw std::runtime_error("refusing to write " + path + ": parameter " + p.key() + " holds NaN or Inf");
+      throw std::runtime_error(doing + ": parameter " + p.key() + " holds NaN or Inf");
     }
   }
   for (const auto& b : model.named_buffers()) {
     if (b.value().is_floating_point() && !torch::isfinite(b.value()).all().item<bool>()) {
-      throw std::runtime_error("refusing to write " + path + ": buffer " + b.key() + " holds NaN or Inf");
+      throw std::runtime_error(doing + ": buffer " + b.key() + " holds NaN or Inf");
     }
   }
 }
 
 std::string FirstLine(const std::string& s) { return s.substr(0, s.find('\n')); }
 
+std::string WithoutBacktraceOf(const std::exception& e) {
+  const auto* c10 = dynamic_cast<const c10::Error*>(&e);
+  return FirstLine(c10 ? WithoutBacktrace(*c10) : std::string(e.what()));
+}
+
+// Puts back what LoadTrainingState kept aside.
+void Restore(const std::vector<std::pair<std::string, torch::Tensor>>& tensors, const std::vector<torch::Tensor>& kept,
+             torch::optim::Optimizer& optimizer, const std::string& optimizer_bytes, at::Generator& generator, const torch::Tensor& rng) {
+  torch::NoGradGuard no_grad;
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    torch::Tensor t = tensors[i].second;
+    t.set_data(kept[i]);
+  }
+  torch::serialize::InputArchive a;
+  a.load_from(optimizer_bytes.data(), optimizer_bytes.size());
+  optimizer.load(a);  // FlatAdamW binds its buffers to the restored weights again
+  std::lock_guard<std::mutex> lock(generator.mutex());
+  generator.set_state(rng);
+}
+
 }  // namespace
 
 void SaveTrainingState(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer& optimizer) {
-  CheckFinite(path, model);
+  CheckFinite("refusing to write " + path, model);
   torch::serialize::OutputArchive archive, model_archive, optimizer_archive;
   model.save(model_archive);
   optimizer.save(optimizer_archive);
@@ -158,20 +179,19 @@ void LoadTrainingState(const std::string& path, torch::nn::Module& model, torch:
                                  c10::toString(kept[i].scalar_type()) + " here");
       }
     }
+    CheckFinite(path + " cannot be loaded", model);
     archive.read("optimizer", optimizer_archive);
     optimizer.load(optimizer_archive);
     torch::Tensor rng;
     archive.read("cpu_rng", rng);
     std::lock_guard<std::mutex> lock(generator.mutex());
     generator.set_state(rng.to(torch::kCPU));
+  } catch (const std::exception& e) {
+    Restore(tensors, kept, optimizer, optimizer_bytes, generator, rng_before);
+    const std::string what = WithoutBacktraceOf(e);
+    throw std::runtime_error(what.find(path) == std::string::npos ? path + ": " + what : what);
   } catch (...) {
-    torch::NoGradGuard no_grad;
-    for (size_t i = 0; i < tensors.size(); ++i) tensors[i].second.set_data(kept[i]);
-    torch::serialize::InputArchive a;
-    a.load_from(optimizer_bytes.data(), optimizer_bytes.size());
-    optimizer.load(a);  // FlatAdamW binds its buffers to the restored weights again
-    std::lock_guard<std::mutex> lock(generator.mutex());
-    generator.set_state(rng_before);
+    Restore(tensors, kept, optimizer, optimizer_bytes, generator, rng_before);
     throw;
   }
 }

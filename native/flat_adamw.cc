@@ -239,6 +239,12 @@ void FlatAdamW::load(torch::serialize::InputArchive& archive) {
     steps_ = std::max<int64_t>(steps_, state.step());
   }
   state_.clear();
+  // NaN moments would turn the next update's weights into NaN whatever the gradient.
+  for (const Buffer& b : buffers_) {
+    if (b.exp_avg.defined() && !(torch::isfinite(b.exp_avg).all().item<bool>() && torch::isfinite(b.exp_avg_sq).all().item<bool>())) {
+      throw std::runtime_error("the optimiser state holds NaN or Inf");
+    }
+  }
 }
 
 }  // namespace torchmotion

@@ -138,6 +138,16 @@ test('a failed load leaves the model exactly as it was, and names the file', asy
   truncateSync(join(dir, 'tiny.pt'), 1000);
   assert.match(await errorOf(() => tiny.load(join(dir, 'tiny.pt'))), `${join(dir, 'tiny.pt')} is not a complete checkpoint (truncated, or not written by torchmotion)`);
   assert.ok(same(weights, tiny.stateDict()));
+  // A checkpoint whose weights hold a NaN (patched into the stored tensor) is refused, and changes nothing.
+  await tiny.save(join(dir, 'nan.pt'));
+  const first = Object.values(weights)[0].data as Float32Array;
+  const bytes = readFileSync(join(dir, 'nan.pt'));
+  const at = bytes.indexOf(Buffer.from(first.buffer, first.byteOffset, 16));
+  assert.ok(at > 0, 'the first tensor is stored as it is');
+  bytes.writeUInt32LE(0x7fc00000, at);
+  writeFileSync(join(dir, 'nan.pt'), bytes);
+  assert.is(await errorOf(() => tiny.load(join(dir, 'nan.pt'))), `${join(dir, 'nan.pt')} cannot be loaded: parameter encoder.model.0.weight holds NaN or Inf`);
+  assert.ok(same(weights, tiny.stateDict()));
   writeFileSync(join(dir, 'state.json'), '{"step": 3,');
   assert.match(await errorOf(() => readCheckpointState(dir)), `${join(dir, 'state.json')} is not a readable checkpoint state`);
 });
@@ -156,6 +166,7 @@ test('a full disk while checkpointing: a path-naming error, the last checkpoint 
     const s = statfsSync(mnt);
     writeFileSync(join(mnt, 'filler'), Buffer.alloc(Math.max(0, s.bavail * s.bsize - 64 * 1024)));
     const msg = await errorOf(() => trainTokenizer(config(4), { out: run, resume: true, log: () => {} }));
+    console.log(`  full disk: ${msg}`);
     assert.match(msg, /^no space left on device while writing .*checkpoints\/step-00000004\.tmp/);
     assert.is(readFileSync(join(run, 'checkpoints', 'latest'), 'utf8'), 'step-00000002\n');
     assert.equal(readdirSync(join(run, 'checkpoints')).sort(), ['latest', 'step-00000002']);
