@@ -10,6 +10,7 @@ import * as assert from 'uvu/assert';
 import { readDatasetMeanStd, readMotion272 } from '../ts/data/motion-files.js';
 import { readNpy, writeNpy } from '../ts/data/npy.js';
 import { readNpz } from '../ts/data/npz.js';
+import { readSmplClip } from '../ts/convert/from-smpl.js';
 import { writeSyntheticDataset } from '../ts/data/synthetic.js';
 import { DEFAULT_PFNN } from '../ts/export/pfnn.js';
 import { exportPfnn } from '../ts/export/pfnn-export.js';
@@ -114,6 +115,13 @@ test('readers that compute from values refuse or skip-and-name a clip with NaN: 
   const db = readNpz(join(pfnn.out, 'database.npz'));
   for (const k of ['Xun', 'Yun']) assert.ok((db[k].data as Float32Array).length > 0 && (db[k].data as Float32Array).every(Number.isFinite), `${k} holds no NaN`);
   assert.ok(new Float32Array(Uint8Array.from(readFileSync(join(pfnn.out, 'Xmean.bin'))).buffer).every(Number.isFinite), 'Xmean holds no NaN');
+  // The SMPL converter refuses NaN poses naming the file and the array; the missing-statistics hint names the command.
+  const smpl = readNpy(join(import.meta.dirname, 'fixtures', 'repr272-sample', 'smpl85_facez.npy'));
+  (smpl.data as Float32Array)[85 * 3 + 4] = NaN;
+  const smplFile = join(tempDir('tm-nan-smpl-'), 'clip.npy');
+  writeNpy(smplFile, smpl);
+  assert.is(await errorOf(() => readSmplClip(smplFile)), `${smplFile}: SMPL-85 value 259 is NaN: a clip with NaN or Inf cannot be converted`);
+  assert.match(await errorOf(() => readDatasetMeanStd(tempDir('tm-nostats-'))), 'compute them from the training clips with `torchmotion data mean-std <root>`');
   const std = join(root, 'mean_std', 'vector_272', 'std.npy');
   const s0 = readNpy(std);
   (s0.data as Float64Array)[7] = 0;

@@ -35,6 +35,8 @@ test('a numeric option given text names the option and what was typed', () => {
   assert.match(global.stderr, "option '--threads <n>' argument '0' is invalid. expected a positive integer");
   const topP = cli('t2m', 'generate', '--ckpt', 'nowhere', '-t', 'x', '--top-p', '1.5');
   assert.match(topP.stderr, "option '--top-p <p>' argument '1.5' is invalid. expected a number in (0, 1]");
+  const fps = cli('data', 'convert', 'smpl', 'x.npz', '--rest-skeleton', 'r.npy', '-o', 'out', '--fps', '-5');
+  assert.match(fps.stderr, "option '--fps <n>' argument '-5' is invalid. expected a positive number");
   const pfnn = cli('export', 'pfnn', 'data/demo', '--split', 'train', '-o', 'nowhere', '--median-window', 'x');
   assert.match(pfnn.stderr, "option '--median-window <frames>' argument 'x' is invalid. expected a positive integer");
 });

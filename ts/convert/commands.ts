@@ -45,6 +45,9 @@ function convertEach(files: string[], convert: (file: string) => { motion: Float
   for (const file of files) {
     try {
       const { motion, note } = convert(file);
+      // Degenerate input (coincident joints, a zero-length bone) can still give NaN: never written as if it were fine.
+      const bad = motion.findIndex((x) => !Number.isFinite(x));
+      if (bad >= 0) throw new TorchmotionError(`the converted motion is ${motion[bad]} at frame ${Math.floor(bad / DIM)}, channel ${bad % DIM}: not written`);
       save(out, basename(file, extname(file)), motion, mirror);
       ok++;
       console.log(`ok     ${file}: ${motion.length / DIM} frames${note ? ` (${note})` : ''}`);

@@ -21,7 +21,10 @@ export interface SmplClip {
 
 const floats = (a: NpyArray, file: string, what: string): Float64Array => {
   if (a.dtype !== 'f4' && a.dtype !== 'f8') throw new TorchmotionError(`${file}: ${what} must be float, found ${a.dtype}`);
-  return Float64Array.from(a.data as Float32Array);
+  const v = Float64Array.from(a.data as Float32Array);
+  const bad = v.findIndex((x) => !Number.isFinite(x));
+  if (bad >= 0) throw new TorchmotionError(`${file}: ${what} value ${bad} is ${v[bad]}: a clip with NaN or Inf cannot be converted`);
+  return v;
 };
 
 // AMASS .npz (Z up) or SMPL-85 .npy (already Y up in the public pipeline's intermediate files).

@@ -1,6 +1,6 @@
 // NumPy .npy files: header first, then only the rows asked for. Supports f4 f8 i4 i8 u1 b1, both byte
 // orders, C and Fortran order, format versions 1–3. Every failure names the file and what is wrong with it.
-import { closeSync, openSync, readSync, fstatSync, writeFileSync, renameSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 
 import { TorchmotionError } from '../errors.js';
 import { requireRegularFile } from '../files.js';
@@ -294,6 +294,14 @@ function cToFortran(src: NpyData, shape: number[]): NpyData {
 // Writes through a temporary file and a rename, so a reader never sees half a file.
 export function writeNpy(file: string, array: { data: NpyData; shape: readonly number[] }, options: EncodeOptions = {}): void {
   const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, encodeNpy(array, options));
-  renameSync(tmp, file);
+  const bytes = encodeNpy(array, options);
+  try {
+    writeFileSync(tmp, bytes);
+    renameSync(tmp, file);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    const e = err as NodeJS.ErrnoException;
+    const cause = e.code === 'ENOSPC' ? 'no space left on device' : e.code === 'EISDIR' ? 'it is a directory' : e.code ?? e.message;
+    throw new TorchmotionError(`${cause} while writing ${file}`, { cause: err });
+  }
 }

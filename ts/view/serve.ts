@@ -1,6 +1,7 @@
 // Serves one viewer page over HTTP on this machine (port 0: any free port).
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { hostname, networkInterfaces } from 'node:os';
 
 import { TorchmotionError } from '../errors.js';
 
@@ -42,6 +43,13 @@ export function serveViewer(html: string, o: { port?: number; host?: string } = 
       const shownHost = host.includes(':') ? `[${host}]` : host;
       hosts.add(`${shownHost}:${bound}`.toLowerCase());
       if (host === '127.0.0.1' || host === '::1') hosts.add(`localhost:${bound}`);
+      // Bound to every interface: each of this machine's addresses (and its host name) is its own name.
+      if (host === '0.0.0.0' || host === '::') {
+        for (const list of Object.values(networkInterfaces())) {
+          for (const a of list ?? []) hosts.add(`${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${bound}`.toLowerCase());
+        }
+        hosts.add(`localhost:${bound}`).add(`${hostname()}:${bound}`.toLowerCase());
+      }
       resolve({
         url: `http://${shownHost}:${bound}/`,
         close: () => new Promise<void>((done) => {
