@@ -93,19 +93,29 @@ std::string WithoutBacktraceOf(const std::exception& e) {
   return FirstLine(c10 ? WithoutBacktrace(*c10) : std::string(e.what()));
 }
 
-// Puts back what LoadTrainingState kept aside.
+// Puts back what LoadTrainingState kept aside. Each part is attempted even if one before it fails, and nothing
+// escapes: the caller is already reporting the load's own error.
 void Restore(const std::vector<std::pair<std::string, torch::Tensor>>& tensors, const std::vector<torch::Tensor>& kept,
-             torch::optim::Optimizer& optimizer, const std::string& optimizer_bytes, at::Generator& generator, const torch::Tensor& rng) {
-  torch::NoGradGuard no_grad;
-  for (size_t i = 0; i < tensors.size(); ++i) {
-    torch::Tensor t = tensors[i].second;
-    t.set_data(kept[i]);
+             torch::optim::Optimizer& optimizer, const std::string& optimizer_bytes, at::Generator& generator, const torch::Tensor& rng) noexcept {
+  try {
+    torch::NoGradGuard no_grad;
+    for (size_t i = 0; i < tensors.size(); ++i) {
+      torch::Tensor t = tensors[i].second;
+      t.set_data(kept[i]);
+    }
+  } catch (...) {
   }
-  torch::serialize::InputArchive a;
-  a.load_from(optimizer_bytes.data(), optimizer_bytes.size());
-  optimizer.load(a);  // FlatAdamW binds its buffers to the restored weights again
-  std::lock_guard<std::mutex> lock(generator.mutex());
-  generator.set_state(rng);
+  try {
+    torch::serialize::InputArchive a;
+    a.load_from(optimizer_bytes.data(), optimizer_bytes.size());
+    optimizer.load(a);  // FlatAdamW binds its buffers to the restored weights again
+  } catch (...) {
+  }
+  try {
+    std::lock_guard<std::mutex> lock(generator.mutex());
+    generator.set_state(rng);
+  } catch (...) {
+  }
 }
 
 }  // namespace

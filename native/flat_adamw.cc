@@ -220,6 +220,7 @@ void FlatAdamW::save(torch::serialize::OutputArchive& archive) const {
 }
 
 void FlatAdamW::load(torch::serialize::InputArchive& archive) {
+  pending_ = "";
   torch::optim::AdamW::load(archive);  // options (lr, betas, …) and per-parameter state
   Bind(/*grads=*/false);               // the model's load replaced the parameters' storage
   torch::NoGradGuard no_grad;

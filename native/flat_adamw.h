@@ -6,6 +6,7 @@
 #pragma once
 
 #include <functional>
+#include <utility>
 #include <vector>
 
 #include "compat.h"
@@ -41,6 +42,12 @@ class FlatAdamW : public torch::optim::AdamW {
   // Fills every gradient with NaN: a step that must not update (a non-finite input or loss) says so through the
   // gradients themselves, so that after a data-parallel all-reduce every rank sees a non-finite norm and skips too.
   void PoisonGradients();
+  // A micro-batch of the accumulation in progress was not finite: the update that ends it must not apply. Kept
+  // here with the gradients it spoiled; a load (new weights, new accumulation) forgets it.
+  void NotePending(NonFinite why) {
+    if (*pending_ == '\0') pending_ = why;
+  }
+  NonFinite TakePending() { return std::exchange(pending_, ""); }
 
   // The seam between backward and the update: a training step calls GradientsReady() once its gradients are
   // complete (after the last micro-batch, before clipping), and the hook gets the flat gradient buffers (one per
@@ -65,6 +72,7 @@ class FlatAdamW : public torch::optim::AdamW {
   void Bind(bool grads = true);
 
   GradientHook hook_;
+  NonFinite pending_ = "";
   std::vector<Slot> slots_;
   std::vector<Buffer> buffers_;
   int64_t steps_ = 0;

@@ -118,7 +118,10 @@ void VqImpl::UpdateCodebook(const torch::Tensor& x, const torch::Tensor& codes) 
 QuantizerOutput VqImpl::quantize(const torch::Tensor& z) {
   const int64_t B = z.size(0), T = z.size(2);
   torch::Tensor x = z.transpose(1, 2).reshape({-1, width_}).to(torch::kFloat32);
-  if (is_training() && !initialised_.item<bool>()) {
+  // The codebook learns from training batches only while they are finite: the step will apply no update for a
+  // non-finite one (tokenizer_step.h), and a NaN taken into the EMA would never leave it.
+  const bool learn = is_training() && torch::isfinite(x).all().item<bool>();
+  if (learn && !initialised_.item<bool>()) {
     // First batch initialises the codebook (T2M-GPT): tiled encoder outputs with a little noise.
     torch::NoGradGuard no_grad;
     torch::Tensor pool = x.detach();
@@ -134,7 +137,7 @@ QuantizerOutput VqImpl::quantize(const torch::Tensor& z) {
   }
   torch::Tensor codes = Nearest(x.detach());
   torch::Tensor xd = codebook_.index_select(0, codes);
-  if (is_training()) UpdateCodebook(x.detach(), codes);
+  if (learn) UpdateCodebook(x.detach(), codes);
   torch::Tensor commit = torch::mse_loss(x, xd.detach());
   torch::Tensor out = x + (xd - x).detach();
   return {out.view({B, T, width_}).transpose(1, 2), codes.view({B, T}), commit};

@@ -31,7 +31,7 @@ TargetRows AtTargets(T2MDecoder& model, const torch::Tensor& text, const torch::
 // The head and cross-entropy run only where a target exists (codes and END), never on padding or the text prefix,
 // and a chunk of positions at a time, so the 64,001-way logits never exist for the whole batch.
 T2MStepResult T2MTrainStep(T2MDecoder& model, FlatAdamW& optimizer, const torch::Tensor& text, const torch::Tensor& lengths,
-                           const torch::Tensor& codes, const torch::Device& device, const T2MStepArgs& a, NonFinite& pending) {
+                           const torch::Tensor& codes, const torch::Device& device, const T2MStepArgs& a) {
   model->train();
   model->set_recompute(a.recompute);
   optimizer.PrepareGrads();
@@ -50,13 +50,13 @@ T2MStepResult T2MTrainStep(T2MDecoder& model, FlatAdamW& optimizer, const torch:
   }
   if (*r.non_finite != '\0') {
     optimizer.PoisonGradients();
-    if (*pending == '\0') pending = r.non_finite;
+    optimizer.NotePending(r.non_finite);
   }
   if (!a.update) return r;
   optimizer.GradientsReady();
   r.grad_norm = optimizer.GradNorm();
+  const NonFinite pending = optimizer.TakePending();
   r.non_finite = *pending != '\0' ? pending : std::isfinite(r.grad_norm) ? "" : "gradients";
-  pending = "";
   if (*r.non_finite == '\0') {
     if (a.clip > 0) optimizer.ClipGradNorm(a.clip, r.grad_norm);
     optimizer.SetLr(a.lr);

@@ -27,10 +27,10 @@ struct T2MStepResult {
 
 // text: (B, Lt) int64 word ids or (B, Lt, textDim) embeddings; lengths: (B) int32; codes: (B, Lc) int64 targets
 // padded with PAD = vocab − 1. A micro-batch whose input (embeddings) or loss is not finite poisons the accumulated
-// gradients (NaN, so a data-parallel all-reduce carries it to every rank) and is remembered in `pending` (the caller
-// keeps it between micro-batches); the update then applies nothing, nor when the gradient norm is not finite.
+// gradients (NaN, so a data-parallel all-reduce carries it to every rank) and is remembered by the optimiser
+// (FlatAdamW::NotePending); the update then applies nothing, nor when the gradient norm is not finite.
 T2MStepResult T2MTrainStep(T2MDecoder& model, FlatAdamW& optimizer, const torch::Tensor& text, const torch::Tensor& lengths,
-                           const torch::Tensor& codes, const torch::Device& device, const T2MStepArgs& a, NonFinite& pending);
+                           const torch::Tensor& codes, const torch::Device& device, const T2MStepArgs& a);
 
 struct T2MEvalResult {
   double loss;      // mean cross-entropy over the targets

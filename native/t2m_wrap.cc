@@ -114,7 +114,7 @@ Napi::Value T2MWrap::Step(const Napi::CallbackInfo& info) {
     return RunModelCall(env, Value(), busy_, what, ThreadOption(o, true), std::move(b.keep), [=]() -> ToJs {
       std::vector<torch::Tensor> seen;
       InspectGradients watch(*optimizer_, inspect ? &seen : nullptr);
-      T2MStepResult r = T2MTrainStep(model_, *optimizer_, text, lengths, codes, device_, a, pending_);
+      T2MStepResult r = T2MTrainStep(model_, *optimizer_, text, lengths, codes, device_, a);
       std::string non_finite = r.non_finite;
       return [r, seen, non_finite](Napi::Env e) -> Napi::Value {
         auto out = Napi::Object::New(e);

@@ -8,7 +8,6 @@
 
 #include "flat_adamw.h"
 #include "model_call.h"
-#include "t2m_step.h"
 #include "transformer.h"
 
 namespace torchmotion {
@@ -34,7 +33,6 @@ class T2MWrap : public Napi::ObjectWrap<T2MWrap> {
   Napi::Value Load(const Napi::CallbackInfo& info);
 
   T2MDecoder model_{nullptr};
-  NonFinite pending_ = "";  // a micro-batch of the current accumulation was not finite (t2m_step.h)
   std::unique_ptr<FlatAdamW> optimizer_;
   torch::Device device_{torch::kCPU};
   BusyFlag busy_;

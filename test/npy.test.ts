@@ -115,6 +115,12 @@ test('npz: a zip bomb fails on its first chunks, whatever it would inflate to', 
   huge.set(encodeNpyHeader('f8', [2 ** 28, 2]));
   writeFileSync(path('huge.npz'), zipSync({ 'y.npy': [huge, { level: 9 }] }));
   assert.match(await errorOf(() => readNpz(path('huge.npz'))), 'member y.npy declares an array of 4294967424 bytes, more than the 1024 MiB a member may hold');
+  // Cut right after its first member, an archive is refused rather than read as a smaller one.
+  const two = zipSync({ 'a.npy': encodeNpy({ data: new Float64Array(4), shape: [4] }), 'b.npy': encodeNpy({ data: new Float64Array(4), shape: [4] }) });
+  const second = Buffer.from(two).indexOf(Buffer.from([0x50, 0x4b, 0x03, 0x04]), 4);   // the second member's local header
+  assert.ok(second > 0);
+  writeFileSync(path('cut.npz'), two.subarray(0, second));
+  assert.is(await errorOf(() => readNpz(path('cut.npz'))), `${path('cut.npz')}: not a readable .npz (zip) archive: truncated: no end-of-central-directory record`);
 });
 
 test.run();

@@ -51,6 +51,17 @@ test('a non-finite batch, loss or gradient changes no weight, and the next step 
   assert.not.ok(same(before, model.stateDict()), 'a finite step updates');
 });
 
+test('VQ: a batch that overflows the encoder leaves the codebook and its EMA as they were', async () => {
+  const model = new (native().Tokenizer)({ ...(await tinyTokenizerOptions()), quantizer: 'vq', codes: 16 });
+  await model.step(motionBatch(2, 16), step);   // initialises the codebook
+  const before = model.stateDict();
+  const huge = motionBatch(2, 16);
+  huge.data.fill(3e38);
+  const r = await model.step(huge, step);
+  assert.ok(r.nonFinite === 'loss' || r.nonFinite === 'gradients', `reported ${r.nonFinite}`);
+  assert.ok(same(before, model.stateDict()), 'parameters and buffers (codebook, code sums and counts) unchanged');
+});
+
 test('text-to-motion: a NaN micro-batch spoils its whole accumulated update, and only that one', async () => {
   const shape = nativeOptions(t2mModel.parse({ preset: 'tiny', text: 'embeddings', textDim: 8 }), 10, 0, 8);
   const model = new (native().TextToMotion)({ ...shape, ...t2mOptimizer(), seed: 0, device });

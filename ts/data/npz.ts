@@ -31,8 +31,7 @@ export function readNpz(file: string, only?: readonly string[]): Record<string, 
     let length = 0;
     let expected: number | undefined;
     const stop = (why: string) => {
-      failure ??= `member ${member.name} ${why}`;
-      member.terminate();
+      failure ??= `member ${member.name} ${why}`;   // no more slices are pushed once this is set
     };
     if (member.originalSize !== undefined && member.originalSize > cap) {
       return stop(`declares ${member.originalSize} bytes, more than the ${cap / 2 ** 20} MiB a member may hold (TORCHMOTION_NPZ_MAX_MB)`);
@@ -59,18 +58,29 @@ export function readNpz(file: string, only?: readonly string[]): Record<string, 
     member.start();
   });
   unzip.register(UnzipInflate);
+  // In slices: fflate inflates all it is given in one pass, so one push of the whole file would inflate a bomb whole
+  // before any check ran. 16 KiB of deflate input is at most ~16 MiB of output.
+  const SLICE = 1 << 14;
   try {
-    unzip.push(bytes, true);
+    for (let at = 0; at < bytes.length && !failure; at += SLICE) unzip.push(bytes.subarray(at, at + SLICE), at + SLICE >= bytes.length);
+    if (bytes.length === 0) unzip.push(bytes, true);
   } catch (err) {
     failure ??= (err as Error).message;
   }
+  // The streaming reader never looks at the central directory; a file cut between members would read as fewer members.
+  if (!failure && !hasEndOfCentralDirectory(bytes)) failure = 'truncated: no end-of-central-directory record';
   if (failure) throw new TorchmotionError(`${file}: not a readable .npz (zip) archive: ${failure}`);
-  if (Object.keys(members).length === 0 && bytes.length > 0 && !(bytes[0] === 0x50 && bytes[1] === 0x4b)) {
-    throw new TorchmotionError(`${file}: not a readable .npz (zip) archive: it does not start with a zip signature`);
-  }
   const out: Record<string, NpyArray> = {};
   for (const [name, data] of Object.entries(members)) out[name.slice(0, -4)] = parseNpy(data, `${file}:${name}`);
   return out;
+}
+
+// The zip's last record, "PK\x05\x06", sits in its final 22 bytes plus at most a 64 KiB comment.
+function hasEndOfCentralDirectory(bytes: Uint8Array): boolean {
+  for (let i = bytes.length - 22; i >= Math.max(0, bytes.length - 22 - 0xffff); i--) {
+    if (bytes[i] === 0x50 && bytes[i + 1] === 0x4b && bytes[i + 2] === 0x05 && bytes[i + 3] === 0x06) return true;
+  }
+  return false;
 }
 
 function concat(chunks: Uint8Array[], length: number): Uint8Array {

@@ -90,6 +90,6 @@ export async function evaluateTokenizer(model: TokenizerModel, root: string, o: 
     clips++;
     frames += T;
   }
-  if (clips === 0) throw new TorchmotionError(`no clip of split '${o.split}' of ${root} could be evaluated: ${nonFinite.length} hold NaN or Inf (e.g. ${nonFinite[0]})`);
+  if (clips === 0 && nonFinite.length > 0) throw new TorchmotionError(`no clip of split '${o.split}' of ${root} could be evaluated: ${nonFinite.length} hold NaN or Inf (e.g. ${nonFinite[0]})`);
   return { clips, frames, mpjpeMm: (1000 * err) / count, ...counter.summary(), nonFinite };
 }

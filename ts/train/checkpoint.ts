@@ -1,6 +1,6 @@
 // Checkpoints are directories (model.pt from the addon + state.json from TypeScript) made under a temporary name and
 // renamed into place, so an interrupted write never replaces a good checkpoint; `latest` names the newest one.
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { TorchmotionError } from '../errors.js';
@@ -28,7 +28,7 @@ export function fileError(err: unknown, doing: string, path: string): Torchmotio
 function writeDurable(file: string, text: string): void {
   const fd = openSync(file, 'w');
   try {
-    writeSync(fd, text);
+    writeFileSync(fd, text);   // every byte (a lone write may be short on a filling disk)
     fsyncSync(fd);
   } finally {
     closeSync(fd);

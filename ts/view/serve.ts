@@ -41,14 +41,17 @@ export function serveViewer(html: string, o: { port?: number; host?: string } = 
     server.listen(port, host, () => {
       const { port: bound } = server.address() as AddressInfo;
       const shownHost = host.includes(':') ? `[${host}]` : host;
-      hosts.add(`${shownHost}:${bound}`.toLowerCase());
-      if (host === '127.0.0.1' || host === '::1') hosts.add(`localhost:${bound}`);
+      const names = [shownHost];
+      if (['127.0.0.1', '::1', 'localhost'].includes(host)) names.push('localhost', '127.0.0.1', '[::1]');
+      // A browser leaves the port out of Host when it is the scheme's default.
+      for (const n of names) hosts.add(`${n}:${bound}`.toLowerCase()).add(bound === 80 ? n.toLowerCase() : `${n}:${bound}`.toLowerCase());
       // Bound to every interface: each of this machine's addresses (and its host name) is its own name.
       if (host === '0.0.0.0' || host === '::') {
         for (const list of Object.values(networkInterfaces())) {
           for (const a of list ?? []) hosts.add(`${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${bound}`.toLowerCase());
         }
         hosts.add(`localhost:${bound}`).add(`${hostname()}:${bound}`.toLowerCase());
+        if (bound === 80) for (const h of [...hosts]) hosts.add(h.replace(/:80$/, ''));
       }
       resolve({
         url: `http://${shownHost}:${bound}/`,
