@@ -3,6 +3,7 @@
 
 #include "cpu_allocator.h"
 #include "info.h"
+#include "metrics.h"
 #include "ops.h"
 #include "t2m_wrap.h"
 #include "text_script.h"
@@ -12,6 +13,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   torchmotion::InstallCachingCpuAllocator();
   torchmotion::RegisterInfo(env, exports);
   torchmotion::RegisterOps(env, exports);
+  torchmotion::RegisterMetrics(env, exports);
   torchmotion::TokenizerWrap::Register(env, exports);
   torchmotion::T2MWrap::Register(env, exports);
   torchmotion::TextScript::Register(env, exports);

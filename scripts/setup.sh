@@ -4,7 +4,7 @@
 #   2. npm ci when node_modules is missing or older than package-lock.json.
 #   3. The addon, rebuilt when native/ or CMakeLists.txt changed; the TypeScript, rebuilt when ts/ changed.
 # Never downloads anything except through apt and npm.
-#   --with-python-torch   also install python3-torch and python3-numpy (PyTorch reference scripts and golden tests)
+#   --with-python-torch   also install python3-torch, python3-numpy and python3-scipy (reference scripts and golden tests)
 #   --with-viewer         also install chromium (the viewer's browser test) and ffmpeg (MP4 renders)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -54,7 +54,7 @@ if command -v dpkg-query >/dev/null; then
   command -v cmake >/dev/null || need_deb cmake
   command -v c++ >/dev/null || need_deb g++
   command -v make >/dev/null || need_deb make
-  if [ "$want_python_torch" = 1 ]; then need_deb python3-torch; need_deb python3-numpy; fi
+  if [ "$want_python_torch" = 1 ]; then need_deb python3-torch; need_deb python3-numpy; need_deb python3-scipy; fi
   # Captions in renders and plots are drawn with DejaVu Sans.
   need_deb fonts-dejavu-core
   if [ "$want_viewer" = 1 ]; then need_deb chromium; need_deb ffmpeg; fi

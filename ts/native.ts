@@ -114,6 +114,7 @@ export interface NativeAddon {
     options?: { stride?: number; padding?: number; dilation?: number; upsample?: number; inputGrad?: boolean; threads?: number }):
     Promise<{ y: TensorOut; dx?: TensorOut; dweight: TensorOut; dbias: TensorOut; kernel: 'torchmotion' | 'libtorch' }>;
   noop(): Promise<void>;
+  fid(a: HostTensor<Float64Array>, b: HostTensor<Float64Array>, options?: ThreadOptions): Promise<number>;
   Tokenizer: new (options: TokenizerOptions) => NativeTokenizer;
   TextToMotion: new (options: TextToMotionOptions) => NativeTextToMotion;
   TextScript: new (options: { device: string }) => NativeTextScript;
@@ -121,7 +122,7 @@ export interface NativeAddon {
 
 // Every name native/addon.cc registers; test/gradient-seam.test.ts checks that the addon exports exactly these.
 export const ADDON_EXPORTS: ReadonlyArray<keyof NativeAddon> = [
-  'info', 'setThreads', 'roundTrip', 'matmul', 'measureThroughput', 'channelNormRelu', 'conv1d', 'noop',
+  'info', 'setThreads', 'roundTrip', 'matmul', 'measureThroughput', 'channelNormRelu', 'conv1d', 'noop', 'fid',
   'Tokenizer', 'TextToMotion', 'TextScript',
 ];
 

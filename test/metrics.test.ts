@@ -1,0 +1,71 @@
+// The text-to-motion metrics against an independent NumPy/SciPy implementation (scripts/reference/metrics.py) on the
+// same embeddings and the same random draws, and the properties a protocol relies on.
+import { join } from 'node:path';
+
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+
+import { readNpz, writeNpz } from '../ts/data/npz.js';
+import { diversity, embeddings, fid, meanInterval, mmDist, multimodality, rPrecision, sampleWithoutReplacement } from '../ts/eval/metrics.js';
+import { Rng } from '../ts/rng.js';
+import { tempDir } from './helpers.js';
+import { runPython } from './python.js';
+
+const D = 16;
+const gaussian = (rng: Rng, n: number, shift = 0, scale = 1) =>
+  Float64Array.from({ length: n * D }, (_, i) => shift * (i % D === 0 ? 1 : 0) + scale * Math.sqrt(-2 * Math.log(1 - rng.next())) * Math.cos(2 * Math.PI * rng.next()));
+
+test('R-precision, MM-Dist, FID, Diversity and MultiModality equal the NumPy/SciPy reference', async () => {
+  const rng = new Rng(11);
+  // 70 pairs (two batches of 32 and 6 left out): captions near their motions, so R-precision is far from chance.
+  const motion = gaussian(rng, 70);
+  const text = Float64Array.from(motion, (x) => x + 0.8 * (rng.next() - 0.5));
+  const real = gaussian(rng, 200);
+  const generated = gaussian(rng, 150, 0.7, 1.3);
+  const generations = gaussian(rng, 12 * 20);
+  const draws = new Rng(5);
+  const divFirst = sampleWithoutReplacement(draws, 70, 50);
+  const divSecond = sampleWithoutReplacement(draws, 70, 50);
+  const mmFirst = sampleWithoutReplacement(draws, 20, 10);
+  const mmSecond = sampleWithoutReplacement(draws, 20, 10);
+  const dir = tempDir('tm-metrics-');
+  const m = (data: Float64Array) => ({ data, shape: [data.length / D, D] });
+  writeNpz(join(dir, 'input.npz'), {
+    text: m(text), motion: m(motion), real: m(real), generated: m(generated), generations: m(generations),
+    div_first: { data: divFirst, shape: [50] }, div_second: { data: divSecond, shape: [50] },
+    mm_first: { data: mmFirst, shape: [10] }, mm_second: { data: mmSecond, shape: [10] },
+    batch: { data: new Int32Array([32]), shape: [] }, per_caption: { data: new Int32Array([20]), shape: [] },
+  });
+  runPython([join(import.meta.dirname, '..', 'scripts', 'reference', 'metrics.py'), 'golden', dir]);
+  const ref = readNpz(join(dir, 'reference.npz'));
+  const value = (k: string) => ref[k].data[0] as number;
+  const [t, mo] = [embeddings(text, D), embeddings(motion, D)];
+  const r = rPrecision(t, mo, 32);
+  assert.equal([r.batch, r.pairs], [32, 64]);
+  assert.equal(r.top, Array.from(ref.r_precision.data as Float64Array));
+  assert.ok(r.top[0] > 3 / 32, `top-1 ${r.top[0]} is above chance`);
+  assert.ok(Math.abs(mmDist(t, mo) - value('mm_dist')) < 1e-12);
+  const f = await fid(embeddings(real, D), embeddings(generated, D));
+  assert.ok(Math.abs(f - value('fid')) < 1e-8 * Math.max(1, value('fid')), `FID ${f} vs scipy ${value('fid')}`);
+  assert.ok(Math.abs(await fid(embeddings(real, D), embeddings(real, D))) < 1e-9 && Math.abs(value('fid_same')) < 1e-9, 'FID of a set with itself is 0');
+  // The same draws as the reference: the functions draw first then second from the Rng they are given.
+  assert.ok(Math.abs(diversity(mo, new Rng(5), 50) - value('diversity')) < 1e-12);
+  const mmRng = new Rng(5);
+  sampleWithoutReplacement(mmRng, 70, 50);
+  sampleWithoutReplacement(mmRng, 70, 50);
+  assert.ok(Math.abs(multimodality(embeddings(generations, D), 20, mmRng, 10) - value('multimodality')) < 1e-12);
+});
+
+test('shuffled captions sit at chance; fewer pairs than a batch use one batch of all; the interval is 1.96·std/√n', () => {
+  const rng = new Rng(3);
+  const motion = embeddings(gaussian(rng, 32 * 40), D);
+  const text = embeddings(gaussian(rng, 32 * 40), D);
+  const r = rPrecision(text, motion, 32);
+  assert.ok(Math.abs(r.top[0] - 1 / 32) < 0.02 && Math.abs(r.top[2] - 3 / 32) < 0.03, `unrelated pairs: ${r.top}`);
+  assert.is(rPrecision(embeddings(gaussian(rng, 10), D), embeddings(gaussian(rng, 10), D), 32).batch, 10);
+  const ci = meanInterval([1, 2, 3, 4]);
+  assert.is(ci.mean, 2.5);
+  assert.ok(Math.abs(ci.interval - (1.96 * Math.sqrt(1.25)) / 2) < 1e-12);
+});
+
+test.run();
