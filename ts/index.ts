@@ -32,6 +32,7 @@ export { smplTo272, readSmplClip } from './convert/from-smpl.js';
 export { jointsTo272 } from './convert/to272.js';
 export { motion272ToBvh } from './convert/to-bvh.js';
 export { exportPfnn } from './export/pfnn-export.js';
+export { embeddings, rPrecision, mmDist, fid, diversity, multimodality, meanInterval, sampleWithoutReplacement, type Embeddings } from './eval/metrics.js';
 export { buildEmbeddingCache, type EmbedRequest } from './t2m/embed.js';
 export { EmbeddingCache } from './t2m/embedding-cache.js';
 export { TextScriptEncoder } from './t2m/text-script.js';
