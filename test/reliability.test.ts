@@ -218,7 +218,7 @@ test('a directory, a FIFO or an impossible folder is a sentence, never a hang', 
   writeFileSync(join(root, 'split', 'version1', 'tokenizer_96', 'train.txt'), 'Synthetic/clip000\nSynthetic/absent\n');
   const report = cli('data', 'index', root, '--split', 'train', '--report-dir', '/proc/nope');
   assert.is(report.signal, null, 'it did not hang');
-  assert.match(report.stderr, 'torchmotion: cannot make the folder /proc/nope: ENOENT');
+  assert.match(report.stderr, 'torchmotion: a folder on the way does not exist while making the folder /proc/nope: choose another folder');
 });
 
 test.run();

@@ -6,6 +6,16 @@ import { dirname, resolve } from 'node:path';
 
 import { TorchmotionError } from './errors.js';
 
+// An fs error as a sentence that names the file: "no space left on device while writing <path>".
+export function fileError(err: unknown, doing: string, path: string): TorchmotionError {
+  if (err instanceof TorchmotionError) return err;
+  const e = err as NodeJS.ErrnoException;
+  const cause = e?.code === 'ENOSPC' ? 'no space left on device' : e?.code === 'EISDIR' ? 'it is a directory'
+    : e?.code === 'EACCES' ? 'permission denied' : e?.code === 'ENOENT' ? 'a folder on the way does not exist'
+      : String(e?.message ?? e).replace(/^[A-Z]+: /, '').replace(/, \w+ '.*'$/, '');
+  return new TorchmotionError(`${cause} while ${doing} ${path}`, { cause: err });
+}
+
 // Throws unless `path` is a regular file or does not exist (then the open that follows reports it, as before).
 export function requireRegularFile(path: string): void {
   let stat;
@@ -40,9 +50,8 @@ export function makeDirs(dir: string): void {
     try {
       mkdirSync(d);
     } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      if (e.code === 'EEXIST') continue;
-      throw new TorchmotionError(`cannot make the folder ${d}: ${e.code === 'ENOSPC' ? 'no space left on device' : e.code ?? e.message}`, { cause: err });
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') continue;
+      throw fileError(err, 'making the folder', `${d}: choose another folder`);
     }
   }
 }

@@ -3,7 +3,7 @@
 import { closeSync, fstatSync, openSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 
 import { TorchmotionError } from '../errors.js';
-import { requireRegularFile } from '../files.js';
+import { fileError, requireRegularFile } from '../files.js';
 
 export type NpyDtype = 'f4' | 'f8' | 'i4' | 'i8' | 'u1' | 'b1';
 export type NpyData = Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array;
@@ -300,8 +300,6 @@ export function writeNpy(file: string, array: { data: NpyData; shape: readonly n
     renameSync(tmp, file);
   } catch (err) {
     rmSync(tmp, { force: true });
-    const e = err as NodeJS.ErrnoException;
-    const cause = e.code === 'ENOSPC' ? 'no space left on device' : e.code === 'EISDIR' ? 'it is a directory' : e.code ?? e.message;
-    throw new TorchmotionError(`${cause} while writing ${file}`, { cause: err });
+    throw fileError(err, 'writing', file);
   }
 }

@@ -24,8 +24,11 @@ export interface T2MCheckpointState extends CheckpointState {
   dataRoot: string;
 }
 
+// The training schema's defaults, parsed once (steps read them on every micro-batch).
+const TRAINING_DEFAULTS = t2mTraining.parse({});
+
 // The optimiser settings of a training config (the schema's defaults where a config is not given).
-export function optimizerSettings(t = t2mTraining.parse({})): AdamWOptions {
+export function optimizerSettings(t = TRAINING_DEFAULTS): AdamWOptions {
   return { lr: t.lr, beta1: t.beta1, beta2: t.beta2, weightDecay: t.weightDecay, eps: t.eps };
 }
 
@@ -40,7 +43,7 @@ export class T2MModel {
 
   // Seed, device and optimiser settings left out take the training schema's defaults (inference).
   constructor(readonly options: NativeT2MOptions, o: { seed?: number; device?: string; optimizer?: Partial<AdamWOptions> } = {}) {
-    const defaults = t2mTraining.parse({});
+    const defaults = TRAINING_DEFAULTS;
     this.net = new (native().TextToMotion)({ ...options, ...optimizerSettings(defaults), ...o.optimizer, seed: o.seed ?? defaults.seed,
       device: checkDevice(o.device ?? defaults.device) });
   }
@@ -51,12 +54,12 @@ export class T2MModel {
   stateDict() { return this.net.stateDict(); }
   // Clipping, autocast and recompute left out take the training schema's defaults; a step updates unless told not to.
   step(b: T2MBatch, o: Pick<T2MStepOptions, 'lr'> & Partial<T2MStepOptions>) {
-    const t = t2mTraining.parse({});
+    const t = TRAINING_DEFAULTS;
     return withCallerStack(() => this.net.step(b, { clip: t.clip, autocast: t.autocast, recompute: t.recompute, update: true, lossScale: 1, ...o }));
   }
   // The training loss on a held-out batch (no gradients, no update); autocast left out takes the schema's default.
   evaluate(b: T2MBatch, o: { autocast?: 'none' | 'bf16'; threads?: number } = {}) {
-    return withCallerStack(() => this.net.evaluate(b, { autocast: t2mTraining.parse({}).autocast, ...o }));
+    return withCallerStack(() => this.net.evaluate(b, { autocast: TRAINING_DEFAULTS.autocast, ...o }));
   }
   logits(b: T2MBatch, threads?: number) { return withCallerStack(() => this.net.logits(b, threads ? { threads } : {})); }
   // Sampling settings left out take generationSettings' defaults.

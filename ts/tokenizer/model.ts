@@ -23,8 +23,11 @@ export interface TokenizerCheckpointState extends CheckpointState {
   dataRoot: string;
 }
 
+// The training schema's defaults, parsed once (steps read them on every call).
+const TRAINING_DEFAULTS = tokenizerTraining.parse({});
+
 // The optimiser settings of a training config (the schema's defaults where a config is not given).
-export function optimizerSettings(t = tokenizerTraining.parse({})): OptimizerSettings {
+export function optimizerSettings(t = TRAINING_DEFAULTS): OptimizerSettings {
   return { lr: t.lr, beta1: t.beta1, beta2: t.beta2, weightDecay: t.weightDecay, eps: t.eps };
 }
 
@@ -34,7 +37,7 @@ export class TokenizerModel {
   // Seed, device and optimiser settings left out take the training schema's defaults (inference, parameter tables).
   constructor(readonly config: TokenizerModelConfig, options: { seed?: number; device?: string; optimizer?: Partial<OptimizerSettings> } = {}) {
     if (config.quantizer === 'fsq' && config.levels.some((l) => l < 2)) throw new TorchmotionError('FSQ levels must all be ≥ 2');
-    const defaults = tokenizerTraining.parse({});
+    const defaults = TRAINING_DEFAULTS;
     this.net = new (native().Tokenizer)({ ...config, seed: options.seed ?? defaults.seed, device: checkDevice(options.device ?? defaults.device),
       ...optimizerSettings(defaults), ...options.optimizer });
   }
@@ -47,7 +50,7 @@ export class TokenizerModel {
   // Loss weights, clipping and autocast left out take the training schema's defaults.
   step(motion: HostTensor<Float32Array>, o: Pick<TokenizerStepOptions, 'lr'> & Partial<TokenizerStepOptions>): Promise<StepResult> {
     const x = tensor(motion.data, motion.shape, 'motion');
-    const t = tokenizerTraining.parse({});
+    const t = TRAINING_DEFAULTS;
     return withCallerStack(() => this.net.step(x, { clip: t.clip, velWeight: t.velWeight, commitBeta: t.commitBeta, autocast: t.autocast, ...o }));
   }
 

@@ -4,7 +4,7 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, re
 import { join } from 'node:path';
 
 import { TorchmotionError } from '../errors.js';
-import { requireRegularFile } from '../files.js';
+import { fileError, requireRegularFile } from '../files.js';
 
 export interface CheckpointState {
   step: number;
@@ -13,15 +13,6 @@ export interface CheckpointState {
 
 export function checkpointsDir(run: string): string {
   return join(run, 'checkpoints');
-}
-
-// An fs error as a sentence that names the file: "no space left on device while writing <path>".
-export function fileError(err: unknown, doing: string, path: string): TorchmotionError {
-  const e = err as NodeJS.ErrnoException;
-  if (e instanceof TorchmotionError) return e;
-  const cause = e?.code === 'ENOSPC' ? 'no space left on device' : e?.code === 'EISDIR' ? 'it is a directory' : e?.code === 'EACCES' ? 'permission denied'
-    : String(e?.message ?? e).replace(/^[A-Z]+: /, '').replace(/, \w+ '.*'$/, '');
-  return new TorchmotionError(`${cause} while ${doing} ${path}`, { cause: err });
 }
 
 // Writes and flushes a file to the disk (fsync) before anything may name it.

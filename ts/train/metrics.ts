@@ -2,7 +2,7 @@
 // the file reads as one uninterrupted run.
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 
-import { fileError } from './checkpoint.js';
+import { fileError } from '../files.js';
 
 export class MetricsLog {
   constructor(readonly file: string) {}
