@@ -102,11 +102,13 @@ if [ ! -f dist/ts/cli.js ] || [ "$(cat dist/.torchmotion-key 2>/dev/null)" != "$
   node scripts/build-viewer.js
   echo "$ts_key" > dist/.torchmotion-key
 fi
-# --- the demo dataset (Bandai Namco mocap → MotionMillion layout), generated, never committed ------------------
-if [ ! -f data/demo/.complete ]; then
+# --- the bundled clips (unpacked from their archive) and the demo dataset made from them, never committed --------
+node --input-type=module -e "import('./dist/ts/data/bundled.js').then((m) => m.bundledBandai())"
+demo_key="$(digest data/bandai-namco-1/dataset-1.tar.gz ts/data/demo.ts)"
+if [ "$(cat data/demo/.complete 2>/dev/null)" != "$demo_key" ]; then
   say "building the demo dataset in data/demo"
   rm -rf data/demo
   node bin/torchmotion.js data demo --out data/demo >/dev/null
-  touch data/demo/.complete
+  echo "$demo_key" > data/demo/.complete
 fi
 say "ready ($(node bin/torchmotion.js info --json | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const i=JSON.parse(s);console.log(`LibTorch ${i.torchVersion}, CUDA ${i.cuda.available}`)})'))"

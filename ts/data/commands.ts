@@ -107,7 +107,7 @@ export function registerDataCommands(program: Command): void {
   data.command('demo')
     .description('build the demo dataset from the bundled Bandai Namco clips (or the full set in ../shared)')
     .requiredOption('-o, --out <root>', 'dataset root to write')
-    .option('--source <dir>', 'folder of Bandai Namco .bvh files (default: ../shared/data/bandai-namco-1/data, else the bundled subset)')
+    .option('--source <dir>', 'folder of Bandai Namco .bvh files (default: the bundled 174 clips, data/bandai-namco-1)')
     .option('--seed <n>', 'seed for the caption phrasings', int, 0)
     .option('--json', 'print the report as JSON')
     .action((o: { out: string; source?: string; seed: number; json?: boolean }) => {

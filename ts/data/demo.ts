@@ -1,5 +1,4 @@
-// The bundled demo dataset: Bandai Namco mocap (the project's subset, or the full set when the shared data is
-// present) converted into the MotionMillion layout, with mirrored copies, captions built from the content and
+// The bundled demo dataset: Bandai Namco mocap (all 174 clips of dataset-1, ts/data/bundled.ts) converted into the MotionMillion layout, with mirrored copies, captions built from the content and
 // style labels in several phrasings, train/val/test splits, and mean/std from the training split.
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -9,8 +8,8 @@ import { bvhTo272 } from '../convert/from-bvh.js';
 import { TorchmotionError } from '../errors.js';
 import { MotionStatistics } from '../motion/normalize.js';
 import { DIM, FPS, mirror272, recoverJoints } from '../motion/repr272.js';
-import { packageRoot } from '../paths.js';
 import { Rng } from '../rng.js';
+import { bundledBandai } from './bundled.js';
 import { STAGE_SPLIT_DIRS } from './layout.js';
 import { writeNpy } from './npy.js';
 
@@ -64,8 +63,7 @@ export interface DemoReport {
 }
 
 export function defaultDemoSource(): string {
-  const shared = join(packageRoot(), '..', 'shared', 'data', 'bandai-namco-1', 'data');
-  return existsSync(shared) ? shared : join(packageRoot(), 'data', 'bandai-namco-1', 'data');
+  return bundledBandai();
 }
 
 const swapSides = (s: string) => s.replace(/\b(left|right)\b/g, (w) => (w === 'left' ? 'right' : 'left'));
@@ -130,11 +128,13 @@ export function buildDemoDataset(root: string, options: { source?: string; seed?
       failed.push({ file, reason: (err as Error).message });
     }
   }
-  // Per content: every 10th clip to val and test (never the only clip of a content), mirrored copies with their original.
+  // Per content: every 10th clip to val and every 5th to test (never the only clip of a content), mirrored copies
+  // with their original; the test split then holds more than 32 clips of 60–200 frames, a batch of the
+  // text-to-motion protocol.
   const splits: Record<'train' | 'val' | 'test', string[]> = { train: [], val: [], test: [] };
   for (const clips of byContent.values()) {
     clips.forEach((c, i) => {
-      const which = clips.length >= 3 && i % 10 === 1 ? 'val' : clips.length >= 3 && i % 10 === 2 ? 'test' : 'train';
+      const which = clips.length >= 3 && i % 10 === 1 ? 'val' : clips.length >= 3 && i % 5 === 2 ? 'test' : 'train';
       splits[which].push(c.base, c.mirror);
     });
   }
