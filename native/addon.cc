@@ -5,6 +5,7 @@
 #include "info.h"
 #include "metrics.h"
 #include "ops.h"
+#include "retrieval_wrap.h"
 #include "t2m_wrap.h"
 #include "text_script.h"
 #include "tokenizer_wrap.h"
@@ -17,6 +18,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   torchmotion::TokenizerWrap::Register(env, exports);
   torchmotion::T2MWrap::Register(env, exports);
   torchmotion::TextScript::Register(env, exports);
+  torchmotion::RetrievalWrap::Register(env, exports);
   return exports;
 }
 

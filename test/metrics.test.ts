@@ -7,6 +7,7 @@ import * as assert from 'uvu/assert';
 
 import { readNpz, writeNpz } from '../ts/data/npz.js';
 import { diversity, embeddings, fid, meanInterval, mmDist, multimodality, rPrecision, sampleWithoutReplacement } from '../ts/eval/metrics.js';
+import { retrievalScores, type Recall } from '../ts/eval/retrieval.js';
 import { Rng } from '../ts/rng.js';
 import { tempDir } from './helpers.js';
 import { runPython } from './python.js';
@@ -54,6 +55,14 @@ test('R-precision, MM-Dist, FID, Diversity and MultiModality equal the NumPy/Sci
   sampleWithoutReplacement(mmRng, 70, 50);
   sampleWithoutReplacement(mmRng, 70, 50);
   assert.ok(Math.abs(multimodality(embeddings(generations, D), 20, mmRng, 10) - value('multimodality')) < 1e-12);
+  // The evaluator's own retrieval: recall@1/2/3/5/10 and median rank, text→motion then motion→text.
+  const flat = (s: { textToMotion: Recall; motionToText: Recall }) => [s.textToMotion, s.motionToText].flatMap((x) => [x.r1, x.r2, x.r3, x.r5, x.r10, x.medianRank]);
+  const all = retrievalScores(t, mo);
+  const batched = retrievalScores(t, mo, 32);
+  assert.equal([all.pairs, all.batch, batched.pairs, batched.batch], [70, 70, 64, 32]);
+  assert.equal(flat(all), Array.from(ref.retrieval_all.data as Float64Array));
+  assert.equal(flat(batched), Array.from(ref.retrieval_batch.data as Float64Array));
+  assert.equal(batched.textToMotion.r1, r.top[0], 'R@1 in batches of 32 is top-1 R-precision');
 });
 
 test('shuffled captions sit at chance; fewer pairs than a batch use one batch of all; the interval is 1.96·std/√n', () => {

@@ -95,6 +95,32 @@ export interface NativeTextToMotion {
   load(path: string): Promise<void>;
 }
 
+// --- the text–motion retrieval evaluator (native/retrieval_wrap.cc) -------------------------------------------
+// Its shape, as ts/eval/config.ts's evaluatorShape computes it from a config.
+export interface EvaluatorShape {
+  motionDim: number; maxFrames: number; textVocab: number; textDim: number; maxWords: number;
+  latent: number; motionLayers: number; textLayers: number; heads: number; ff: number; dropout: number;
+}
+export interface EvaluatorOptions extends EvaluatorShape, AdamWOptions { seed: number; device: string }
+// text: (B, Lt) int32 word ids (built-in) or (B, Lt, textDim) float32 embeddings; motion (B, T, 272) normalised;
+// both right-padded to their lengths.
+export interface EvaluatorText { text: HostTensor; textLengths: HostTensor<Int32Array> }
+export interface EvaluatorMotion { motion: HostTensor<Float32Array>; motionLengths: HostTensor<Int32Array> }
+export interface EvaluatorBatch extends EvaluatorText, EvaluatorMotion { exclude: HostTensor<Uint8Array> }
+export interface EvaluatorStepOptions extends ThreadOptions {
+  lr: number; clip: number; temperature: number; seed: number; inspectGradients?: boolean;
+}
+export interface EvaluatorStepResult { loss: number; accuracy: number; gradNorm: number; nonFinite?: NonFinite; gradients?: TensorOut[] }
+export interface NativeEvaluator {
+  parameterTable(): ParameterRow[];
+  stateDict(): Record<string, TensorOut>;
+  step(batch: EvaluatorBatch, options: EvaluatorStepOptions): Promise<EvaluatorStepResult>;
+  embedText(batch: EvaluatorText, options?: ThreadOptions): Promise<TensorOut>;
+  embedMotion(batch: EvaluatorMotion, options?: ThreadOptions): Promise<TensorOut>;
+  save(path: string): Promise<void>;
+  load(path: string): Promise<void>;
+}
+
 // --- a TorchScript caption encoder (native/text_script.cc) ---------------------------------------------------
 export interface NativeTextScript {
   load(path: string): Promise<void>;
@@ -118,12 +144,13 @@ export interface NativeAddon {
   Tokenizer: new (options: TokenizerOptions) => NativeTokenizer;
   TextToMotion: new (options: TextToMotionOptions) => NativeTextToMotion;
   TextScript: new (options: { device: string }) => NativeTextScript;
+  Evaluator: new (options: EvaluatorOptions) => NativeEvaluator;
 }
 
 // Every name native/addon.cc registers; test/gradient-seam.test.ts checks that the addon exports exactly these.
 export const ADDON_EXPORTS: ReadonlyArray<keyof NativeAddon> = [
   'info', 'setThreads', 'roundTrip', 'matmul', 'measureThroughput', 'channelNormRelu', 'conv1d', 'noop', 'fid',
-  'Tokenizer', 'TextToMotion', 'TextScript',
+  'Tokenizer', 'TextToMotion', 'TextScript', 'Evaluator',
 ];
 
 // Maps the loader's raw error to the cause a user can act on.

@@ -3,7 +3,8 @@ field's evaluation code computes them: a full distance matrix per batch and an a
 scipy.linalg.sqrtm of the covariance product for FID.
 
   golden <dir>   reads <dir>/input.npz (text, motion, real, generated, generations, div_first, div_second, mm_first,
-                 mm_second, batch, per_caption) and writes <dir>/reference.npz
+                 mm_second, batch, per_caption) and writes <dir>/reference.npz; recall@k and median rank (the evaluator's
+                 retrieval) both directions, over all pairs and in batches
 """
 import sys
 
@@ -22,6 +23,19 @@ def r_precision(text, motion, batch, top_k=3):
         for k in range(top_k):
             hits[k] += (rank <= k).sum()
     return hits / n
+
+
+def recall(query, candidates, batch):
+    """R@1/2/3/5/10 and median rank of each query's own candidate, in consecutive batches (argsort of distances)."""
+    n = (len(query) // batch) * batch
+    ranks = []
+    for b in range(0, n, batch):
+        q, c = query[b:b + batch], candidates[b:b + batch]
+        dist = np.sqrt(((q[:, None, :] - c[None, :, :]) ** 2).sum(-1))
+        order = np.argsort(dist, axis=1)
+        ranks.extend(np.argmax(order == np.arange(batch)[:, None], axis=1) + 1)
+    ranks = np.array(ranks)
+    return [(ranks <= k).mean() for k in (1, 2, 3, 5, 10)] + [np.median(ranks)]
 
 
 def fid(a, b):
@@ -46,6 +60,8 @@ def main():
         'fid_same': fid(d['real'], d['real']),
         'diversity': np.linalg.norm(motion[d['div_first']] - motion[d['div_second']], axis=1).mean(),
         'multimodality': np.linalg.norm(mm[:, d['mm_first']] - mm[:, d['mm_second']], axis=2).mean(),
+        'retrieval_all': recall(text, motion, len(text)) + recall(motion, text, len(text)),
+        'retrieval_batch': recall(text, motion, int(d['batch'])) + recall(motion, text, int(d['batch'])),
     }
     np.savez(f'{sys.argv[2]}/reference.npz', **{k: np.asarray(v, dtype=np.float64) for k, v in out.items()})
 

@@ -1,0 +1,45 @@
+#include "retrieval_step.h"
+
+#include <cmath>
+#include <limits>
+
+namespace torchmotion {
+
+RetrievalStepResult RetrievalTrainStep(RetrievalModel& model, FlatAdamW& optimizer, const RetrievalBatch& b, const torch::Device& device,
+                                       const RetrievalStepArgs& a) {
+  model->train();
+  optimizer.PrepareGrads();
+  torch::manual_seed(a.seed);
+  RetrievalStepResult r{std::numeric_limits<double>::quiet_NaN(), 0, 0, ""};
+  const bool finite_text = !b.text.is_floating_point() || torch::isfinite(b.text).all().item<bool>();
+  if (!finite_text || !torch::isfinite(b.motion).all().item<bool>()) {
+    r.non_finite = "input";
+  } else {
+    auto text = model->embed_text(b.text.to(device), b.text_lengths.to(device));
+    auto motion = model->embed_motion(b.motion.to(device), b.motion_lengths.to(device));
+    auto loss = InfoNce(text, motion, b.exclude, a.temperature);
+    r.loss = loss.item<double>();
+    {
+      torch::NoGradGuard no_grad;
+      auto sim = text.matmul(motion.t());
+      auto own = torch::arange(sim.size(0), torch::TensorOptions().dtype(torch::kLong).device(sim.device()));
+      r.accuracy = 0.5 * (sim.argmax(1).eq(own).to(torch::kFloat64).mean().item<double>() +
+                          sim.argmax(0).eq(own).to(torch::kFloat64).mean().item<double>());
+    }
+    if (std::isfinite(r.loss)) loss.backward();
+    else r.non_finite = "loss";
+  }
+  if (*r.non_finite != '\0') optimizer.PoisonGradients();
+  optimizer.GradientsReady();
+  r.grad_norm = optimizer.GradNorm();
+  if (*r.non_finite == '\0' && !std::isfinite(r.grad_norm)) r.non_finite = "gradients";
+  if (*r.non_finite == '\0') {
+    if (a.clip > 0) optimizer.ClipGradNorm(a.clip, r.grad_norm);
+    optimizer.SetLr(a.lr);
+    optimizer.step();
+  }
+  optimizer.ZeroGrad();
+  return r;
+}
+
+}  // namespace torchmotion
