@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "compat.h"
 #include "threads.h"
 
 namespace torchmotion {
@@ -102,6 +103,14 @@ inline std::vector<int64_t> RequiredIntList(const Napi::Object& o, const char* w
     out.push_back(static_cast<int64_t>(d));
   }
   return out;
+}
+
+// AdamW's hyper-parameters {lr, beta1, beta2, weightDecay, eps}, every one required.
+inline torch::optim::AdamWOptions RequiredAdamW(const Napi::Object& o, const char* what) {
+  return torch::optim::AdamWOptions(RequiredNumber(o, what, "lr", 0, 10))
+      .betas(std::make_tuple(RequiredNumber(o, what, "beta1", 0, 1), RequiredNumber(o, what, "beta2", 0, 1)))
+      .weight_decay(RequiredNumber(o, what, "weightDecay", 0, 10))
+      .eps(RequiredNumber(o, what, "eps", 0, 1));
 }
 
 // {threads} → the ThreadState a call runs under; grad is chosen by the call, not the user.

@@ -56,6 +56,7 @@ struct Cache {
   std::unordered_map<std::size_t, std::vector<void*>> free_blocks;  // size class → blocks
   std::unordered_map<void*, std::size_t> sizes;                     // every cached-class block, live or free
   std::size_t cached = 0, live = 0, peak_live = 0, limit = CacheLimit();
+  std::size_t mark = 0;   // the most in use since the last ResetCpuPeakMark()
 };
 
 // Free blocks are kept only up to the peak of live bytes (at least 256 MB, at most the limit): with fixed shapes every
@@ -126,6 +127,7 @@ class CachingCpuAllocator final : public c10::Allocator {
     }
     c.live += size;
     c.peak_live = std::max(c.peak_live, c.live);
+    c.mark = std::max(c.mark, c.live);
     return p;
   }
 };
@@ -143,7 +145,13 @@ void InstallCachingCpuAllocator() {
 CpuCacheStats CpuCacheStatistics() {
   Cache& c = TheCache();
   std::lock_guard<std::mutex> lock(c.mutex);
-  return {c.cached, c.live, c.peak_live, g_installed};
+  return {c.cached, c.live, c.peak_live, c.mark, g_installed};
+}
+
+void ResetCpuPeakMark() {
+  Cache& c = TheCache();
+  std::lock_guard<std::mutex> lock(c.mutex);
+  c.mark = c.live;
 }
 
 void EmptyCpuCache() {

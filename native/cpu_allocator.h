@@ -15,9 +15,13 @@ struct CpuCacheStats {
   std::size_t cached_bytes;  // free blocks held for reuse
   std::size_t live_bytes;    // blocks in use by tensors
   std::size_t peak_live_bytes;  // the most ever in use at once
+  std::size_t mark_bytes;       // the most in use at once since ResetCpuPeakMark()
   bool installed;
 };
 CpuCacheStats CpuCacheStatistics();
+
+// Starts a new high-water mark (mark_bytes) at what is in use now: the peak of one phase of a run.
+void ResetCpuPeakMark();
 
 // Returns every cached (free) block to the system.
 void EmptyCpuCache();

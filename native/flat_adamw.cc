@@ -248,4 +248,17 @@ void FlatAdamW::load(torch::serialize::InputArchive& archive) {
   }
 }
 
+FlatAdamW::Outcome FlatAdamW::Update(double clip, double lr) {
+  GradientsReady();
+  Outcome r{GradNorm(), TakePending()};
+  if (*r.non_finite == '\0' && !std::isfinite(r.grad_norm)) r.non_finite = "gradients";
+  if (*r.non_finite == '\0') {
+    if (clip > 0) ClipGradNorm(clip, r.grad_norm);
+    SetLr(lr);
+    step();
+  }
+  ZeroGrad();
+  return r;
+}
+
 }  // namespace torchmotion

@@ -49,6 +49,15 @@ class FlatAdamW : public torch::optim::AdamW {
   }
   NonFinite TakePending() { return std::exchange(pending_, ""); }
 
+  // The end of a training step once its gradients are complete: the gradient seam, the norm, then — unless a
+  // pending non-finite micro-batch or a non-finite norm forbids it — clipping to `clip` (0 = off) and the update at
+  // `lr`; the gradients are zeroed either way. Returns the norm before clipping and why no update was applied.
+  struct Outcome {
+    double grad_norm;
+    NonFinite non_finite;
+  };
+  Outcome Update(double clip, double lr);
+
   // The seam between backward and the update: a training step calls GradientsReady() once its gradients are
   // complete (after the last micro-batch, before clipping), and the hook gets the flat gradient buffers (one per
   // dtype, parameters in registration order) to read or rewrite in place — where a data-parallel all-reduce goes.

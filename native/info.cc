@@ -33,6 +33,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
     c.Set("cachedMB", static_cast<double>(cache.cached_bytes) / (1 << 20));
     c.Set("liveMB", static_cast<double>(cache.live_bytes) / (1 << 20));
     c.Set("peakLiveMB", static_cast<double>(cache.peak_live_bytes) / (1 << 20));
+    c.Set("markMB", static_cast<double>(cache.mark_bytes) / (1 << 20));
     out.Set("cpuCache", c);
     return out;
   });
@@ -52,11 +53,18 @@ Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   });
 }
 
+// resetMemoryMark(): the high-water mark of tensor memory (info().cpuCache.markMB) starts again from what is in use.
+Napi::Value ResetMemoryMark(const Napi::CallbackInfo& info) {
+  ResetCpuPeakMark();
+  return info.Env().Undefined();
+}
+
 }  // namespace
 
 void RegisterInfo(Napi::Env env, Napi::Object exports) {
   exports.Set("info", Napi::Function::New(env, Info, "info"));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));
+  exports.Set("resetMemoryMark", Napi::Function::New(env, ResetMemoryMark, "resetMemoryMark"));
 }
 
 }  // namespace torchmotion

@@ -29,16 +29,13 @@ RetrievalStepResult RetrievalTrainStep(RetrievalModel& model, FlatAdamW& optimiz
     if (std::isfinite(r.loss)) loss.backward();
     else r.non_finite = "loss";
   }
-  if (*r.non_finite != '\0') optimizer.PoisonGradients();
-  optimizer.GradientsReady();
-  r.grad_norm = optimizer.GradNorm();
-  if (*r.non_finite == '\0' && !std::isfinite(r.grad_norm)) r.non_finite = "gradients";
-  if (*r.non_finite == '\0') {
-    if (a.clip > 0) optimizer.ClipGradNorm(a.clip, r.grad_norm);
-    optimizer.SetLr(a.lr);
-    optimizer.step();
+  if (*r.non_finite != '\0') {
+    optimizer.PoisonGradients();
+    optimizer.NotePending(r.non_finite);
   }
-  optimizer.ZeroGrad();
+  const FlatAdamW::Outcome u = optimizer.Update(a.clip, a.lr);
+  r.grad_norm = u.grad_norm;
+  r.non_finite = u.non_finite;
   return r;
 }
 

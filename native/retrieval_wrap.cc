@@ -69,10 +69,7 @@ RetrievalWrap::RetrievalWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<
     device_ = ParseDevice(StringOption(o, "device", "cpu"));
     model_ = RetrievalModel(c);
     model_->to(device_);
-    optimizer_ = std::make_unique<FlatAdamW>(model_->parameters(),
-        torch::optim::AdamWOptions(RequiredNumber(o, what, "lr", 0, 10))
-            .betas(std::make_tuple(RequiredNumber(o, what, "beta1", 0, 1), RequiredNumber(o, what, "beta2", 0, 1)))
-            .weight_decay(RequiredNumber(o, what, "weightDecay", 0, 10)).eps(RequiredNumber(o, what, "eps", 0, 1)));
+    optimizer_ = std::make_unique<FlatAdamW>(model_->parameters(), RequiredAdamW(o, what));
     return env.Undefined();
   });
 }

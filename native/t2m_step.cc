@@ -53,16 +53,9 @@ T2MStepResult T2MTrainStep(T2MDecoder& model, FlatAdamW& optimizer, const torch:
     optimizer.NotePending(r.non_finite);
   }
   if (!a.update) return r;
-  optimizer.GradientsReady();
-  r.grad_norm = optimizer.GradNorm();
-  const NonFinite pending = optimizer.TakePending();
-  r.non_finite = *pending != '\0' ? pending : std::isfinite(r.grad_norm) ? "" : "gradients";
-  if (*r.non_finite == '\0') {
-    if (a.clip > 0) optimizer.ClipGradNorm(a.clip, r.grad_norm);
-    optimizer.SetLr(a.lr);
-    optimizer.step();
-  }
-  optimizer.ZeroGrad();
+  const FlatAdamW::Outcome u = optimizer.Update(a.clip, a.lr);
+  r.grad_norm = u.grad_norm;
+  r.non_finite = u.non_finite;
   return r;
 }
 
