@@ -119,20 +119,26 @@ test('render errors name the file and the fix', async () => {
   assert.is(await errorOf(() => loadViewMotions([joints, joints], { captions: ['a', 'b', 'c'] })), '3 captions for 2 file(s): give at most one --caption per file');
 });
 
-test('plot: runs overlaid in SVG and PNG, eval panels only when a run has evals', async () => {
+test('plot: runs overlaid in SVG and PNG, eval panels only when a run has evals, held-out curves beside training ones', async () => {
   const runA = join(tmp, 'runs', 'fsq');
   const runB = join(tmp, 'runs', 'vq');
   for (const [dir, scale] of [[runA, 1], [runB, 2]] as const) {
     mkdirSync(dir, { recursive: true });
     const lines = Array.from({ length: 30 }, (_, s) => JSON.stringify({ step: s, lr: 1e-3, loss: scale / (s + 1), codesUsed: 10 + s }));
     if (dir === runA) lines.push(JSON.stringify({ step: 29, kind: 'eval', mpjpeMm: 50, usagePercent: 40, perplexity: 100, clips: 3 }));
+    if (dir === runB) {
+      lines.push(...Array.from({ length: 30 }, (_, s) => JSON.stringify({ step: 30 + s, lr: 1e-3, loss: 0.1, accuracy: s / 30 })));
+      lines.push(JSON.stringify({ step: 29, kind: 'eval', loss: 0.5, accuracy: 0.2 }), JSON.stringify({ step: 59, kind: 'eval', loss: 0.6, accuracy: 0.21 }));
+    }
     writeFileSync(join(dir, 'metrics.jsonl'), lines.join('\n') + '\n');
   }
   const svg = await plotRuns([runA, runB], join(tmp, 'curves.svg'));
-  assert.equal(svg.panels, ['Training loss', 'Learning rate', 'Held-out MPJPE', 'Held-out codebook usage', 'Codes used per batch']);
+  assert.equal(svg.panels, ['Loss', 'Learning rate', 'Held-out MPJPE', 'Held-out codebook usage', 'Codes used per batch', 'Next-token accuracy']);
   assert.equal(svg.runs, ['fsq', 'vq']);
   const text = readFileSync(svg.file, 'utf8');
-  assert.is((text.match(/<path /g) ?? []).length, 2 + 2 + 1 + 1 + 2); // one curve per run per panel with data
+  // One curve per run and line with data: loss (fsq, vq train, vq held-out), lr, MPJPE, usage, codes, accuracy (train, held-out).
+  assert.is((text.match(/<path /g) ?? []).length, 3 + 2 + 1 + 1 + 2 + 2);
+  assert.ok(text.includes('vq held-out') && text.includes('vq train'), 'the legend names training and held-out curves');
   assert.ok(text.startsWith('<svg xmlns="http://www.w3.org/2000/svg" width="1280" height="1020"'));
   const png = await plotRuns([runA], join(tmp, 'curves.png'));
   const img = PNG.sync.read(readFileSync(png.file));

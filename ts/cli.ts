@@ -4,6 +4,7 @@ import { Command, Option } from 'commander';
 import { collect, positiveInt } from './cli-options.js';
 import { loadConfig } from './config.js';
 import { registerDataCommands } from './data/commands.js';
+import { registerEvaluatorCommands } from './eval/commands.js';
 import { registerExportCommands } from './export/commands.js';
 import { pipelineConfig, runPipeline } from './pipeline.js';
 import { registerRenderCommands } from './render/commands.js';
@@ -57,6 +58,7 @@ export function buildCli(): Command {
   registerDataCommands(program);
   registerTokenizerCommands(program);
   registerT2MCommands(program);
+  registerEvaluatorCommands(program);
   registerRenderCommands(program);
   registerViewCommand(program);
   registerExportCommands(program);

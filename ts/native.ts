@@ -20,7 +20,7 @@ export interface NativeInfo {
   packedKernel: 'avx512' | 'avx2' | 'none';  // few-row projections of cached generation
   buildConfig: string;
   parallelInfo: string;
-  cpuCache: { installed: boolean; cachedMB: number; liveMB: number; peakLiveMB: number };
+  cpuCache: { installed: boolean; cachedMB: number; liveMB: number; peakLiveMB: number; markMB: number };
 }
 
 export interface Throughput { gflops: number; iterations: number; seconds: number }
@@ -131,6 +131,7 @@ export interface NativeTextScript {
 export interface NativeAddon {
   info(): NativeInfo;
   setThreads(threads: number): void;
+  resetMemoryMark(): void;   // info().cpuCache.markMB starts again from the tensor memory in use
   roundTrip(tensor: HostTensor, options?: DeviceOptions): Promise<TensorOut>;
   matmul(a: HostTensor, b: HostTensor, options?: DeviceOptions & { repeat?: number }): Promise<TensorOut>;
   measureThroughput(options?: DeviceOptions & { op?: ThroughputOp; size?: number; seconds?: number }): Promise<Throughput>;
@@ -149,7 +150,7 @@ export interface NativeAddon {
 
 // Every name native/addon.cc registers; test/gradient-seam.test.ts checks that the addon exports exactly these.
 export const ADDON_EXPORTS: ReadonlyArray<keyof NativeAddon> = [
-  'info', 'setThreads', 'roundTrip', 'matmul', 'measureThroughput', 'channelNormRelu', 'conv1d', 'noop', 'fid',
+  'info', 'setThreads', 'resetMemoryMark', 'roundTrip', 'matmul', 'measureThroughput', 'channelNormRelu', 'conv1d', 'noop', 'fid',
   'Tokenizer', 'TextToMotion', 'TextScript', 'Evaluator',
 ];
 

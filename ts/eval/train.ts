@@ -62,7 +62,7 @@ export async function trainEvaluator(input: z.input<typeof evaluatorConfig>, opt
         { lr, clip: t.clip, temperature: t.temperature, seed: stepSeed(t.seed, s), ...(t.threads && { threads: t.threads }) });
         const seconds = (performance.now() - t0) / 1000;
         return {
-          metrics: { lr, loss: r.loss, accuracy: r.accuracy, gradNorm: r.gradNorm, seconds },
+          metrics: { lr, loss: r.loss, inBatchAccuracy: r.accuracy, gradNorm: r.gradNorm, seconds },
           progress: { loss: r.loss.toFixed(3), acc: r.accuracy.toFixed(2), lr: lr.toExponential(2) },
           ...(r.nonFinite && { nonFinite: { reason: r.nonFinite, clips: b.names } }),
         };

@@ -1,6 +1,6 @@
-// `torchmotion plot`: the curves of one or more training runs overlaid, from their metrics.jsonl — loss, learning
-// rate, held-out MPJPE and codebook usage (tokenizer runs with train.evalEvery), token accuracy (text-to-motion runs;
-// held-out loss and accuracy with train.evalEvery).
+// `torchmotion plot`: the curves of one or more training runs overlaid, from their metrics.jsonl — loss and
+// learning rate, held-out MPJPE and codebook usage (tokenizer runs with train.evalEvery), next-token accuracy
+// (text-to-motion runs), retrieval accuracy (evaluator runs), each training curve beside its held-out one.
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 
@@ -15,17 +15,22 @@ import { CanvasPainter, SvgPainter, type Painter } from './painter.js';
 
 interface Run { name: string; steps: Array<Record<string, number>>; evals: Array<Record<string, number>> }
 
-interface Panel { key: string; source: 'steps' | 'evals'; title: string; yLabel: string; logY?: boolean; smoothed?: boolean }
+// A panel draws one or more lines per run; a training line and its held-out twin share a panel, so over-fitting
+// shows as the two parting.
+interface Line { source: 'steps' | 'evals'; key: string; label?: string; smoothed?: boolean }
+interface Panel { lines: Line[]; title: string; yLabel: string; logY?: boolean }
 
 const PANELS: Panel[] = [
-  { key: 'loss', source: 'steps', title: 'Training loss', yLabel: 'loss', logY: true, smoothed: true },
-  { key: 'lr', source: 'steps', title: 'Learning rate', yLabel: 'lr' },
-  { key: 'mpjpeMm', source: 'evals', title: 'Held-out MPJPE', yLabel: 'mm' },
-  { key: 'usagePercent', source: 'evals', title: 'Held-out codebook usage', yLabel: '% of codes' },
-  { key: 'codesUsed', source: 'steps', title: 'Codes used per batch', yLabel: 'codes', smoothed: true },
-  { key: 'accuracy', source: 'steps', title: 'Next-token accuracy', yLabel: 'accuracy', smoothed: true },
-  { key: 'loss', source: 'evals', title: 'Held-out next-token loss', yLabel: 'cross-entropy', logY: true },
-  { key: 'accuracy', source: 'evals', title: 'Held-out next-token accuracy', yLabel: 'accuracy' },
+  { lines: [{ source: 'steps', key: 'loss', label: 'train', smoothed: true }, { source: 'evals', key: 'loss', label: 'held-out' }],
+    title: 'Loss', yLabel: 'loss', logY: true },
+  { lines: [{ source: 'steps', key: 'lr' }], title: 'Learning rate', yLabel: 'lr' },
+  { lines: [{ source: 'evals', key: 'mpjpeMm' }], title: 'Held-out MPJPE', yLabel: 'mm' },
+  { lines: [{ source: 'evals', key: 'usagePercent' }], title: 'Held-out codebook usage', yLabel: '% of codes' },
+  { lines: [{ source: 'steps', key: 'codesUsed', smoothed: true }], title: 'Codes used per batch', yLabel: 'codes' },
+  { lines: [{ source: 'steps', key: 'accuracy', label: 'train', smoothed: true }, { source: 'evals', key: 'accuracy', label: 'held-out' }],
+    title: 'Next-token accuracy', yLabel: 'accuracy' },
+  { lines: [{ source: 'steps', key: 'inBatchAccuracy', label: 'train', smoothed: true }, { source: 'evals', key: 'batchR1', label: 'held-out' }],
+    title: 'Retrieval top-1 in batches of 32', yLabel: 'share' },
 ];
 
 const CHART = { w: 640, h: 340 };
@@ -59,10 +64,11 @@ export function readRuns(paths: string[]): Run[] {
 }
 
 function seriesOf(runs: Run[], panel: Panel): Series[] {
-  return runs.map((run) => {
-    const points = run[panel.source].filter((r) => typeof r[panel.key] === 'number').map((r): [number, number] => [r.step + 1, r[panel.key]]);
-    return { name: run.name, points: panel.smoothed ? smooth(points, Math.max(1, Math.round(points.length / 40))) : points };
-  }).filter((s) => s.points.length > 0);
+  return runs.flatMap((run) => panel.lines.map((line) => {
+    const points = run[line.source].filter((r) => typeof r[line.key] === 'number').map((r): [number, number] => [r.step + 1, r[line.key]]);
+    const name = line.label && panel.lines.length > 1 ? `${run.name} ${line.label}` : run.name;
+    return { name, points: line.smoothed ? smooth(points, Math.max(1, Math.round(points.length / 40))) : points };
+  })).filter((s) => s.points.length > 0);
 }
 
 export interface PlotResult { file: string; panels: string[]; runs: string[] }

@@ -5,6 +5,7 @@ import { collect, nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber
 import { loadConfig } from '../config.js';
 import { TorchmotionError } from '../errors.js';
 import { FPS } from '../motion/repr272.js';
+import { registerT2MEvalCommand } from '../eval/commands.js';
 import { setThreads } from '../runtime.js';
 import { countParameters, nativeOptions, T2M_PRESETS, t2mConfig, t2mModel } from './config.js';
 import { buildEmbeddingCache } from './embed.js';
@@ -93,4 +94,6 @@ export function registerT2MCommands(program: Command): void {
       for (const r of results) console.log(`"${r.text}": ${r.codes.length} codes, ${r.frames} frames (${(r.frames / FPS).toFixed(1)} s) → ${r.files?.[0]}`);
       console.log(`generated in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     });
+
+  registerT2MEvalCommand(t2m);
 }

@@ -29,7 +29,7 @@ export interface GenerateRequest extends GenerateOptions {
 const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 48) || 'empty';
 
 // The prompts' text prefix, from the built-in encoder or from the embedding cache the model was trained with.
-async function promptPrefix(t2m: Awaited<ReturnType<typeof loadTextToMotion>>, ckpt: string, captions: string[], device?: string): Promise<TextBatch> {
+export async function promptPrefix(t2m: Awaited<ReturnType<typeof loadTextToMotion>>, ckpt: string, captions: string[], device?: string): Promise<TextBatch> {
   const { model: m, data } = t2m.state.config;
   if (m.text === 'builtin') return builtinBatch(t2m.vocab, captions, m.textMaxLen);
   if (!data.embeddings) throw new TorchmotionError(`${ckpt}: the model reads embeddings but its config names no data.embeddings cache`);

@@ -1,5 +1,6 @@
 // Tokenizer evaluation: MPJPE (mm) on globally recovered joints with the pelvis subtracted per frame (as the
-// reference), codebook usage, perplexity and dead codes. Codes are counted into one array of codebook size
+// reference), codebook usage, perplexity and dead codes, and with a retrieval evaluator the reconstruction FID (its
+// embeddings of the reconstructions against those of the clips, the first maxFrames frames of each). Codes are counted into one array of codebook size
 // (bincount), clip by clip, so memory does not grow with the number of tokens.
 import { buildIndex, type StageName } from '../data/dataset.js';
 import { wholeClips } from '../data/loader.js';
@@ -7,6 +8,8 @@ import { readDatasetMeanStd } from '../data/motion-files.js';
 import { TorchmotionError } from '../errors.js';
 import { denormalize } from '../motion/normalize.js';
 import { DIM, recoverJoints } from '../motion/repr272.js';
+import { EmbeddingPairs } from '../eval/embedding-pairs.js';
+import type { LoadedEvaluator } from '../eval/model.js';
 import type { TokenizerModel } from './model.js';
 
 export interface TokenizerEval {
@@ -19,6 +22,7 @@ export interface TokenizerEval {
   perplexity: number;
   deadCodes: number;
   nonFinite: string[];   // clips left out because they hold NaN or Inf
+  fid?: number;          // reconstruction FID, when an evaluator was given
 }
 
 // Mean over frames and joints of ‖(r_j − r_pelvis) − (g_j − g_pelvis)‖, in metres.
@@ -59,7 +63,10 @@ export class CodeCounter {
   }
 }
 
-export interface EvalOptions { split: string; stage?: StageName; minFrames?: number; maxFrames?: number; maxClips?: number; threads?: number }
+export interface EvalOptions {
+  split: string; stage?: StageName; minFrames?: number; maxFrames?: number; maxClips?: number; threads?: number;
+  evaluator?: LoadedEvaluator;
+}
 
 export async function evaluateTokenizer(model: TokenizerModel, root: string, o: EvalOptions): Promise<TokenizerEval> {
   const { index } = buildIndex(root, { split: o.split, stage: o.stage ?? 'tokenizer-eval', minFrames: o.minFrames, maxFrames: o.maxFrames });
@@ -71,6 +78,7 @@ export async function evaluateTokenizer(model: TokenizerModel, root: string, o: 
   let clips = 0;
   let frames = 0;
   const nonFinite: string[] = [];
+  const embedded = o.evaluator ? new EmbeddingPairs(o.evaluator, o.threads) : undefined;
   for await (const clip of wholeClips(index, stats)) {
     if (o.maxClips !== undefined && clips >= o.maxClips) break;
     if (!clip.finite) {
@@ -85,11 +93,13 @@ export async function evaluateTokenizer(model: TokenizerModel, root: string, o: 
     const gt = recoverJoints(denormalize(Float64Array.from(x), stats));
     const rec = recoverJoints(denormalize(Float64Array.from(reconstruction.data as Float32Array), stats));
     const e = pelvisRelativeError(rec, gt);
+    await embedded?.add(denormalize(Float64Array.from(x), stats), denormalize(Float64Array.from(reconstruction.data as Float32Array), stats));
     err += e.sum;
     count += e.count;
     clips++;
     frames += T;
   }
   if (clips === 0 && nonFinite.length > 0) throw new TorchmotionError(`no clip of split '${o.split}' of ${root} could be evaluated: ${nonFinite.length} hold NaN or Inf (e.g. ${nonFinite[0]})`);
-  return { clips, frames, mpjpeMm: (1000 * err) / count, ...counter.summary(), nonFinite };
+  const fid = embedded && clips >= 2 ? await embedded.fid() : undefined;
+  return { clips, frames, mpjpeMm: (1000 * err) / count, ...counter.summary(), nonFinite, ...(fid !== undefined && { fid }) };
 }

@@ -1,0 +1,85 @@
+// `torchmotion evaluator train|test` and `torchmotion t2m eval`.
+import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+
+import type { Command } from 'commander';
+
+import { collect, nonNegativeInt, nonNegativeNumber, positiveInt, probability } from '../cli-options.js';
+import { loadConfig } from '../config.js';
+import { MetricsLog } from '../train/metrics.js';
+import { evaluatorConfig } from './config.js';
+import { testEvaluator, formatRetrieval } from './evaluator-test.js';
+import { evaluateTextToMotion, formatEvalTable, METRIC_KEYS, type T2MEvalResult } from './t2m-eval.js';
+import { trainEvaluator } from './train.js';
+
+// The table's rows as `kind: "eval"` lines of the text-to-motion run's metrics.jsonl (when it has one).
+export function logEvalRows(run: string, e: T2MEvalResult): string | undefined {
+  const file = join(run, 'metrics.jsonl');
+  if (!existsSync(file)) return undefined;
+  const log = new MetricsLog(file);
+  for (const row of e.rows) {
+    const values = Object.fromEntries(METRIC_KEYS.flatMap((k) => (row.metrics[k] ? [[k, row.metrics[k]!.mean], [`${k}Interval`, row.metrics[k]!.interval]] : [])));
+    log.append({ step: e.step - 1, kind: 'eval', source: 't2m eval', row: row.name, split: e.split, repeats: e.repeats, ...values });
+  }
+  return file;
+}
+
+export function registerEvaluatorCommands(program: Command): void {
+  const ev = program.command('evaluator').description('the text–motion retrieval evaluator the generation metrics are computed with');
+
+  ev.command('train')
+    .description('train on a dataset\'s captions and motions (symmetric InfoNCE; checkpoints, Ctrl-C saves, --resume)')
+    .option('-c, --config <file>', 'YAML or JSON config')
+    .option('-d, --data <root>', 'dataset root (data.root)')
+    .requiredOption('-o, --out <run>', 'run folder')
+    .option('-s, --set <key=value>', 'override a config value (repeatable)', collect, [])
+    .option('--resume', 'continue from the latest checkpoint in --out')
+    .action(async (o: { config?: string; data?: string; out: string; set: string[]; resume?: boolean }) => {
+      const config = loadConfig(evaluatorConfig, { file: o.config, overrides: [...(o.data ? [`data.root=${o.data}`] : []), ...o.set] });
+      const r = await trainEvaluator(config, { out: o.out, resume: o.resume, log: process.stderr.isTTY ? undefined : (l) => console.log(l) });
+      console.log(r.interrupted ? `interrupted at step ${r.steps}: checkpoint ${r.checkpoint}; continue with --resume`
+        : `trained to step ${r.steps}: checkpoint ${r.checkpoint}, metrics ${r.metrics}`);
+    });
+
+  ev.command('test')
+    .description('its own retrieval quality: R@1/2/3/5/10 and median rank, both directions, whole split and batches of 32')
+    .requiredOption('--ckpt <dir>', 'evaluator checkpoint or run folder')
+    .option('-d, --data <root>', 'dataset root (default: the one it was trained on)')
+    .option('--split <name>', 'split', 'test')
+    .option('--json', 'print JSON')
+    .action(async (o: { ckpt: string; data?: string; split: string; json?: boolean }) => {
+      const r = await testEvaluator(o);
+      console.log(o.json ? JSON.stringify(r, null, 2) : formatRetrieval(r));
+    });
+}
+
+export function registerT2MEvalCommand(t2m: Command): void {
+  t2m.command('eval')
+    .description('the field\'s metrics (R-precision, FID, MM-Dist, Diversity, MultiModality) with confidence intervals')
+    .requiredOption('--ckpt <dir>', 'text-to-motion run or checkpoint')
+    .requiredOption('--evaluator <dir>', 'retrieval evaluator run or checkpoint (`torchmotion evaluator train`)')
+    .option('--tokenizer <dir>', 'tokenizer checkpoint (default: the one the codes came from)')
+    .option('-d, --data <root>', 'dataset root (default: the one the model was trained on)')
+    .option('--split <name>', 'split', 'test')
+    .option('--repeats <n>', 'repetitions', positiveInt, 20)
+    .option('--batch <n>', 'R-precision batch', positiveInt, 32)
+    .option('--mm-captions <n>', 'MultiModality: captions', positiveInt, 32)
+    .option('--mm-samples <n>', 'MultiModality: generations per caption (< 2: off)', nonNegativeInt, 10)
+    .option('--gt-length', 'generate the real clip\'s length instead of stopping at END')
+    .option('--temperature <t>', 'generator row: 0 = greedy', nonNegativeNumber, 0)
+    .option('--top-k <k>', 'generator row: top-k (0 = off)', nonNegativeInt, 0)
+    .option('--top-p <p>', 'generator row: nucleus (1 = off)', probability, 1)
+    .option('--cfg <scale>', 'generator row: classifier-free guidance (0 = off)', nonNegativeNumber, 0)
+    .option('--untrained', 'add a row for the same generator untrained (a floor)')
+    .option('--seed <n>', 'seed of the draws and samples', nonNegativeInt, 0)
+    .option('--json', 'print JSON instead of the Markdown table')
+    .action(async (o: { ckpt: string; evaluator: string; tokenizer?: string; data?: string; split: string; repeats: number; batch: number;
+      mmCaptions: number; mmSamples: number; gtLength?: boolean; temperature: number; topK: number; topP: number; cfg: number; untrained?: boolean;
+      seed: number; json?: boolean }) => {
+      const e = await evaluateTextToMotion({ ...o, sampling: { temperature: o.temperature, topK: o.topK, topP: o.topP, cfgScale: o.cfg },
+        log: o.json ? undefined : (l) => console.error(l) });
+      const file = existsSync(join(o.ckpt, 'checkpoints')) ? logEvalRows(o.ckpt, e) : undefined;
+      console.log(o.json ? JSON.stringify(e, null, 2) : formatEvalTable(e));
+      if (file && !o.json) console.error(`rows appended to ${file} (kind "eval")`);
+    });
+}
