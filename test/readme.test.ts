@@ -32,9 +32,13 @@ export function readmeCommands(text: string): string[] {
 
 // What keeps a command small enough for a test: appended to the first command line it matches.
 const SMALL: Array<[RegExp, string]> = [
-  [/ pipeline\b/, '--set tokenizer.steps=4 --set tokenizer.batch=4 --set t2m.steps=4 --set t2m.batch=4 --set seconds=1 --set minSeconds=0.5'],
-  [/ tokenizer compare\b/, '--sizes 4096 --set train.steps=2 --set train.batch=2 --set train.window=64'],
+  [/ pipeline\b/, '--set tokenizer.steps=4 --set tokenizer.batch=4 --set t2m.steps=4 --set t2m.batch=4 --set seconds=1 --set minSeconds=0.5 ' +
+    '--set evaluator.steps=4 --set evaluator.batch=8 --set eval.repeats=2 --set eval.mmCaptions=2 --set eval.mmSamples=2'],
+  [/ tokenizer compare --data\b/, '--sizes 4096 --set train.steps=2 --set train.batch=2 --set train.window=64'],
+  [/ tokenizer compare --generation\b/, '--sizes 512 --seeds 0 --t2m-steps 2 --evaluator-steps 2 --repeats 1 --set train.steps=2 --set train.batch=2'],
   [/ t2m train\b/, '--set train.steps=2 --set train.batch=2'],
+  [/ evaluator train\b/, '--set train.steps=2 --set train.batch=4'],
+  [/ t2m eval\b/, '--repeats 2 --mm-captions 2 --mm-samples 2'],
 ];
 
 async function sandbox(): Promise<{ work: string; home: string }> {
@@ -58,6 +62,7 @@ async function sandbox(): Promise<{ work: string; home: string }> {
   copyFileSync(join(fixtures, 'repr272-sample', 'joints22_facez.npy'), join(work, 'gen_joints.npy'));
   copyFileSync(join(fixtures, 'repr272-sample', 'joints22_facez.npy'), join(work, 'HumanML3D', 'new_joints', '000001.npy'));
   symlinkSync(join(repo, 'data', 'bandai-namco-1'), join(work, 'data', 'bandai-namco-1'));
+  symlinkSync(join(repo, 'configs'), join(work, 'configs'));
   // An AMASS npz (SMPL-H poses, 30 fps) and a body model whose joints are the SMPL rest skeleton's.
   const smpl = readNpy(join(fixtures, 'repr272-sample', 'smpl85_facez.npy')).data as Float32Array;
   const poses = new Float32Array(T * 156);
@@ -116,7 +121,7 @@ test('every README command line runs as written (small settings appended where i
   }
   for (const f of ['runs/main/generated.gif', 'data/mm/split', 'joints.npy', 'out/bandai', 'out/amass', 'out/hml', 'motion.bvh', 'out/pfnn/README.md',
     'runs/tok/checkpoints/latest', 'runs/codes/index.json', 'runs/compare/compare.md', 'runs/t2m/checkpoints/latest', 'gen', 'docs/repr272-sample.png',
-    'rec.npy', 'cmp.gif', 'page.html', 'curves.png']) {
+    'rec.npy', 'cmp.gif', 'page.html', 'curves.png', 'runs/main/evaluation.md', 'runs/ev/checkpoints/latest', 'runs/fsq-vs-vq/fsq-vs-vq.md']) {
     assert.ok(existsSync(join(work, f)), `${f} was written`);
   }
 });

@@ -1,6 +1,7 @@
-// The README's main job, end to end on the bundled data: demo dataset → FSQ tokenizer → codes → text-to-motion
-// transformer → motions generated from prompts. Each stage skips itself when its output is already complete, so a
-// rerun (or a run interrupted with Ctrl-C) continues where it stopped.
+// The README's main job, end to end on the bundled data: demo dataset → retrieval evaluator → FSQ tokenizer → codes
+// → text-to-motion transformer → motions generated from prompts → the evaluation table (real motion, the
+// tokenizer's reconstruction, the generator and the same generator untrained). Each stage skips itself when its
+// output is already complete, so a rerun (or a run interrupted with Ctrl-C) continues where it stopped.
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -12,6 +13,11 @@ import { renderMotions } from './render/render.js';
 import { info, setThreads, type RuntimeInfo } from './runtime.js';
 import { generateMotions, type Generated } from './t2m/generate.js';
 import { trainTextToMotion } from './t2m/train.js';
+import { logEvalRows } from './eval/commands.js';
+import { testEvaluator, type EvaluatorTest } from './eval/evaluator-test.js';
+import { loadEvaluator } from './eval/model.js';
+import { evaluateTextToMotion, formatEvalTable, type T2MEvalResult } from './eval/t2m-eval.js';
+import { trainEvaluator } from './eval/train.js';
 import { EncodedCodes, encodeDataset } from './tokenizer/encode.js';
 import { evaluateTokenizer, type TokenizerEval } from './tokenizer/evaluate.js';
 import { loadTokenizer } from './tokenizer/model.js';
@@ -36,6 +42,17 @@ export const pipelineConfig = z.object({
     batch: z.number().int().positive().default(16),
     lr: z.number().positive().default(6e-4),
   }).strict().prefault({}),
+  evaluator: z.object({
+    steps: z.number().int().positive().default(300),
+    batch: z.number().int().min(2).default(32),
+    lr: z.number().positive().default(5e-4),
+  }).strict().prefault({}),
+  eval: z.object({
+    split: z.string().default('test'),
+    repeats: z.number().int().positive().default(20),
+    mmCaptions: z.number().int().positive().default(16),
+    mmSamples: z.number().int().nonnegative().default(5),
+  }).strict().prefault({}),
   prompts: z.array(z.string()).min(1).default(['a person walks forward', 'a person kicks with the right leg']),
   seconds: z.number().positive().default(4),
   minSeconds: z.number().nonnegative().default(2),   // END is not accepted before this (a tiny model stops early)
@@ -47,10 +64,13 @@ export type PipelineConfig = z.output<typeof pipelineConfig>;
 
 export interface PipelineReport {
   runtime: RuntimeInfo;
+  evaluator: EvaluatorTest;
   tokenizer: TokenizerEval;
   t2m: T2MAccuracy;
   generated: Array<{ text: string; frames: number; pelvisForward: number; pelvisTravel: number; files?: string[] }>;
   pictures: { render?: string; viewer?: string; curves: string };
+  evaluation: T2MEvalResult;
+  table: string;          // the evaluation as Markdown (also in <out>/evaluation.md)
   seconds: number;
 }
 
@@ -84,7 +104,7 @@ export function pelvisTravel(g: Generated): { forward: number; travel: number } 
 async function picturesOf(gen: Generated[], out: string): Promise<PipelineReport['pictures']> {
   const motions: ViewMotion[] = gen.filter((g) => g.frames > 0).map((g) => ({ caption: g.text, joints: g.joints, frames: g.frames }));
   const curves = join(out, 'curves.png');
-  await plotRuns([join(out, 'tokenizer'), join(out, 't2m')], curves);
+  await plotRuns([join(out, 'evaluator'), join(out, 'tokenizer'), join(out, 't2m')], curves);
   if (motions.length === 0) return { curves }; // every prompt ended at once: nothing to draw
   const render = join(out, 'generated.gif');
   const viewer = join(out, 'generated.html');
@@ -104,9 +124,21 @@ export async function runPipeline(input: z.input<typeof pipelineConfig>, log: (l
     const r = buildDemoDataset(c.data);
     log(`  ${r.clips} clips from ${r.source}`);
   }
+  const evRun = join(c.out, 'evaluator');
+  if (!finished(evRun, c.evaluator.steps)) {
+    log(`[1/6] training the retrieval evaluator (preset small, ${c.evaluator.steps} steps) → ${evRun}`);
+    await trainEvaluator({ model: { preset: 'small' }, data: { root: c.data, split: 'train' },
+      train: { ...c.evaluator, warmup: Math.min(30, Math.floor(c.evaluator.steps / 10)), checkpointEvery: 100, logEvery: 50, seed: c.seed,
+        evalEvery: Math.max(1, Math.floor(c.evaluator.steps / 3)) } },
+      { out: evRun, resume: existsSync(evRun), log: (l) => log(`  ${l}`) });
+  }
+  const evaluatorTest = await testEvaluator({ ckpt: evRun, data: c.data, split: c.eval.split });
+  const b = evaluatorTest.batch32;
+  log(`  its retrieval on ${c.eval.split} (${b.pairs} pairs in batches of ${b.batch}): text→motion R@1 ${b.textToMotion.r1.toFixed(2)}, ` +
+    `R@3 ${b.textToMotion.r3.toFixed(2)} (chance ${(1 / b.batch).toFixed(2)}, ${(3 / b.batch).toFixed(2)})`);
   const tokRun = join(c.out, 'tokenizer');
   if (!finished(tokRun, c.tokenizer.steps)) {
-    log(`[1/4] training the FSQ tokenizer (preset small, 512 codes, ${c.tokenizer.steps} steps) → ${tokRun}`);
+    log(`[2/6] training the FSQ tokenizer (preset small, 512 codes, ${c.tokenizer.steps} steps) → ${tokRun}`);
     await trainTokenizer({ preset: 'small', data: { root: c.data, split: 'train' },
       train: { ...c.tokenizer, warmup: Math.min(100, Math.floor(c.tokenizer.steps / 10)), checkpointEvery: 200, logEvery: 50, seed: c.seed,
       evalEvery: Math.max(1, Math.floor(c.tokenizer.steps / 6)), evalClips: 60 } },
@@ -114,18 +146,20 @@ export async function runPipeline(input: z.input<typeof pipelineConfig>, log: (l
   }
   const tokCkpt = resolveCheckpoint(tokRun)!;
   const { model: tokenizer } = await loadTokenizer(tokCkpt);
-  const tokEval = await evaluateTokenizer(tokenizer, c.data, { split: 'val', minFrames: 0 });
-  log(`  held-out MPJPE ${tokEval.mpjpeMm.toFixed(1)} mm, ${tokEval.usedCodes}/${tokEval.codebookSize} codes used, perplexity ${tokEval.perplexity.toFixed(0)}`);
+  const evaluator = await loadEvaluator(resolveCheckpoint(evRun)!);
+  const tokEval = await evaluateTokenizer(tokenizer, c.data, { split: 'val', minFrames: 0, evaluator }).finally(() => evaluator.text.close());
+  log(`  held-out MPJPE ${tokEval.mpjpeMm.toFixed(1)} mm, ${tokEval.usedCodes}/${tokEval.codebookSize} codes used, perplexity ${tokEval.perplexity.toFixed(0)}` +
+    (tokEval.fid === undefined ? '' : `, reconstruction FID ${tokEval.fid.toFixed(3)}`));
   const codes = join(c.out, 'codes');
   const encoded = existsSync(join(codes, 'index.json')) ? new EncodedCodes(codes) : undefined;
   if (!encoded || encoded.info.checkpoint !== tokCkpt) {
     encoded?.close();
-    log(`[2/4] encoding every clip → ${codes}`);
+    log(`[3/6] encoding every clip → ${codes}`);
     await encodeDataset(tokenizer, c.data, codes, { split: 'all', checkpoint: tokCkpt, log: () => {} });
   } else encoded.close();
   const t2mRun = join(c.out, 't2m');
   if (!finished(t2mRun, c.t2m.steps)) {
-    log(`[3/4] training the text-to-motion transformer (preset small, ${c.t2m.steps} steps) → ${t2mRun}`);
+    log(`[4/6] training the text-to-motion transformer (preset small, ${c.t2m.steps} steps) → ${t2mRun}`);
     await trainTextToMotion({ model: { preset: 'small' }, data: { root: c.data, codes, split: 'train' },
       train: { ...c.t2m, warmup: Math.min(100, Math.floor(c.t2m.steps / 10)), checkpointEvery: 200, logEvery: 50, seed: c.seed,
         evalEvery: Math.max(1, Math.floor(c.t2m.steps / 4)) } },
@@ -134,7 +168,7 @@ export async function runPipeline(input: z.input<typeof pipelineConfig>, log: (l
   const t2m = t2mAccuracy(t2mRun);
   log(`  next-token accuracy ${t2m.trainAccuracy.toFixed(2)} on the last training batches` + (t2m.heldOutAccuracy === undefined ? '' :
     `, ${t2m.heldOutAccuracy.toFixed(2)} held out (val, loss ${t2m.heldOutLoss!.toFixed(2)})`));
-  log(`[4/4] generating ${c.prompts.length} prompt(s), ${c.seconds} s each at most, guidance ${c.cfgScale}`);
+  log(`[5/6] generating ${c.prompts.length} prompt(s), ${c.seconds} s each at most, guidance ${c.cfgScale}`);
   const out = join(c.out, 'generated');
   const gen = await generateMotions({ ckpt: t2mRun, texts: c.prompts, seconds: c.seconds, minSeconds: c.minSeconds, cfgScale: c.cfgScale, seed: c.seed, out });
   const generated = gen.map((g) => {
@@ -144,7 +178,16 @@ export async function runPipeline(input: z.input<typeof pipelineConfig>, log: (l
   });
   const pictures = await picturesOf(gen, c.out);
   log(`  render: ${pictures.render ?? '(no frames generated)'}\n  viewer: ${pictures.viewer ?? '(no frames generated)'}\n  training curves: ${pictures.curves}`);
+  log(`[6/6] evaluating on the ${c.eval.split} split: ${c.eval.repeats} repetitions, with the untrained generator as a floor`);
+  const evaluation = await evaluateTextToMotion({ ckpt: t2mRun, evaluator: evRun, split: c.eval.split, repeats: c.eval.repeats,
+    mmCaptions: c.eval.mmCaptions, mmSamples: c.eval.mmSamples, untrained: true, seed: c.seed });
+  logEvalRows(t2mRun, evaluation);
+  const table = formatEvalTable(evaluation);
+  writeFileSync(join(c.out, 'evaluation.md'), table + '\n');
+  writeFileSync(join(c.out, 'evaluation.json'), JSON.stringify(evaluation, null, 2));
+  log(table);
+  log(`  table: ${join(c.out, 'evaluation.md')} (JSON: evaluation.json)`);
   const seconds = (performance.now() - t0) / 1000;
   log(`done in ${(seconds / 60).toFixed(1)} min, peak RSS ${(process.resourceUsage().maxRSS / 2 ** 20).toFixed(1)} GB`);
-  return { runtime, tokenizer: tokEval, t2m, generated, pictures, seconds };
+  return { runtime, evaluator: evaluatorTest, tokenizer: tokEval, t2m, generated, pictures, evaluation, table, seconds };
 }
