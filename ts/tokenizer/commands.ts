@@ -5,9 +5,11 @@ import { collect, positiveInt } from '../cli-options.js';
 import { loadConfig } from '../config.js';
 import { optionalMeanStd } from '../data/motion-files.js';
 import { TorchmotionError } from '../errors.js';
+import { loadEvaluator } from '../eval/model.js';
 import { setThreads } from '../runtime.js';
 import { requireCheckpoint } from '../train/checkpoint.js';
 import { compareQuantizers } from './compare.js';
+import { compareByGeneration } from './compare-generation.js';
 import { MODEL_PRESETS, resolveModel, tokenizerConfig } from './config.js';
 import { encodeDataset } from './encode.js';
 import { evaluateTokenizer } from './evaluate.js';
@@ -58,15 +60,22 @@ export function registerTokenizerCommands(program: Command): void {
     .option('--split <name>', 'split', 'val')
     .option('--min-frames <n>', 'shortest clip (default: the reference eval limits 120..600)', positiveInt)
     .option('--max-frames <n>', 'longest clip', positiveInt)
+    .option('--evaluator <dir>', 'a retrieval evaluator run: adds the reconstruction FID')
     .option('--threads <n>', 'threads', positiveInt)
     .option('--json', 'print JSON')
-    .action(async (o: { ckpt: string; data: string; split: string; minFrames?: number; maxFrames?: number; threads?: number; json?: boolean }) => {
+    .action(async (o: { ckpt: string; data: string; split: string; minFrames?: number; maxFrames?: number; evaluator?: string; threads?: number; json?: boolean }) => {
       if (o.threads) setThreads(o.threads);
       const { model } = await loadTokenizer(requireCheckpoint(o.ckpt));
-      const r = await evaluateTokenizer(model, o.data, { split: o.split, minFrames: o.minFrames, maxFrames: o.maxFrames });
-      if (o.json) return void console.log(JSON.stringify(r, null, 2));
-      console.log(`${r.clips} clips, ${r.frames} frames: MPJPE ${r.mpjpeMm.toFixed(1)} mm; codes used ${r.usedCodes} of ${r.codebookSize} ` +
-        `(${r.usagePercent.toFixed(1)} %), perplexity ${r.perplexity.toFixed(1)}, dead codes ${r.deadCodes}`);
+      const evaluator = o.evaluator ? await loadEvaluator(requireCheckpoint(o.evaluator)) : undefined;
+      try {
+        const r = await evaluateTokenizer(model, o.data, { split: o.split, minFrames: o.minFrames, maxFrames: o.maxFrames, evaluator });
+        if (o.json) return void console.log(JSON.stringify(r, null, 2));
+        console.log(`${r.clips} clips, ${r.frames} frames: MPJPE ${r.mpjpeMm.toFixed(1)} mm; codes used ${r.usedCodes} of ${r.codebookSize} ` +
+          `(${r.usagePercent.toFixed(1)} %), perplexity ${r.perplexity.toFixed(1)}, dead codes ${r.deadCodes}` +
+          (r.fid === undefined ? '' : `; reconstruction FID ${r.fid.toFixed(3)}`));
+      } finally {
+        evaluator?.text.close();
+      }
     });
 
   tok.command('reconstruct <motion>')
@@ -97,18 +106,36 @@ export function registerTokenizerCommands(program: Command): void {
     });
 
   tok.command('compare')
-    .description('FSQ vs VQ at several codebook sizes: same encoder/decoder, data, steps and seed')
+    .description('FSQ vs VQ at several codebook sizes: same encoder/decoder, data, steps and seed (--generation: also what they generate, over seeds)')
     .requiredOption('-d, --data <root>', 'dataset root')
-    .requiredOption('-o, --out <dir>', 'folder for the runs, the table (compare.md) and the plot (compare.svg)')
+    .requiredOption('-o, --out <dir>', 'folder for the runs, the table (compare.md or fsq-vs-vq.md) and the plot')
     .option('-c, --config <file>', 'base tokenizer config (default: preset small)')
     .option('-s, --set <key=value>', 'override a config value (repeatable)', collect, [])
-    .option('--sizes <list>', 'codebook sizes', '512,4096,64000')
-    .option('--eval-split <name>', 'held-out split', 'val')
-    .action(async (o: { data: string; out: string; config?: string; set: string[]; sizes: string; evalSplit: string }) => {
+    .option('--sizes <list>', 'codebook sizes (default 512,4096,64000; with --generation 512,4096)')
+    .option('--eval-split <name>', 'held-out split (default val; with --generation test)')
+    .option('--generation', 'per seed, also encode every clip, train a text-to-motion model on the codes and evaluate what it generates')
+    .option('--seeds <list>', 'with --generation: seeds', '0,1,2')
+    .option('--t2m-preset <name>', 'with --generation: text-to-motion preset', 'tiny')
+    .option('--t2m-steps <n>', 'with --generation: text-to-motion steps', positiveInt, 600)
+    .option('--evaluator <run>', 'with --generation: a trained evaluator (default: train one into <out>/evaluator)')
+    .option('--evaluator-steps <n>', 'with --generation: steps of that evaluator', positiveInt, 300)
+    .option('--repeats <n>', 'with --generation: repetitions of the evaluation draws', positiveInt, 5)
+    .action(async (o: { data: string; out: string; config?: string; set: string[]; sizes?: string; evalSplit?: string; generation?: boolean;
+      seeds: string; t2mPreset: string; t2mSteps: number; evaluator?: string; evaluatorSteps: number; repeats: number }) => {
       const base = loadConfig(tokenizerConfig, { file: o.config, overrides: [...(o.config ? [] : ['preset=small']), `data.root=${o.data}`, ...o.set] });
-      const sizes = o.sizes.split(',').map(Number);
-      if (sizes.some((s) => !Number.isInteger(s) || s < 2)) throw new TorchmotionError(`--sizes must list integers ≥ 2, received '${o.sizes}'`);
-      const r = await compareQuantizers(base, { out: o.out, sizes, evalSplit: o.evalSplit, log: (l) => console.log(l) });
+      const list = (text: string, what: string, min: number) => {
+        const v = text.split(',').map(Number);
+        if (v.some((s) => !Number.isInteger(s) || s < min)) throw new TorchmotionError(`${what} must list integers ≥ ${min}, received '${text}'`);
+        return v;
+      };
+      const sizes = list(o.sizes ?? (o.generation ? '512,4096' : '512,4096,64000'), '--sizes', 2);
+      if (o.generation) {
+        const r = await compareByGeneration(base, { out: o.out, sizes, seeds: list(o.seeds, '--seeds', 0), evalSplit: o.evalSplit ?? 'test',
+          t2m: { preset: o.t2mPreset, steps: o.t2mSteps, batch: 16, lr: 1e-3 }, evaluator: o.evaluator, evaluatorSteps: o.evaluatorSteps,
+          repeats: o.repeats, log: (l) => console.log(l) });
+        return void console.log(`${r.table}\n\ntable: ${r.tableFile}`);
+      }
+      const r = await compareQuantizers(base, { out: o.out, sizes, evalSplit: o.evalSplit ?? 'val', log: (l) => console.log(l) });
       console.log(`${r.table}\n\ntable: ${r.tableFile}\nplot: ${r.plotFile}`);
     });
 }
