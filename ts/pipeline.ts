@@ -22,7 +22,7 @@ import { EncodedCodes, encodeDataset } from './tokenizer/encode.js';
 import { evaluateTokenizer, type TokenizerEval } from './tokenizer/evaluate.js';
 import { loadTokenizer } from './tokenizer/model.js';
 import { trainTokenizer } from './tokenizer/train.js';
-import { readCheckpointState, resolveCheckpoint } from './train/checkpoint.js';
+import { resolveCheckpoint, runReached } from './train/checkpoint.js';
 import { MetricsLog } from './train/metrics.js';
 import { viewerHtml } from './view/html.js';
 import type { ViewMotion } from './view/motions.js';
@@ -86,10 +86,6 @@ function t2mAccuracy(run: string): T2MAccuracy {
     ...(last && { heldOutAccuracy: Number(last.accuracy), heldOutLoss: Number(last.loss) }) };
 }
 
-const finished = (run: string, steps: number) => {
-  const ck = existsSync(run) ? resolveCheckpoint(run) : undefined;
-  return ck !== undefined && readCheckpointState(ck).step >= steps;
-};
 
 // Forward (z) displacement of the pelvis from first to last frame, and its path length, in metres.
 export function pelvisTravel(g: Generated): { forward: number; travel: number } {
@@ -125,7 +121,7 @@ export async function runPipeline(input: z.input<typeof pipelineConfig>, log: (l
     log(`  ${r.clips} clips from ${r.source}`);
   }
   const evRun = join(c.out, 'evaluator');
-  if (!finished(evRun, c.evaluator.steps)) {
+  if (!runReached(evRun, c.evaluator.steps)) {
     log(`[1/6] training the retrieval evaluator (preset small, ${c.evaluator.steps} steps) → ${evRun}`);
     await trainEvaluator({ model: { preset: 'small' }, data: { root: c.data, split: 'train' },
       train: { ...c.evaluator, warmup: Math.min(30, Math.floor(c.evaluator.steps / 10)), checkpointEvery: 100, logEvery: 50, seed: c.seed,
@@ -137,7 +133,7 @@ export async function runPipeline(input: z.input<typeof pipelineConfig>, log: (l
   log(`  its retrieval on ${c.eval.split} (${b.pairs} pairs in batches of ${b.batch}): text→motion R@1 ${b.textToMotion.r1.toFixed(2)}, ` +
     `R@3 ${b.textToMotion.r3.toFixed(2)} (chance ${(1 / b.batch).toFixed(2)}, ${(3 / b.batch).toFixed(2)})`);
   const tokRun = join(c.out, 'tokenizer');
-  if (!finished(tokRun, c.tokenizer.steps)) {
+  if (!runReached(tokRun, c.tokenizer.steps)) {
     log(`[2/6] training the FSQ tokenizer (preset small, 512 codes, ${c.tokenizer.steps} steps) → ${tokRun}`);
     await trainTokenizer({ preset: 'small', data: { root: c.data, split: 'train' },
       train: { ...c.tokenizer, warmup: Math.min(100, Math.floor(c.tokenizer.steps / 10)), checkpointEvery: 200, logEvery: 50, seed: c.seed,
@@ -158,7 +154,7 @@ export async function runPipeline(input: z.input<typeof pipelineConfig>, log: (l
     await encodeDataset(tokenizer, c.data, codes, { split: 'all', checkpoint: tokCkpt, log: () => {} });
   } else encoded.close();
   const t2mRun = join(c.out, 't2m');
-  if (!finished(t2mRun, c.t2m.steps)) {
+  if (!runReached(t2mRun, c.t2m.steps)) {
     log(`[4/6] training the text-to-motion transformer (preset small, ${c.t2m.steps} steps) → ${t2mRun}`);
     await trainTextToMotion({ model: { preset: 'small' }, data: { root: c.data, codes, split: 'train' },
       train: { ...c.t2m, warmup: Math.min(100, Math.floor(c.t2m.steps / 10)), checkpointEvery: 200, logEvery: 50, seed: c.seed,

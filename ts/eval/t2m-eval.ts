@@ -249,8 +249,7 @@ const range = (from: number, to: number) => Array.from({ length: to - from }, (_
 // The tokenizer's reconstruction of a denormalised clip (cropped to a multiple of its downsampling), denormalised.
 async function reconstruct(tokenizer: TokenizerModel, stats: MeanStd, m: Float64Array, threads?: number): Promise<Float64Array> {
   const T = m.length / DIM - ((m.length / DIM) % tokenizer.downsampling);
-  const x = new Float32Array(T * DIM);
-  for (let i = 0; i < x.length; i++) x[i] = (m[i] - stats.mean[i % DIM]) / stats.std[i % DIM];
+  const x = normalizeFor(stats, m.subarray(0, T * DIM));
   const { reconstruction } = await tokenizer.reconstruct({ data: x, shape: [1, T, DIM] }, threads);
   return denormalize(Float64Array.from(reconstruction.data as Float32Array), stats);
 }

@@ -15,7 +15,7 @@ import { trainEvaluator } from '../eval/train.js';
 import { native } from '../native.js';
 import { info } from '../runtime.js';
 import { trainTextToMotion } from '../t2m/train.js';
-import { readCheckpointState, resolveCheckpoint } from '../train/checkpoint.js';
+import { resolveCheckpoint, runReached } from '../train/checkpoint.js';
 import { MetricsLog } from '../train/metrics.js';
 import { FSQ_LEVELS, resolveModel, type tokenizerConfig } from './config.js';
 import { EncodedCodes, encodeDataset } from './encode.js';
@@ -47,10 +47,6 @@ const METRICS = ['recMpjpeMm', 'recFid', 'genFid', 'genTop1', 'genTop3', 'usageP
 type Metric = typeof METRICS[number];
 export interface ConfigSummary { quantizer: 'fsq' | 'vq'; codebookSize: number; seeds: number; stats: Record<Metric, { mean: number; std: number }> }
 
-const finished = (run: string, steps: number) => {
-  const ck = existsSync(run) ? resolveCheckpoint(run) : undefined;
-  return ck !== undefined && readCheckpointState(ck).step >= steps;
-};
 const seconds = (run: string) => MetricsLog.read(join(run, 'metrics.jsonl')).filter((m) => (m.kind as unknown) === undefined)
   .reduce((s, m) => s + m.seconds, 0);
 
@@ -74,7 +70,7 @@ export async function compareByGeneration(base: z.output<typeof tokenizerConfig>
   const root = base.data.root;
   mkdirSync(o.out, { recursive: true });
   const evRun = o.evaluator ?? join(o.out, 'evaluator');
-  if (!o.evaluator && !finished(evRun, o.evaluatorSteps)) {
+  if (!o.evaluator && !runReached(evRun, o.evaluatorSteps)) {
     log(`training the retrieval evaluator (${o.evaluatorSteps} steps) → ${evRun}`);
     await trainEvaluator({ model: { preset: 'small' }, data: { root, split: 'train' },
       train: { steps: o.evaluatorSteps, batch: 32, lr: 5e-4, warmup: 30, checkpointEvery: 100, logEvery: 50 } }, { out: evRun, resume: existsSync(evRun), log: () => {} });
@@ -92,7 +88,7 @@ export async function compareByGeneration(base: z.output<typeof tokenizerConfig>
           const tokRun = join(dir, 'tokenizer');
           const steps = base.train.steps;
           log(`${quantizer.toUpperCase()} ${size}, seed ${seed}: tokenizer (${steps} steps)`);
-          const tokenizerPeakMB = finished(tokRun, steps) ? NaN : await peakOf(() => trainTokenizer({ ...base, preset: undefined, model,
+          const tokenizerPeakMB = runReached(tokRun, steps) ? NaN : await peakOf(() => trainTokenizer({ ...base, preset: undefined, model,
             train: { ...base.train, seed } }, { out: tokRun, resume: existsSync(tokRun), log: () => {} }));
           const tokCkpt = resolveCheckpoint(tokRun)!;
           const { model: tokenizer } = await loadTokenizer(tokCkpt);
@@ -103,7 +99,7 @@ export async function compareByGeneration(base: z.output<typeof tokenizerConfig>
           const t2mRun = join(dir, 't2m');
           log(`  MPJPE ${rec.mpjpeMm.toFixed(1)} mm, FID ${rec.fid?.toFixed(3)}, usage ${usage.usagePercent.toFixed(1)} % of ${usage.codebookSize}; ` +
             `text-to-motion (${o.t2m.preset}, ${o.t2m.steps} steps)`);
-          const t2mPeakMB = finished(t2mRun, o.t2m.steps) ? NaN : await peakOf(() => trainTextToMotion({ model: { preset: o.t2m.preset },
+          const t2mPeakMB = runReached(t2mRun, o.t2m.steps) ? NaN : await peakOf(() => trainTextToMotion({ model: { preset: o.t2m.preset },
             data: { root, codes: codesDir, split: 'train' },
             train: { steps: o.t2m.steps, batch: o.t2m.batch, lr: o.t2m.lr, warmup: Math.min(100, Math.floor(o.t2m.steps / 10)), seed,
               checkpointEvery: o.t2m.steps, logEvery: 100 } }, { out: t2mRun, resume: existsSync(t2mRun), log: () => {} }));

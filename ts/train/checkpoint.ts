@@ -117,3 +117,9 @@ export function readCheckpointState<S extends CheckpointState>(dir: string): S {
   }
   return state as S;
 }
+
+// Whether a run folder holds a checkpoint at `steps` or later (a stage of a recipe that need not run again).
+export function runReached(run: string, steps: number): boolean {
+  const ck = existsSync(run) ? resolveCheckpoint(run) : undefined;
+  return ck !== undefined && readCheckpointState(ck).step >= steps;
+}
