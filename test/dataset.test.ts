@@ -31,8 +31,8 @@ test('a partial dataset indexes to the usable clips and reports every missing an
   assert.equal(report.corrupt.map((c) => c.name), [names[7], names[8]]);
   assert.match(report.corrupt[0].reason, /^truncated: shape \(\d+, 272\) of f8 needs \d+ bytes, the file has 500$/);
   assert.is(report.corrupt[1].reason, 'shape (10, 263) is not (T, 272)');
-  assert.equal(report.perSubset['MotionGV'], { listed: 500, usable: 149, missing: 350, rejected: 1 });
-  assert.equal(report.perSubset['HumanML3D'], { listed: 500, usable: 149, missing: 350, rejected: 1 });
+  assert.equal(report.perSubset['MotionGV'], { listed: 500, usable: 149, mirrored: 0, missing: 350, rejected: 1 });
+  assert.equal(report.perSubset['HumanML3D'], { listed: 500, usable: 149, mirrored: 0, missing: 350, rejected: 1 });
 });
 
 test('--strict turns missing clips into an error that says how to proceed', async () => {

@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { TorchmotionError } from '../errors.js';
 import { makeDirs, requireRegularFile } from '../files.js';
 import { DIM, FPS } from '../motion/repr272.js';
-import { motionDir, motionFile, splitFile, subsetOf, textFile, type Stage } from './layout.js';
+import { isMirrored, mirrorSource, motionDir, motionFile, splitFile, subsetOf, textFile, type Stage } from './layout.js';
 import { NpyFile } from './npy.js';
-import { parseCaptions, type Caption } from './texts.js';
+import { mirrorCaption, parseCaptions, type Caption } from './texts.js';
 
 // Frame limits at 30 fps, as in the reference: tokenizer training takes 96-frame windows, tokenizer
 // evaluation keeps 120..600, text-to-motion 60..300 (evaluation 60..200).
@@ -51,7 +51,8 @@ export interface IndexReport {
   listed: number;
   usable: number;
   usableFrames: number;
-  perSubset: Record<string, { listed: number; usable: number; missing: number; rejected: number }>;
+  // Per subset (mirror folders counted with their subset); mirrored = usable clips that are mirrors (either naming).
+  perSubset: Record<string, { listed: number; usable: number; mirrored: number; missing: number; rejected: number }>;
   missing: { count: number; examples: string[]; listFile?: string };
   corrupt: Rejected[];      // unreadable files: truncated, not .npy, wrong shape or dtype, NaN/Inf
   filtered: { count: number; examples: Rejected[]; listFile?: string }; // readable but outside the stage's limits or without captions
@@ -105,10 +106,14 @@ export function readSplit(file: string): string[] {
   return readFileSync(file, 'utf8').split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0);
 }
 
-function captionsFor(root: string, name: string): Caption[] | undefined {
+// A clip's captions; a mirror without a text file of its own (two released MotionMillion ids) takes its source's
+// with the sides swapped.
+export function captionsFor(root: string, name: string): Caption[] | undefined {
   const file = textFile(root, name);
-  if (!existsSync(file)) return undefined;
-  return parseCaptions(readFileSync(file, 'utf8'));
+  if (existsSync(file)) return parseCaptions(readFileSync(file, 'utf8'));
+  const source = mirrorSource(name);
+  if (source === undefined || !existsSync(textFile(root, source))) return undefined;
+  return parseCaptions(readFileSync(textFile(root, source), 'utf8')).map((c) => ({ ...c, text: mirrorCaption(c.text) }));
 }
 
 export function buildIndex(root: string, options: IndexOptions): { index: DatasetIndex; report: IndexReport } {
@@ -128,8 +133,9 @@ export function buildIndex(root: string, options: IndexOptions): { index: Datase
   const corrupt: Rejected[] = [];
   const filtered: Rejected[] = [];
   const perSubset: IndexReport['perSubset'] = {};
+  const listedNames = new Set(listed);
   for (const name of listed) {
-    const sub = (perSubset[subsetOf(name)] ??= { listed: 0, usable: 0, missing: 0, rejected: 0 });
+    const sub = (perSubset[subsetOf(name)] ??= { listed: 0, usable: 0, mirrored: 0, missing: 0, rejected: 0 });
     sub.listed++;
     const unsafe = clipNameProblem(name);
     if (unsafe) {
@@ -168,6 +174,7 @@ export function buildIndex(root: string, options: IndexOptions): { index: Datase
     offsets.push(info.dataOffset);
     fast.push(info.fastPath);
     sub.usable++;
+    if (isMirrored(name, listedNames)) sub.mirrored++;
   }
   if (options.strict && missing.length > 0) {
     throw new TorchmotionError(`${missing.length} of ${listed.length} clips listed in ${listFile} are missing under ${dir} ` +
@@ -206,7 +213,7 @@ export function formatReport(r: IndexReport): string {
     `split ${r.split} (${r.splitFile}), stage ${r.stage}: ${r.usable} of ${r.listed} clips usable, ${(r.usableFrames / FPS / 3600).toFixed(2)} h`,
   ];
   for (const [s, c] of Object.entries(r.perSubset)) {
-    lines.push(`  ${s.padEnd(28)} listed ${c.listed}, usable ${c.usable}, missing ${c.missing}, rejected ${c.rejected}`);
+    lines.push(`  ${s.padEnd(28)} listed ${c.listed}, usable ${c.usable} (mirrored ${c.mirrored}), missing ${c.missing}, rejected ${c.rejected}`);
   }
   if (r.missing.count) {
     lines.push(`missing on disk: ${r.missing.count} (e.g. ${r.missing.examples.slice(0, 3).join(', ')}); full list: ${r.missing.listFile}`);

@@ -40,14 +40,45 @@ export function meanStdFiles(root: string): { mean: string; std: string } {
     'copy the released mean_std folder there, or compute them from the training clips with `torchmotion data mean-std <root>`');
 }
 
-// The subset of a name is its first path component (e.g. "HumanML3D/…" → HumanML3D).
+// Mirrored clips are named in one of two ways: the released MotionMillion archives put them in a twin folder with a
+// `Mirror_` prefix on the subset (`Mirror_MotionGV/folder8/494361`), the 272 repository's scripts put an `M` on the
+// file name (`BABEL/new_joint_vecs_prefix/M043161`).
+export const MIRROR_FOLDER_PREFIX = 'Mirror_';
+export type MirrorConvention = 'folder' | 'file';
+
+// The subset of a name is its first path component without the mirror prefix ("Mirror_MotionGV/…" → MotionGV), so
+// a subset's mirrored twins are counted with it, as mirrors.
 export function subsetOf(name: string): string {
   const i = name.indexOf('/');
-  return i < 0 ? '(root)' : name.slice(0, i);
+  if (i < 0) return '(root)';
+  const first = name.slice(0, i);
+  return first.startsWith(MIRROR_FOLDER_PREFIX) ? first.slice(MIRROR_FOLDER_PREFIX.length) : first;
 }
 
-// Mirrored clips carry an M prefix on the last path component.
-export function isMirrored(name: string): boolean {
-  const last = name.slice(name.lastIndexOf('/') + 1);
-  return last.startsWith('M');
+// The name of the clip a mirrored clip was made from, or undefined when the name is not a mirror's. A `Mirror_`
+// folder always marks a mirror. An `M` file prefix is ambiguous ("Male_walk"), so when the names of the dataset
+// are given it counts only if the unprefixed twin is among them.
+export function mirrorSource(name: string, names?: ReadonlySet<string>): string | undefined {
+  if (name.startsWith(MIRROR_FOLDER_PREFIX) && name.indexOf('/') > MIRROR_FOLDER_PREFIX.length) return name.slice(MIRROR_FOLDER_PREFIX.length);
+  const slash = name.lastIndexOf('/') + 1;
+  if (name[slash] !== 'M' || name.length === slash + 1) return undefined;
+  const twin = name.slice(0, slash) + name.slice(slash + 1);
+  return !names || names.has(twin) ? twin : undefined;
+}
+
+export function isMirrored(name: string, names?: ReadonlySet<string>): boolean {
+  return mirrorSource(name, names) !== undefined;
+}
+
+// The name a mirrored copy of an unmirrored clip gets under a convention.
+export function mirrorName(name: string, convention: MirrorConvention): string {
+  if (convention === 'folder') return MIRROR_FOLDER_PREFIX + name;
+  const slash = name.lastIndexOf('/') + 1;
+  return name.slice(0, slash) + 'M' + name.slice(slash);
+}
+
+// Which convention a dataset's names use: folder when any name sits in a `Mirror_` folder, else file.
+export function mirrorConvention(names: Iterable<string>): MirrorConvention {
+  for (const n of names) if (n.startsWith(MIRROR_FOLDER_PREFIX)) return 'folder';
+  return 'file';
 }

@@ -27,3 +27,18 @@ export function parseCaptionLine(line: string, fps = FPS): Caption | undefined {
 export function parseCaptions(content: string, fps = FPS): Caption[] {
   return content.split(/\r?\n/).map((l) => parseCaptionLine(l, fps)).filter((c): c is Caption => c !== undefined);
 }
+
+// A mirrored clip's caption from its source's: sides and turning directions swap ("turns left" → "turns right",
+// "clockwise" → "counterclockwise"), case kept. Used where a mirror has no text file of its own.
+const MIRRORED_WORDS: Record<string, string> = {
+  left: 'right', right: 'left', leftward: 'rightward', rightward: 'leftward', leftwards: 'rightwards', rightwards: 'leftwards',
+  clockwise: 'counterclockwise', counterclockwise: 'clockwise', anticlockwise: 'clockwise',
+};
+
+export function mirrorCaption(text: string): string {
+  return text.replace(/[A-Za-z]+/g, (w) => {
+    const m = MIRRORED_WORDS[w.toLowerCase()];
+    if (!m) return w;
+    return w[0] === w[0].toUpperCase() ? m[0].toUpperCase() + m.slice(1) : m;
+  });
+}

@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { buildIndex } from '../data/dataset.js';
-import { isMirrored, motionFile } from '../data/layout.js';
+import { mirrorConvention, mirrorName, mirrorSource, motionFile } from '../data/layout.js';
 import { readMotion272 } from '../data/motion-files.js';
 import { writeNpz } from '../data/npz.js';
 import { mirror272 } from '../motion/repr272.js';
@@ -24,10 +24,8 @@ export function exportPfnn(root: string, split: string, out: string, options: Pf
   log: (line: string) => void = () => {}): PfnnReport {
   const { index } = buildIndex(root, { split, stage: 'tokenizer', minFrames: 0 });
   const names = new Set(index.names);
-  const mirrorName = (n: string) => {
-    const i = n.lastIndexOf('/') + 1;
-    return isMirrored(n) && names.has(n.slice(0, i) + n.slice(i + 1)) ? n.slice(0, i) + n.slice(i + 1) : n.slice(0, i) + 'M' + n.slice(i);
-  };
+  const convention = mirrorConvention(names);
+  const twinOf = (n: string) => mirrorSource(n, names) ?? mirrorName(n, convention);
   const parts: Array<{ X: Float32Array; Y: Float32Array; P: Float32Array }> = [];
   const report: PfnnReport = { out, rows: 0, clips: 0, mirroredAdded: 0, nonCyclic: [], skipped: [] };
   const add = (name: string, motion: Float64Array) => {
@@ -57,8 +55,8 @@ export function exportPfnn(root: string, split: string, out: string, options: Pf
     }
     add(name, motion);
     // Mirrored copies are part of the database; make one (phase recomputed from its own contacts) when the split lacks it.
-    if (!names.has(mirrorName(name))) {
-      add(mirrorName(name), mirror272(motion));
+    if (!names.has(twinOf(name))) {
+      add(twinOf(name), mirror272(motion));
       report.mirroredAdded++;
     }
   }
