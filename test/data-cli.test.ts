@@ -63,7 +63,7 @@ test('data index --json and data stats --json on a small dataset', () => {
   assert.equal([r.listed, r.usable, r.missing.count, r.filtered.count], [3, 1, 1, 1]);
   const stats = JSON.parse(cli('data', 'stats', root, '--json').stdout);
   assert.is(stats.A.clips, 2);
-  assert.equal(stats.A.topVerbs, [['jump', 1]]);
+  assert.equal([stats.A.motionTypes.counts.locomotion, stats.A.motionTypes.fromCaptions], [2, 1]); // jumps; the other travels at 1 m/s
   const strict = cli('data', 'index', root, '--split', 'train', '--strict');
   assert.is(strict.status, 1);
   assert.match(strict.stderr, /1 of 3 clips listed in .* are missing/);

@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import { writeNpy } from '../ts/data/npy.js';
-import { captionVerb, datasetStats, minMax } from '../ts/data/stats.js';
+import { datasetStats } from '../ts/data/stats.js';
 import { writeClip } from '../ts/data/synthetic.js';
 import { tempDir } from './helpers.js';
 
@@ -30,11 +30,13 @@ test('clip counts, hours and the length histogram per subset', () => {
   assert.is(stats.Turn.lengthHistogram['2-4s'], 1);
 });
 
-test('captions per clip, vocabulary and verbs', () => {
+test('captions per clip, vocabulary and motion types', () => {
   assert.equal(stats.Walk.captionsPerClip, { mean: 1.5, min: 1, max: 2, withoutCaptions: 0 });
   assert.is(stats.Walk.vocabulary, 8); // a person walks forward / someone is walking slowly: 8 distinct words
-  assert.equal(stats.Walk.topVerbs, [['walk', 3]]);
-  assert.equal(stats.Turn.topVerbs, [['circle', 1]]);
+  assert.is(stats.Walk.motionTypes.counts.locomotion, 2);
+  assert.equal([stats.Walk.motionTypes.fromCaptions, stats.Walk.motionTypes.fromMotion], [2, 0]);
+  // Turn/x by its caption (circles → locomotion); Turn/y has none and travels at 0.5 m/s: locomotion by motion.
+  assert.equal([stats.Turn.motionTypes.counts.locomotion, stats.Turn.motionTypes.fromMotion], [2, 1]);
   assert.is(stats.Turn.captionsPerClip.withoutCaptions, 1);
 });
 
@@ -48,13 +50,25 @@ test('motion summary: root speed, pelvis height, turning rate, mirrored share', 
   assert.is(stats.Turn.motion.mirroredShare, 0);
 });
 
-test('verb heuristic on plain captions', () => {
-  assert.is(captionVerb('A person bows politely, like an old man'), 'bow');
-  assert.is(captionVerb('someone is dashing forward'), 'dash');
-  assert.is(captionVerb('the woman punches twice'), 'punch');
-  assert.is(captionVerb('waving hands'), undefined);
-});
+// The one bin holding all of a subset's clips, whose range contains their common value.
+function onlyBin(h: { edges: number[]; counts: number[] }, clips: number, value: number): void {
+  const full = h.counts.findIndex((c) => c > 0);
+  assert.is(h.counts[full], clips, `all ${clips} clips in one bin: ${h.counts}`);
+  const lo = full === 0 ? -Infinity : h.edges[full];
+  const hi = full + 1 < h.edges.length ? h.edges[full + 1] : Infinity;
+  assert.ok(value >= lo - 1e-9 && value <= hi + 1e-9, `${value} in [${lo}, ${hi})`);
+}
 
+test('distributions over clips: each clip in the bin of its own mean', () => {
+  onlyBin(stats.Walk.distributions.rootSpeed, 2, 1.2);
+  onlyBin(stats.Turn.distributions.rootSpeed, 2, 0.5);
+  onlyBin(stats.Walk.distributions.pelvisHeight, 2, 0.9);
+  onlyBin(stats.Turn.distributions.pelvisHeight, 2, 0.6);
+  onlyBin(stats.Walk.distributions.turningDegPerSec, 2, 0);
+  onlyBin(stats.Turn.distributions.turningDegPerSec, 2, 30);
+  assert.equal(stats.Walk.motion.mirrored, 1);
+  assert.is(stats.Turn.exampleCaptions.length, 1);
+});
 
 test('stats count only what the index accepts and go on past bad files, naming each', () => {
   const r = tempDir('tm-stats-bad-');
@@ -76,11 +90,6 @@ test('stats count only what the index accepts and go on past bad files, naming e
   assert.is(why['Walk/narrow'], 'shape (60, 271) is not (T, 272)');
   assert.is(why['Walk/nan'], 'frame 30, channel 9 is NaN');
   assert.ok(why['Walk/cut'].length > 0);
-});
-
-test('min and max of more values than a call can take as arguments', () => {
-  const many = Array.from({ length: 300000 }, (_, i) => (i * 7919) % 300001);
-  assert.equal(minMax(many), { min: 0, max: 300000 });
 });
 
 test.run();

@@ -15,7 +15,11 @@ export { WindowLoader, wholeClips, type WindowBatch, type LoaderState } from './
 export { datasetStats, formatStats, type SubsetStats } from './data/stats.js';
 export { prepareDataset, type PrepareReport } from './data/prepare.js';
 export { computeMeanStd, type MeanStdReport } from './data/mean-std.js';
-export { parseCaptions, type Caption } from './data/texts.js';
+export { parseCaptions, mirrorCaption, type Caption } from './data/texts.js';
+export { isMirrored, mirrorName, mirrorSource, subsetOf } from './data/layout.js';
+export { MOTION_TYPES, LEXICON, FEATURE_RULES, typeCaption, typeClip, type MotionType, type ClipTyping } from './data/motion-types.js';
+export { clipFeatures, type ClipFeatures } from './data/clip-features.js';
+export { buildDatasetReport, reportHtml, explainClip } from './data/report.js';
 export { trainTokenizer, type TrainTokenizerOptions } from './tokenizer/train.js';
 export { evaluateTokenizer, type TokenizerEval } from './tokenizer/evaluate.js';
 export { encodeDataset, EncodedCodes } from './tokenizer/encode.js';

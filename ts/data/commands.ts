@@ -1,9 +1,13 @@
 // `torchmotion data …`: the CLI over ts/data and ts/motion. Each action validates its files and calls the API.
+import { dirname, resolve } from 'node:path';
+
 import type { Command } from 'commander';
 
 import { finiteNumber, nonNegativeInt as int } from '../cli-options.js';
 import { registerConvertCommands } from '../convert/commands.js';
 import { TorchmotionError } from '../errors.js';
+import { makeDirs } from '../files.js';
+import { writeAtomic } from '../train/checkpoint.js';
 import { denormalize } from '../motion/normalize.js';
 import { axisAnglesFromSmpl, DIM, forward272, recoverJoints } from '../motion/repr272.js';
 import { buildIndex, formatReport, STAGE_LIMITS, type StageName } from './dataset.js';
@@ -13,6 +17,7 @@ import { prepareDataset } from './prepare.js';
 import { buildDemoDataset } from './demo.js';
 import { computeMeanStd } from './mean-std.js';
 import { datasetStats, formatStats } from './stats.js';
+import { buildDatasetReport, explainClip, reportHtml } from './report.js';
 
 export function registerDataCommands(program: Command): void {
   const data = program.command('data').description('motion data: the 272 representation, datasets, statistics');
@@ -86,12 +91,32 @@ export function registerDataCommands(program: Command): void {
     });
 
   data.command('stats <root>')
-    .description('per subset: clips, hours, lengths, captions, verbs, and how the motions move')
+    .description('per subset: clips, hours, lengths, captions, motion types, and how the motions move')
     .option('--max-clips <n>', 'read at most this many clips per subset', int)
     .option('--json', 'print JSON')
     .action((root: string, o: { maxClips?: number; json?: boolean }) => {
       const stats = datasetStats(root, { maxClipsPerSubset: o.maxClips });
       console.log(o.json ? JSON.stringify(stats, null, 2) : formatStats(stats));
+    });
+
+  data.command('report <root>')
+    .description('an HTML page per dataset: per subset clips and hours, lengths, speed/height/turning, motion types, captions, renders')
+    .option('-o, --out <file>', 'the page to write (.html)')
+    .option('--json', 'print the numbers behind the page as JSON')
+    .option('--explain <clip>', "say why one clip got its motion type (matched words, votes, or the motion rule)")
+    .option('--max-clips <n>', 'read at most this many clips per subset', int)
+    .option('--renders <n>', 'example clips rendered per subset', int, 3)
+    .action(async (root: string, o: { out?: string; json?: boolean; explain?: string; maxClips?: number; renders: number }) => {
+      if (o.explain) return void console.log(explainClip(root, o.explain));
+      if (!o.out && !o.json) throw new TorchmotionError('data report: give -o <report.html> for the page, --json for the numbers, or --explain <clip>');
+      if (o.out && !o.out.toLowerCase().endsWith('.html')) throw new TorchmotionError(`data report: -o ${o.out} must end in .html`);
+      const r = await buildDatasetReport(root, { maxClipsPerSubset: o.maxClips, renders: o.out ? o.renders : 0 });
+      if (o.out) {
+        makeDirs(dirname(resolve(o.out)));
+        writeAtomic(o.out, reportHtml(r));
+        if (!o.json) console.log(`${o.out}: ${Object.keys(r.subsets).length} subset(s), ${Object.values(r.subsets).reduce((a, s) => a + s.clips, 0)} clips`);
+      }
+      if (o.json) console.log(JSON.stringify({ root: r.root, subsets: r.subsets, renders: r.renders }, null, 2));
     });
 
   data.command('mean-std <root>')

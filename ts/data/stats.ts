@@ -1,15 +1,28 @@
-// What each subset of a dataset holds: clip counts and hours, lengths, captions and their verbs, and how the
-// motions move (root speed, pelvis height, turning rate, mirrored share). Reads each clip once, in chunks.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+// What each subset of a dataset holds: clip counts and hours, lengths, captions, motion types, and how the motions
+// move (root speed, pelvis height, turning rate, mirrored share, their distributions over clips). Reads each clip
+// once, in chunks; everything kept per subset is a fixed-size count or sample, except the names (to pair mirrors).
+import { readdirSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 
-import { DIM, FPS } from '../motion/repr272.js';
-import { motionDir, subsetOf, textFile } from './layout.js';
-import { inspectMotion, type Rejected } from './dataset.js';
-import { NpyFile } from './npy.js';
-import { parseCaptions } from './texts.js';
+import { FPS } from '../motion/repr272.js';
+import { Rng } from '../rng.js';
+import { clipFeatures } from './clip-features.js';
+import { captionsFor, inspectMotion, type Rejected } from './dataset.js';
+import { isMirrored, motionDir, subsetOf } from './layout.js';
+import { captionWords, MOTION_TYPES, type MotionType, typeClip } from './motion-types.js';
 
 export const LENGTH_BINS_SEC = [2, 4, 6, 8, 10, 15, 20] as const; // upper edges; the last bin is open
+
+// Per-clip distributions as fixed bins (lower edges; the last bin is open), so memory does not grow with clips.
+const edges = (n: number, first: number, step: number) => Array.from({ length: n }, (_, i) => Number((first + i * step).toFixed(4)));
+export const DISTRIBUTION_EDGES = {
+  rootSpeed: edges(16, 0, 0.2),           // m/s, 0 … 3+
+  pelvisHeight: edges(14, 0.3, 0.05),     // m, 0.3 … 0.95+ (below 0.3 in the first)
+  turningDegPerSec: edges(13, 0, 10),     // °/s, 0 … 120+
+} as const;
+export type Distribution = keyof typeof DISTRIBUTION_EDGES;
+
+export interface Histogram { edges: number[]; counts: number[] }
 
 export interface SubsetStats {
   clips: number;
@@ -17,34 +30,17 @@ export interface SubsetStats {
   lengthHistogram: Record<string, number>;
   captionsPerClip: { mean: number; min: number; max: number; withoutCaptions: number };
   vocabulary: number;
-  topVerbs: Array<[string, number]>;
-  motion: { rootSpeed: number; pelvisHeight: number; turningDegPerSec: number; mirroredShare: number };
+  // Clips per motion type (ts/data/motion-types.ts), and how many were typed from captions vs from motion alone.
+  motionTypes: { counts: Record<MotionType, number>; fromCaptions: number; fromMotion: number };
+  motion: { rootSpeed: number; pelvisHeight: number; turningDegPerSec: number; mirroredShare: number; mirrored: number };
+  distributions: Record<Distribution, Histogram>;
+  exampleCaptions: string[];                              // a seeded sample, one caption per clip
+  examples: Array<{ name: string; type: MotionType }>;    // a seeded sample per type, for renders
   // Files `data index` would reject (wrong shape or dtype, truncated, NaN/Inf): counted nowhere above.
   rejected: { count: number; examples: Rejected[] };
 }
 
-export interface StatsOptions { topVerbs?: number; maxClipsPerSubset?: number }
-
-const SUBJECTS = new Set(['person', 'man', 'woman', 'someone', 'he', 'she', 'human', 'figure', 'character', 'they', 'people', 'guy', 'lady', 'boy', 'girl', 'individual', 'it']);
-const AUXILIARIES = new Set(['is', 'are', 'was', 'were', 'be', 'being', 'then', 'slowly', 'quickly', 'first', 'also', 'and']);
-
-// The verb of a caption: a POS-tagged token (HumanML3D `word/VERB`) when present, else the word after the subject
-// ("a person walks…", "someone is bowing…"), reduced to a stem by stripping -s/-es/-ing. A heuristic, documented as such.
-export function captionVerb(text: string, tokens?: string): string | undefined {
-  if (tokens) {
-    const tagged = tokens.split(/\s+/).find((t) => t.endsWith('/VERB'));
-    if (tagged) return tagged.slice(0, -5).toLowerCase();
-  }
-  const words = text.toLowerCase().replace(/[^a-z\s-]/g, ' ').split(/\s+/).filter(Boolean);
-  const s = words.findIndex((w) => SUBJECTS.has(w));
-  if (s < 0) return undefined;
-  let w = words.slice(s + 1).find((x) => !AUXILIARIES.has(x) && !x.endsWith('ly'));
-  if (!w) return undefined;
-  if (w.endsWith('ing') && w.length > 5) w = w.slice(0, -3);
-  else if (/(ches|shes|sses|xes|zes)$/.test(w)) w = w.slice(0, -2);
-  else if (w.endsWith('s') && !w.endsWith('ss') && w.length > 3) w = w.slice(0, -1);
-  return w;
-}
+export interface StatsOptions { maxClipsPerSubset?: number; exampleCaptions?: number; examplesPerType?: number; seed?: number }
 
 function* walkMotions(dir: string, base = dir): Generator<string> {
   for (const e of readdirSync(dir, { withFileTypes: true })) {
@@ -53,121 +49,114 @@ function* walkMotions(dir: string, base = dir): Generator<string> {
   }
 }
 
-interface Acc {
-  clips: number; frames: number; hist: number[]; caps: number[]; noCaps: number; vocab: Set<string>;
-  verbs: Map<string, number>; speed: number; height: number; turn: number; motionFrames: number; names: Set<string>; mirrored: number;
-  rejected: Rejected[];
-}
-
-// One clip's motion sums, or the reason it cannot count (a NaN/Inf value, found while the values are read anyway).
-function motionSummary(file: string): { height: number; speed: number; turn: number; motionFrames: number } | { reason: string } {
-  const sums = { height: 0, speed: 0, turn: 0, motionFrames: 0 };
-  const f = new NpyFile(file);
-  try {
-    for (let r = 0; r < f.rows; r += 2048) {
-      const n = Math.min(2048, f.rows - r);
-      const x = f.readRows(r, n).data as Float32Array | Float64Array;
-      for (let i = 0; i < x.length; i++) {
-        if (!Number.isFinite(x[i])) return { reason: `frame ${r + Math.floor(i / DIM)}, channel ${i % DIM} is ${x[i]}` };
-      }
-      for (let t = 0; t < n; t++) {
-        const o = t * DIM;
-        sums.height += x[o + 9];
-        if (r + t === 0) continue; // frame 0 has no displacement or heading increment
-        sums.speed += Math.hypot(x[o], x[o + 1]) * FPS;
-        sums.turn += Math.abs(Math.atan2(x[o + 4], x[o + 2])) * FPS * (180 / Math.PI);
-        sums.motionFrames++;
-      }
+// A uniform sample of k items from a stream, in bounded memory (reservoir sampling, seeded).
+class Reservoir<T> {
+  readonly items: T[] = [];
+  private seen = 0;
+  constructor(private readonly k: number, private readonly rng: Rng) {}
+  add(item: T): void {
+    this.seen++;
+    if (this.items.length < this.k) this.items.push(item);
+    else {
+      const j = this.rng.int(this.seen);
+      if (j < this.k) this.items[j] = item;
     }
-    return sums;
-  } catch (err) {
-    return { reason: (err as Error).message.replace(`${file}: `, '') };
-  } finally {
-    f.close();
   }
 }
 
-// Without spreading into Math.min/max, which overflows the call stack past about 125,000 values.
-export function minMax(values: number[]): { min: number; max: number } {
-  let min = Infinity;
-  let max = -Infinity;
-  for (const v of values) {
-    if (v < min) min = v;
-    if (v > max) max = v;
-  }
-  return values.length ? { min, max } : { min: 0, max: 0 };
+// Rounded to 1e-9 first: a mean of exactly 0.6 computed over frames lands a hair either side of the 0.6 edge.
+function binOf(edges: readonly number[], value: number): number {
+  const v = Math.round(value * 1e9) / 1e9;
+  let b = 0;
+  while (b + 1 < edges.length && v >= edges[b + 1]) b++;
+  return b;
+}
+
+interface Acc {
+  clips: number; frames: number; hist: number[]; caps: { n: number; sum: number; min: number; max: number }; noCaps: number; vocab: Set<string>;
+  speed: number; height: number; turn: number; moving: number; names: Set<string>; mirrored: number; rejected: Rejected[];
+  types: Map<MotionType, number>; fromCaptions: number; dist: Record<Distribution, number[]>;
+  captions: Reservoir<string>; examples: Map<MotionType, Reservoir<string>>;
 }
 
 export function datasetStats(root: string, options: StatsOptions = {}): Record<string, SubsetStats> {
   const dir = motionDir(root);
+  const rng = new Rng(options.seed ?? 0);
   const subsets = new Map<string, Acc>();
   for (const name of walkMotions(dir)) {
     const sub = subsetOf(name);
     let acc = subsets.get(sub);
     if (!acc) {
-      acc = { clips: 0, frames: 0, hist: new Array(LENGTH_BINS_SEC.length + 1).fill(0), caps: [], noCaps: 0, vocab: new Set(),
-        verbs: new Map(), speed: 0, height: 0, turn: 0, motionFrames: 0, names: new Set(), mirrored: 0, rejected: [] };
+      acc = { clips: 0, frames: 0, hist: new Array(LENGTH_BINS_SEC.length + 1).fill(0), caps: { n: 0, sum: 0, min: Infinity, max: 0 }, noCaps: 0, vocab: new Set(),
+        speed: 0, height: 0, turn: 0, moving: 0, names: new Set(), mirrored: 0, rejected: [], types: new Map(), fromCaptions: 0,
+        dist: { rootSpeed: new Array(DISTRIBUTION_EDGES.rootSpeed.length).fill(0), pelvisHeight: new Array(DISTRIBUTION_EDGES.pelvisHeight.length).fill(0),
+          turningDegPerSec: new Array(DISTRIBUTION_EDGES.turningDegPerSec.length).fill(0) },
+        captions: new Reservoir(options.exampleCaptions ?? 6, rng), examples: new Map() };
       subsets.set(sub, acc);
     }
     if (options.maxClipsPerSubset && acc.clips >= options.maxClipsPerSubset) continue;
     // The index's own checks (shape, dtype, truncation), then the values as they are summed.
     const file = join(dir, `${name}.npy`);
     const info = inspectMotion(file, false);
-    const sums = 'reason' in info ? info : motionSummary(file);
-    if ('reason' in sums) {
-      acc.rejected.push({ name, reason: sums.reason });
+    const f = 'reason' in info ? info : clipFeatures(file);
+    if ('reason' in f) {
+      acc.rejected.push({ name, reason: f.reason });
       continue;
     }
-    const T = (info as { frames: number }).frames;
+    const T = f.frames;
     acc.clips++;
-    acc.height += sums.height;
-    acc.speed += sums.speed;
-    acc.turn += sums.turn;
-    acc.motionFrames += sums.motionFrames;
     acc.frames += T;
+    acc.height += f.pelvisHeight * T;
+    acc.speed += f.rootSpeed * Math.max(0, T - 1);
+    acc.turn += f.turningDegPerSec * Math.max(0, T - 1);
+    acc.moving += Math.max(0, T - 1);
     acc.names.add(name);
-    const sec = T / FPS;
-    const bin = LENGTH_BINS_SEC.findIndex((edge) => sec < edge);
+    const bin = LENGTH_BINS_SEC.findIndex((edge) => T / FPS < edge);
     acc.hist[bin < 0 ? LENGTH_BINS_SEC.length : bin]++;
-    const tf = textFile(root, name);
-    if (existsSync(tf)) {
-      const lines = readFileSync(tf, 'utf8').split(/\r?\n/).filter((l) => l.trim());
-      const caps = parseCaptions(lines.join('\n'));
-      acc.caps.push(caps.length);
-      caps.forEach((c, i) => {
-        for (const w of c.text.toLowerCase().match(/[a-z]+/g) ?? []) acc!.vocab.add(w);
-        const parts = lines[i]?.split('#');
-        const verb = captionVerb(c.text, parts && parts.length >= 4 ? parts[1] : undefined);
-        if (verb) acc!.verbs.set(verb, (acc!.verbs.get(verb) ?? 0) + 1);
-      });
+    for (const k of Object.keys(DISTRIBUTION_EDGES) as Distribution[]) acc.dist[k][binOf(DISTRIBUTION_EDGES[k], f[k])]++;
+    const caps = captionsFor(root, name) ?? [];
+    if (caps.length) {
+      acc.caps = { n: acc.caps.n + 1, sum: acc.caps.sum + caps.length, min: Math.min(acc.caps.min, caps.length), max: Math.max(acc.caps.max, caps.length) };
+      for (const c of caps) for (const w of captionWords(c.text)) acc.vocab.add(w);
+      acc.captions.add(caps[rng.int(caps.length)].text);
     } else {
       acc.noCaps++;
     }
+    const typed = typeClip(caps.map((c) => c.text), f);
+    acc.types.set(typed.type, (acc.types.get(typed.type) ?? 0) + 1);
+    if (typed.source === 'captions') acc.fromCaptions++;
+    let ex = acc.examples.get(typed.type);
+    if (!ex) acc.examples.set(typed.type, (ex = new Reservoir(options.examplesPerType ?? 2, rng)));
+    ex.add(name);
   }
   const out: Record<string, SubsetStats> = {};
   for (const [sub, a] of [...subsets].sort(([x], [y]) => x.localeCompare(y))) {
-    for (const n of a.names) {
-      const slash = n.lastIndexOf('/') + 1;
-      if (n[slash] === 'M' && a.names.has(n.slice(0, slash) + n.slice(slash + 1))) a.mirrored++;
-    }
+    for (const n of a.names) if (isMirrored(n, a.names)) a.mirrored++;
     const labels = LENGTH_BINS_SEC.map((e, i) => `${i === 0 ? 0 : LENGTH_BINS_SEC[i - 1]}-${e}s`).concat(`>=${LENGTH_BINS_SEC.at(-1)}s`);
+    const counts = Object.fromEntries(MOTION_TYPES.map((t) => [t, a.types.get(t) ?? 0])) as Record<MotionType, number>;
     out[sub] = {
       clips: a.clips,
       hours: a.frames / FPS / 3600,
       lengthHistogram: Object.fromEntries(labels.map((l, i) => [l, a.hist[i]])),
       captionsPerClip: {
-        mean: a.caps.length ? a.caps.reduce((s, c) => s + c, 0) / a.caps.length : 0,
-        ...minMax(a.caps),
+        mean: a.caps.n ? a.caps.sum / a.caps.n : 0,
+        min: a.caps.n ? a.caps.min : 0,
+        max: a.caps.max,
         withoutCaptions: a.noCaps,
       },
       vocabulary: a.vocab.size,
-      topVerbs: [...a.verbs].sort((x, y) => y[1] - x[1] || x[0].localeCompare(y[0])).slice(0, options.topVerbs ?? 10),
+      motionTypes: { counts, fromCaptions: a.fromCaptions, fromMotion: a.clips - a.fromCaptions },
       motion: {
-        rootSpeed: a.motionFrames ? a.speed / a.motionFrames : 0,
+        rootSpeed: a.moving ? a.speed / a.moving : 0,
         pelvisHeight: a.frames ? a.height / a.frames : 0,
-        turningDegPerSec: a.motionFrames ? a.turn / a.motionFrames : 0,
+        turningDegPerSec: a.moving ? a.turn / a.moving : 0,
         mirroredShare: a.clips ? a.mirrored / a.clips : 0,
+        mirrored: a.mirrored,
       },
+      distributions: Object.fromEntries((Object.keys(DISTRIBUTION_EDGES) as Distribution[])
+        .map((k) => [k, { edges: [...DISTRIBUTION_EDGES[k]], counts: a.dist[k] }])) as Record<Distribution, Histogram>,
+      exampleCaptions: a.captions.items,
+      examples: MOTION_TYPES.flatMap((t) => (a.examples.get(t)?.items ?? []).map((name) => ({ name, type: t }))),
       rejected: { count: a.rejected.length, examples: a.rejected.slice(0, 10) },
     };
   }
@@ -181,7 +170,9 @@ export function formatStats(stats: Record<string, SubsetStats>): string {
     lines.push(`  lengths     ${Object.entries(s.lengthHistogram).map(([k, v]) => `${k}:${v}`).join('  ')}`);
     lines.push(`  captions    ${s.captionsPerClip.mean.toFixed(2)} per clip (min ${s.captionsPerClip.min}, max ${s.captionsPerClip.max}), ` +
       `${s.captionsPerClip.withoutCaptions} clips without; vocabulary ${s.vocabulary} words`);
-    lines.push(`  verbs       ${s.topVerbs.map(([v, n]) => `${v} (${n})`).join(', ') || '-'}`);
+    const types = Object.entries(s.motionTypes.counts).filter(([, n]) => n > 0).sort((x, y) => y[1] - x[1]);
+    lines.push(`  types       ${types.map(([t, n]) => `${t} ${n}`).join(', ') || '-'} (${s.motionTypes.fromCaptions} from captions, ` +
+      `${s.motionTypes.fromMotion} from motion)`);
     lines.push(`  motion      root speed ${s.motion.rootSpeed.toFixed(2)} m/s, pelvis height ${s.motion.pelvisHeight.toFixed(2)} m, ` +
       `turning ${s.motion.turningDegPerSec.toFixed(1)} °/s, mirrored ${(s.motion.mirroredShare * 100).toFixed(0)} %`);
     if (s.rejected.count) {

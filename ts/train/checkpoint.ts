@@ -37,7 +37,7 @@ function syncDir(dir: string): void {
   }
 }
 
-function writeAtomic(file: string, text: string): void {
+export function writeAtomic(file: string, text: string): void {
   const tmp = `${file}.tmp-${process.pid}`;
   try {
     writeDurable(tmp, text);
