@@ -67,6 +67,7 @@ const joint = (m: ViewMotion, t: number, j: number): Vec3 => {
 };
 
 function strokeLine(ctx: Context, a: { x: number; y: number }, b: { x: number; y: number }, color: string, width: number): void {
+  if (Math.abs(a.x - b.x) < 1e-6 && Math.abs(a.y - b.y) < 1e-6) return; // pureimage cannot stroke a point (and says so on stdout)
   ctx.strokeStyle = color;
   ctx.lineWidth = width;
   ctx.beginPath();
@@ -109,12 +110,15 @@ function drawTrajectory(ctx: Context, cam: FollowCamera, m: ViewMotion, t: numbe
     ctx.lineWidth = 2;
     ctx.beginPath();
     let drawing = false;
+    let last = { x: NaN, y: NaN };
     for (let f = 0; f < to + stride; f += stride) {
       const p = ground(Math.min(f, to));
       // Points near or behind the camera would project to long stray lines: lift the pen there.
       if (p.depth < 0.5) { drawing = false; continue; }
+      if (drawing && Math.abs(p.x - last.x) < 1e-6 && Math.abs(p.y - last.y) < 1e-6) continue; // a standing root: no zero-length piece
       if (drawing) ctx.lineTo(p.x, p.y); else ctx.moveTo(p.x, p.y);
       drawing = true;
+      last = p;
     }
     ctx.stroke();
   }
