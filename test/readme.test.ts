@@ -63,6 +63,7 @@ async function sandbox(): Promise<{ work: string; home: string }> {
   copyFileSync(join(fixtures, 'repr272-sample', 'joints22_facez.npy'), join(work, 'HumanML3D', 'new_joints', '000001.npy'));
   symlinkSync(join(repo, 'data', 'bandai-namco-1'), join(work, 'data', 'bandai-namco-1'));
   symlinkSync(join(repo, 'configs'), join(work, 'configs'));
+  symlinkSync(join(repo, 'test'), join(work, 'test'));
   // An AMASS npz (SMPL-H poses, 30 fps) and a body model whose joints are the SMPL rest skeleton's.
   const smpl = readNpy(join(fixtures, 'repr272-sample', 'smpl85_facez.npy')).data as Float32Array;
   const poses = new Float32Array(T * 156);
@@ -80,22 +81,22 @@ async function sandbox(): Promise<{ work: string; home: string }> {
     J_regressor: { data: Float64Array.from({ length: 22 * 22 }, (_, i) => (i % 23 === 0 ? 1 : 0)), shape: [22, 22] },
     shapedirs: { data: new Float64Array(22 * 3 * 16), shape: [22, 3, 16] },
   });
-  // A released-style download: split and texts archives, one subset's archive, mean/std.
+  // A download in the released layout: split and texts archives, one subset's archive, Mean/Std.
   const stage = join(root, 'stage');
   const dl = join(home, 'Downloads', 'MotionMillion');
   mkdirSync(join(stage, 'split', 'version1', 'tokenizer_96'), { recursive: true });
-  writeFileSync(join(stage, 'split', 'version1', 'tokenizer_96', 'train.txt'), 'HumanML3D/000001\nHumanML3D/000002\n');
-  mkdirSync(join(stage, 'texts', 'HumanML3D'), { recursive: true });
-  writeFileSync(join(stage, 'texts', 'HumanML3D', '000001.txt'), 'a person walks forward#a/DET person/NOUN walk/VERB forward/ADV#0.0#0.0\n');
-  mkdirSync(join(stage, 'motion_272rpr', 'HumanML3D'), { recursive: true });
-  for (const n of ['000001', '000002']) writeNpy(join(stage, 'motion_272rpr', 'HumanML3D', `${n}.npy`), sample);
-  mkdirSync(join(dl, 'motion_272rpr'), { recursive: true });
+  writeFileSync(join(stage, 'split', 'version1', 'tokenizer_96', 'train.txt'), 'MotionGV/folder1/000001\nMotionGV/folder1/000002\n');
+  mkdirSync(join(stage, 'texts', 'MotionGV', 'folder1'), { recursive: true });
+  writeFileSync(join(stage, 'texts', 'MotionGV', 'folder1', '000001.txt'), 'a person walks forward\n');
+  mkdirSync(join(stage, 'MotionGV', 'folder1'), { recursive: true });
+  for (const n of ['000001', '000002']) writeNpy(join(stage, 'MotionGV', 'folder1', `${n}.npy`), sample);
+  mkdirSync(join(dl, 'motion_272rpr', 'MotionGV'), { recursive: true });
   await tar.c({ gzip: true, file: join(dl, 'split.tar.gz'), cwd: stage }, ['split']);
   await tar.c({ gzip: true, file: join(dl, 'texts.tar.gz'), cwd: stage }, ['texts']);
-  await tar.c({ gzip: true, file: join(dl, 'motion_272rpr', 'HumanML3D.tar.gz'), cwd: stage }, ['motion_272rpr/HumanML3D']);
+  await tar.c({ gzip: true, file: join(dl, 'motion_272rpr', 'MotionGV', 'folder1.tar.gz'), cwd: join(stage, 'MotionGV') }, ['folder1']);
   mkdirSync(join(dl, 'mean_std'));
-  copyFileSync(join(work, 'mean.npy'), join(dl, 'mean_std', 'mean.npy'));
-  copyFileSync(join(work, 'std.npy'), join(dl, 'mean_std', 'std.npy'));
+  copyFileSync(join(work, 'mean.npy'), join(dl, 'mean_std', 'Mean.npy'));
+  copyFileSync(join(work, 'std.npy'), join(dl, 'mean_std', 'Std.npy'));
   // The tokenizer config the README's `tokenizer train --config my.yaml` reads.
   writeFileSync(join(work, 'my.yaml'), 'preset: tiny\ntrain: { steps: 4, batch: 4, window: 64, checkpointEvery: 2 }\n');
   return { work, home };

@@ -25,7 +25,8 @@ function inputs(paths: string[], ext: string): string[] {
   });
 }
 
-// Writes <out>/<name>.npy and, with mirror, <out>/M<name>.npy (the MotionMillion naming).
+// Writes <out>/<name>.npy and, with mirror, <out>/M<name>.npy (the 272 repository's naming; the MotionMillion release
+// puts mirrors in Mirror_<subset> folders instead, and ts/data/layout.ts reads both).
 function save(out: string, name: string, motion: Float64Array, mirror: boolean): string[] {
   mkdirSync(out, { recursive: true });
   const T = motion.length / DIM;

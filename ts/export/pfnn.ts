@@ -1,6 +1,6 @@
 // The SMPL-22 PFNN database (Holden et al. 2017, adapted to 30 fps): inputs X (240), outputs Y (296) and phase
-// P per centre frame, from 272 motions. Layout, contact and phase rules: ../shared docs' pfnn.md, restated in the
-// README this export writes beside the arrays.
+// P per centre frame, from 272 motions. Layout, contact and phase rules: docs/data-formats.md, restated in the README
+// this export writes beside the arrays.
 import { FPS, GROUPS, recoverJoints } from '../motion/repr272.js';
 import { DEFAULT_CONTACTS, DEFAULT_PHASE, footContacts, gaitPhase, type ContactOptions, type PhaseOptions } from './contacts.js';
 
