@@ -87,8 +87,11 @@ export class TorchFile {
 export function toFloat32(t: RawTensor): Float32Array {
   const n = t.shape.reduce((a, b) => a * b, 1);
   const b = t.data;
-  if (t.dtype === 'f4') return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + 4 * n));
-  if (t.dtype === 'f8') return Float32Array.from(new Float64Array(b.buffer.slice(b.byteOffset, b.byteOffset + 8 * n)));
+  // A view of the bytes read when they are aligned (large reads are), a copy otherwise: no second copy of a big tensor.
+  if (t.dtype === 'f4') return b.byteOffset % 4 === 0 ? new Float32Array(b.buffer, b.byteOffset, n) : new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + 4 * n));
+  if (t.dtype === 'f8') {
+    return Float32Array.from(b.byteOffset % 8 === 0 ? new Float64Array(b.buffer, b.byteOffset, n) : new Float64Array(b.buffer.slice(b.byteOffset, b.byteOffset + 8 * n)));
+  }
   const out = new Float32Array(n);
   const bits = new Uint32Array(out.buffer);
   if (t.dtype === 'bf16') {
