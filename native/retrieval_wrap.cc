@@ -48,6 +48,7 @@ void RetrievalWrap::Register(Napi::Env env, Napi::Object exports) {
   exports.Set("Evaluator", DefineClass(env, "Evaluator", {
     InstanceMethod<&RetrievalWrap::ParameterTable>("parameterTable"),
     InstanceMethod<&RetrievalWrap::StateDict>("stateDict"),
+    InstanceMethod<&RetrievalWrap::LoadStateDict>("loadStateDict"),
     InstanceMethod<&RetrievalWrap::Step>("step"),
     InstanceMethod<&RetrievalWrap::EmbedText>("embedText"),
     InstanceMethod<&RetrievalWrap::EmbedMotion>("embedMotion"),
@@ -111,6 +112,22 @@ RetrievalWrap::Side RetrievalWrap::ReadMotion(const Napi::Object& o) {
 }
 
 Napi::Value RetrievalWrap::ParameterTable(const Napi::CallbackInfo& info) { return ParameterTableToJs(info.Env(), *model_); }
+
+// loadStateDict({name: {data, shape}}): every parameter and buffer at once (an imported checkpoint's weights).
+Napi::Value RetrievalWrap::LoadStateDict(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return Guarded(env, [&]() -> Napi::Value {
+    busy_.Claim(env, "Evaluator.loadStateDict");
+    try {
+      LoadStateDictFromJs(info[0], *model_, "Evaluator.loadStateDict");
+    } catch (...) {
+      busy_.Release();
+      throw;
+    }
+    busy_.Release();
+    return env.Undefined();
+  });
+}
 
 Napi::Value RetrievalWrap::StateDict(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();

@@ -14,6 +14,7 @@ void T2MWrap::Register(Napi::Env env, Napi::Object exports) {
   exports.Set("TextToMotion", DefineClass(env, "TextToMotion", {
     InstanceMethod<&T2MWrap::ParameterTable>("parameterTable"),
     InstanceMethod<&T2MWrap::StateDict>("stateDict"),
+    InstanceMethod<&T2MWrap::LoadStateDict>("loadStateDict"),
     InstanceMethod<&T2MWrap::Step>("step"),
     InstanceMethod<&T2MWrap::Evaluate>("evaluate"),
     InstanceMethod<&T2MWrap::Logits>("logits"),
@@ -84,6 +85,22 @@ T2MWrap::Batch T2MWrap::ReadBatch(const Napi::Value& v, bool need_codes) {
 }
 
 Napi::Value T2MWrap::ParameterTable(const Napi::CallbackInfo& info) { return ParameterTableToJs(info.Env(), *model_); }
+
+// loadStateDict({name: {data, shape}}): every parameter and buffer at once (an imported checkpoint's weights).
+Napi::Value T2MWrap::LoadStateDict(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return Guarded(env, [&]() -> Napi::Value {
+    busy_.Claim(env, "TextToMotion.loadStateDict");
+    try {
+      LoadStateDictFromJs(info[0], *model_, "TextToMotion.loadStateDict");
+    } catch (...) {
+      busy_.Release();
+      throw;
+    }
+    busy_.Release();
+    return env.Undefined();
+  });
+}
 
 Napi::Value T2MWrap::StateDict(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();

@@ -35,6 +35,7 @@ void TokenizerWrap::Register(Napi::Env env, Napi::Object exports) {
   exports.Set("Tokenizer", DefineClass(env, "Tokenizer", {
     InstanceMethod<&TokenizerWrap::ParameterTable>("parameterTable"),
     InstanceMethod<&TokenizerWrap::StateDict>("stateDict"),
+    InstanceMethod<&TokenizerWrap::LoadStateDict>("loadStateDict"),
     InstanceMethod<&TokenizerWrap::Step>("step"),
     InstanceMethod<&TokenizerWrap::Reconstruct>("reconstruct"),
     InstanceMethod<&TokenizerWrap::Encode>("encode"),
@@ -76,6 +77,22 @@ TokenizerWrap::TokenizerWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<
 }
 
 Napi::Value TokenizerWrap::ParameterTable(const Napi::CallbackInfo& info) { return ParameterTableToJs(info.Env(), *model_); }
+
+// loadStateDict({name: {data, shape}}): every parameter and buffer at once (an imported checkpoint's weights).
+Napi::Value TokenizerWrap::LoadStateDict(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return Guarded(env, [&]() -> Napi::Value {
+    busy_.Claim(env, "Tokenizer.loadStateDict");
+    try {
+      LoadStateDictFromJs(info[0], *model_, "Tokenizer.loadStateDict");
+    } catch (...) {
+      busy_.Release();
+      throw;
+    }
+    busy_.Release();
+    return env.Undefined();
+  });
+}
 
 Napi::Value TokenizerWrap::StateDict(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();

@@ -21,6 +21,7 @@ class TokenizerWrap : public Napi::ObjectWrap<TokenizerWrap> {
   torch::Tensor BorrowMotion(const Napi::Value& v, std::vector<Napi::Reference<Napi::Value>>& keep);
   Napi::Value ParameterTable(const Napi::CallbackInfo& info);
   Napi::Value StateDict(const Napi::CallbackInfo& info);
+  Napi::Value LoadStateDict(const Napi::CallbackInfo& info);
   Napi::Value Step(const Napi::CallbackInfo& info);
   Napi::Value Reconstruct(const Napi::CallbackInfo& info);
   Napi::Value Encode(const Napi::CallbackInfo& info);

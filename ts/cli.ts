@@ -6,6 +6,7 @@ import { loadConfig } from './config.js';
 import { registerDataCommands } from './data/commands.js';
 import { registerEvaluatorCommands } from './eval/commands.js';
 import { registerExportCommands } from './export/commands.js';
+import { registerImportCommand } from './pytorch/commands.js';
 import { pipelineConfig, runPipeline } from './pipeline.js';
 import { registerRenderCommands } from './render/commands.js';
 import { info, setThreads } from './runtime.js';
@@ -62,6 +63,7 @@ export function buildCli(): Command {
   registerRenderCommands(program);
   registerViewCommand(program);
   registerExportCommands(program);
+  registerImportCommand(program);
   return program;
 }
 

@@ -55,6 +55,8 @@ export interface NativeTokenizer {
   readonly downsampling: number;
   parameterTable(): ParameterRow[];
   stateDict(): Record<string, TensorOut>;
+  // Every parameter and buffer at once (all or nothing: each name, the model's shapes, finite values).
+  loadStateDict(tensors: Record<string, HostTensor>): void;
   step(motion: HostTensor, options: TokenizerStepOptions): Promise<TokenizerStepResult>;
   reconstruct(motion: HostTensor, options?: ThreadOptions): Promise<{ reconstruction: TensorOut; codes: TensorOut }>;
   encode(motion: HostTensor, options?: ThreadOptions): Promise<TensorOut>;
@@ -87,6 +89,8 @@ export interface T2MGenerateOptions extends ThreadOptions {
 export interface NativeTextToMotion {
   parameterTable(): ParameterRow[];
   stateDict(): Record<string, TensorOut>;
+  // Every parameter and buffer at once (all or nothing: each name, the model's shapes, finite values).
+  loadStateDict(tensors: Record<string, HostTensor>): void;
   step(batch: T2MBatch, options: T2MStepOptions): Promise<T2MStepResult>;
   evaluate(batch: T2MBatch, options: ThreadOptions & { autocast: 'none' | 'bf16' }): Promise<T2MEvalResult>;
   logits(batch: T2MBatch, options?: ThreadOptions): Promise<TensorOut>;
@@ -114,6 +118,8 @@ export interface EvaluatorStepResult { loss: number; accuracy: number; gradNorm:
 export interface NativeEvaluator {
   parameterTable(): ParameterRow[];
   stateDict(): Record<string, TensorOut>;
+  // Every parameter and buffer at once (all or nothing: each name, the model's shapes, finite values).
+  loadStateDict(tensors: Record<string, HostTensor>): void;
   step(batch: EvaluatorBatch, options: EvaluatorStepOptions): Promise<EvaluatorStepResult>;
   embedText(batch: EvaluatorText, options?: ThreadOptions): Promise<TensorOut>;
   embedMotion(batch: EvaluatorMotion, options?: ThreadOptions): Promise<TensorOut>;

@@ -79,6 +79,20 @@ class Block(nn.Module):
         return h + self.feed_forward(self.ffn_norm(h))
 
 
+def prefix_masks(text, lengths, L):
+    """Positions and the (B, L, L) attention mask of a left-padded text prefix followed by codes."""
+    Lt = text.shape[1]
+    first_valid = (Lt - lengths)[:, None]               # left padding ends here
+    slot = torch.arange(L)[None]
+    pos = (slot - first_valid).clamp(min=0)
+    pad = slot < first_valid                            # (B, L)
+    text_slot = slot < Lt                               # (1, L)
+    i, j = torch.arange(L)[:, None], torch.arange(L)[None, :]
+    both_text = text_slot[0][:, None] & text_slot[0][None, :]
+    allowed = ((j <= i) | both_text)[None] & ~pad[:, None, :]
+    return pos, allowed | (i == j)[None]
+
+
 class Decoder(nn.Module):
     def __init__(self, c):
         super().__init__()
@@ -94,16 +108,7 @@ class Decoder(nn.Module):
         x = self.text_proj(text)
         if codes_in.shape[1]:
             x = torch.cat([x, self.tok_embeddings(codes_in)], 1)
-        L = x.shape[1]
-        first_valid = (Lt - lengths)[:, None]               # left padding ends here
-        slot = torch.arange(L)[None]
-        pos = (slot - first_valid).clamp(min=0)
-        pad = slot < first_valid                            # (B, L)
-        text_slot = slot < Lt                               # (1, L)
-        i, j = torch.arange(L)[:, None], torch.arange(L)[None, :]
-        both_text = text_slot[0][:, None] & text_slot[0][None, :]
-        allowed = ((j <= i) | both_text)[None] & ~pad[:, None, :]
-        allowed = allowed | (i == j)[None]
+        pos, allowed = prefix_masks(text, lengths, x.shape[1])
         for layer in self.layers:
             x = layer(x, pos, allowed, self.base)
         return x

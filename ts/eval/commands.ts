@@ -56,9 +56,9 @@ export function registerEvaluatorCommands(program: Command): void {
 export function registerT2MEvalCommand(t2m: Command): void {
   t2m.command('eval')
     .description('the field\'s metrics (R-precision, FID, MM-Dist, Diversity, MultiModality) with confidence intervals')
-    .requiredOption('--ckpt <dir>', 'text-to-motion run or checkpoint')
+    .requiredOption('--ckpt <dir|file>', 'text-to-motion run or checkpoint, or a .pth/.safetensors decoder (imported on the fly)')
     .requiredOption('--evaluator <dir>', 'retrieval evaluator run or checkpoint (`torchmotion evaluator train`)')
-    .option('--tokenizer <dir>', 'tokenizer checkpoint (default: the one the codes came from)')
+    .option('--tokenizer <dir|file>', 'tokenizer checkpoint or .pth/.safetensors (default: the one the codes came from)')
     .option('-d, --data <root>', 'dataset root (default: the one the model was trained on)')
     .option('--split <name>', 'split', 'test')
     .option('--repeats <n>', 'repetitions', positiveInt, 20)

@@ -3,6 +3,7 @@
 // mean/std it normalises motion with (kept in the checkpoint, so the evaluator stays the same whatever the data).
 import { join } from 'node:path';
 
+import type { HostTensor } from '../tensor.js';
 import { TorchmotionError, withCallerStack } from '../errors.js';
 import type { MeanStd } from '../motion/normalize.js';
 import { DIM } from '../motion/repr272.js';
@@ -42,6 +43,7 @@ export class EvaluatorModel {
 
   parameterTable() { return this.net.parameterTable(); }
   stateDict() { return this.net.stateDict(); }
+  loadStateDict(tensors: Record<string, HostTensor>): void { this.net.loadStateDict(tensors); }
   step(b: EvaluatorBatch, o: Pick<EvaluatorStepOptions, 'lr' | 'seed'> & Partial<EvaluatorStepOptions>) {
     const t = TRAINING_DEFAULTS;
     return withCallerStack(() => this.net.step(b, { clip: t.clip, temperature: t.temperature, ...o }));

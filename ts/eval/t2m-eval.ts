@@ -10,8 +10,9 @@ import { denormalize, type MeanStd } from '../motion/normalize.js';
 import { DIM, FPS } from '../motion/repr272.js';
 import { Rng } from '../rng.js';
 import { generationSettings } from '../t2m/config.js';
-import { promptPrefix } from '../t2m/generate.js';
+import { promptPrefix, tokenizerFor } from '../t2m/generate.js';
 import { loadTextToMotion, T2MModel } from '../t2m/model.js';
+import { checkpointFor } from '../pytorch/on-the-fly.js';
 import { requireCheckpoint } from '../train/checkpoint.js';
 import { loadTokenizer, type TokenizerModel } from '../tokenizer/model.js';
 import { concatEmbeddings } from './embed.js';
@@ -91,9 +92,9 @@ export async function evaluateTextToMotion(r: T2MEvalRequest): Promise<T2MEvalRe
   const log = r.log ?? (() => {});
   const repeats = r.repeats ?? 20;
   const seed = r.seed ?? 0;
-  const t2mDir = requireCheckpoint(r.ckpt);
+  const t2mDir = await checkpointFor(r.ckpt, 't2m');
   const t2m = await loadTextToMotion(t2mDir, r.device);
-  const tokDir = requireCheckpoint(r.tokenizer ?? t2m.state.tokenizer);
+  const tokDir = await tokenizerFor(r.ckpt, r.tokenizer, t2m.state.tokenizer);
   const { model: tokenizer, state: tokState } = await loadTokenizer(tokDir, r.device);
   if (tokenizer.codebookSize !== t2m.model.options.vocab - 2) {
     throw new TorchmotionError(`tokenizer ${tokDir} has ${tokenizer.codebookSize} codes but the text-to-motion model expects ${t2m.model.options.vocab - 2}`);

@@ -72,8 +72,9 @@ export function registerT2MCommands(program: Command): void {
 
   t2m.command('generate')
     .description('text prompts → motion (272 .npy and joints), KV-cached sampling')
-    .requiredOption('--ckpt <dir>', 'text-to-motion checkpoint or run folder')
-    .option('--tokenizer <dir>', 'tokenizer checkpoint (default: the one the codes came from)')
+    .requiredOption('--ckpt <dir|file>', 'text-to-motion checkpoint or run folder, or a .pth/.safetensors decoder (imported on the fly)')
+    .option('--tokenizer <dir|file>', 'tokenizer checkpoint or .pth/.safetensors (default: the one the codes came from)')
+    .option('--embeddings <cache>', "caption-embedding cache for the prompts (default: the model's data.embeddings)")
     .option('-t, --text <prompt>', 'a prompt (repeat for several, generated in one batch)', collect, [])
     .option('--seconds <s>', 'length cap in seconds (default: the model maximum, 20 s)', positiveNumber)
     .option('--min-seconds <s>', 'do not accept END before this many seconds', nonNegativeNumber, 0)
@@ -85,11 +86,11 @@ export function registerT2MCommands(program: Command): void {
     .option('--no-cache', 'recompute the whole sequence every step (slow; for checking)')
     .option('-o, --out <dir>', 'write <i>_<prompt>.npy (272) and _joints.npy here', 'generated')
     .option('--threads <n>', 'threads', positiveInt)
-    .action(async (o: { ckpt: string; tokenizer?: string; text: string[]; seconds?: number; minSeconds: number; temperature: number; topK: number; topP: number;
+    .action(async (o: { ckpt: string; tokenizer?: string; embeddings?: string; text: string[]; seconds?: number; minSeconds: number; temperature: number; topK: number; topP: number;
       cfg: number; seed: number; cache: boolean; out: string; threads?: number }) => {
       if (o.threads) setThreads(o.threads);
       const t0 = performance.now();
-      const results = await generateMotions({ ckpt: o.ckpt, tokenizer: o.tokenizer, texts: o.text, seconds: o.seconds, minSeconds: o.minSeconds, temperature: o.temperature,
+      const results = await generateMotions({ ckpt: o.ckpt, tokenizer: o.tokenizer, embeddings: o.embeddings, texts: o.text, seconds: o.seconds, minSeconds: o.minSeconds, temperature: o.temperature,
         topK: o.topK, topP: o.topP, cfgScale: o.cfg, seed: o.seed, cache: o.cache, out: o.out });
       for (const r of results) console.log(`"${r.text}": ${r.codes.length} codes, ${r.frames} frames (${(r.frames / FPS).toFixed(1)} s) → ${r.files?.[0]}`);
       console.log(`generated in ${((performance.now() - t0) / 1000).toFixed(1)} s`);

@@ -7,7 +7,7 @@ import { writeNpy } from '../data/npy.js';
 import { TorchmotionError } from '../errors.js';
 import { denormalize } from '../motion/normalize.js';
 import { DIM, FPS, recoverJoints } from '../motion/repr272.js';
-import { requireCheckpoint } from '../train/checkpoint.js';
+import { checkpointFor } from '../pytorch/on-the-fly.js';
 import { loadTokenizer } from '../tokenizer/model.js';
 import { loadTextToMotion, type GenerateOptions } from './model.js';
 import { EmbeddingCache } from './embedding-cache.js';
@@ -18,7 +18,8 @@ export interface Generated { text: string; codes: Int32Array; motion: Float64Arr
 
 export interface GenerateRequest extends GenerateOptions {
   ckpt: string;
-  tokenizer?: string;   // default: the tokenizer the codes were encoded with
+  tokenizer?: string;   // default: the tokenizer the codes were encoded with (a run, or a .pth/.safetensors file)
+  embeddings?: string;  // a caption-embedding cache for the prompts (default: the model's data.embeddings)
   texts: string[];
   seconds?: number;     // length cap; default the model's maximum (300 tokens = 20 s)
   minSeconds?: number;  // END is not accepted before this
@@ -29,11 +30,12 @@ export interface GenerateRequest extends GenerateOptions {
 const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 48) || 'empty';
 
 // The prompts' text prefix, from the built-in encoder or from the embedding cache the model was trained with.
-export async function promptPrefix(t2m: Awaited<ReturnType<typeof loadTextToMotion>>, ckpt: string, captions: string[], device?: string): Promise<TextBatch> {
-  const { model: m, data } = t2m.state.config;
+export async function promptPrefix(t2m: Awaited<ReturnType<typeof loadTextToMotion>>, ckpt: string, captions: string[], device?: string,
+  embeddings = t2m.state.config.data.embeddings): Promise<TextBatch> {
+  const m = t2m.state.config.model;
   if (m.text === 'builtin') return builtinBatch(t2m.vocab, captions, m.textMaxLen);
-  if (!data.embeddings) throw new TorchmotionError(`${ckpt}: the model reads embeddings but its config names no data.embeddings cache`);
-  const cache = new EmbeddingCache(data.embeddings);
+  if (!embeddings) throw new TorchmotionError(`${ckpt}: the model reads embeddings but its config names no data.embeddings cache: pass one with --embeddings <cache>`);
+  const cache = new EmbeddingCache(embeddings);
   try {
     const enc = cache.index.encoder;
     const script = enc && captions.some((c) => !cache.has(c)) ? await TextScriptEncoder.load(enc.script, enc.vocab, device) : undefined;
@@ -43,10 +45,16 @@ export async function promptPrefix(t2m: Awaited<ReturnType<typeof loadTextToMoti
   }
 }
 
+// The tokenizer a decoder's codes decode with: the one given, else the one it was trained (or imported) with.
+export async function tokenizerFor(ckpt: string, given: string | undefined, recorded: string): Promise<string> {
+  if (!given && !recorded) throw new TorchmotionError(`${ckpt}: the decoder names no tokenizer (imported without --tokenizer): pass --tokenizer <run|file.pth>`);
+  return checkpointFor(given ?? recorded, 'tokenizer');
+}
+
 export async function generateMotions(r: GenerateRequest): Promise<Generated[]> {
   if (r.texts.length === 0) throw new TorchmotionError('give at least one --text prompt');
-  const t2m = await loadTextToMotion(requireCheckpoint(r.ckpt), r.device);
-  const tokDir = requireCheckpoint(r.tokenizer ?? t2m.state.tokenizer);
+  const t2m = await loadTextToMotion(await checkpointFor(r.ckpt, 't2m'), r.device);
+  const tokDir = await tokenizerFor(r.ckpt, r.tokenizer, t2m.state.tokenizer);
   const { model: tokenizer, state: tokState } = await loadTokenizer(tokDir, r.device);
   if (tokenizer.codebookSize !== t2m.model.options.vocab - 2) {
     throw new TorchmotionError(`tokenizer ${tokDir} has ${tokenizer.codebookSize} codes but the text-to-motion model expects ${t2m.model.options.vocab - 2}`);
@@ -56,7 +64,7 @@ export async function generateMotions(r: GenerateRequest): Promise<Generated[]> 
     r.seconds ? Math.max(1, Math.round((r.seconds * FPS) / tokenizer.downsampling)) : t2m.state.config.model.maxMotionTokens);
   const guided = (r.cfgScale ?? 0) > 0;
   const captions = guided ? [...r.texts, ...r.texts.map(() => '')] : r.texts;
-  const batch = await promptPrefix(t2m, r.ckpt, captions, r.device);
+  const batch = await promptPrefix(t2m, r.ckpt, captions, r.device, r.embeddings ?? t2m.state.config.data.embeddings);
   const out = await t2m.model.generate(batch, { temperature: r.temperature, topK: r.topK, topP: r.topP, cfgScale: r.cfgScale, seed: r.seed,
     cache: r.cache, threads: r.threads, maxTokens, minTokens: Math.min(maxTokens, Math.round(((r.minSeconds ?? 0) * FPS) / tokenizer.downsampling)) });
   const tokens = out.tokens.data as Int32Array;

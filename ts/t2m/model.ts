@@ -2,6 +2,7 @@
 // and loading a trained one from a checkpoint for generation.
 import { join } from 'node:path';
 
+import type { HostTensor } from '../tensor.js';
 import { TorchmotionError, withCallerStack } from '../errors.js';
 import { native, type AdamWOptions, type NativeTextToMotion, type T2MBatch, type T2MStepOptions, type T2MStepResult } from '../native.js';
 import { checkDevice } from '../runtime.js';
@@ -52,6 +53,7 @@ export class T2MModel {
   get pad(): number { return this.options.vocab - 1; }
   parameterTable() { return this.net.parameterTable(); }
   stateDict() { return this.net.stateDict(); }
+  loadStateDict(tensors: Record<string, HostTensor>): void { this.net.loadStateDict(tensors); }
   // Clipping, autocast and recompute left out take the training schema's defaults; a step updates unless told not to.
   step(b: T2MBatch, o: Pick<T2MStepOptions, 'lr'> & Partial<T2MStepOptions>) {
     const t = TRAINING_DEFAULTS;

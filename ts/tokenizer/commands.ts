@@ -6,6 +6,7 @@ import { loadConfig } from '../config.js';
 import { optionalMeanStd } from '../data/motion-files.js';
 import { TorchmotionError } from '../errors.js';
 import { loadEvaluator } from '../eval/model.js';
+import { checkpointFor } from '../pytorch/on-the-fly.js';
 import { setThreads } from '../runtime.js';
 import { requireCheckpoint } from '../train/checkpoint.js';
 import { compareQuantizers } from './compare.js';
@@ -55,7 +56,7 @@ export function registerTokenizerCommands(program: Command): void {
 
   tok.command('eval')
     .description('MPJPE (mm), codebook usage, perplexity and dead codes on a split')
-    .requiredOption('--ckpt <dir>', 'checkpoint or run folder')
+    .requiredOption('--ckpt <dir|file>', 'checkpoint or run folder, or a .pth/.safetensors file (imported on the fly)')
     .requiredOption('-d, --data <root>', 'dataset root')
     .option('--split <name>', 'split', 'val')
     .option('--min-frames <n>', 'shortest clip (default: the reference eval limits 120..600)', positiveInt)
@@ -65,7 +66,7 @@ export function registerTokenizerCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (o: { ckpt: string; data: string; split: string; minFrames?: number; maxFrames?: number; evaluator?: string; threads?: number; json?: boolean }) => {
       if (o.threads) setThreads(o.threads);
-      const { model } = await loadTokenizer(requireCheckpoint(o.ckpt));
+      const { model } = await loadTokenizer(await checkpointFor(o.ckpt, 'tokenizer'));
       const evaluator = o.evaluator ? await loadEvaluator(requireCheckpoint(o.evaluator)) : undefined;
       try {
         const r = await evaluateTokenizer(model, o.data, { split: o.split, minFrames: o.minFrames, maxFrames: o.maxFrames, evaluator });
@@ -80,25 +81,25 @@ export function registerTokenizerCommands(program: Command): void {
 
   tok.command('reconstruct <motion>')
     .description('a raw 272 motion through the tokenizer and back (for `render gt.npy rec.npy …`)')
-    .requiredOption('--ckpt <dir>', 'checkpoint or run folder')
+    .requiredOption('--ckpt <dir|file>', 'checkpoint or run folder, or a .pth/.safetensors file (imported on the fly)')
     .requiredOption('-o, --out <file>', 'output 272 .npy (raw, not normalised)')
     .option('--mean <file>', "mean.npy (default: the tokenizer's training data's)")
     .option('--std <file>', 'std.npy (with --mean)')
     .action(async (input: string, o: { ckpt: string; out: string; mean?: string; std?: string }) => {
-      const r = await reconstructMotion(requireCheckpoint(o.ckpt), input, { out: o.out, stats: optionalMeanStd(o) });
+      const r = await reconstructMotion(await checkpointFor(o.ckpt, 'tokenizer'), input, { out: o.out, stats: optionalMeanStd(o) });
       console.log(`${o.out}: ${r.frames} frames from ${r.codes.length} codes`);
     });
 
   tok.command('encode')
     .description('every clip of a split → codes.i32 + offsets.i64 + names.txt (resumable)')
-    .requiredOption('--ckpt <dir>', 'checkpoint or run folder')
+    .requiredOption('--ckpt <dir|file>', 'checkpoint or run folder, or a .pth/.safetensors file (imported on the fly)')
     .requiredOption('-d, --data <root>', 'dataset root')
     .requiredOption('-o, --out <dir>', 'output folder')
     .option('--split <name>', 'split (t2m folder)', 'all')
     .option('--threads <n>', 'threads', positiveInt)
     .action(async (o: { ckpt: string; data: string; out: string; split: string; threads?: number }) => {
       if (o.threads) setThreads(o.threads);
-      const dir = requireCheckpoint(o.ckpt);
+      const dir = await checkpointFor(o.ckpt, 'tokenizer');
       const { model } = await loadTokenizer(dir);
       const r = await encodeDataset(model, o.data, o.out, { split: o.split, checkpoint: dir,
         log: process.stderr.isTTY ? undefined : (l) => console.log(l) });

@@ -1,0 +1,158 @@
+// Import and export against checkpoints in exactly the reference's structure (scripts/reference/reference_checkpoint.py,
+// Debian's python3-torch): a `module.` prefix, the patchers' buffers, an optimizer and a scheduler with a Counter, an
+// unknown class, a bf16 decoder. torchmotion's reconstruction, codes, logits and greedy tokens equal the PyTorch
+// modules' on the same weights; what torchmotion exports loads into the reference-named modules with
+// load_state_dict(strict=True) and gives torchmotion's outputs; a name that maps to nothing is an error listing it.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+
+import { readNpz } from '../ts/data/npz.js';
+import { exportRun } from '../ts/pytorch/export.js';
+import { importCheckpoint } from '../ts/pytorch/import.js';
+import { checkpointFor } from '../ts/pytorch/on-the-fly.js';
+import { loadTextToMotion } from '../ts/t2m/model.js';
+import { loadTokenizer } from '../ts/tokenizer/model.js';
+import { errorOf, tempDir } from './helpers.js';
+import { runPython } from './python.js';
+
+const script = join(import.meta.dirname, '..', 'scripts', 'reference', 'reference_checkpoint.py');
+const dir = tempDir('tm-import-');
+const tokConfig = { inputDim: 272, width: 64, downT: 2, strideT: 2, depth: 2, dilationGrowth: 3, norm: 'none', activation: 'relu', levels: [8, 5, 5, 5] };
+const decConfig = { vocab: 1026, dim: 64, layers: 2, heads: 4, hidden: 256, textDim: 32 };
+runPython([script, 'write-tokenizer', dir, JSON.stringify(tokConfig)]);
+const decDir = join(dir, 'decoder');
+runPython(['-c', 'import os, sys; os.makedirs(sys.argv[1])', decDir]);
+runPython([script, 'write-t2m', decDir, JSON.stringify(decConfig)]);
+
+const relErr = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < b.length; i++) {
+    num = Math.max(num, Math.abs(a[i] - b[i]));
+    den = Math.max(den, Math.abs(b[i]));
+  }
+  return num / den;
+};
+const ints = (t: { data: ArrayLike<number | bigint> }) => Array.from(t.data as ArrayLike<number>, Number);
+// Greedy tokens up to and including the first END (torchmotion pads after it; the reference script does not stop).
+const untilEnd = (tokens: number[], end: number) => (tokens.includes(end) ? tokens.slice(0, tokens.indexOf(end) + 1) : tokens);
+
+const tokRun = join(dir, 'tokenizer-run');
+const ref = readNpz(join(dir, 'reference-run.npz'));
+const motion = { data: ref.motion.data as Float32Array, shape: ref.motion.shape };
+
+test('tokenizer: an ambiguous FSQ width asks for --codes; a name that maps to nothing is listed and nothing is written', async () => {
+  const e = await errorOf(() => importCheckpoint(join(dir, 'fsq_net.pth'), join(dir, 'ambiguous')));
+  assert.is(e, "the file's FSQ has 4 dimensions, which the reference's table gives to 1024 codes (8×5×5×5) and 2048 codes (8×8×6×5): say which with --codes");
+  const extra = join(dir, 'extra.pth');
+  runPython(['-c', [
+    'import sys, torch', 'class TrainerState: pass',
+    "c = torch.load(sys.argv[1]); c['net']['module.vqvae.encoder.model.9.bias'] = torch.zeros(3); torch.save(c, sys.argv[2])",
+  ].join('\n'), join(dir, 'fsq_net.pth'), extra]);
+  const e2 = await errorOf(() => importCheckpoint(extra, join(dir, 'extra-run'), { codes: 1024 }));
+  assert.is(e2, "1 tensor(s) in the file map to nothing in torchmotion's tokenizer: vqvae.encoder.model.9.bias (nothing was written)");
+  assert.is(existsSync(join(dir, 'extra-run')), false);
+});
+
+test('tokenizer: import equals PyTorch on the same weights (reconstruction within 1e-5, codes equal) and reports what it read', async () => {
+  const r = await importCheckpoint(join(dir, 'fsq_net.pth'), tokRun, { codes: 1024 });
+  assert.is(r.kind, 'tokenizer');
+  assert.equal(r.ignored, ['vqvae.encoder.model.0.wavelets', 'vqvae.encoder.model.0._arange', 'vqvae.decoder.model.7.wavelets', 'vqvae.decoder.model.7._arange']);
+  assert.equal(r.otherEntries, ['optimizer', 'scheduler', 'nb_iter', 'trainer']);
+  assert.equal(r.skippedClasses, ['__main__.TrainerState']);
+  assert.is(r.nbIter, 6000000);
+  assert.is(r.mapped.length, 54);
+  const { model } = await loadTokenizer(await checkpointFor(tokRun, 'tokenizer'));
+  const out = await model.reconstruct(motion);
+  const err = relErr(out.reconstruction.data as Float32Array, ref.reconstruction.data as Float32Array);
+  assert.ok(err < 1e-5, `reconstruction ${err}`);
+  assert.equal(ints(out.codes), ints(ref.codes));
+});
+
+test('tokenizer: export (.pth and safetensors) loads strictly into the reference-named modules and gives torchmotion\'s outputs; --ckpt takes the file', async () => {
+  const { model } = await loadTokenizer(await checkpointFor(tokRun, 'tokenizer'));
+  const ours = await model.reconstruct(motion);
+  for (const format of ['pth', 'safetensors'] as const) {
+    const file = join(dir, `exported.${format}`);
+    const e = await exportRun(tokRun, file, format);
+    assert.is(e.tensors, 54 + 4);
+    const out = join(dir, `check-${format}.npz`);
+    runPython([script, 'check-tokenizer', file, JSON.stringify(tokConfig), join(dir, 'reference-run.npz'), out]);
+    const back = readNpz(out);
+    const err = relErr(back.reconstruction.data as Float32Array, ours.reconstruction.data as Float32Array);
+    assert.ok(err < 1e-5, `${format}: reconstruction ${err}`);
+    assert.equal(ints(back.codes), ints(ours.codes), format);
+  }
+  // safetensors names its levels, so the file is imported on the fly without --codes.
+  const { model: fly } = await loadTokenizer(await checkpointFor(join(dir, 'exported.safetensors'), 'tokenizer'));
+  const again = await fly.reconstruct(motion);
+  assert.equal(Array.from(again.reconstruction.data as Float32Array), Array.from(ours.reconstruction.data as Float32Array));
+});
+
+test('decoder: a bf16 `trans` checkpoint imports (preset and heads from the shapes); logits within 1e-5 and greedy tokens equal PyTorch\'s', async () => {
+  const dref = readNpz(join(decDir, 'reference-run.npz'));
+  const run = join(dir, 'decoder-run');
+  const r = await importCheckpoint(join(decDir, 'net_t2m.pth'), run, { tokenizer: tokRun });
+  assert.is(r.kind, 't2m');
+  assert.equal(r.config, { preset: 'tiny', text: 'embeddings', textDim: 32, textLayers: 2, textHeads: 4, textMaxLen: 40, maxMotionTokens: 300, ropeBase: 10000, heads: 4, vocab: 1026 });
+  assert.equal(r.otherEntries, ['optimizer', 'scheduler', 'nb_iter', 'trainer', 'actual_nb_iter']);
+  assert.is(r.mapped.length, 2 * 7 + 5);
+  assert.ok(r.mapped.every((m) => m.dtype === 'bf16'));
+  const { model } = await loadTextToMotion(join(run, 'checkpoints', 'step-00000000'));
+  const text = { data: dref.text.data as Float32Array, shape: dref.text.shape };
+  const textLengths = { data: Int32Array.from(ints(dref.lengths)), shape: dref.lengths.shape };
+  const logits = await model.logits({ text, textLengths, codes: { data: Int32Array.from(ints(dref.codes)), shape: dref.codes.shape } });
+  const err = relErr(logits.data as Float32Array, dref.logits.data as Float32Array);
+  assert.ok(err < 1e-5, `logits ${err}`);
+  const greedy = await model.generate({ text, textLengths }, { maxTokens: 12, cache: true });
+  const T = dref.tokens.shape[1];
+  const mine = ints(greedy.tokens);
+  const theirs = ints(dref.tokens);
+  for (let b = 0; b < 2; b++) {
+    assert.equal(untilEnd(mine.slice(b * T, b * T + T), 1024), untilEnd(theirs.slice(b * T, b * T + T), 1024), `prompt ${b}`);
+  }
+  // export → strict load in PyTorch → the same logits and tokens.
+  const file = join(dir, 'exported-decoder.pth');
+  const e = await exportRun(run, file, 'pth');
+  assert.is(e.tensors, 19);
+  const out = join(dir, 'check-decoder.npz');
+  runPython([script, 'check-t2m', file, JSON.stringify(decConfig), join(decDir, 'reference-run.npz'), out]);
+  const back = readNpz(out);
+  assert.ok(relErr(back.logits.data as Float32Array, logits.data as Float32Array) < 1e-5, 'exported logits');
+  assert.equal(ints(back.tokens), theirs);
+});
+
+test('loadStateDict is all or nothing: a missing name, a wrong shape or a NaN is named and nothing changes', async () => {
+  const { model } = await loadTokenizer(await checkpointFor(tokRun, 'tokenizer'));
+  const sd = model.stateDict();
+  const values = Object.fromEntries(Object.entries(sd).map(([k, t]) => [k, { data: new Float32Array(t.data as Float32Array), shape: t.shape }]));
+  const first = Object.keys(values)[0];
+  const { [first]: dropped, ...missing } = values;
+  assert.ok(dropped);
+  assert.is(await errorOf(() => model.loadStateDict(missing)), `Tokenizer.loadStateDict: no value for ${first}`);
+  const last = Object.keys(values).at(-1)!;
+  const poisoned = { ...values, [last]: { data: new Float32Array(values[last].data).fill(NaN, 0, 1), shape: values[last].shape } };
+  assert.is(await errorOf(() => model.loadStateDict(poisoned)), `Tokenizer.loadStateDict: ${last} holds NaN or Inf`);
+  assert.equal(Array.from(model.stateDict()[first].data as Float32Array), Array.from(sd[first].data as Float32Array));
+});
+
+test('CLI: `import` then `export <run> --format safetensors -o`, beside `export pfnn`', () => {
+  const bin = join(import.meta.dirname, '..', 'bin', 'torchmotion.js');
+  const cli = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
+  const run = join(dir, 'cli-run');
+  const imp = cli('import', join(dir, 'fsq_net.pth'), '--codes', '1024', '-o', run, '--json');
+  assert.is(imp.status, 0, imp.stderr);
+  assert.is(JSON.parse(imp.stdout).mapped.length, 54);
+  const file = join(dir, 'cli.safetensors');
+  const exp = cli('export', run, '--format', 'safetensors', '-o', file);
+  assert.is(exp.status, 0, exp.stderr);
+  assert.is(exp.stdout.trim(), `${file}: 58 tensors in the reference's layout (safetensors)`);
+  const bad = cli('export', run, '--format', 'onnx', '-o', file);
+  assert.is(bad.stderr.trim(), `torchmotion: export ${run}: --format must be pth or safetensors`);
+});
+
+test.run();

@@ -1,0 +1,48 @@
+// `torchmotion import <file.pth>` and `torchmotion export <run> --format pth|safetensors`: PyTorch checkpoints in and out.
+import type { Command } from 'commander';
+
+import { positiveInt } from '../cli-options.js';
+import { TorchmotionError } from '../errors.js';
+import { exportRun } from './export.js';
+import { importCheckpoint } from './import.js';
+
+export function registerImportCommand(program: Command): void {
+  program.command('import <file>')
+    .description("a reference PyTorch checkpoint (.pth) or safetensors file → a torchmotion run: MotionMillion's FSQ tokenizer or its text-to-motion decoder")
+    .requiredOption('-o, --out <run>', 'run folder to write (its checkpoint and import-report.json)')
+    .option('--kind <kind>', 'what the file holds: tokenizer or t2m (default: read from its names)')
+    .option('--codes <n>', "tokenizer: FSQ codebook size, when the projection's width fits several of the reference's levels", positiveInt)
+    .option('--dilation-growth <n>', 'tokenizer: resnet dilation growth (not in the shapes; the reference uses 3)', positiveInt)
+    .option('--activation <name>', 'tokenizer: relu, gelu or silu (not in the shapes; the reference uses relu)')
+    .option('--heads <n>', "t2m: attention heads (not in the shapes; default: the preset's with the same width and depth)", positiveInt)
+    .option('--tokenizer <run>', 't2m: the tokenizer run whose codes the decoder reads (generate uses it)')
+    .option('--embeddings <cache>', 't2m: a caption-embedding cache (`t2m embed`) for its prompts')
+    .option('--json', 'print the report as JSON')
+    .action(async (file: string, o: { out: string; kind?: string; codes?: number; dilationGrowth?: number; activation?: string; heads?: number;
+      tokenizer?: string; embeddings?: string; json?: boolean }) => {
+      if (o.kind && o.kind !== 'tokenizer' && o.kind !== 't2m') throw new TorchmotionError(`--kind ${o.kind}: expected tokenizer or t2m`);
+      if (o.activation && !['relu', 'gelu', 'silu'].includes(o.activation)) throw new TorchmotionError(`--activation ${o.activation}: expected relu, gelu or silu`);
+      const r = await importCheckpoint(file, o.out, { kind: o.kind as 'tokenizer' | undefined, codes: o.codes, dilationGrowth: o.dilationGrowth,
+        activation: o.activation as 'relu' | undefined, heads: o.heads, tokenizer: o.tokenizer, embeddings: o.embeddings });
+      if (o.json) return void console.log(JSON.stringify(r, null, 2));
+      console.log(`${r.checkpoint}: a ${r.kind === 't2m' ? 'text-to-motion decoder' : 'tokenizer'}, ${r.mapped.length} tensors mapped, ` +
+        `${r.ignored.length} ignored (${r.ignored.join(', ') || 'none'})`);
+      if (r.skippedClasses.length) console.log(`read as placeholders (not executed): ${r.skippedClasses.join(', ')}`);
+      console.log(`report: ${o.out}/import-report.json`);
+    });
+}
+
+// The run argument and --format go on `export` itself, beside its subcommands (`export pfnn`).
+export function addCheckpointExport(exportCommand: Command): void {
+  exportCommand
+    .argument('[run]', 'a torchmotion run or checkpoint folder')
+    .option('--format <format>', 'pth (torch.save, the reference layout) or safetensors')
+    .option('-o, --out <file>', 'file to write')
+    .action(async (run: string | undefined, o: { format?: string; out?: string }) => {
+      if (!run) return void exportCommand.help();
+      if (o.format !== 'pth' && o.format !== 'safetensors') throw new TorchmotionError(`export ${run}: --format must be pth or safetensors`);
+      if (!o.out) throw new TorchmotionError(`export ${run}: give the file to write with --out`);
+      const r = await exportRun(run, o.out, o.format);
+      console.log(`${r.file}: ${r.tensors} tensors in the reference's layout (${r.format})`);
+    });
+}

@@ -1,0 +1,126 @@
+// `torchmotion import`: a reference PyTorch checkpoint (or a safetensors file) becomes a torchmotion run. The state
+// dict is found (`net` for the tokenizer, `trans` for the decoder), its names mapped, the configuration read from the
+// shapes, every tensor read from the file one at a time into the model (fp32), and a report of what was mapped and
+// what was ignored written beside the checkpoint.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { TorchmotionError } from '../errors.js';
+import { makeDirs } from '../files.js';
+import { nativeOptions, t2mConfig } from '../t2m/config.js';
+import { T2MModel } from '../t2m/model.js';
+import type { HostTensor } from '../tensor.js';
+import { saveCheckpoint } from '../train/checkpoint.js';
+import { FSQ_LEVELS, tokenizerConfig } from '../tokenizer/config.js';
+import { TokenizerModel } from '../tokenizer/model.js';
+import { referenceDecoder, toReferenceT2MName } from './reference-t2m.js';
+import { mapTokenizerNames, referenceTokenizer, type TokenizerImportOptions } from './reference-tokenizer.js';
+import { openWeights, type WeightsFile } from './weights.js';
+
+export type ImportKind = 'tokenizer' | 't2m';
+
+export interface ImportOptions extends TokenizerImportOptions {
+  kind?: ImportKind;      // default: read from the names
+  heads?: number;         // decoder attention heads (default: the matching preset's)
+  tokenizer?: string;     // decoder: the tokenizer run its codes come from (recorded for generate)
+  embeddings?: string;    // decoder: a caption-embedding cache for its prompts (recorded for generate)
+}
+
+export interface ImportReport {
+  source: string;
+  kind: ImportKind;
+  config: unknown;
+  mapped: Array<{ from: string; to: string; shape: number[]; dtype: string }>;
+  ignored: string[];                 // tensors that carry no learned values
+  skippedClasses: string[];          // Python classes in the file that were read as placeholders
+  otherEntries: string[];            // top-level keys besides the state dict (optimizer, scheduler, nb_iter …)
+  nbIter?: number;
+  checkpoint: string;
+}
+
+export function kindOf(w: WeightsFile): ImportKind {
+  if (w.tensors.has('transformer.wte.weight')) return 't2m';
+  if ([...w.tensors.keys()].some((k) => /^(vqvae\.)?(encoder|decoder)\.model\./.test(k))) return 'tokenizer';
+  throw new TorchmotionError(`${w.file}: neither a MotionMillion tokenizer (vqvae.encoder.model.…) nor a decoder (transformer.wte.weight); ` +
+    `its first names are ${[...w.tensors.keys()].slice(0, 4).join(', ') || 'none'}`);
+}
+
+export async function importCheckpoint(file: string, out: string, o: ImportOptions = {}): Promise<ImportReport> {
+  const w = await openWeights(file);
+  try {
+    const kind = o.kind ?? kindOf(w);
+    const r = kind === 'tokenizer' ? await importTokenizerWeights(w, out, o) : await importDecoderWeights(w, out, o);
+    const report: ImportReport = { source: file, kind, ...r, skippedClasses: w.skippedClasses, otherEntries: w.otherEntries,
+      ...(w.nbIter !== undefined && { nbIter: w.nbIter }) };
+    writeFileSync(join(out, 'import-report.json'), JSON.stringify(report, null, 2) + '\n');
+    return report;
+  } finally {
+    w.close();
+  }
+}
+
+type Imported = Pick<ImportReport, 'config' | 'mapped' | 'ignored' | 'checkpoint'>;
+
+// Reads every mapped tensor into `values`, checking its shape against torchmotion's.
+function readMapped(w: WeightsFile, names: Map<string, string>, ours: Record<string, HostTensor>, note: string) {
+  const values: Record<string, HostTensor> = {};
+  const mapped: ImportReport['mapped'] = [];
+  for (const [to, from] of names) {
+    const t = w.tensors.get(from)!;
+    const want = ours[to].shape;
+    if (t.shape.join(',') !== want.join(',')) {
+      throw new TorchmotionError(`${w.file}: ${from} is (${t.shape.join(', ')}), torchmotion's ${to} is (${want.join(', ')}) for ${note}`);
+    }
+    values[to] = { data: w.read(from), shape: t.shape };
+    mapped.push({ from, to, shape: t.shape, dtype: t.dtype });
+  }
+  return { values, mapped };
+}
+
+async function importTokenizerWeights(w: WeightsFile, out: string, o: ImportOptions): Promise<Imported> {
+  const keys = [...w.tensors.keys()];
+  // A safetensors file torchmotion exported names its levels, which settles an ambiguous projection width.
+  const levels = w.metadata.levels ? (JSON.parse(w.metadata.levels) as number[]) : undefined;
+  const codes = o.codes ?? (levels && Number(Object.entries(FSQ_LEVELS).find(([, l]) => l.join() === levels.join())?.[0]));
+  const ref = referenceTokenizer(keys, (k) => w.tensors.get(k)!.shape, { ...o, ...(codes && { codes }) });
+  const model = new TokenizerModel(ref.config);
+  const ours = model.stateDict();
+  const names = mapTokenizerNames(ref, Object.keys(ours), keys);
+  const { values, mapped } = readMapped(w, names, ours, 'the configuration read from the file');
+  model.loadStateDict(values);
+  const config = tokenizerConfig.parse({ model: ref.config });
+  makeDirs(out);
+  const checkpoint = await saveCheckpoint(out, { kind: 'tokenizer', step: 0, model: ref.config, config,
+    loader: { epoch: 0, position: 0, rng: 0 }, dataRoot: config.data.root, importedFrom: w.file }, (f) => model.save(f));
+  return { config: ref.config, mapped, ignored: ref.ignored, checkpoint };
+}
+
+async function importDecoderWeights(w: WeightsFile, out: string, o: ImportOptions): Promise<Imported> {
+  const keys = [...w.tensors.keys()];
+  const shape = referenceDecoder(keys, (k) => w.tensors.get(k)!.shape, o);
+  const config = t2mConfig.parse({ model: { preset: shape.preset, text: 'embeddings', textDim: shape.textDim },
+    data: { codes: '', ...(o.embeddings && { embeddings: o.embeddings }) } });
+  const opts = { ...nativeOptions(config.model, shape.vocab - 2, 0, shape.textDim), heads: shape.heads };
+  const model = new T2MModel(opts);
+  const ours = model.stateDict();
+  const names = new Map<string, string>();
+  const absent: string[] = [];
+  for (const name of Object.keys(ours)) {
+    const theirs = toReferenceT2MName(name);
+    if (theirs && w.tensors.has(theirs)) names.set(name, theirs);
+    else absent.push(theirs ?? name);
+  }
+  if (absent.length) throw new TorchmotionError(`${w.file}: lacks ${absent.length} tensor(s) the ${shape.preset} decoder needs: ${absent.slice(0, 6).join(', ')}`);
+  const used = new Set(names.values());
+  const left = keys.filter((k) => !used.has(k));
+  if (left.length) {
+    throw new TorchmotionError(`${w.file}: ${left.length} tensor(s) map to nothing in torchmotion's decoder: ${left.slice(0, 8).join(', ')}` +
+      (left.length > 8 ? ', …' : '') + ' (nothing was written)');
+  }
+  const { values, mapped } = readMapped(w, names, ours, `the ${shape.preset} decoder read from the file`);
+  model.loadStateDict(values);
+  makeDirs(out);
+  const checkpoint = await saveCheckpoint(out, { kind: 't2m', step: 0, config, native: opts, vocab: [], rng: 0,
+    tokenizer: o.tokenizer ?? '', dataRoot: config.data.root, importedFrom: w.file }, (f) => model.save(f));
+  return { config: { ...config.model, heads: shape.heads, vocab: shape.vocab }, mapped, ignored: [], checkpoint };
+}
