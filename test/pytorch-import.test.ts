@@ -47,7 +47,7 @@ const motion = { data: ref.motion.data as Float32Array, shape: ref.motion.shape 
 
 test('tokenizer: an ambiguous FSQ width asks for --codes; a name that maps to nothing is listed and nothing is written', async () => {
   const e = await errorOf(() => importCheckpoint(join(dir, 'fsq_net.pth'), join(dir, 'ambiguous')));
-  assert.is(e, "the file's FSQ has 4 dimensions, which the reference's table gives to 1024 codes (8×5×5×5) and 2048 codes (8×8×6×5): say which with --codes");
+  assert.is(e, "the file's FSQ has 4 dimensions, which the reference's table gives to 1024 codes (8×5×5×5) and 2048 codes (8×8×6×5): say which with --codes (or give the levels with --levels)");
   const extra = join(dir, 'extra.pth');
   runPython(['-c', [
     'import sys, torch', 'class TrainerState: pass',
@@ -87,10 +87,12 @@ test('tokenizer: export (.pth and safetensors) loads strictly into the reference
     assert.ok(err < 1e-5, `${format}: reconstruction ${err}`);
     assert.equal(ints(back.codes), ints(ours.codes), format);
   }
-  // safetensors names its levels, so the file is imported on the fly without --codes.
-  const { model: fly } = await loadTokenizer(await checkpointFor(join(dir, 'exported.safetensors'), 'tokenizer'));
-  const again = await fly.reconstruct(motion);
-  assert.equal(Array.from(again.reconstruction.data as Float32Array), Array.from(ours.reconstruction.data as Float32Array));
+  // Both files name their levels (safetensors' metadata, `fsq_levels` beside `net`), so they import without --codes.
+  for (const format of ['pth', 'safetensors']) {
+    const { model: fly } = await loadTokenizer(await checkpointFor(join(dir, `exported.${format}`), 'tokenizer'));
+    const again = await fly.reconstruct(motion);
+    assert.equal(Array.from(again.reconstruction.data as Float32Array), Array.from(ours.reconstruction.data as Float32Array), format);
+  }
 });
 
 test('decoder: a bf16 `trans` checkpoint imports (preset and heads from the shapes); logits within 1e-5 and greedy tokens equal PyTorch\'s', async () => {

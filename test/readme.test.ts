@@ -2,7 +2,7 @@
 // sandbox that holds the files the examples name: a released-style download, AMASS and HumanML3D clips, a body model,
 // the bundled BVH clips. A README example that stops working fails here.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import * as tar from 'tar';
@@ -14,6 +14,7 @@ import { writeNpz } from '../ts/data/npz.js';
 import { PARENTS } from '../ts/motion/skeleton.js';
 import { SMPL_REST_OFFSETS } from '../ts/motion/smpl-rest.js';
 import { tempDir } from './helpers.js';
+import { runPython } from './python.js';
 
 const repo = join(import.meta.dirname, '..');
 const fixtures = join(repo, 'test', 'fixtures');
@@ -86,6 +87,8 @@ async function sandbox(): Promise<{ work: string; home: string }> {
   const dl = join(home, 'Downloads', 'MotionMillion');
   mkdirSync(join(stage, 'split', 'version1', 'tokenizer_96'), { recursive: true });
   writeFileSync(join(stage, 'split', 'version1', 'tokenizer_96', 'train.txt'), 'MotionGV/folder1/000001\nMotionGV/folder1/000002\n');
+  mkdirSync(join(stage, 'split', 'version1', 't2m_60_300'), { recursive: true });
+  writeFileSync(join(stage, 'split', 'version1', 't2m_60_300', 'test.txt'), 'MotionGV/folder1/000001\n');
   mkdirSync(join(stage, 'texts', 'MotionGV', 'folder1'), { recursive: true });
   writeFileSync(join(stage, 'texts', 'MotionGV', 'folder1', '000001.txt'), 'a person walks forward\n');
   mkdirSync(join(stage, 'MotionGV', 'folder1'), { recursive: true });
@@ -97,6 +100,16 @@ async function sandbox(): Promise<{ work: string; home: string }> {
   mkdirSync(join(dl, 'mean_std'));
   copyFileSync(join(work, 'mean.npy'), join(dl, 'mean_std', 'Mean.npy'));
   copyFileSync(join(work, 'std.npy'), join(dl, 'mean_std', 'Std.npy'));
+  // Stand-ins for the released models (which cannot be downloaded here): a tokenizer and a decoder in the reference's
+  // structure, tiny but with the released 64,000-code FSQ, and a small T5-style text encoder with its tokenizer.json.
+  const reference = join(repo, 'scripts', 'reference');
+  runPython([join(reference, 'reference_checkpoint.py'), 'write-tokenizer', work, JSON.stringify({ inputDim: 272, width: 32, downT: 2, strideT: 2,
+    depth: 1, dilationGrowth: 3, norm: 'none', activation: 'relu', levels: [8, 8, 8, 5, 5, 5] })]);
+  renameSync(join(work, 'fsq_net.pth'), join(work, 'fsq_net_6000000.pth'));
+  runPython([join(reference, 'reference_checkpoint.py'), 'write-t2m', work, JSON.stringify({ vocab: 64002, dim: 64, layers: 2, heads: 4, hidden: 256, textDim: 32 })]);
+  renameSync(join(work, 'net_t2m.pth'), join(work, 't2m_3b.pth'));
+  mkdirSync(join(work, 't5'));
+  runPython([join(reference, 't5_standin.py'), 'export', join(work, 't5'), 'a person walks forward', 'a person walks forward, then turns left']);
   // The tokenizer config the README's `tokenizer train --config my.yaml` reads.
   writeFileSync(join(work, 'my.yaml'), 'preset: tiny\ntrain: { steps: 4, batch: 4, window: 64, checkpointEvery: 2 }\n');
   return { work, home };
@@ -122,7 +135,8 @@ test('every README command line runs as written (small settings appended where i
   }
   for (const f of ['runs/main/generated.gif', 'data/mm/split', 'joints.npy', 'out/bandai', 'out/amass', 'out/hml', 'motion.bvh', 'out/pfnn/README.md',
     'runs/tok/checkpoints/latest', 'runs/codes/index.json', 'runs/compare/compare.md', 'runs/t2m/checkpoints/latest', 'gen', 'docs/repr272-sample.png',
-    'rec.npy', 'cmp.gif', 'page.html', 'curves.png', 'runs/main/evaluation.md', 'runs/ev/checkpoints/latest', 'runs/fsq-vs-vq/fsq-vs-vq.md']) {
+    'rec.npy', 'cmp.gif', 'page.html', 'curves.png', 'tokenizer.pth', 'tokenizer.safetensors', 'runs/tok-back/import-report.json', 'rec-st.npy',
+    'runs/mm-tokenizer/import-report.json', 'runs/mm-text', 'runs/mm-t2m/import-report.json', 'gen-mm/prompts.json', 'runs/main/evaluation.md', 'runs/ev/checkpoints/latest', 'runs/fsq-vs-vq/fsq-vs-vq.md']) {
     assert.ok(existsSync(join(work, f)), `${f} was written`);
   }
 });

@@ -37,6 +37,10 @@ export function readMeanStd(meanFile: string, stdFile: string): MeanStd {
 
 // The mean/std of a dataset root (wherever its layout keeps them, see meanStdFiles).
 export function readDatasetMeanStd(root: string): MeanStd {
+  if (root === '') {
+    throw new TorchmotionError('the tokenizer was imported without --data, so its normalisation is unknown: ' +
+      're-import it with --data <dataset root> (the data it was trained on, for mean_std/), or pass --mean and --std where the command takes them');
+  }
   const f = meanStdFiles(root);
   return readMeanStd(f.mean, f.std);
 }

@@ -34,7 +34,8 @@ export async function exportRun(run: string, file: string, format: 'pth' | 'safe
     ...patcher(`vqvae.decoder.model.${last}`),
   ];
   if (format === 'pth') {
-    writeTorchFile(file, new Map<string, PickleValue>([['net', new Map(tensors.map((t) => [t.name, t]))], ['nb_iter', state.step]]));
+    writeTorchFile(file, new Map<string, PickleValue>([['net', new Map(tensors.map((t) => [t.name, t]))], ['nb_iter', state.step],
+      ['fsq_levels', (state.model as { levels: number[] }).levels]]));
   } else {
     writeSafetensors(file, tensors, { format: 'pt', source: 'torchmotion', kind: 'tokenizer', levels: JSON.stringify((state.model as { levels: number[] }).levels) });
   }

@@ -3,7 +3,7 @@
 // shapes, every tensor read from the file one at a time into the model (fp32), and a report of what was mapped and
 // what was ignored written beside the checkpoint.
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
 import { TorchmotionError } from '../errors.js';
 import { makeDirs } from '../files.js';
@@ -11,7 +11,7 @@ import { nativeOptions, t2mConfig } from '../t2m/config.js';
 import { T2MModel } from '../t2m/model.js';
 import type { HostTensor } from '../tensor.js';
 import { saveCheckpoint } from '../train/checkpoint.js';
-import { FSQ_LEVELS, tokenizerConfig } from '../tokenizer/config.js';
+import { tokenizerConfig } from '../tokenizer/config.js';
 import { TokenizerModel } from '../tokenizer/model.js';
 import { referenceDecoder, toReferenceT2MName } from './reference-t2m.js';
 import { mapTokenizerNames, referenceTokenizer, type TokenizerImportOptions } from './reference-tokenizer.js';
@@ -24,6 +24,7 @@ export interface ImportOptions extends TokenizerImportOptions {
   heads?: number;         // decoder attention heads (default: the matching preset's)
   tokenizer?: string;     // decoder: the tokenizer run its codes come from (recorded for generate)
   embeddings?: string;    // decoder: a caption-embedding cache for its prompts (recorded for generate)
+  data?: string;          // tokenizer: the dataset root whose mean_std/ normalises its input (recorded)
 }
 
 export interface ImportReport {
@@ -79,19 +80,19 @@ function readMapped(w: WeightsFile, names: Map<string, string>, ours: Record<str
 
 async function importTokenizerWeights(w: WeightsFile, out: string, o: ImportOptions): Promise<Imported> {
   const keys = [...w.tensors.keys()];
-  // A safetensors file torchmotion exported names its levels, which settles an ambiguous projection width.
-  const levels = w.metadata.levels ? (JSON.parse(w.metadata.levels) as number[]) : undefined;
-  const codes = o.codes ?? (levels && Number(Object.entries(FSQ_LEVELS).find(([, l]) => l.join() === levels.join())?.[0]));
-  const ref = referenceTokenizer(keys, (k) => w.tensors.get(k)!.shape, { ...o, ...(codes && { codes }) });
+  // A file torchmotion exported names its levels, which the shapes do not settle (only their count).
+  const named = w.metadata.levels ? (JSON.parse(w.metadata.levels) as number[]) : undefined;
+  const ref = referenceTokenizer(keys, (k) => w.tensors.get(k)!.shape, { ...o, levels: o.levels ?? (o.codes === undefined ? named : undefined) });
   const model = new TokenizerModel(ref.config);
   const ours = model.stateDict();
   const names = mapTokenizerNames(ref, Object.keys(ours), keys);
   const { values, mapped } = readMapped(w, names, ours, 'the configuration read from the file');
   model.loadStateDict(values);
-  const config = tokenizerConfig.parse({ model: ref.config });
+  const dataRoot = o.data ? resolve(o.data) : '';
+  const config = tokenizerConfig.parse({ model: ref.config, data: { root: dataRoot } });
   makeDirs(out);
   const checkpoint = await saveCheckpoint(out, { kind: 'tokenizer', step: 0, model: ref.config, config,
-    loader: { epoch: 0, position: 0, rng: 0 }, dataRoot: config.data.root, importedFrom: w.file }, (f) => model.save(f));
+    loader: { epoch: 0, position: 0, rng: 0 }, dataRoot, importedFrom: w.file }, (f) => model.save(f));
   return { config: ref.config, mapped, ignored: ref.ignored, checkpoint };
 }
 
@@ -99,7 +100,7 @@ async function importDecoderWeights(w: WeightsFile, out: string, o: ImportOption
   const keys = [...w.tensors.keys()];
   const shape = referenceDecoder(keys, (k) => w.tensors.get(k)!.shape, o);
   const config = t2mConfig.parse({ model: { preset: shape.preset, text: 'embeddings', textDim: shape.textDim },
-    data: { codes: '', ...(o.embeddings && { embeddings: o.embeddings }) } });
+    data: { codes: '', ...(o.embeddings && { embeddings: resolve(o.embeddings) }) } });
   const opts = { ...nativeOptions(config.model, shape.vocab - 2, 0, shape.textDim), heads: shape.heads };
   const model = new T2MModel(opts);
   const ours = model.stateDict();
@@ -121,6 +122,6 @@ async function importDecoderWeights(w: WeightsFile, out: string, o: ImportOption
   model.loadStateDict(values);
   makeDirs(out);
   const checkpoint = await saveCheckpoint(out, { kind: 't2m', step: 0, config, native: opts, vocab: [], rng: 0,
-    tokenizer: o.tokenizer ?? '', dataRoot: config.data.root, importedFrom: w.file }, (f) => model.save(f));
+    tokenizer: o.tokenizer ? resolve(o.tokenizer) : '', dataRoot: config.data.root, importedFrom: w.file }, (f) => model.save(f));
   return { config: { ...config.model, heads: shape.heads, vocab: shape.vocab }, mapped, ignored: [], checkpoint };
 }

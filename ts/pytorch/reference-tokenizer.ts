@@ -12,7 +12,7 @@ export interface ReferenceTokenizer {
 
 const PATCHER_BUFFER = /^(encoder|decoder)\.model\.\d+\.(wavelets|_arange)$/;
 
-export interface TokenizerImportOptions { codes?: number; dilationGrowth?: number; activation?: 'relu' | 'gelu' | 'silu' }
+export interface TokenizerImportOptions { codes?: number; levels?: number[]; dilationGrowth?: number; activation?: 'relu' | 'gelu' | 'silu' }
 
 // keys: the file's state-dict names (module. already stripped); shape(name) its shapes.
 export function referenceTokenizer(keys: string[], shape: (name: string) => number[], o: TokenizerImportOptions = {}): ReferenceTokenizer {
@@ -37,7 +37,10 @@ export function referenceTokenizer(keys: string[], shape: (name: string) => numb
   const dims = get('quantizer.project_in.weight')[0];
   const candidates = Object.entries(FSQ_LEVELS).filter(([, l]) => l.length === dims);
   let levels: number[];
-  if (o.codes !== undefined) {
+  if (o.levels) {
+    if (o.levels.length !== dims) throw new TorchmotionError(`FSQ levels ${o.levels.join(',')}: the file's FSQ has ${dims} dimensions`);
+    levels = o.levels;
+  } else if (o.codes !== undefined) {
     const l = FSQ_LEVELS[o.codes];
     if (!l || l.length !== dims) {
       throw new TorchmotionError(`--codes ${o.codes}: the file's FSQ has ${dims} dimensions; the reference's table has ${candidates.map(([c]) => c).join(', ') || 'no size'} for that`);
@@ -47,7 +50,7 @@ export function referenceTokenizer(keys: string[], shape: (name: string) => numb
     levels = candidates[0][1];
   } else {
     throw new TorchmotionError(`the file's FSQ has ${dims} dimensions, which the reference's table gives to ${candidates.length ? candidates.map(([c, l]) => `${c} codes (${l.join('×')})`).join(' and ') : 'no codebook size'}: ` +
-      'say which with --codes');
+      'say which with --codes (or give the levels with --levels)');
   }
   const config = tokenizerModel.parse({ inputDim, width, downT, strideT, depth, norm, levels, quantizer: 'fsq',
     dilationGrowth: o.dilationGrowth ?? 3, activation: o.activation ?? 'relu' });

@@ -38,7 +38,9 @@ async function openPth(file: string, key?: string): Promise<WeightsFile> {
       tensors: new Map([...sd].map(([k, t]) => [k, { dtype: t.dtype, shape: t.shape }])),
       read: (name) => toFloat32(pth.read(sd.get(name)!)),
       otherEntries: [...root.keys()].map(String).filter((k) => k !== picked),
-      skippedClasses: pth.skipped, metadata: {},
+      skippedClasses: pth.skipped,
+      // torchmotion's own exports add the FSQ levels beside `net` (the reference's loader reads only `net`).
+      metadata: Array.isArray(root.get('fsq_levels')) ? { levels: JSON.stringify((root.get('fsq_levels') as unknown[]).map(Number)) } : {},
       ...(Number.isFinite(nbIter) && { nbIter }),
       close: () => pth.close(),
     };

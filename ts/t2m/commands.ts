@@ -60,7 +60,7 @@ export function registerT2MCommands(program: Command): void {
     .requiredOption('-o, --out <dir>', 'cache folder (written atomically)')
     .option('--from <dir>', 'precomputed embeddings: captions.jsonl lines {"text", "file"} with (L, D) .npy arrays')
     .option('--script <file>', 'a TorchScript encoder: forward(ids (B,L) int64, mask (B,L) bool) → (B,L,D)')
-    .option('--vocab <file>', "the encoder's vocab.txt (line 1 <pad>; <bos> and <unk> listed)")
+    .option('--vocab <file>', "the encoder's vocab.txt (line 1 <pad>; <bos> and <unk> listed) or a Hugging Face tokenizer.json (e.g. Flan-T5's)")
     .option('-d, --data <root>', 'dataset whose captions --script embeds (with the empty caption)')
     .option('--split <name>', 'split of --data', 'all')
     .action(async (o: { out: string; from?: string; script?: string; vocab?: string; data?: string; split: string }) => {

@@ -14,7 +14,7 @@ import { TextScriptEncoder } from './text-script.js';
 export interface EmbedRequest {
   out: string;
   from?: string;                    // folder with captions.jsonl + .npy arrays
-  script?: string; vocab?: string;  // TorchScript encoder and its vocab.txt
+  script?: string; vocab?: string;  // TorchScript encoder and its vocab.txt or tokenizer.json
   data?: string; split?: string;    // captions to embed with --script (default split: all)
   device?: string; batch?: number; threads?: number;
 }
@@ -30,7 +30,7 @@ export function splitCaptions(root: string, split: string): string[] {
 }
 
 export async function buildEmbeddingCache(r: EmbedRequest): Promise<CacheIndex> {
-  if (!!r.from === !!r.script) throw new TorchmotionError('t2m embed: give either --from <folder of .npy embeddings> or --script <encoder.pt> --vocab <vocab.txt>');
+  if (!!r.from === !!r.script) throw new TorchmotionError('t2m embed: give either --from <folder of .npy embeddings> or --script <encoder.pt> --vocab <vocab.txt|tokenizer.json>');
   let writer: EmbeddingCacheWriter | undefined;
   try {
     if (r.from) {
@@ -42,7 +42,7 @@ export async function buildEmbeddingCache(r: EmbedRequest): Promise<CacheIndex> 
       if (!writer) throw new TorchmotionError(`${r.from}/captions.jsonl lists no caption`);
       return writer.finish();
     }
-    if (!r.vocab || !r.data) throw new TorchmotionError('t2m embed --script also needs --vocab <vocab.txt> and --data <dataset root>');
+    if (!r.vocab || !r.data) throw new TorchmotionError('t2m embed --script also needs --vocab <vocab.txt|tokenizer.json> and --data <dataset root>');
     const encoder = await TextScriptEncoder.load(r.script!, r.vocab, r.device);
     const captions = ['', ...splitCaptions(r.data, r.split ?? 'all')];
     const batch = r.batch ?? 64;
