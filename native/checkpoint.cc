@@ -96,7 +96,7 @@ std::string WithoutBacktraceOf(const std::exception& e) {
 // Puts back what LoadTrainingState kept aside. Each part is attempted even if one before it fails, and nothing
 // escapes: the caller is already reporting the load's own error.
 void Restore(const std::vector<std::pair<std::string, torch::Tensor>>& tensors, const std::vector<torch::Tensor>& kept,
-             torch::optim::Optimizer& optimizer, const std::string& optimizer_bytes, at::Generator& generator, const torch::Tensor& rng) noexcept {
+             torch::optim::Optimizer* optimizer, const std::string& optimizer_bytes, at::Generator& generator, const torch::Tensor& rng) noexcept {
   try {
     torch::NoGradGuard no_grad;
     for (size_t i = 0; i < tensors.size(); ++i) {
@@ -106,9 +106,11 @@ void Restore(const std::vector<std::pair<std::string, torch::Tensor>>& tensors, 
   } catch (...) {
   }
   try {
-    torch::serialize::InputArchive a;
-    a.load_from(optimizer_bytes.data(), optimizer_bytes.size());
-    optimizer.load(a);  // FlatAdamW binds its buffers to the restored weights again
+    if (optimizer) {
+      torch::serialize::InputArchive a;
+      a.load_from(optimizer_bytes.data(), optimizer_bytes.size());
+      optimizer->load(a);  // FlatAdamW binds its buffers to the restored weights again
+    }
   } catch (...) {
   }
   try {
@@ -120,13 +122,15 @@ void Restore(const std::vector<std::pair<std::string, torch::Tensor>>& tensors, 
 
 }  // namespace
 
-void SaveTrainingState(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer& optimizer) {
+void SaveTrainingState(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer* optimizer) {
   CheckFinite("refusing to write " + path, model);
   torch::serialize::OutputArchive archive, model_archive, optimizer_archive;
   model.save(model_archive);
-  optimizer.save(optimizer_archive);
   archive.write("model", model_archive);
-  archive.write("optimizer", optimizer_archive);
+  if (optimizer) {
+    optimizer->save(optimizer_archive);
+    archive.write("optimizer", optimizer_archive);
+  }
   // The CPU generator drives VQ code resets; restoring it makes a resumed run draw the same numbers.
   {
     at::Generator generator = at::detail::getDefaultCPUGenerator();
@@ -148,7 +152,7 @@ void SaveTrainingState(const std::string& path, torch::nn::Module& model, torch:
 
 // All or nothing: the current weights, optimiser state and RNG are kept aside, and put back if anything in the file
 // is unreadable or does not fit the model (LibTorch replaces each tensor as it reads it, whatever its shape).
-void LoadTrainingState(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer& optimizer,
+void LoadTrainingState(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer* optimizer,
                        const torch::Device& device) {
   if (!std::ifstream(path).good()) throw std::runtime_error("checkpoint " + path + " does not exist or cannot be read");
   std::vector<std::pair<std::string, torch::Tensor>> tensors;
@@ -157,9 +161,9 @@ void LoadTrainingState(const std::string& path, torch::nn::Module& model, torch:
   std::vector<torch::Tensor> kept;
   for (const auto& t : tensors) kept.push_back(t.second.detach().clone());
   std::string optimizer_bytes;
-  {
+  if (optimizer) {
     torch::serialize::OutputArchive a;
-    optimizer.save(a);
+    optimizer->save(a);
     a.save_to([&optimizer_bytes](const void* data, size_t n) {
       optimizer_bytes.append(static_cast<const char*>(data), n);
       return n;
@@ -190,8 +194,10 @@ void LoadTrainingState(const std::string& path, torch::nn::Module& model, torch:
       }
     }
     CheckFinite(path + " cannot be loaded", model);
-    archive.read("optimizer", optimizer_archive);
-    optimizer.load(optimizer_archive);
+    if (optimizer) {
+      archive.read("optimizer", optimizer_archive);
+      optimizer->load(optimizer_archive);
+    }
     torch::Tensor rng;
     archive.read("cpu_rng", rng);
     std::lock_guard<std::mutex> lock(generator.mutex());

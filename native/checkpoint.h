@@ -8,8 +8,9 @@
 
 namespace torchmotion {
 
-void SaveTrainingState(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer& optimizer);
-void LoadTrainingState(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer& optimizer,
+// `optimizer` is null for a model that only generates (a bfloat16 decoder): its archive holds no optimiser entry.
+void SaveTrainingState(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer* optimizer);
+void LoadTrainingState(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer* optimizer,
                        const torch::Device& device);
 
 }  // namespace torchmotion

@@ -33,18 +33,19 @@ inline Napi::Promise RunModelCall(Napi::Env env, Napi::Object self, BusyFlag& fl
   return TorchWorker::Start(env, state, std::move(work), std::move(keep), [&flag] { flag.Release(); });
 }
 
-// save(path) / load(path) of a model with its optimiser: argument check, then the same one-call-in-flight rule.
+// save(path) / load(path) of a model with its optimiser (none for a model that only generates): argument check,
+// then the same one-call-in-flight rule.
 inline Napi::Value CheckpointCall(const Napi::CallbackInfo& info, Napi::Object self, BusyFlag& flag, const std::string& where, bool save,
-                                  torch::nn::Module& model, torch::optim::Optimizer& optimizer, torch::Device device) {
+                                  torch::nn::Module& model, torch::optim::Optimizer* optimizer, torch::Device device) {
   Napi::Env env = info.Env();
   return Guarded(env, [&]() -> Napi::Value {
     if (info.Length() < 1 || !info[0].IsString()) throw Napi::TypeError::New(env, where + ": expected a file path");
     std::string path = info[0].As<Napi::String>();
     torch::nn::Module* m = &model;
-    torch::optim::Optimizer* o = &optimizer;
+    torch::optim::Optimizer* o = optimizer;
     return RunModelCall(env, self, flag, where, ThreadState{1, false}, {}, [=]() -> ToJs {
-      if (save) SaveTrainingState(path, *m, *o);
-      else LoadTrainingState(path, *m, *o, device);
+      if (save) SaveTrainingState(path, *m, o);
+      else LoadTrainingState(path, *m, o, device);
       return nullptr;
     });
   });

@@ -31,15 +31,19 @@ inline Napi::Array ParameterTableToJs(Napi::Env env, torch::nn::Module& module) 
 // Parameters and buffers by name, copied out (for export to the PyTorch reference or to .npz).
 inline Napi::Object StateDictToJs(Napi::Env env, torch::nn::Module& module) {
   auto out = Napi::Object::New(env);
-  for (const auto& p : module.named_parameters()) out.Set(p.key(), CopyTensorToJs(env, p.value()));
-  for (const auto& b : module.named_buffers()) out.Set(b.key(), CopyTensorToJs(env, b.value()));
+  // bf16 weights (a bfloat16 decoder) come out widened to float32, which is exact.
+  auto widened = [](const torch::Tensor& t) { return t.scalar_type() == torch::kBFloat16 ? t.to(torch::kFloat32) : t; };
+  for (const auto& p : module.named_parameters()) out.Set(p.key(), CopyTensorToJs(env, widened(p.value())));
+  for (const auto& b : module.named_buffers()) out.Set(b.key(), CopyTensorToJs(env, widened(b.value())));
   return out;
 }
 
 // Sets every parameter and buffer from {name: {data, shape}} (what an importer read from another framework's file).
 // All or nothing: every name of the module must be given, no other name, each with the module's shape and finite
 // values; all are checked before the first is written. Values are converted to the module's dtype and device.
-inline void LoadStateDictFromJs(const Napi::Value& value, torch::nn::Module& module, const std::string& what) {
+// `partial` lets a subset be given (an importer streaming a large file a tensor at a time into a fresh model); the
+// given ones are checked the same way.
+inline void LoadStateDictFromJs(const Napi::Value& value, torch::nn::Module& module, const std::string& what, bool partial = false) {
   Napi::Env env = value.Env();
   if (!value.IsObject()) throw Napi::TypeError::New(env, what + ": expected an object of {name: {data, shape}}");
   Napi::Object given = value.As<Napi::Object>();
@@ -47,7 +51,7 @@ inline void LoadStateDictFromJs(const Napi::Value& value, torch::nn::Module& mod
   for (const auto& p : module.named_parameters()) targets.emplace_back(p.key(), p.value());
   for (const auto& b : module.named_buffers()) targets.emplace_back(b.key(), b.value());
   std::vector<std::string> missing;
-  for (const auto& t : targets) if (!given.Has(t.first)) missing.push_back(t.first);
+  if (!partial) for (const auto& t : targets) if (!given.Has(t.first)) missing.push_back(t.first);
   Napi::Array keys = given.GetPropertyNames();
   std::vector<std::string> unknown;
   for (uint32_t i = 0; i < keys.Length(); ++i) {
@@ -64,7 +68,9 @@ inline void LoadStateDictFromJs(const Napi::Value& value, torch::nn::Module& mod
   if (!missing.empty()) throw Napi::TypeError::New(env, what + ": no value for " + list(missing));
   if (!unknown.empty()) throw Napi::TypeError::New(env, what + ": the model has no " + list(unknown));
   std::vector<BorrowedTensor> sources;
+  std::vector<torch::Tensor> destinations;
   for (const auto& t : targets) {
+    if (!given.Has(t.first)) continue;
     TensorSpec spec;
     spec.name = t.first;
     spec.rank_free = true;
@@ -77,9 +83,10 @@ inline void LoadStateDictFromJs(const Napi::Value& value, torch::nn::Module& mod
       throw Napi::TypeError::New(env, what + ": " + t.first + " holds NaN or Inf");
     }
     sources.push_back(std::move(src));
+    destinations.push_back(t.second);
   }
   torch::NoGradGuard no_grad;
-  for (size_t i = 0; i < targets.size(); ++i) targets[i].second.copy_(sources[i].tensor);
+  for (size_t i = 0; i < destinations.size(); ++i) destinations[i].copy_(sources[i].tensor);
 }
 
 // A list of tensors (e.g. the flat gradient buffers) as a JS array of copies.

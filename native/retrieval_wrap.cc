@@ -113,13 +113,15 @@ RetrievalWrap::Side RetrievalWrap::ReadMotion(const Napi::Object& o) {
 
 Napi::Value RetrievalWrap::ParameterTable(const Napi::CallbackInfo& info) { return ParameterTableToJs(info.Env(), *model_); }
 
-// loadStateDict({name: {data, shape}}): every parameter and buffer at once (an imported checkpoint's weights).
+// loadStateDict({name: {data, shape}}, {partial}): every parameter and buffer at once (an imported checkpoint's
+// weights), or with partial a subset of them.
 Napi::Value RetrievalWrap::LoadStateDict(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return Guarded(env, [&]() -> Napi::Value {
     busy_.Claim(env, "Evaluator.loadStateDict");
     try {
-      LoadStateDictFromJs(info[0], *model_, "Evaluator.loadStateDict");
+      const bool partial = info.Length() > 1 && info[1].IsObject() && info[1].As<Napi::Object>().Get("partial").ToBoolean();
+      LoadStateDictFromJs(info[0], *model_, "Evaluator.loadStateDict", partial);
     } catch (...) {
       busy_.Release();
       throw;
@@ -215,11 +217,11 @@ Napi::Value RetrievalWrap::EmbedMotion(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value RetrievalWrap::Save(const Napi::CallbackInfo& info) {
-  return CheckpointCall(info, Value(), busy_, "Evaluator.save", true, *model_, *optimizer_, device_);
+  return CheckpointCall(info, Value(), busy_, "Evaluator.save", true, *model_, optimizer_.get(), device_);
 }
 
 Napi::Value RetrievalWrap::Load(const Napi::CallbackInfo& info) {
-  return CheckpointCall(info, Value(), busy_, "Evaluator.load", false, *model_, *optimizer_, device_);
+  return CheckpointCall(info, Value(), busy_, "Evaluator.load", false, *model_, optimizer_.get(), device_);
 }
 
 }  // namespace torchmotion

@@ -38,6 +38,9 @@ T2MWrap::T2MWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<T2MWrap>(inf
     c.text_dim = RequiredInt(o, what, "textDim", 1, 1 << 16);
     c.max_len = RequiredInt(o, what, "maxLen", 2, 1 << 16);
     c.rope_base = RequiredNumber(o, what, "ropeBase", 1, 1e9);
+    const std::string dtype = RequiredString(o, what, "dtype");
+    if (dtype != "float32" && dtype != "bfloat16") throw Napi::TypeError::New(env, "TextToMotion: dtype must be float32 or bfloat16, not " + dtype);
+    c.dtype = dtype == "bfloat16" ? torch::kBFloat16 : torch::kFloat32;
     TextEncoderConfig t;
     t.vocab = RequiredInt(o, what, "textVocab", 0, 1 << 24);
     t.dim = c.text_dim;
@@ -48,7 +51,8 @@ T2MWrap::T2MWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<T2MWrap>(inf
     device_ = ParseDevice(StringOption(o, "device", "cpu"));
     model_ = T2MDecoder(c, t);
     model_->to(device_);
-    optimizer_ = std::make_unique<FlatAdamW>(model_->parameters(), RequiredAdamW(o, what));
+    // A bfloat16 decoder only generates: no optimiser, no fp32 master weights.
+    if (c.dtype == torch::kFloat32) optimizer_ = std::make_unique<FlatAdamW>(model_->parameters(), RequiredAdamW(o, what));
     return env.Undefined();
   });
 }
@@ -86,13 +90,15 @@ T2MWrap::Batch T2MWrap::ReadBatch(const Napi::Value& v, bool need_codes) {
 
 Napi::Value T2MWrap::ParameterTable(const Napi::CallbackInfo& info) { return ParameterTableToJs(info.Env(), *model_); }
 
-// loadStateDict({name: {data, shape}}): every parameter and buffer at once (an imported checkpoint's weights).
+// loadStateDict({name: {data, shape}}, {partial}): every parameter and buffer at once (an imported checkpoint's
+// weights), or with partial a subset of them.
 Napi::Value T2MWrap::LoadStateDict(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return Guarded(env, [&]() -> Napi::Value {
     busy_.Claim(env, "TextToMotion.loadStateDict");
     try {
-      LoadStateDictFromJs(info[0], *model_, "TextToMotion.loadStateDict");
+      const bool partial = info.Length() > 1 && info[1].IsObject() && info[1].As<Napi::Object>().Get("partial").ToBoolean();
+      LoadStateDictFromJs(info[0], *model_, "TextToMotion.loadStateDict", partial);
     } catch (...) {
       busy_.Release();
       throw;
@@ -115,6 +121,7 @@ Napi::Value T2MWrap::Step(const Napi::CallbackInfo& info) {
   return Guarded(env, [&]() -> Napi::Value {
     auto o = OptionsArg(info, 1, "TextToMotion.step");
     const char* what = "TextToMotion.step";
+    if (!optimizer_) throw Napi::TypeError::New(env, "TextToMotion.step: a bfloat16 model only generates (no optimiser): make it with dtype float32 to train");
     Batch b = ReadBatch(info[0], true);
     T2MStepArgs a;
     a.lr = RequiredNumber(o, what, "lr", 0, 10);
@@ -220,11 +227,11 @@ Napi::Value T2MWrap::Generate(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value T2MWrap::Save(const Napi::CallbackInfo& info) {
-  return CheckpointCall(info, Value(), busy_, "TextToMotion.save", true, *model_, *optimizer_, device_);
+  return CheckpointCall(info, Value(), busy_, "TextToMotion.save", true, *model_, optimizer_.get(), device_);
 }
 
 Napi::Value T2MWrap::Load(const Napi::CallbackInfo& info) {
-  return CheckpointCall(info, Value(), busy_, "TextToMotion.load", false, *model_, *optimizer_, device_);
+  return CheckpointCall(info, Value(), busy_, "TextToMotion.load", false, *model_, optimizer_.get(), device_);
 }
 
 }  // namespace torchmotion

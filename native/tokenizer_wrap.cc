@@ -78,13 +78,15 @@ TokenizerWrap::TokenizerWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<
 
 Napi::Value TokenizerWrap::ParameterTable(const Napi::CallbackInfo& info) { return ParameterTableToJs(info.Env(), *model_); }
 
-// loadStateDict({name: {data, shape}}): every parameter and buffer at once (an imported checkpoint's weights).
+// loadStateDict({name: {data, shape}}, {partial}): every parameter and buffer at once (an imported checkpoint's
+// weights), or with partial a subset of them.
 Napi::Value TokenizerWrap::LoadStateDict(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return Guarded(env, [&]() -> Napi::Value {
     busy_.Claim(env, "Tokenizer.loadStateDict");
     try {
-      LoadStateDictFromJs(info[0], *model_, "Tokenizer.loadStateDict");
+      const bool partial = info.Length() > 1 && info[1].IsObject() && info[1].As<Napi::Object>().Get("partial").ToBoolean();
+      LoadStateDictFromJs(info[0], *model_, "Tokenizer.loadStateDict", partial);
     } catch (...) {
       busy_.Release();
       throw;
@@ -198,11 +200,11 @@ Napi::Value TokenizerWrap::Decode(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value TokenizerWrap::Save(const Napi::CallbackInfo& info) {
-  return CheckpointCall(info, Value(), busy_, "Tokenizer.save", true, *model_, *optimizer_, device_);
+  return CheckpointCall(info, Value(), busy_, "Tokenizer.save", true, *model_, optimizer_.get(), device_);
 }
 
 Napi::Value TokenizerWrap::Load(const Napi::CallbackInfo& info) {
-  return CheckpointCall(info, Value(), busy_, "Tokenizer.load", false, *model_, *optimizer_, device_);
+  return CheckpointCall(info, Value(), busy_, "Tokenizer.load", false, *model_, optimizer_.get(), device_);
 }
 
 Napi::Value TokenizerWrap::CodebookSize(const Napi::CallbackInfo& info) {

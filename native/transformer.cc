@@ -133,18 +133,24 @@ torch::Tensor TextEncoderImpl::forward(const torch::Tensor& ids, const torch::Te
   return norm_->forward(x);
 }
 
+// Each part is converted to the config's dtype as soon as it is built, so a bf16 model never holds all its weights
+// in fp32 at once.
 T2MDecoderImpl::T2MDecoderImpl(const DecoderConfig& c, const TextEncoderConfig& text)
     : config_(c), rope_(c.max_len, c.dim / c.heads, c.rope_base) {
+  auto in_dtype = [&c](auto m) {
+    if (c.dtype != torch::kFloat32) m->to(c.dtype);
+    return m;
+  };
   if (text.vocab > 0) {
     if (text.dim != c.text_dim) throw std::invalid_argument("the built-in text encoder's width must equal text_dim");
-    text_encoder_ = register_module("text_encoder", TextEncoder(text));
+    text_encoder_ = register_module("text_encoder", in_dtype(TextEncoder(text)));
   }
-  tok_embeddings_ = register_module("tok_embeddings", torch::nn::Embedding(c.vocab, c.dim));
-  text_proj_ = register_module("text_proj", torch::nn::Linear(c.text_dim, c.dim));
+  tok_embeddings_ = register_module("tok_embeddings", in_dtype(torch::nn::Embedding(c.vocab, c.dim)));
+  text_proj_ = register_module("text_proj", in_dtype(torch::nn::Linear(c.text_dim, c.dim)));
   layers_ = register_module("layers", torch::nn::ModuleList());
-  for (int64_t l = 0; l < c.layers; ++l) layers_->push_back(Block(c.dim, c.heads, c.hidden, c.eps));
-  norm_ = register_module("norm", RmsNorm(c.dim, c.eps));
-  output_ = register_module("output", NoBias(c.dim, c.vocab - 1));
+  for (int64_t l = 0; l < c.layers; ++l) layers_->push_back(in_dtype(Block(c.dim, c.heads, c.hidden, c.eps)));
+  norm_ = register_module("norm", in_dtype(RmsNorm(c.dim, c.eps)));
+  output_ = register_module("output", in_dtype(NoBias(c.dim, c.vocab - 1)));
 }
 
 torch::Tensor T2MDecoderImpl::run(torch::Tensor x, const torch::Tensor& positions, const torch::Tensor& allowed, KvCache* cache, int64_t start) {

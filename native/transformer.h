@@ -25,6 +25,7 @@ struct DecoderConfig {
   int64_t max_len = 512;        // text prefix + motion positions
   double rope_base = 10000.0;
   double eps = 1e-5;
+  torch::ScalarType dtype = torch::kFloat32;  // bfloat16: weights stored in bf16 (a model that only generates)
 };
 
 class RmsNormImpl : public torch::nn::Module {

@@ -4,7 +4,7 @@
 // modules' on the same weights; what torchmotion exports loads into the reference-named modules with
 // load_state_dict(strict=True) and gives torchmotion's outputs; a name that maps to nothing is an error listing it.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { test } from 'uvu';
@@ -14,6 +14,7 @@ import { readNpz } from '../ts/data/npz.js';
 import { exportRun } from '../ts/pytorch/export.js';
 import { importCheckpoint } from '../ts/pytorch/import.js';
 import { checkpointFor } from '../ts/pytorch/on-the-fly.js';
+import { openWeights } from '../ts/pytorch/weights.js';
 import { loadTextToMotion } from '../ts/t2m/model.js';
 import { loadTokenizer } from '../ts/tokenizer/model.js';
 import { errorOf, tempDir } from './helpers.js';
@@ -100,7 +101,7 @@ test('decoder: a bf16 `trans` checkpoint imports (preset and heads from the shap
   const run = join(dir, 'decoder-run');
   const r = await importCheckpoint(join(decDir, 'net_t2m.pth'), run, { tokenizer: tokRun });
   assert.is(r.kind, 't2m');
-  assert.equal(r.config, { preset: 'tiny', text: 'embeddings', textDim: 32, textLayers: 2, textHeads: 4, textMaxLen: 40, maxMotionTokens: 300, ropeBase: 10000, heads: 4, vocab: 1026 });
+  assert.equal(r.config, { preset: 'tiny', text: 'embeddings', textDim: 32, textLayers: 2, textHeads: 4, textMaxLen: 40, maxMotionTokens: 300, ropeBase: 10000, heads: 4, vocab: 1026, dtype: 'float32' });
   assert.equal(r.otherEntries, ['optimizer', 'scheduler', 'nb_iter', 'trainer', 'actual_nb_iter']);
   assert.is(r.mapped.length, 2 * 7 + 5);
   assert.ok(r.mapped.every((m) => m.dtype === 'bf16'));
@@ -128,6 +129,43 @@ test('decoder: a bf16 `trans` checkpoint imports (preset and heads from the shap
   assert.equal(ints(back.tokens), theirs);
 });
 
+test('decoder: --dtype bf16 keeps the weights in bf16 — logits near PyTorch\'s fp32 ones, a checkpoint of half the size that reloads exactly, exported as bf16, no training', async () => {
+  const dref = readNpz(join(decDir, 'reference-run.npz'));
+  const run = join(dir, 'decoder-bf16');
+  const r = await importCheckpoint(join(decDir, 'net_t2m.pth'), run, { tokenizer: tokRun, dtype: 'bf16' });
+  assert.is((r.config as { dtype: string }).dtype, 'bfloat16');
+  const ckpt = join(run, 'checkpoints', 'step-00000000');
+  const { model } = await loadTextToMotion(ckpt);
+  const batch = { text: { data: dref.text.data as Float32Array, shape: dref.text.shape },
+    textLengths: { data: Int32Array.from(ints(dref.lengths)), shape: dref.lengths.shape },
+    codes: { data: Int32Array.from(ints(dref.codes)), shape: dref.codes.shape } };
+  const logits = await model.logits(batch);
+  const err = relErr(logits.data as Float32Array, dref.logits.data as Float32Array);
+  assert.ok(err < 5e-2 && err > 0, `bf16 arithmetic against fp32: relative error ${err}`);
+  const fp32Size = statSync(join(dir, 'decoder-run', 'checkpoints', 'step-00000000', 'model.pt')).size;
+  const bf16Size = statSync(join(ckpt, 'model.pt')).size;
+  assert.ok(bf16Size < 0.55 * fp32Size, `model.pt ${bf16Size} B against ${fp32Size} B in fp32`);
+  const { model: again } = await loadTextToMotion(ckpt);
+  assert.equal(Array.from((await again.logits(batch)).data as Float32Array), Array.from(logits.data as Float32Array));
+  assert.is(await errorOf(() => model.step(batch, { lr: 1e-4 })),
+    'TextToMotion.step: a bfloat16 model only generates (no optimiser): make it with dtype float32 to train');
+  const file = join(dir, 'exported-bf16.safetensors');
+  await exportRun(run, file, 'safetensors');
+  const back = await openWeights(file);
+  try {
+    assert.ok([...back.tensors.values()].every((t) => t.dtype === 'bf16'));
+    // The file's bf16 values are the reference file's: nothing was rounded twice.
+    const src = await openWeights(join(decDir, 'net_t2m.pth'));
+    try {
+      for (const name of ['transformer.wte.weight', 'transformer.h.1.mlp.c_proj.weight']) assert.equal(Array.from(back.read(name)), Array.from(src.read(name)), name);
+    } finally {
+      src.close();
+    }
+  } finally {
+    back.close();
+  }
+});
+
 test('loadStateDict is all or nothing: a missing name, a wrong shape or a NaN is named and nothing changes', async () => {
   const { model } = await loadTokenizer(await checkpointFor(tokRun, 'tokenizer'));
   const sd = model.stateDict();
@@ -140,6 +178,12 @@ test('loadStateDict is all or nothing: a missing name, a wrong shape or a NaN is
   const poisoned = { ...values, [last]: { data: new Float32Array(values[last].data).fill(NaN, 0, 1), shape: values[last].shape } };
   assert.is(await errorOf(() => model.loadStateDict(poisoned)), `Tokenizer.loadStateDict: ${last} holds NaN or Inf`);
   assert.equal(Array.from(model.stateDict()[first].data as Float32Array), Array.from(sd[first].data as Float32Array));
+  // partial (an importer streaming a file): a subset is set, other weights untouched; an unknown name is still refused.
+  const doubled = { data: (values[first].data as Float32Array).map((v) => 2 * v), shape: values[first].shape };
+  model.loadStateDict({ [first]: doubled }, { partial: true });
+  assert.equal(Array.from(model.stateDict()[first].data as Float32Array), Array.from(doubled.data));
+  assert.equal(Array.from(model.stateDict()[last].data as Float32Array), Array.from(sd[last].data as Float32Array));
+  assert.is(await errorOf(() => model.loadStateDict({ 'encoder.nowhere': doubled }, { partial: true })), 'Tokenizer.loadStateDict: the model has no encoder.nowhere');
 });
 
 test('CLI: `import` then `export <run> --format safetensors -o`, beside `export pfnn`', () => {

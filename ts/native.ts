@@ -56,7 +56,7 @@ export interface NativeTokenizer {
   parameterTable(): ParameterRow[];
   stateDict(): Record<string, TensorOut>;
   // Every parameter and buffer at once (all or nothing: each name, the model's shapes, finite values).
-  loadStateDict(tensors: Record<string, HostTensor>): void;
+  loadStateDict(tensors: Record<string, HostTensor>, o?: { partial?: boolean }): void;
   step(motion: HostTensor, options: TokenizerStepOptions): Promise<TokenizerStepResult>;
   reconstruct(motion: HostTensor, options?: ThreadOptions): Promise<{ reconstruction: TensorOut; codes: TensorOut }>;
   encode(motion: HostTensor, options?: ThreadOptions): Promise<TensorOut>;
@@ -70,8 +70,9 @@ export interface NativeTokenizer {
 export interface TextToMotionShape {
   vocab: number; dim: number; layers: number; heads: number; hidden: number; textDim: number; maxLen: number; ropeBase: number;
   textVocab: number; textLayers: number; textHeads: number; textMaxLen: number;
+  dtype?: 'float32' | 'bfloat16';   // bfloat16: weights kept in bf16, a model that only generates (default float32)
 }
-export interface TextToMotionOptions extends TextToMotionShape, AdamWOptions { seed: number; device: string }
+export interface TextToMotionOptions extends TextToMotionShape, AdamWOptions { seed: number; device: string; dtype: 'float32' | 'bfloat16' }
 // text: (B, Lt) int32 word ids (built-in encoder) or (B, Lt, textDim) float32 embeddings, left-padded; codes (B, Lc).
 export interface T2MBatch { text: HostTensor; textLengths: HostTensor<Int32Array>; codes?: HostTensor<Int32Array> }
 export interface T2MStepOptions extends ThreadOptions {
@@ -90,7 +91,7 @@ export interface NativeTextToMotion {
   parameterTable(): ParameterRow[];
   stateDict(): Record<string, TensorOut>;
   // Every parameter and buffer at once (all or nothing: each name, the model's shapes, finite values).
-  loadStateDict(tensors: Record<string, HostTensor>): void;
+  loadStateDict(tensors: Record<string, HostTensor>, o?: { partial?: boolean }): void;
   step(batch: T2MBatch, options: T2MStepOptions): Promise<T2MStepResult>;
   evaluate(batch: T2MBatch, options: ThreadOptions & { autocast: 'none' | 'bf16' }): Promise<T2MEvalResult>;
   logits(batch: T2MBatch, options?: ThreadOptions): Promise<TensorOut>;
@@ -119,7 +120,7 @@ export interface NativeEvaluator {
   parameterTable(): ParameterRow[];
   stateDict(): Record<string, TensorOut>;
   // Every parameter and buffer at once (all or nothing: each name, the model's shapes, finite values).
-  loadStateDict(tensors: Record<string, HostTensor>): void;
+  loadStateDict(tensors: Record<string, HostTensor>, o?: { partial?: boolean }): void;
   step(batch: EvaluatorBatch, options: EvaluatorStepOptions): Promise<EvaluatorStepResult>;
   embedText(batch: EvaluatorText, options?: ThreadOptions): Promise<TensorOut>;
   embedMotion(batch: EvaluatorMotion, options?: ThreadOptions): Promise<TensorOut>;

@@ -4,18 +4,17 @@
 // OPENBLAS_NUM_THREADS=2). Prints a Markdown table and writes the rows as JSON.
 // Usage: npx tsx scripts/bench/stage-memory.ts [--out rows.json] [--data data/demo] [--only id,id] [--keep]
 //
-// How the peak is measured: the parent polls /proc/<pid>/status of the child every ~50 ms and keeps the last VmHWM it
-// read (the kernel's resident-set high-water mark, which only grows, so the last successful read is the peak).
-// Limitations: growth in the last < 50 ms before the child exits is missed (once it has exited its status has no
-// VmHWM left to read); VmHWM counts every resident page, the mapped LibTorch/OpenBLAS libraries included (a floor of
-// a few hundred MB that any stage pays), not only tensors; it is Linux-only (elsewhere the column reads n/a); and it
-// is the CPU side only — on a GPU the model, gradients and AdamW state live in device memory instead.
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// How the peak is measured: scripts/bench/peak-rss.ts (VmHWM polled every ~50 ms). VmHWM counts every resident page,
+// the mapped LibTorch/OpenBLAS libraries included (a floor of a few hundred MB that any stage pays), not only tensors;
+// it is Linux-only (elsewhere the column reads n/a); and it is the CPU side only — on a GPU the model, gradients and
+// AdamW state live in device memory instead.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 
 import { countParameters, type NativeT2MOptions } from '../../ts/t2m/config.js';
+import { measurePeak, POLL_MS, type Measured } from './peak-rss.js';
 
 const repo = resolve(import.meta.dirname, '..', '..');
 const arg = (name: string, fallback: string) => {
@@ -27,7 +26,6 @@ const data = arg('data', 'data/demo');
 const only = process.argv.includes('--only') ? new Set(arg('only', '').split(',')) : undefined;
 const keep = process.argv.includes('--keep');
 const THREADS = 2;
-const POLL_MS = 50;
 
 const tmp = mkdtempSync(join(tmpdir(), 'tm-stage-memory-'));
 const env: NodeJS.ProcessEnv = { ...process.env, OMP_NUM_THREADS: String(THREADS), OPENBLAS_NUM_THREADS: String(THREADS), TORCHMOTION_THREADS: String(THREADS) };
@@ -37,42 +35,8 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 
 // ---------------------------------------------------------------------------------------------------- measuring
 
-const statusKb = (pid: number, field: string): number | undefined => {
-  try {
-    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) : undefined;
-  } catch { return undefined; }
-};
-
-interface Measured { rc: number | null; signal: string | null; seconds: number; peakMB?: number; timedOut: boolean; logFile: string; tail: string }
-
-function measure(id: string, args: string[], timeoutS: number): Promise<Measured> {
-  const logFile = join(tmp, `${id}.log`);
-  const fd = openSync(logFile, 'w');
-  const t0 = performance.now();
-  const child = spawn(process.execPath, [...cli, ...args], { cwd: repo, env, stdio: ['ignore', fd, fd] });
-  closeSync(fd);
-  let peakKb: number | undefined;
-  let timedOut = false;
-  const poll = () => { const v = statusKb(child.pid!, 'VmHWM'); if (v !== undefined) peakKb = v; };
-  poll();
-  const timer = setInterval(poll, POLL_MS);
-  const killer = setTimeout(() => {
-    timedOut = true;
-    child.kill('SIGTERM');
-    setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
-  }, timeoutS * 1000);
-  return new Promise((done) => {
-    child.on('exit', (rc, signal) => {
-      const seconds = (performance.now() - t0) / 1000;
-      clearInterval(timer);
-      clearTimeout(killer);
-      const text = readFileSync(logFile, 'utf8');
-      done({ rc, signal, seconds, peakMB: peakKb === undefined ? undefined : peakKb / 1024, timedOut, logFile,
-        tail: text.trim().split('\n').slice(-4).join('\n') });
-    });
-  });
-}
+const measure = (id: string, args: string[], timeoutS: number): Promise<Measured> =>
+  measurePeak([...cli, ...args], { cwd: repo, env, logFile: join(tmp, `${id}.log`), timeoutS });
 
 // ---------------------------------------------------------------------------------------------------- the stages
 

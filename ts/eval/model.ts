@@ -43,7 +43,7 @@ export class EvaluatorModel {
 
   parameterTable() { return this.net.parameterTable(); }
   stateDict() { return this.net.stateDict(); }
-  loadStateDict(tensors: Record<string, HostTensor>): void { this.net.loadStateDict(tensors); }
+  loadStateDict(tensors: Record<string, HostTensor>, o: { partial?: boolean } = {}): void { this.net.loadStateDict(tensors, o); }
   step(b: EvaluatorBatch, o: Pick<EvaluatorStepOptions, 'lr' | 'seed'> & Partial<EvaluatorStepOptions>) {
     const t = TRAINING_DEFAULTS;
     return withCallerStack(() => this.net.step(b, { clip: t.clip, temperature: t.temperature, ...o }));

@@ -17,15 +17,17 @@ export function registerImportCommand(program: Command): void {
     .option('--activation <name>', 'tokenizer: relu, gelu or silu (not in the shapes; the reference uses relu)')
     .option('--data <root>', 'tokenizer: the dataset root whose mean_std/ normalises its input (for reconstruct, generate, eval)')
     .option('--heads <n>', "t2m: attention heads (not in the shapes; default: the preset's with the same width and depth)", positiveInt)
+    .option('--dtype <fp32|bf16>', 't2m: fp32 (trains and generates) or bf16 (kept as bf16: generates only, half the memory)', 'fp32')
     .option('--tokenizer <run>', 't2m: the tokenizer run whose codes the decoder reads (generate uses it)')
     .option('--embeddings <cache>', 't2m: a caption-embedding cache (`t2m embed`) for its prompts')
     .option('--json', 'print the report as JSON')
-    .action(async (file: string, o: { out: string; kind?: string; codes?: number; levels?: number[]; dilationGrowth?: number; activation?: string; heads?: number; data?: string;
+    .action(async (file: string, o: { out: string; kind?: string; codes?: number; levels?: number[]; dilationGrowth?: number; activation?: string; heads?: number; data?: string; dtype: string;
       tokenizer?: string; embeddings?: string; json?: boolean }) => {
       if (o.kind && o.kind !== 'tokenizer' && o.kind !== 't2m') throw new TorchmotionError(`--kind ${o.kind}: expected tokenizer or t2m`);
+      if (o.dtype !== 'fp32' && o.dtype !== 'bf16') throw new TorchmotionError(`--dtype ${o.dtype}: expected fp32 or bf16`);
       if (o.activation && !['relu', 'gelu', 'silu'].includes(o.activation)) throw new TorchmotionError(`--activation ${o.activation}: expected relu, gelu or silu`);
       const r = await importCheckpoint(file, o.out, { kind: o.kind as 'tokenizer' | undefined, codes: o.codes, levels: o.levels, dilationGrowth: o.dilationGrowth,
-        activation: o.activation as 'relu' | undefined, heads: o.heads, data: o.data, tokenizer: o.tokenizer, embeddings: o.embeddings });
+        activation: o.activation as 'relu' | undefined, heads: o.heads, data: o.data, dtype: o.dtype, tokenizer: o.tokenizer, embeddings: o.embeddings });
       if (o.json) return void console.log(JSON.stringify(r, null, 2));
       console.log(`${r.checkpoint}: a ${r.kind === 't2m' ? 'text-to-motion decoder' : 'tokenizer'}, ${r.mapped.length} tensors mapped, ` +
         `${r.ignored.length} ignored (${r.ignored.join(', ') || 'none'})`);

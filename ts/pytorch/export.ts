@@ -14,6 +14,10 @@ export interface ExportReport { file: string; format: 'pth' | 'safetensors'; ten
 
 const f32 = (name: string, shape: number[], data: Float32Array): TensorOut =>
   ({ name, dtype: 'f4', shape, data: () => new Uint8Array(data.buffer, data.byteOffset, data.byteLength) });
+const bf16 = (name: string, shape: number[], data: Float32Array): TensorOut => ({ name, dtype: 'bf16', shape, data: () => {
+  const bits = new Uint32Array(data.buffer, data.byteOffset, data.length);
+  return new Uint8Array(Uint16Array.from(bits, (b) => b >>> 16).buffer);   // exact: the values are bf16 already
+} });
 const i64 = (name: string, values: number[]): TensorOut =>
   ({ name, dtype: 'i8', shape: [values.length], data: () => new Uint8Array(BigInt64Array.from(values.map(BigInt)).buffer) });
 
@@ -49,7 +53,9 @@ async function exportDecoder(run: string, dir: string, file: string, format: 'pt
       '(it conditions on Flan-T5 token states): train it with model.text = embeddings to export it');
   }
   const sd = model.stateDict();
-  const tensors = Object.keys(sd).map((n) => f32(toReferenceT2MName(n)!, sd[n].shape, sd[n].data as Float32Array));
+  // A bf16 decoder's weights come out of the addon widened to fp32 (exact); they go back into the file as bf16.
+  const keep = model.options.dtype === 'bfloat16' ? bf16 : f32;
+  const tensors = Object.keys(sd).map((n) => keep(toReferenceT2MName(n)!, sd[n].shape, sd[n].data as Float32Array));
   if (format === 'pth') {
     writeTorchFile(file, new Map<string, PickleValue>([['trans', new Map(tensors.map((t) => [t.name, t]))], ['nb_iter', state.step]]));
   } else {

@@ -25,6 +25,7 @@ export interface ImportOptions extends TokenizerImportOptions {
   tokenizer?: string;     // decoder: the tokenizer run its codes come from (recorded for generate)
   embeddings?: string;    // decoder: a caption-embedding cache for its prompts (recorded for generate)
   data?: string;          // tokenizer: the dataset root whose mean_std/ normalises its input (recorded)
+  dtype?: 'fp32' | 'bf16'; // decoder: fp32 (trains and generates; default) or bf16 (kept as stored: generates only, half the memory)
 }
 
 export interface ImportReport {
@@ -62,32 +63,32 @@ export async function importCheckpoint(file: string, out: string, o: ImportOptio
 
 type Imported = Pick<ImportReport, 'config' | 'mapped' | 'ignored' | 'checkpoint'>;
 
-// Reads every mapped tensor into `values`, checking its shape against torchmotion's.
-function readMapped(w: WeightsFile, names: Map<string, string>, ours: Record<string, HostTensor>, note: string) {
-  const values: Record<string, HostTensor> = {};
+// Every shape is checked against torchmotion's before anything is read; then the tensors go into the fresh model one
+// at a time, so the import holds the model and one tensor of the file, never the file.
+function loadMapped(w: WeightsFile, names: Map<string, string>, shapes: Record<string, number[]>, note: string,
+  load: (one: Record<string, HostTensor>) => void): ImportReport['mapped'] {
   const mapped: ImportReport['mapped'] = [];
   for (const [to, from] of names) {
     const t = w.tensors.get(from)!;
-    const want = ours[to].shape;
-    if (t.shape.join(',') !== want.join(',')) {
-      throw new TorchmotionError(`${w.file}: ${from} is (${t.shape.join(', ')}), torchmotion's ${to} is (${want.join(', ')}) for ${note}`);
+    if (t.shape.join(',') !== shapes[to].join(',')) {
+      throw new TorchmotionError(`${w.file}: ${from} is (${t.shape.join(', ')}), torchmotion's ${to} is (${shapes[to].join(', ')}) for ${note}`);
     }
-    values[to] = { data: w.read(from), shape: t.shape };
     mapped.push({ from, to, shape: t.shape, dtype: t.dtype });
   }
-  return { values, mapped };
+  for (const { from, to, shape } of mapped) load({ [to]: { data: w.read(from), shape } });
+  return mapped;
 }
 
 async function importTokenizerWeights(w: WeightsFile, out: string, o: ImportOptions): Promise<Imported> {
+  if (o.dtype === 'bf16') throw new TorchmotionError(`${w.file}: tokenizers import as fp32 only (--dtype bf16 is for decoders)`);
   const keys = [...w.tensors.keys()];
   // A file torchmotion exported names its levels, which the shapes do not settle (only their count).
   const named = w.metadata.levels ? (JSON.parse(w.metadata.levels) as number[]) : undefined;
   const ref = referenceTokenizer(keys, (k) => w.tensors.get(k)!.shape, { ...o, levels: o.levels ?? (o.codes === undefined ? named : undefined) });
   const model = new TokenizerModel(ref.config);
-  const ours = model.stateDict();
-  const names = mapTokenizerNames(ref, Object.keys(ours), keys);
-  const { values, mapped } = readMapped(w, names, ours, 'the configuration read from the file');
-  model.loadStateDict(values);
+  const shapes = Object.fromEntries(Object.entries(model.stateDict()).map(([k, t]) => [k, t.shape]));   // parameters and buffers
+  const names = mapTokenizerNames(ref, Object.keys(shapes), keys);
+  const mapped = loadMapped(w, names, shapes, 'the configuration read from the file', (one) => model.loadStateDict(one, { partial: true }));
   const dataRoot = o.data ? resolve(o.data) : '';
   const config = tokenizerConfig.parse({ model: ref.config, data: { root: dataRoot } });
   makeDirs(out);
@@ -101,12 +102,14 @@ async function importDecoderWeights(w: WeightsFile, out: string, o: ImportOption
   const shape = referenceDecoder(keys, (k) => w.tensors.get(k)!.shape, o);
   const config = t2mConfig.parse({ model: { preset: shape.preset, text: 'embeddings', textDim: shape.textDim },
     data: { codes: '', ...(o.embeddings && { embeddings: resolve(o.embeddings) }) } });
-  const opts = { ...nativeOptions(config.model, shape.vocab - 2, 0, shape.textDim), heads: shape.heads };
+  const opts = { ...nativeOptions(config.model, shape.vocab - 2, 0, shape.textDim), heads: shape.heads,
+    dtype: o.dtype === 'bf16' ? 'bfloat16' as const : 'float32' as const };
   const model = new T2MModel(opts);
-  const ours = model.stateDict();
+  // The decoder has parameters only (no buffers): its table gives every name and shape without copying a weight.
+  const shapes = Object.fromEntries(model.parameterTable().map((r) => [r.name, r.shape]));
   const names = new Map<string, string>();
   const absent: string[] = [];
-  for (const name of Object.keys(ours)) {
+  for (const name of Object.keys(shapes)) {
     const theirs = toReferenceT2MName(name);
     if (theirs && w.tensors.has(theirs)) names.set(name, theirs);
     else absent.push(theirs ?? name);
@@ -118,10 +121,9 @@ async function importDecoderWeights(w: WeightsFile, out: string, o: ImportOption
     throw new TorchmotionError(`${w.file}: ${left.length} tensor(s) map to nothing in torchmotion's decoder: ${left.slice(0, 8).join(', ')}` +
       (left.length > 8 ? ', …' : '') + ' (nothing was written)');
   }
-  const { values, mapped } = readMapped(w, names, ours, `the ${shape.preset} decoder read from the file`);
-  model.loadStateDict(values);
+  const mapped = loadMapped(w, names, shapes, `the ${shape.preset} decoder read from the file`, (one) => model.loadStateDict(one, { partial: true }));
   makeDirs(out);
   const checkpoint = await saveCheckpoint(out, { kind: 't2m', step: 0, config, native: opts, vocab: [], rng: 0,
     tokenizer: o.tokenizer ? resolve(o.tokenizer) : '', dataRoot: config.data.root, importedFrom: w.file }, (f) => model.save(f));
-  return { config: { ...config.model, heads: shape.heads, vocab: shape.vocab }, mapped, ignored: [], checkpoint };
+  return { config: { ...config.model, heads: shape.heads, vocab: shape.vocab, dtype: opts.dtype }, mapped, ignored: [], checkpoint };
 }

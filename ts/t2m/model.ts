@@ -45,15 +45,15 @@ export class T2MModel {
   // Seed, device and optimiser settings left out take the training schema's defaults (inference).
   constructor(readonly options: NativeT2MOptions, o: { seed?: number; device?: string; optimizer?: Partial<AdamWOptions> } = {}) {
     const defaults = TRAINING_DEFAULTS;
-    this.net = new (native().TextToMotion)({ ...options, ...optimizerSettings(defaults), ...o.optimizer, seed: o.seed ?? defaults.seed,
-      device: checkDevice(o.device ?? defaults.device) });
+    this.net = new (native().TextToMotion)({ ...options, dtype: options.dtype ?? 'float32', ...optimizerSettings(defaults), ...o.optimizer,
+      seed: o.seed ?? defaults.seed, device: checkDevice(o.device ?? defaults.device) });
   }
 
   get end(): number { return this.options.vocab - 2; }
   get pad(): number { return this.options.vocab - 1; }
   parameterTable() { return this.net.parameterTable(); }
   stateDict() { return this.net.stateDict(); }
-  loadStateDict(tensors: Record<string, HostTensor>): void { this.net.loadStateDict(tensors); }
+  loadStateDict(tensors: Record<string, HostTensor>, o: { partial?: boolean } = {}): void { this.net.loadStateDict(tensors, o); }
   // Clipping, autocast and recompute left out take the training schema's defaults; a step updates unless told not to.
   step(b: T2MBatch, o: Pick<T2MStepOptions, 'lr'> & Partial<T2MStepOptions>) {
     const t = TRAINING_DEFAULTS;

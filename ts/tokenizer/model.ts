@@ -46,7 +46,7 @@ export class TokenizerModel {
   get downsampling(): number { return this.net.downsampling; }
   parameterTable(): ParameterRow[] { return this.net.parameterTable(); }
   stateDict(): Record<string, TensorOut> { return this.net.stateDict(); }
-  loadStateDict(tensors: Record<string, HostTensor>): void { this.net.loadStateDict(tensors); }
+  loadStateDict(tensors: Record<string, HostTensor>, o: { partial?: boolean } = {}): void { this.net.loadStateDict(tensors, o); }
 
   // Loss weights, clipping and autocast left out take the training schema's defaults.
   step(motion: HostTensor<Float32Array>, o: Pick<TokenizerStepOptions, 'lr'> & Partial<TokenizerStepOptions>): Promise<StepResult> {
