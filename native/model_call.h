@@ -9,6 +9,7 @@
 
 #include "async_worker.h"
 #include "checkpoint.h"
+#include "module_tables.h"
 
 namespace torchmotion {
 
@@ -31,6 +32,24 @@ inline Napi::Promise RunModelCall(Napi::Env env, Napi::Object self, BusyFlag& fl
   flag.Claim(env, where);
   keep.push_back(Napi::Persistent(Napi::Value(self)));
   return TorchWorker::Start(env, state, std::move(work), std::move(keep), [&flag] { flag.Release(); });
+}
+
+// loadStateDict({name: {data, shape}}, {partial}) of a model: synchronous (the values are JS memory), under the same
+// one-call-in-flight rule; `where` names the method in errors.
+inline Napi::Value LoadStateDictCall(const Napi::CallbackInfo& info, BusyFlag& flag, const std::string& where, torch::nn::Module& model) {
+  Napi::Env env = info.Env();
+  return Guarded(env, [&]() -> Napi::Value {
+    const bool partial = info.Length() > 1 && info[1].IsObject() && info[1].As<Napi::Object>().Get("partial").ToBoolean();
+    flag.Claim(env, where);
+    try {
+      LoadStateDictFromJs(info[0], model, where, partial);
+    } catch (...) {
+      flag.Release();
+      throw;
+    }
+    flag.Release();
+    return env.Undefined();
+  });
 }
 
 // save(path) / load(path) of a model with its optimiser (none for a model that only generates): argument check,

@@ -113,22 +113,9 @@ RetrievalWrap::Side RetrievalWrap::ReadMotion(const Napi::Object& o) {
 
 Napi::Value RetrievalWrap::ParameterTable(const Napi::CallbackInfo& info) { return ParameterTableToJs(info.Env(), *model_); }
 
-// loadStateDict({name: {data, shape}}, {partial}): every parameter and buffer at once (an imported checkpoint's
-// weights), or with partial a subset of them.
+// loadStateDict(tensors, {partial}): an imported checkpoint's weights (model_call.h).
 Napi::Value RetrievalWrap::LoadStateDict(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  return Guarded(env, [&]() -> Napi::Value {
-    busy_.Claim(env, "Evaluator.loadStateDict");
-    try {
-      const bool partial = info.Length() > 1 && info[1].IsObject() && info[1].As<Napi::Object>().Get("partial").ToBoolean();
-      LoadStateDictFromJs(info[0], *model_, "Evaluator.loadStateDict", partial);
-    } catch (...) {
-      busy_.Release();
-      throw;
-    }
-    busy_.Release();
-    return env.Undefined();
-  });
+  return LoadStateDictCall(info, busy_, "Evaluator.loadStateDict", *model_);
 }
 
 Napi::Value RetrievalWrap::StateDict(const Napi::CallbackInfo& info) {

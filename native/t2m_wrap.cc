@@ -90,22 +90,9 @@ T2MWrap::Batch T2MWrap::ReadBatch(const Napi::Value& v, bool need_codes) {
 
 Napi::Value T2MWrap::ParameterTable(const Napi::CallbackInfo& info) { return ParameterTableToJs(info.Env(), *model_); }
 
-// loadStateDict({name: {data, shape}}, {partial}): every parameter and buffer at once (an imported checkpoint's
-// weights), or with partial a subset of them.
+// loadStateDict(tensors, {partial}): an imported checkpoint's weights (model_call.h).
 Napi::Value T2MWrap::LoadStateDict(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  return Guarded(env, [&]() -> Napi::Value {
-    busy_.Claim(env, "TextToMotion.loadStateDict");
-    try {
-      const bool partial = info.Length() > 1 && info[1].IsObject() && info[1].As<Napi::Object>().Get("partial").ToBoolean();
-      LoadStateDictFromJs(info[0], *model_, "TextToMotion.loadStateDict", partial);
-    } catch (...) {
-      busy_.Release();
-      throw;
-    }
-    busy_.Release();
-    return env.Undefined();
-  });
+  return LoadStateDictCall(info, busy_, "TextToMotion.loadStateDict", *model_);
 }
 
 Napi::Value T2MWrap::StateDict(const Napi::CallbackInfo& info) {

@@ -78,22 +78,9 @@ TokenizerWrap::TokenizerWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<
 
 Napi::Value TokenizerWrap::ParameterTable(const Napi::CallbackInfo& info) { return ParameterTableToJs(info.Env(), *model_); }
 
-// loadStateDict({name: {data, shape}}, {partial}): every parameter and buffer at once (an imported checkpoint's
-// weights), or with partial a subset of them.
+// loadStateDict(tensors, {partial}): an imported checkpoint's weights (model_call.h).
 Napi::Value TokenizerWrap::LoadStateDict(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  return Guarded(env, [&]() -> Napi::Value {
-    busy_.Claim(env, "Tokenizer.loadStateDict");
-    try {
-      const bool partial = info.Length() > 1 && info[1].IsObject() && info[1].As<Napi::Object>().Get("partial").ToBoolean();
-      LoadStateDictFromJs(info[0], *model_, "Tokenizer.loadStateDict", partial);
-    } catch (...) {
-      busy_.Release();
-      throw;
-    }
-    busy_.Release();
-    return env.Undefined();
-  });
+  return LoadStateDictCall(info, busy_, "Tokenizer.loadStateDict", *model_);
 }
 
 Napi::Value TokenizerWrap::StateDict(const Napi::CallbackInfo& info) {

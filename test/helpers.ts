@@ -21,6 +21,17 @@ export async function errorOf(fn: () => unknown): Promise<string> {
 }
 
 // ‖a − b‖ / ‖b‖ (L2).
+// max |a − b| over max |b|: an element-wise error relative to the reference's scale.
+export function maxRelErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < b.length; i++) {
+    num = Math.max(num, Math.abs(a[i] - b[i]));
+    den = Math.max(den, Math.abs(b[i]));
+  }
+  return num / Math.max(den, 1e-30);
+}
+
 export function relL2(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let num = 0;
   let den = 0;

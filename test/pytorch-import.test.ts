@@ -17,7 +17,7 @@ import { checkpointFor } from '../ts/pytorch/on-the-fly.js';
 import { openWeights } from '../ts/pytorch/weights.js';
 import { loadTextToMotion } from '../ts/t2m/model.js';
 import { loadTokenizer } from '../ts/tokenizer/model.js';
-import { errorOf, tempDir } from './helpers.js';
+import { errorOf, maxRelErr, tempDir } from './helpers.js';
 import { runPython } from './python.js';
 
 const script = join(import.meta.dirname, '..', 'scripts', 'reference', 'reference_checkpoint.py');
@@ -29,15 +29,6 @@ const decDir = join(dir, 'decoder');
 runPython(['-c', 'import os, sys; os.makedirs(sys.argv[1])', decDir]);
 runPython([script, 'write-t2m', decDir, JSON.stringify(decConfig)]);
 
-const relErr = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < b.length; i++) {
-    num = Math.max(num, Math.abs(a[i] - b[i]));
-    den = Math.max(den, Math.abs(b[i]));
-  }
-  return num / den;
-};
 const ints = (t: { data: ArrayLike<number | bigint> }) => Array.from(t.data as ArrayLike<number>, Number);
 // Greedy tokens up to and including the first END (torchmotion pads after it; the reference script does not stop).
 const untilEnd = (tokens: number[], end: number) => (tokens.includes(end) ? tokens.slice(0, tokens.indexOf(end) + 1) : tokens);
@@ -69,7 +60,7 @@ test('tokenizer: import equals PyTorch on the same weights (reconstruction withi
   assert.is(r.mapped.length, 54);
   const { model } = await loadTokenizer(await checkpointFor(tokRun, 'tokenizer'));
   const out = await model.reconstruct(motion);
-  const err = relErr(out.reconstruction.data as Float32Array, ref.reconstruction.data as Float32Array);
+  const err = maxRelErr(out.reconstruction.data as Float32Array, ref.reconstruction.data as Float32Array);
   assert.ok(err < 1e-5, `reconstruction ${err}`);
   assert.equal(ints(out.codes), ints(ref.codes));
 });
@@ -84,7 +75,7 @@ test('tokenizer: export (.pth and safetensors) loads strictly into the reference
     const out = join(dir, `check-${format}.npz`);
     runPython([script, 'check-tokenizer', file, JSON.stringify(tokConfig), join(dir, 'reference-run.npz'), out]);
     const back = readNpz(out);
-    const err = relErr(back.reconstruction.data as Float32Array, ours.reconstruction.data as Float32Array);
+    const err = maxRelErr(back.reconstruction.data as Float32Array, ours.reconstruction.data as Float32Array);
     assert.ok(err < 1e-5, `${format}: reconstruction ${err}`);
     assert.equal(ints(back.codes), ints(ours.codes), format);
   }
@@ -109,7 +100,7 @@ test('decoder: a bf16 `trans` checkpoint imports (preset and heads from the shap
   const text = { data: dref.text.data as Float32Array, shape: dref.text.shape };
   const textLengths = { data: Int32Array.from(ints(dref.lengths)), shape: dref.lengths.shape };
   const logits = await model.logits({ text, textLengths, codes: { data: Int32Array.from(ints(dref.codes)), shape: dref.codes.shape } });
-  const err = relErr(logits.data as Float32Array, dref.logits.data as Float32Array);
+  const err = maxRelErr(logits.data as Float32Array, dref.logits.data as Float32Array);
   assert.ok(err < 1e-5, `logits ${err}`);
   const greedy = await model.generate({ text, textLengths }, { maxTokens: 12, cache: true });
   const T = dref.tokens.shape[1];
@@ -125,7 +116,7 @@ test('decoder: a bf16 `trans` checkpoint imports (preset and heads from the shap
   const out = join(dir, 'check-decoder.npz');
   runPython([script, 'check-t2m', file, JSON.stringify(decConfig), join(decDir, 'reference-run.npz'), out]);
   const back = readNpz(out);
-  assert.ok(relErr(back.logits.data as Float32Array, logits.data as Float32Array) < 1e-5, 'exported logits');
+  assert.ok(maxRelErr(back.logits.data as Float32Array, logits.data as Float32Array) < 1e-5, 'exported logits');
   assert.equal(ints(back.tokens), theirs);
 });
 
@@ -140,7 +131,7 @@ test('decoder: --dtype bf16 keeps the weights in bf16 — logits near PyTorch\'s
     textLengths: { data: Int32Array.from(ints(dref.lengths)), shape: dref.lengths.shape },
     codes: { data: Int32Array.from(ints(dref.codes)), shape: dref.codes.shape } };
   const logits = await model.logits(batch);
-  const err = relErr(logits.data as Float32Array, dref.logits.data as Float32Array);
+  const err = maxRelErr(logits.data as Float32Array, dref.logits.data as Float32Array);
   assert.ok(err < 5e-2 && err > 0, `bf16 arithmetic against fp32: relative error ${err}`);
   const fp32Size = statSync(join(dir, 'decoder-run', 'checkpoints', 'step-00000000', 'model.pt')).size;
   const bf16Size = statSync(join(ckpt, 'model.pt')).size;

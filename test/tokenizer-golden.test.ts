@@ -10,21 +10,12 @@ import * as assert from 'uvu/assert';
 import { readNpz, writeNpz } from '../ts/data/npz.js';
 import { tokenizerModel } from '../ts/tokenizer/config.js';
 import { TokenizerModel } from '../ts/tokenizer/model.js';
-import { device, relL2, tempDir } from './helpers.js';
+import { device, maxRelErr, relL2, tempDir } from './helpers.js';
 import { runPython } from './python.js';
 
 // The forward pass is compared element by element (max-abs, relative to the largest value). The parameters after the
 // Adam step are compared in L2 (relL2): max-abs is the wrong yardstick there, since Adam divides each gradient by its
 // own magnitude, so a handful of weights whose gradients are ~1e-9 move by ±lr on ulp-level differences in backward.
-const relErr = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num = Math.max(num, Math.abs(a[i] - b[i]));
-    den = Math.max(den, Math.abs(b[i]));
-  }
-  return num / Math.max(den, 1e-30);
-};
 
 test('FSQ tokenizer: forward, codes and two AdamW steps match PyTorch', async () => {
   const dir = tempDir('tm-golden-tok-');
@@ -48,7 +39,7 @@ test('FSQ tokenizer: forward, codes and two AdamW steps match PyTorch', async ()
   runPython([join(import.meta.dirname, '..', 'scripts', 'reference', 'tokenizer.py'), 'golden', dir]);
   const ref = readNpz(join(dir, 'reference.npz'));
 
-  assert.ok(relErr(reconstruction.data as Float32Array, ref.reconstruction.data as Float32Array) < 1e-5, 'reconstruction (max-abs relative)');
+  assert.ok(maxRelErr(reconstruction.data as Float32Array, ref.reconstruction.data as Float32Array) < 1e-5, 'reconstruction (max-abs relative)');
   assert.equal(Array.from(codes.data as Int32Array), Array.from(ref.codes.data as Int32Array), 'FSQ codes are equal');
   assert.ok(Math.abs(step.loss - (ref.loss.data[0] as number)) / (ref.loss.data[0] as number) < 1e-5, `loss ${step.loss} vs ${ref.loss.data[0]}`);
   let elements = 0;
@@ -65,14 +56,14 @@ test('FSQ tokenizer: forward, codes and two AdamW steps match PyTorch', async ()
   }
   assert.ok(close / elements > 0.999, `${elements - close} of ${elements} weights differ by more than 1e-7`);
   // The step really moved the weights, so agreement is not trivial.
-  assert.ok(relErr(after['encoder.model.0.weight'].data as Float32Array, weights['encoder.model.0.weight'].data as Float32Array) > 1e-4);
+  assert.ok(maxRelErr(after['encoder.model.0.weight'].data as Float32Array, weights['encoder.model.0.weight'].data as Float32Array) > 1e-4);
 
   assert.ok(Math.abs(step2.loss - (ref.loss2.data[0] as number)) / (ref.loss2.data[0] as number) < 1e-5, `second loss ${step2.loss} vs ${ref.loss2.data[0]}`);
   for (const [name, t] of Object.entries(second)) {
     const e = relL2(t.data as Float32Array, ref[`second.${name}`].data as Float32Array);
     assert.ok(e < 1e-5, `${name}: relative error ${e} after two AdamW steps`);
   }
-  assert.ok(relErr(second['encoder.model.0.weight'].data as Float32Array, after['encoder.model.0.weight'].data as Float32Array) > 1e-4);
+  assert.ok(maxRelErr(second['encoder.model.0.weight'].data as Float32Array, after['encoder.model.0.weight'].data as Float32Array) > 1e-4);
 });
 
 test.run();
