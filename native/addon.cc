@@ -2,6 +2,7 @@
 #include <napi.h>
 
 #include "cpu_allocator.h"
+#include "distributed_wrap.h"
 #include "info.h"
 #include "metrics.h"
 #include "ops.h"
@@ -19,6 +20,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   torchmotion::T2MWrap::Register(env, exports);
   torchmotion::TextScript::Register(env, exports);
   torchmotion::RetrievalWrap::Register(env, exports);
+  torchmotion::ProcessGroupWrap::Register(env, exports);
   return exports;
 }
 

@@ -115,11 +115,12 @@ void FlatAdamW::ZeroGrad() {
 }
 
 void FlatAdamW::GradientsReady() {
-  if (!hook_) return;
+  if (!hook_ && !reduce_) return;
   Bind();
   std::vector<torch::Tensor> grads;
   for (Buffer& b : buffers_) grads.push_back(b.grads);
-  hook_(grads);
+  if (hook_) hook_(grads);
+  if (reduce_) reduce_(grads);
 }
 
 double FlatAdamW::GradNorm() {

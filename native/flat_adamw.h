@@ -63,6 +63,9 @@ class FlatAdamW : public torch::optim::AdamW {
   // dtype, parameters in registration order) to read or rewrite in place — where a data-parallel all-reduce goes.
   using GradientHook = std::function<void(const std::vector<torch::Tensor>& grads)>;
   void SetGradientHook(GradientHook hook) { hook_ = std::move(hook); }
+  // The data-parallel all-reduce at the seam (distributed.h), run after the gradient hook: the hook sees what this
+  // rank contributes, the update what all ranks agreed on.
+  void SetReduce(GradientHook reduce) { reduce_ = std::move(reduce); }
   void GradientsReady();
 
  private:
@@ -81,6 +84,7 @@ class FlatAdamW : public torch::optim::AdamW {
   void Bind(bool grads = true);
 
   GradientHook hook_;
+  GradientHook reduce_;
   NonFinite pending_ = "";
   std::vector<Slot> slots_;
   std::vector<Buffer> buffers_;

@@ -9,6 +9,7 @@
 
 #include "async_worker.h"
 #include "checkpoint.h"
+#include "distributed_wrap.h"
 #include "module_tables.h"
 
 namespace torchmotion {
@@ -43,6 +44,26 @@ inline Napi::Value LoadStateDictCall(const Napi::CallbackInfo& info, BusyFlag& f
     flag.Claim(env, where);
     try {
       LoadStateDictFromJs(info[0], model, where, partial);
+    } catch (...) {
+      flag.Release();
+      throw;
+    }
+    flag.Release();
+    return env.Undefined();
+  });
+}
+
+// joinProcessGroup(group): the model trains data-parallel from now on (distributed.h); synchronous, since every
+// rank takes part in the broadcast.
+inline Napi::Value JoinGroupCall(const Napi::CallbackInfo& info, BusyFlag& flag, const std::string& where, torch::nn::Module& model,
+                                 FlatAdamW* optimizer) {
+  Napi::Env env = info.Env();
+  return Guarded(env, [&]() -> Napi::Value {
+    auto group = ProcessGroupWrap::From(info.Length() > 0 ? info[0] : env.Undefined(), where);
+    if (!optimizer) throw Napi::TypeError::New(env, where + ": this model has no optimiser (a bfloat16 decoder only generates)");
+    flag.Claim(env, where);
+    try {
+      JoinDataParallel(group, model, *optimizer);
     } catch (...) {
       flag.Release();
       throw;

@@ -49,6 +49,7 @@ void RetrievalWrap::Register(Napi::Env env, Napi::Object exports) {
     InstanceMethod<&RetrievalWrap::ParameterTable>("parameterTable"),
     InstanceMethod<&RetrievalWrap::StateDict>("stateDict"),
     InstanceMethod<&RetrievalWrap::LoadStateDict>("loadStateDict"),
+    InstanceMethod<&RetrievalWrap::JoinProcessGroup>("joinProcessGroup"),
     InstanceMethod<&RetrievalWrap::Step>("step"),
     InstanceMethod<&RetrievalWrap::EmbedText>("embedText"),
     InstanceMethod<&RetrievalWrap::EmbedMotion>("embedMotion"),
@@ -114,6 +115,10 @@ RetrievalWrap::Side RetrievalWrap::ReadMotion(const Napi::Object& o) {
 Napi::Value RetrievalWrap::ParameterTable(const Napi::CallbackInfo& info) { return ParameterTableToJs(info.Env(), *model_); }
 
 // loadStateDict(tensors, {partial}): an imported checkpoint's weights (model_call.h).
+Napi::Value RetrievalWrap::JoinProcessGroup(const Napi::CallbackInfo& info) {
+  return JoinGroupCall(info, busy_, "Evaluator.joinProcessGroup", *model_, optimizer_.get());
+}
+
 Napi::Value RetrievalWrap::LoadStateDict(const Napi::CallbackInfo& info) {
   return LoadStateDictCall(info, busy_, "Evaluator.loadStateDict", *model_);
 }

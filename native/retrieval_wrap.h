@@ -27,6 +27,7 @@ class RetrievalWrap : public Napi::ObjectWrap<RetrievalWrap> {
   Napi::Value ParameterTable(const Napi::CallbackInfo& info);
   Napi::Value StateDict(const Napi::CallbackInfo& info);
   Napi::Value LoadStateDict(const Napi::CallbackInfo& info);
+  Napi::Value JoinProcessGroup(const Napi::CallbackInfo& info);
   Napi::Value Step(const Napi::CallbackInfo& info);
   Napi::Value EmbedText(const Napi::CallbackInfo& info);
   Napi::Value EmbedMotion(const Napi::CallbackInfo& info);

@@ -15,6 +15,7 @@ void T2MWrap::Register(Napi::Env env, Napi::Object exports) {
     InstanceMethod<&T2MWrap::ParameterTable>("parameterTable"),
     InstanceMethod<&T2MWrap::StateDict>("stateDict"),
     InstanceMethod<&T2MWrap::LoadStateDict>("loadStateDict"),
+    InstanceMethod<&T2MWrap::JoinProcessGroup>("joinProcessGroup"),
     InstanceMethod<&T2MWrap::Step>("step"),
     InstanceMethod<&T2MWrap::Evaluate>("evaluate"),
     InstanceMethod<&T2MWrap::Logits>("logits"),
@@ -91,6 +92,10 @@ T2MWrap::Batch T2MWrap::ReadBatch(const Napi::Value& v, bool need_codes) {
 Napi::Value T2MWrap::ParameterTable(const Napi::CallbackInfo& info) { return ParameterTableToJs(info.Env(), *model_); }
 
 // loadStateDict(tensors, {partial}): an imported checkpoint's weights (model_call.h).
+Napi::Value T2MWrap::JoinProcessGroup(const Napi::CallbackInfo& info) {
+  return JoinGroupCall(info, busy_, "TextToMotion.joinProcessGroup", *model_, optimizer_.get());
+}
+
 Napi::Value T2MWrap::LoadStateDict(const Napi::CallbackInfo& info) {
   return LoadStateDictCall(info, busy_, "TextToMotion.loadStateDict", *model_);
 }

@@ -26,6 +26,7 @@ class T2MWrap : public Napi::ObjectWrap<T2MWrap> {
   Napi::Value ParameterTable(const Napi::CallbackInfo& info);
   Napi::Value StateDict(const Napi::CallbackInfo& info);
   Napi::Value LoadStateDict(const Napi::CallbackInfo& info);
+  Napi::Value JoinProcessGroup(const Napi::CallbackInfo& info);
   Napi::Value Step(const Napi::CallbackInfo& info);
   Napi::Value Evaluate(const Napi::CallbackInfo& info);
   Napi::Value Logits(const Napi::CallbackInfo& info);

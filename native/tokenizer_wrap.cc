@@ -36,6 +36,7 @@ void TokenizerWrap::Register(Napi::Env env, Napi::Object exports) {
     InstanceMethod<&TokenizerWrap::ParameterTable>("parameterTable"),
     InstanceMethod<&TokenizerWrap::StateDict>("stateDict"),
     InstanceMethod<&TokenizerWrap::LoadStateDict>("loadStateDict"),
+    InstanceMethod<&TokenizerWrap::JoinProcessGroup>("joinProcessGroup"),
     InstanceMethod<&TokenizerWrap::Step>("step"),
     InstanceMethod<&TokenizerWrap::Reconstruct>("reconstruct"),
     InstanceMethod<&TokenizerWrap::Encode>("encode"),
@@ -79,6 +80,10 @@ TokenizerWrap::TokenizerWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<
 Napi::Value TokenizerWrap::ParameterTable(const Napi::CallbackInfo& info) { return ParameterTableToJs(info.Env(), *model_); }
 
 // loadStateDict(tensors, {partial}): an imported checkpoint's weights (model_call.h).
+Napi::Value TokenizerWrap::JoinProcessGroup(const Napi::CallbackInfo& info) {
+  return JoinGroupCall(info, busy_, "Tokenizer.joinProcessGroup", *model_, optimizer_.get());
+}
+
 Napi::Value TokenizerWrap::LoadStateDict(const Napi::CallbackInfo& info) {
   return LoadStateDictCall(info, busy_, "Tokenizer.loadStateDict", *model_);
 }

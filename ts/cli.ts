@@ -4,6 +4,7 @@ import { Command, Option } from 'commander';
 import { collect, positiveInt } from './cli-options.js';
 import { loadConfig } from './config.js';
 import { registerDataCommands } from './data/commands.js';
+import { registerLaunchCommand } from './distributed/commands.js';
 import { registerEvaluatorCommands } from './eval/commands.js';
 import { registerExportCommands } from './export/commands.js';
 import { registerImportCommand } from './pytorch/commands.js';
@@ -64,6 +65,7 @@ export function buildCli(): Command {
   registerViewCommand(program);
   registerExportCommands(program);
   registerImportCommand(program);
+  registerLaunchCommand(program);
   return program;
 }
 

@@ -57,6 +57,7 @@ export interface NativeTokenizer {
   stateDict(): Record<string, TensorOut>;
   // Every parameter and buffer at once (all or nothing: each name, the model's shapes, finite values).
   loadStateDict(tensors: Record<string, HostTensor>, o?: { partial?: boolean }): void;
+  joinProcessGroup(group: NativeProcessGroup): void;   // weights from rank 0, gradients all-reduced from now on
   step(motion: HostTensor, options: TokenizerStepOptions): Promise<TokenizerStepResult>;
   reconstruct(motion: HostTensor, options?: ThreadOptions): Promise<{ reconstruction: TensorOut; codes: TensorOut }>;
   encode(motion: HostTensor, options?: ThreadOptions): Promise<TensorOut>;
@@ -92,6 +93,7 @@ export interface NativeTextToMotion {
   stateDict(): Record<string, TensorOut>;
   // Every parameter and buffer at once (all or nothing: each name, the model's shapes, finite values).
   loadStateDict(tensors: Record<string, HostTensor>, o?: { partial?: boolean }): void;
+  joinProcessGroup(group: NativeProcessGroup): void;   // weights from rank 0, gradients all-reduced from now on
   step(batch: T2MBatch, options: T2MStepOptions): Promise<T2MStepResult>;
   evaluate(batch: T2MBatch, options: ThreadOptions & { autocast: 'none' | 'bf16' }): Promise<T2MEvalResult>;
   logits(batch: T2MBatch, options?: ThreadOptions): Promise<TensorOut>;
@@ -121,6 +123,7 @@ export interface NativeEvaluator {
   stateDict(): Record<string, TensorOut>;
   // Every parameter and buffer at once (all or nothing: each name, the model's shapes, finite values).
   loadStateDict(tensors: Record<string, HostTensor>, o?: { partial?: boolean }): void;
+  joinProcessGroup(group: NativeProcessGroup): void;   // weights from rank 0, gradients all-reduced from now on
   step(batch: EvaluatorBatch, options: EvaluatorStepOptions): Promise<EvaluatorStepResult>;
   embedText(batch: EvaluatorText, options?: ThreadOptions): Promise<TensorOut>;
   embedMotion(batch: EvaluatorMotion, options?: ThreadOptions): Promise<TensorOut>;
@@ -135,6 +138,16 @@ export interface NativeTextScript {
 }
 
 // The raw module as C++ exports it; ts/ wraps every entry with validation and caller stacks.
+// A c10d process group (Gloo over TCP): the constructor blocks until every rank has joined.
+export interface ProcessGroupOptions { rank: number; worldSize: number; masterAddr: string; masterPort: number; timeoutMs: number }
+export interface NativeProcessGroup {
+  readonly rank: number;
+  readonly worldSize: number;
+  allGather(values: number[]): number[][];   // integers up to 2^53, every rank's, rank by rank
+  allReduceMean(values: number[]): number[];
+  barrier(): void;
+}
+
 export interface NativeAddon {
   info(): NativeInfo;
   setThreads(threads: number): void;
@@ -153,12 +166,13 @@ export interface NativeAddon {
   TextToMotion: new (options: TextToMotionOptions) => NativeTextToMotion;
   TextScript: new (options: { device: string }) => NativeTextScript;
   Evaluator: new (options: EvaluatorOptions) => NativeEvaluator;
+  ProcessGroup: { new (options: ProcessGroupOptions): NativeProcessGroup; readonly available: boolean };
 }
 
 // Every name native/addon.cc registers; test/gradient-seam.test.ts checks that the addon exports exactly these.
 export const ADDON_EXPORTS: ReadonlyArray<keyof NativeAddon> = [
   'info', 'setThreads', 'resetMemoryMark', 'roundTrip', 'matmul', 'measureThroughput', 'channelNormRelu', 'conv1d', 'noop', 'fid',
-  'Tokenizer', 'TextToMotion', 'TextScript', 'Evaluator',
+  'Tokenizer', 'TextToMotion', 'TextScript', 'Evaluator', 'ProcessGroup',
 ];
 
 // Maps the loader's raw error to the cause a user can act on.

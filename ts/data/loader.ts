@@ -17,6 +17,9 @@ export interface WindowLoaderOptions {
   seed: number;
   stats?: MeanStd;     // normalise with these when given
   prefetch?: number;   // batches prepared ahead (default 2)
+  // Data parallel: every rank draws the same global batch of batchSize × world windows (so the order of windows is
+  // that of one process with the global batch, whatever the world size) and reads only its own batchSize of them.
+  shard?: { rank: number; world: number };
 }
 
 // Everything needed to continue the exact same sequence of batches after a restart.
@@ -100,19 +103,22 @@ export class WindowLoader {
   // Chooses the next batch's windows synchronously (so the order is fixed), then reads them asynchronously.
   private schedule(): Promise<WindowBatch> {
     const { batchSize, window, stats } = this.options;
-    const clips = new Int32Array(batchSize);
-    const starts = new Int32Array(batchSize);
+    const { rank, world } = this.options.shard ?? { rank: 0, world: 1 };
+    const allClips = new Int32Array(batchSize * world);
+    const allStarts = new Int32Array(batchSize * world);
     const rng = new Rng(this.state.rng);
-    for (let b = 0; b < batchSize; b++) {
+    for (let b = 0; b < allClips.length; b++) {
       if (this.state.position >= this.order.length) {
         this.state.epoch++;
         this.state.position = 0;
         this.order = this.permutation(this.state.epoch);
       }
       const clip = this.order[this.state.position++];
-      clips[b] = clip;
-      starts[b] = rng.int(this.index.frames[clip] - window + 1);
+      allClips[b] = clip;
+      allStarts[b] = rng.int(this.index.frames[clip] - window + 1);
     }
+    const clips = allClips.subarray(rank * batchSize, (rank + 1) * batchSize);
+    const starts = allStarts.subarray(rank * batchSize, (rank + 1) * batchSize);
     this.state.rng = rng.state;
     const state = { ...this.state };
     const data = new Float32Array(batchSize * window * DIM);

@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { collect, nonNegativeInt, nonNegativeNumber, positiveInt, probability } from '../cli-options.js';
 import { loadConfig } from '../config.js';
 import { MetricsLog } from '../train/metrics.js';
+import { runSummary } from '../train/run.js';
 import { evaluatorConfig } from './config.js';
 import { testEvaluator, formatRetrieval } from './evaluator-test.js';
 import { evaluateTextToMotion, formatEvalTable, METRIC_KEYS, type T2MEvalResult } from './t2m-eval.js';
@@ -37,8 +38,8 @@ export function registerEvaluatorCommands(program: Command): void {
     .action(async (o: { config?: string; data?: string; out: string; set: string[]; resume?: boolean }) => {
       const config = loadConfig(evaluatorConfig, { file: o.config, overrides: [...(o.data ? [`data.root=${o.data}`] : []), ...o.set] });
       const r = await trainEvaluator(config, { out: o.out, resume: o.resume, log: process.stderr.isTTY ? undefined : (l) => console.log(l) });
-      console.log(r.interrupted ? `interrupted at step ${r.steps}: checkpoint ${r.checkpoint}; continue with --resume`
-        : `trained to step ${r.steps}: checkpoint ${r.checkpoint}, metrics ${r.metrics}`);
+      const summary = runSummary(r);
+      if (summary) console.log(summary);
     });
 
   ev.command('test')

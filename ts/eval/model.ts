@@ -4,6 +4,7 @@
 import { join } from 'node:path';
 
 import type { HostTensor } from '../tensor.js';
+import type { DistributedGroup } from '../distributed/group.js';
 import { TorchmotionError, withCallerStack } from '../errors.js';
 import type { MeanStd } from '../motion/normalize.js';
 import { DIM } from '../motion/repr272.js';
@@ -44,6 +45,8 @@ export class EvaluatorModel {
   parameterTable() { return this.net.parameterTable(); }
   stateDict() { return this.net.stateDict(); }
   loadStateDict(tensors: Record<string, HostTensor>, o: { partial?: boolean } = {}): void { this.net.loadStateDict(tensors, o); }
+  // Data parallel from now on: weights from rank 0 (checked by checksum), gradients averaged over the ranks each update.
+  joinProcessGroup(group: DistributedGroup): void { this.net.joinProcessGroup(group.native); }
   step(b: EvaluatorBatch, o: Pick<EvaluatorStepOptions, 'lr' | 'seed'> & Partial<EvaluatorStepOptions>) {
     const t = TRAINING_DEFAULTS;
     return withCallerStack(() => this.net.step(b, { clip: t.clip, temperature: t.temperature, ...o }));

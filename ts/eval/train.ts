@@ -6,6 +6,7 @@
 import type { z } from 'zod';
 
 import { readDatasetMeanStd } from '../data/motion-files.js';
+import { distEnv } from '../distributed/group.js';
 import { TorchmotionError } from '../errors.js';
 import { Rng } from '../rng.js';
 import { setThreads } from '../runtime.js';
@@ -36,6 +37,12 @@ export async function trainEvaluator(input: z.input<typeof evaluatorConfig>, opt
   const t = config.train;
   const m = config.model;
   if (t.threads) setThreads(t.threads);
+  // InfoNCE takes its negatives from the batch: split over ranks, each would see only its share of them, which is a
+  // different objective from one process's, so the evaluator trains in one process until it gathers embeddings.
+  if (options.group || distEnv()) {
+    throw new TorchmotionError('evaluator train runs in one process: its contrastive loss needs every sample of the batch as a negative ' +
+      '(run it without launch/torchrun; it is small)');
+  }
   const run = openRun<EvaluatorCheckpointState>('evaluator', options);
   const data = new PairSet(config.data.root, config.data.split);
   const heldOut = t.evalEvery > 0 ? new PairSet(config.data.root, t.evalSplit) : undefined;

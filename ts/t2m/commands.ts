@@ -7,6 +7,7 @@ import { TorchmotionError } from '../errors.js';
 import { FPS } from '../motion/repr272.js';
 import { registerT2MEvalCommand } from '../eval/commands.js';
 import { setThreads } from '../runtime.js';
+import { runSummary } from '../train/run.js';
 import { countParameters, nativeOptions, T2M_PRESETS, t2mConfig, t2mModel } from './config.js';
 import { buildEmbeddingCache } from './embed.js';
 import { generateMotions } from './generate.js';
@@ -51,8 +52,8 @@ export function registerT2MCommands(program: Command): void {
       const config = loadConfig(t2mConfig, { file: o.config, overrides: [
         ...(o.codes ? [`data.codes=${o.codes}`] : []), ...(o.data ? [`data.root=${o.data}`] : []), ...o.set] });
       const r = await trainTextToMotion(config, { out: o.out, resume: o.resume, log: process.stderr.isTTY ? undefined : (l) => console.log(l) });
-      console.log(r.interrupted ? `interrupted at step ${r.steps}: checkpoint ${r.checkpoint}; continue with --resume`
-        : `trained to step ${r.steps}: checkpoint ${r.checkpoint}, metrics ${r.metrics}`);
+      const summary = runSummary(r);
+      if (summary) console.log(summary);
     });
 
   t2m.command('embed')

@@ -77,8 +77,10 @@ export class T2MDataset {
   }
 
   // A training batch: random samples, the 1/3 head-or-tail token drop, and caption dropout for guidance. `text`
-  // turns the captions into the model's prefix (word ids or cached embeddings).
-  batch(rng: Rng, size: number, o: { text: (captions: string[]) => TextBatch; end: number; pad: number; tokenDrop: number; condDrop: number }) {
+  // turns the captions into the model's prefix (word ids or cached embeddings). With `slice` (a data-parallel rank's
+  // share) all `size` samples are drawn, as one process would, and only samples [from, to) are assembled.
+  batch(rng: Rng, size: number, o: { text: (captions: string[]) => TextBatch; end: number; pad: number; tokenDrop: number; condDrop: number },
+    slice: { from: number; to: number } = { from: 0, to: size }) {
     const n = this.samples.length;
     const first = rng.int(n);
     const picked = Array.from({ length: size }, (_, k) => this.samples[this.byLength[(first + k) % n]]);
@@ -88,6 +90,7 @@ export class T2MDataset {
       return codes;
     });
     const captions = picked.map((s) => (rng.next() < o.condDrop ? '' : s.caption));
-    return { ...this.assemble(picked, o, seqs, captions), clips: picked.map((s) => this.codes.names[s.clip]) };
+    const mine = picked.slice(slice.from, slice.to);
+    return { ...this.assemble(mine, o, seqs.slice(slice.from, slice.to), captions.slice(slice.from, slice.to)), clips: mine.map((s) => this.codes.names[s.clip]) };
   }
 }

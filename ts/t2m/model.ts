@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 
 import type { HostTensor } from '../tensor.js';
+import type { DistributedGroup } from '../distributed/group.js';
 import { TorchmotionError, withCallerStack } from '../errors.js';
 import { native, type AdamWOptions, type NativeTextToMotion, type T2MBatch, type T2MStepOptions, type T2MStepResult } from '../native.js';
 import { checkDevice } from '../runtime.js';
@@ -54,6 +55,8 @@ export class T2MModel {
   parameterTable() { return this.net.parameterTable(); }
   stateDict() { return this.net.stateDict(); }
   loadStateDict(tensors: Record<string, HostTensor>, o: { partial?: boolean } = {}): void { this.net.loadStateDict(tensors, o); }
+  // Data parallel from now on: weights from rank 0 (checked by checksum), gradients averaged over the ranks each update.
+  joinProcessGroup(group: DistributedGroup): void { this.net.joinProcessGroup(group.native); }
   // Clipping, autocast and recompute left out take the training schema's defaults; a step updates unless told not to.
   step(b: T2MBatch, o: Pick<T2MStepOptions, 'lr'> & Partial<T2MStepOptions>) {
     const t = TRAINING_DEFAULTS;

@@ -5,6 +5,7 @@
 // training accuracy alone cannot tell learning from memorising.
 import type { z } from 'zod';
 
+import { dataSignature, groupFromEnv, trainingSettings } from '../distributed/group.js';
 import { TorchmotionError } from '../errors.js';
 import { Rng } from '../rng.js';
 import { setThreads } from '../runtime.js';
@@ -23,7 +24,11 @@ export async function trainTextToMotion(input: z.input<typeof t2mConfig>, option
   const config = t2mConfig.parse(input);
   const t = config.train;
   if (t.threads) setThreads(t.threads);
-  const run = openRun<T2MCheckpointState>('t2m', options);
+  const group = options.group ?? groupFromEnv();
+  const world = group?.worldSize ?? 1;
+  if (t.batch % world !== 0) throw new TorchmotionError(`train.batch ${t.batch} must be a multiple of the ${world} ranks (it is the global batch)`);
+  const share = { from: (group?.rank ?? 0) * (t.batch / world), to: ((group?.rank ?? 0) + 1) * (t.batch / world) };
+  const run = openRun<T2MCheckpointState>('t2m', { ...options, group });
   // Everything opened here (codes, embedding cache) is closed however the call ends.
   const opened: Array<{ close(): void }> = [];
   try {
@@ -43,7 +48,9 @@ export async function trainTextToMotion(input: z.input<typeof t2mConfig>, option
       throw new TorchmotionError(`${run.checkpoint} has a different model shape; resume with its config`);
     }
     const text = (captions: string[]) => (cache ? cachedBatch(cache, captions) : builtinBatch(vocab, captions, config.model.textMaxLen));
+    group?.checkSame(trainingSettings(config), `${dataSignature(data.codes.names, Array.from(data.samples, (s) => s.end - s.start))} vocab ${vocab.size}`);
     const model = new T2MModel(opts, { seed: t.seed, device: t.device, optimizer: optimizerSettings(t) });
+    if (group) model.joinProcessGroup(group);
     const rng = new Rng(t.seed);
     if (run.saved) rng.state = run.saved.rng;
     let last: T2MStep | undefined;
@@ -53,19 +60,26 @@ export async function trainTextToMotion(input: z.input<typeof t2mConfig>, option
       step: async (s) => {
         const lr = t2mLearningRate(s, t);
         const t0 = performance.now();
-        let loss = 0;
-        let accuracy = 0;
-        let tokens = 0;
+        // The step's loss is the mean over every token of its micro-batches and ranks, as one batch of
+        // batch × accumulate would have it: each micro-batch's token mean is weighted by its share of the tokens.
+        const micro = Array.from({ length: t.accumulate }, () =>
+          data.batch(rng, t.batch, { text, end: model.end, pad: model.pad, tokenDrop: t.tokenDrop, condDrop: t.condDrop }, share));
+        const local = micro.reduce((n, b) => n + b.tokens, 0);
+        const total = group ? Math.round(group.mean([local])[0] * world) : local;
+        let lossSum = 0;
+        let correct = 0;
         const clips: string[] = [];
-        for (let k = 0; k < t.accumulate; k++) {
-          const b = data.batch(rng, t.batch, { text, end: model.end, pad: model.pad, tokenDrop: t.tokenDrop, condDrop: t.condDrop });
+        for (const [k, b] of micro.entries()) {
           clips.push(...b.clips);
-          last = await model.step(b, { lr, clip: t.clip, update: k === t.accumulate - 1, lossScale: 1 / t.accumulate, autocast: t.autocast,
+          last = await model.step(b, { lr, clip: t.clip, update: k === t.accumulate - 1, lossScale: (b.tokens * world) / total, autocast: t.autocast,
             recompute: t.recompute, ...(t.threads && { threads: t.threads }) });
-          loss += last.loss / t.accumulate;
-          accuracy += last.accuracy / t.accumulate;
-          tokens += b.tokens;
+          lossSum += last.loss * b.tokens;
+          correct += last.accuracy * b.tokens;
         }
+        if (group) [lossSum, correct] = group.mean([lossSum, correct]).map((v) => v * world);
+        const loss = lossSum / total;
+        const accuracy = correct / total;
+        const tokens = total;
         const seconds = (performance.now() - t0) / 1000;
         return {
           metrics: { lr, loss, accuracy, tokens, gradNorm: last!.gradNorm, seconds, tokensPerSecond: tokens / seconds },

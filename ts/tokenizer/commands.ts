@@ -9,6 +9,7 @@ import { loadEvaluator } from '../eval/model.js';
 import { checkpointFor } from '../pytorch/on-the-fly.js';
 import { setThreads } from '../runtime.js';
 import { requireCheckpoint } from '../train/checkpoint.js';
+import { runSummary } from '../train/run.js';
 import { compareQuantizers } from './compare.js';
 import { compareByGeneration } from './compare-generation.js';
 import { MODEL_PRESETS, resolveModel, tokenizerConfig } from './config.js';
@@ -49,9 +50,8 @@ export function registerTokenizerCommands(program: Command): void {
     .action(async (o: { config?: string; data?: string; out: string; set: string[]; resume?: boolean }) => {
       const config = loadConfig(tokenizerConfig, { file: o.config, overrides: [...(o.data ? [`data.root=${o.data}`] : []), ...o.set] });
       const r = await trainTokenizer(config, { out: o.out, resume: o.resume, log: process.stderr.isTTY ? undefined : (l) => console.log(l) });
-      console.log(r.interrupted
-        ? `interrupted at step ${r.steps}: checkpoint ${r.checkpoint}; continue with --resume`
-        : `trained to step ${r.steps}: checkpoint ${r.checkpoint}, metrics ${r.metrics}`);
+      const summary = runSummary(r);
+      if (summary) console.log(summary);
     });
 
   tok.command('eval')

@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 
 import type { LoaderState } from '../data/loader.js';
+import type { DistributedGroup } from '../distributed/group.js';
 import { TorchmotionError, withCallerStack } from '../errors.js';
 import { native, type AdamWOptions, type NativeTokenizer, type ParameterRow, type TokenizerStepOptions, type TokenizerStepResult } from '../native.js';
 import { checkDevice } from '../runtime.js';
@@ -47,6 +48,8 @@ export class TokenizerModel {
   parameterTable(): ParameterRow[] { return this.net.parameterTable(); }
   stateDict(): Record<string, TensorOut> { return this.net.stateDict(); }
   loadStateDict(tensors: Record<string, HostTensor>, o: { partial?: boolean } = {}): void { this.net.loadStateDict(tensors, o); }
+  // Data parallel from now on: weights from rank 0 (checked by checksum), gradients averaged over the ranks each update.
+  joinProcessGroup(group: DistributedGroup): void { this.net.joinProcessGroup(group.native); }
 
   // Loss weights, clipping and autocast left out take the training schema's defaults.
   step(motion: HostTensor<Float32Array>, o: Pick<TokenizerStepOptions, 'lr'> & Partial<TokenizerStepOptions>): Promise<StepResult> {

@@ -4,6 +4,7 @@
 import type { z } from 'zod';
 
 import { buildIndex } from '../data/dataset.js';
+import { dataSignature, groupFromEnv, trainingSettings } from '../distributed/group.js';
 import { WindowLoader, type LoaderState } from '../data/loader.js';
 import { readDatasetMeanStd } from '../data/motion-files.js';
 import { TorchmotionError } from '../errors.js';
@@ -26,17 +27,24 @@ export async function trainTokenizer(input: z.input<typeof tokenizerConfig>, opt
   const t = config.train;
   const modelConfig = resolveModel(input);
   if (t.threads) setThreads(t.threads);
-  const run = openRun<TokenizerCheckpointState>('tokenizer', options);
+  const group = options.group ?? groupFromEnv();
+  const run = openRun<TokenizerCheckpointState>('tokenizer', { ...options, group });
   const { index } = buildIndex(config.data.root, { split: config.data.split, stage: 'tokenizer', minFrames: t.window });
+  group?.checkSame(trainingSettings({ ...config, model: modelConfig }), dataSignature(index.names, index.frames));
+  const world = group?.worldSize ?? 1;
   const stats = readDatasetMeanStd(config.data.root);
   const model = new TokenizerModel(modelConfig, { seed: t.seed, device: t.device, optimizer: optimizerSettings(t) });
+  if (group) model.joinProcessGroup(group);
   if (t.window % model.downsampling !== 0) {
     throw new TorchmotionError(`train.window ${t.window} must be a multiple of the tokenizer's downsampling ${model.downsampling}`);
   }
   if (run.saved && !sameSettings(run.saved.model, modelConfig)) {
     throw new TorchmotionError(`${run.checkpoint} was trained with a different model config; resume with the same config`);
   }
-  const loader = new WindowLoader(index, { batchSize: t.batch, window: t.window, seed: t.seed, stats }, run.saved?.loader);
+  // train.batch is the global batch; each rank draws it and reads its share (the loader state is the same on every rank).
+  if (t.batch % world !== 0) throw new TorchmotionError(`train.batch ${t.batch} must be a multiple of the ${world} ranks (it is the global batch)`);
+  const loader = new WindowLoader(index, { batchSize: t.batch / world, window: t.window, seed: t.seed, stats,
+    ...(group && { shard: { rank: group.rank, world } }) }, run.saved?.loader);
   let position: LoaderState = run.saved?.loader ?? { epoch: 0, position: 0, rng: t.seed >>> 0 };
   let last: StepResult | undefined;
   const result = await run.train({
@@ -52,8 +60,13 @@ export async function trainTokenizer(input: z.input<typeof tokenizerConfig>, opt
       const seconds = (performance.now() - t0) / 1000;
       position = batch.state;
       const framesPerSecond = (t.batch * t.window) / seconds;
+      const numbers = losses(last);
+      if (group) {   // each rank's losses are of its share: their mean is the global batch's
+        const keys = Object.keys(numbers);
+        group.mean(keys.map((k) => numbers[k])).forEach((v, i) => { numbers[keys[i]] = v; });
+      }
       return {
-        metrics: { lr, ...losses(last), seconds, framesPerSecond },
+        metrics: { lr, ...numbers, seconds, framesPerSecond },
         progress: { loss: last.loss.toFixed(4), lr: lr.toExponential(2), 'frames/s': framesPerSecond.toFixed(0) },
         ...(last.nonFinite && { nonFinite: { reason: last.nonFinite, clips: Array.from(batch.clips, (c) => index.names[c]) } }),
       };

@@ -2,7 +2,9 @@
 // its step. openRun refuses a folder that holds checkpoints unless resuming and reads the checkpoint to resume from;
 // Run.train restores the model and optimiser, writes config.json, runs the steps with the metrics log and progress
 // bar, evaluates every `evalEvery` steps, checkpoints every `checkpointEvery` steps, at the end and on Ctrl-C (or
-// after `stopAfter` steps of this call, as an interruption would).
+// after `stopAfter` steps of this call, as an interruption would). In a data-parallel run (`group`) every rank
+// restores from the same checkpoint and runs the same steps; rank 0 alone writes config.json, metrics, checkpoints and
+// the progress bar, and the ranks stop together when any of them is asked to.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -10,6 +12,7 @@ import { TorchmotionError } from '../errors.js';
 import { fileError } from '../files.js';
 import { readCheckpointState, resolveCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint.js';
 import { MetricsLog } from './metrics.js';
+import type { DistributedGroup } from '../distributed/group.js';
 import type { NonFinite } from '../native.js';
 import { createProgress } from './progress.js';
 
@@ -24,6 +27,7 @@ export interface RunOptions {
   resume?: boolean;
   log?: (line: string) => void;   // plain lines instead of a progress bar
   stopAfter?: number;             // end (with a checkpoint) after this many steps in this call
+  group?: DistributedGroup;       // data parallel: this process is one rank of the group
 }
 
 // What the run saves and restores of a model: its weights with the optimiser state (the addon's model.pt).
@@ -57,6 +61,15 @@ export interface RunResult {
   interrupted: boolean;
   checkpoint: string;
   metrics: string;
+  main?: boolean;       // false on the ranks other than 0 of a data-parallel run (they write nothing)
+}
+
+// The line a train command ends with (none on ranks other than 0).
+export function runSummary(r: RunResult): string | undefined {
+  if (r.main === false) return undefined;
+  return r.interrupted
+    ? `interrupted at step ${r.steps}: checkpoint ${r.checkpoint}; continue with --resume`
+    : `trained to step ${r.steps}: checkpoint ${r.checkpoint}, metrics ${r.metrics}`;
 }
 
 export class Run<S extends CheckpointState> {
@@ -86,17 +99,19 @@ export class Run<S extends CheckpointState> {
   get start(): number { return this.saved?.step ?? 0; }
 
   async train(loop: TrainLoop<S>): Promise<RunResult> {
+    const group = this.options.group;
+    const main = !group || group.isMain;
     if (this.checkpoint) {
       await loop.model.load(join(this.checkpoint, 'model.pt'));
-      this.metrics.truncateAfter(this.start);
+      if (main) this.metrics.truncateAfter(this.start);
     }
     const configFile = join(this.dir, 'config.json');
     try {
-      writeFileSync(configFile, JSON.stringify(loop.config, null, 2));
+      if (main) writeFileSync(configFile, JSON.stringify(loop.config, null, 2));
     } catch (err) {
       throw fileError(err, 'writing', configFile);
     }
-    const progress = createProgress(loop.steps, this.start, 'step', this.options.log, loop.logEvery);
+    const progress = createProgress(loop.steps, this.start, 'step', main ? this.options.log : () => {}, loop.logEvery);
     let checkpoint = this.checkpoint ?? '';
     let interrupted = false;
     // Every Ctrl-C only asks for a stop: a second one during the checkpoint write must not kill the process.
@@ -115,23 +130,25 @@ export class Run<S extends CheckpointState> {
               `checkpoint is ${checkpoint || 'not written yet'}. Find NaN/Inf clips with \`torchmotion data index <root> --scan-values\`, ` +
               'or set train.onNonFinite=skip to pass over such batches');
           }
-          this.metrics.append({ step, kind: 'skipped', reason, clips: clips.join(' ') });
+          if (main) this.metrics.append({ step, kind: 'skipped', reason, clips: clips.join(' ') });
           this.options.log?.(`step ${step + 1} skipped: ${NON_FINITE[reason]} (batch: ${batch})`);
-        } else {
+        } else if (main) {
           this.metrics.append({ step, ...report.metrics });
         }
         progress.update(step + 1, report.progress);
         step++;
         if (loop.evaluate && evalEvery > 0 && (step % evalEvery === 0 || step === loop.steps)) {
-          this.metrics.append({ step: step - 1, kind: 'eval', ...(await loop.evaluate(step)) });
+          const evaluated = await loop.evaluate(step);   // every rank evaluates, so none waits for rank 0 at a collective
+          if (main) this.metrics.append({ step: step - 1, kind: 'eval', ...evaluated });
         }
-        const stop = interrupted || (this.options.stopAfter !== undefined && step - this.start >= this.options.stopAfter);
-        if (step % loop.checkpointEvery === 0 || step === loop.steps || stop) {
+        const asked = interrupted || (this.options.stopAfter !== undefined && step - this.start >= this.options.stopAfter);
+        const stop = group ? group.any(asked) : asked;
+        if (main && (step % loop.checkpointEvery === 0 || step === loop.steps || stop)) {
           checkpoint = await saveCheckpoint(this.dir, loop.state(step), (file) => loop.model.save(file));
         }
-        if (stop) return { steps: step, interrupted: true, checkpoint, metrics: this.metrics.file };
+        if (stop) return { steps: step, interrupted: true, checkpoint, metrics: this.metrics.file, main };
       }
-      return { steps: step, interrupted: false, checkpoint, metrics: this.metrics.file };
+      return { steps: step, interrupted: false, checkpoint, metrics: this.metrics.file, main };
     } finally {
       process.removeListener('SIGINT', onSigint);
       progress.stop();

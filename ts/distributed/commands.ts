@@ -1,0 +1,22 @@
+// `torchmotion launch [--nproc-per-node N --nnodes M --node-rank K --master-addr A --master-port P] -- <command…>`.
+import type { Command } from 'commander';
+
+import { nonNegativeInt, port, positiveInt, positiveNumber } from '../cli-options.js';
+import { launch } from './launch.js';
+
+export function registerLaunchCommand(program: Command): void {
+  program.command('launch')
+    .description('run a command as the data-parallel ranks of this node (c10d/Gloo), as torchrun does: launch --nproc-per-node 2 -- tokenizer train …')
+    .requiredOption('--nproc-per-node <n>', 'ranks on this node', positiveInt)
+    .option('--nnodes <n>', 'nodes in the run', positiveInt, 1)
+    .option('--node-rank <k>', "this node's rank (0 … nnodes − 1)", nonNegativeInt, 0)
+    .option('--master-addr <addr>', "rank 0's node, as every node reaches it", '127.0.0.1')
+    .option('--master-port <port>', 'its rendezvous port (default: a free one on one node, 29500 on several)', port)
+    .option('--timeout <s>', 'a rank that stops answering for this long ends the run (TORCHMOTION_DIST_TIMEOUT, default 300)', positiveNumber)
+    .argument('<command...>', 'the torchmotion command every rank runs, after --')
+    .action(async (command: string[], o: { nprocPerNode: number; nnodes: number; nodeRank: number; masterAddr: string; masterPort?: number; timeout?: number }) => {
+      const rc = await launch(command, { nprocPerNode: o.nprocPerNode, nnodes: o.nnodes, nodeRank: o.nodeRank, masterAddr: o.masterAddr,
+        masterPort: o.masterPort || undefined, timeoutS: o.timeout, log: (l) => console.error(l) });
+      process.exitCode = rc;
+    });
+}

@@ -1,0 +1,116 @@
+// Data-parallel training as a trainer sees it: the rank and world read from the variables torchrun, SLURM and
+// `torchmotion launch` set, a c10d process group in the addon (Gloo over TCP, rendezvous through c10d's TCPStore),
+// the small agreements a run needs (mean losses, "does any rank stop", same config and data) and the model joining it.
+import { createHash } from 'node:crypto';
+
+import { TorchmotionError } from '../errors.js';
+import { native, type NativeProcessGroup } from '../native.js';
+
+export interface DistEnv {
+  rank: number;
+  worldSize: number;
+  localRank: number;
+  localWorldSize: number;
+  masterAddr: string;
+  masterPort: number;
+  timeoutMs: number;
+}
+
+const DEFAULT_TIMEOUT_S = 300;
+
+function intVar(env: NodeJS.ProcessEnv, name: string, min: number): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const v = Number(raw);
+  if (!Number.isInteger(v) || v < min) throw new TorchmotionError(`${name}=${raw}: expected an integer ≥ ${min}`);
+  return v;
+}
+
+// torchrun's variables first, then SLURM's (srun sets SLURM_PROCID/SLURM_NTASKS/SLURM_LOCALID per task); undefined
+// for a single process (no WORLD_SIZE, or 1).
+export function distEnv(env: NodeJS.ProcessEnv = process.env): DistEnv | undefined {
+  const worldSize = intVar(env, 'WORLD_SIZE', 1) ?? intVar(env, 'SLURM_NTASKS', 1);
+  if (worldSize === undefined || worldSize === 1) return undefined;
+  const rank = intVar(env, 'RANK', 0) ?? intVar(env, 'SLURM_PROCID', 0);
+  if (rank === undefined) throw new TorchmotionError(`WORLD_SIZE=${worldSize} but no RANK (or SLURM_PROCID): each process needs its rank`);
+  if (rank >= worldSize) throw new TorchmotionError(`RANK=${rank} does not fit WORLD_SIZE=${worldSize} (ranks are 0 … ${worldSize - 1})`);
+  const masterAddr = env.MASTER_ADDR;
+  if (!masterAddr) throw new TorchmotionError('WORLD_SIZE is set but MASTER_ADDR is not: give the address of the rank-0 machine (torchrun and `torchmotion launch` set it)');
+  const masterPort = intVar(env, 'MASTER_PORT', 1) ?? 29500;
+  if (masterPort > 65535) throw new TorchmotionError(`MASTER_PORT=${masterPort}: expected a port 1 … 65535`);
+  const timeoutS = env.TORCHMOTION_DIST_TIMEOUT ? Number(env.TORCHMOTION_DIST_TIMEOUT) : DEFAULT_TIMEOUT_S;
+  if (!(timeoutS > 0)) throw new TorchmotionError(`TORCHMOTION_DIST_TIMEOUT=${env.TORCHMOTION_DIST_TIMEOUT}: expected seconds > 0`);
+  return {
+    rank, worldSize, masterAddr, masterPort, timeoutMs: Math.round(timeoutS * 1000),
+    localRank: intVar(env, 'LOCAL_RANK', 0) ?? intVar(env, 'SLURM_LOCALID', 0) ?? rank,
+    localWorldSize: intVar(env, 'LOCAL_WORLD_SIZE', 1) ?? worldSize,
+  };
+}
+
+// Plain settings flattened to dotted leaves, for naming the one that differs between ranks.
+function leaves(v: unknown, path: string, out: Map<string, string>): Map<string, string> {
+  if (v && typeof v === 'object' && !Array.isArray(v)) {
+    for (const k of Object.keys(v).sort()) leaves((v as Record<string, unknown>)[k], path ? `${path}.${k}` : k, out);
+  } else {
+    out.set(path, JSON.stringify(v));
+  }
+  return out;
+}
+
+const hash48 = (s: string) => parseInt(createHash('sha256').update(s).digest('hex').slice(0, 12), 16);
+
+export class DistributedGroup {
+  private constructor(readonly env: DistEnv, private readonly pg: NativeProcessGroup) {}
+
+  static open(env: DistEnv): DistributedGroup {
+    const addon = native();
+    if (!addon.ProcessGroup.available) {
+      throw new TorchmotionError('WORLD_SIZE > 1 but this addon was built without c10d/Gloo: install libgloo-dev and run `npm run build:native`');
+    }
+    return new DistributedGroup(env, new addon.ProcessGroup(env));
+  }
+
+  get rank(): number { return this.env.rank; }
+  get worldSize(): number { return this.env.worldSize; }
+  get isMain(): boolean { return this.env.rank === 0; }
+  get native(): NativeProcessGroup { return this.pg; }
+
+  mean(values: number[]): number[] { return this.pg.allReduceMean(values); }
+  any(flag: boolean): boolean { return this.pg.allReduceMean([flag ? 1 : 0])[0] > 0; }
+
+  // Every rank must train the same thing: the settings (as dotted leaves) and a description of the data are compared
+  // by hash; a difference names the ranks and the first settings that differ.
+  checkSame(settings: unknown, data: string): void {
+    const mine = leaves({ settings, data }, '', new Map());
+    const counts = this.pg.allGather([mine.size, hash48([...mine].join('\n'))]);
+    const odd = counts.map((c, r) => [r, c] as const).filter(([, c]) => c[1] !== counts[0][1]).map(([r]) => r);
+    if (odd.length === 0) return;
+    let detail = '';
+    if (counts.every((c) => c[0] === counts[0][0])) {
+      const names = [...mine.keys()];
+      const all = this.pg.allGather(names.map((k) => hash48(`${k}=${mine.get(k)}`)));
+      const differ = names.filter((_, i) => all.some((h) => h[i] !== all[0][i]));
+      detail = `: ${differ.slice(0, 5).join(', ')}${differ.length > 5 ? ', …' : ''}` + (this.isMain ? '' : ` (this rank has ${differ.slice(0, 3).map((k) => `${k}=${mine.get(k)}`).join(', ')})`);
+    }
+    throw new TorchmotionError(`rank(s) ${odd.join(', ')} were started with other settings or data than rank 0${detail}: every rank must run the same command on the same data`);
+  }
+}
+
+// The process group of this process, when it was started as one rank of several; undefined otherwise.
+export function groupFromEnv(env: NodeJS.ProcessEnv = process.env): DistributedGroup | undefined {
+  const d = distEnv(env);
+  return d ? DistributedGroup.open(d) : undefined;
+}
+
+// The settings ranks must share: all but those that may differ per process (threads, device).
+export function trainingSettings(config: { train?: object; [key: string]: unknown }): unknown {
+  const { threads: _threads, device: _device, ...train } = (config.train ?? {}) as Record<string, unknown>;
+  return { ...config, train };
+}
+
+// The data a run trains on, as clip names and lengths (what the index read), hashed.
+export function dataSignature(names: ArrayLike<string>, frames: ArrayLike<number>): string {
+  const h = createHash('sha256');
+  for (let i = 0; i < names.length; i++) h.update(`${names[i]}\t${frames[i]}\n`);
+  return `${names.length} clips ${h.digest('hex').slice(0, 16)}`;
+}
