@@ -1,5 +1,6 @@
 #include "distributed.h"
 
+#include <sstream>
 #include <stdexcept>
 
 #ifdef TM_HAVE_GLOO
@@ -9,6 +10,12 @@
 
 namespace torchmotion {
 namespace {
+
+std::string Seconds(std::chrono::milliseconds t) {
+  std::ostringstream s;
+  s << static_cast<double>(t.count()) / 1000.0 << " s";
+  return s.str();
+}
 
 std::string Where(const GroupOptions& o) {
   return "rank " + std::to_string(o.rank) + " of " + std::to_string(o.world_size) + " (master " + o.master_addr + ":" +
@@ -65,7 +72,7 @@ void Collective(const GroupOptions& o, const char* what, Start start) {
     std::string cause = e.what();
     cause = cause.substr(0, cause.find('\n'));
     throw std::runtime_error(std::string("c10d ") + what + " failed on " + Where(o) + ": another rank exited or did not answer within " +
-                             std::to_string(o.timeout.count() / 1000.0).substr(0, 5) + " s (" + cause + ")");
+                             Seconds(o.timeout) + " (" + cause + ") — raise it with TORCHMOTION_DIST_TIMEOUT or launch --timeout if a step is that slow");
   }
 }
 

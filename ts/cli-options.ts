@@ -12,6 +12,13 @@ function parsed(v: string, ok: (n: number) => boolean, expected: string): number
   return n;
 }
 
+// A comma-separated list of FSQ levels (integers ≥ 2), e.g. 8,5,5,5.
+export const levelList = (v: string) => {
+  const levels = v.split(',').map((x) => x.trim() === '' ? NaN : Number(x));
+  if (levels.length === 0 || !levels.every((n) => Number.isInteger(n) && n >= 2)) throw new InvalidArgumentError('expected integers ≥ 2 separated by commas, e.g. 8,5,5,5');
+  return levels;
+};
+
 export const positiveInt = (v: string) => parsed(v, (n) => Number.isInteger(n) && n >= 1, 'a positive integer');
 export const nonNegativeInt = (v: string) => parsed(v, (n) => Number.isInteger(n) && n >= 0, 'a non-negative integer');
 export const positiveNumber = (v: string) => parsed(v, (n) => Number.isFinite(n) && n > 0, 'a positive number');

@@ -3,12 +3,13 @@
 // that the small T5-style stand-in encoder can embed the prompt). Each step is a child process of the real CLI,
 // threads pinned to 2; peaks from scripts/bench/peak-rss.ts. Prints a Markdown table.
 // Usage: npx tsx scripts/bench/import-memory.ts [--keep]
-import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
 import { writeSyntheticDataset } from '../../ts/data/synthetic.js';
+import { countParameters } from '../../ts/t2m/config.js';
 import { measurePeak } from './peak-rss.js';
 
 const repo = resolve(import.meta.dirname, '..', '..');
@@ -28,8 +29,7 @@ const run = async (id: string, args: string[]) => {
 const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
 
 const shape = { vocab: 64002, dim: 1024, layers: 24, heads: 16, hidden: 2816, textDim: 32 };
-const params = shape.vocab * shape.dim * 2 - shape.dim + shape.layers * (4 * shape.dim ** 2 + 3 * shape.dim * shape.hidden + 2 * shape.dim) +
-  shape.textDim * shape.dim + 2 * shape.dim;
+const params = countParameters({ ...shape, maxLen: 451, ropeBase: 10000, textVocab: 0, textLayers: 1, textHeads: 1, textMaxLen: 1 }).total;
 process.stderr.write(`writing the checkpoints and the text encoder in ${tmp}\n`);
 python(['scripts/reference/reference_checkpoint.py', 'write-t2m', tmp, JSON.stringify(shape)]);
 python(['scripts/reference/reference_checkpoint.py', 'write-tokenizer', tmp, JSON.stringify({ inputDim: 272, width: 32, downT: 2, strideT: 2,
@@ -48,7 +48,9 @@ for (const dtype of ['fp32', 'bf16']) {
   const size = statSync(join(dec, 'checkpoints', 'step-00000000', 'model.pt')).size;
   rows.push(`| ${dtype} | ${imp.peakMB?.toFixed(0)} MB | ${imp.seconds.toFixed(1)} s | ${mb(size)} MB | ${gen.peakMB?.toFixed(0)} MB | ${gen.seconds.toFixed(1)} s |`);
 }
-const cpu = cpus()[0]?.model ?? 'unknown CPU';
+const flags = existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '';
+const isa = /\bavx512f\b/.test(flags) ? 'AVX-512' : /\bavx2\b/.test(flags) ? 'AVX2 (no AVX-512)' : 'ISA unknown';
+const cpu = `${cpus()[0]?.model?.trim() ?? 'unknown CPU'} with ${isa}`;
 console.log(`Decoder of the 343M shape (${(params / 1e6).toFixed(1)} M parameters), reference file ${mb(statSync(p('net_t2m.pth')).size)} MB (bf16); ` +
   `${cpu}, 2 threads; \`npx tsx scripts/bench/import-memory.ts\`\n`);
 console.log('| --dtype | import peak RSS | import time | model.pt | generate peak RSS (1 prompt, 2–4 s) | generate time |');

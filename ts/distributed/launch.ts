@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { cpus } from 'node:os';
+import { constants, cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 
 import { TorchmotionError } from '../errors.js';
@@ -60,7 +60,7 @@ export async function launch(command: string[], o: LaunchOptions): Promise<numbe
     children.push(child);
     return new Promise<number>((done) => {
       child.on('exit', (code, signal) => {
-        const rc = code ?? (signal ? 128 + 2 : 1);
+        const rc = code ?? 128 + (signal ? constants.signals[signal] : 0);
         if (rc !== 0 && !failed) {
           failed = { rank, code: rc };
           o.log?.(`launch: rank ${rank} exited with ${signal ?? `code ${rc}`}; stopping the other ranks`);

@@ -1,7 +1,7 @@
 // `torchmotion import <file.pth>` and `torchmotion export <run> --format pth|safetensors`: PyTorch checkpoints in and out.
 import type { Command } from 'commander';
 
-import { positiveInt } from '../cli-options.js';
+import { levelList, positiveInt } from '../cli-options.js';
 import { TorchmotionError } from '../errors.js';
 import { exportRun } from './export.js';
 import { importCheckpoint } from './import.js';
@@ -12,7 +12,7 @@ export function registerImportCommand(program: Command): void {
     .requiredOption('-o, --out <run>', 'run folder to write (its checkpoint and import-report.json)')
     .option('--kind <kind>', 'what the file holds: tokenizer or t2m (default: read from its names)')
     .option('--codes <n>', "tokenizer: FSQ codebook size, when the projection's width fits several of the reference's levels", positiveInt)
-    .option('--levels <list>', 'tokenizer: FSQ levels, e.g. 8,5,5,5 (when the codebook is not in the reference\'s table)', (v: string) => v.split(',').map(Number))
+    .option('--levels <list>', 'tokenizer: FSQ levels, e.g. 8,5,5,5 (when the codebook is not in the reference\'s table)', levelList)
     .option('--dilation-growth <n>', 'tokenizer: resnet dilation growth (not in the shapes; the reference uses 3)', positiveInt)
     .option('--activation <name>', 'tokenizer: relu, gelu or silu (not in the shapes; the reference uses relu)')
     .option('--data <root>', 'tokenizer: the dataset root whose mean_std/ normalises its input (for reconstruct, generate, eval)')
