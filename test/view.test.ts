@@ -164,7 +164,26 @@ async function boneMiddle(page: Page, motion: number, a: number, b: number): Pro
   return { x: (p.x + q.x) / 2, y: (p.y + q.y) / 2 };
 }
 
+// Waits until the page has drawn the same projection for three animation frames: a late relayout (fonts, the
+// captions) resizes the canvas, and a screenshot taken across it would not match the joints projected after it.
+async function settle(page: Page): Promise<void> {
+  // A string, not a function: tsx's name-keeping helper (__name) does not exist inside the page.
+  await page.evaluate(`new Promise((done) => {
+    let last = '';
+    let same = 0;
+    const tick = () => {
+      const p = JSON.stringify([torchmotion.projectJoint(0, 0), innerWidth, innerHeight]);
+      same = p === last ? same + 1 : 0;
+      last = p;
+      if (same >= 3) done();
+      else requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+  })`);
+}
+
 async function screenshot(page: Page) {
+  await settle(page);
   const png = pngjs.PNG.sync.read(await page.screenshot());
   const at = (x: number, y: number): Rgb => {
     const i = (Math.round(y) * png.width + Math.round(x)) * 4;
