@@ -1,7 +1,14 @@
 #include "distributed.h"
 
+#include <algorithm>
+#include <limits>
+#include <mutex>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
+#include <unordered_map>
+
+#include <torch/csrc/autograd/function.h>
 
 #ifdef TM_HAVE_GLOO
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
@@ -62,20 +69,6 @@ std::shared_ptr<::gloo::transport::Device> GlooDevice(const std::string& master)
   return c10d::ProcessGroupGloo::createDefaultDevice();
 }
 
-// Runs one collective and waits for it; a rank that died or stopped answering surfaces here as Gloo's error or a
-// timeout, which becomes an error that says so.
-template <typename Start>
-void Collective(const GroupOptions& o, const char* what, Start start) {
-  try {
-    start()->wait(o.timeout);
-  } catch (const std::exception& e) {
-    std::string cause = e.what();
-    cause = cause.substr(0, cause.find('\n'));
-    throw std::runtime_error(std::string("c10d ") + what + " failed on " + Where(o) + ": another rank exited or did not answer within " +
-                             Seconds(o.timeout) + " (" + cause + ") — raise it with TORCHMOTION_DIST_TIMEOUT or launch --timeout if a step is that slow");
-  }
-}
-
 }  // namespace
 
 ProcessGroup::ProcessGroup(const GroupOptions& o) : options_(o), impl_(std::make_unique<Impl>()) {
@@ -102,18 +95,70 @@ ProcessGroup::ProcessGroup(const GroupOptions& o) : options_(o), impl_(std::make
 
 ProcessGroup::~ProcessGroup() = default;
 
-void ProcessGroup::AllReduceMean(const std::vector<torch::Tensor>& tensors) {
-  if (options_.world_size == 1) return;
-  std::vector<c10::intrusive_ptr<c10d::Work>> pending;
+// Who else saw the failure: each rank that catches one marks it in the store, then looks for the others' marks for
+// a few seconds. A rank that never marks it exited or hangs; when the store itself is gone, so is rank 0, its host.
+std::string ProcessGroup::Absent() {
+  const std::string prefix = "torchmotion/failed/";
   try {
-    for (const torch::Tensor& t : tensors) {
-      std::vector<at::Tensor> one{t};
-      pending.push_back(impl_->group->allreduce(one));
+    impl_->store->set(prefix + std::to_string(options_.rank), std::vector<uint8_t>{1});
+    const auto until = std::chrono::steady_clock::now() + std::min<std::chrono::milliseconds>(options_.timeout, std::chrono::seconds(5));
+    std::string missing;
+    while (true) {
+      missing.clear();
+      for (int r = 0; r < options_.world_size; ++r) {
+        if (r != options_.rank && !impl_->store->check({prefix + std::to_string(r)})) missing += (missing.empty() ? "" : ", ") + std::to_string(r);
+      }
+      if (missing.empty() || std::chrono::steady_clock::now() > until) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
+    if (missing.empty()) return "every other rank saw the failure too";
+    return "rank " + missing + " exited or stopped answering";
+  } catch (const std::exception&) {
+    return "rank 0 (which holds the rendezvous store) exited or stopped answering";
+  }
+}
+
+// Runs one collective and waits for it; a rank that died or stopped answering surfaces here as Gloo's error or a
+// timeout, which becomes an error that names the rank.
+template <typename Start>
+void ProcessGroup::Collective(const char* what, Start start) {
+  try {
+    start()->wait(options_.timeout);
+  } catch (const std::exception& e) {
+    std::string cause = e.what();
+    cause = cause.substr(0, cause.find('\n'));
+    throw std::runtime_error(std::string("c10d ") + what + " failed on " + Where(options_) + ": " + Absent() + " (waited at most " +
+                             Seconds(options_.timeout) + "; " + cause + ") — if a step is that slow, raise TORCHMOTION_DIST_TIMEOUT or launch --timeout");
+  }
+}
+
+struct ProcessGroup::Pending {
+  c10::intrusive_ptr<c10d::Work> work;
+};
+
+std::shared_ptr<ProcessGroup::Pending> ProcessGroup::StartAllReduce(const torch::Tensor& t) {
+  auto p = std::make_shared<Pending>();
+  if (options_.world_size == 1) return p;
+  std::vector<at::Tensor> one{t};
+  try {
+    p->work = impl_->group->allreduce(one);
   } catch (const std::exception& e) {
     throw std::runtime_error(std::string("c10d all-reduce could not start on ") + Where(options_) + ": " + e.what());
   }
-  for (auto& w : pending) Collective(options_, "all-reduce", [&] { return w; });
+  return p;
+}
+
+void ProcessGroup::Wait(Pending& p) {
+  if (!p.work) return;
+  Collective("all-reduce", [&] { return p.work; });
+  p.work.reset();
+}
+
+void ProcessGroup::AllReduceMean(const std::vector<torch::Tensor>& tensors) {
+  if (options_.world_size == 1) return;
+  std::vector<std::shared_ptr<Pending>> pending;
+  for (const torch::Tensor& t : tensors) pending.push_back(StartAllReduce(t));
+  for (auto& p : pending) Wait(*p);
   torch::NoGradGuard no_grad;
   for (const torch::Tensor& t : tensors) t.div_(options_.world_size);
 }
@@ -122,7 +167,7 @@ void ProcessGroup::Broadcast(const std::vector<torch::Tensor>& tensors) {
   if (options_.world_size == 1) return;
   for (const torch::Tensor& t : tensors) {
     std::vector<at::Tensor> one{t};
-    Collective(options_, "broadcast", [&] { return impl_->group->broadcast(one); });
+    Collective("broadcast", [&] { return impl_->group->broadcast(one); });
   }
 }
 
@@ -132,7 +177,7 @@ std::vector<std::vector<int64_t>> ProcessGroup::AllGather(const std::vector<int6
   std::vector<at::Tensor> in{mine};
   std::vector<std::vector<at::Tensor>> out(1);
   for (int r = 0; r < options_.world_size; ++r) out[0].push_back(torch::empty({n}, torch::kInt64));
-  if (options_.world_size > 1) Collective(options_, "all-gather", [&] { return impl_->group->allgather(out, in); });
+  if (options_.world_size > 1) Collective("all-gather", [&] { return impl_->group->allgather(out, in); });
   else out[0][0].copy_(mine);
   std::vector<std::vector<int64_t>> result;
   for (const torch::Tensor& t : out[0]) result.emplace_back(t.data_ptr<int64_t>(), t.data_ptr<int64_t>() + n);
@@ -140,7 +185,7 @@ std::vector<std::vector<int64_t>> ProcessGroup::AllGather(const std::vector<int6
 }
 
 void ProcessGroup::Barrier() {
-  if (options_.world_size > 1) Collective(options_, "barrier", [&] { return impl_->group->barrier(); });
+  if (options_.world_size > 1) Collective("barrier", [&] { return impl_->group->barrier(); });
 }
 
 #else  // this LibTorch was built without c10d/Gloo
@@ -156,8 +201,191 @@ void ProcessGroup::AllReduceMean(const std::vector<torch::Tensor>&) {}
 void ProcessGroup::Broadcast(const std::vector<torch::Tensor>&) {}
 std::vector<std::vector<int64_t>> ProcessGroup::AllGather(const std::vector<int64_t>& v) { return {v}; }
 void ProcessGroup::Barrier() {}
+struct ProcessGroup::Pending {};
+std::shared_ptr<ProcessGroup::Pending> ProcessGroup::StartAllReduce(const torch::Tensor&) { return std::make_shared<Pending>(); }
+void ProcessGroup::Wait(Pending&) {}
+std::string ProcessGroup::Absent() { return ""; }
 
 #endif
+
+namespace {
+
+// Called by autograd once a parameter's gradient has been accumulated (a post-hook on its AccumulateGrad node).
+class AccumulatedHook : public torch::autograd::FunctionPostHook {
+ public:
+  explicit AccumulatedHook(std::function<void()> f) : f_(std::move(f)) {}
+  torch::autograd::variable_list operator()(const torch::autograd::variable_list& outputs, const torch::autograd::variable_list&) override {
+    f_();
+    return outputs;
+  }
+
+ private:
+  std::function<void()> f_;
+};
+
+// Gradient averaging in buckets, overlapped with backward as c10d's Reducer does it for DDP, but over the optimiser's
+// flat gradient buffers: a bucket is a run of consecutive parameters taken from the end of a buffer (backward
+// produces the last layers' gradients first), reduced in place as one slice of the buffer, so there is no copy in or
+// out. It starts once each of its parameters has had its gradient accumulated during the armed backward; buckets
+// start in a fixed order (as DDP's do), so every rank issues the same collectives in the same order. Parameters the
+// step names as complete when it arms (the decoder's head) count as accumulated; a parameter with no gradient in
+// this backward leaves its bucket to Finish, which starts what is left and waits for everything. A rank that must
+// not update poisons its step; one more one-number all-reduce per step tells every rank, which then all hold NaN.
+class BucketSync : public FlatAdamW::GradientSync {
+ public:
+  BucketSync(std::shared_ptr<ProcessGroup> group, FlatAdamW& optimizer) : group_(std::move(group)), optimizer_(optimizer) {
+    const auto layout = optimizer.GradLayout();
+    const int64_t cap = group_->options().bucket_bytes;
+    overlap_ = cap > 0;
+    bucket_of_.assign(layout.size(), 0);
+    size_t buffers = 0;
+    for (const auto& s : layout) buffers = std::max(buffers, s.buffer + 1);
+    for (size_t g = 0; g < buffers; ++g) {
+      std::vector<size_t> slots;
+      for (size_t i = 0; i < layout.size(); ++i) if (layout[i].buffer == g) slots.push_back(i);
+      std::sort(slots.begin(), slots.end(), [&](size_t a, size_t b) { return layout[a].offset > layout[b].offset; });
+      int64_t bytes = 0;
+      for (size_t i : slots) {
+        const torch::Tensor& p = layout[i].param;
+        if (buckets_.empty() || buckets_.back().buffer != g || (overlap_ && bytes >= cap)) {
+          buckets_.push_back({g, layout[i].offset, layout[i].offset + p.numel()});
+          bytes = 0;
+        }
+        Bucket& b = buckets_.back();
+        b.begin = std::min(b.begin, layout[i].offset);
+        b.end = std::max(b.end, layout[i].offset + p.numel());
+        b.params += 1;
+        bytes += p.numel() * p.element_size();
+        bucket_of_[i] = buckets_.size() - 1;
+      }
+    }
+    seen_.assign(layout.size(), 0);
+    for (size_t i = 0; i < layout.size(); ++i) slot_of_[layout[i].param.unsafeGetTensorImpl()] = i;
+    flag_ = torch::zeros({1}, torch::TensorOptions().dtype(torch::kFloat32).device(layout.front().param.device()));
+    if (!overlap_) return;
+    for (size_t i = 0; i < layout.size(); ++i) {
+      auto node = torch::autograd::impl::grad_accumulator(layout[i].param);
+      if (!node) continue;
+      uintptr_t key = node->add_post_hook(std::make_unique<AccumulatedHook>([this, i] { Accumulated(i); }));
+      hooks_.push_back({node, key});  // held: a parameter keeps its accumulator only while someone does
+    }
+  }
+  ~BucketSync() override {
+    for (auto& [node, key] : hooks_) node->del_post_hook(key);
+  }
+
+  void Arm(const std::vector<torch::Tensor>& complete) override {
+    if (!overlap_) return;
+    std::lock_guard<std::mutex> lock(mutex_);
+    Buffers();
+    armed_ = true;
+    for (const torch::Tensor& t : complete) {
+      auto it = slot_of_.find(t.unsafeGetTensorImpl());
+      if (it != slot_of_.end()) MarkLocked(it->second);
+    }
+  }
+
+  void Finish() override {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      armed_ = false;
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    const size_t early = next_;
+    Buffers();
+    while (next_ < buckets_.size()) Start(buckets_[next_++]);
+    torch::NoGradGuard no_grad;
+    flag_.fill_(poisoned_ ? 1.0 : 0.0);
+    auto flag = group_->StartAllReduce(flag_);
+    for (Bucket& b : buckets_) group_->Wait(*b.work);
+    group_->Wait(*flag);
+    GroupStats& stats = group_->stats();
+    stats.wait_ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    stats.all_reduces += static_cast<int64_t>(buckets_.size()) + 1;
+    stats.early += static_cast<int64_t>(early);
+    for (const Bucket& b : buckets_) stats.bytes += static_cast<double>((b.end - b.begin) * grads_[b.buffer].element_size());
+    const bool poisoned = flag_.item<float>() > 0;
+    for (torch::Tensor& g : grads_) {
+      if (poisoned) g.fill_(std::numeric_limits<double>::quiet_NaN());
+      else g.div_(group_->world_size());
+    }
+    Reset();
+    if (!late_.empty()) {
+      std::string which = std::exchange(late_, "");
+      throw std::runtime_error("data parallel: the gradient of parameter " + which + " grew after its bucket's all-reduce had started (it was " +
+                               "used again later in backward); set TORCHMOTION_DIST_BUCKET_MB=0 to reduce after backward");
+    }
+  }
+
+  void Poison() override {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      armed_ = false;
+      poisoned_ = true;
+    }
+    for (size_t i = 0; i < next_; ++i) group_->Wait(*buckets_[i].work);  // the gradients are about to be overwritten
+  }
+
+ private:
+  struct Bucket {
+    size_t buffer;
+    int64_t begin, end;
+    int params = 0;
+    int ready = 0;
+    std::shared_ptr<ProcessGroup::Pending> work;
+  };
+
+  void Accumulated(size_t slot) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (armed_) MarkLocked(slot);
+  }
+
+  void MarkLocked(size_t slot) {
+    const size_t k = bucket_of_[slot];
+    if (seen_[slot]) {
+      if (k < next_ && late_.empty()) late_ = "#" + std::to_string(slot);
+      return;
+    }
+    seen_[slot] = 1;
+    buckets_[k].ready += 1;
+    while (next_ < buckets_.size() && buckets_[next_].ready == buckets_[next_].params) Start(buckets_[next_++]);
+  }
+
+  void Buffers() {
+    grads_.clear();
+    for (size_t g = 0; g <= buckets_.back().buffer; ++g) grads_.push_back(optimizer_.GradBuffer(g));
+  }
+
+  void Start(Bucket& b) { b.work = group_->StartAllReduce(grads_[b.buffer].narrow(0, b.begin, b.end - b.begin)); }
+
+  void Reset() {
+    std::fill(seen_.begin(), seen_.end(), 0);
+    for (Bucket& b : buckets_) {
+      b.ready = 0;
+      b.work.reset();
+    }
+    next_ = 0;
+    poisoned_ = false;
+  }
+
+  std::shared_ptr<ProcessGroup> group_;
+  FlatAdamW& optimizer_;
+  std::vector<Bucket> buckets_;
+  std::vector<size_t> bucket_of_;
+  std::unordered_map<const c10::TensorImpl*, size_t> slot_of_;
+  std::vector<char> seen_;
+  std::vector<torch::Tensor> grads_;
+  torch::Tensor flag_;
+  std::vector<std::pair<std::shared_ptr<torch::autograd::Node>, uintptr_t>> hooks_;
+  std::mutex mutex_;
+  bool overlap_ = false;
+  bool armed_ = false;
+  bool poisoned_ = false;
+  size_t next_ = 0;
+  std::string late_;
+};
+
+}  // namespace
 
 void JoinDataParallel(const std::shared_ptr<ProcessGroup>& group, torch::nn::Module& model, FlatAdamW& optimizer) {
   std::vector<torch::Tensor> state;
@@ -175,8 +403,7 @@ void JoinDataParallel(const std::shared_ptr<ProcessGroup>& group, torch::nn::Mod
     if (all[r][0] != all[0][0]) differ += (differ.empty() ? "" : ", ") + std::to_string(r);
   }
   if (!differ.empty()) throw std::runtime_error("after the broadcast from rank 0 the weights of rank(s) " + differ + " still differ from rank 0's");
-  std::shared_ptr<ProcessGroup> g = group;
-  optimizer.SetReduce([g](const std::vector<torch::Tensor>& grads) { g->AllReduceMean(grads); });
+  if (!optimizer.GradLayout().empty()) optimizer.SetSync(std::make_shared<BucketSync>(group, optimizer));
 }
 
 }  // namespace torchmotion

@@ -20,6 +20,18 @@ struct GroupOptions {
   std::string master_addr = "127.0.0.1";
   int master_port = 29500;
   std::chrono::milliseconds timeout{60000};
+  // Gradients are averaged in buckets of about this many bytes, each started as soon as backward has filled it
+  // (PyTorch DDP's bucket_cap_mb, 25 MB by default); 0 reduces everything at the seam, after backward.
+  int64_t bucket_bytes = int64_t{25} << 20;
+};
+
+// Where a group's gradient communication time went: the wall time a rank spent after backward until its gradients
+// were averaged (the part of the all-reduces not hidden behind backward), their number and payload.
+struct GroupStats {
+  double wait_ms = 0;
+  int64_t all_reduces = 0;
+  int64_t early = 0;  // gradient buckets whose all-reduce started while backward still ran
+  double bytes = 0;
 };
 
 // True when this build has c10d with Gloo (Debian's LibTorch with libgloo-dev, or a LibTorch built with distributed).
@@ -43,14 +55,31 @@ class ProcessGroup {
   std::vector<std::vector<int64_t>> AllGather(const std::vector<int64_t>& values);
   void Barrier();
 
+  // An asynchronous in-place all-reduce (sum) of one dense tensor, and waiting for it (an error names the rank that
+  // exited or stopped answering).
+  struct Pending;
+  std::shared_ptr<Pending> StartAllReduce(const torch::Tensor& t);
+  void Wait(Pending& p);
+
+  const GroupOptions& options() const { return options_; }
+  // The gradient averaging's record (BucketSync adds to it once per step).
+  GroupStats& stats() { return stats_; }
+
  private:
+  // Runs after a collective failed: which ranks did not report the failure too (exited or hung).
+  std::string Absent();
+  template <typename Start>
+  void Collective(const char* what, Start start);
+
+  GroupStats stats_;
   struct Impl;
   GroupOptions options_;
   std::unique_ptr<Impl> impl_;
 };
 
 // A model joins the group: parameters and buffers broadcast from rank 0, then compared by a checksum on every rank
-// (an error names the ranks that differ), and the optimiser's gradients averaged at the seam from now on.
+// (an error names the ranks that differ), and from now on the optimiser's gradients are averaged in buckets
+// (GroupOptions::bucket_bytes) that start as backward fills them.
 void JoinDataParallel(const std::shared_ptr<ProcessGroup>& group, torch::nn::Module& model, FlatAdamW& optimizer);
 
 }  // namespace torchmotion

@@ -14,6 +14,7 @@ void ProcessGroupWrap::Register(Napi::Env env, Napi::Object exports) {
     InstanceMethod<&ProcessGroupWrap::Barrier>("barrier"),
     InstanceAccessor<&ProcessGroupWrap::Rank>("rank"),
     InstanceAccessor<&ProcessGroupWrap::WorldSize>("worldSize"),
+    InstanceAccessor<&ProcessGroupWrap::Stats>("stats"),
     StaticValue("available", Napi::Boolean::New(env, HaveGloo())),
   });
   constructor_ = new Napi::FunctionReference(Napi::Persistent(cls));
@@ -21,7 +22,7 @@ void ProcessGroupWrap::Register(Napi::Env env, Napi::Object exports) {
   exports.Set("ProcessGroup", cls);
 }
 
-// new ProcessGroup({rank, worldSize, masterAddr, masterPort, timeoutMs}): blocks until every rank has joined.
+// new ProcessGroup({rank, worldSize, masterAddr, masterPort, timeoutMs, bucketBytes}): blocks until every rank has joined.
 ProcessGroupWrap::ProcessGroupWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ProcessGroupWrap>(info) {
   Napi::Env env = info.Env();
   Guarded(env, [&] {
@@ -33,6 +34,7 @@ ProcessGroupWrap::ProcessGroupWrap(const Napi::CallbackInfo& info) : Napi::Objec
     g.master_addr = RequiredString(o, what, "masterAddr");
     g.master_port = RequiredInt(o, what, "masterPort", 1, 65535);
     g.timeout = std::chrono::milliseconds(RequiredInt(o, what, "timeoutMs", 1, 1 << 30));
+    g.bucket_bytes = static_cast<int64_t>(RequiredNumber(o, what, "bucketBytes", 0, 1e12));
     group_ = std::make_shared<ProcessGroup>(g);
     return env.Undefined();
   });
@@ -86,6 +88,18 @@ Napi::Value ProcessGroupWrap::Barrier(const Napi::CallbackInfo& info) {
     group_->Barrier();
     return env.Undefined();
   });
+}
+
+// stats: {waitMs, allReduces, early, megabytes} of the gradient all-reduces so far (waitMs: time spent waiting for
+// them after backward; early: buckets started during backward).
+Napi::Value ProcessGroupWrap::Stats(const Napi::CallbackInfo& info) {
+  Napi::Object out = Napi::Object::New(info.Env());
+  const GroupStats s = group_ ? group_->stats() : GroupStats{};
+  out.Set("waitMs", s.wait_ms);
+  out.Set("allReduces", static_cast<double>(s.all_reduces));
+  out.Set("early", static_cast<double>(s.early));
+  out.Set("megabytes", s.bytes / 1e6);
+  return out;
 }
 
 Napi::Value ProcessGroupWrap::Rank(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), group_ ? group_->rank() : 0); }

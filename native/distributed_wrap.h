@@ -24,6 +24,7 @@ class ProcessGroupWrap : public Napi::ObjectWrap<ProcessGroupWrap> {
   Napi::Value Barrier(const Napi::CallbackInfo& info);
   Napi::Value Rank(const Napi::CallbackInfo& info);
   Napi::Value WorldSize(const Napi::CallbackInfo& info);
+  Napi::Value Stats(const Napi::CallbackInfo& info);
 
   std::shared_ptr<ProcessGroup> group_;
 };

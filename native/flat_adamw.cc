@@ -115,12 +115,20 @@ void FlatAdamW::ZeroGrad() {
 }
 
 void FlatAdamW::GradientsReady() {
-  if (!hook_ && !reduce_) return;
+  if (!hook_ && !sync_) return;
   Bind();
-  std::vector<torch::Tensor> grads;
-  for (Buffer& b : buffers_) grads.push_back(b.grads);
-  if (hook_) hook_(grads);
-  if (reduce_) reduce_(grads);
+  if (hook_) {
+    std::vector<torch::Tensor> grads;
+    for (Buffer& b : buffers_) grads.push_back(b.grads);
+    hook_(grads);
+  }
+  if (sync_) sync_->Finish();
+}
+
+std::vector<FlatAdamW::GradSlot> FlatAdamW::GradLayout() const {
+  std::vector<GradSlot> out;
+  for (const Slot& s : slots_) out.push_back({s.param, s.group, s.offset});
+  return out;
 }
 
 double FlatAdamW::GradNorm() {
@@ -132,6 +140,7 @@ double FlatAdamW::GradNorm() {
 }
 
 void FlatAdamW::PoisonGradients() {
+  if (sync_) sync_->Poison();
   Bind();
   torch::NoGradGuard no_grad;
   for (Buffer& b : buffers_) b.grads.fill_(std::numeric_limits<double>::quiet_NaN());

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <utility>
 #include <vector>
 
@@ -63,10 +64,35 @@ class FlatAdamW : public torch::optim::AdamW {
   // dtype, parameters in registration order) to read or rewrite in place — where a data-parallel all-reduce goes.
   using GradientHook = std::function<void(const std::vector<torch::Tensor>& grads)>;
   void SetGradientHook(GradientHook hook) { hook_ = std::move(hook); }
-  // The data-parallel all-reduce at the seam (distributed.h), run after the gradient hook: the hook sees what this
-  // rank contributes, the update what all ranks agreed on.
-  void SetReduce(GradientHook reduce) { reduce_ = std::move(reduce); }
+  // Data-parallel averaging of the flat gradients (distributed.h). A step arms it just before the backward that
+  // completes the gradients (the last micro-batch's), naming the parameters whose gradients are already complete by
+  // then (the decoder's head, back-propagated chunk by chunk first), so that buckets can be reduced while backward
+  // still runs; GradientsReady() finishes it after the gradient hook. With a gradient hook set it is never armed: the
+  // hook sees what this rank contributes, the update what all ranks agreed on.
+  class GradientSync {
+   public:
+    virtual ~GradientSync() = default;
+    virtual void Arm(const std::vector<torch::Tensor>& complete) = 0;  // the next backward completes the gradients
+    virtual void Finish() = 0;  // they are complete: what has not started starts; all are waited for and averaged
+    virtual void Poison() = 0;  // this rank's step must not update: waits for what is in flight; Finish makes every rank's NaN
+  };
+  void SetSync(std::shared_ptr<GradientSync> sync) { sync_ = std::move(sync); }
+  void ArmSync(const std::vector<torch::Tensor>& complete = {}) {
+    if (sync_ && !hook_) sync_->Arm(complete);
+  }
   void GradientsReady();
+
+  // Where each parameter's gradient lives: its flat buffer (GradBuffer) and offset there, in registration order.
+  struct GradSlot {
+    torch::Tensor param;
+    size_t buffer;
+    int64_t offset;
+  };
+  std::vector<GradSlot> GradLayout() const;
+  torch::Tensor GradBuffer(size_t buffer) {
+    Bind();
+    return buffers_[buffer].grads;
+  }
 
  private:
   struct Slot {
@@ -84,7 +110,7 @@ class FlatAdamW : public torch::optim::AdamW {
   void Bind(bool grads = true);
 
   GradientHook hook_;
-  GradientHook reduce_;
+  std::shared_ptr<GradientSync> sync_;
   NonFinite pending_ = "";
   std::vector<Slot> slots_;
   std::vector<Buffer> buffers_;

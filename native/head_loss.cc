@@ -12,7 +12,8 @@ constexpr int64_t kLogitsPerChunk = int64_t{1} << 25;
 
 // With `backward`, each chunk's loss is back-propagated into the head's weights and the rows' gradient passed on.
 HeadLoss ChunkedLoss(const std::function<torch::Tensor(const torch::Tensor&)>& head, const torch::Tensor& rows,
-                     const torch::Tensor& targets, int64_t vocab, double scale, bool autocast, bool backward) {
+                     const torch::Tensor& targets, int64_t vocab, double scale, bool autocast, bool backward,
+                     const std::function<void()>& before_trunk) {
   HeadLoss out;
   const int64_t n = rows.size(0);
   if (n == 0) return out;
@@ -35,7 +36,10 @@ HeadLoss ChunkedLoss(const std::function<torch::Tensor(const torch::Tensor&)>& h
     sum += loss.detach();
     correct += logits.argmax(-1).eq(t).sum();
   }
-  if (backward) rows.backward(detached.grad());
+  if (backward) {
+    if (before_trunk) before_trunk();
+    rows.backward(detached.grad());
+  }
   torch::Tensor both = torch::stack({sum, correct.to(torch::kFloat64)}).cpu();  // the one copy to the host
   out.loss = both[0].item<double>() / static_cast<double>(n);
   out.correct = static_cast<int64_t>(both[1].item<double>());
@@ -45,13 +49,14 @@ HeadLoss ChunkedLoss(const std::function<torch::Tensor(const torch::Tensor&)>& h
 }  // namespace
 
 HeadLoss ChunkedHeadLossBackward(const std::function<torch::Tensor(const torch::Tensor&)>& head, const torch::Tensor& rows,
-                                 const torch::Tensor& targets, int64_t vocab, double scale, bool autocast) {
-  return ChunkedLoss(head, rows, targets, vocab, scale, autocast, true);
+                                 const torch::Tensor& targets, int64_t vocab, double scale, bool autocast,
+                                 const std::function<void()>& before_trunk) {
+  return ChunkedLoss(head, rows, targets, vocab, scale, autocast, true, before_trunk);
 }
 
 HeadLoss ChunkedHeadLoss(const std::function<torch::Tensor(const torch::Tensor&)>& head, const torch::Tensor& rows,
                          const torch::Tensor& targets, int64_t vocab, bool autocast) {
-  return ChunkedLoss(head, rows, targets, vocab, 1.0, autocast, false);
+  return ChunkedLoss(head, rows, targets, vocab, 1.0, autocast, false, nullptr);
 }
 
 }  // namespace torchmotion

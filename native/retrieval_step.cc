@@ -26,7 +26,10 @@ RetrievalStepResult RetrievalTrainStep(RetrievalModel& model, FlatAdamW& optimiz
       r.accuracy = 0.5 * (sim.argmax(1).eq(own).to(torch::kFloat64).mean().item<double>() +
                           sim.argmax(0).eq(own).to(torch::kFloat64).mean().item<double>());
     }
-    if (std::isfinite(r.loss)) loss.backward();
+    if (std::isfinite(r.loss)) {
+      optimizer.ArmSync();
+      loss.backward();
+    }
     else r.non_finite = "loss";
   }
   if (*r.non_finite != '\0') {

@@ -41,8 +41,12 @@ T2MStepResult T2MTrainStep(T2MDecoder& model, FlatAdamW& optimizer, const torch:
     r.non_finite = "input";
   } else {
     auto [rows, targets] = AtTargets(model, text, lengths, codes.to(device), device, a.autocast);
+    // The last micro-batch's trunk backward completes the gradients: data-parallel buckets may start during it (the
+    // head's gradients, back-propagated chunk by chunk before it, are complete by then).
+    std::function<void()> arm;
+    if (a.update) arm = [&] { optimizer.ArmSync(model->head_parameters()); };
     HeadLoss hl = ChunkedHeadLossBackward([&model](const torch::Tensor& x) { return model->head(x); }, rows, targets, pad, a.loss_scale,
-                                          a.autocast);
+                                          a.autocast, arm);
     r.tokens = static_cast<double>(targets.numel());
     r.loss = hl.loss;
     r.accuracy = static_cast<double>(hl.correct) / std::max(1.0, r.tokens);

@@ -22,39 +22,37 @@ std::pair<double, int64_t> Perplexity(const torch::Tensor& codes, int64_t size) 
 TokenizerStepResult TokenizerTrainStep(Tokenizer& model, FlatAdamW& optimizer, const torch::Tensor& motion, const torch::Device& device,
                                        const TokenizerStepArgs& a) {
   model->train();
-  optimizer.SetLr(a.lr);
+  optimizer.PrepareGrads();
   torch::Tensor target = motion.to(device);
-  optimizer.ZeroGrad();
   const double nan = std::numeric_limits<double>::quiet_NaN();
   TokenizerStepResult r{nan, nan, nan, nan, nan, nan, 0, ""};
-  TokenizerOutput out;
   if (!torch::isfinite(target).all().item<bool>()) {
     r.non_finite = "input";
-    optimizer.PoisonGradients();
   } else {
+    TokenizerOutput out;
     TokenizerLoss loss;
     {
       AutocastGuard amp(a.autocast, at::kBFloat16);
       out = model->forward(target);
       loss = ComputeTokenizerLoss(out, target, a.vel_weight, a.commit_beta);
     }
-    loss.total.backward();
+    if (a.update) optimizer.ArmSync();  // buckets of gradients are averaged across ranks as backward completes them
+    (a.loss_scale == 1 ? loss.total : loss.total * a.loss_scale).backward();
     r.loss = loss.total.item<double>();
     r.reconstruction = loss.reconstruction.item<double>();
     r.positions = loss.positions.item<double>();
     r.commitment = loss.commitment.item<double>();
-    if (!std::isfinite(r.loss)) {
-      r.non_finite = "loss";
-      optimizer.PoisonGradients();
-    }
+    if (!std::isfinite(r.loss)) r.non_finite = "loss";
+    else std::tie(r.perplexity, r.codes_used) = Perplexity(out.codes, model->codebook_size());  // NaN encodings have no codes
   }
-  optimizer.GradientsReady();
-  r.grad_norm = optimizer.GradNorm();
-  if (*r.non_finite == '\0' && !std::isfinite(r.grad_norm)) r.non_finite = "gradients";
-  if (*r.non_finite != '\0') return r;
-  if (a.clip > 0) optimizer.ClipGradNorm(a.clip, r.grad_norm);
-  optimizer.step();
-  std::tie(r.perplexity, r.codes_used) = Perplexity(out.codes, model->codebook_size());
+  if (*r.non_finite != '\0') {
+    optimizer.PoisonGradients();
+    optimizer.NotePending(r.non_finite);
+  }
+  if (!a.update) return r;
+  const FlatAdamW::Outcome u = optimizer.Update(a.clip, a.lr);
+  r.grad_norm = u.grad_norm;
+  r.non_finite = u.non_finite;
   return r;
 }
 

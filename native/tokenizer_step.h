@@ -1,5 +1,5 @@
-// One training step of the motion tokenizer as a plain function: forward, the reference loss, backward, the
-// gradient seam, clipping, AdamW. Arguments arrive validated (tokenizer_wrap.cc reads them from JS). A step whose
+// One training step (or micro-batch of one) of the motion tokenizer as a plain function: forward, the reference loss,
+// backward, and on the last micro-batch the end of step (FlatAdamW::Update: gradient seam, clipping, AdamW). Arguments arrive validated (tokenizer_wrap.cc reads them from JS). A step whose
 // input, loss or gradient norm is not finite changes no weight: no forward on a non-finite batch (VQ's EMA codebook
 // would take it in), no update from a non-finite gradient; the gradient seam still runs (with NaN gradients), so
 // every rank of a data-parallel run makes the same choice.
@@ -16,6 +16,8 @@ struct TokenizerStepArgs {
   double vel_weight = 0;   // weight of the positions block's loss
   double commit_beta = 0;  // weight of the VQ commitment loss
   bool autocast = false;   // bf16 autocast (CUDA only)
+  double loss_scale = 1;   // multiplies the loss (a micro-batch's share of an accumulated step)
+  bool update = true;      // false: only accumulate this micro-batch's gradients
 };
 
 struct TokenizerStepResult {

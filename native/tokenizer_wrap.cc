@@ -93,8 +93,8 @@ Napi::Value TokenizerWrap::StateDict(const Napi::CallbackInfo& info) {
   return Guarded(env, [&]() -> Napi::Value { return StateDictToJs(env, *model_); });
 }
 
-// step(motion (B,T,272), {lr, clip, velWeight, commitBeta, autocast, threads, profile, inspectGradients}) →
-// Promise<losses>. `profile` names a file for LibTorch's trace of this step (Chrome trace JSON: every ATen op with
+// step(motion (B,T,272), {lr, clip, velWeight, commitBeta, autocast, lossScale, update, threads, profile, inspectGradients})
+// → Promise<losses>; with update false the micro-batch only accumulates gradients (gradNorm is NaN then). `profile` names a file for LibTorch's trace of this step (Chrome trace JSON: every ATen op with
 // its time); `inspectGradients` returns the flat gradients as the gradient hook saw them (before clipping and update).
 Napi::Value TokenizerWrap::Step(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -109,6 +109,8 @@ Napi::Value TokenizerWrap::Step(const Napi::CallbackInfo& info) {
     a.vel_weight = RequiredNumber(o, what, "velWeight", 0, 1e6);
     a.commit_beta = RequiredNumber(o, what, "commitBeta", 0, 1e6);
     a.autocast = RequiredString(o, what, "autocast") == "bf16" && device_.is_cuda();
+    a.loss_scale = RequiredNumber(o, what, "lossScale", 0, 1e6);
+    a.update = RequiredBool(o, what, "update");
     std::string profile = StringOption(o, "profile", "");
     bool inspect = BoolOption(o, "inspectGradients", false);
     if (!profile.empty() && !TM_HAS_RECORD_PROFILE) {

@@ -188,6 +188,12 @@ torch::Tensor T2MDecoderImpl::step(const torch::Tensor& tokens, const torch::Ten
 
 torch::Tensor T2MDecoderImpl::head(const torch::Tensor& h) { return Project(output_, packed_output_, norm_->forward(h)); }
 
+std::vector<torch::Tensor> T2MDecoderImpl::head_parameters() const {
+  std::vector<torch::Tensor> out = norm_->parameters();
+  for (const torch::Tensor& p : output_->parameters()) out.push_back(p);
+  return out;
+}
+
 KvCache T2MDecoderImpl::new_cache(int64_t batch, int64_t capacity, const torch::TensorOptions& o) const {
   KvCache c;
   const int64_t hd = config_.dim / config_.heads;

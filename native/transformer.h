@@ -134,6 +134,7 @@ class T2MDecoderImpl : public torch::nn::Module {
   // One step with a cache: tokens (B, 1) at absolute slot `slot` → hidden (B, 1, dim).
   torch::Tensor step(const torch::Tensor& tokens, const torch::Tensor& text_lengths, int64_t text_slots, KvCache& cache);
   torch::Tensor head(const torch::Tensor& h);
+  std::vector<torch::Tensor> head_parameters() const;  // the final norm's and the output projection's
   KvCache new_cache(int64_t batch, int64_t capacity, const torch::TensorOptions& o) const;
   const DecoderConfig& config() const { return config_; }
   // Recompute each block's activations in backward instead of keeping them (training only; see recompute.h).

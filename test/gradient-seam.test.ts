@@ -7,7 +7,7 @@ import { nativeOptions, t2mModel } from '../ts/t2m/config.js';
 import { optimizerSettings as t2mOptimizer } from '../ts/t2m/model.js';
 import { device, motionBatch, tinyTokenizerOptions } from './helpers.js';
 
-const stepOptions = { lr: 1e-3, clip: 0, velWeight: 0.5, commitBeta: 0.02, autocast: 'none' as const, threads: 1 };
+const stepOptions = { lr: 1e-3, clip: 0, velWeight: 0.5, commitBeta: 0.02, autocast: 'none' as const, lossScale: 1, update: true, threads: 1 };
 
 test('the addon exports exactly what ts/native.ts declares', () => {
   assert.equal(Object.keys(native()).sort(), [...ADDON_EXPORTS].sort());

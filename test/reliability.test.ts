@@ -27,7 +27,7 @@ import { readCheckpointState } from '../ts/train/checkpoint.js';
 import { MetricsLog } from '../ts/train/metrics.js';
 import { device, errorOf, motionBatch, tempDir, tinyTokenizerOptions } from './helpers.js';
 
-const step = { lr: 1e-3, clip: 0, velWeight: 0.5, commitBeta: 0.02, autocast: 'none' as const, threads: 1 };
+const step = { lr: 1e-3, clip: 0, velWeight: 0.5, commitBeta: 0.02, autocast: 'none' as const, lossScale: 1, update: true, threads: 1 };
 // Every tensor of two state dicts equal, element for element (NaN included).
 const same = (a: Record<string, TensorOut>, b: Record<string, TensorOut>) =>
   Object.keys(a).every((k) => a[k].data.length === b[k].data.length && (a[k].data as Float32Array).every((x, i) => Object.is(x, b[k].data[i])));

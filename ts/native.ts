@@ -39,6 +39,8 @@ export interface AdamWOptions { lr: number; beta1: number; beta2: number; weight
 export interface TokenizerOptions extends TokenizerArchitecture, AdamWOptions { seed: number; device: string }
 export interface TokenizerStepOptions extends ThreadOptions {
   lr: number; clip: number; velWeight: number; commitBeta: number; autocast: 'none' | 'bf16';
+  lossScale: number;            // multiplies the loss: a micro-batch's share of an accumulated step
+  update: boolean;              // false: this micro-batch only accumulates gradients
   profile?: string;             // a file for LibTorch's Chrome trace of the step
   inspectGradients?: boolean;   // return the flat gradients the gradient hook saw (tests of the seam)
 }
@@ -139,10 +141,14 @@ export interface NativeTextScript {
 
 // The raw module as C++ exports it; ts/ wraps every entry with validation and caller stacks.
 // A c10d process group (Gloo over TCP): the constructor blocks until every rank has joined.
-export interface ProcessGroupOptions { rank: number; worldSize: number; masterAddr: string; masterPort: number; timeoutMs: number }
+// bucketBytes: gradients are averaged in buckets of about this size as backward fills them (0: after backward).
+export interface ProcessGroupOptions { rank: number; worldSize: number; masterAddr: string; masterPort: number; timeoutMs: number; bucketBytes: number }
 export interface NativeProcessGroup {
   readonly rank: number;
   readonly worldSize: number;
+  // The gradient all-reduces so far: their number, how many started during backward, their payload and the time
+  // this rank waited for them after backward.
+  readonly stats: { waitMs: number; allReduces: number; early: number; megabytes: number };
   allGather(values: number[]): number[][];   // integers up to 2^53, every rank's, rank by rank
   allReduceMean(values: number[]): number[];
   barrier(): void;

@@ -14,9 +14,11 @@ export interface DistEnv {
   masterAddr: string;
   masterPort: number;
   timeoutMs: number;
+  bucketBytes: number;
 }
 
 const DEFAULT_TIMEOUT_S = 300;
+const DEFAULT_BUCKET_MB = 25;   // PyTorch DDP's bucket_cap_mb
 
 function intVar(env: NodeJS.ProcessEnv, name: string, min: number): number | undefined {
   const raw = env[name];
@@ -40,8 +42,10 @@ export function distEnv(env: NodeJS.ProcessEnv = process.env): DistEnv | undefin
   if (masterPort > 65535) throw new TorchmotionError(`MASTER_PORT=${masterPort}: expected a port 1 … 65535`);
   const timeoutS = env.TORCHMOTION_DIST_TIMEOUT ? Number(env.TORCHMOTION_DIST_TIMEOUT) : DEFAULT_TIMEOUT_S;
   if (!(timeoutS > 0)) throw new TorchmotionError(`TORCHMOTION_DIST_TIMEOUT=${env.TORCHMOTION_DIST_TIMEOUT}: expected seconds > 0`);
+  const bucketMb = env.TORCHMOTION_DIST_BUCKET_MB ? Number(env.TORCHMOTION_DIST_BUCKET_MB) : DEFAULT_BUCKET_MB;
+  if (!(bucketMb >= 0)) throw new TorchmotionError(`TORCHMOTION_DIST_BUCKET_MB=${env.TORCHMOTION_DIST_BUCKET_MB}: expected megabytes ≥ 0 (0 averages the gradients after backward)`);
   return {
-    rank, worldSize, masterAddr, masterPort, timeoutMs: Math.round(timeoutS * 1000),
+    rank, worldSize, masterAddr, masterPort, timeoutMs: Math.round(timeoutS * 1000), bucketBytes: Math.round(bucketMb * 2 ** 20),
     localRank: intVar(env, 'LOCAL_RANK', 0) ?? intVar(env, 'SLURM_LOCALID', 0) ?? rank,
     localWorldSize: intVar(env, 'LOCAL_WORLD_SIZE', 1) ?? worldSize,
   };

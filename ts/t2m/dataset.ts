@@ -76,11 +76,12 @@ export class T2MDataset {
     };
   }
 
-  // A training batch: random samples, the 1/3 head-or-tail token drop, and caption dropout for guidance. `text`
-  // turns the captions into the model's prefix (word ids or cached embeddings). With `slice` (a data-parallel rank's
-  // share) all `size` samples are drawn, as one process would, and only samples [from, to) are assembled.
-  batch(rng: Rng, size: number, o: { text: (captions: string[]) => TextBatch; end: number; pad: number; tokenDrop: number; condDrop: number },
-    slice: { from: number; to: number } = { from: 0, to: size }) {
+  // A training step's samples: `size` random samples drawn as one batch, the 1/3 head-or-tail token drop, and
+  // caption dropout for guidance; `text` turns the captions into the model's prefix (word ids or cached embeddings).
+  // Each of `slices` (the micro-batches of an accumulated step, each a data-parallel rank's share of one) is assembled
+  // from samples [from, to) of that draw, so any split equals one process drawing the whole batch.
+  batches(rng: Rng, size: number, o: { text: (captions: string[]) => TextBatch; end: number; pad: number; tokenDrop: number; condDrop: number },
+    slices: Array<{ from: number; to: number }>) {
     const n = this.samples.length;
     const first = rng.int(n);
     const picked = Array.from({ length: size }, (_, k) => this.samples[this.byLength[(first + k) % n]]);
@@ -90,7 +91,9 @@ export class T2MDataset {
       return codes;
     });
     const captions = picked.map((s) => (rng.next() < o.condDrop ? '' : s.caption));
-    const mine = picked.slice(slice.from, slice.to);
-    return { ...this.assemble(mine, o, seqs.slice(slice.from, slice.to), captions.slice(slice.from, slice.to)), clips: mine.map((s) => this.codes.names[s.clip]) };
+    return slices.map((slice) => {
+      const mine = picked.slice(slice.from, slice.to);
+      return { ...this.assemble(mine, o, seqs.slice(slice.from, slice.to), captions.slice(slice.from, slice.to)), clips: mine.map((s) => this.codes.names[s.clip]) };
+    });
   }
 }

@@ -27,7 +27,10 @@ export async function trainTextToMotion(input: z.input<typeof t2mConfig>, option
   const group = options.group ?? groupFromEnv();
   const world = group?.worldSize ?? 1;
   if (t.batch % world !== 0) throw new TorchmotionError(`train.batch ${t.batch} must be a multiple of the ${world} ranks (it is the global batch)`);
-  const share = { from: (group?.rank ?? 0) * (t.batch / world), to: ((group?.rank ?? 0) + 1) * (t.batch / world) };
+  // Micro-batch k of a step is samples [k·batch, (k+1)·batch) of one draw of batch × accumulate; a rank assembles its
+  // share of each.
+  const share = Array.from({ length: t.accumulate }, (_, k) => ({
+    from: k * t.batch + (group?.rank ?? 0) * (t.batch / world), to: k * t.batch + ((group?.rank ?? 0) + 1) * (t.batch / world) }));
   const run = openRun<T2MCheckpointState>('t2m', { ...options, group });
   // Everything opened here (codes, embedding cache) is closed however the call ends.
   const opened: Array<{ close(): void }> = [];
@@ -62,8 +65,8 @@ export async function trainTextToMotion(input: z.input<typeof t2mConfig>, option
         const t0 = performance.now();
         // The step's loss is the mean over every token of its micro-batches and ranks, as one batch of
         // batch × accumulate would have it: each micro-batch's token mean is weighted by its share of the tokens.
-        const micro = Array.from({ length: t.accumulate }, () =>
-          data.batch(rng, t.batch, { text, end: model.end, pad: model.pad, tokenDrop: t.tokenDrop, condDrop: t.condDrop }, share));
+        const micro = data.batches(rng, t.batch * t.accumulate,
+          { text, end: model.end, pad: model.pad, tokenDrop: t.tokenDrop, condDrop: t.condDrop }, share);
         const local = micro.reduce((n, b) => n + b.tokens, 0);
         const total = group ? Math.round(group.mean([local])[0] * world) : local;
         let lossSum = 0;

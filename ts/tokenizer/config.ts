@@ -42,6 +42,7 @@ const tokenizerModelInput = z.object(
 export const tokenizerTraining = z.object({
   steps: z.number().int().positive().default(1000),
   batch: z.number().int().positive().default(64),
+  accumulate: z.number().int().positive().default(1),          // micro-batches of `batch` windows per optimiser step
   window: z.number().int().positive().default(96),
   lr: z.number().positive().default(5e-5),
   beta1: z.number().min(0).max(1).default(0.9),

@@ -55,7 +55,8 @@ export class TokenizerModel {
   step(motion: HostTensor<Float32Array>, o: Pick<TokenizerStepOptions, 'lr'> & Partial<TokenizerStepOptions>): Promise<StepResult> {
     const x = tensor(motion.data, motion.shape, 'motion');
     const t = TRAINING_DEFAULTS;
-    return withCallerStack(() => this.net.step(x, { clip: t.clip, velWeight: t.velWeight, commitBeta: t.commitBeta, autocast: t.autocast, ...o }));
+    return withCallerStack(() => this.net.step(x, { clip: t.clip, velWeight: t.velWeight, commitBeta: t.commitBeta, autocast: t.autocast,
+      lossScale: 1, update: true, ...o }));
   }
 
   reconstruct(motion: HostTensor<Float32Array>, threads?: number) {

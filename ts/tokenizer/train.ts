@@ -51,24 +51,36 @@ export async function trainTokenizer(input: z.input<typeof tokenizerConfig>, opt
     model, config: { ...config, model: modelConfig }, steps: t.steps, checkpointEvery: t.checkpointEvery, logEvery: t.logEvery, evalEvery: t.evalEvery,
     onNonFinite: t.onNonFinite,
     step: async (s) => {
-      const batch = await loader.next();
       const lr = learningRate(s, t);
       const t0 = performance.now();
-      last = await model.step({ data: batch.data, shape: batch.shape }, {
-        lr, clip: t.clip, velWeight: t.velWeight, commitBeta: t.commitBeta, autocast: t.autocast, ...(t.threads && { threads: t.threads }),
-      });
+      // train.accumulate micro-batches of train.batch windows (each split over the ranks) make one update, as one
+      // batch of batch × accumulate would: every micro-batch's loss weighs 1/accumulate.
+      const sums: Record<string, number> = {};
+      const clips: string[] = [];
+      for (let k = 0; k < t.accumulate; k++) {
+        const batch = await loader.next();
+        clips.push(...Array.from(batch.clips, (c) => index.names[c]));
+        last = await model.step({ data: batch.data, shape: batch.shape }, {
+          lr, clip: t.clip, velWeight: t.velWeight, commitBeta: t.commitBeta, autocast: t.autocast, lossScale: 1 / t.accumulate,
+          update: k === t.accumulate - 1, ...(t.threads && { threads: t.threads }),
+        });
+        position = batch.state;
+        for (const [key, v] of Object.entries(losses(last))) {
+          if (key !== 'gradNorm') sums[key] = (sums[key] ?? 0) + v / t.accumulate;
+        }
+      }
       const seconds = (performance.now() - t0) / 1000;
-      position = batch.state;
-      const framesPerSecond = (t.batch * t.window) / seconds;
-      const numbers = losses(last);
+      const numbers: Record<string, number> = { ...sums, gradNorm: last!.gradNorm };
+      const framesPerSecond = (t.batch * t.accumulate * t.window) / seconds;
       if (group) {   // each rank's losses are of its share: their mean is the global batch's
         const keys = Object.keys(numbers);
         group.mean(keys.map((k) => numbers[k])).forEach((v, i) => { numbers[keys[i]] = v; });
       }
       return {
         metrics: { lr, ...numbers, seconds, framesPerSecond },
-        progress: { loss: last.loss.toFixed(4), lr: lr.toExponential(2), 'frames/s': framesPerSecond.toFixed(0) },
-        ...(last.nonFinite && { nonFinite: { reason: last.nonFinite, clips: Array.from(batch.clips, (c) => index.names[c]) } }),
+        progress: { loss: numbers.loss.toFixed(4), lr: lr.toExponential(2), 'frames/s': framesPerSecond.toFixed(0) },
+        // The update's verdict covers every micro-batch of the step (the addon remembers a bad one until then).
+        ...(last!.nonFinite && { nonFinite: { reason: last!.nonFinite, clips } }),
       };
     },
     evaluate: async () => {

@@ -101,6 +101,14 @@ export class Run<S extends CheckpointState> {
   async train(loop: TrainLoop<S>): Promise<RunResult> {
     const group = this.options.group;
     const main = !group || group.isMain;
+    if (group) {   // every rank resumes from the same step, or none trains
+      const starts = group.native.allGather([this.start]).map((v) => v[0]);
+      const odd = starts.map((s, r) => [r, s]).filter(([, s]) => s !== starts[0]);
+      if (odd.length > 0) {
+        throw new TorchmotionError(`rank(s) ${odd.map(([r, s]) => `${r} (step ${s})`).join(', ')} would resume from another step than rank 0 ` +
+          `(step ${starts[0]}) in ${this.dir}: every rank must see the same run folder (on several nodes, a filesystem they share)`);
+      }
+    }
     if (this.checkpoint) {
       await loop.model.load(join(this.checkpoint, 'model.pt'));
       if (main) this.metrics.truncateAfter(this.start);
@@ -119,6 +127,7 @@ export class Run<S extends CheckpointState> {
     process.on('SIGINT', onSigint);
     const evalEvery = loop.evalEvery ?? 0;
     let step = this.start;
+    let previous = group?.native.stats;
     try {
       while (step < loop.steps) {
         const report = await loop.step(step);
@@ -133,8 +142,9 @@ export class Run<S extends CheckpointState> {
           if (main) this.metrics.append({ step, kind: 'skipped', reason, clips: clips.join(' ') });
           this.options.log?.(`step ${step + 1} skipped: ${NON_FINITE[reason]} (batch: ${batch})`);
         } else if (main) {
-          this.metrics.append({ step, ...report.metrics });
+          this.metrics.append({ step, ...report.metrics, ...(group && communication(group, previous)) });
         }
+        if (group) previous = group.native.stats;
         progress.update(step + 1, report.progress);
         step++;
         if (loop.evaluate && evalEvery > 0 && (step % evalEvery === 0 || step === loop.steps)) {
@@ -157,6 +167,14 @@ export class Run<S extends CheckpointState> {
 }
 
 export const openRun = Run.open;
+
+// This step's gradient averaging on this rank (metrics of a data-parallel run): the milliseconds spent waiting for it
+// after backward, and the buckets whose all-reduce started during backward.
+function communication(group: DistributedGroup, before: DistributedGroup['native']['stats'] | undefined): Record<string, number> {
+  const now = group.native.stats;
+  return { commMs: now.waitMs - (before?.waitMs ?? 0), bucketsEarly: now.early - (before?.early ?? 0),
+    buckets: now.allReduces - (before?.allReduces ?? 0) - 1 };
+}
 
 // Whether two plain settings objects (a model config, a native shape) are equal whatever their keys' order.
 export function sameSettings(a: unknown, b: unknown): boolean {
