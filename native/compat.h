@@ -23,6 +23,13 @@
 #define TM_ALLOCATOR_HAS_COPY_DATA 0
 #endif
 
+// c10d's process groups (Gloo, NCCL) derive from c10d::Backend from 2.0 on, from c10d::ProcessGroup before.
+#if TM_TORCH_AT_LEAST(2, 0)
+#define TM_C10D_BACKEND c10d::Backend
+#else
+#define TM_C10D_BACKEND c10d::ProcessGroup
+#endif
+
 // torch::nn::RMSNorm arrived in 2.4; older builds use our own module.
 #define TM_HAS_NN_RMSNORM TM_TORCH_AT_LEAST(2, 4)
 

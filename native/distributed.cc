@@ -14,6 +14,9 @@
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #endif
+#ifdef TM_HAVE_NCCL
+#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+#endif
 
 namespace torchmotion {
 namespace {
@@ -50,9 +53,18 @@ uint64_t BitSum(const torch::Tensor& t) {
 
 bool HaveGloo() { return true; }
 
+bool HaveNccl() {
+#ifdef TM_HAVE_NCCL
+  return true;
+#else
+  return false;
+#endif
+}
+
 struct ProcessGroup::Impl {
   c10::intrusive_ptr<c10d::TCPStore> store;
-  c10::intrusive_ptr<c10d::ProcessGroupGloo> group;
+  c10::intrusive_ptr<TM_C10D_BACKEND> group;
+  torch::Device device{torch::kCPU};  // where collectives' tensors must live (NCCL: this rank's GPU)
 };
 
 namespace {
@@ -83,9 +95,20 @@ ProcessGroup::ProcessGroup(const GroupOptions& o) : options_(o), impl_(std::make
     so.waitWorkers = true;
     so.timeout = o.timeout;
     impl_->store = c10::make_intrusive<c10d::TCPStore>(o.master_addr, so);
-    auto go = c10d::ProcessGroupGloo::Options::create(o.timeout);
-    go->devices.push_back(GlooDevice(o.master_addr));
-    impl_->group = c10::make_intrusive<c10d::ProcessGroupGloo>(impl_->store, o.rank, o.world_size, go);
+    if (o.backend == "nccl") {
+#ifdef TM_HAVE_NCCL
+      impl_->device = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(o.cuda_device));
+      auto no = c10d::ProcessGroupNCCL::Options::create();
+      no->timeout = o.timeout;
+      impl_->group = c10::make_intrusive<c10d::ProcessGroupNCCL>(impl_->store, o.rank, o.world_size, no);
+#else
+      throw std::runtime_error("this LibTorch has no NCCL process group: train on the CPU (Gloo), or build the addon against a CUDA LibTorch with NCCL");
+#endif
+    } else {
+      auto go = c10d::ProcessGroupGloo::Options::create(o.timeout);
+      go->devices.push_back(GlooDevice(o.master_addr));
+      impl_->group = c10::make_intrusive<c10d::ProcessGroupGloo>(impl_->store, o.rank, o.world_size, go);
+    }
   } catch (const std::exception& e) {
     std::string cause = e.what();
     throw std::runtime_error("c10d rendezvous failed for " + Where(o) + ": " + cause.substr(0, cause.find('\n')) +
@@ -154,33 +177,41 @@ void ProcessGroup::Wait(Pending& p) {
   p.work.reset();
 }
 
+// The tensors are averaged in place; on NCCL a CPU tensor (the trainers' loss means) travels through the GPU.
 void ProcessGroup::AllReduceMean(const std::vector<torch::Tensor>& tensors) {
   if (options_.world_size == 1) return;
+  std::vector<torch::Tensor> on;
+  for (const torch::Tensor& t : tensors) on.push_back(t.to(impl_->device));
   std::vector<std::shared_ptr<Pending>> pending;
-  for (const torch::Tensor& t : tensors) pending.push_back(StartAllReduce(t));
+  for (const torch::Tensor& t : on) pending.push_back(StartAllReduce(t));
   for (auto& p : pending) Wait(*p);
   torch::NoGradGuard no_grad;
-  for (const torch::Tensor& t : tensors) t.div_(options_.world_size);
+  for (size_t i = 0; i < tensors.size(); ++i) tensors[i].copy_(on[i].div_(options_.world_size));
 }
 
 void ProcessGroup::Broadcast(const std::vector<torch::Tensor>& tensors) {
   if (options_.world_size == 1) return;
+  torch::NoGradGuard no_grad;
   for (const torch::Tensor& t : tensors) {
-    std::vector<at::Tensor> one{t};
+    std::vector<at::Tensor> one{t.device() == impl_->device ? t : t.to(impl_->device)};
     Collective("broadcast", [&] { return impl_->group->broadcast(one); });
+    if (!one[0].is_same(t)) t.copy_(one[0]);
   }
 }
 
 std::vector<std::vector<int64_t>> ProcessGroup::AllGather(const std::vector<int64_t>& values) {
   const int64_t n = static_cast<int64_t>(values.size());
-  torch::Tensor mine = torch::tensor(values, torch::kInt64);
-  std::vector<at::Tensor> in{mine};
+  const auto o = torch::TensorOptions().dtype(torch::kInt64).device(impl_->device);
+  std::vector<at::Tensor> in{torch::tensor(values, torch::kInt64).to(impl_->device)};
   std::vector<std::vector<at::Tensor>> out(1);
-  for (int r = 0; r < options_.world_size; ++r) out[0].push_back(torch::empty({n}, torch::kInt64));
+  for (int r = 0; r < options_.world_size; ++r) out[0].push_back(torch::empty({n}, o));
   if (options_.world_size > 1) Collective("all-gather", [&] { return impl_->group->allgather(out, in); });
-  else out[0][0].copy_(mine);
+  else out[0][0].copy_(in[0]);
   std::vector<std::vector<int64_t>> result;
-  for (const torch::Tensor& t : out[0]) result.emplace_back(t.data_ptr<int64_t>(), t.data_ptr<int64_t>() + n);
+  for (const torch::Tensor& d : out[0]) {
+    torch::Tensor t = d.cpu();
+    result.emplace_back(t.data_ptr<int64_t>(), t.data_ptr<int64_t>() + n);
+  }
   return result;
 }
 
@@ -191,6 +222,7 @@ void ProcessGroup::Barrier() {
 #else  // this LibTorch was built without c10d/Gloo
 
 bool HaveGloo() { return false; }
+bool HaveNccl() { return false; }
 struct ProcessGroup::Impl {};
 ProcessGroup::ProcessGroup(const GroupOptions& o) : options_(o) {
   throw std::runtime_error("this build of the addon has no c10d/Gloo (LibTorch without distributed, or libgloo-dev missing when it " +
@@ -248,7 +280,7 @@ class BucketSync : public FlatAdamW::GradientSync {
       for (size_t i : slots) {
         const torch::Tensor& p = layout[i].param;
         if (buckets_.empty() || buckets_.back().buffer != g || (overlap_ && bytes >= cap)) {
-          buckets_.push_back({g, layout[i].offset, layout[i].offset + p.numel()});
+          buckets_.push_back({g, layout[i].offset, layout[i].offset + p.numel(), 0, 0, nullptr});
           bytes = 0;
         }
         Bucket& b = buckets_.back();

@@ -1,5 +1,5 @@
-// Data parallelism over PyTorch's own engine: a c10d process group (Gloo over TCP on the CPU) whose ranks meet
-// through c10d's TCPStore, as torchrun and DDP do. A model joins it once: its weights are broadcast from rank 0 and
+// Data parallelism over PyTorch's own engine: a c10d process group (Gloo over TCP for CPU tensors, NCCL for CUDA
+// ones where this LibTorch has it) whose ranks meet through c10d's TCPStore, as torchrun and DDP do. A model joins it once: its weights are broadcast from rank 0 and
 // checked by a checksum, and from then on its optimiser's gradient seam averages the flat gradients by all-reduce.
 #pragma once
 
@@ -20,6 +20,9 @@ struct GroupOptions {
   std::string master_addr = "127.0.0.1";
   int master_port = 29500;
   std::chrono::milliseconds timeout{60000};
+  // "gloo" (CPU tensors) or "nccl" (CUDA tensors on `cuda_device`, this rank's GPU).
+  std::string backend = "gloo";
+  int cuda_device = 0;
   // Gradients are averaged in buckets of about this many bytes, each started as soon as backward has filled it
   // (PyTorch DDP's bucket_cap_mb, 25 MB by default); 0 reduces everything at the seam, after backward.
   int64_t bucket_bytes = int64_t{25} << 20;
@@ -36,6 +39,8 @@ struct GroupStats {
 
 // True when this build has c10d with Gloo (Debian's LibTorch with libgloo-dev, or a LibTorch built with distributed).
 bool HaveGloo();
+// True when this build has c10d's NCCL process group (a CUDA LibTorch built with it).
+bool HaveNccl();
 
 class ProcessGroup {
  public:

@@ -16,13 +16,15 @@ void ProcessGroupWrap::Register(Napi::Env env, Napi::Object exports) {
     InstanceAccessor<&ProcessGroupWrap::WorldSize>("worldSize"),
     InstanceAccessor<&ProcessGroupWrap::Stats>("stats"),
     StaticValue("available", Napi::Boolean::New(env, HaveGloo())),
+    StaticValue("nccl", Napi::Boolean::New(env, HaveNccl())),
   });
   constructor_ = new Napi::FunctionReference(Napi::Persistent(cls));
   env.SetInstanceData<Napi::FunctionReference>(constructor_);
   exports.Set("ProcessGroup", cls);
 }
 
-// new ProcessGroup({rank, worldSize, masterAddr, masterPort, timeoutMs, bucketBytes}): blocks until every rank has joined.
+// new ProcessGroup({rank, worldSize, masterAddr, masterPort, timeoutMs, bucketBytes, backend, cudaDevice}): blocks until
+// every rank has joined.
 ProcessGroupWrap::ProcessGroupWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ProcessGroupWrap>(info) {
   Napi::Env env = info.Env();
   Guarded(env, [&] {
@@ -35,6 +37,9 @@ ProcessGroupWrap::ProcessGroupWrap(const Napi::CallbackInfo& info) : Napi::Objec
     g.master_port = RequiredInt(o, what, "masterPort", 1, 65535);
     g.timeout = std::chrono::milliseconds(RequiredInt(o, what, "timeoutMs", 1, 1 << 30));
     g.bucket_bytes = static_cast<int64_t>(RequiredNumber(o, what, "bucketBytes", 0, 1e12));
+    g.backend = RequiredString(o, what, "backend");
+    if (g.backend != "gloo" && g.backend != "nccl") throw Napi::TypeError::New(env, "ProcessGroup: backend must be 'gloo' or 'nccl', received '" + g.backend + "'");
+    g.cuda_device = RequiredInt(o, what, "cudaDevice", 0, 1 << 16);
     group_ = std::make_shared<ProcessGroup>(g);
     return env.Undefined();
   });

@@ -142,7 +142,11 @@ export interface NativeTextScript {
 // The raw module as C++ exports it; ts/ wraps every entry with validation and caller stacks.
 // A c10d process group (Gloo over TCP): the constructor blocks until every rank has joined.
 // bucketBytes: gradients are averaged in buckets of about this size as backward fills them (0: after backward).
-export interface ProcessGroupOptions { rank: number; worldSize: number; masterAddr: string; masterPort: number; timeoutMs: number; bucketBytes: number }
+// backend: 'gloo' for CPU tensors, 'nccl' for CUDA ones on GPU cudaDevice.
+export interface ProcessGroupOptions {
+  rank: number; worldSize: number; masterAddr: string; masterPort: number; timeoutMs: number; bucketBytes: number;
+  backend: 'gloo' | 'nccl'; cudaDevice: number;
+}
 export interface NativeProcessGroup {
   readonly rank: number;
   readonly worldSize: number;
@@ -172,7 +176,7 @@ export interface NativeAddon {
   TextToMotion: new (options: TextToMotionOptions) => NativeTextToMotion;
   TextScript: new (options: { device: string }) => NativeTextScript;
   Evaluator: new (options: EvaluatorOptions) => NativeEvaluator;
-  ProcessGroup: { new (options: ProcessGroupOptions): NativeProcessGroup; readonly available: boolean };
+  ProcessGroup: { new (options: ProcessGroupOptions): NativeProcessGroup; readonly available: boolean; readonly nccl: boolean };
 }
 
 // Every name native/addon.cc registers; test/gradient-seam.test.ts checks that the addon exports exactly these.

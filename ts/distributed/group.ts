@@ -66,13 +66,21 @@ const hash48 = (s: string) => parseInt(createHash('sha256').update(s).digest('he
 export class DistributedGroup {
   private constructor(readonly env: DistEnv, private readonly pg: NativeProcessGroup) {}
 
-  static open(env: DistEnv): DistributedGroup {
+  // On CUDA each rank trains on GPU LOCAL_RANK and the group is NCCL's; on the CPU it is Gloo's.
+  static open(env: DistEnv, device = 'cpu'): DistributedGroup {
     const addon = native();
     if (!addon.ProcessGroup.available) {
       throw new TorchmotionError('WORLD_SIZE > 1 but this addon was built without c10d/Gloo: install libgloo-dev and run `npm run build:native`');
     }
-    return new DistributedGroup(env, new addon.ProcessGroup(env));
+    const cuda = device.startsWith('cuda');
+    if (cuda && !addon.ProcessGroup.nccl) {
+      throw new TorchmotionError(`train.device ${device} with WORLD_SIZE > 1 needs c10d's NCCL, which this LibTorch lacks: build the addon against a CUDA LibTorch with NCCL`);
+    }
+    return new DistributedGroup(env, new addon.ProcessGroup({ ...env, backend: cuda ? 'nccl' : 'gloo', cudaDevice: env.localRank }));
   }
+
+  // The device this rank trains on: with several ranks per node, 'cuda' means this rank's own GPU (LOCAL_RANK).
+  device(device: string): string { return device === 'cuda' ? `cuda:${this.env.localRank}` : device; }
 
   get rank(): number { return this.env.rank; }
   get worldSize(): number { return this.env.worldSize; }
@@ -101,9 +109,9 @@ export class DistributedGroup {
 }
 
 // The process group of this process, when it was started as one rank of several; undefined otherwise.
-export function groupFromEnv(env: NodeJS.ProcessEnv = process.env): DistributedGroup | undefined {
+export function groupFromEnv(device = 'cpu', env: NodeJS.ProcessEnv = process.env): DistributedGroup | undefined {
   const d = distEnv(env);
-  return d ? DistributedGroup.open(d) : undefined;
+  return d ? DistributedGroup.open(d, device) : undefined;
 }
 
 // The settings ranks must share: all but those that may differ per process (threads, device).

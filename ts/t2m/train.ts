@@ -24,7 +24,7 @@ export async function trainTextToMotion(input: z.input<typeof t2mConfig>, option
   const config = t2mConfig.parse(input);
   const t = config.train;
   if (t.threads) setThreads(t.threads);
-  const group = options.group ?? groupFromEnv();
+  const group = options.group ?? groupFromEnv(t.device);
   const world = group?.worldSize ?? 1;
   if (t.batch % world !== 0) throw new TorchmotionError(`train.batch ${t.batch} must be a multiple of the ${world} ranks (it is the global batch)`);
   // Micro-batch k of a step is samples [k·batch, (k+1)·batch) of one draw of batch × accumulate; a rank assembles its
@@ -52,7 +52,7 @@ export async function trainTextToMotion(input: z.input<typeof t2mConfig>, option
     }
     const text = (captions: string[]) => (cache ? cachedBatch(cache, captions) : builtinBatch(vocab, captions, config.model.textMaxLen));
     group?.checkSame(trainingSettings(config), `${dataSignature(data.codes.names, Array.from(data.samples, (s) => s.end - s.start))} vocab ${vocab.size}`);
-    const model = new T2MModel(opts, { seed: t.seed, device: t.device, optimizer: optimizerSettings(t) });
+    const model = new T2MModel(opts, { seed: t.seed, device: group?.device(t.device) ?? t.device, optimizer: optimizerSettings(t) });
     if (group) model.joinProcessGroup(group);
     const rng = new Rng(t.seed);
     if (run.saved) rng.state = run.saved.rng;

@@ -27,13 +27,13 @@ export async function trainTokenizer(input: z.input<typeof tokenizerConfig>, opt
   const t = config.train;
   const modelConfig = resolveModel(input);
   if (t.threads) setThreads(t.threads);
-  const group = options.group ?? groupFromEnv();
+  const group = options.group ?? groupFromEnv(t.device);
   const run = openRun<TokenizerCheckpointState>('tokenizer', { ...options, group });
   const { index } = buildIndex(config.data.root, { split: config.data.split, stage: 'tokenizer', minFrames: t.window });
   group?.checkSame(trainingSettings({ ...config, model: modelConfig }), dataSignature(index.names, index.frames));
   const world = group?.worldSize ?? 1;
   const stats = readDatasetMeanStd(config.data.root);
-  const model = new TokenizerModel(modelConfig, { seed: t.seed, device: t.device, optimizer: optimizerSettings(t) });
+  const model = new TokenizerModel(modelConfig, { seed: t.seed, device: group?.device(t.device) ?? t.device, optimizer: optimizerSettings(t) });
   if (group) model.joinProcessGroup(group);
   if (t.window % model.downsampling !== 0) {
     throw new TorchmotionError(`train.window ${t.window} must be a multiple of the tokenizer's downsampling ${model.downsampling}`);
