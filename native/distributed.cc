@@ -337,9 +337,8 @@ class BucketSync : public FlatAdamW::GradientSync {
     stats.early += static_cast<int64_t>(early);
     for (const Bucket& b : buckets_) stats.bytes += static_cast<double>((b.end - b.begin) * grads_[b.buffer].element_size());
     const bool poisoned = flag_.item<float>() > 0;
-    for (torch::Tensor& g : grads_) {
-      if (poisoned) g.fill_(std::numeric_limits<double>::quiet_NaN());
-      else g.div_(group_->world_size());
+    if (poisoned) {
+      for (torch::Tensor& g : grads_) g.fill_(std::numeric_limits<double>::quiet_NaN());
     }
     Reset();
     if (!late_.empty()) {
@@ -388,7 +387,14 @@ class BucketSync : public FlatAdamW::GradientSync {
     for (size_t g = 0; g <= buckets_.back().buffer; ++g) grads_.push_back(optimizer_.GradBuffer(g));
   }
 
-  void Start(Bucket& b) { b.work = group_->StartAllReduce(grads_[b.buffer].narrow(0, b.begin, b.end - b.begin)); }
+  // Each rank's share is divided by the world size before the sum, as DDP does: while the bucket's gradients are still
+  // in cache, and with nothing left to do after the last all-reduce.
+  void Start(Bucket& b) {
+    torch::NoGradGuard no_grad;
+    torch::Tensor slice = grads_[b.buffer].narrow(0, b.begin, b.end - b.begin);
+    slice.div_(group_->world_size());
+    b.work = group_->StartAllReduce(slice);
+  }
 
   void Reset() {
     std::fill(seen_.begin(), seen_.end(), 0);

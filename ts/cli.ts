@@ -10,6 +10,7 @@ import { registerExportCommands } from './export/commands.js';
 import { registerImportCommand } from './pytorch/commands.js';
 import { pipelineConfig, runPipeline } from './pipeline.js';
 import { registerRenderCommands } from './render/commands.js';
+import { native } from './native.js';
 import { info, setThreads } from './runtime.js';
 import { registerT2MCommands } from './t2m/commands.js';
 import { registerTokenizerCommands } from './tokenizer/commands.js';
@@ -41,6 +42,8 @@ export function buildCli(): Command {
       console.log(`BLAS          ${i.blas}`);
       console.log(`fused attn    ${i.fusedAttention ? 'yes' : 'no (exact fallback)'}`);
       console.log(`gen. kernel   ${i.packedKernel === 'none' ? "LibTorch's GEMM (no AVX2)" : `packed panels, ${i.packedKernel}`}`);
+      const pg = native().ProcessGroup;
+      console.log(`distributed   ${pg.available ? `c10d Gloo${pg.nccl ? ' and NCCL' : ' (no NCCL)'}` : 'no c10d in this build'}`);
       console.log(`CPU cache     ${i.cpuCache.installed ? 'caching allocator on' : 'off (TORCHMOTION_CPU_CACHE=0)'}`);
       console.log(`addon         ${i.addonPath}`);
       console.log(`Node.js       ${i.node} (${i.platform})`);

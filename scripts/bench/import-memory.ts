@@ -3,14 +3,15 @@
 // that the small T5-style stand-in encoder can embed the prompt). Each step is a child process of the real CLI,
 // threads pinned to 2; peaks from scripts/bench/peak-rss.ts. Prints a Markdown table.
 // Usage: npx tsx scripts/bench/import-memory.ts [--keep]
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
 import { writeSyntheticDataset } from '../../ts/data/synthetic.js';
 import { countParameters } from '../../ts/t2m/config.js';
 import { measurePeak } from './peak-rss.js';
+import { cpuDescription } from './results.js';
 
 const repo = resolve(import.meta.dirname, '..', '..');
 const tmp = mkdtempSync(join(tmpdir(), 'tm-import-memory-'));
@@ -48,9 +49,7 @@ for (const dtype of ['fp32', 'bf16']) {
   const size = statSync(join(dec, 'checkpoints', 'step-00000000', 'model.pt')).size;
   rows.push(`| ${dtype} | ${imp.peakMB?.toFixed(0)} MB | ${imp.seconds.toFixed(1)} s | ${mb(size)} MB | ${gen.peakMB?.toFixed(0)} MB | ${gen.seconds.toFixed(1)} s |`);
 }
-const flags = existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '';
-const isa = /\bavx512f\b/.test(flags) ? 'AVX-512' : /\bavx2\b/.test(flags) ? 'AVX2 (no AVX-512)' : 'ISA unknown';
-const cpu = `${cpus()[0]?.model?.trim() ?? 'unknown CPU'} with ${isa}`;
+const cpu = cpuDescription();
 console.log(`Decoder of the 343M shape (${(params / 1e6).toFixed(1)} M parameters), reference file ${mb(statSync(p('net_t2m.pth')).size)} MB (bf16); ` +
   `${cpu}, 2 threads; \`npx tsx scripts/bench/import-memory.ts\`\n`);
 console.log('| --dtype | import peak RSS | import time | model.pt | generate peak RSS (1 prompt, 2–4 s) | generate time |');

@@ -2,6 +2,7 @@
 // and writing results (JSON into bench-results/, a table between markers in docs/benchmarks.md).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 
 export const root = join(import.meta.dirname, '..', '..');
@@ -33,4 +34,11 @@ export function writeDocBlock(marker: string, heading: string, lines: string[]):
   const block = `${begin}\n${lines.join('\n')}\n${end}`;
   // A function replacer: `$` in a table must not be read as a replacement pattern.
   writeFileSync(doc, text.includes(begin) ? text.replace(new RegExp(`${begin}[\\s\\S]*${end}`), () => block) : `${text}\n## ${heading}\n\n${block}\n`);
+}
+
+// The CPU as a benchmark row names it: its model and the widest vector instruction set it has.
+export function cpuDescription(): string {
+  const flags = existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '';
+  const isa = /\bavx512f\b/.test(flags) ? 'AVX-512' : /\bavx2\b/.test(flags) ? 'AVX2 (no AVX-512)' : 'ISA unknown';
+  return `${cpus()[0]?.model?.trim() ?? 'unknown CPU'} with ${isa}, ${cpus().length} cores`;
 }
