@@ -6,6 +6,7 @@
 #include "info.h"
 #include "metrics.h"
 #include "ops.h"
+#include "pfnn_wrap.h"
 #include "retrieval_wrap.h"
 #include "t2m_wrap.h"
 #include "text_script.h"
@@ -21,6 +22,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   torchmotion::TextScript::Register(env, exports);
   torchmotion::RetrievalWrap::Register(env, exports);
   torchmotion::ProcessGroupWrap::Register(env, exports);
+  torchmotion::PfnnWrap::Register(env, exports);
   return exports;
 }
 

@@ -7,6 +7,7 @@ import { registerDataCommands } from './data/commands.js';
 import { registerLaunchCommand } from './distributed/commands.js';
 import { registerEvaluatorCommands } from './eval/commands.js';
 import { registerExportCommands } from './export/commands.js';
+import { registerPfnnCommands } from './pfnn/commands.js';
 import { registerImportCommand } from './pytorch/commands.js';
 import { pipelineConfig, runPipeline } from './pipeline.js';
 import { registerRenderCommands } from './render/commands.js';
@@ -68,6 +69,7 @@ export function buildCli(): Command {
   registerViewCommand(program);
   registerExportCommands(program);
   registerImportCommand(program);
+  registerPfnnCommands(program);
   registerLaunchCommand(program);
   return program;
 }

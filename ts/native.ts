@@ -139,6 +139,22 @@ export interface NativeTextScript {
   encode(batch: { ids: HostTensor<Int32Array>; mask: HostTensor<Uint8Array> }, options?: ThreadOptions): Promise<TensorOut>;
 }
 
+// --- the Phase-Functioned Neural Network (native/pfnn_wrap.cc) -----------------------------------------------
+export interface PfnnShape { input: number; output: number; hidden: number; keep: number }
+export interface PfnnBatch { x: HostTensor<Float32Array>; phase: HostTensor<Float32Array>; y: HostTensor<Float32Array> }
+export interface PfnnStepResult { loss: number; mse: number; penalty: number; gradNorm: number; nonFinite?: NonFinite }
+export interface NativePfnn {
+  parameterTable(): ParameterRow[];
+  stateDict(): Record<string, TensorOut>;
+  loadStateDict(tensors: Record<string, HostTensor>, o?: { partial?: boolean }): void;
+  // Normalised inputs and targets; dropout seeded by `seed` (one per step), Adam at `lr`, loss MSE + gamma · mean |W|.
+  step(batch: PfnnBatch, options: ThreadOptions & { lr: number; gamma: number; seed: number }): Promise<PfnnStepResult>;
+  evaluate(batch: PfnnBatch, options?: ThreadOptions): Promise<{ mse: number }>;
+  forward(batch: Omit<PfnnBatch, 'y'>, options?: ThreadOptions): Promise<TensorOut>;   // (B, output), no dropout
+  save(path: string): Promise<void>;
+  load(path: string): Promise<void>;
+}
+
 // The raw module as C++ exports it; ts/ wraps every entry with validation and caller stacks.
 // A c10d process group (Gloo over TCP): the constructor blocks until every rank has joined.
 // bucketBytes: gradients are averaged in buckets of about this size as backward fills them (0: after backward).
@@ -176,13 +192,14 @@ export interface NativeAddon {
   TextToMotion: new (options: TextToMotionOptions) => NativeTextToMotion;
   TextScript: new (options: { device: string }) => NativeTextScript;
   Evaluator: new (options: EvaluatorOptions) => NativeEvaluator;
+  Pfnn: new (options: PfnnShape & AdamWOptions & { seed: number; device?: string }) => NativePfnn;
   ProcessGroup: { new (options: ProcessGroupOptions): NativeProcessGroup; readonly available: boolean; readonly nccl: boolean };
 }
 
 // Every name native/addon.cc registers; test/gradient-seam.test.ts checks that the addon exports exactly these.
 export const ADDON_EXPORTS: ReadonlyArray<keyof NativeAddon> = [
   'info', 'setThreads', 'resetMemoryMark', 'roundTrip', 'matmul', 'measureThroughput', 'channelNormRelu', 'conv1d', 'noop', 'fid',
-  'Tokenizer', 'TextToMotion', 'TextScript', 'Evaluator', 'ProcessGroup',
+  'Tokenizer', 'TextToMotion', 'TextScript', 'Evaluator', 'ProcessGroup', 'Pfnn',
 ];
 
 // Maps the loader's raw error to the cause a user can act on.

@@ -20,6 +20,10 @@ export interface PfnnReport {
   skipped: Array<{ name: string; reason: string }>;
 }
 
+// clips.json beside the database: each clip's rows in order (Cun holds the clip's number per row) and the clip whose
+// mirror it is or that it mirrors (`source`), so a held-out split can take whole clips with their mirrored twins.
+export interface PfnnClip { name: string; source: string; rows: number }
+
 export function exportPfnn(root: string, split: string, out: string, options: PfnnOptions = DEFAULT_PFNN,
   log: (line: string) => void = () => {}): PfnnReport {
   const { index } = buildIndex(root, { split, stage: 'tokenizer', minFrames: 0 });
@@ -27,8 +31,9 @@ export function exportPfnn(root: string, split: string, out: string, options: Pf
   const convention = mirrorConvention(names);
   const twinOf = (n: string) => mirrorSource(n, names) ?? mirrorName(n, convention);
   const parts: Array<{ X: Float32Array; Y: Float32Array; P: Float32Array }> = [];
+  const clips: PfnnClip[] = [];
   const report: PfnnReport = { out, rows: 0, clips: 0, mirroredAdded: 0, nonCyclic: [], skipped: [] };
-  const add = (name: string, motion: Float64Array) => {
+  const add = (name: string, source: string, motion: Float64Array) => {
     const T = motion.length / 272;
     if (T < MIN_FRAMES) {
       const reason = `${T} frames, shorter than the ${MIN_FRAMES} a PFNN window needs`;
@@ -39,6 +44,7 @@ export function exportPfnn(root: string, split: string, out: string, options: Pf
     const rows = clipRows(motion, options);
     if (!rows.cyclic) report.nonCyclic.push(name);
     parts.push(rows);
+    clips.push({ name, source, rows: rows.rows });
     report.rows += rows.rows;
     report.clips++;
   };
@@ -53,27 +59,32 @@ export function exportPfnn(root: string, split: string, out: string, options: Pf
       log(`skipped ${name}: ${reason}`);
       continue;
     }
-    add(name, motion);
+    const source = mirrorSource(name, names) ?? name;
+    add(name, source, motion);
     // Mirrored copies are part of the database; make one (phase recomputed from its own contacts) when the split lacks it.
     if (!names.has(twinOf(name))) {
-      add(twinOf(name), mirror272(motion));
+      add(twinOf(name), source, mirror272(motion));
       report.mirroredAdded++;
     }
   }
   const X = new Float32Array(report.rows * X_DIM);
   const Y = new Float32Array(report.rows * Y_DIM);
   const P = new Float32Array(report.rows);
+  const C = new Int32Array(report.rows);
   let at = 0;
-  for (const p of parts) {
+  parts.forEach((p, c) => {
     X.set(p.X, at * X_DIM);
     Y.set(p.Y, at * Y_DIM);
     P.set(p.P, at);
+    C.fill(c, at, at + p.P.length);
     at += p.P.length;
-  }
+  });
   mkdirSync(out, { recursive: true });
   writeNpz(join(out, 'database.npz'), {
     Xun: { data: X, shape: [report.rows, X_DIM] }, Yun: { data: Y, shape: [report.rows, Y_DIM] }, Pun: { data: P, shape: [report.rows] },
+    Cun: { data: C, shape: [report.rows] },
   });
+  writeFileSync(join(out, 'clips.json'), JSON.stringify(clips, null, 1));
   const xs = normalisation(X, X_DIM, X_GROUPS, [5, 6]);
   const ys = normalisation(Y, Y_DIM, Y_GROUPS);
   for (const [file, data] of [['Xmean.bin', xs.mean], ['Xstd.bin', xs.std], ['Ymean.bin', ys.mean], ['Ystd.bin', ys.std]] as const) {

@@ -12,7 +12,8 @@ Exported by torchmotion from \`${a.root}\`, split \`${a.split}\`: ${r.clips} cli
 here, phase recomputed on each), ${r.rows} rows. ${r.skipped.length} clip(s) shorter than ${MIN_FRAMES} frames were skipped.
 
 ## Files
-- \`database.npz\`: \`Xun\` (${r.rows}, ${X_DIM}) float32 inputs, \`Yun\` (${r.rows}, ${Y_DIM}) float32 outputs, \`Pun\` (${r.rows},) float32 phase in [0, 1).
+- \`database.npz\`: \`Xun\` (${r.rows}, ${X_DIM}) float32 inputs, \`Yun\` (${r.rows}, ${Y_DIM}) float32 outputs, \`Pun\` (${r.rows},) float32 phase in [0, 1),
+  \`Cun\` (${r.rows},) int32: the row's clip, numbered as in \`clips.json\` (name, the clip it mirrors or is mirrored by, rows).
 - \`Xmean.bin\`, \`Xstd.bin\` (${X_DIM} float32 each), \`Ymean.bin\`, \`Ystd.bin\` (${Y_DIM} float32 each), raw little-endian.
   Mean per dimension; std averaged within each group below, a group whose std is 0 gets 1; the input joint position
   and velocity stds are further divided by 0.1 (PFNN's joint weights of 1 × 0.1). Train on \`(Xun − Xmean)/Xstd\`

@@ -10,18 +10,18 @@ import { packageRoot } from '../paths.js';
 import { FPS } from '../motion/repr272.js';
 import type { ViewMotion } from './motions.js';
 
-const BUNDLE = join('dist', 'viewer', 'viewer.js');
-const BUNDLE_META = join('dist', 'viewer', 'viewer.meta.json');
+const bundlePath = (name: string) => join('dist', 'viewer', `${name}.js`);
+const bundleMeta = (name: string) => join('dist', 'viewer', `${name}.meta.json`);
 const BUILD_SCRIPT = join('scripts', 'build-viewer.js');
 
 // Fresh when built after every input its build recorded. Inputs missing here (an install without sources) do not
 // make it stale: the bundle is all there is.
-function bundleIsFresh(root: string): boolean {
-  if (!existsSync(join(root, BUNDLE)) || !existsSync(join(root, BUNDLE_META))) return false;
-  const built = statSync(join(root, BUNDLE)).mtimeMs;
+function bundleIsFresh(root: string, name: string): boolean {
+  if (!existsSync(join(root, bundlePath(name))) || !existsSync(join(root, bundleMeta(name)))) return false;
+  const built = statSync(join(root, bundlePath(name))).mtimeMs;
   let inputs: string[];
   try {
-    inputs = (JSON.parse(readFileSync(join(root, BUNDLE_META), 'utf8')) as { inputs: string[] }).inputs;
+    inputs = (JSON.parse(readFileSync(join(root, bundleMeta(name)), 'utf8')) as { inputs: string[] }).inputs;
   } catch {
     return false; // an unreadable record of the inputs: rebuild rather than trust the bundle
   }
@@ -37,33 +37,39 @@ function esbuildInstalled(): boolean {
   }
 }
 
-let bundle: string | undefined;
+const bundles = new Map<string, string>();
 
-// The bundle, rebuilt first when its sources changed, so tests and `tsx` runs work without a prior build step.
-function viewerBundle(): string {
-  if (bundle !== undefined) return bundle;
+// A page's script (`viewer` or `pfnn`), rebuilt first when its sources changed, so tests and `tsx` runs work without
+// a prior build step. It is checked for "</script", which would cut the page short where it is inlined.
+export function pageBundle(name: 'viewer' | 'pfnn'): string {
+  const cached = bundles.get(name);
+  if (cached !== undefined) return cached;
   const root = packageRoot();
-  if (!bundleIsFresh(root)) {
+  const file = join(root, bundlePath(name));
+  if (!bundleIsFresh(root, name)) {
     if (esbuildInstalled()) {
       const run = spawnSync(process.execPath, [join(root, BUILD_SCRIPT)], { cwd: root, encoding: 'utf8' });
       if (run.status !== 0) {
-        throw new TorchmotionError(`cannot build the viewer bundle ${join(root, BUNDLE)}: ${(run.stderr || run.error?.message || '').trim()}`);
+        throw new TorchmotionError(`cannot build the page bundle ${file}: ${(run.stderr || run.error?.message || '').trim()}`);
       }
-    } else if (!existsSync(join(root, BUNDLE))) {
-      throw new TorchmotionError(`the viewer bundle ${join(root, BUNDLE)} is missing and esbuild is not installed to build it: ` +
+    } else if (!existsSync(file)) {
+      throw new TorchmotionError(`the page bundle ${file} is missing and esbuild is not installed to build it: ` +
         `run \`npm install --include=dev && npm run build:ts\` in ${root}`);
     }
   }
-  bundle = readFileSync(join(root, BUNDLE), 'utf8');
-  return bundle;
+  const code = readFileSync(file, 'utf8');
+  // esbuild escapes "</script" in what it emits; check rather than trust, since a stray one would cut the page short.
+  if (/<\/script/i.test(code)) throw new TorchmotionError(`${file} contains "</script" and cannot be inlined: rebuild it with \`npm run build:ts\``);
+  bundles.set(name, code);
+  return code;
 }
 
-const escapeHtml = (s: string) =>
+export const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 // Inside <script>, only "</script" and "<!--" can end or derail the element; with every "<" escaped, neither can
 // occur, and JSON.parse reads \u003c back as "<".
-const scriptSafeJson = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u003c');
+export const scriptSafeJson = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u003c');
 
 // The joints travel as base64 float32 (little-endian, as on every platform browsers run on): a quarter of the JSON.
 function base64Float32(joints: Float64Array): string {
@@ -93,9 +99,7 @@ export function viewerHtml(motions: ViewMotion[], o: { title?: string } = {}): s
     motions: motions.map((m) => ({ caption: m.caption, frames: m.frames, joints: base64Float32(m.joints) })),
   };
   const title = o.title ?? `torchmotion view: ${motions.map((m) => m.caption).join(' | ')}`;
-  const script = viewerBundle();
-  // esbuild escapes "</script" in what it emits; check rather than trust, since a stray one would cut the page short.
-  if (/<\/script/i.test(script)) throw new TorchmotionError(`${BUNDLE} contains "</script" and cannot be inlined: rebuild it with \`npm run build:ts\``);
+  const script = pageBundle('viewer');
   return `<!doctype html>
 <html lang="en">
 <head>

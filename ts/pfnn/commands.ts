@@ -1,0 +1,59 @@
+// `torchmotion pfnn train|export|play|quality`: a Phase-Functioned Neural Network on a database from `export pfnn`.
+import type { Command } from 'commander';
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+
+import { collect, port } from '../cli-options.js';
+import { serveViewer } from '../view/serve.js';
+import { loadConfig } from '../config.js';
+import { runSummary } from '../train/run.js';
+import { pfnnConfig } from './config.js';
+import { exportPfnnRuntime } from './export.js';
+import { pfnnPageHtml } from './play.js';
+import { trainPfnn } from './train.js';
+
+export function registerPfnnCommands(program: Command): void {
+  const pfnn = program.command('pfnn').description('Phase-Functioned Neural Network: train on an `export pfnn` database, export its runtime weights, steer it');
+
+  pfnn.command('train <database>')
+    .description('train on a folder written by `torchmotion export pfnn` (held-out clips by clip; checkpoints, Ctrl-C saves, --resume)')
+    .option('-c, --config <file>', 'YAML or JSON config')
+    .requiredOption('-o, --out <run>', 'run folder')
+    .option('-s, --set <key=value>', 'override a config value (repeatable)', collect, [])
+    .option('--resume', 'continue from the latest checkpoint in --out')
+    .action(async (database: string, o: { config?: string; out: string; set: string[]; resume?: boolean }) => {
+      const config = loadConfig(pfnnConfig, { file: o.config, overrides: [`data.root=${database}`, ...o.set] });
+      const r = await trainPfnn(config, { out: o.out, resume: o.resume, log: process.stderr.isTTY ? undefined : (l) => console.log(l) });
+      const summary = runSummary(r);
+      if (summary) console.log(summary);
+    });
+
+  pfnn.command('export <run>')
+    .description("the original runtime's files: weights at 50 phases (W0_000.bin … b2_049.bin), the 4 control points, normalisation, pfnn.json")
+    .requiredOption('-o, --out <dir>', 'output folder')
+    .action(async (run: string, o: { out: string }) => {
+      const info = await exportPfnnRuntime(run, o.out);
+      console.log(`${o.out}: ${info.phases} phases of ${info.layers.map((l) => l.shape.join('×')).join(', ')} float32, cubic/ control points, ` +
+        'Xmean/Xstd/Ymean/Ystd.bin and pfnn.json');
+    });
+
+  pfnn.command('play <export>')
+    .description('steer the character in a browser page (W/↑ forward, S/↓ back, A/← D/→ turn, Shift run); the network runs in the page')
+    .option('-o, --out <file>', 'write the page as one self-contained HTML file (opens from disk, no network)')
+    .option('--serve', 'serve the page on this machine until Ctrl-C (the default without --out)')
+    .option('--port <n>', 'port to serve on (0: any free port)', port, 0)
+    .option('--host <address>', 'address to serve on', '127.0.0.1')
+    .action(async (dir: string, o: { out?: string; serve?: boolean; port: number; host: string }) => {
+      const html = pfnnPageHtml(dir);
+      if (o.out) {
+        mkdirSync(dirname(resolve(o.out)), { recursive: true });
+        writeFileSync(o.out, html);
+        console.log(`${o.out}: ${(html.length / 2 ** 20).toFixed(1)} MiB; open it in a browser and steer with W/A/S/D or the arrows (Shift runs)`);
+      }
+      if (!o.out || o.serve) {
+        const { url } = await serveViewer(html, { port: o.port, host: o.host });
+        console.log(`serving the controller at ${url} (Ctrl-C to stop)`);
+      }
+    });
+}

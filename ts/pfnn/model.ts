@@ -1,0 +1,56 @@
+// The PFNN as TypeScript sees it: a thin validated wrapper over the native `Pfnn` class, and loading a trained one
+// with the normalisation it was trained with (kept in the checkpoint, so a run stands on its own).
+import { join } from 'node:path';
+
+import { TorchmotionError, withCallerStack } from '../errors.js';
+import { native, type AdamWOptions, type NativePfnn, type PfnnBatch, type PfnnShape } from '../native.js';
+import { checkDevice } from '../runtime.js';
+import type { HostTensor } from '../tensor.js';
+import { readCheckpointState, type CheckpointState } from '../train/checkpoint.js';
+import { pfnnTraining, type PfnnConfig } from './config.js';
+
+export interface PfnnCheckpointState extends CheckpointState {
+  kind: 'pfnn';
+  config: PfnnConfig;
+  shape: PfnnShape;
+  order: { epoch: number; position: number };   // the sampler's place in the training rows
+  stats: { Xmean: number[]; Xstd: number[]; Ymean: number[]; Ystd: number[] };
+  heldOutClips: string[];
+  dataRoot: string;
+}
+
+const TRAINING_DEFAULTS = pfnnTraining.parse({});
+
+export function optimizerSettings(t = TRAINING_DEFAULTS): AdamWOptions {
+  return { lr: t.lr, beta1: t.beta1, beta2: t.beta2, weightDecay: 0, eps: t.eps };
+}
+
+export class PfnnModel {
+  private readonly net: NativePfnn;
+
+  constructor(readonly shape: PfnnShape, o: { seed?: number; device?: string; optimizer?: Partial<AdamWOptions> } = {}) {
+    this.net = new (native().Pfnn)({ ...shape, ...optimizerSettings(), ...o.optimizer, seed: o.seed ?? TRAINING_DEFAULTS.seed,
+      device: checkDevice(o.device ?? TRAINING_DEFAULTS.device) });
+  }
+
+  parameterTable() { return this.net.parameterTable(); }
+  stateDict() { return this.net.stateDict(); }
+  loadStateDict(tensors: Record<string, HostTensor>, o: { partial?: boolean } = {}): void { this.net.loadStateDict(tensors, o); }
+  step(b: PfnnBatch, o: { lr: number; seed: number; gamma?: number; threads?: number }) {
+    return withCallerStack(() => this.net.step(b, { gamma: TRAINING_DEFAULTS.gamma, ...o }));
+  }
+  evaluate(b: PfnnBatch, threads?: number) { return withCallerStack(() => this.net.evaluate(b, threads ? { threads } : {})); }
+  forward(b: Omit<PfnnBatch, 'y'>, threads?: number) { return withCallerStack(() => this.net.forward(b, threads ? { threads } : {})); }
+  save(file: string) { return withCallerStack(() => this.net.save(file)); }
+  load(file: string) { return withCallerStack(() => this.net.load(file)); }
+}
+
+export interface LoadedPfnn { model: PfnnModel; state: PfnnCheckpointState; dir: string }
+
+export async function loadPfnn(dir: string, device = 'cpu'): Promise<LoadedPfnn> {
+  const state = readCheckpointState<PfnnCheckpointState>(dir);
+  if (state.kind !== 'pfnn') throw new TorchmotionError(`${dir} is a ${String(state.kind)} checkpoint, not a PFNN: train one with \`torchmotion pfnn train\``);
+  const model = new PfnnModel(state.shape, { device });
+  await model.load(join(dir, 'model.pt'));
+  return { model, state, dir };
+}
