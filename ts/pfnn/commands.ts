@@ -5,12 +5,15 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 
 import { collect, port } from '../cli-options.js';
+import { TorchmotionError } from '../errors.js';
 import { serveViewer } from '../view/serve.js';
 import { loadConfig } from '../config.js';
 import { runSummary } from '../train/run.js';
 import { pfnnConfig } from './config.js';
 import { exportPfnnRuntime } from './export.js';
 import { pfnnPageHtml } from './play.js';
+import { pfnnQuality } from './quality.js';
+import { renderMotions } from '../render/render.js';
 import { trainPfnn } from './train.js';
 
 export function registerPfnnCommands(program: Command): void {
@@ -55,5 +58,28 @@ export function registerPfnnCommands(program: Command): void {
         const { url } = await serveViewer(html, { port: o.port, host: o.host });
         console.log(`serving the controller at ${url} (Ctrl-C to stop)`);
       }
+    });
+
+  pfnn.command('quality <run>')
+    .description("drive the network with held-out clips' trajectories: joint error, foot skating, phase drift after 10 s")
+    .option('--database <dir>', 'the exported database (default: the one the run trained on)')
+    .option('--render <file>', 'a side-by-side render (.gif, .mp4 or .png) of one held-out clip: data | PFNN')
+    .option('--clip <name>', 'the held-out clip to render (default: the one with the most frames)')
+    .option('--json', 'print JSON')
+    .action(async (run: string, o: { database?: string; render?: string; clip?: string; json?: boolean }) => {
+      const q = await pfnnQuality(run, { database: o.database });
+      const { world, ...numbers } = q;
+      if (o.render) {
+        const longest = o.clip ? q.clips.findIndex((c) => c.name === o.clip) : q.clips.reduce((best, c, i) => (c.frames > q.clips[best].frames ? i : best), 0);
+        if (longest < 0) throw new TorchmotionError(`--clip ${o.clip} is not a held-out clip of ${run}: one of ${q.clips.map((c) => c.name).join(', ')}`);
+        const frames = q.clips[longest].frames;
+        await renderMotions([{ caption: `data: ${q.clips[longest].name}`, joints: world.data[longest], frames },
+          { caption: 'PFNN (its own pose and phase)', joints: world.pfnn[longest], frames }], o.render);
+      }
+      if (o.json) return void console.log(JSON.stringify(numbers, null, 2));
+      console.log(`${q.clips.length} held-out clips: joint error ${q.mpjpeCm.toFixed(1)} cm; foot skating ${q.skatingCmPerS.toFixed(1)} cm/s ` +
+        `(data ${q.dataSkatingCmPerS.toFixed(1)} cm/s); phase drift after 10 s ` +
+        `${q.phaseDrift10s === undefined ? 'n/a (no clip that long)' : `${q.phaseDrift10s.toFixed(3)} cycles over ${q.clipsOver10s} clip(s)`}` +
+        `${o.render ? `; render ${o.render}` : ''}`);
     });
 }

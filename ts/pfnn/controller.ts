@@ -29,7 +29,7 @@ export const SPEEDS = { walk: 1.4, run: 3.2, back: 0.8 };   // m/s
 const TURN_RATE = 1.6;       // rad/s of the desired facing while a turn key is held
 const BIAS_POS = 0.75;       // how early the future trajectory bends towards the target (the original's values)
 const BIAS_DIR = 1.25;
-const GAIT_SMOOTH = 0.1;     // per frame, the current gait label's approach to the target
+const GAIT_SMOOTH = 0.19;    // per frame, the current gait label's approach to the target (the original's 0.1 at 60 fps)
 
 // Offsets of X and Y (ts/export/pfnn.ts).
 const X_GAIT = 4 * SAMPLES;
@@ -165,13 +165,16 @@ export class PfnnController {
     this.toWorld();
     this.contacts.set(y.subarray(Y_CONTACTS, Y_CONTACTS + 4));
 
-    // The root moves to the next frame; the phase advances by the predicted change (wrapped into [0, 1)).
+    // The root moves to the next frame and the phase advances by the predicted change (wrapped into [0, 1)), both
+    // held back as the current gait label says "stand", as in the original: a standing character neither drifts nor
+    // turns, and its phase creeps at a tenth of the predicted rate.
+    const stand = (1 - Math.min(1, Math.max(0, t.gait[PAST * GAITS]))) ** 0.25;
     const [mx, mz] = PfnnController.fromRoot(this.yaw, y[0], y[1]);
-    this.rootX += mx;
-    this.rootZ += mz;
-    this.yaw += y[2];
+    this.rootX += stand * mx;
+    this.rootZ += stand * mz;
+    this.yaw += stand * y[2];
     const dphase = y[3] > 0.5 ? y[3] - 1 : y[3];
-    this.phase = (((this.phase + dphase) % 1) + 1) % 1;
+    this.phase = (((this.phase + (0.9 * stand + 0.1) * dphase) % 1) + 1) % 1;
 
     // The past moves back a frame; the future is the network's next trajectory, between its samples at +1, +6, …, +26.
     for (let f = 0; f < PAST; f++) {
