@@ -38,6 +38,7 @@ const SMALL: Array<[RegExp, string]> = [
   [/ tokenizer compare --data\b/, '--sizes 4096 --set train.steps=2 --set train.batch=2 --set train.window=64'],
   [/ tokenizer compare --generation\b/, '--sizes 512 --seeds 0 --t2m-steps 2 --evaluator-steps 2 --repeats 1 --set train.steps=2 --set train.batch=2'],
   [/ t2m train\b/, '--set train.steps=2 --set train.batch=2'],
+  [/ pfnn train\b/, '--set train.steps=4 --set train.batch=8 --set train.evalEvery=2 --set model.hidden=16'],
   [/ evaluator train\b/, '--set train.steps=2 --set train.batch=4'],
   [/ t2m eval\b/, '--repeats 2 --mm-captions 2 --mm-samples 2'],
 ];
