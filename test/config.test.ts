@@ -46,7 +46,7 @@ test('JSON files are read as JSON', () => {
 test('an unknown key in a file is rejected with the list of valid keys', async () => {
   const p = file('c.yaml', 'train:\n  stepz: 5\n');
   assert.is(await errorOf(() => loadConfig(tokenizerConfig, { file: p })),
-    `${p}: unknown key 'stepz' at train; valid keys are steps, batch, window, lr, beta1, beta2, weightDecay, eps, warmup, milestones, gamma, clip, velWeight, commitBeta, evalClips, seed, threads, device, autocast, checkpointEvery, logEvery, evalEvery, evalSplit, onNonFinite`);
+    `${p}: unknown key 'stepz' at train; valid keys are steps, batch, accumulate, window, lr, beta1, beta2, weightDecay, eps, warmup, milestones, gamma, clip, velWeight, commitBeta, evalClips, seed, threads, device, autocast, checkpointEvery, logEvery, evalEvery, evalSplit, onNonFinite`);
 });
 
 test('an unknown top-level key is rejected with the valid top-level keys', async () => {
