@@ -59,6 +59,13 @@ tests_rc=$?
 tail -1 "$out/tests.txt" | tee -a "$out/summary.txt"
 grep -B2 -A14 'FAIL' "$out/tests.txt" | head -60
 
+log "c10d/NCCL: a 1-rank data-parallel tokenizer run on cuda ($(elapsed))"
+printf 'preset: tiny\ntrain: { steps: 5, batch: 8, window: 64, checkpointEvery: 5, device: cuda }\n' >"$out/nccl.yaml"
+rm -rf "$out/nccl-run"
+timeout 90 node bin/torchmotion.js launch --nproc-per-node 1 -- tokenizer train --config "$out/nccl.yaml" --data data/demo \
+  --out "$out/nccl-run" >"$out/nccl.txt" 2>&1; echo "exit $?" >>"$out/nccl.txt"
+node bin/torchmotion.js info | grep distributed | tee -a "$out/summary.txt"; tail -2 "$out/nccl.txt" | tee -a "$out/summary.txt"
+
 [ -n "${TM_SKIP_T2M:-}" ] && { log "done ($(elapsed))"; exit "$tests_rc"; }
 log "text-to-motion on cuda: 343M bf16 training step 8 × 301, then generation ($(elapsed))"
 for run in "train 5" "generate 1 150" "generate 8 150"; do  # $run unquoted below on purpose: mode and numbers

@@ -14,6 +14,7 @@ import { readPfnnDatabase, splitByClip } from '../ts/pfnn/database.js';
 import { loadPfnn } from '../ts/pfnn/model.js';
 import { forward } from '../ts/pfnn/runtime.js';
 import { rowsBatch, trainPfnn } from '../ts/pfnn/train.js';
+import { plotRuns } from '../ts/plot/plot.js';
 import { requireCheckpoint } from '../ts/train/checkpoint.js';
 import { maxRelErr, tempDir } from './helpers.js';
 
@@ -48,6 +49,8 @@ test('an interrupted run resumes exactly (losses, held-out error and weights)', 
   const a = lines(join(dir, 'whole'));
   assert.ok(a.some((l) => l.kind === 'eval' && l.mse > 0), 'held-out error logged');
   assert.equal(lines(join(dir, 'cut')), a);
+  const plot = await plotRuns([join(dir, 'whole')], join(dir, 'curves.svg'));
+  assert.ok(plot.panels.includes('PFNN output MSE (normalised)'), `plot panels: ${plot.panels}`);
   const w1 = (await loadPfnn(requireCheckpoint(join(dir, 'whole')))).model.stateDict();
   const w2 = (await loadPfnn(requireCheckpoint(join(dir, 'cut')))).model.stateDict();
   for (const k of Object.keys(w1)) assert.equal(Array.from(w2[k].data as Float32Array), Array.from(w1[k].data as Float32Array), k);

@@ -29,10 +29,12 @@ function intVar(env: NodeJS.ProcessEnv, name: string, min: number): number | und
 }
 
 // torchrun's variables first, then SLURM's (srun sets SLURM_PROCID/SLURM_NTASKS/SLURM_LOCALID per task); undefined
-// for a single process (no WORLD_SIZE, or 1).
+// for a process started without them. A world of one still makes a group (as torchrun's single process gets one):
+// its collectives do nothing, and on CUDA it is how the NCCL path is checked on one GPU. A world of one without
+// MASTER_ADDR (a plain single SLURM task) is a single process.
 export function distEnv(env: NodeJS.ProcessEnv = process.env): DistEnv | undefined {
   const worldSize = intVar(env, 'WORLD_SIZE', 1) ?? intVar(env, 'SLURM_NTASKS', 1);
-  if (worldSize === undefined || worldSize === 1) return undefined;
+  if (worldSize === undefined || (worldSize === 1 && !env.MASTER_ADDR)) return undefined;   // e.g. a single srun task
   const rank = intVar(env, 'RANK', 0) ?? intVar(env, 'SLURM_PROCID', 0);
   if (rank === undefined) throw new TorchmotionError(`WORLD_SIZE=${worldSize} but no RANK (or SLURM_PROCID): each process needs its rank`);
   if (rank >= worldSize) throw new TorchmotionError(`RANK=${rank} does not fit WORLD_SIZE=${worldSize} (ranks are 0 … ${worldSize - 1})`);

@@ -39,7 +39,7 @@ export async function trainEvaluator(input: z.input<typeof evaluatorConfig>, opt
   if (t.threads) setThreads(t.threads);
   // InfoNCE takes its negatives from the batch: split over ranks, each would see only its share of them, which is a
   // different objective from one process's, so the evaluator trains in one process until it gathers embeddings.
-  if (options.group || distEnv()) {
+  if ((options.group?.worldSize ?? distEnv()?.worldSize ?? 1) > 1) {
     throw new TorchmotionError('evaluator train runs in one process: its contrastive loss needs every sample of the batch as a negative ' +
       '(run it without launch/torchrun; it is small)');
   }

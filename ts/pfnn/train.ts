@@ -4,6 +4,7 @@
 // metrics.jsonl. Checkpoints record the sampler's place and the normalisation.
 import type { z } from 'zod';
 
+import { distEnv } from '../distributed/group.js';
 import { TorchmotionError } from '../errors.js';
 import { Rng } from '../rng.js';
 import { setThreads } from '../runtime.js';
@@ -46,7 +47,7 @@ export async function trainPfnn(input: z.input<typeof pfnnConfig>, options: Trai
   const config = pfnnConfig.parse(input);
   const t = config.train;
   if (t.threads) setThreads(t.threads);
-  if (options.group) throw new TorchmotionError('pfnn train runs in one process (it is small): run it without launch/torchrun');
+  if ((options.group?.worldSize ?? distEnv()?.worldSize ?? 1) > 1) throw new TorchmotionError('pfnn train runs in one process (it is small): run it without launch/torchrun');
   const run = openRun<PfnnCheckpointState>('pfnn', options);
   const db = readPfnnDatabase(config.data.root);
   const split = splitByClip(db, t.heldOut);

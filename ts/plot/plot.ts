@@ -1,6 +1,7 @@
 // `torchmotion plot`: the curves of one or more training runs overlaid, from their metrics.jsonl — loss and
 // learning rate, held-out MPJPE and codebook usage (tokenizer runs with train.evalEvery), next-token accuracy
-// (text-to-motion runs), retrieval accuracy (evaluator runs), each training curve beside its held-out one.
+// (text-to-motion runs), retrieval accuracy (evaluator runs), the PFNN's output error, each training curve beside its
+// held-out one.
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 
@@ -31,6 +32,8 @@ const PANELS: Panel[] = [
     title: 'Next-token accuracy', yLabel: 'accuracy' },
   { lines: [{ source: 'steps', key: 'inBatchAccuracy', label: 'train', smoothed: true }, { source: 'evals', key: 'batchR1', label: 'held-out' }],
     title: 'Retrieval top-1 in batches of 32', yLabel: 'share' },
+  { lines: [{ source: 'steps', key: 'mse', label: 'train (dropout)', smoothed: true }, { source: 'evals', key: 'mse', label: 'held-out' }],
+    title: 'PFNN output MSE (normalised)', yLabel: 'mse', logY: true },
 ];
 
 const CHART = { w: 640, h: 340 };
