@@ -1,5 +1,7 @@
 #include "info.h"
 
+#include "conv1d_cpu.h"
+
 #include <ATen/Parallel.h>
 #include <ATen/Version.h>
 
@@ -25,6 +27,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
     out.Set("blasThreads", BlasThreads());
     out.Set("fusedAttention", static_cast<bool>(TM_HAS_FUSED_ATTENTION));
     out.Set("packedKernel", PackedKernel());
+    out.Set("convKernel", ConvKernel());
     out.Set("buildConfig", at::show_config());
     out.Set("parallelInfo", at::get_parallel_info());
     CpuCacheStats cache = CpuCacheStatistics();

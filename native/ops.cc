@@ -94,7 +94,7 @@ Napi::Value MeasureThroughput(const Napi::CallbackInfo& info) {
         flop = 2.0 * 64 * 512 * 512 * 3 * 96;
       }
       if (op == "conv1d-torchmotion" && !Conv1dCpuApplies(x, w, 1, 1, 1, 1)) {
-        throw std::invalid_argument("measureThroughput: torchmotion's conv1d kernel needs a CPU with AVX-512 (and TORCHMOTION_NO_AVX512 unset)");
+        throw std::invalid_argument("measureThroughput: torchmotion's conv1d kernels need a CPU with AVX2 + FMA (and TORCHMOTION_NO_CONV_KERNEL unset)");
       }
       torch::NoGradGuard no_grad;
       auto run = [&] {

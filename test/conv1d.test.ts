@@ -1,13 +1,12 @@
-// Golden test of the tokenizer's own CPU convolution (native/conv1d_cpu.cc): forward, dx, dweight and dbias against
+// Golden test of the tokenizer's own CPU convolution (native/conv1d_kernels.inc, AVX-512 or AVX2): forward, dx, dweight and dbias against
 // PyTorch's F.conv1d (scripts/reference/tokenizer.py conv1d). The shapes run every edge of the kernels: output
-// channels that fill no whole 8- or 12-row tile, input channels that fill no 32-wide tile, lengths that fill no
-// 48-step tile, taps 1 and 3 (the unrolled kernels) and 4 (the generic one), padding below dilation·(K − 1)/2
+// channels that fill no whole tile (AVX-512: 8 and 12 rows, AVX2: 4 and 6), input channels that fill no 32- or 16-wide
+// tile, lengths that fill no 48- or 24-step tile, taps 1 and 3 (the unrolled kernels) and 4 (the generic one), padding below dilation·(K − 1)/2
 // (the output is shorter than the input), strides 2 and 3 (stride-1 convolutions over the input's phases; odd
 // lengths leave phases of unequal length, K < 2·stride leaves a phase with fewer taps), two threads, the
 // MotionMillion shapes (the k4 s2 down-sampling included), inputs that need no gradient (a network's first layer:
 // the bias gradient is then summed by the weight gradient's pass), and the decoder's Upsample + Conv done as one
 // convolution of the input repeated along time (factors 2 and 3, odd lengths).
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { test } from 'uvu';
@@ -15,19 +14,14 @@ import * as assert from 'uvu/assert';
 
 import { readNpz, writeNpz } from '../ts/data/npz.js';
 import { Rng } from '../ts/rng.js';
-import { conv1d } from '../ts/runtime.js';
+import { conv1d, info } from '../ts/runtime.js';
 import { errorOf, relL2, tempDir } from './helpers.js';
 import { runPython } from './python.js';
 
-// Where the kernel must apply: an x86 CPU with AVX-512 and no opt-out. Elsewhere the layers use LibTorch's
+// Where the kernels must apply: an x86 CPU with AVX2 + FMA (AVX-512 when it has it, AVX2 with TORCHMOTION_NO_AVX512
+// set: test/conv1d-avx2.test.ts runs this file that way) and no opt-out. Elsewhere the layers use LibTorch's
 // convolution, which this test then holds to the same numbers.
-const avx512 = (() => {
-  try {
-    return /\bavx512f\b/.test(readFileSync('/proc/cpuinfo', 'utf8')) && !process.env.TORCHMOTION_NO_AVX512;
-  } catch {
-    return false;
-  }
-})();
+const kernel = info().convKernel;
 
 const cases = [
   // [B, Cin, Cout, T, K, stride, padding, dilation, threads, input needs a gradient, upsample]
@@ -68,7 +62,7 @@ for (const [B, Cin, Cout, T, K, stride, padding, dilation, threads, inputGrad, u
     runPython([join(import.meta.dirname, '..', 'scripts', 'reference', 'tokenizer.py'), 'conv1d', dir]);
     const ref = readNpz(join(dir, 'conv-reference.npz'));
     const ours = await conv1d(x, weight, bias, grad, { stride, padding, dilation, upsample, threads, inputGrad });
-    assert.equal(ours.kernel, avx512 ? 'torchmotion' : 'libtorch');
+    assert.equal(ours.kernel, kernel === 'none' ? 'libtorch' : 'torchmotion');
     assert.equal(ours.dx === undefined, !inputGrad, 'dx returned exactly when the input needs a gradient');
     for (const k of inputGrad ? ['y', 'dx', 'dweight', 'dbias'] as const : ['y', 'dweight', 'dbias'] as const) {
       const mine = ours[k]!;

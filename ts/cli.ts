@@ -42,6 +42,7 @@ export function buildCli(): Command {
       console.log(`threads       ${i.threads} intra-op (OpenBLAS pool: ${i.blasThreads < 0 ? 'n/a' : i.blasThreads})`);
       console.log(`BLAS          ${i.blas}`);
       console.log(`fused attn    ${i.fusedAttention ? 'yes' : 'no (exact fallback)'}`);
+      console.log(`conv kernel   ${i.convKernel === 'none' ? "LibTorch's convolutions" : i.convKernel}`);
       console.log(`gen. kernel   ${i.packedKernel === 'none' ? "LibTorch's GEMM (no AVX2)" : `packed panels, ${i.packedKernel}`}`);
       const pg = native().ProcessGroup;
       console.log(`distributed   ${pg.available ? `c10d Gloo${pg.nccl ? ' and NCCL' : ' (no NCCL)'}` : 'no c10d in this build'}`);

@@ -18,13 +18,14 @@ export interface NativeInfo {
   blasThreads: number;
   fusedAttention: boolean;
   packedKernel: 'avx512' | 'avx2' | 'none';  // few-row projections of cached generation
+  convKernel: 'avx512' | 'avx2' | 'none';    // the tokenizer's CPU convolutions (none: LibTorch's)
   buildConfig: string;
   parallelInfo: string;
   cpuCache: { installed: boolean; cachedMB: number; liveMB: number; peakLiveMB: number; markMB: number };
 }
 
 export interface Throughput { gflops: number; iterations: number; seconds: number }
-// conv1d: LibTorch's convolution; conv1d-torchmotion: native/conv1d_cpu.cc's kernel (AVX-512 CPUs).
+// conv1d: LibTorch's convolution; conv1d-torchmotion: torchmotion's kernels (native/conv1d_kernels.inc; AVX-512 or AVX2 CPUs).
 export type ThroughputOp = 'matmul' | 'conv1d' | 'conv1d-torchmotion';
 
 export interface ParameterRow { name: string; shape: number[]; count: number; trainable: boolean }
