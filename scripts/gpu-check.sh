@@ -25,7 +25,7 @@ command -v node >/dev/null || { log "no node: carry .gpu (scripts/gpu-pack.sh)";
 [ -d /usr/local/cuda/bin ] && export PATH="$PATH:/usr/local/cuda/bin"
 
 log "node $(node --version); $(python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda, torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU")')"
-# The conv1d test runs the CPU kernel where the host has AVX-512 (else LibTorch's): say which host this was.
+# The conv1d test runs the CPU kernels where the host has AVX-512 or AVX2 (else LibTorch's): say which host this was.
 log "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores, avx512f: $(grep -qw avx512f /proc/cpuinfo && echo yes || echo no)"
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.max.sm --format=csv,noheader | tee -a "$out/summary.txt"
 

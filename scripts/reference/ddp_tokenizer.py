@@ -4,11 +4,10 @@ One process of a measurement; the benchmark starts one (single), two with RANK/W
 set (ddp: DistributedDataParallel over Gloo, bucket_cap_mb 25 as DDP's default), or two without them (alone: the
 same two halves of the batch trained side by side with no communication, the baseline the all-reduce adds to).
 
-  python3 ddp_tokenizer.py <batch per process> <window> <steps> <threads> [--reference <checkout> --standins <dir>]
+  python3 ddp_tokenizer.py <batch per process> <window> <steps> <threads> [--reference <checkout> --standins <dir> [--shipped]]
 
 With --reference the model is MotionMillion's own HumanVQVAE (FSQ 65,536, width 512, LayerNorm, Haar patcher of size 1,
-its usage logging with bincount instead of its dense one-hot: the same numbers, without a cost that would only
-slow both sides alike); the stand-ins folder holds the einops replacement its FSQ imports. Without it, the project's
+its usage logging with bincount instead of its dense one-hot — the same numbers — unless --shipped); the stand-ins folder holds the einops replacement its FSQ imports. Without it, the project's
 independent reference (tokenizer.py beside this file). Prints one JSON line: median step seconds after 2 warm-ups.
 """
 import argparse
@@ -23,7 +22,7 @@ import torch.nn.functional as F
 here = os.path.dirname(os.path.abspath(__file__))
 
 
-def reference_model(checkout, standins):
+def reference_model(checkout, standins, shipped=False):
     sys.path.insert(0, standins)
     sys.path.insert(0, checkout)
     cwd = os.getcwd()
@@ -36,7 +35,8 @@ def reference_model(checkout, standins):
         counts = torch.bincount(idx, minlength=self.codebook_size).float()
         p = counts / counts.sum()
         return torch.exp(-torch.sum(p * torch.log(p + 1e-7))), (counts > 0).float().mean()
-    fsq.FSQ.compute_perplexity = usage
+    if not shipped:
+        fsq.FSQ.compute_perplexity = usage
 
     class Args:
         dataname, quantizer, nb_code, causal, mu = 'motionmillion', 'FSQ', 65536, False, 0.99
@@ -44,7 +44,7 @@ def reference_model(checkout, standins):
                            depth=3, dilation_growth_rate=3, activation='relu', norm='LN', kernel_size=3,
                            use_patcher=True, patch_size=1, patch_method='haar')
     os.chdir(cwd)
-    return net, 'MotionMillion HumanVQVAE (' + checkout + ')'
+    return net, 'MotionMillion HumanVQVAE (' + checkout + (', as shipped' if shipped else ', usage with bincount') + ')'
 
 
 def project_model():
@@ -61,10 +61,11 @@ def main():
     p.add_argument('threads', type=int)
     p.add_argument('--reference')
     p.add_argument('--standins')
+    p.add_argument('--shipped', action='store_true', help="keep the reference's dense one-hot usage logging")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
-    net, source = reference_model(a.reference, a.standins) if a.reference else project_model()
+    net, source = reference_model(a.reference, a.standins, a.shipped) if a.reference else project_model()
     world = int(os.environ.get('WORLD_SIZE', '1'))
     rank = int(os.environ.get('RANK', '0'))
     model = net
