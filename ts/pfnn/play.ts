@@ -2,7 +2,7 @@
 // inlined (base64 float32) and the controller bundle (ts/pfnn/page/controller-page.js), written to a file or served.
 import { basename, resolve } from 'node:path';
 
-import { escapeHtml, pageBundle, scriptSafeJson } from '../view/html.js';
+import { pageHtml } from '../view/html.js';
 import { readPfnnRuntime } from './export.js';
 
 const b64 = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
@@ -23,21 +23,5 @@ export function pfnnPageHtml(exportDir: string): string {
     layers: rt.info.layers.map((l, k) => ({ shape: l.shape, W: b64(rt.controlPoints[k].W), b: b64(rt.controlPoints[k].b) })),
     Xmean: b64(rt.stats.Xmean), Xstd: b64(rt.stats.Xstd), Ymean: b64(rt.stats.Ymean), Ystd: b64(rt.stats.Ystd),
   };
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<link rel="icon" href="data:,">
-<title>${escapeHtml(title)}</title>
-<style>${STYLE}</style>
-</head>
-<body>
-<div id="view"></div>
-<div id="hud">loading the network…</div>
-<script type="application/json" id="pfnn-data">${scriptSafeJson(data)}</script>
-<script>${pageBundle('pfnn')}</script>
-</body>
-</html>
-`;
+  return pageHtml({ title, style: STYLE, body: '<div id="view"></div>\n<div id="hud">loading the network…</div>', dataId: 'pfnn-data', data, bundle: 'pfnn' });
 }

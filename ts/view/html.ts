@@ -64,12 +64,12 @@ export function pageBundle(name: 'viewer' | 'pfnn'): string {
   return code;
 }
 
-export const escapeHtml = (s: string) =>
+const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 // Inside <script>, only "</script" and "<!--" can end or derail the element; with every "<" escaped, neither can
 // occur, and JSON.parse reads \u003c back as "<".
-export const scriptSafeJson = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u003c');
+const scriptSafeJson = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u003c');
 
 // The joints travel as base64 float32 (little-endian, as on every platform browsers run on): a quarter of the JSON.
 function base64Float32(joints: Float64Array): string {
@@ -99,26 +99,31 @@ export function viewerHtml(motions: ViewMotion[], o: { title?: string } = {}): s
     motions: motions.map((m) => ({ caption: m.caption, frames: m.frames, joints: base64Float32(m.joints) })),
   };
   const title = o.title ?? `torchmotion view: ${motions.map((m) => m.caption).join(' | ')}`;
-  const script = pageBundle('viewer');
+  return pageHtml({ title, style: STYLE, body: `<div id="view"><div id="labels"></div><div id="message"></div></div>
+<div id="controls">
+  <button id="play" type="button" title="play or pause (space)"></button>
+  <input id="scrub" type="range" min="0" step="1" value="0" aria-label="frame" title="scrub (← → step one frame)">
+  <label>speed <select id="speed"></select></label>
+  <span id="counter"></span>
+</div>`, dataId: 'torchmotion-data', data, bundle: 'viewer' });
+}
+
+// One self-contained page: its markup, its data as JSON in <script type="application/json" id=dataId> (every "<"
+// escaped) and a page bundle inlined after it.
+export function pageHtml(p: { title: string; style: string; body: string; dataId: string; data: unknown; bundle: 'viewer' | 'pfnn' }): string {
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <link rel="icon" href="data:,">
-<title>${escapeHtml(title)}</title>
-<style>${STYLE}</style>
+<title>${escapeHtml(p.title)}</title>
+<style>${p.style}</style>
 </head>
 <body>
-<div id="view"><div id="labels"></div><div id="message"></div></div>
-<div id="controls">
-  <button id="play" type="button" title="play or pause (space)"></button>
-  <input id="scrub" type="range" min="0" step="1" value="0" aria-label="frame" title="scrub (← → step one frame)">
-  <label>speed <select id="speed"></select></label>
-  <span id="counter"></span>
-</div>
-<script type="application/json" id="torchmotion-data">${scriptSafeJson(data)}</script>
-<script>${script}</script>
+${p.body}
+<script type="application/json" id="${p.dataId}">${scriptSafeJson(p.data)}</script>
+<script>${pageBundle(p.bundle)}</script>
 </body>
 </html>
 `;

@@ -6,21 +6,13 @@
 // controller's state and a per-frame log for tests.
 import * as THREE from 'three';
 
-import { CHAINS, JOINTS } from '../../motion/skeleton.js';
+import { JOINTS } from '../../motion/skeleton.js';
+import { JOINT_RADIUS, jointGeometry, material, StickFigure, TRAJECTORY } from '../../view/page/stick-figure.js';
 import { FPS, PfnnController } from '../controller.js';
 import { blendLayer } from '../runtime.js';
 
-const RIGHT = 0xd62728;
-const LEFT = 0x1f77b4;
-const SPINE = 0x3a3a3a;
-const CHAIN_COLOURS = [RIGHT, LEFT, SPINE, RIGHT, LEFT];
-const TRAJECTORY = 0x2a9d8f;
 const CONTACT = 0xf4a261;
-const HEAD = 15;
 const FEET = [7, 10, 8, 11];   // the order of the contacts: L heel, L toe, R heel, R toe
-const BONE_RADIUS = 0.022;
-const JOINT_RADIUS = 0.032;
-const HEAD_RADIUS = 0.09;
 const LOG_FRAMES = 3000;
 
 const floats = (b64) => {
@@ -36,48 +28,22 @@ function readNetwork() {
   return { phases, Xmean: floats(data.Xmean), Xstd: floats(data.Xstd), Ymean: floats(data.Ymean), Ystd: floats(data.Ystd), title: data.title };
 }
 
-const UP = new THREE.Vector3(0, 1, 0);
-const boneGeometry = new THREE.CylinderGeometry(1, 1, 1, 14, 1, true);
-const jointGeometry = new THREE.SphereGeometry(1, 16, 12);
-const materials = new Map();
-const material = (colour) => {
-  if (!materials.has(colour)) materials.set(colour, new THREE.MeshBasicMaterial({ color: colour }));
-  return materials.get(colour);
-};
-
+// The stick figure, its foot joints orange and larger while their contact is on, and the 6 future trajectory samples.
 class Figure {
   constructor(scene) {
-    const colours = new Array(JOINTS).fill(SPINE);
-    CHAINS.forEach((chain, c) => chain.slice(1).forEach((j) => { colours[j] = CHAIN_COLOURS[c]; }));
-    this.colours = colours;
-    this.joints = colours.map((colour, j) => {
-      const s = new THREE.Mesh(jointGeometry, material(colour));
-      s.scale.setScalar(j === HEAD ? HEAD_RADIUS : JOINT_RADIUS);
-      return s;
-    });
-    this.bones = CHAINS.flatMap((chain, c) => chain.slice(1).map((j, k) => ({ from: chain[k], to: j, mesh: new THREE.Mesh(boneGeometry, material(CHAIN_COLOURS[c])) })));
+    this.figure = new StickFigure();
     this.future = Array.from({ length: 6 }, () => new THREE.Mesh(jointGeometry, material(TRAJECTORY)));
     this.future.forEach((m) => m.scale.setScalar(0.03));
-    scene.add(...this.joints, ...this.bones.map((b) => b.mesh), ...this.future);
+    scene.add(...this.figure.meshes, ...this.future);
   }
 
   pose(c) {
-    const p = (j) => new THREE.Vector3(c.joints[3 * j], c.joints[3 * j + 1], c.joints[3 * j + 2]);
-    const points = Array.from({ length: JOINTS }, (_, j) => p(j));
-    points.forEach((point, j) => this.joints[j].position.copy(point));
+    this.figure.pose(Array.from({ length: JOINTS }, (_, j) => new THREE.Vector3(c.joints[3 * j], c.joints[3 * j + 1], c.joints[3 * j + 2])));
     FEET.forEach((j, k) => {
-      this.joints[j].material = material(c.contacts[k] > 0.5 ? CONTACT : this.colours[j]);
-      this.joints[j].scale.setScalar(c.contacts[k] > 0.5 ? 1.6 * JOINT_RADIUS : JOINT_RADIUS);
+      const on = c.contacts[k] > 0.5;
+      this.figure.joints[j].material = material(on ? CONTACT : this.figure.colours[j]);
+      this.figure.joints[j].scale.setScalar(on ? 1.6 * JOINT_RADIUS : JOINT_RADIUS);
     });
-    for (const { from, to, mesh } of this.bones) {
-      const d = new THREE.Vector3().subVectors(points[to], points[from]);
-      const length = d.length();
-      mesh.visible = length > 1e-6;
-      if (!mesh.visible) continue;
-      mesh.position.addVectors(points[from], points[to]).multiplyScalar(0.5);
-      mesh.scale.set(BONE_RADIUS, length, BONE_RADIUS);
-      mesh.quaternion.setFromUnitVectors(UP, d.divideScalar(length));
-    }
     this.future.forEach((m, s) => m.position.set(c.traj.x[30 + 1 + 5 * s], 0.01, c.traj.z[30 + 1 + 5 * s]));
   }
 }

@@ -4,23 +4,12 @@
 import * as THREE from 'three';
 import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
 
-import { CHAINS, JOINTS } from '../../motion/skeleton.js';
+import { JOINTS } from '../../motion/skeleton.js';
+import { HEAD_RADIUS, material, StickFigure, TRAJECTORY } from './stick-figure.js';
 
-// Unlit colours, so a pixel shows the colour given here (the screenshot test relies on it):
-// right limbs red, left limbs blue, spine and head dark grey, as in the rest of torchmotion's plots.
-const RIGHT = 0xd62728;
-const LEFT = 0x1f77b4;
-const SPINE = 0x3a3a3a;
-const CHAIN_COLOURS = [RIGHT, LEFT, SPINE, RIGHT, LEFT];
 const BACKGROUND = 0xffffff;
-const TRAJECTORY = 0x2a9d8f;
 const GROUND_MARK = 0xe4e4e4;
-
 const PELVIS = 0;
-const HEAD = 15;
-const BONE_RADIUS = 0.022;   // metres
-const JOINT_RADIUS = 0.032;  // wider than the bones, so the spheres cap the open cylinders
-const HEAD_RADIUS = 0.09;
 const GAP = 0.6;             // metres between the x-extents of neighbouring motions
 const SPEEDS = [0.25, 0.5, 1, 1.5, 2];
 
@@ -57,22 +46,6 @@ function placeSideBySide(motions) {
   });
 }
 
-// Each joint sphere takes the colour of the bone that ends at it; the pelvis ends none and counts as spine.
-function jointColours() {
-  const colours = new Array(JOINTS).fill(SPINE);
-  CHAINS.forEach((chain, c) => chain.slice(1).forEach((j) => { colours[j] = CHAIN_COLOURS[c]; }));
-  return colours;
-}
-
-const UP = new THREE.Vector3(0, 1, 0);
-const boneGeometry = new THREE.CylinderGeometry(1, 1, 1, 14, 1, true); // unit cylinder along y, scaled per frame
-const jointGeometry = new THREE.SphereGeometry(1, 16, 12);
-const materials = new Map();
-const material = (colour) => {
-  if (!materials.has(colour)) materials.set(colour, new THREE.MeshBasicMaterial({ color: colour }));
-  return materials.get(colour);
-};
-
 // A flat band on the ground through the pelvis positions (WebGL lines are 1 px wide whatever the width asked for).
 function trajectoryMesh(joints, frames, width) {
   const positions = [];
@@ -96,18 +69,10 @@ class Skeleton {
     this.motion = motion;
     this.label = label;
     this.group = new THREE.Group();
-    const colours = jointColours();
-    this.joints = colours.map((colour, j) => {
-      const sphere = new THREE.Mesh(jointGeometry, material(colour));
-      sphere.scale.setScalar(j === HEAD ? HEAD_RADIUS : JOINT_RADIUS);
-      return sphere;
-    });
-    this.bones = CHAINS.flatMap((chain, c) => chain.slice(1).map((j, k) => ({
-      from: chain[k], to: j, mesh: new THREE.Mesh(boneGeometry, material(CHAIN_COLOURS[c])),
-    })));
+    this.figure = new StickFigure();
     this.groundMark = new THREE.Mesh(new THREE.CircleGeometry(0.18, 32), material(GROUND_MARK));
     this.groundMark.rotation.x = -Math.PI / 2;
-    this.group.add(...this.joints, ...this.bones.map((b) => b.mesh), this.groundMark,
+    this.group.add(...this.figure.meshes, this.groundMark,
       trajectoryMesh(motion.joints, motion.frames, 0.025));
     let top = 0;
     for (let i = 1; i < motion.joints.length; i += 3) top = Math.max(top, motion.joints[i]);
@@ -124,16 +89,7 @@ class Skeleton {
     const f = Math.min(frame, this.motion.frames - 1);
     const p = (j) => new THREE.Vector3().fromArray(this.motion.joints, (f * JOINTS + j) * 3);
     const points = Array.from({ length: JOINTS }, (_, j) => p(j));
-    points.forEach((point, j) => this.joints[j].position.copy(point));
-    for (const { from, to, mesh } of this.bones) {
-      const direction = new THREE.Vector3().subVectors(points[to], points[from]);
-      const length = direction.length();
-      mesh.visible = length > 1e-6;
-      if (!mesh.visible) continue;
-      mesh.position.addVectors(points[from], points[to]).multiplyScalar(0.5);
-      mesh.scale.set(BONE_RADIUS, length, BONE_RADIUS);
-      mesh.quaternion.setFromUnitVectors(UP, direction.divideScalar(length));
-    }
+    this.figure.pose(points);
     this.groundMark.position.set(points[PELVIS].x, 0.002, points[PELVIS].z);
   }
 }
