@@ -16,55 +16,12 @@ import { encodeNpy, readNpy } from '../ts/data/npy.js';
 import { readNpz } from '../ts/data/npz.js';
 import { writeSyntheticDataset } from '../ts/data/synthetic.js';
 import { parseBvh } from '../ts/convert/bvh.js';
-import { TorchmotionError } from '../ts/errors.js';
 import { native } from '../ts/native.js';
-import { Rng } from '../ts/rng.js';
 import { resolveModel, tokenizerConfig } from '../ts/tokenizer/config.js';
 import { TokenizerModel } from '../ts/tokenizer/model.js';
 import { readCheckpointState } from '../ts/train/checkpoint.js';
+import { allFinite, CASES, classify, dir, mutateBytes, pick, rng, tally } from './fuzz-harness.js';
 import { tempDir, tinyTokenizerOptions } from './helpers.js';
-
-const CASES = Number(process.env.FUZZ_CASES ?? 40);
-const rng = new Rng(Number(process.env.FUZZ_SEED ?? 1234));
-const dir = tempDir('tm-fuzz-');
-const pick = <T>(xs: readonly T[]): T => xs[rng.int(xs.length)];
-
-// Messages that betray an unhandled path rather than a cause a user can act on.
-const GENERIC = /\bundefined\b(?!')|\[object |Cannot read properties|Invalid typed array length|out of bounds|Maximum call stack|is not a function|received number NaN/;
-
-// Outcomes per family, so that a generator that stopped producing one of the two classes fails the suite.
-const tally = new Map<string, { ok: number; refused: number }>();
-
-function classify(what: string, file: string | undefined, run: () => unknown, check: (result: never) => void): void {
-  const family = what.split(' case ')[0];
-  const count = tally.get(family) ?? { ok: 0, refused: 0 };
-  tally.set(family, count);
-  let result: unknown;
-  try {
-    result = run();
-  } catch (err) {
-    count.refused++;
-    assert.instance(err, TorchmotionError, `${what}: ${(err as Error)?.constructor?.name}: ${(err as Error)?.message}`);
-    const message = (err as Error).message;
-    if (file) assert.ok(message.includes(file), `${what}: the error does not name ${file}: ${message}`);
-    assert.not.match(message, GENERIC, `${what}: a generic message: ${message}`);
-    return;
-  }
-  count.ok++;
-  check(result as never);
-}
-
-const allFinite = (data: ArrayLike<number | bigint>) => Array.from(data as ArrayLike<number>).every((x) => typeof x !== 'number' || Number.isFinite(x));
-
-function mutateBytes(bytes: Uint8Array): Uint8Array {
-  const out = Uint8Array.from(bytes);
-  switch (rng.int(4)) {
-    case 0: return out.subarray(0, rng.int(out.length));                             // truncated
-    case 1: for (let k = 0; k < 1 + rng.int(8); k++) out[rng.int(Math.min(out.length, 160))] = rng.int(256); return out; // header bytes
-    case 2: for (let k = 0; k < 1 + rng.int(8); k++) out[rng.int(out.length)] = rng.int(256); return out;  // anywhere
-    default: return Uint8Array.from([...out, ...Array.from({ length: 1 + rng.int(64) }, () => rng.int(256))]);   // trailing bytes
-  }
-}
 
 const motion = () => {
   const T = 4 + rng.int(12);

@@ -6,11 +6,21 @@ export class TorchmotionError extends Error {
   }
 }
 
+// Text from a file (a pickled module name, a tensor key, an archive entry) printed to a terminal: control characters
+// (ESC sequences that clear the screen or move the cursor, carriage returns that overwrite a line, bidirectional
+// overrides that reorder what is shown) become visible escapes, so a file can never forge what the user reads.
+export function printable(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => {
+    const code = c.charCodeAt(0);
+    return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}
+
 export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return `an array of length ${value.length}`;
   if (ArrayBuffer.isView(value)) return `a ${value.constructor.name}`;
-  if (typeof value === 'string') return `'${value}'`;
+  if (typeof value === 'string') return `'${printable(value)}'`;
   if (typeof value === 'object') return 'an object';
   return `${typeof value} ${String(value)}`;
 }
