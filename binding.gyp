@@ -12,8 +12,9 @@
   "targets": [
     {
       "target_name": "torchmotion",
-      "sources": ["<!@(node -p \"require('fs').readdirSync('native').filter(f => f.endsWith('.cc')).map(f => 'native/' + f).join(' ')\")"],
+      "sources": ["<!@(node -p \"require('fs').readdirSync('native', { recursive: true }).filter(f => f.endsWith('.cc')).map(f => 'native/' + f.split(require('path').sep).join('/')).join(' ')\")"],
       "include_dirs": [
+        "native",
         "<!(node -p \"require('node-addon-api').include_dir\")",
         "<(libtorch)/include",
         "<(libtorch)/include/torch/csrc/api/include"

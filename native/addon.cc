@@ -1,28 +1,20 @@
-// Only registers exports; each concern lives in its own file.
+// Only registers exports; each concern lives in its own folder (docs/architecture.md).
 #include <napi.h>
 
-#include "cpu_allocator.h"
-#include "distributed_wrap.h"
-#include "info.h"
-#include "metrics.h"
-#include "ops.h"
-#include "pfnn_wrap.h"
-#include "retrieval_wrap.h"
-#include "t2m_wrap.h"
-#include "text_script.h"
-#include "tokenizer_wrap.h"
+#include "binding/exports.h"
+#include "runtime/cpu_allocator.h"
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   torchmotion::InstallCachingCpuAllocator();
   torchmotion::RegisterInfo(env, exports);
   torchmotion::RegisterOps(env, exports);
   torchmotion::RegisterMetrics(env, exports);
-  torchmotion::TokenizerWrap::Register(env, exports);
-  torchmotion::T2MWrap::Register(env, exports);
-  torchmotion::TextScript::Register(env, exports);
-  torchmotion::RetrievalWrap::Register(env, exports);
-  torchmotion::ProcessGroupWrap::Register(env, exports);
-  torchmotion::PfnnWrap::Register(env, exports);
+  torchmotion::RegisterTokenizer(env, exports);
+  torchmotion::RegisterTextToMotion(env, exports);
+  torchmotion::RegisterTextScript(env, exports);
+  torchmotion::RegisterEvaluator(env, exports);
+  torchmotion::RegisterProcessGroup(env, exports);
+  torchmotion::RegisterPfnn(env, exports);
   return exports;
 }
 

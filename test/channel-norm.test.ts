@@ -1,4 +1,4 @@
-// Golden test of the residual blocks' fused CPU kernel (native/channel_norm.cc): LayerNorm over the channels of a
+// Golden test of the residual blocks' fused CPU kernel (native/kernels/channel_norm.cc): LayerNorm over the channels of a
 // (B, C, T) activation, then ReLU, forward and backward, against PyTorch's own LayerNorm and ReLU
 // (scripts/reference/tokenizer.py channelnorm). The tokenizer golden test cannot see gradient magnitudes: its one
 // AdamW step moves every weight by ±lr whatever the gradient's size.

@@ -1,4 +1,4 @@
-// Golden test of the tokenizer's own CPU convolution (native/conv1d_kernels.inc, AVX-512 or AVX2): forward, dx, dweight and dbias against
+// Golden test of the tokenizer's own CPU convolution (native/kernels/conv1d_kernels.inc, AVX-512 or AVX2): forward, dx, dweight and dbias against
 // PyTorch's F.conv1d (scripts/reference/tokenizer.py conv1d). The shapes run every edge of the kernels: output
 // channels that fill no whole tile (AVX-512: 8 and 12 rows, AVX2: 4 and 6), input channels that fill no 32- or 16-wide
 // tile, lengths that fill no 48- or 24-step tile, taps 1 and 3 (the unrolled kernels) and 4 (the generic one), padding below dilation·(K − 1)/2

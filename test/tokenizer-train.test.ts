@@ -83,7 +83,7 @@ test("a step traced with `profile` writes LibTorch's trace of that step", async 
   const motion = { data: new Float32Array(2 * 32 * 272).map((_, i) => Math.sin(i)), shape: [2, 32, 272] };
   await model.step(motion, { lr: 1e-3, threads: 1, profile: trace });
   const names = new Set((JSON.parse(readFileSync(trace, 'utf8')) as { name: string }[]).map((e) => e.name));
-  // Convolutions are torchmotion's own kernels on AVX-512 CPUs (native/conv1d_cpu.cc), LibTorch's elsewhere.
+  // Convolutions are torchmotion's own kernels on AVX-512 CPUs (native/kernels/conv1d_cpu.cc), LibTorch's elsewhere.
   assert.ok(names.has('aten::convolution_backward') || names.has('torchmotion::conv1d_backward'), 'the trace covers the backward pass');
   assert.ok(names.has('aten::convolution') || names.has('torchmotion::conv1d'), 'and the forward convolutions');
 });

@@ -25,12 +25,23 @@ export interface NativeInfo {
 }
 
 export interface Throughput { gflops: number; iterations: number; seconds: number }
-// conv1d: LibTorch's convolution; conv1d-torchmotion: torchmotion's kernels (native/conv1d_kernels.inc; AVX-512 or AVX2 CPUs).
+// conv1d: LibTorch's convolution; conv1d-torchmotion: torchmotion's kernels (native/kernels/conv1d_kernels.inc; AVX-512 or AVX2 CPUs).
 export type ThroughputOp = 'matmul' | 'conv1d' | 'conv1d-torchmotion';
 
 export interface ParameterRow { name: string; shape: number[]; count: number; trainable: boolean }
 
-// --- the motion tokenizer (native/tokenizer_wrap.cc) ---------------------------------------------------------
+// What every native model class has (native/binding/model_binding.h); each model's interface adds its own calls.
+export interface NativeModel {
+  parameterTable(): ParameterRow[];
+  stateDict(): Record<string, TensorOut>;
+  // Every parameter and buffer at once (all or nothing: each name, the model's shapes, finite values).
+  loadStateDict(tensors: Record<string, HostTensor>, o?: { partial?: boolean }): void;
+  joinProcessGroup(group: NativeProcessGroup): void;   // weights from rank 0, gradients all-reduced from now on
+  save(path: string): Promise<void>;   // the weights with the optimiser's state
+  load(path: string): Promise<void>;
+}
+
+// --- the motion tokenizer (native/models/tokenizer/binding.cc) ---------------------------------------------------------
 // Every architecture and optimiser option is required: their defaults live in ts/tokenizer/config.ts only.
 export interface TokenizerArchitecture {
   inputDim: number; width: number; downT: number; strideT: number; depth: number; dilationGrowth: number;
@@ -53,23 +64,16 @@ export interface TokenizerStepResult {
 }
 // What made a training step apply no update: a non-finite batch, loss or gradient norm.
 export type NonFinite = 'input' | 'loss' | 'gradients';
-export interface NativeTokenizer {
+export interface NativeTokenizer extends NativeModel {
   readonly codebookSize: number;
   readonly downsampling: number;
-  parameterTable(): ParameterRow[];
-  stateDict(): Record<string, TensorOut>;
-  // Every parameter and buffer at once (all or nothing: each name, the model's shapes, finite values).
-  loadStateDict(tensors: Record<string, HostTensor>, o?: { partial?: boolean }): void;
-  joinProcessGroup(group: NativeProcessGroup): void;   // weights from rank 0, gradients all-reduced from now on
   step(motion: HostTensor, options: TokenizerStepOptions): Promise<TokenizerStepResult>;
   reconstruct(motion: HostTensor, options?: ThreadOptions): Promise<{ reconstruction: TensorOut; codes: TensorOut }>;
   encode(motion: HostTensor, options?: ThreadOptions): Promise<TensorOut>;
   decode(codes: HostTensor, options?: ThreadOptions): Promise<TensorOut>;
-  save(path: string): Promise<void>;
-  load(path: string): Promise<void>;
 }
 
-// --- the text-to-motion decoder (native/t2m_wrap.cc) ---------------------------------------------------------
+// --- the text-to-motion decoder (native/models/t2m/binding.cc) ---------------------------------------------------------
 // The decoder's shape, as ts/t2m/config.ts's nativeOptions computes it from a config.
 export interface TextToMotionShape {
   vocab: number; dim: number; layers: number; heads: number; hidden: number; textDim: number; maxLen: number; ropeBase: number;
@@ -91,21 +95,14 @@ export interface T2MStepResult {
 export interface T2MGenerateOptions extends ThreadOptions {
   maxTokens: number; minTokens: number; temperature: number; topK: number; topP: number; cfgScale: number; seed: number; cache: boolean;
 }
-export interface NativeTextToMotion {
-  parameterTable(): ParameterRow[];
-  stateDict(): Record<string, TensorOut>;
-  // Every parameter and buffer at once (all or nothing: each name, the model's shapes, finite values).
-  loadStateDict(tensors: Record<string, HostTensor>, o?: { partial?: boolean }): void;
-  joinProcessGroup(group: NativeProcessGroup): void;   // weights from rank 0, gradients all-reduced from now on
+export interface NativeTextToMotion extends NativeModel {
   step(batch: T2MBatch, options: T2MStepOptions): Promise<T2MStepResult>;
   evaluate(batch: T2MBatch, options: ThreadOptions & { autocast: 'none' | 'bf16' }): Promise<T2MEvalResult>;
   logits(batch: T2MBatch, options?: ThreadOptions): Promise<TensorOut>;
   generate(batch: T2MBatch, options: T2MGenerateOptions): Promise<{ tokens: TensorOut; lengths: TensorOut }>;
-  save(path: string): Promise<void>;
-  load(path: string): Promise<void>;
 }
 
-// --- the text–motion retrieval evaluator (native/retrieval_wrap.cc) -------------------------------------------
+// --- the text–motion retrieval evaluator (native/models/evaluator/binding.cc) -------------------------------------------
 // Its shape, as ts/eval/config.ts's evaluatorShape computes it from a config.
 export interface EvaluatorShape {
   motionDim: number; maxFrames: number; textVocab: number; textDim: number; maxWords: number;
@@ -121,39 +118,27 @@ export interface EvaluatorStepOptions extends ThreadOptions {
   lr: number; clip: number; temperature: number; seed: number; inspectGradients?: boolean;
 }
 export interface EvaluatorStepResult { loss: number; accuracy: number; gradNorm: number; nonFinite?: NonFinite; gradients?: TensorOut[] }
-export interface NativeEvaluator {
-  parameterTable(): ParameterRow[];
-  stateDict(): Record<string, TensorOut>;
-  // Every parameter and buffer at once (all or nothing: each name, the model's shapes, finite values).
-  loadStateDict(tensors: Record<string, HostTensor>, o?: { partial?: boolean }): void;
-  joinProcessGroup(group: NativeProcessGroup): void;   // weights from rank 0, gradients all-reduced from now on
+export interface NativeEvaluator extends NativeModel {
   step(batch: EvaluatorBatch, options: EvaluatorStepOptions): Promise<EvaluatorStepResult>;
   embedText(batch: EvaluatorText, options?: ThreadOptions): Promise<TensorOut>;
   embedMotion(batch: EvaluatorMotion, options?: ThreadOptions): Promise<TensorOut>;
-  save(path: string): Promise<void>;
-  load(path: string): Promise<void>;
 }
 
-// --- a TorchScript caption encoder (native/text_script.cc) ---------------------------------------------------
+// --- a TorchScript caption encoder (native/models/t2m/text_script.cc) ---------------------------------------------------
 export interface NativeTextScript {
   load(path: string): Promise<void>;
   encode(batch: { ids: HostTensor<Int32Array>; mask: HostTensor<Uint8Array> }, options?: ThreadOptions): Promise<TensorOut>;
 }
 
-// --- the Phase-Functioned Neural Network (native/pfnn_wrap.cc) -----------------------------------------------
+// --- the Phase-Functioned Neural Network (native/models/pfnn/binding.cc) -----------------------------------------------
 export interface PfnnShape { input: number; output: number; hidden: number; keep: number }
 export interface PfnnBatch { x: HostTensor<Float32Array>; phase: HostTensor<Float32Array>; y: HostTensor<Float32Array> }
 export interface PfnnStepResult { loss: number; mse: number; penalty: number; gradNorm: number; nonFinite?: NonFinite }
-export interface NativePfnn {
-  parameterTable(): ParameterRow[];
-  stateDict(): Record<string, TensorOut>;
-  loadStateDict(tensors: Record<string, HostTensor>, o?: { partial?: boolean }): void;
+export interface NativePfnn extends NativeModel {
   // Normalised inputs and targets; dropout seeded by `seed` (one per step), Adam at `lr`, loss MSE + gamma · mean |W|.
   step(batch: PfnnBatch, options: ThreadOptions & { lr: number; gamma: number; seed: number }): Promise<PfnnStepResult>;
   evaluate(batch: PfnnBatch, options?: ThreadOptions): Promise<{ mse: number }>;
   forward(batch: Omit<PfnnBatch, 'y'>, options?: ThreadOptions): Promise<TensorOut>;   // (B, output), no dropout
-  save(path: string): Promise<void>;
-  load(path: string): Promise<void>;
 }
 
 // The raw module as C++ exports it; ts/ wraps every entry with validation and caller stacks.

@@ -63,7 +63,7 @@ export function channelNormRelu(x: HostTensor, weight: HostTensor, bias: HostTen
   return withCallerStack(() => native().channelNormRelu(...t, o));
 }
 
-// The tokenizer's convolution (CPU float32: native/conv1d_cpu.cc where it applies, reported as `kernel`)
+// The tokenizer's convolution (CPU float32: native/kernels/conv1d_cpu.cc where it applies, reported as `kernel`)
 // and its backward for an upstream gradient: x (B, Cin, T), weight (Cout, Cin, K), bias (Cout), grad (B, Cout, T').
 // For the kernel's golden test against PyTorch; upsample u convolves x repeated u times along time (the decoder's
 // Upsample + Conv), inputGrad false leaves x without a gradient (dx undefined), as a network's first layer is.

@@ -6,7 +6,7 @@ import { measureThroughput, setThreads } from '../../ts/runtime.js';
 setThreads(Number(process.argv[2] ?? 1));
 const device = process.argv[3] ?? 'cpu';
 const conv = await measureThroughput({ op: 'conv1d', seconds: 3, device });
-// The same layer with torchmotion's own CPU kernels (native/conv1d_kernels.inc), where they run: the faster of the two is
+// The same layer with torchmotion's own CPU kernels (native/kernels/conv1d_kernels.inc), where they run: the faster of the two is
 // the machine's conv1d peak that a training step is held to.
 const convOwn = device === 'cpu' ? await measureThroughput({ op: 'conv1d-torchmotion', seconds: 3 }).catch(() => null) : null;
 const matmul = await measureThroughput({ op: 'matmul', seconds: 3, device, size: Number(process.argv[4] ?? (device === 'cpu' ? 1024 : 4096)) });

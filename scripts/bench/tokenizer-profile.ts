@@ -49,7 +49,7 @@ const layers = [
   ['enc out', 512, 512, 3, half], ['fsq in k1', 512, 6, 1, half], ['fsq out k1', 6, 512, 1, half], ['dec in', 512, 512, 3, half], ...res.map((l) => [`dec ${l[0]}`, ...l.slice(1)]),
   ['dec up k3', 512, 512, 3, T], ['dec k3', 512, 512, 3, T], ['dec out', 512, 272, 3, T],
 ] as [string, number, number, number, number][];
-// Convolutions run in native/conv1d_cpu.cc's kernels (torchmotion::conv1d…) or, for the stride-2 layer and on CPUs
+// Convolutions run in native/kernels/conv1d_cpu.cc's kernels (torchmotion::conv1d…) or, for the stride-2 layer and on CPUs
 // without AVX-512, in LibTorch's oneDNN (aten::…); events are in time order, so both kinds interleave as the layers do.
 const fwd = events.filter((e) => e.name === 'aten::mkldnn_convolution' || e.name === 'torchmotion::conv1d').map((e) => e.dur / 1000);
 const bwd = events.filter((e) => e.name === 'aten::convolution_backward' || e.name === 'torchmotion::conv1d_backward').map((e) => e.dur / 1000).reverse();

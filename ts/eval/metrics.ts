@@ -87,7 +87,7 @@ export function multimodality(generations: Embeddings, perCaption: number, rng: 
   return s / (captions * pairs);
 }
 
-// Fréchet distance between the Gaussian fits of two embedding sets (LibTorch, float64: native/metrics.cc).
+// Fréchet distance between the Gaussian fits of two embedding sets (LibTorch, float64: native/ops/metrics.cc).
 export function fid(real: Embeddings, generated: Embeddings): Promise<number> {
   if (real.dim !== generated.dim) throw new TorchmotionError(`FID: ${real.dim}-wide and ${generated.dim}-wide embeddings cannot be compared`);
   return withCallerStack(() => native().fid({ data: real.data, shape: [real.rows, real.dim] }, { data: generated.data, shape: [generated.rows, generated.dim] }));
