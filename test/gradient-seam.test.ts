@@ -2,9 +2,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
+import { adamWSettings } from '../ts/model-base.js';
 import { ADDON_EXPORTS, native } from '../ts/native.js';
-import { nativeOptions, t2mModel } from '../ts/t2m/config.js';
-import { optimizerSettings as t2mOptimizer } from '../ts/t2m/model.js';
+import { nativeOptions, t2mModel, t2mTraining } from '../ts/t2m/config.js';
 import { device, motionBatch, tinyTokenizerOptions } from './helpers.js';
 
 const stepOptions = { lr: 1e-3, clip: 0, velWeight: 0.5, commitBeta: 0.02, autocast: 'none' as const, lossScale: 1, update: true, threads: 1 };
@@ -56,7 +56,7 @@ test('the hook runs before clipping: the gradient it sees has the norm the step 
 
 test('text-to-motion: the hook runs once per update, after the last accumulated micro-batch', async () => {
   const shape = nativeOptions(t2mModel.parse({ preset: 'tiny' }), 10, 20);
-  const model = new (native().TextToMotion)({ ...shape, dtype: 'float32', ...t2mOptimizer(), seed: 0, device });
+  const model = new (native().TextToMotion)({ ...shape, dtype: 'float32', ...adamWSettings(t2mTraining.parse({})), seed: 0, device });
   const batch = {
     text: { data: Int32Array.from([0, 1, 5, 6, 2, 3, 4, 7]), shape: [2, 4] },
     textLengths: { data: Int32Array.from([3, 4]), shape: [2] },

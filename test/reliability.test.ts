@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
+import { adamWSettings } from '../ts/model-base.js';
 import { readDatasetMeanStd, readMotion272 } from '../ts/data/motion-files.js';
 import { readNpy, writeNpy } from '../ts/data/npy.js';
 import { readNpz } from '../ts/data/npz.js';
@@ -16,8 +17,7 @@ import { DEFAULT_PFNN } from '../ts/export/pfnn.js';
 import { exportPfnn } from '../ts/export/pfnn-export.js';
 import { native } from '../ts/native.js';
 import type { TensorOut } from '../ts/tensor.js';
-import { nativeOptions, t2mModel } from '../ts/t2m/config.js';
-import { optimizerSettings as t2mOptimizer } from '../ts/t2m/model.js';
+import { nativeOptions, t2mModel, t2mTraining } from '../ts/t2m/config.js';
 import { resolveModel } from '../ts/tokenizer/config.js';
 import { encodeDataset } from '../ts/tokenizer/encode.js';
 import { evaluateTokenizer } from '../ts/tokenizer/evaluate.js';
@@ -64,7 +64,7 @@ test('VQ: a batch that overflows the encoder leaves the codebook and its EMA as 
 
 test('text-to-motion: a NaN micro-batch spoils its whole accumulated update, and only that one', async () => {
   const shape = nativeOptions(t2mModel.parse({ preset: 'tiny', text: 'embeddings', textDim: 8 }), 10, 0, 8);
-  const model = new (native().TextToMotion)({ ...shape, dtype: 'float32', ...t2mOptimizer(), seed: 0, device });
+  const model = new (native().TextToMotion)({ ...shape, dtype: 'float32', ...adamWSettings(t2mTraining.parse({})), seed: 0, device });
   const batch = (poison: boolean) => {
     const text = new Float32Array(2 * 3 * 8).map((_, i) => Math.sin(i));
     if (poison) text[5] = NaN;

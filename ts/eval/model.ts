@@ -3,14 +3,12 @@
 // mean/std it normalises motion with (kept in the checkpoint, so the evaluator stays the same whatever the data).
 import { join } from 'node:path';
 
-import type { HostTensor } from '../tensor.js';
-import type { DistributedGroup } from '../distributed/group.js';
 import { TorchmotionError, withCallerStack } from '../errors.js';
+import { ModelBase, nativeSettings, threadOptions, type BuildOptions } from '../model-base.js';
 import type { MeanStd } from '../motion/normalize.js';
 import { DIM } from '../motion/repr272.js';
-import { native, type AdamWOptions, type EvaluatorBatch, type EvaluatorMotion, type EvaluatorShape, type EvaluatorStepOptions,
+import { native, type EvaluatorBatch, type EvaluatorMotion, type EvaluatorShape, type EvaluatorStepOptions,
   type EvaluatorText, type NativeEvaluator } from '../native.js';
-import { checkDevice } from '../runtime.js';
 import { readCheckpointState, type CheckpointState } from '../train/checkpoint.js';
 import { EmbeddingCache } from '../t2m/embedding-cache.js';
 import { Vocabulary } from '../t2m/vocab.js';
@@ -30,37 +28,23 @@ export interface EvaluatorCheckpointState extends CheckpointState {
 
 const TRAINING_DEFAULTS = evaluatorTraining.parse({});
 
-export function optimizerSettings(t = TRAINING_DEFAULTS): AdamWOptions {
-  return { lr: t.lr, beta1: t.beta1, beta2: t.beta2, weightDecay: t.weightDecay, eps: t.eps };
-}
-
-export class EvaluatorModel {
-  private readonly net: NativeEvaluator;
-
-  constructor(readonly shape: EvaluatorShape, o: { seed?: number; device?: string; optimizer?: Partial<AdamWOptions> } = {}) {
-    this.net = new (native().Evaluator)({ ...shape, ...optimizerSettings(), ...o.optimizer, seed: o.seed ?? TRAINING_DEFAULTS.seed,
-      device: checkDevice(o.device ?? TRAINING_DEFAULTS.device) });
+export class EvaluatorModel extends ModelBase<NativeEvaluator> {
+  constructor(readonly shape: EvaluatorShape, o: BuildOptions = {}) {
+    super(new (native().Evaluator)({ ...shape, ...nativeSettings(TRAINING_DEFAULTS, o) }));
   }
 
-  parameterTable() { return this.net.parameterTable(); }
-  stateDict() { return this.net.stateDict(); }
-  loadStateDict(tensors: Record<string, HostTensor>, o: { partial?: boolean } = {}): void { this.net.loadStateDict(tensors, o); }
-  // Data parallel from now on: weights from rank 0 (checked by checksum), gradients averaged over the ranks each update.
-  joinProcessGroup(group: DistributedGroup): void { this.net.joinProcessGroup(group.native); }
   step(b: EvaluatorBatch, o: Pick<EvaluatorStepOptions, 'lr' | 'seed'> & Partial<EvaluatorStepOptions>) {
     const t = TRAINING_DEFAULTS;
     return withCallerStack(() => this.net.step(b, { clip: t.clip, temperature: t.temperature, ...o }));
   }
   async embedText(b: EvaluatorText, threads?: number): Promise<Embeddings> {
-    const out = await withCallerStack(() => this.net.embedText(b, threads ? { threads } : {}));
+    const out = await withCallerStack(() => this.net.embedText(b, threadOptions(threads)));
     return { data: Float64Array.from(out.data as Float32Array), rows: out.shape[0], dim: out.shape[1] };
   }
   async embedMotion(b: EvaluatorMotion, threads?: number): Promise<Embeddings> {
-    const out = await withCallerStack(() => this.net.embedMotion(b, threads ? { threads } : {}));
+    const out = await withCallerStack(() => this.net.embedMotion(b, threadOptions(threads)));
     return { data: Float64Array.from(out.data as Float32Array), rows: out.shape[0], dim: out.shape[1] };
   }
-  save(file: string) { return withCallerStack(() => this.net.save(file)); }
-  load(file: string) { return withCallerStack(() => this.net.load(file)); }
 }
 
 // Captions → the evaluator's text side: word ids of the built-in encoder, or rows of a caption-embedding cache.

@@ -14,10 +14,11 @@ import { EmbeddingCache } from '../t2m/embedding-cache.js';
 import { checkCacheCovers } from '../t2m/text.js';
 import { Vocabulary } from '../t2m/vocab.js';
 import { openRun, sameSettings, type RunOptions, type RunResult } from '../train/run.js';
+import { adamWSettings } from '../model-base.js';
 import { evaluatorConfig, evaluatorLearningRate, evaluatorShape, type EvaluatorConfig } from './config.js';
 import { duplicateMask } from './duplicates.js';
 import { retrievalOnSplit } from './embed.js';
-import { CaptionSide, EvaluatorModel, motionBatch, optimizerSettings, type EvaluatorCheckpointState } from './model.js';
+import { CaptionSide, EvaluatorModel, motionBatch, type EvaluatorCheckpointState } from './model.js';
 import { PairSet } from './pairs.js';
 
 export type TrainEvaluatorOptions = RunOptions;
@@ -54,7 +55,7 @@ export async function trainEvaluator(input: z.input<typeof evaluatorConfig>, opt
     if (cache) checkCacheCovers(cache, [...data.allCaptions(), ...(heldOut?.allCaptions() ?? [])], false);
     const shape = evaluatorShape(m, vocab.size, cache?.dim);
     if (run.saved && !sameSettings(run.saved.native, shape)) throw new TorchmotionError(`${run.checkpoint} has a different model shape; resume with its config`);
-    const model = new EvaluatorModel(shape, { seed: t.seed, device: t.device, optimizer: optimizerSettings(t) });
+    const model = new EvaluatorModel(shape, { seed: t.seed, device: t.device, optimizer: adamWSettings(t) });
     const rng = new Rng(t.seed);
     if (run.saved) rng.state = run.saved.rng;
     const batch = Math.min(t.batch, data.clips);

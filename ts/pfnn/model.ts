@@ -3,9 +3,8 @@
 import { join } from 'node:path';
 
 import { TorchmotionError, withCallerStack } from '../errors.js';
-import { native, type AdamWOptions, type NativePfnn, type PfnnBatch, type PfnnShape } from '../native.js';
-import { checkDevice } from '../runtime.js';
-import type { HostTensor } from '../tensor.js';
+import { ModelBase, nativeSettings, threadOptions, type BuildOptions } from '../model-base.js';
+import { native, type NativePfnn, type PfnnBatch, type PfnnShape } from '../native.js';
 import { readCheckpointState, type CheckpointState } from '../train/checkpoint.js';
 import { pfnnTraining, type PfnnConfig } from './config.js';
 
@@ -21,28 +20,17 @@ export interface PfnnCheckpointState extends CheckpointState {
 
 const TRAINING_DEFAULTS = pfnnTraining.parse({});
 
-export function optimizerSettings(t = TRAINING_DEFAULTS): AdamWOptions {
-  return { lr: t.lr, beta1: t.beta1, beta2: t.beta2, weightDecay: 0, eps: t.eps };
-}
-
-export class PfnnModel {
-  private readonly net: NativePfnn;
-
-  constructor(readonly shape: PfnnShape, o: { seed?: number; device?: string; optimizer?: Partial<AdamWOptions> } = {}) {
-    this.net = new (native().Pfnn)({ ...shape, ...optimizerSettings(), ...o.optimizer, seed: o.seed ?? TRAINING_DEFAULTS.seed,
-      device: checkDevice(o.device ?? TRAINING_DEFAULTS.device) });
+export class PfnnModel extends ModelBase<NativePfnn> {
+  // The original's Adam: no weight decay (the schema has none to give).
+  constructor(readonly shape: PfnnShape, o: BuildOptions = {}) {
+    super(new (native().Pfnn)({ ...shape, ...nativeSettings(TRAINING_DEFAULTS, o) }));
   }
 
-  parameterTable() { return this.net.parameterTable(); }
-  stateDict() { return this.net.stateDict(); }
-  loadStateDict(tensors: Record<string, HostTensor>, o: { partial?: boolean } = {}): void { this.net.loadStateDict(tensors, o); }
   step(b: PfnnBatch, o: { lr: number; seed: number; gamma?: number; threads?: number }) {
     return withCallerStack(() => this.net.step(b, { gamma: TRAINING_DEFAULTS.gamma, ...o }));
   }
-  evaluate(b: PfnnBatch, threads?: number) { return withCallerStack(() => this.net.evaluate(b, threads ? { threads } : {})); }
-  forward(b: Omit<PfnnBatch, 'y'>, threads?: number) { return withCallerStack(() => this.net.forward(b, threads ? { threads } : {})); }
-  save(file: string) { return withCallerStack(() => this.net.save(file)); }
-  load(file: string) { return withCallerStack(() => this.net.load(file)); }
+  evaluate(b: PfnnBatch, threads?: number) { return withCallerStack(() => this.net.evaluate(b, threadOptions(threads))); }
+  forward(b: Omit<PfnnBatch, 'y'>, threads?: number) { return withCallerStack(() => this.net.forward(b, threadOptions(threads))); }
 }
 
 export interface LoadedPfnn { model: PfnnModel; state: PfnnCheckpointState; dir: string }

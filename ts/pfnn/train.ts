@@ -9,9 +9,10 @@ import { TorchmotionError } from '../errors.js';
 import { Rng } from '../rng.js';
 import { setThreads } from '../runtime.js';
 import { openRun, sameSettings, type RunOptions, type RunResult } from '../train/run.js';
+import { adamWSettings } from '../model-base.js';
 import { pfnnConfig } from './config.js';
 import { readPfnnDatabase, splitByClip, type PfnnDatabase } from './database.js';
-import { optimizerSettings, PfnnModel, type PfnnCheckpointState } from './model.js';
+import { PfnnModel, type PfnnCheckpointState } from './model.js';
 
 export type TrainPfnnOptions = RunOptions;
 
@@ -53,7 +54,7 @@ export async function trainPfnn(input: z.input<typeof pfnnConfig>, options: Trai
   const split = splitByClip(db, t.heldOut);
   const shape = { input: db.input, output: db.output, hidden: config.model.hidden, keep: config.model.keep };
   if (run.saved && !sameSettings(run.saved.shape, shape)) throw new TorchmotionError(`${run.checkpoint} has a different network shape; resume with its config and database`);
-  const model = new PfnnModel(shape, { seed: t.seed, device: t.device, optimizer: optimizerSettings(t) });
+  const model = new PfnnModel(shape, { seed: t.seed, device: t.device, optimizer: adamWSettings(t) });
   let place = run.saved?.order ?? { epoch: 0, position: 0 };
   let order = epochOrder(split.train, t.seed, place.epoch);
   const evalRows = split.heldOut.subarray(0, Math.min(t.evalRows, split.heldOut.length));

@@ -87,6 +87,24 @@ export function t2mLearningRate(step: number, t: z.output<typeof t2mTraining>): 
 
 export type NativeT2MOptions = TextToMotionShape;
 
+// A decoder asked for by its config rather than its native shape (`t2m params`, `new T2MModel({ preset: '44M' })`):
+// the model config plus what the tokenizer and the captions decide — the codebook size and the built-in encoder's
+// vocabulary. Its defaults are the reference's: MotionMillion's 44M over Flan-T5 embeddings and a 64,000-code FSQ.
+export const t2mShapeRequest = t2mModel.extend({
+  preset: t2mModel.shape.preset.removeDefault().default('44M'),
+  text: t2mModel.shape.text.removeDefault().default('embeddings'),
+  codebook: z.number().int().min(1).default(64000),
+  textVocab: z.number().int().positive().default(1000),
+  embeddingDim: z.number().int().positive().optional(),
+}).strict();
+export type T2MShapeRequest = z.input<typeof t2mShapeRequest>;
+
+// The native shape of a request, every option it leaves out taken from t2mShapeRequest.
+export function requestedShape(request: T2MShapeRequest): NativeT2MOptions {
+  const { codebook, textVocab, embeddingDim, ...model } = t2mShapeRequest.parse(request);
+  return nativeOptions(model, codebook, textVocab, embeddingDim);
+}
+
 // The constructor options of the native model for a config, codebook size, (built-in) text vocabulary and, for
 // cached embeddings, their width.
 export function nativeOptions(m: T2MModelConfig, codebookSize: number, textVocab: number, embeddingDim?: number): NativeT2MOptions {

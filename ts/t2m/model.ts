@@ -2,13 +2,12 @@
 // and loading a trained one from a checkpoint for generation.
 import { join } from 'node:path';
 
-import type { HostTensor } from '../tensor.js';
-import type { DistributedGroup } from '../distributed/group.js';
 import { TorchmotionError, withCallerStack } from '../errors.js';
-import { native, type AdamWOptions, type NativeTextToMotion, type T2MBatch, type T2MStepOptions, type T2MStepResult } from '../native.js';
-import { checkDevice } from '../runtime.js';
+import { ModelBase, nativeSettings, threadOptions, type BuildOptions } from '../model-base.js';
+import { native, type NativeTextToMotion, type T2MBatch, type T2MStepOptions, type T2MStepResult } from '../native.js';
 import { readCheckpointState, type CheckpointState } from '../train/checkpoint.js';
-import { generationSettings, t2mModel, t2mTraining, type GenerationSettings, type NativeT2MOptions, type T2MConfig } from './config.js';
+import { generationSettings, requestedShape, t2mModel, t2mTraining, type GenerationSettings, type NativeT2MOptions, type T2MConfig,
+  type T2MShapeRequest } from './config.js';
 import { Vocabulary } from './vocab.js';
 
 export type { T2MBatch };
@@ -29,34 +28,25 @@ export interface T2MCheckpointState extends CheckpointState {
 // The training schema's defaults, parsed once (steps read them on every micro-batch).
 const TRAINING_DEFAULTS = t2mTraining.parse({});
 
-// The optimiser settings of a training config (the schema's defaults where a config is not given).
-export function optimizerSettings(t = TRAINING_DEFAULTS): AdamWOptions {
-  return { lr: t.lr, beta1: t.beta1, beta2: t.beta2, weightDecay: t.weightDecay, eps: t.eps };
-}
-
 // A checkpoint's model shape with what earlier versions did not record filled from the schema's defaults
 // (ropeBase, constant before it became a setting), so their runs still load and resume.
 export function checkpointShape(state: { native: Omit<NativeT2MOptions, 'ropeBase'> & { ropeBase?: number } }): NativeT2MOptions {
   return { ...state.native, ropeBase: state.native.ropeBase ?? t2mModel.parse({}).ropeBase };
 }
 
-export class T2MModel {
-  private readonly net: NativeTextToMotion;
+export class T2MModel extends ModelBase<NativeTextToMotion> {
+  readonly options: NativeT2MOptions;
 
-  // Seed, device and optimiser settings left out take the training schema's defaults (inference).
-  constructor(readonly options: NativeT2MOptions, o: { seed?: number; device?: string; optimizer?: Partial<AdamWOptions> } = {}) {
-    const defaults = TRAINING_DEFAULTS;
-    this.net = new (native().TextToMotion)({ ...options, dtype: options.dtype ?? 'float32', ...optimizerSettings(defaults), ...o.optimizer,
-      seed: o.seed ?? defaults.seed, device: checkDevice(o.device ?? defaults.device) });
+  // A native shape (a checkpoint's), or a config-level request ({ preset: '44M' }) whose omissions come from
+  // t2mShapeRequest; seed, device and optimiser settings left out take the training schema's defaults.
+  constructor(shape: NativeT2MOptions | T2MShapeRequest = {}, o: BuildOptions = {}) {
+    const options = 'vocab' in shape ? shape : requestedShape(shape);
+    super(new (native().TextToMotion)({ ...options, dtype: options.dtype ?? 'float32', ...nativeSettings(TRAINING_DEFAULTS, o) }));
+    this.options = options;
   }
 
   get end(): number { return this.options.vocab - 2; }
   get pad(): number { return this.options.vocab - 1; }
-  parameterTable() { return this.net.parameterTable(); }
-  stateDict() { return this.net.stateDict(); }
-  loadStateDict(tensors: Record<string, HostTensor>, o: { partial?: boolean } = {}): void { this.net.loadStateDict(tensors, o); }
-  // Data parallel from now on: weights from rank 0 (checked by checksum), gradients averaged over the ranks each update.
-  joinProcessGroup(group: DistributedGroup): void { this.net.joinProcessGroup(group.native); }
   // Clipping, autocast and recompute left out take the training schema's defaults; a step updates unless told not to.
   step(b: T2MBatch, o: Pick<T2MStepOptions, 'lr'> & Partial<T2MStepOptions>) {
     const t = TRAINING_DEFAULTS;
@@ -66,15 +56,13 @@ export class T2MModel {
   evaluate(b: T2MBatch, o: { autocast?: 'none' | 'bf16'; threads?: number } = {}) {
     return withCallerStack(() => this.net.evaluate(b, { autocast: TRAINING_DEFAULTS.autocast, ...o }));
   }
-  logits(b: T2MBatch, threads?: number) { return withCallerStack(() => this.net.logits(b, threads ? { threads } : {})); }
+  logits(b: T2MBatch, threads?: number) { return withCallerStack(() => this.net.logits(b, threadOptions(threads))); }
   // Sampling settings left out take generationSettings' defaults.
   generate(b: T2MBatch, o: GenerateOptions) {
     const { threads, ...given } = o;
     const settings = generationSettings.parse(Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)));
     return withCallerStack(() => this.net.generate(b, { ...settings, ...(threads && { threads }) }));
   }
-  save(file: string) { return withCallerStack(() => this.net.save(file)); }
-  load(file: string) { return withCallerStack(() => this.net.load(file)); }
 }
 
 // A text-to-motion model from a checkpoint folder, with its caption vocabulary.

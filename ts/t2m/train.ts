@@ -10,10 +10,11 @@ import { TorchmotionError } from '../errors.js';
 import { Rng } from '../rng.js';
 import { setThreads } from '../runtime.js';
 import { openRun, sameSettings, type RunOptions, type RunResult } from '../train/run.js';
+import { adamWSettings } from '../model-base.js';
 import { nativeOptions, t2mConfig, t2mLearningRate, type T2MConfig } from './config.js';
 import { T2MDataset } from './dataset.js';
 import { EmbeddingCache } from './embedding-cache.js';
-import { checkpointShape, optimizerSettings, T2MModel, type T2MCheckpointState, type T2MStep } from './model.js';
+import { checkpointShape, T2MModel, type T2MCheckpointState, type T2MStep } from './model.js';
 import { builtinBatch, cachedBatch, checkCacheCovers } from './text.js';
 import { Vocabulary } from './vocab.js';
 
@@ -52,7 +53,7 @@ export async function trainTextToMotion(input: z.input<typeof t2mConfig>, option
     }
     const text = (captions: string[]) => (cache ? cachedBatch(cache, captions) : builtinBatch(vocab, captions, config.model.textMaxLen));
     group?.checkSame(trainingSettings(config), `${dataSignature(data.codes.names, Array.from(data.samples, (s) => s.end - s.start))} vocab ${vocab.size}`);
-    const model = new T2MModel(opts, { seed: t.seed, device: group?.device(t.device) ?? t.device, optimizer: optimizerSettings(t) });
+    const model = new T2MModel(opts, { seed: t.seed, device: group?.device(t.device) ?? t.device, optimizer: adamWSettings(t) });
     if (group) model.joinProcessGroup(group);
     const rng = new Rng(t.seed);
     if (run.saved) rng.state = run.saved.rng;
