@@ -4,13 +4,14 @@ import { existsSync } from 'node:fs';
 
 import type { Command } from 'commander';
 
-import { collect, nonNegativeInt, nonNegativeNumber, positiveInt, probability } from '../cli-options.js';
+import { collect, definedOnly, nonNegativeInt, nonNegativeNumber, positiveInt, probability, withDefault } from '../cli-options.js';
 import { loadConfig } from '../config.js';
+import { generationSettings } from '../t2m/config.js';
 import { MetricsLog } from '../train/metrics.js';
 import { runSummary } from '../train/run.js';
 import { evaluatorConfig } from './config.js';
 import { testEvaluator, formatRetrieval } from './evaluator-test.js';
-import { evaluateTextToMotion, formatEvalTable, METRIC_KEYS, type T2MEvalResult } from './t2m-eval.js';
+import { evaluateTextToMotion, formatEvalTable, METRIC_KEYS, t2mEvalSettings, type T2MEvalResult } from './t2m-eval.js';
 import { trainEvaluator } from './train.js';
 
 // The table's rows as `kind: "eval"` lines of the text-to-motion run's metrics.jsonl (when it has one).
@@ -61,23 +62,26 @@ export function registerT2MEvalCommand(t2m: Command): void {
     .requiredOption('--evaluator <dir>', 'retrieval evaluator run or checkpoint (`torchmotion evaluator train`)')
     .option('--tokenizer <dir|file>', 'tokenizer checkpoint or .pth/.safetensors (default: the one the codes came from)')
     .option('-d, --data <root>', 'dataset root (default: the one the model was trained on)')
-    .option('--split <name>', 'split', 'test')
-    .option('--repeats <n>', 'repetitions', positiveInt, 20)
-    .option('--batch <n>', 'R-precision batch', positiveInt, 32)
-    .option('--mm-captions <n>', 'MultiModality: captions', positiveInt, 32)
-    .option('--mm-samples <n>', 'MultiModality: generations per caption (< 2: off)', nonNegativeInt, 10)
+    .option('--split <name>', withDefault('split', t2mEvalSettings, 'split'))
+    .option('--repeats <n>', withDefault('repetitions', t2mEvalSettings, 'repeats'), positiveInt)
+    .option('--batch <n>', withDefault('R-precision batch', t2mEvalSettings, 'batch'), positiveInt)
+    .option('--mm-captions <n>', withDefault('MultiModality: captions', t2mEvalSettings, 'mmCaptions'), positiveInt)
+    .option('--mm-samples <n>', withDefault('MultiModality: generations per caption (< 2: off)', t2mEvalSettings, 'mmSamples'),
+      nonNegativeInt)
     .option('--gt-length', 'generate the real clip\'s length instead of stopping at END')
-    .option('--temperature <t>', 'generator row: 0 = greedy', nonNegativeNumber, 0)
-    .option('--top-k <k>', 'generator row: top-k (0 = off)', nonNegativeInt, 0)
-    .option('--top-p <p>', 'generator row: nucleus (1 = off)', probability, 1)
-    .option('--cfg <scale>', 'generator row: classifier-free guidance (0 = off)', nonNegativeNumber, 0)
+    .option('--temperature <t>', withDefault('generator row: 0 = greedy', generationSettings, 'temperature'), nonNegativeNumber)
+    .option('--top-k <k>', withDefault('generator row: top-k (0 = off)', generationSettings, 'topK'), nonNegativeInt)
+    .option('--top-p <p>', withDefault('generator row: nucleus (1 = off)', generationSettings, 'topP'), probability)
+    .option('--cfg <scale>', withDefault('generator row: classifier-free guidance (0 = off)', generationSettings, 'cfgScale'),
+      nonNegativeNumber)
     .option('--untrained', 'add a row for the same generator untrained (a floor)')
-    .option('--seed <n>', 'seed of the draws and samples', nonNegativeInt, 0)
+    .option('--seed <n>', withDefault('seed of the draws and samples', t2mEvalSettings, 'seed'), nonNegativeInt)
     .option('--json', 'print JSON instead of the Markdown table')
-    .action(async (o: { ckpt: string; evaluator: string; tokenizer?: string; data?: string; split: string; repeats: number; batch: number;
-      mmCaptions: number; mmSamples: number; gtLength?: boolean; temperature: number; topK: number; topP: number; cfg: number; untrained?: boolean;
-      seed: number; json?: boolean }) => {
-      const e = await evaluateTextToMotion({ ...o, sampling: { temperature: o.temperature, topK: o.topK, topP: o.topP, cfgScale: o.cfg },
+    .action(async (o: { ckpt: string; evaluator: string; tokenizer?: string; data?: string; split?: string; repeats?: number;
+      batch?: number; mmCaptions?: number; mmSamples?: number; gtLength?: boolean; temperature?: number; topK?: number; topP?: number;
+      cfg?: number; untrained?: boolean; seed?: number; json?: boolean }) => {
+      const { temperature, topK, topP, cfg, ...rest } = o;
+      const e = await evaluateTextToMotion({ ...rest, sampling: definedOnly({ temperature, topK, topP, cfgScale: cfg }),
         log: o.json ? undefined : (l) => console.error(l) });
       const file = existsSync(join(o.ckpt, 'checkpoints')) ? logEvalRows(o.ckpt, e) : undefined;
       console.log(o.json ? JSON.stringify(e, null, 2) : formatEvalTable(e));

@@ -4,6 +4,8 @@
 // repetition draws one caption per clip and a new batch order (and, when sampling, new generations). Clips are read
 // one at a time; what stays in memory is a few embeddings per (clip, caption) pair, so memory does not grow with
 // the split beyond that.
+import { z } from 'zod';
+
 import { readDatasetMeanStd } from '../data/motion-files.js';
 import { TorchmotionError } from '../errors.js';
 import { denormalize, type MeanStd } from '../motion/normalize.js';
@@ -22,23 +24,27 @@ import { PairSet } from './pairs.js';
 
 export interface Sampling { temperature: number; topK: number; topP: number; cfgScale: number }
 
-export interface T2MEvalRequest {
+// The protocol's settings, with their defaults written once (`t2m eval` shows them in its help).
+export const t2mEvalSettings = z.object({
+  split: z.string().default('test'),
+  repeats: z.number().int().positive().default(20),
+  batch: z.number().int().positive().default(32),            // R-precision batch
+  diversityPairs: z.number().int().positive().default(300),  // at most the number of clips
+  mmCaptions: z.number().int().positive().default(32),       // MultiModality: N captions (at most the clips) …
+  mmSamples: z.number().int().nonnegative().default(10),     // … × M generations each (< 2: off), at mmTemperature
+  mmTemperature: z.number().nonnegative().default(1),
+  seed: z.number().int().nonnegative().default(0),
+});
+
+export interface T2MEvalRequest extends Partial<z.input<typeof t2mEvalSettings>> {
   ckpt: string;
   evaluator: string;
   tokenizer?: string;      // default: the one the codes came from
   data?: string;           // default: the text-to-motion run's data root
-  split?: string;          // default test
-  repeats?: number;        // default 20
-  batch?: number;          // R-precision batch, default 32
-  diversityPairs?: number; // default 300 (at most the number of clips)
-  mmCaptions?: number;     // MultiModality: N captions (default 32, at most the clips) …
-  mmSamples?: number;      // … × M generations each (default 10), sampled at mmTemperature
-  mmTemperature?: number;  // default 1
   gtLength?: boolean;      // generate exactly the real clip's length instead of stopping at END
-  sampling?: Partial<Sampling>;  // the generator row's decoding (default greedy, no guidance)
+  sampling?: Partial<Sampling>;  // the generator row's decoding (generationSettings' defaults: greedy, no guidance)
   untrained?: boolean;     // add a row for the same generator with its initial weights
   maxClips?: number;
-  seed?: number;
   threads?: number;
   device?: string;
   log?: (line: string) => void;
@@ -90,8 +96,9 @@ const rowsOf = (e: Embeddings, rows: ArrayLike<number>): Embeddings => {
 export async function evaluateTextToMotion(r: T2MEvalRequest): Promise<T2MEvalResult> {
   const t0 = performance.now();
   const log = r.log ?? (() => {});
-  const repeats = r.repeats ?? 20;
-  const seed = r.seed ?? 0;
+  const { split, repeats, batch, diversityPairs, mmCaptions: captionsAsked, mmSamples, mmTemperature, seed } =
+    t2mEvalSettings.parse(Object.fromEntries(Object.keys(t2mEvalSettings.shape).map((k) => [k, r[k as keyof T2MEvalRequest]])
+      .filter(([, v]) => v !== undefined)));
   const t2mDir = await checkpointFor(r.ckpt, 't2m');
   const t2m = await loadTextToMotion(t2mDir, r.device);
   const tokDir = await tokenizerFor(r.ckpt, r.tokenizer, t2m.state.tokenizer);
@@ -103,7 +110,6 @@ export async function evaluateTextToMotion(r: T2MEvalRequest): Promise<T2MEvalRe
   const ev = await loadEvaluator(evDir, r.device);
   const embed = new Embedder(ev, r.threads);
   const tokStats = readDatasetMeanStd(tokState.dataRoot);
-  const split = r.split ?? 'test';
   const root = r.data ?? t2m.state.dataRoot;
   const pairs = new PairSet(root, split, 't2m-eval');
   try {
@@ -117,8 +123,8 @@ export async function evaluateTextToMotion(r: T2MEvalRequest): Promise<T2MEvalRe
       }));
     }
     const ds = tokenizer.downsampling;
-    const settings = generationSettings.parse({});
-    const sampling: Sampling = { temperature: settings.temperature, topK: settings.topK, topP: settings.topP, cfgScale: settings.cfgScale, ...r.sampling };
+    const settings = generationSettings.parse(r.sampling ?? {});
+    const sampling: Sampling = { temperature: settings.temperature, topK: settings.topK, topP: settings.topP, cfgScale: settings.cfgScale };
     const maxTokens = Math.floor(Math.min(ev.state.native.maxFrames, 200) / ds);
     log(`t2m eval: split ${split} of ${root}, ${clips} clips (60–200 frames), ${items.length} captions, ${repeats} repetitions`);
 
@@ -189,12 +195,9 @@ export async function evaluateTextToMotion(r: T2MEvalRequest): Promise<T2MEvalRe
       }
     }
 
-    const mmCaptions = Math.min(r.mmCaptions ?? 32, clips);
-    const mmSamples = r.mmSamples ?? 10;
+    const mmCaptions = Math.min(captionsAsked, clips);
     const mmPairs = Math.min(10, mmSamples);
-    const mmTemperature = r.mmTemperature ?? 1;
-    const batch = r.batch ?? 32;
-    const divPairs = Math.min(r.diversityPairs ?? 300, clips);
+    const divPairs = Math.min(diversityPairs, clips);
     const values = new Map<string, Record<MetricKey, number[]>>();
     const record = (row: string, key: MetricKey, v: number) => {
       if (!values.has(row)) values.set(row, Object.fromEntries(METRIC_KEYS.map((m) => [m, []])) as unknown as Record<MetricKey, number[]>);

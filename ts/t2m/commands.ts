@@ -1,14 +1,13 @@
 // `torchmotion t2m params|train|generate`.
 import type { Command } from 'commander';
 
-import { collect, nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, probability } from '../cli-options.js';
+import { choiceOption, collect, definedOnly, nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, probability, withDefault } from '../cli-options.js';
 import { loadConfig } from '../config.js';
-import { TorchmotionError } from '../errors.js';
 import { FPS } from '../motion/repr272.js';
 import { registerT2MEvalCommand } from '../eval/commands.js';
 import { setThreads } from '../runtime.js';
 import { runSummary } from '../train/run.js';
-import { countParameters, nativeOptions, T2M_PRESETS, t2mConfig, t2mModel } from './config.js';
+import { countParameters, generationSettings, requestedShape, t2mConfig, t2mShapeRequest } from './config.js';
 import { buildEmbeddingCache } from './embed.js';
 import { generateMotions } from './generate.js';
 import { trainTextToMotion } from './train.js';
@@ -20,19 +19,18 @@ export function registerT2MCommands(program: Command): void {
 
   t2m.command('params')
     .description('parameter counts of a decoder configuration')
-    .option('-c, --config <name>', `a preset: ${Object.keys(T2M_PRESETS).join(', ')}`, '44M')
-    .option('--codebook <n>', 'tokenizer codebook size (vocabulary = codebook + END + PAD)', positiveInt, 64000)
-    .option('--text <mode>', 'builtin (trainable caption encoder) or embeddings (precomputed, e.g. Flan-T5-XL)', 'embeddings')
+    .addOption(choiceOption('-c, --config <name>', 'a preset', t2mShapeRequest, 'preset'))
+    .option('--codebook <n>', withDefault('tokenizer codebook size (vocabulary = codebook + END + PAD)', t2mShapeRequest, 'codebook'), positiveInt)
+    .addOption(choiceOption('--text <mode>', 'builtin (trainable caption encoder) or embeddings (precomputed, e.g. Flan-T5-XL)', t2mShapeRequest, 'text'))
     .option('--text-dim <n>', 'width of the text embeddings', positiveInt)
-    .option('--text-vocab <n>', 'caption vocabulary of the built-in encoder', positiveInt, 1000)
+    .option('--text-vocab <n>', withDefault('caption vocabulary of the built-in encoder', t2mShapeRequest, 'textVocab'), positiveInt)
     .option('--json', 'print JSON')
-    .action((o: { config: string; codebook: number; text: string; textDim?: number; textVocab: number; json?: boolean }) => {
-      const model = t2mModel.parse({ preset: o.config, text: o.text, ...(o.textDim && { textDim: o.textDim }) });
-      if (!(o.codebook >= 1)) throw new TorchmotionError(`--codebook must be a positive integer, received ${o.codebook}`);
-      const opts = nativeOptions(model, o.codebook, o.textVocab);
+    .action((o: { config?: string; codebook?: number; text?: 'builtin' | 'embeddings'; textDim?: number; textVocab?: number; json?: boolean }) => {
+      const request = t2mShapeRequest.parse(definedOnly({ preset: o.config, codebook: o.codebook, text: o.text, textDim: o.textDim, textVocab: o.textVocab }));
+      const opts = requestedShape(request);
       const c = countParameters(opts);
-      if (o.json) return void console.log(JSON.stringify({ config: o.config, ...opts, ...c }, null, 2));
-      console.log(`${o.config}: ${opts.layers} layers, ${opts.heads} heads, width ${opts.dim}, SwiGLU ${opts.hidden}, vocabulary ${n(opts.vocab)}, text width ${opts.textDim}`);
+      if (o.json) return void console.log(JSON.stringify({ config: request.preset, ...opts, ...c }, null, 2));
+      console.log(`${request.preset}: ${opts.layers} layers, ${opts.heads} heads, width ${opts.dim}, SwiGLU ${opts.hidden}, vocabulary ${n(opts.vocab)}, text width ${opts.textDim}`);
       console.log(`  token embeddings ${n(c.embeddings)}`);
       console.log(`  output head      ${n(c.head)}`);
       console.log(`  transformer      ${n(c.layers)}`);
@@ -78,21 +76,23 @@ export function registerT2MCommands(program: Command): void {
     .option('--embeddings <cache>', "caption-embedding cache for the prompts (default: the model's data.embeddings)")
     .option('-t, --text <prompt>', 'a prompt (repeat for several, generated in one batch)', collect, [])
     .option('--seconds <s>', 'length cap in seconds (default: the model maximum, 20 s)', positiveNumber)
-    .option('--min-seconds <s>', 'do not accept END before this many seconds', nonNegativeNumber, 0)
-    .option('--temperature <t>', '0 = greedy', nonNegativeNumber, 0)
-    .option('--top-k <k>', 'sample among the k most likely codes (0 = off)', nonNegativeInt, 0)
-    .option('--top-p <p>', 'nucleus sampling (1 = off)', probability, 1)
-    .option('--cfg <scale>', 'classifier-free guidance scale (0 = off)', nonNegativeNumber, 0)
-    .option('--seed <n>', 'sampling seed', nonNegativeInt, 0)
+    .option('--min-seconds <s>', 'do not accept END before this many seconds (none when left out)', nonNegativeNumber)
+    .option('--temperature <t>', withDefault('0 = greedy', generationSettings, 'temperature'), nonNegativeNumber)
+    .option('--top-k <k>', withDefault('sample among the k most likely codes (0 = off)', generationSettings, 'topK'), nonNegativeInt)
+    .option('--top-p <p>', withDefault('nucleus sampling (1 = off)', generationSettings, 'topP'), probability)
+    .option('--cfg <scale>', withDefault('classifier-free guidance scale (0 = off)', generationSettings, 'cfgScale'), nonNegativeNumber)
+    .option('--seed <n>', withDefault('sampling seed', generationSettings, 'seed'), nonNegativeInt)
     .option('--no-cache', 'recompute the whole sequence every step (slow; for checking)')
     .option('-o, --out <dir>', 'write <i>_<prompt>.npy (272) and _joints.npy here', 'generated')
     .option('--threads <n>', 'threads', positiveInt)
-    .action(async (o: { ckpt: string; tokenizer?: string; embeddings?: string; text: string[]; seconds?: number; minSeconds: number; temperature: number; topK: number; topP: number;
-      cfg: number; seed: number; cache: boolean; out: string; threads?: number }) => {
+    .action(async (o: { ckpt: string; tokenizer?: string; embeddings?: string; text: string[]; seconds?: number; minSeconds?: number;
+      temperature?: number; topK?: number; topP?: number; cfg?: number; seed?: number; cache: boolean; out: string; threads?: number }) => {
       if (o.threads) setThreads(o.threads);
       const t0 = performance.now();
-      const results = await generateMotions({ ckpt: o.ckpt, tokenizer: o.tokenizer, embeddings: o.embeddings, texts: o.text, seconds: o.seconds, minSeconds: o.minSeconds, temperature: o.temperature,
-        topK: o.topK, topP: o.topP, cfgScale: o.cfg, seed: o.seed, cache: o.cache, out: o.out });
+      // Sampling flags not given are left out: generationSettings fills them (--no-cache is the only way to say false).
+      const results = await generateMotions({ ckpt: o.ckpt, tokenizer: o.tokenizer, embeddings: o.embeddings, texts: o.text,
+        seconds: o.seconds, minSeconds: o.minSeconds, out: o.out, ...definedOnly({ temperature: o.temperature, topK: o.topK,
+          topP: o.topP, cfgScale: o.cfg, seed: o.seed, cache: o.cache ? undefined : false }) });
       for (const r of results) console.log(`"${r.text}": ${r.codes.length} codes, ${r.frames} frames (${(r.frames / FPS).toFixed(1)} s) → ${r.files?.[0]}`);
       console.log(`generated in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     });

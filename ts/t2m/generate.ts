@@ -10,6 +10,7 @@ import { DIM, FPS, recoverJoints } from '../motion/repr272.js';
 import { checkpointFor } from '../pytorch/on-the-fly.js';
 import { loadTokenizer } from '../tokenizer/model.js';
 import { loadTextToMotion, type GenerateOptions } from './model.js';
+import { generationSettings } from './config.js';
 import { EmbeddingCache } from './embedding-cache.js';
 import { builtinBatch, promptBatch, type TextBatch } from './text.js';
 import { TextScriptEncoder } from './text-script.js';
@@ -62,11 +63,13 @@ export async function generateMotions(r: GenerateRequest): Promise<Generated[]> 
   const stats = readDatasetMeanStd(tokState.dataRoot);
   const maxTokens = Math.min(t2m.state.config.model.maxMotionTokens,
     r.seconds ? Math.max(1, Math.round((r.seconds * FPS) / tokenizer.downsampling)) : t2m.state.config.model.maxMotionTokens);
-  const guided = (r.cfgScale ?? 0) > 0;
+  const sampling = generationSettings.parse(Object.fromEntries(Object.entries({ temperature: r.temperature, topK: r.topK,
+    topP: r.topP, cfgScale: r.cfgScale, seed: r.seed, cache: r.cache }).filter(([, v]) => v !== undefined)));
+  const guided = sampling.cfgScale > 0;
   const captions = guided ? [...r.texts, ...r.texts.map(() => '')] : r.texts;
   const batch = await promptPrefix(t2m, r.ckpt, captions, r.device, r.embeddings ?? t2m.state.config.data.embeddings);
-  const out = await t2m.model.generate(batch, { temperature: r.temperature, topK: r.topK, topP: r.topP, cfgScale: r.cfgScale, seed: r.seed,
-    cache: r.cache, threads: r.threads, maxTokens, minTokens: Math.min(maxTokens, Math.round(((r.minSeconds ?? 0) * FPS) / tokenizer.downsampling)) });
+  const minTokens = Math.min(maxTokens, Math.round(((r.minSeconds ?? 0) * FPS) / tokenizer.downsampling));
+  const out = await t2m.model.generate(batch, { ...sampling, threads: r.threads, maxTokens, minTokens });
   const tokens = out.tokens.data as Int32Array;
   const width = out.tokens.shape[1];
   const results: Generated[] = [];
