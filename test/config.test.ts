@@ -64,7 +64,7 @@ test('a wrong value names its path', async () => {
   assert.is(await errorOf(() => loadConfig(tokenizerConfig, { overrides: ['train.steps=-1'] })),
     'config: train.steps: Too small: expected number to be >0');
   assert.is(await errorOf(() => loadConfig(tokenizerConfig, { overrides: ['model.quantizer=pq'] })),
-    'config: model.quantizer: Invalid option: expected one of "fsq"|"vq"');
+    'config: model.quantizer: Invalid option: expected one of "fsq"|"vq"|"rvq"');
   assert.is(await errorOf(() => loadConfig(tokenizerConfig, { overrides: ['train.steps'] })),
     "override 'train.steps' must look like key=value (e.g. train.steps=200)");
 });

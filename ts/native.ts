@@ -2,6 +2,7 @@
 import { createRequire } from 'node:module';
 
 import type { HostTensor, TensorOut } from './tensor.js';
+import type { Quantizer } from './tokenizer/config.js';
 import { TorchmotionError } from './errors.js';
 import { packageRoot } from './paths.js';
 
@@ -45,7 +46,8 @@ export interface NativeModel {
 // Every architecture and optimiser option is required: their defaults live in ts/tokenizer/config.ts only.
 export interface TokenizerArchitecture {
   inputDim: number; width: number; downT: number; strideT: number; depth: number; dilationGrowth: number;
-  norm: 'LN' | 'none'; activation: 'relu' | 'gelu' | 'silu'; quantizer: 'fsq' | 'vq'; levels: number[]; codes: number; mu: number;
+  norm: 'LN' | 'none'; activation: 'relu' | 'gelu' | 'silu'; quantizer: Quantizer; levels: number[]; codes: number; mu: number;
+  layers: number; quantizerDropout: number;   // read for quantizer 'rvq' only
 }
 export interface AdamWOptions { lr: number; beta1: number; beta2: number; weightDecay: number; eps: number }
 export interface TokenizerOptions extends TokenizerArchitecture, AdamWOptions { seed: number; device: string }
@@ -58,7 +60,8 @@ export interface TokenizerStepOptions extends ThreadOptions {
 }
 export interface TokenizerStepResult {
   loss: number; reconstruction: number; positions: number; commitment: number;
-  gradNorm: number; perplexity: number; codesUsed: number;
+  gradNorm: number; perplexity: number; codesUsed: number;   // perplexity and codes used: RVQ's layer 0
+  layersUsed?: number;          // RVQ: the layers quantizer dropout left this batch
   gradients?: TensorOut[];      // with inspectGradients: one flat buffer per dtype, parameters in table order
   nonFinite?: NonFinite;        // set when the step applied no update (the weights are as before it)
 }
@@ -68,6 +71,7 @@ export interface NativeTokenizer extends NativeModel {
   readonly codebookSize: number;
   readonly downsampling: number;
   step(motion: HostTensor, options: TokenizerStepOptions): Promise<TokenizerStepResult>;
+  // codes are (B, T') int32, (B, T', layers) for RVQ
   reconstruct(motion: HostTensor, options?: ThreadOptions): Promise<{ reconstruction: TensorOut; codes: TensorOut }>;
   encode(motion: HostTensor, options?: ThreadOptions): Promise<TensorOut>;
   decode(codes: HostTensor, options?: ThreadOptions): Promise<TensorOut>;

@@ -28,7 +28,10 @@ export async function exportRun(run: string, file: string, format: 'pth' | 'safe
   if (state.kind !== 'tokenizer') throw new TorchmotionError(`${run}: a ${String(state.kind)} run; export to PyTorch handles tokenizers and text-to-motion decoders`);
   const { model } = await loadTokenizer(dir);
   const sd = model.stateDict();
-  if ((state.model as { quantizer?: string }).quantizer !== 'fsq') throw new TorchmotionError(`${run}: a VQ tokenizer; the reference's layout is the FSQ one`);
+  const quantizer = (state.model as { quantizer?: string }).quantizer;
+  if (quantizer !== 'fsq') {
+    throw new TorchmotionError(`${run}: a tokenizer with quantizer ${quantizer}; the reference's layout holds FSQ ones only`);
+  }
   const names = Object.keys(sd);
   const last = unpatcherIndex(names);
   const patcher = (prefix: string) => [f32(`${prefix}.wavelets`, [2], Float32Array.from(HAAR_WAVELETS)), i64(`${prefix}._arange`, [0, 1])];

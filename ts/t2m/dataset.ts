@@ -20,6 +20,11 @@ export class T2MDataset {
 
   constructor(codesDir: string, root: string, split: string, maxTokens: number) {
     this.codes = new EncodedCodes(codesDir);
+    if (this.codes.info.layers !== undefined) {
+      this.codes.close();
+      throw new TorchmotionError(`${codesDir} holds residual-VQ codes (T', Q) from a tokenizer with quantizer rvq: the text-to-motion decoder ` +
+        'reads one code per step (FSQ or VQ); train the tokenizer with quantizer fsq or vq for text-to-motion');
+    }
     const wanted = new Set(readSplit(splitFile(root, split, 't2m')));
     const ds = this.codes.info.downsampling;
     this.codes.names.forEach((name, clip) => {

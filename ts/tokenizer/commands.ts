@@ -10,7 +10,7 @@ import { checkpointFor } from '../pytorch/on-the-fly.js';
 import { setThreads } from '../runtime.js';
 import { requireCheckpoint } from '../train/checkpoint.js';
 import { runSummary } from '../train/run.js';
-import { compareQuantizers } from './compare.js';
+import { compareQuantizers, parseRvq } from './compare.js';
 import { compareByGeneration } from './compare-generation.js';
 import { MODEL_PRESETS, resolveModel, tokenizerConfig } from './config.js';
 import { encodeDataset } from './encode.js';
@@ -21,7 +21,7 @@ import { reconstructMotion } from './reconstruct.js';
 import { trainTokenizer } from './train.js';
 
 export function registerTokenizerCommands(program: Command): void {
-  const tok = program.command('tokenizer').description('the FSQ motion tokenizer (and the VQ baseline)');
+  const tok = program.command('tokenizer').description('the FSQ motion tokenizer (and the VQ and residual-VQ baselines)');
 
   tok.command('params')
     .description('every parameter with its shape and count, then total and trainable')
@@ -73,7 +73,8 @@ export function registerTokenizerCommands(program: Command): void {
         if (o.json) return void console.log(JSON.stringify(r, null, 2));
         console.log(`${r.clips} clips, ${r.frames} frames: MPJPE ${r.mpjpeMm.toFixed(1)} mm; codes used ${r.usedCodes} of ${r.codebookSize} ` +
           `(${r.usagePercent.toFixed(1)} %), perplexity ${r.perplexity.toFixed(1)}, dead codes ${r.deadCodes}` +
-          (r.fid === undefined ? '' : `; reconstruction FID ${r.fid.toFixed(3)}`));
+          (r.fid === undefined ? '' : `; reconstruction FID ${r.fid.toFixed(3)}`) +
+          (r.layerUsage ? `; usage per layer ${r.layerUsage.map((u) => `${u.usagePercent.toFixed(1)} %`).join(', ')}` : ''));
       } finally {
         evaluator?.text.close();
       }
@@ -107,22 +108,25 @@ export function registerTokenizerCommands(program: Command): void {
     });
 
   tok.command('compare')
-    .description('FSQ vs VQ at several codebook sizes: same encoder/decoder, data, steps and seed (--generation: also what they generate, over seeds)')
+    .description('FSQ vs VQ at several codebook sizes (and residual VQ with --rvq): same encoder/decoder, data and steps, over seeds ' +
+      '(--generation: also what they generate)')
     .requiredOption('-d, --data <root>', 'dataset root')
     .requiredOption('-o, --out <dir>', 'folder for the runs, the table (compare.md or fsq-vs-vq.md) and the plot')
     .option('-c, --config <file>', 'base tokenizer config (default: preset small)')
     .option('-s, --set <key=value>', 'override a config value (repeatable)', collect, [])
     .option('--sizes <list>', 'codebook sizes (default 512,4096,64000; with --generation 512,4096)')
+    .option('--rvq <list>', 'also residual VQ (MoMask), as <layers>x<codes> per layer, e.g. 2x64,6x512 (reconstruction only: ' +
+      'the text-to-motion decoder reads one code per step)')
     .option('--eval-split <name>', 'held-out split (default val; with --generation test)')
     .option('--generation', 'per seed, also encode every clip, train a text-to-motion model on the codes and evaluate what it generates')
-    .option('--seeds <list>', 'with --generation: seeds', '0,1,2')
+    .option('--seeds <list>', 'seeds (default: the config\'s train.seed; with --generation 0,1,2)')
     .option('--t2m-preset <name>', 'with --generation: text-to-motion preset', 'tiny')
     .option('--t2m-steps <n>', 'with --generation: text-to-motion steps', positiveInt, 600)
-    .option('--evaluator <run>', 'with --generation: a trained evaluator (default: train one into <out>/evaluator)')
+    .option('--evaluator <run>', 'a trained evaluator: adds the reconstruction FID (with --generation default: train one into <out>/evaluator)')
     .option('--evaluator-steps <n>', 'with --generation: steps of that evaluator', positiveInt, 300)
     .option('--repeats <n>', 'with --generation: repetitions of the evaluation draws', positiveInt, 5)
-    .action(async (o: { data: string; out: string; config?: string; set: string[]; sizes?: string; evalSplit?: string; generation?: boolean;
-      seeds: string; t2mPreset: string; t2mSteps: number; evaluator?: string; evaluatorSteps: number; repeats: number }) => {
+    .action(async (o: { data: string; out: string; config?: string; set: string[]; sizes?: string; rvq?: string; evalSplit?: string;
+      generation?: boolean; seeds?: string; t2mPreset: string; t2mSteps: number; evaluator?: string; evaluatorSteps: number; repeats: number }) => {
       const base = loadConfig(tokenizerConfig, { file: o.config, overrides: [...(o.config ? [] : ['preset=small']), `data.root=${o.data}`, ...o.set] });
       const list = (text: string, what: string, min: number) => {
         const v = text.split(',').map(Number);
@@ -131,12 +135,19 @@ export function registerTokenizerCommands(program: Command): void {
       };
       const sizes = list(o.sizes ?? (o.generation ? '512,4096' : '512,4096,64000'), '--sizes', 2);
       if (o.generation) {
-        const r = await compareByGeneration(base, { out: o.out, sizes, seeds: list(o.seeds, '--seeds', 0), evalSplit: o.evalSplit ?? 'test',
+        if (o.rvq) throw new TorchmotionError('--rvq compares reconstruction only: the text-to-motion decoder reads one code per step; drop --generation or --rvq');
+        const r = await compareByGeneration(base, { out: o.out, sizes, seeds: list(o.seeds ?? '0,1,2', '--seeds', 0), evalSplit: o.evalSplit ?? 'test',
           t2m: { preset: o.t2mPreset, steps: o.t2mSteps, batch: 16, lr: 1e-3 }, evaluator: o.evaluator, evaluatorSteps: o.evaluatorSteps,
           repeats: o.repeats, log: (l) => console.log(l) });
         return void console.log(`${r.table}\n\ntable: ${r.tableFile}`);
       }
-      const r = await compareQuantizers(base, { out: o.out, sizes, evalSplit: o.evalSplit ?? 'val', log: (l) => console.log(l) });
-      console.log(`${r.table}\n\ntable: ${r.tableFile}\nplot: ${r.plotFile}`);
+      const evaluator = o.evaluator ? await loadEvaluator(requireCheckpoint(o.evaluator)) : undefined;
+      try {
+        const r = await compareQuantizers(base, { out: o.out, sizes, rvq: o.rvq ? parseRvq(o.rvq) : [], seeds: o.seeds ? list(o.seeds, '--seeds', 0) : undefined,
+          evalSplit: o.evalSplit ?? 'val', evaluator, log: (l) => console.log(l) });
+        console.log(`${r.table}\n\ntable: ${r.tableFile}\nplot: ${r.plotFile}`);
+      } finally {
+        evaluator?.text.close();
+      }
     });
 }

@@ -17,7 +17,7 @@ import { info } from '../runtime.js';
 import { trainTextToMotion } from '../t2m/train.js';
 import { resolveCheckpoint, runReached } from '../train/checkpoint.js';
 import { MetricsLog } from '../train/metrics.js';
-import { FSQ_LEVELS, resolveModel, type tokenizerConfig } from './config.js';
+import { FSQ_LEVELS, ONE_CODE_QUANTIZERS, resolveModel, type OneCodeQuantizer, type tokenizerConfig } from './config.js';
 import { EncodedCodes, encodeDataset } from './encode.js';
 import { CodeCounter, evaluateTokenizer } from './evaluate.js';
 import { loadTokenizer } from './model.js';
@@ -36,7 +36,7 @@ export interface GenerationCompareOptions {
 }
 
 export interface SeedResult {
-  quantizer: 'fsq' | 'vq'; requested: number; codebookSize: number; seed: number;
+  quantizer: OneCodeQuantizer; requested: number; codebookSize: number; seed: number;
   recMpjpeMm: number; recFid: number; genFid: number; genTop1: number; genTop3: number; genMmDist: number;
   usagePercent: number; perplexity: number; tokens: number;
   tokenizerSeconds: number; t2mSeconds: number; tokenizerPeakMB: number; t2mPeakMB: number;
@@ -45,20 +45,20 @@ export interface SeedResult {
 const METRICS = ['recMpjpeMm', 'recFid', 'genFid', 'genTop1', 'genTop3', 'usagePercent', 'perplexity', 'tokenizerSeconds', 't2mSeconds',
   'tokenizerPeakMB', 't2mPeakMB'] as const;
 type Metric = typeof METRICS[number];
-export interface ConfigSummary { quantizer: 'fsq' | 'vq'; codebookSize: number; seeds: number; stats: Record<Metric, { mean: number; std: number }> }
+export interface ConfigSummary { quantizer: OneCodeQuantizer; codebookSize: number; seeds: number; stats: Record<Metric, { mean: number; std: number }> }
 
-const seconds = (run: string) => MetricsLog.read(join(run, 'metrics.jsonl')).filter((m) => (m.kind as unknown) === undefined)
+export const seconds = (run: string) => MetricsLog.read(join(run, 'metrics.jsonl')).filter((m) => (m.kind as unknown) === undefined)
   .reduce((s, m) => s + m.seconds, 0);
 
 // Sample mean and standard deviation (n − 1) over seeds.
-function meanStd(values: number[]): { mean: number; std: number } {
+export function meanStd(values: number[]): { mean: number; std: number } {
   const mean = values.reduce((s, v) => s + v, 0) / values.length;
   const std = values.length > 1 ? Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / (values.length - 1)) : 0;
   return { mean, std };
 }
 
 // Peak tensor memory of a phase in this process (LibTorch's CPU tensors through torchmotion's allocator), in MB.
-async function peakOf(phase: () => Promise<unknown>): Promise<number> {
+export async function peakOf(phase: () => Promise<unknown>): Promise<number> {
   native().resetMemoryMark();
   await phase();
   return info().cpuCache.markMB;
@@ -79,7 +79,7 @@ export async function compareByGeneration(base: z.output<typeof tokenizerConfig>
   const seeds: SeedResult[] = [];
   try {
     for (const size of o.sizes) {
-      for (const quantizer of ['fsq', 'vq'] as const) {
+      for (const quantizer of ONE_CODE_QUANTIZERS) {
         const levels = FSQ_LEVELS[size];
         if (quantizer === 'fsq' && !levels) throw new TorchmotionError(`no FSQ level set for ${size} codes (known: ${Object.keys(FSQ_LEVELS).join(', ')})`);
         for (const seed of o.seeds) {

@@ -5,6 +5,14 @@ import { z } from 'zod';
 
 import { runSettings } from '../train/settings.js';
 
+// The quantizers between encoder and decoder, stated once: the schema, the native types and the comparisons read it.
+// FSQ and VQ give one code per step, (B, T'); RVQ (MoMask's residual VQ) one code per layer, (B, T', layers).
+export const QUANTIZERS = ['fsq', 'vq', 'rvq'] as const;
+export type Quantizer = typeof QUANTIZERS[number];
+// Those whose codes the text-to-motion decoder reads: one code per step.
+export type OneCodeQuantizer = Exclude<Quantizer, 'rvq'>;
+export const ONE_CODE_QUANTIZERS = QUANTIZERS.filter((q): q is OneCodeQuantizer => q !== 'rvq');
+
 export const tokenizerModel = z.object({
   inputDim: z.number().int().positive().default(272),
   width: z.number().int().positive().default(512),
@@ -14,10 +22,12 @@ export const tokenizerModel = z.object({
   dilationGrowth: z.number().int().positive().default(3),
   norm: z.enum(['LN', 'none']).default('LN'),
   activation: z.enum(['relu', 'gelu', 'silu']).default('relu'),
-  quantizer: z.enum(['fsq', 'vq']).default('fsq'),
+  quantizer: z.enum(QUANTIZERS).default('fsq'),
   levels: z.array(z.number().int().min(2)).min(1).default([8, 8, 8, 5, 5, 5]),
-  codes: z.number().int().min(2).default(512),   // VQ codebook size
+  codes: z.number().int().min(2).default(512),   // VQ codebook size (RVQ: per layer)
   mu: z.number().min(0).max(1).default(0.99),    // VQ EMA decay
+  layers: z.number().int().min(1).max(64).default(6),            // RVQ layers (MoMask: 6)
+  quantizerDropout: z.number().min(0).max(1).default(0.2),       // RVQ: MoMask's quantize_dropout_prob
 }).strict();
 export type TokenizerModelConfig = z.output<typeof tokenizerModel>;
 

@@ -1,6 +1,7 @@
 // Encodes every clip of a split into one flat int32 file (codes.i32) with an offsets index (offsets.i64, N+1
 // little-endian int64) and names.txt; memory-mappable and resumable: a rerun continues after the last clip whose
-// offset was written, truncating any half-written codes.
+// offset was written, truncating any half-written codes. A residual (RVQ) tokenizer gives each clip's codes as
+// (T', layers), row-major: offsets count int32 values (T' × layers a clip) and index.json records `layers`.
 import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -12,7 +13,10 @@ import { DIM } from '../motion/repr272.js';
 import { createProgress } from '../train/progress.js';
 import type { TokenizerModel } from './model.js';
 
-export interface EncodedIndex { clips: number; tokens: number; codebookSize: number; downsampling: number; checkpoint: string; split: string; complete: boolean }
+export interface EncodedIndex {
+  clips: number; tokens: number; codebookSize: number; downsampling: number; checkpoint: string; split: string; complete: boolean;
+  layers?: number;   // RVQ: codes per token (one per layer), each clip's codes (T', layers); absent: one code per token
+}
 
 function readOffsets(dir: string): BigInt64Array {
   const f = join(dir, 'offsets.i64');
@@ -26,6 +30,9 @@ export async function encodeDataset(model: TokenizerModel, root: string, out: st
   const { index } = buildIndex(root, { split: o.split, stage: 't2m', minFrames: model.downsampling, maxFrames: Infinity });
   const stats = readDatasetMeanStd(root);
   mkdirSync(out, { recursive: true });
+  // Codes per token: the layer axis of the codes the tokenizer gives (RVQ), else 1.
+  const probe = await model.encode({ data: new Float32Array(model.downsampling * DIM), shape: [1, model.downsampling, DIM] }, o.threads);
+  const layers = probe.shape[2] ?? 1;
   const namesFile = join(out, 'names.txt');
   const done = existsSync(namesFile) ? readFileSync(namesFile, 'utf8').split('\n').filter(Boolean) : [];
   let offsets = readOffsets(out);
@@ -57,7 +64,7 @@ export async function encodeDataset(model: TokenizerModel, root: string, out: st
       position += c.length;
       writeSync(offFd, new Uint8Array(new BigInt64Array([BigInt(position)]).buffer));
       writeSync(namesFd, clip.name + '\n');
-      progress.update(++n, { tokens: String(position) });
+      progress.update(++n, { tokens: String(position / layers) });
     }
   } finally {
     progress.stop();
@@ -65,8 +72,8 @@ export async function encodeDataset(model: TokenizerModel, root: string, out: st
     closeSync(offFd);
     closeSync(namesFd);
   }
-  const result: EncodedIndex = { clips: n, tokens: position, codebookSize: model.codebookSize, downsampling: model.downsampling,
-    checkpoint: o.checkpoint, split: o.split, complete: true };
+  const result: EncodedIndex = { clips: n, tokens: position / layers, codebookSize: model.codebookSize, downsampling: model.downsampling,
+    checkpoint: o.checkpoint, split: o.split, complete: true, ...(probe.shape.length === 3 && { layers }) };
   writeFileSync(join(out, 'index.json'), JSON.stringify(result, null, 2));
   return result;
 }

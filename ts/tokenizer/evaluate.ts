@@ -1,7 +1,8 @@
 // Tokenizer evaluation: MPJPE (mm) on globally recovered joints with the pelvis subtracted per frame (as the
 // reference), codebook usage, perplexity and dead codes, and with a retrieval evaluator the reconstruction FID (its
 // embeddings of the reconstructions against those of the clips, the first maxFrames frames of each). Codes are counted into one array of codebook size
-// (bincount), clip by clip, so memory does not grow with the number of tokens.
+// (bincount), clip by clip, so memory does not grow with the number of tokens. A residual (RVQ) tokenizer's usage is
+// that of its layer 0 (the coarse code every step has), with every layer's in `layerUsage`.
 import { buildIndex, type StageName } from '../data/dataset.js';
 import { wholeClips } from '../data/loader.js';
 import { readDatasetMeanStd } from '../data/motion-files.js';
@@ -23,7 +24,10 @@ export interface TokenizerEval {
   deadCodes: number;
   nonFinite: string[];   // clips left out because they hold NaN or Inf
   fid?: number;          // reconstruction FID, when an evaluator was given
+  layerUsage?: CodeUsage[];  // RVQ: usage of each layer's codebook (the fields above are layer 0's)
 }
+
+export type CodeUsage = ReturnType<CodeCounter['summary']>;
 
 // Mean over frames and joints of ‖(r_j − r_pelvis) − (g_j − g_pelvis)‖, in metres.
 export function pelvisRelativeError(a: Float64Array, b: Float64Array): { sum: number; count: number } {
@@ -46,8 +50,9 @@ export class CodeCounter {
   constructor(size: number) {
     this.counts = new Float64Array(size);
   }
-  add(codes: ArrayLike<number>): void {
-    for (let i = 0; i < codes.length; i++) this.counts[codes[i]]++;
+  // Every code, or of (…, layers) codes those of one layer.
+  add(codes: ArrayLike<number>, layer = 0, layers = 1): void {
+    for (let i = layer; i < codes.length; i += layers) this.counts[codes[i]]++;
   }
   summary() {
     let total = 0;
@@ -72,7 +77,8 @@ export async function evaluateTokenizer(model: TokenizerModel, root: string, o: 
   const { index } = buildIndex(root, { split: o.split, stage: o.stage ?? 'tokenizer-eval', minFrames: o.minFrames, maxFrames: o.maxFrames });
   if (index.names.length === 0) throw new TorchmotionError(`split '${o.split}' of ${root} has no clip to evaluate within the stage's length limits`);
   const stats = readDatasetMeanStd(root);
-  const counter = new CodeCounter(model.codebookSize);
+  const counters: CodeCounter[] = [];   // one per layer of the codes
+  let layered = false;                  // codes (1, T', layers)
   let err = 0;
   let count = 0;
   let clips = 0;
@@ -89,7 +95,10 @@ export async function evaluateTokenizer(model: TokenizerModel, root: string, o: 
     if (T === 0) continue;
     const x = clip.data.subarray(0, T * DIM);
     const { reconstruction, codes } = await model.reconstruct({ data: x, shape: [1, T, DIM] }, o.threads);
-    counter.add(codes.data as Int32Array);
+    layered = codes.shape.length === 3;
+    const layers = layered ? codes.shape[2] : 1;
+    while (counters.length < layers) counters.push(new CodeCounter(model.codebookSize));
+    counters.forEach((c, l) => c.add(codes.data as Int32Array, l, layers));
     const gt = recoverJoints(denormalize(Float64Array.from(x), stats));
     const rec = recoverJoints(denormalize(Float64Array.from(reconstruction.data as Float32Array), stats));
     const e = pelvisRelativeError(rec, gt);
@@ -101,5 +110,7 @@ export async function evaluateTokenizer(model: TokenizerModel, root: string, o: 
   }
   if (clips === 0 && nonFinite.length > 0) throw new TorchmotionError(`no clip of split '${o.split}' of ${root} could be evaluated: ${nonFinite.length} hold NaN or Inf (e.g. ${nonFinite[0]})`);
   const fid = embedded && clips >= 2 ? await embedded.fid() : undefined;
-  return { clips, frames, mpjpeMm: (1000 * err) / count, ...counter.summary(), nonFinite, ...(fid !== undefined && { fid }) };
+  const usage = (counters.length ? counters : [new CodeCounter(model.codebookSize)]).map((c) => c.summary());
+  return { clips, frames, mpjpeMm: (1000 * err) / count, ...usage[0], nonFinite, ...(fid !== undefined && { fid }),
+    ...(layered && { layerUsage: usage }) };
 }

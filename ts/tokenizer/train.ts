@@ -11,7 +11,7 @@ import { TorchmotionError } from '../errors.js';
 import { setThreads } from '../runtime.js';
 import { openRun, sameSettings, type RunOptions, type RunResult } from '../train/run.js';
 import { evaluateTokenizer } from './evaluate.js';
-import { learningRate, resolveModel, tokenizerConfig } from './config.js';
+import { learningRate, resolveModel, tokenizerConfig, tokenizerModel } from './config.js';
 import { optimizerSettings, TokenizerModel, type StepResult, type TokenizerCheckpointState } from './model.js';
 
 export type TrainTokenizerOptions = RunOptions;
@@ -38,7 +38,8 @@ export async function trainTokenizer(input: z.input<typeof tokenizerConfig>, opt
   if (t.window % model.downsampling !== 0) {
     throw new TorchmotionError(`train.window ${t.window} must be a multiple of the tokenizer's downsampling ${model.downsampling}`);
   }
-  if (run.saved && !sameSettings(run.saved.model, modelConfig)) {
+  // A run saved before a model key existed (RVQ's layers, quantizerDropout) has that key's default.
+  if (run.saved && !sameSettings(tokenizerModel.parse(run.saved.model), modelConfig)) {
     throw new TorchmotionError(`${run.checkpoint} was trained with a different model config; resume with the same config`);
   }
   // train.batch is the global batch; each rank draws it and reads its share (the loader state is the same on every rank).

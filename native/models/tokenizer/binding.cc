@@ -65,6 +65,10 @@ TokenizerBinding::TokenizerBinding(const Napi::CallbackInfo& info) : ModelBindin
     c.levels = RequiredIntList(o, what, "levels");
     c.codes = RequiredInt(o, what, "codes", 2, 1 << 24);
     c.mu = RequiredNumber(o, what, "mu", 0.0, 1.0);
+    if (c.quantizer == "rvq") {
+      c.layers = RequiredInt(o, what, "layers", 1, 64);
+      c.quantizer_dropout = RequiredNumber(o, what, "quantizerDropout", 0.0, 1.0);
+    }
     Build(o, [&] { return Tokenizer(c); });
     return env.Undefined();
   });
@@ -101,15 +105,18 @@ Napi::Value TokenizerBinding::Step(const Napi::CallbackInfo& info) {
       std::vector<torch::Tensor> seen;
       InspectGradients watch(*optimizer_, inspect ? &seen : nullptr);
       TokenizerStepResult r = TokenizerTrainStep(model_, *optimizer_, tx, device_, a);
-      return StepReportToJs({{{"loss", r.loss}, {"reconstruction", r.reconstruction}, {"positions", r.positions},
-                               {"commitment", r.commitment}, {"gradNorm", r.grad_norm}, {"perplexity", r.perplexity},
-                               {"codesUsed", static_cast<double>(r.codes_used)}},
-                              r.non_finite, std::move(seen)});
+      StepReport report{{{"loss", r.loss}, {"reconstruction", r.reconstruction}, {"positions", r.positions},
+                         {"commitment", r.commitment}, {"gradNorm", r.grad_norm}, {"perplexity", r.perplexity},
+                         {"codesUsed", static_cast<double>(r.codes_used)}},
+                        r.non_finite, std::move(seen)};
+      if (model_->layers() > 0) report.values.push_back({"layersUsed", static_cast<double>(r.layers_used)});
+      return StepReportToJs(std::move(report));
     });
   });
 }
 
-// reconstruct(motion) → Promise<{reconstruction (B,T,272) float32, codes (B,T') int32}>, eval mode, no autograd.
+// reconstruct(motion) → Promise<{reconstruction (B,T,272) float32, codes (B,T') int32 ((B,T',Q) for RVQ)}>, eval
+// mode (every RVQ layer), no autograd.
 Napi::Value TokenizerBinding::Reconstruct(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return Guarded(env, [&]() -> Napi::Value {
@@ -148,7 +155,10 @@ Napi::Value TokenizerBinding::Decode(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return Guarded(env, [&]() -> Napi::Value {
     auto o = OptionsArg(info, 1, "Tokenizer.decode");
-    auto c = BorrowTensor(info[0], Spec("codes", torch::kInt32, {-1, -1}, {"B", "T'"}));
+    // (B, T') codes, or (B, T', Q) for a residual quantizer: one code of every layer per step.
+    const int64_t Q = model_->layers();
+    auto c = BorrowTensor(info[0], Q > 0 ? Spec("codes", torch::kInt32, {-1, -1, Q}, {"B", "T'", ""})
+                                          : Spec("codes", torch::kInt32, {-1, -1}, {"B", "T'"}));
     int64_t size = model_->codebook_size();
     if (c.tensor.numel() > 0 && (c.tensor.min().item<int64_t>() < 0 || c.tensor.max().item<int64_t>() >= size)) {
       throw Napi::RangeError::New(env, "codes: every code must lie in [0, " + std::to_string(size) + ")");

@@ -148,4 +148,39 @@ torch::Tensor VqImpl::dequantize(const torch::Tensor& codes) {
   return codebook_.index_select(0, codes.reshape({-1})).view({B, T, width_}).transpose(1, 2);
 }
 
+RvqImpl::RvqImpl(int64_t layers, int64_t codes, int64_t width, double mu, double dropout) : codes_(codes), dropout_(dropout) {
+  if (layers < 1) throw std::invalid_argument("RVQ needs at least one layer");
+  torch::nn::ModuleList list;
+  for (int64_t l = 0; l < layers; ++l) {
+    layers_.push_back(std::make_shared<VqImpl>(codes, width, mu));
+    list->push_back(layers_.back());
+  }
+  register_module("layers", list);
+}
+
+QuantizerOutput RvqImpl::quantize(const torch::Tensor& z) {
+  const int64_t Q = layers();
+  int64_t used = Q;
+  if (is_training() && dropout_ > 0 && torch::rand({1}, torch::kFloat64).item<double>() < dropout_) {
+    used = torch::randint(1, Q + 1, {1}, torch::kInt64).item<int64_t>();
+  }
+  torch::Tensor residual = z, sum, commit;
+  std::vector<torch::Tensor> codes;
+  for (int64_t l = 0; l < used; ++l) {
+    QuantizerOutput q = layers_[l]->quantize(residual);
+    residual = residual - q.quantized.detach();
+    sum = l == 0 ? q.quantized : sum + q.quantized;
+    commit = l == 0 ? q.commit_loss : commit + q.commit_loss;
+    codes.push_back(q.codes);
+  }
+  for (int64_t l = used; l < Q; ++l) codes.push_back(torch::full_like(codes[0], -1));
+  return {sum, torch::stack(codes, -1), commit / static_cast<double>(used), used};
+}
+
+torch::Tensor RvqImpl::dequantize(const torch::Tensor& codes) {
+  torch::Tensor sum = layers_[0]->dequantize(codes.select(-1, 0));
+  for (int64_t l = 1; l < layers(); ++l) sum = sum + layers_[l]->dequantize(codes.select(-1, l));
+  return sum;
+}
+
 }  // namespace torchmotion

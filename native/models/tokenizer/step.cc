@@ -25,7 +25,7 @@ TokenizerStepResult TokenizerTrainStep(Tokenizer& model, FlatAdamW& optimizer, c
   optimizer.PrepareGrads();
   torch::Tensor target = motion.to(device);
   const double nan = std::numeric_limits<double>::quiet_NaN();
-  TokenizerStepResult r{nan, nan, nan, nan, nan, nan, 0, ""};
+  TokenizerStepResult r{nan, nan, nan, nan, nan, nan, 0, 0, ""};
   if (!torch::isfinite(target).all().item<bool>()) {
     r.non_finite = "input";
   } else {
@@ -42,8 +42,11 @@ TokenizerStepResult TokenizerTrainStep(Tokenizer& model, FlatAdamW& optimizer, c
     r.reconstruction = loss.reconstruction.item<double>();
     r.positions = loss.positions.item<double>();
     r.commitment = loss.commitment.item<double>();
+    r.layers_used = out.layers_used;
     if (!std::isfinite(r.loss)) r.non_finite = "loss";
-    else std::tie(r.perplexity, r.codes_used) = Perplexity(out.codes, model->codebook_size());  // NaN encodings have no codes
+    // NaN encodings have no codes; RVQ's are counted in layer 0, which every batch uses.
+    else std::tie(r.perplexity, r.codes_used) = Perplexity(out.codes.dim() == 3 ? out.codes.select(-1, 0) : out.codes,
+                                                           model->codebook_size());
   }
   const FlatAdamW::Outcome end = optimizer.EndStep(r.non_finite, a.update, a.clip, a.lr);
   r.grad_norm = end.grad_norm;

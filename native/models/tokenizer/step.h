@@ -23,8 +23,9 @@ struct TokenizerStepArgs {
 struct TokenizerStepResult {
   double loss, reconstruction, positions, commitment;
   double grad_norm;   // before clipping
-  double perplexity;  // exp(entropy) of the batch's code histogram
+  double perplexity;  // exp(entropy) of the batch's code histogram (RVQ: of layer 0, which every batch uses)
   int64_t codes_used;
+  int64_t layers_used;  // RVQ: the layers quantizer dropout left this batch
   NonFinite non_finite;
 };
 

@@ -10,8 +10,13 @@ TokenizerImpl::TokenizerImpl(const TokenizerConfig& c) : config_(c) {
     quantizer_ = register_module("quantizer", std::make_shared<FsqImpl>(c.levels, c.net.width));
   } else if (c.quantizer == "vq") {
     quantizer_ = register_module("quantizer", std::make_shared<VqImpl>(c.codes, c.net.width, c.mu));
+  } else if (c.quantizer == "rvq") {
+    quantizer_ = register_module("quantizer",
+                                 std::make_shared<RvqImpl>(c.layers, c.codes, c.net.width, c.mu, c.quantizer_dropout));
   } else {
-    throw std::invalid_argument("quantizer '" + c.quantizer + "' is not fsq or vq");
+    std::string list;
+    for (const auto& q : kQuantizers) list += (list.empty() ? "" : ", ") + q;
+    throw std::invalid_argument("quantizer '" + c.quantizer + "' is not one of " + list);
   }
   decoder_ = register_module("decoder", Decoder(c.net));
 }
@@ -25,7 +30,7 @@ int64_t TokenizerImpl::downsampling() const {
 TokenizerOutput TokenizerImpl::forward(const torch::Tensor& motion) {
   QuantizerOutput q = quantizer_->quantize(encoder_->forward(motion.permute({0, 2, 1})));
   torch::Tensor recon = decoder_->forward(q.quantized).permute({0, 2, 1});
-  return {recon, q.codes, q.commit_loss};
+  return {recon, q.codes, q.commit_loss, q.layers_used};
 }
 
 torch::Tensor TokenizerImpl::encode(const torch::Tensor& motion) {
