@@ -13,8 +13,10 @@ import { X_DIM, Y_DIM } from '../ts/export/pfnn.js';
 import { exportPfnnRuntime } from '../ts/pfnn/export.js';
 import { pfnnPageData } from '../ts/pfnn/play.js';
 import { trainPfnn } from '../ts/pfnn/train.js';
-import { CASES, classify, dir, mutateBytes, pick, rng } from './fuzz-harness.js';
+import { CASES, classify, dir, randomStream } from './fuzz-harness.js';
 import { tinyPfnnDatabase } from './pfnn-tiny.js';
+
+const { rng, pick, mutateBytes } = randomStream('pfnn.json');
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 

@@ -13,10 +13,12 @@ import { importCheckpoint } from '../ts/pytorch/import.js';
 import { ITEM_SIZE } from '../ts/pytorch/unpickle.js';
 import { openWeights } from '../ts/pytorch/weights.js';
 import { type PickleValue, type TensorOut, writeSafetensors, writeTorchFile } from '../ts/pytorch/write.js';
-import { CASES, classifyAsync, dir, mutateBytes, pick, rng } from './fuzz-harness.js';
+import { CASES, classifyAsync, dir, randomStream } from './fuzz-harness.js';
 import {
   f32, pickle, type Py, type PyTensor, rowMajor, safetensorsBytes, tinyReferenceTokenizer, torchZip, zipRecords,
 } from './pth-craft.js';
+
+const { rng, pick, mutateBytes } = randomStream('pth');
 
 const numel = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 

@@ -13,8 +13,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import { prepareDataset, type PrepareReport } from '../ts/data/prepare.js';
-import { CASES, classifyAsync, dir, GENERIC, mutateBytes, pick, rng } from './fuzz-harness.js';
+import { CASES, classifyAsync, dir, GENERIC, randomStream } from './fuzz-harness.js';
 import { tarBytes, type TarEntry } from './tar-builder.js';
+
+const { rng, pick, mutateBytes } = randomStream('tar');
 
 const ARCHIVES = ['texts.tar.gz', 'texts_extra.tar.gz', 'split.tar.gz', 'a.tgz', 'b.tar', '...tar.gz', '..tar.gz',
   '.tar.gz', 'x\u001b[2J.tar.gz', 'motion_272rpr/Sub.tar.gz', 'motion_272rpr/Mirror_Sub.tar.gz',

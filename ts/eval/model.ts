@@ -11,7 +11,7 @@ import { DIM } from '../motion/repr272.js';
 import { native, type AdamWOptions, type EvaluatorBatch, type EvaluatorMotion, type EvaluatorShape, type EvaluatorStepOptions,
   type EvaluatorText, type NativeEvaluator } from '../native.js';
 import { checkDevice } from '../runtime.js';
-import { readCheckpointState, type CheckpointState } from '../train/checkpoint.js';
+import { readCheckpointState, type CheckpointState, verifyModelFile } from '../train/checkpoint.js';
 import { EmbeddingCache } from '../t2m/embedding-cache.js';
 import { Vocabulary } from '../t2m/vocab.js';
 import { evaluatorTraining, type EvaluatorConfig } from './config.js';
@@ -60,7 +60,11 @@ export class EvaluatorModel {
     return { data: Float64Array.from(out.data as Float32Array), rows: out.shape[0], dim: out.shape[1] };
   }
   save(file: string) { return withCallerStack(() => this.net.save(file)); }
-  load(file: string) { return withCallerStack(() => this.net.load(file)); }
+  // The archive is checked first (verifyModelFile): LibTorch's reader can crash the process on a damaged file.
+  async load(file: string): Promise<void> {
+    await verifyModelFile(file);
+    return withCallerStack(() => this.net.load(file));
+  }
 }
 
 // Captions → the evaluator's text side: word ids of the built-in encoder, or rows of a caption-embedding cache.

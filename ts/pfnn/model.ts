@@ -8,7 +8,7 @@ import { printable, TorchmotionError, withCallerStack } from '../errors.js';
 import { native, type AdamWOptions, type NativePfnn, type PfnnBatch, type PfnnShape } from '../native.js';
 import { checkDevice } from '../runtime.js';
 import type { HostTensor } from '../tensor.js';
-import { readCheckpointState, type CheckpointState } from '../train/checkpoint.js';
+import { readCheckpointState, type CheckpointState, verifyModelFile } from '../train/checkpoint.js';
 import { pfnnTraining, type PfnnConfig } from './config.js';
 import { parseJson } from './json.js';
 
@@ -45,7 +45,11 @@ export class PfnnModel {
   evaluate(b: PfnnBatch, threads?: number) { return withCallerStack(() => this.net.evaluate(b, threads ? { threads } : {})); }
   forward(b: Omit<PfnnBatch, 'y'>, threads?: number) { return withCallerStack(() => this.net.forward(b, threads ? { threads } : {})); }
   save(file: string) { return withCallerStack(() => this.net.save(file)); }
-  load(file: string) { return withCallerStack(() => this.net.load(file)); }
+  // The archive is checked first (verifyModelFile): LibTorch's reader can crash the process on a damaged file.
+  async load(file: string): Promise<void> {
+    await verifyModelFile(file);
+    return withCallerStack(() => this.net.load(file));
+  }
 }
 
 export interface LoadedPfnn { model: PfnnModel; state: PfnnCheckpointState; dir: string }

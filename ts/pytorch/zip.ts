@@ -4,7 +4,7 @@
 // A damaged or forged archive is refused rather than read differently: every local header must agree with the
 // directory, no two entries may share a name or a byte, and an entry's CRC-32 is checked the first time it is read.
 import { closeSync, openSync, readSync } from 'node:fs';
-import { crc32 } from 'node:zlib';
+import { crc32, inflateRawSync } from 'node:zlib';
 
 import yauzl, { type LocalFileHeader } from 'yauzl';
 
@@ -89,20 +89,46 @@ export class ZipArchive {
       throw new TorchmotionError(`${entry} holds ${e.size} bytes, asked for ${n} at ${offset}`);
     }
     const whole = offset === 0 && n === e.size;
-    if (!whole && !this.verified.has(name)) {
-      const chunk = Buffer.allocUnsafe(Math.min(CHUNK, e.size));
-      let crc = 0;
-      for (let at = 0; at < e.size; at += chunk.length) {
-        const part = Math.min(chunk.length, e.size - at);
-        this.fill(e, chunk.subarray(0, part), at);
-        crc = crc32(chunk.subarray(0, part), crc);
-      }
-      this.check(e, crc);
-    }
+    if (!whole) this.verify(name);
     const out = Buffer.allocUnsafe(n);
     this.fill(e, out, offset);
     if (whole && !this.verified.has(name)) this.check(e, crc32(out));
     return out;
+  }
+
+  // Checks an entry not yet checked against its CRC-32: a stored one streamed a chunk at a time, a deflated one
+  // (LibTorch deflates the code/ files of its archives) inflated whole, never past the size the directory declares.
+  verify(name: string): void {
+    const e = this.entry(name);
+    if (this.verified.has(name)) return;
+    if (e.compressed) {
+      if (e.compressedSize > CHUNK || e.size > CHUNK) {
+        throw new TorchmotionError(`${this.file}: entry ${printable(name)} is compressed and ${e.size} bytes large; ` +
+          'torch.save and LibTorch store their tensors uncompressed');
+      }
+      const packed = Buffer.allocUnsafe(e.compressedSize);
+      this.fill(e, packed, 0);
+      let bytes: Buffer;
+      try {
+        bytes = inflateRawSync(packed, { maxOutputLength: Math.max(1, e.size) });
+      } catch (err) {
+        throw new TorchmotionError(`${this.file}: entry ${printable(name)} does not inflate ` +
+          `(${(err as Error).message}): the file is damaged`);
+      }
+      if (bytes.length !== e.size) {
+        throw new TorchmotionError(`${this.file}: entry ${printable(name)} inflates to ${bytes.length} bytes, the ` +
+          `directory says ${e.size}: the file is damaged`);
+      }
+      return this.check(e, crc32(bytes));
+    }
+    const chunk = Buffer.allocUnsafe(Math.max(1, Math.min(CHUNK, e.size)));
+    let crc = 0;
+    for (let at = 0; at < e.size; at += chunk.length) {
+      const part = Math.min(chunk.length, e.size - at);
+      this.fill(e, chunk.subarray(0, part), at);
+      crc = crc32(chunk.subarray(0, part), crc);
+    }
+    this.check(e, crc);
   }
 
   private fill(e: ZipEntry, out: Buffer, offset: number): void {

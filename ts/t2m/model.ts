@@ -7,7 +7,7 @@ import type { DistributedGroup } from '../distributed/group.js';
 import { TorchmotionError, withCallerStack } from '../errors.js';
 import { native, type AdamWOptions, type NativeTextToMotion, type T2MBatch, type T2MStepOptions, type T2MStepResult } from '../native.js';
 import { checkDevice } from '../runtime.js';
-import { readCheckpointState, type CheckpointState } from '../train/checkpoint.js';
+import { readCheckpointState, type CheckpointState, verifyModelFile } from '../train/checkpoint.js';
 import { generationSettings, t2mModel, t2mTraining, type GenerationSettings, type NativeT2MOptions, type T2MConfig } from './config.js';
 import { Vocabulary } from './vocab.js';
 
@@ -74,7 +74,11 @@ export class T2MModel {
     return withCallerStack(() => this.net.generate(b, { ...settings, ...(threads && { threads }) }));
   }
   save(file: string) { return withCallerStack(() => this.net.save(file)); }
-  load(file: string) { return withCallerStack(() => this.net.load(file)); }
+  // The archive is checked first (verifyModelFile): LibTorch's reader can crash the process on a damaged file.
+  async load(file: string): Promise<void> {
+    await verifyModelFile(file);
+    return withCallerStack(() => this.net.load(file));
+  }
 }
 
 // A text-to-motion model from a checkpoint folder, with its caption vocabulary.

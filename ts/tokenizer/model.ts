@@ -8,7 +8,7 @@ import { TorchmotionError, withCallerStack } from '../errors.js';
 import { native, type AdamWOptions, type NativeTokenizer, type ParameterRow, type TokenizerStepOptions, type TokenizerStepResult } from '../native.js';
 import { checkDevice } from '../runtime.js';
 import { tensor, type HostTensor, type TensorOut } from '../tensor.js';
-import { readCheckpointState, type CheckpointState } from '../train/checkpoint.js';
+import { readCheckpointState, type CheckpointState, verifyModelFile } from '../train/checkpoint.js';
 import { tokenizerTraining, type TokenizerConfig, type TokenizerModelConfig } from './config.js';
 
 export type StepResult = TokenizerStepResult;
@@ -75,7 +75,11 @@ export class TokenizerModel {
   }
 
   save(file: string): Promise<void> { return withCallerStack(() => this.net.save(file)); }
-  load(file: string): Promise<void> { return withCallerStack(() => this.net.load(file)); }
+  // The archive is checked first (verifyModelFile): LibTorch's reader can crash the process on a damaged file.
+  async load(file: string): Promise<void> {
+    await verifyModelFile(file);
+    return withCallerStack(() => this.net.load(file));
+  }
 }
 
 // A tokenizer from a checkpoint folder, ready for evaluation or encoding.
