@@ -129,6 +129,8 @@ export function runReached(run: string, steps: number): boolean {
 // overflow in its type parser) instead of failing. The archive must open and every entry match its CRC-32 (streamed:
 // bounded memory, one more read of the file), so damage is an error naming the file and the entry.
 export async function verifyModelFile(file: string): Promise<void> {
+  if (!existsSync(file)) return;   // the load says so, naming it
+  requireRegularFile(file);        // a pipe would block the open
   let zip: ZipArchive;
   try {
     zip = await ZipArchive.open(file);
