@@ -12,12 +12,15 @@ const files = readdirSync(join(root, 'test'))
 
 let passed = 0;
 let failed = 0;
+const times = [];
 for (const file of files) {
+  const started = performance.now();
   const run = spawnSync(join(root, 'node_modules', '.bin', 'tsx'), [join('test', file)], {
     cwd: root, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' }, maxBuffer: 64 << 20,
   });
   process.stdout.write(run.stdout);
   process.stderr.write(run.stderr);
+  times.push([file, (performance.now() - started) / 1000]);
   const count = (label) => Number((run.stdout.match(new RegExp(`${label}:\\s+(\\d+)`)) ?? [])[1] ?? NaN);
   const total = count('Total');
   const ok = count('Passed');
@@ -31,5 +34,8 @@ for (const file of files) {
   failed += total - ok - skipped;
   if (run.status !== 0 && total - ok - skipped === 0) failed += 1; // crashed after its tests
 }
+// The slowest files, so that what makes the run long is in every log.
+times.sort((a, b) => b[1] - a[1]);
+console.log(`slowest: ${times.slice(0, 8).map(([f, t]) => `${f} ${t.toFixed(0)} s`).join(', ')}`);
 console.log(`${passed} passed, ${failed} failed`);
 process.exitCode = failed > 0 || files.length === 0 ? 1 : 0;

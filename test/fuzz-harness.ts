@@ -7,9 +7,8 @@ import { Rng } from '../ts/rng.js';
 import { tempDir } from './helpers.js';
 
 export const CASES = Number(process.env.FUZZ_CASES ?? 40);
-export const rng = new Rng(Number(process.env.FUZZ_SEED ?? 1234));
+const SEED = Number(process.env.FUZZ_SEED ?? 1234);
 export const dir = tempDir('tm-fuzz-');
-export const pick = <T>(xs: readonly T[]): T => xs[rng.int(xs.length)];
 
 // Messages that betray an unhandled path rather than a cause a user can act on.
 export const GENERIC = /\bundefined\b(?!')|\[object |Cannot read properties|Invalid typed array length|out of bounds|Maximum call stack|is not a function|received number NaN/;
@@ -38,16 +37,6 @@ export function classify(what: string, file: string | undefined, run: () => unkn
 
 export const allFinite = (data: ArrayLike<number | bigint>) => Array.from(data as ArrayLike<number>).every((x) => typeof x !== 'number' || Number.isFinite(x));
 
-export function mutateBytes(bytes: Uint8Array): Uint8Array {
-  const out = Uint8Array.from(bytes);
-  switch (rng.int(4)) {
-    case 0: return out.subarray(0, rng.int(out.length));                             // truncated
-    case 1: for (let k = 0; k < 1 + rng.int(8); k++) out[rng.int(Math.min(out.length, 160))] = rng.int(256); return out; // header bytes
-    case 2: for (let k = 0; k < 1 + rng.int(8); k++) out[rng.int(out.length)] = rng.int(256); return out;  // anywhere
-    default: return Uint8Array.from([...out, ...Array.from({ length: 1 + rng.int(64) }, () => rng.int(256))]);   // trailing bytes
-  }
-}
-
 // classify for calls that return a promise (archives, checkpoint imports): the same two outcomes, the same tally.
 export async function classifyAsync(what: string, file: string | undefined, run: () => Promise<unknown>,
   check: (result: never) => void | Promise<void>): Promise<void> {
@@ -62,4 +51,23 @@ export async function classifyAsync(what: string, file: string | undefined, run:
   }
   classify(what, file, () => { if (failed) throw failure; return result; }, () => {});
   if (!failed) await check(result as never);
+}
+
+// Each file of families draws from its own stream, seeded from FUZZ_SEED and the stream's name, so that adding a
+// family (or cases to one) never changes what another family draws.
+export function randomStream(name: string) {
+  let seed = SEED;
+  for (const c of name) seed = (Math.imul(seed, 31) + c.charCodeAt(0)) >>> 0;
+  const rng = new Rng(seed);
+  const pick = <T>(xs: readonly T[]): T => xs[rng.int(xs.length)];
+  function mutateBytes(bytes: Uint8Array): Uint8Array {
+    const out = Uint8Array.from(bytes);
+    switch (rng.int(4)) {
+      case 0: return out.subarray(0, rng.int(out.length));                             // truncated
+      case 1: for (let k = 0; k < 1 + rng.int(8); k++) out[rng.int(Math.min(out.length, 160))] = rng.int(256); return out; // header bytes
+      case 2: for (let k = 0; k < 1 + rng.int(8); k++) out[rng.int(out.length)] = rng.int(256); return out;  // anywhere
+      default: return Uint8Array.from([...out, ...Array.from({ length: 1 + rng.int(64) }, () => rng.int(256))]);   // trailing bytes
+    }
+  }
+  return { rng, pick, mutateBytes };
 }

@@ -1,5 +1,5 @@
-// A seeded fuzz suite: malformed NPY, NPZ, BVH, split, config, state.json and checkpoint files, and invalid native
-// calls. Each case must end in one of two classes: a correct result (finite values, the promised shape), or a
+// A seeded fuzz suite: malformed NPY, NPZ, BVH, split, config, state.json and checkpoint files, tar archives, .pth and
+// safetensors files, pfnn.json, and invalid native calls. Each case must end in one of two classes: a correct result (finite values, the promised shape), or a
 // torchmotion error that names the file (for files) — never a crash, a hang, a non-finite result or a generic message.
 // FUZZ_CASES=N runs N cases per family (default 40), FUZZ_SEED picks another sequence.
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
@@ -20,8 +20,14 @@ import { native } from '../ts/native.js';
 import { resolveModel, tokenizerConfig } from '../ts/tokenizer/config.js';
 import { TokenizerModel } from '../ts/tokenizer/model.js';
 import { readCheckpointState } from '../ts/train/checkpoint.js';
-import { allFinite, CASES, classify, dir, mutateBytes, pick, rng, tally } from './fuzz-harness.js';
+import { allFinite, CASES, classify, dir, randomStream, tally } from './fuzz-harness.js';
+// The families that live beside this file register their tests on import, before the ones below.
+import './fuzz-pfnn.js';
+import './fuzz-pth.js';
+import './fuzz-tar.js';
 import { tempDir, tinyTokenizerOptions } from './helpers.js';
+
+const { rng, pick, mutateBytes } = randomStream('');
 
 const motion = () => {
   const T = 4 + rng.int(12);

@@ -44,9 +44,9 @@ export function relL2(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 // The native constructor options of the tiny tokenizer (the smallest real model), every default from the schemas.
 export async function tinyTokenizerOptions(seed = 0) {
-  const { resolveModel } = await import('../ts/tokenizer/config.js');
-  const { optimizerSettings } = await import('../ts/tokenizer/model.js');
-  return { ...resolveModel({ preset: 'tiny' }), ...optimizerSettings(), seed, device };
+  const { resolveModel, tokenizerTraining } = await import('../ts/tokenizer/config.js');
+  const { adamWSettings } = await import('../ts/model-base.js');
+  return { ...resolveModel({ preset: 'tiny' }), ...adamWSettings(tokenizerTraining.parse({})), seed, device };
 }
 
 // A (B, T, 272) float32 batch of a smooth deterministic signal.

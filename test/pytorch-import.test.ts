@@ -22,6 +22,8 @@ import { runPython } from './python.js';
 
 const script = join(import.meta.dirname, '..', 'scripts', 'reference', 'reference_checkpoint.py');
 const dir = tempDir('tm-import-');
+// On-the-fly imports (--ckpt file.pth) go to the user's cache folder: this test's stay in its own.
+process.env.XDG_CACHE_HOME = join(dir, 'cache');
 const tokConfig = { inputDim: 272, width: 64, downT: 2, strideT: 2, depth: 2, dilationGrowth: 3, norm: 'none', activation: 'relu', levels: [8, 5, 5, 5] };
 const decConfig = { vocab: 1026, dim: 64, layers: 2, heads: 4, hidden: 256, textDim: 32 };
 runPython([script, 'write-tokenizer', dir, JSON.stringify(tokConfig)]);

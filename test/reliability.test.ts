@@ -1,8 +1,9 @@
 // Training never lets NaN/Inf into the weights, checkpoints are written all or nothing (a full disk included), and a
 // failed load leaves the model as it was.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync, statfsSync, truncateSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, statfsSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -26,6 +27,7 @@ import { trainTokenizer } from '../ts/tokenizer/train.js';
 import { readCheckpointState } from '../ts/train/checkpoint.js';
 import { MetricsLog } from '../ts/train/metrics.js';
 import { device, errorOf, motionBatch, tempDir, tinyTokenizerOptions } from './helpers.js';
+import { zipRecords } from './pth-craft.js';
 
 const step = { lr: 1e-3, clip: 0, velWeight: 0.5, commitBeta: 0.02, autocast: 'none' as const, lossScale: 1, update: true, threads: 1 };
 // Every tensor of two state dicts equal, element for element (NaN included).
@@ -154,6 +156,7 @@ test('a failed load leaves the model exactly as it was, and names the file', asy
   assert.equal(Array.from((await tiny.reconstruct(x)).reconstruction.data as Float32Array), Array.from(before.reconstruction.data as Float32Array));
   // A truncated file and a state.json that is not JSON are errors naming the file.
   await tiny.save(join(dir, 'tiny.pt'));
+  copyFileSync(join(dir, 'tiny.pt'), join(dir, 'tiny.pt.ok'));
   truncateSync(join(dir, 'tiny.pt'), 1000);
   assert.match(await errorOf(() => tiny.load(join(dir, 'tiny.pt'))), `${join(dir, 'tiny.pt')} is not a complete checkpoint (truncated, or not written by torchmotion)`);
   assert.ok(same(weights, tiny.stateDict()));
@@ -164,8 +167,22 @@ test('a failed load leaves the model exactly as it was, and names the file', asy
   const at = bytes.indexOf(Buffer.from(first.buffer, first.byteOffset, 16));
   assert.ok(at > 0, 'the first tensor is stored as it is');
   bytes.writeUInt32LE(0x7fc00000, at);
+  // A writer that stored a NaN wrote its CRC too: the archive is intact, and the NaN is what must be refused.
+  const entry = zipRecords(bytes).find((r) => at >= r.data && at < r.data + r.size)!;
+  const crc = crc32(bytes.subarray(entry.data, entry.data + entry.size));
+  bytes.writeUInt32LE(crc, entry.central + 16);
+  bytes.writeUInt32LE(crc, entry.local + 14);
   writeFileSync(join(dir, 'nan.pt'), bytes);
   assert.is(await errorOf(() => tiny.load(join(dir, 'nan.pt'))), `${join(dir, 'nan.pt')} cannot be loaded: parameter encoder.model.0.weight holds NaN or Inf`);
+  assert.ok(same(weights, tiny.stateDict()));
+  // A flipped byte, anywhere: an error naming the file and the entry, before LibTorch's reader sees the file (a
+  // damaged type string sent it into a recursion that ended the process: fuzz case 463 of FUZZ_SEED 1234).
+  const flipped = readFileSync(join(dir, 'tiny.pt.ok'));
+  const data = zipRecords(flipped).find((r) => r.name.endsWith('data.pkl'))!;
+  flipped[data.data + 20] ^= 0x40;
+  writeFileSync(join(dir, 'flipped.pt'), flipped);
+  assert.match(await errorOf(() => tiny.load(join(dir, 'flipped.pt'))),
+    new RegExp(`^${join(dir, 'flipped.pt')}: entry [\\w/]*data\\.pkl is damaged \\(its CRC-32 is [0-9a-f]{8}, the archive records`));
   assert.ok(same(weights, tiny.stateDict()));
   writeFileSync(join(dir, 'state.json'), '{"step": 3,');
   assert.match(await errorOf(() => readCheckpointState(dir)), `${join(dir, 'state.json')} is not a readable checkpoint state`);

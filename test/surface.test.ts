@@ -41,4 +41,12 @@ test('a numeric option given text names the option and what was typed', () => {
   assert.match(pfnn.stderr, "option '--median-window <frames>' argument 'x' is invalid. expected a positive integer");
 });
 
+test('an error quoting a name with terminal escapes prints them escaped', () => {
+  // A checkpoint path from a hostile file name: ESC [2J would clear the screen, \r would overwrite the line.
+  const r = cli('tokenizer', 'encode', '--ckpt', 'nowhere\u001b[2J\rALL CHECKS PASSED', '--data', 'nowhere', '-o', 'out');
+  assert.is(r.status, 1);
+  assert.not.match(r.stderr, /\u001b|\r/);
+  assert.match(r.stderr, 'nowhere\\x1b[2J\\x0dALL CHECKS PASSED');
+});
+
 test.run();

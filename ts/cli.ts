@@ -5,6 +5,8 @@ import { collect, positiveInt } from './cli-options.js';
 import { loadConfig } from './config.js';
 import { registerDataCommands } from './data/commands.js';
 import { registerLaunchCommand } from './distributed/commands.js';
+import { followLauncher } from './distributed/launch.js';
+import { printable } from './errors.js';
 import { registerEvaluatorCommands } from './eval/commands.js';
 import { registerExportCommands } from './export/commands.js';
 import { registerPfnnCommands } from './pfnn/commands.js';
@@ -76,10 +78,12 @@ export function buildCli(): Command {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  followLauncher((line) => console.error(line));
   try {
     await buildCli().parseAsync(argv);
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
+    // A message may quote a name read from a file: its lines are printed with control characters escaped.
+    const message = (err instanceof Error ? err.message : String(err)).split('\n').map(printable).join('\n');
     console.error(`torchmotion: ${message}`);
     if (process.env.TORCHMOTION_DEBUG && err instanceof Error) console.error(err.stack);
     process.exitCode = 1;

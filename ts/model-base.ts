@@ -7,6 +7,7 @@ import { withCallerStack } from './errors.js';
 import type { AdamWOptions, NativeModel, ParameterRow, ThreadOptions } from './native.js';
 import { checkDevice } from './runtime.js';
 import type { HostTensor, TensorOut } from './tensor.js';
+import { verifyModelFile } from './train/checkpoint.js';
 
 // Seed, device and optimiser settings a caller may give a model; what it leaves out comes from the training schema.
 export interface BuildOptions { seed?: number; device?: string; optimizer?: Partial<AdamWOptions> }
@@ -39,5 +40,9 @@ export abstract class ModelBase<N extends NativeModel> {
   // Data parallel from now on: weights from rank 0 (checked by checksum), gradients averaged over the ranks each update.
   joinProcessGroup(group: DistributedGroup): void { this.net.joinProcessGroup(group.native); }
   save(file: string): Promise<void> { return withCallerStack(() => this.net.save(file)); }
-  load(file: string): Promise<void> { return withCallerStack(() => this.net.load(file)); }
+  // The archive is checked first (verifyModelFile): LibTorch's reader can crash the process on a damaged file.
+  async load(file: string): Promise<void> {
+    await verifyModelFile(file);
+    return withCallerStack(() => this.net.load(file));
+  }
 }

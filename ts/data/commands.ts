@@ -3,9 +3,9 @@ import { dirname, resolve } from 'node:path';
 
 import type { Command } from 'commander';
 
-import { finiteNumber, nonNegativeInt as int } from '../cli-options.js';
+import { finiteNumber, nonNegativeInt as int, positiveNumber } from '../cli-options.js';
 import { registerConvertCommands } from '../convert/commands.js';
-import { TorchmotionError } from '../errors.js';
+import { printable, TorchmotionError } from '../errors.js';
 import { makeDirs } from '../files.js';
 import { writeAtomic } from '../train/checkpoint.js';
 import { denormalize } from '../motion/normalize.js';
@@ -13,7 +13,7 @@ import { axisAnglesFromSmpl, DIM, forward272, recoverJoints } from '../motion/re
 import { buildIndex, formatReport, STAGE_LIMITS, type StageName } from './dataset.js';
 import { optionalMeanStd, readMotion272 } from './motion-files.js';
 import { readNpy, writeNpy } from './npy.js';
-import { prepareDataset } from './prepare.js';
+import { PREPARE_LIMITS, prepareDataset } from './prepare.js';
 import { buildDemoDataset } from './demo.js';
 import { computeMeanStd } from './mean-std.js';
 import { datasetStats, formatStats } from './stats.js';
@@ -64,12 +64,25 @@ export function registerDataCommands(program: Command): void {
   data.command('prepare <download-dir>')
     .description('unpack the released .tar.gz archives into the MotionMillion layout')
     .requiredOption('-o, --out <root>', 'dataset root to create or complete')
+    .option('--max-extract-gb <n>', 'refuse to unpack more than this many GB in one run', positiveNumber,
+      PREPARE_LIMITS.maxExtractGB)
+    .option('--max-ratio <n>', 'refuse an archive that unpacks to more than n times its size (a compression bomb)',
+      positiveNumber, PREPARE_LIMITS.maxRatio)
     .option('--json', 'print the report as JSON')
-    .action(async (dir: string, o: { out: string; json?: boolean }) => {
-      const report = await prepareDataset(dir, o.out, o.json ? undefined : (a) => console.log(`unpacking ${a}`));
+    .action(async (dir: string, o: { out: string; maxExtractGb: number; maxRatio: number; json?: boolean }) => {
+      const report = await prepareDataset(dir, o.out, {
+        maxExtractBytes: o.maxExtractGb * 1e9, maxRatio: o.maxRatio,
+        onArchive: o.json ? undefined : (a) => console.log(`unpacking ${printable(a)}`),
+      });
       if (o.json) return void console.log(JSON.stringify(report, null, 2));
-      for (const e of report.extracted) console.log(`  ${e.archive}: ${e.entries} entries → ${e.into}`);
-      for (const f of report.failed) console.log(`  FAILED ${f.archive}: ${f.reason} (re-download it; the index will skip its clips)`);
+      for (const e of report.extracted) {
+        console.log(`  ${printable(e.archive)}: ${e.entries} entries → ${printable(e.into)}`);
+      }
+      for (const c of report.conflicts) {
+        console.log(`  CONFLICT ${printable(c.file)}: kept the copy from ${printable(c.kept)}, not the different ` +
+          `one in ${printable(c.skipped)}`);
+      }
+      for (const f of report.failed) console.log(`  FAILED ${printable(f.archive)}: ${f.reason}`);
     });
 
   data.command('index <root>')

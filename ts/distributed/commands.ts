@@ -1,8 +1,14 @@
-// `torchmotion launch [--nproc-per-node N --nnodes M --node-rank K --master-addr A --master-port P] -- <command…>`.
+// `torchmotion launch [--nproc-per-node N --nnodes M --node-rank K --master-addr A --master-port P --timeout S
+// --grace S] -- <command…>`.
 import type { Command } from 'commander';
 
 import { nonNegativeInt, port, positiveInt, positiveNumber } from '../cli-options.js';
-import { launch } from './launch.js';
+import { GRACE_S, launch } from './launch.js';
+
+interface LaunchFlags {
+  nprocPerNode: number; nnodes: number; nodeRank: number; masterAddr: string; masterPort?: number; timeout?: number;
+  grace?: number;
+}
 
 export function registerLaunchCommand(program: Command): void {
   program.command('launch')
@@ -13,10 +19,12 @@ export function registerLaunchCommand(program: Command): void {
     .option('--master-addr <addr>', "rank 0's node, as every node reaches it", '127.0.0.1')
     .option('--master-port <port>', 'its rendezvous port (default: a free one on one node, 29500 on several)', port)
     .option('--timeout <s>', 'a rank that stops answering for this long ends the run (TORCHMOTION_DIST_TIMEOUT, default 300)', positiveNumber)
+    .option('--grace <s>', `seconds ranks asked to stop (Ctrl-C, a failed rank) may take before SIGKILL (default ${GRACE_S})`,
+      positiveNumber)
     .argument('<command...>', 'the torchmotion command every rank runs, after --')
-    .action(async (command: string[], o: { nprocPerNode: number; nnodes: number; nodeRank: number; masterAddr: string; masterPort?: number; timeout?: number }) => {
+    .action(async (command: string[], o: LaunchFlags) => {
       const rc = await launch(command, { nprocPerNode: o.nprocPerNode, nnodes: o.nnodes, nodeRank: o.nodeRank, masterAddr: o.masterAddr,
-        masterPort: o.masterPort || undefined, timeoutS: o.timeout, log: (l) => console.error(l) });
+        masterPort: o.masterPort || undefined, timeoutS: o.timeout, graceS: o.grace, log: (l) => console.error(l) });
       process.exitCode = rc;
     });
 }

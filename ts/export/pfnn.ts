@@ -176,6 +176,10 @@ export const Y_GROUPS: Array<[string, number, number]> = [
   ['joint velocities', 98, 164], ['joint rotations (6D)', 164, 296],
 ];
 
+// A group whose std is not above this is constant: it passes through unscaled (std 1). The PFNN readers refuse a std
+// below it, which no export writes.
+export const MIN_STD = 1e-8;
+
 // Per-dimension mean; std averaged within each group, with a zero-std guard; input joint groups divided by 0.1
 // (PFNN's joint weights of 1 × 0.1, which shrink those inputs tenfold).
 export function normalisation(data: Float32Array, dim: number, groups: Array<[string, number, number]>, shrink: number[] = []) {
@@ -189,7 +193,7 @@ export function normalisation(data: Float32Array, dim: number, groups: Array<[st
     let s = 0;
     for (let c = a; c < b; c++) s += Math.sqrt(m2[c] / Math.max(1, n));
     s /= b - a;
-    if (!(s > 1e-8)) s = 1; // zero-std guard: constant groups pass through unscaled
+    if (!(s > MIN_STD)) s = 1; // zero-std guard: constant groups pass through unscaled
     if (shrink.includes(g)) s /= 0.1;
     std.fill(s, a, b);
   });

@@ -1,13 +1,17 @@
 // An exported PFNN database (`torchmotion export pfnn`) as training reads it: the rows normalised as the original
 // does (Xun → (X − Xmean) / Xstd, Yun likewise, the phase apart), and a held-out split by clip — a clip and its
 // mirrored twin on the same side — because neighbouring rows of one clip are near copies of each other.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { z } from 'zod';
+
 import { readNpz } from '../data/npz.js';
-import { TorchmotionError } from '../errors.js';
+import { describe, TorchmotionError } from '../errors.js';
+import { MIN_STD, X_DIM, Y_DIM } from '../export/pfnn.js';
 import type { PfnnClip } from '../export/pfnn-export.js';
-import { fileError } from '../files.js';
+import { fileError, requireRegularFile } from '../files.js';
+import { parseJson, readJson } from './json.js';
 
 export interface PfnnDatabase {
   dir: string;
@@ -24,31 +28,81 @@ export interface PfnnDatabase {
 
 export interface PfnnStats { Xmean: Float32Array; Xstd: Float32Array; Ymean: Float32Array; Ystd: Float32Array }
 
-function readBin(dir: string, name: string, length: number): Float32Array {
-  const file = join(dir, name);
+// A raw little-endian float32 file of `length` values, every one finite. Its size is compared before it is read, so a
+// file that is not what the description says is refused before anything is allocated for it.
+export function readFloats(file: string, length: number): Float32Array {
   let bytes: Buffer;
+  const sizeProblem = (size: number) =>
+    new TorchmotionError(`${file}: ${size} bytes, expected ${4 * length} (${length} float32): export it again`);
+  requireRegularFile(file);
   try {
+    const size = statSync(file).size;
+    if (size !== 4 * length) throw sizeProblem(size);
     bytes = readFileSync(file);
   } catch (err) {
     throw fileError(err, 'reading', file);
   }
-  if (bytes.length !== length * 4) {
-    throw new TorchmotionError(`${file}: ${bytes.length} bytes, but the database has ${length} columns (${length * 4} bytes of float32): export it again`);
-  }
+  if (bytes.length !== 4 * length) throw sizeProblem(bytes.length);   // it changed since the size was looked at
   const out = new Float32Array(length);
   new Uint8Array(out.buffer).set(bytes);
+  const bad = out.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) throw new TorchmotionError(`${file}: value ${bad} is ${out[bad]}: export it again`);
   return out;
 }
 
-export function readPfnnStats(dir: string, input: number, output: number): PfnnStats {
-  const stats = { Xmean: readBin(dir, 'Xmean.bin', input), Xstd: readBin(dir, 'Xstd.bin', input),
-    Ymean: readBin(dir, 'Ymean.bin', output), Ystd: readBin(dir, 'Ystd.bin', output) };
+// The exporter never writes a std below MIN_STD (a constant group gets 1) and no real motion has a mean or std past a
+// thousand kilometres: past these bounds the normalised rows or the denormalised outputs would be absurd numbers.
+const MAX_NORMALISATION = 1e6;
+
+// `file` names each normalisation file (the runtime export checks that each stays inside its folder).
+export function readPfnnStats(dir: string, input: number, output: number,
+  file = (name: string) => join(dir, name)): PfnnStats {
+  const stats = { Xmean: readFloats(file('Xmean.bin'), input), Xstd: readFloats(file('Xstd.bin'), input),
+    Ymean: readFloats(file('Ymean.bin'), output), Ystd: readFloats(file('Ystd.bin'), output) };
   for (const [k, v] of Object.entries(stats)) {
-    if (!v.every(Number.isFinite) || (k.endsWith('std') && !v.every((s) => s > 0))) {
-      throw new TorchmotionError(`${join(dir, `${k}.bin`)} holds NaN, Inf${k.endsWith('std') ? ' or a non-positive std' : ''}: export the database again`);
+    const std = k.endsWith('std');
+    const [lo, hi] = std ? [Math.fround(MIN_STD), MAX_NORMALISATION] : [-MAX_NORMALISATION, MAX_NORMALISATION];
+    const c = v.findIndex((s) => !(s >= lo && s <= hi));
+    if (c >= 0) {
+      const range = `[${std ? MIN_STD : -MAX_NORMALISATION}, ${MAX_NORMALISATION}]`;
+      throw new TorchmotionError(`${file(`${k}.bin`)}: channel ${c} is ${v[c]}, but a ${std ? 'std' : 'mean'} must ` +
+        `lie in ${range}: export the database again`);
     }
   }
   return stats;
+}
+
+const clipList = z.array(z.object({ name: z.string().min(1), source: z.string(), rows: z.number().int().min(1) }));
+
+// clips.json against Cun: rows come in clip order and each clip has the rows it lists (held-out quality reads a clip as
+// the run of rows from its first one), and no two clips share a name (the split and quality go by names).
+function checkClips(file: string, clipsFile: string, clips: PfnnClip[], clipOf: Int32Array): void {
+  const beyond = clipOf.findIndex((c) => c < 0 || c >= clips.length);
+  if (beyond >= 0) {
+    throw new TorchmotionError(`${file}: Cun names clip ${clipOf[beyond]} at row ${beyond}, beyond the ` +
+      `${clips.length} of ${clipsFile}`);
+  }
+  const counted = new Int32Array(clips.length);
+  for (let r = 0; r < clipOf.length; r++) {
+    if (r > 0 && clipOf[r] < clipOf[r - 1]) {
+      throw new TorchmotionError(`${file}: Cun goes back from clip ${clipOf[r - 1]} to ${clipOf[r]} at row ${r}, ` +
+        'but an export writes the rows in clip order');
+    }
+    counted[clipOf[r]]++;
+  }
+  const off = clips.findIndex((c, i) => c.rows !== counted[i]);
+  if (off >= 0) {
+    throw new TorchmotionError(`${clipsFile}: [${off}].rows is ${clips[off].rows}, but Cun of ${file} gives ` +
+      `that clip ${counted[off]} rows`);
+  }
+  const first = new Map<string, number>();
+  clips.forEach((c, i) => {
+    if (first.has(c.name)) {
+      throw new TorchmotionError(`${clipsFile}: [${i}].name is ${describe(c.name)}, the name of ` +
+        `[${first.get(c.name)}] too`);
+    }
+    first.set(c.name, i);
+  });
 }
 
 export function readPfnnDatabase(dir: string): PfnnDatabase {
@@ -60,15 +114,21 @@ export function readPfnnDatabase(dir: string): PfnnDatabase {
     throw new TorchmotionError(`${dir} was exported without clip numbers (Cun, clips.json), which the held-out split needs: export it again with this version`);
   }
   const { Xun, Yun, Pun, Cun } = npz;
-  if (!Xun || !Yun || !Pun || Xun.shape.length !== 2 || Yun.shape.length !== 2 || Xun.shape[0] !== Yun.shape[0] || Pun.shape[0] !== Xun.shape[0] ||
+  if (!Xun || !Yun || !Pun || Xun.shape.length !== 2 || Yun.shape.length !== 2 || Pun.shape.length !== 1 ||
+      Cun.shape.length !== 1 || Xun.shape[0] !== Yun.shape[0] || Pun.shape[0] !== Xun.shape[0] ||
       Cun.shape[0] !== Xun.shape[0] || Xun.dtype !== 'f4' || Yun.dtype !== 'f4' || Pun.dtype !== 'f4' || Cun.dtype !== 'i4') {
     throw new TorchmotionError(`${file}: expected Xun (rows, X) and Yun (rows, Y) float32, Pun (rows) float32 and Cun (rows) int32`);
   }
   const [rows, input] = Xun.shape;
   const output = Yun.shape[1];
-  const clips = JSON.parse(readFileSync(clipsFile, 'utf8')) as PfnnClip[];
+  // Training would take any widths, but quality, the runtime export and the page all read the SMPL-22 layout.
+  if (input !== X_DIM || output !== Y_DIM) {
+    throw new TorchmotionError(`${file}: Xun has ${input} columns and Yun ${output}, but a PFNN database has the ` +
+      `SMPL-22 layout of \`torchmotion export pfnn\` (${X_DIM} and ${Y_DIM})`);
+  }
+  const clips = parseJson(clipsFile, clipList, readJson(clipsFile));
   const clipOf = Cun.data as Int32Array;
-  if (clipOf.some((c) => c < 0 || c >= clips.length)) throw new TorchmotionError(`${file}: Cun names clips beyond the ${clips.length} of ${clipsFile}`);
+  checkClips(file, clipsFile, clips, clipOf);
   const stats = readPfnnStats(dir, input, output);
   const x = Xun.data as Float32Array;
   const y = Yun.data as Float32Array;

@@ -2,15 +2,19 @@
 // phases (W0_000.bin … b2_049.bin, raw little-endian float32, W row-major (out, in), as the original demo reads them),
 // the 4 control points for its cubic mode (cubic/W0_000.bin … b2_003.bin), the normalisation (Xmean/Xstd/Ymean/
 // Ystd.bin) and pfnn.json describing the layout, sizes and channel groups.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, realpathSync, writeFileSync } from 'node:fs';
+import { isAbsolute, join, relative, sep } from 'node:path';
 
-import { TorchmotionError } from '../errors.js';
-import { GAITS, NEXT_SAMPLES, SAMPLES, STEP, WINDOW, X_GROUPS, Y_GROUPS } from '../export/pfnn.js';
+import { z } from 'zod';
+
+import { describe, TorchmotionError } from '../errors.js';
+import { GAITS, NEXT_SAMPLES, SAMPLES, STEP, WINDOW, X_DIM, X_GROUPS, Y_DIM, Y_GROUPS } from '../export/pfnn.js';
 import { fileError } from '../files.js';
 import { FPS } from '../motion/repr272.js';
 import { JOINT_NAMES, PARENTS } from '../motion/skeleton.js';
 import { requireCheckpoint } from '../train/checkpoint.js';
+import { readFloats, readPfnnStats, type PfnnStats } from './database.js';
+import { parseJson, readJson } from './json.js';
 import { loadPfnn } from './model.js';
 import { blendLayer, type PhaseWeights } from './runtime.js';
 
@@ -36,6 +40,7 @@ export interface PfnnRuntimeInfo {
 }
 
 const LAYERS = ['0', '1', '2'] as const;
+const num = (i: number) => String(i).padStart(3, '0');
 
 function writeFloats(file: string, data: Float32Array): void {
   try {
@@ -51,7 +56,6 @@ export async function exportPfnnRuntime(run: string, out: string): Promise<PfnnR
   const { input, output, hidden } = state.shape;
   const dims: Array<[number, number]> = [[hidden, input], [hidden, hidden], [output, hidden]];
   mkdirSync(join(out, 'cubic'), { recursive: true });
-  const num = (i: number) => String(i).padStart(3, '0');
   for (let i = 0; i < RUNTIME_PHASES; i++) {
     LAYERS.forEach((l, k) => {
       const w = blendLayer(sd[`W${l}`].data as Float32Array, sd[`b${l}`].data as Float32Array, dims[k][0], dims[k][1], i / RUNTIME_PHASES);
@@ -90,50 +94,114 @@ export async function exportPfnnRuntime(run: string, out: string): Promise<PfnnR
 // A runtime export read back: its description, normalisation and the 4 control points of each layer.
 export interface PfnnRuntime {
   info: PfnnRuntimeInfo;
-  stats: { Xmean: Float32Array; Xstd: Float32Array; Ymean: Float32Array; Ystd: Float32Array };
+  stats: PfnnStats;
   controlPoints: Array<{ W: Float32Array; b: Float32Array }>;   // per layer: (4, out, in) and (4, out)
 }
 
-function readFloats(file: string, length: number): Float32Array {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(file);
-  } catch (err) {
-    throw fileError(err, 'reading', file);
+// Names in pfnn.json become file names: plain names only, so none can lead out of the export folder.
+const plainName = z.string().regex(/^[A-Za-z0-9_]+$/, { error: 'a plain name (letters, digits and _)' });
+const width = z.number().int().min(1).max(65536);
+const count = z.number().int().min(0);
+const groups = z.array(z.object({ name: z.string(), start: count, end: count }));
+const runtimeInfo = z.object({
+  format: z.literal(RUNTIME_FORMAT),
+  input: z.literal(X_DIM), output: z.literal(Y_DIM), hidden: width, phases: z.literal(RUNTIME_PHASES),
+  files: z.record(z.string(), z.string()),
+  layers: z.array(z.object({
+    W: plainName, b: plainName, shape: z.tuple([width, width]), activation: z.enum(['elu', 'none']),
+  })).length(3),
+  phaseFunction: z.string(),
+  normalisation: z.string(),
+  X: groups,
+  Y: groups,
+  trajectory: z.object({ window: count, step: count, samples: count, nextSamples: count, gaits: z.array(z.string()) }),
+  skeleton: z.object({ joints: z.array(z.string()), parents: z.array(z.number().int()), up: z.string(),
+    facing: z.string(), units: z.string(), fps: z.number().positive() }),
+  trainedBy: z.object({ run: z.string(), step: count, heldOutClips: count }),
+});
+
+// What the schema cannot say: the layers chain input → hidden → hidden → output with the runtime's activations,
+// each reads its own files, and the channel groups lie inside X and Y. Returns the field, its value and what was due.
+function layoutProblem(info: z.output<typeof runtimeInfo>): [string, string, string] | undefined {
+  const { input, output, hidden } = info;
+  const dims = [[hidden, input], [hidden, hidden], [output, hidden]];
+  for (const [k, l] of info.layers.entries()) {
+    const activation = k < 2 ? 'elu' : 'none';
+    if (l.shape[0] !== dims[k][0] || l.shape[1] !== dims[k][1]) {
+      return [`layers[${k}].shape`, `[${l.shape.join(', ')}]`, `[${dims[k].join(', ')}] (hidden ${hidden}, ` +
+        `input ${input}, output ${output})`];
+    }
+    if (l.activation !== activation) return [`layers[${k}].activation`, describe(l.activation), `'${activation}'`];
   }
-  if (bytes.length !== 4 * length) throw new TorchmotionError(`${file}: ${bytes.length} bytes, expected ${4 * length} (${length} float32): export it again`);
-  const out = new Float32Array(length);
-  new Uint8Array(out.buffer).set(bytes);
-  return out;
+  const names = info.layers.flatMap((l) => [l.W, l.b]);
+  const again = names.findIndex((n, i) => names.indexOf(n) !== i);
+  if (again >= 0) {
+    return [`layers[${again >> 1}].${again & 1 ? 'b' : 'W'}`, describe(names[again]), 'a name no other layer uses'];
+  }
+  for (const [key, size] of [['X', input], ['Y', output]] as const) {
+    const bad = info[key].findIndex((g) => !(g.start < g.end && g.end <= size));
+    const g = info[key][bad];
+    if (g) return [`${key}[${bad}]`, `${g.start} … ${g.end}`, `a range inside 0 … ${size}`];
+  }
+  return undefined;
 }
 
 export function readPfnnRuntime(dir: string): PfnnRuntime {
-  let info: PfnnRuntimeInfo;
-  try {
-    info = JSON.parse(readFileSync(join(dir, 'pfnn.json'), 'utf8')) as PfnnRuntimeInfo;
-  } catch (err) {
-    throw new TorchmotionError(`${dir} is not a PFNN runtime export (pfnn.json: ${(err as Error).message}): make one with \`torchmotion pfnn export <run> -o ${dir}\``);
+  const file = join(dir, 'pfnn.json');
+  if (!existsSync(file)) {
+    throw new TorchmotionError(`${dir} is not a PFNN runtime export (it has no pfnn.json): make one with ` +
+      `\`torchmotion pfnn export <run> -o ${dir}\``);
   }
-  if (info.format !== RUNTIME_FORMAT) throw new TorchmotionError(`${join(dir, 'pfnn.json')}: format '${info.format}', expected '${RUNTIME_FORMAT}'`);
-  const num = (i: number) => String(i).padStart(3, '0');
+  const info = parseJson(file, runtimeInfo, readJson(file));
+  const problem = layoutProblem(info);
+  if (problem) throw new TorchmotionError(`${file}: ${problem[0]} is ${problem[1]}; expected ${problem[2]}`);
+  const inside = exportFiles(dir);
   const controlPoints = info.layers.map(({ W, b, shape: [o, n] }) => {
+    const parts = [0, 1, 2, 3].map((c) => ({
+      W: readFloats(inside('cubic', `${W}_${num(c)}.bin`), o * n),
+      b: readFloats(inside('cubic', `${b}_${num(c)}.bin`), o),
+    }));
     const w = new Float32Array(4 * o * n);
     const bias = new Float32Array(4 * o);
-    for (let c = 0; c < 4; c++) {
-      w.set(readFloats(join(dir, 'cubic', `${W}_${num(c)}.bin`), o * n), c * o * n);
-      bias.set(readFloats(join(dir, 'cubic', `${b}_${num(c)}.bin`), o), c * o);
-    }
+    parts.forEach((p, c) => {
+      w.set(p.W, c * o * n);
+      bias.set(p.b, c * o);
+    });
     return { W: w, b: bias };
   });
-  const stats = { Xmean: readFloats(join(dir, 'Xmean.bin'), info.input), Xstd: readFloats(join(dir, 'Xstd.bin'), info.input),
-    Ymean: readFloats(join(dir, 'Ymean.bin'), info.output), Ystd: readFloats(join(dir, 'Ystd.bin'), info.output) };
-  return { info, stats, controlPoints };
+  return { info, stats: readPfnnStats(dir, info.input, info.output, inside), controlPoints };
+}
+
+// Paths of an export's files, each resolved (links followed) and refused unless it stays inside the export folder.
+function exportFiles(dir: string): (...parts: string[]) => string {
+  const real = (path: string) => {
+    try {
+      return realpathSync(path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw fileError(err, 'reading', path);
+      throw new TorchmotionError(`${path} is missing: export the network again`);
+    }
+  };
+  const root = real(dir);
+  return (...parts) => {
+    const file = join(dir, ...parts);
+    const rel = relative(root, real(file));
+    if (rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
+      throw new TorchmotionError(`${file} leads to ${real(file)}, outside the export folder ${dir}: export the ` +
+        'network again');
+    }
+    return file;
+  };
 }
 
 // One of the 50 pre-evaluated phases, read as the original runtime reads it.
 export function readPhaseWeights(dir: string, info: PfnnRuntimeInfo, index: number): PhaseWeights {
-  const num = String(index).padStart(3, '0');
+  if (!(Number.isInteger(index) && index >= 0 && index < info.phases)) {
+    throw new TorchmotionError(`phase index ${index} is not one of 0 … ${info.phases - 1}`);
+  }
+  const inside = exportFiles(dir);
   return info.layers.map(({ W, b, shape: [o, n] }) => ({
-    W: readFloats(join(dir, `${W}_${num}.bin`), o * n), b: readFloats(join(dir, `${b}_${num}.bin`), o), out: o, in: n,
+    W: readFloats(inside(`${W}_${num(index)}.bin`), o * n), b: readFloats(inside(`${b}_${num(index)}.bin`), o),
+    out: o, in: n,
   })) as PhaseWeights;
 }

@@ -15,13 +15,18 @@ const STYLE = `
   #hud { padding: 8px 12px; border-top: 1px solid #ddd; background: #f7f7f7; font-variant-numeric: tabular-nums; }
 `;
 
-export function pfnnPageHtml(exportDir: string): string {
+// What the page reads from #pfnn-data: the export's control points and normalisation, every file checked on the way.
+export function pfnnPageData(exportDir: string) {
   const rt = readPfnnRuntime(exportDir);
-  const title = `torchmotion pfnn play: ${basename(resolve(exportDir))}`;
-  const data = {
-    title, phases: rt.info.phases,
+  return {
+    title: `torchmotion pfnn play: ${basename(resolve(exportDir))}`, phases: rt.info.phases,
     layers: rt.info.layers.map((l, k) => ({ shape: l.shape, W: b64(rt.controlPoints[k].W), b: b64(rt.controlPoints[k].b) })),
     Xmean: b64(rt.stats.Xmean), Xstd: b64(rt.stats.Xstd), Ymean: b64(rt.stats.Ymean), Ystd: b64(rt.stats.Ystd),
   };
-  return pageHtml({ title, style: STYLE, body: '<div id="view"></div>\n<div id="hud">loading the network…</div>', dataId: 'pfnn-data', data, bundle: 'pfnn' });
+}
+
+export function pfnnPageHtml(exportDir: string): string {
+  const data = pfnnPageData(exportDir);
+  const body = '<div id="view"></div>\n<div id="hud">loading the network…</div>';
+  return pageHtml({ title: data.title, style: STYLE, body, dataId: 'pfnn-data', data, bundle: 'pfnn' });
 }

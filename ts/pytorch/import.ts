@@ -1,20 +1,24 @@
 // `torchmotion import`: a reference PyTorch checkpoint (or a safetensors file) becomes a torchmotion run. The state
 // dict is found (`net` for the tokenizer, `trans` for the decoder), its names mapped, the configuration read from the
 // shapes, every tensor read from the file one at a time into the model (fp32), and a report of what was mapped and
-// what was ignored written beside the checkpoint.
-import { writeFileSync } from 'node:fs';
+// what was ignored written beside the checkpoint. Nothing is sized from the file before its shapes are weighed against
+// its bytes: the configuration they give must be within bounds, and the model it describes no larger than the file.
+import { statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
-import { TorchmotionError } from '../errors.js';
+import { printable, TorchmotionError } from '../errors.js';
 import { makeDirs } from '../files.js';
-import { nativeOptions, t2mConfig } from '../t2m/config.js';
+import { countParameters, nativeOptions, t2mConfig } from '../t2m/config.js';
 import { T2MModel } from '../t2m/model.js';
 import type { HostTensor } from '../tensor.js';
 import { saveCheckpoint } from '../train/checkpoint.js';
-import { tokenizerConfig } from '../tokenizer/config.js';
+import { fsqLevels, tokenizerConfig } from '../tokenizer/config.js';
 import { TokenizerModel } from '../tokenizer/model.js';
 import { referenceDecoder, toReferenceT2MName } from './reference-t2m.js';
-import { mapTokenizerNames, referenceTokenizer, type TokenizerImportOptions } from './reference-tokenizer.js';
+import {
+  mapTokenizerNames, referenceTokenizer, type TokenizerImportOptions, tokenizerParameters,
+} from './reference-tokenizer.js';
+import { ITEM_SIZE } from './unpickle.js';
 import { openWeights, type WeightsFile } from './weights.js';
 
 export type ImportKind = 'tokenizer' | 't2m';
@@ -44,7 +48,7 @@ export function kindOf(w: WeightsFile): ImportKind {
   if (w.tensors.has('transformer.wte.weight')) return 't2m';
   if ([...w.tensors.keys()].some((k) => /^(vqvae\.)?(encoder|decoder)\.model\./.test(k))) return 'tokenizer';
   throw new TorchmotionError(`${w.file}: neither a MotionMillion tokenizer (vqvae.encoder.model.…) nor a decoder (transformer.wte.weight); ` +
-    `its first names are ${[...w.tensors.keys()].slice(0, 4).join(', ') || 'none'}`);
+    `its first names are ${[...w.tensors.keys()].slice(0, 4).map(printable).join(', ') || 'none'}`);
 }
 
 export async function importCheckpoint(file: string, out: string, o: ImportOptions = {}): Promise<ImportReport> {
@@ -63,6 +67,34 @@ export async function importCheckpoint(file: string, out: string, o: ImportOptio
 
 type Imported = Pick<ImportReport, 'config' | 'mapped' | 'ignored' | 'checkpoint'>;
 
+// A model the shapes describe, weighed before it is built: every parameter is read from the file, so one with more
+// parameters than the file has bytes for (at the file's smallest item size) is refused.
+function checkBacked(w: WeightsFile, parameters: number, what: string): void {
+  const item = Math.min(...[...w.tensors.values()].map((t) => ITEM_SIZE[t.dtype]));
+  const bytes = statSync(w.file).size;
+  if (parameters * item > bytes) {
+    throw new TorchmotionError(`${w.file}: its shapes describe a ${what} of ${parameters} parameters ` +
+      `(${parameters * item} bytes at ${item} bytes each), but the file holds ${bytes} bytes`);
+  }
+}
+
+// A file torchmotion exported names its levels, which the shapes do not settle (only their count).
+function namedLevels(w: WeightsFile): number[] | undefined {
+  const text = w.metadata.levels;
+  if (text === undefined) return undefined;
+  let levels: unknown;
+  try {
+    levels = JSON.parse(text);
+  } catch {
+    levels = text;
+  }
+  const parsed = fsqLevels.safeParse(levels);
+  if (!parsed.success) {
+    throw new TorchmotionError(`${w.file}: its FSQ levels, ${printable(text)}: ${parsed.error.issues[0].message}`);
+  }
+  return parsed.data;
+}
+
 // Every shape is checked against torchmotion's before anything is read; then the tensors go into the fresh model one
 // at a time, so the import holds the model and one tensor of the file, never the file.
 function loadMapped(w: WeightsFile, names: Map<string, string>, shapes: Record<string, number[]>, note: string,
@@ -71,7 +103,8 @@ function loadMapped(w: WeightsFile, names: Map<string, string>, shapes: Record<s
   for (const [to, from] of names) {
     const t = w.tensors.get(from)!;
     if (t.shape.join(',') !== shapes[to].join(',')) {
-      throw new TorchmotionError(`${w.file}: ${from} is (${t.shape.join(', ')}), torchmotion's ${to} is (${shapes[to].join(', ')}) for ${note}`);
+      throw new TorchmotionError(`${w.file}: ${from} is (${t.shape.join(', ')}), torchmotion's ${to} is ` +
+        `(${shapes[to].join(', ')}) for ${note}`);
     }
     mapped.push({ from, to, shape: t.shape, dtype: t.dtype });
   }
@@ -82,9 +115,10 @@ function loadMapped(w: WeightsFile, names: Map<string, string>, shapes: Record<s
 async function importTokenizerWeights(w: WeightsFile, out: string, o: ImportOptions): Promise<Imported> {
   if (o.dtype === 'bf16') throw new TorchmotionError(`${w.file}: tokenizers import as fp32 only (--dtype bf16 is for decoders)`);
   const keys = [...w.tensors.keys()];
-  // A file torchmotion exported names its levels, which the shapes do not settle (only their count).
-  const named = w.metadata.levels ? (JSON.parse(w.metadata.levels) as number[]) : undefined;
-  const ref = referenceTokenizer(keys, (k) => w.tensors.get(k)!.shape, { ...o, levels: o.levels ?? (o.codes === undefined ? named : undefined) });
+  const named = namedLevels(w);
+  const ref = referenceTokenizer(w.file, keys, (k) => w.tensors.get(k)!.shape,
+    { ...o, levels: o.levels ?? (o.codes === undefined ? named : undefined) });
+  checkBacked(w, tokenizerParameters(ref.config), 'tokenizer');
   const model = new TokenizerModel(ref.config);
   const shapes = Object.fromEntries(Object.entries(model.stateDict()).map(([k, t]) => [k, t.shape]));   // parameters and buffers
   const names = mapTokenizerNames(ref, Object.keys(shapes), keys);
@@ -99,11 +133,12 @@ async function importTokenizerWeights(w: WeightsFile, out: string, o: ImportOpti
 
 async function importDecoderWeights(w: WeightsFile, out: string, o: ImportOptions): Promise<Imported> {
   const keys = [...w.tensors.keys()];
-  const shape = referenceDecoder(keys, (k) => w.tensors.get(k)!.shape, o);
+  const shape = referenceDecoder(w.file, keys, (k) => w.tensors.get(k)!.shape, o);
   const config = t2mConfig.parse({ model: { preset: shape.preset, text: 'embeddings', textDim: shape.textDim },
     data: { codes: '', ...(o.embeddings && { embeddings: resolve(o.embeddings) }) } });
   const opts = { ...nativeOptions(config.model, shape.vocab - 2, 0, shape.textDim), heads: shape.heads,
     dtype: o.dtype === 'bf16' ? 'bfloat16' as const : 'float32' as const };
+  checkBacked(w, countParameters(opts).total, `${shape.preset} decoder`);
   const model = new T2MModel(opts);
   // The decoder has parameters only (no buffers): its table gives every name and shape without copying a weight.
   const shapes = Object.fromEntries(model.parameterTable().map((r) => [r.name, r.shape]));
@@ -118,8 +153,8 @@ async function importDecoderWeights(w: WeightsFile, out: string, o: ImportOption
   const used = new Set(names.values());
   const left = keys.filter((k) => !used.has(k));
   if (left.length) {
-    throw new TorchmotionError(`${w.file}: ${left.length} tensor(s) map to nothing in torchmotion's decoder: ${left.slice(0, 8).join(', ')}` +
-      (left.length > 8 ? ', …' : '') + ' (nothing was written)');
+    throw new TorchmotionError(`${w.file}: ${left.length} tensor(s) map to nothing in torchmotion's decoder: ` +
+      `${left.slice(0, 8).map(printable).join(', ')}${left.length > 8 ? ', …' : ''} (nothing was written)`);
   }
   const mapped = loadMapped(w, names, shapes, `the ${shape.preset} decoder read from the file`, (one) => model.loadStateDict(one, { partial: true }));
   makeDirs(out);

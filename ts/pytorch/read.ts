@@ -1,11 +1,15 @@
 // Reading torch.save files (PyTorch ≥ 1.6's zip format) without Python and without executing the pickle: the object
 // tree comes back with TensorRefs in place of tensors, and a tensor's bytes are read only when asked for, so a file
-// larger than memory can be imported one tensor at a time.
-import { TorchmotionError } from '../errors.js';
+// larger than memory can be imported one tensor at a time. What a tensor declares is checked against the bytes that
+// back it before anything is allocated: its storage's entry must hold exactly the storage, the view must lie inside
+// it, and a view may not have more elements than its storage (stride 0 would let a few bytes declare gigabytes).
+import { describe, printable, TorchmotionError } from '../errors.js';
 import { ITEM_SIZE, PyDict, TensorRef, type TorchDtype, unpickleTorch } from './unpickle.js';
 import { ZipArchive } from './zip.js';
 
 export interface RawTensor { dtype: TorchDtype; shape: number[]; data: Buffer }
+// first and last: the storage elements a view starts and ends at; contiguous: its elements in row-major order.
+export interface TensorLayout { entry: string; contiguous: boolean; first: number; last: number }
 
 export class TorchFile {
   private constructor(readonly file: string, private readonly zip: ZipArchive, private readonly prefix: string,
@@ -25,8 +29,12 @@ export class TorchFile {
       try {
         parsed = unpickleTorch(zip.read(pkl));
       } catch (err) {
-        if (err instanceof TorchmotionError) throw err;
-        throw new TorchmotionError(`${file}: its pickle (${pkl}) cannot be read: ${(err as Error).message}`);
+        if (err instanceof TorchmotionError) throw err;   // the entry itself (damaged, truncated)
+        // The parser's own errors name the opcode or value; an engine error (a TypeError from a stack the opcodes
+        // emptied) would only describe the parser.
+        const engine = err instanceof TypeError || err instanceof RangeError;
+        const why = engine ? 'its opcodes do not build a value' : (err as Error).message;
+        throw new TorchmotionError(`${file}: its pickle (${printable(pkl)}) cannot be read: ${why}`);
       }
       return new TorchFile(file, zip, prefix, parsed.root, parsed.skipped);
     } catch (err) {
@@ -35,23 +43,33 @@ export class TorchFile {
     }
   }
 
-  // Every tensor reachable from the root, with its dotted path (dict keys and list indices).
+  // Every tensor reachable from the root, with its dotted path (dict keys and list indices). A value the pickle
+  // shares (memoised) is walked once: walking its object graph as a tree could take exponential time.
   tensors(from: unknown = this.root, path = ''): Array<[string, TensorRef]> {
     const out: Array<[string, TensorRef]> = [];
+    const seen = new Set<unknown>();
     const walk = (v: unknown, p: string, depth: number) => {
-      if (depth > 64) return;
+      if (depth > 64 || seen.has(v)) return;
       if (v instanceof TensorRef) out.push([p, v]);
       else if (v instanceof Map) for (const [k, x] of v) walk(x, p ? `${p}.${String(k)}` : String(k), depth + 1);
       else if (Array.isArray(v)) v.forEach((x, i) => walk(x, p ? `${p}.${i}` : String(i), depth + 1));
+      if (v instanceof Map || Array.isArray(v)) seen.add(v);
     };
     walk(from, path, 0);
     return out;
   }
 
-  // One tensor's elements in row-major order, as raw little-endian bytes of its dtype.
-  read(t: TensorRef): RawTensor {
+  // Where a tensor's elements lie in its storage, once the bytes behind them are checked: the storage's entry holds
+  // exactly numel × itemsize bytes, the view lies inside the storage and has no more elements than it.
+  layout(t: TensorRef, name = 'a tensor'): TensorLayout {
     const item = ITEM_SIZE[t.dtype];
-    const entry = `${this.prefix}/data/${t.storage.key}`;
+    const entry = this.zip.entry(`${this.prefix}/data/${t.storage.key}`);
+    const what = `${this.file}: ${printable(name)} (${t.shape.join(', ')}; strides ${t.stride.join(', ')})`;
+    const storage = `its storage ${printable(t.storage.key)}`;
+    if (entry.size !== t.storage.numel * item) {
+      throw new TorchmotionError(`${what}: ${storage} declares ${t.storage.numel} ${t.dtype} elements ` +
+        `(${t.storage.numel * item} bytes), the archive holds ${entry.size} bytes for it`);
+    }
     const n = t.numel;
     let contiguous = true;
     for (let d = t.shape.length - 1, expect = 1; d >= 0; d--) {
@@ -60,12 +78,25 @@ export class TorchFile {
     }
     let last = t.offset;
     for (let d = 0; d < t.shape.length; d++) if (t.shape[d] > 0) last += (t.shape[d] - 1) * t.stride[d];
-    if (n > 0 && (t.offset < 0 || last >= t.storage.numel)) {
-      throw new TorchmotionError(`${this.file}: a tensor of shape (${t.shape.join(', ')}) reaches past its storage ${t.storage.key} (${t.storage.numel} elements)`);
+    if (n > 0 && last >= t.storage.numel) {
+      throw new TorchmotionError(`${what}: declares elements ${t.offset}–${last}, ${storage} holds ` +
+        `${t.storage.numel}`);
     }
-    if (contiguous) return { dtype: t.dtype, shape: t.shape, data: this.zip.read(entry, t.offset * item, n * item) };
+    if (n > t.storage.numel) {
+      throw new TorchmotionError(`${what}: declares ${n} elements (${n * item} bytes), ${storage} holds ` +
+        `${t.storage.numel} (${t.storage.numel * item} bytes): a view whose elements overlap is not read`);
+    }
+    return { entry: entry.name, contiguous: contiguous || n === 0, first: t.offset, last };
+  }
+
+  // One tensor's elements in row-major order, as raw little-endian bytes of its dtype.
+  read(t: TensorRef, name?: string): RawTensor {
+    const item = ITEM_SIZE[t.dtype];
+    const { entry, contiguous, first, last } = this.layout(t, name);
+    const n = t.numel;
+    if (contiguous) return { dtype: t.dtype, shape: t.shape, data: this.zip.read(entry, first * item, n * item) };
     // A view (a slice, a transpose, tied weights): gather its elements from the span of storage it covers.
-    const span = this.zip.read(entry, t.offset * item, (last - t.offset + 1) * item);
+    const span = this.zip.read(entry, first * item, (last - first + 1) * item);
     const out = Buffer.allocUnsafe(n * item);
     const index = new Array(t.shape.length).fill(0);
     for (let i = 0; i < n; i++) {
@@ -118,13 +149,25 @@ function halfToFloat(h: number): number {
 // is already one; `module.` prefixes (DataParallel, DDP) stripped.
 export function stateDictOf(file: TorchFile, key?: string): Map<string, TensorRef> {
   const root = file.root;
-  if (!(root instanceof Map)) throw new TorchmotionError(`${file.file}: the pickle's root is not a dict`);
+  if (!(root instanceof Map)) {
+    throw new TorchmotionError(`${file.file}: the pickle's root is ${describe(root)}, not a dict`);
+  }
   const pick = key ? root.get(key) : (['net', 'trans', 'state_dict', 'model'].map((k) => root.get(k)).find((v) => v instanceof Map) ?? root);
   if (!(pick instanceof Map)) {
-    throw new TorchmotionError(`${file.file}: no state dict under '${key}' (the root holds ${[...root.keys()].map(String).join(', ')})`);
+    throw new TorchmotionError(`${file.file}: no state dict under '${printable(String(key))}' (the root holds ` +
+      `${[...root.keys()].map((k) => printable(String(k))).join(', ')})`);
   }
   const out = new Map<string, TensorRef>();
-  for (const [k, v] of pick) if (v instanceof TensorRef) out.set(String(k).replace(/^(module\.)+/, ''), v);
+  for (const [k, v] of pick) {
+    if (!(v instanceof TensorRef)) continue;
+    const name = String(k).replace(/^(module\.)+/, '');
+    if (out.has(name)) {
+      throw new TorchmotionError(`${file.file}: the state dict names ${printable(name)} twice (as ` +
+        `${printable(String(k))} and once more, with or without a module. prefix): which one is meant is not for the ` +
+        'reader to choose');
+    }
+    out.set(name, v);
+  }
   return out;
 }
 

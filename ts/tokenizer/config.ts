@@ -13,6 +13,21 @@ export type Quantizer = typeof QUANTIZERS[number];
 export type OneCodeQuantizer = Exclude<Quantizer, 'rvq'>;
 export const ONE_CODE_QUANTIZERS = QUANTIZERS.filter((q): q is OneCodeQuantizer => q !== 'rvq');
 
+// FSQ levels, wherever they come from (a config, --levels, an imported file): each an integer from 2 to 65,536, and
+// their product — the codebook size — at most 2^24 = 16,777,216: codes stay exact in float32 and far from int32's
+// end (unbounded levels overflowed `tokenizer encode`), 262× the reference's largest table entry, 64,000.
+const MAX_FSQ_LEVEL = 2 ** 16;
+export const MAX_FSQ_CODES = 2 ** 24;
+const product = (levels: unknown) => (levels as number[]).reduce((a, b) => a * b, 1);
+export const fsqLevels = z.array(z.number().int({ error: (i) => `a level is ${String(i.input)}, not an integer` })
+  .min(2, { error: (i) => `a level is ${String(i.input)}, below 2` })
+  .max(MAX_FSQ_LEVEL, { error: (i) => `a level is ${String(i.input)}, above the largest FSQ level, ${MAX_FSQ_LEVEL}` }))
+  .min(1, { error: 'no levels' })
+  .refine((levels) => product(levels) <= MAX_FSQ_CODES, {
+    error: (i) => `levels ${(i.input as number[]).join('×')} make ${product(i.input)} codes, above the largest FSQ ` +
+      `codebook, 2^24 = ${MAX_FSQ_CODES}`,
+  });
+
 export const tokenizerModel = z.object({
   inputDim: z.number().int().positive().default(272),
   width: z.number().int().positive().default(512),
@@ -23,7 +38,7 @@ export const tokenizerModel = z.object({
   norm: z.enum(['LN', 'none']).default('LN'),
   activation: z.enum(['relu', 'gelu', 'silu']).default('relu'),
   quantizer: z.enum(QUANTIZERS).default('fsq'),
-  levels: z.array(z.number().int().min(2)).min(1).default([8, 8, 8, 5, 5, 5]),
+  levels: fsqLevels.default([8, 8, 8, 5, 5, 5]),
   codes: z.number().int().min(2).default(512),   // VQ codebook size (RVQ: per layer)
   mu: z.number().min(0).max(1).default(0.99),    // VQ EMA decay
   layers: z.number().int().min(1).max(64).default(6),            // RVQ layers (MoMask: 6)

@@ -10,9 +10,10 @@ import { readDatasetMeanStd } from '../data/motion-files.js';
 import { TorchmotionError } from '../errors.js';
 import { setThreads } from '../runtime.js';
 import { openRun, sameSettings, type RunOptions, type RunResult } from '../train/run.js';
+import { adamWSettings } from '../model-base.js';
 import { evaluateTokenizer } from './evaluate.js';
 import { learningRate, resolveModel, tokenizerConfig, tokenizerModel } from './config.js';
-import { optimizerSettings, TokenizerModel, type StepResult, type TokenizerCheckpointState } from './model.js';
+import { TokenizerModel, type StepResult, type TokenizerCheckpointState } from './model.js';
 
 export type TrainTokenizerOptions = RunOptions;
 export interface TrainTokenizerResult extends RunResult { last?: StepResult }
@@ -33,7 +34,7 @@ export async function trainTokenizer(input: z.input<typeof tokenizerConfig>, opt
   group?.checkSame(trainingSettings({ ...config, model: modelConfig }), dataSignature(index.names, index.frames));
   const world = group?.worldSize ?? 1;
   const stats = readDatasetMeanStd(config.data.root);
-  const model = new TokenizerModel(modelConfig, { seed: t.seed, device: group?.device(t.device) ?? t.device, optimizer: optimizerSettings(t) });
+  const model = new TokenizerModel(modelConfig, { seed: t.seed, device: group?.device(t.device) ?? t.device, optimizer: adamWSettings(t) });
   if (group) model.joinProcessGroup(group);
   if (t.window % model.downsampling !== 0) {
     throw new TorchmotionError(`train.window ${t.window} must be a multiple of the tokenizer's downsampling ${model.downsampling}`);

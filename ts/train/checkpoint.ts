@@ -5,6 +5,7 @@ import { join } from 'node:path';
 
 import { TorchmotionError } from '../errors.js';
 import { fileError, requireRegularFile } from '../files.js';
+import { ZipArchive } from '../pytorch/zip.js';
 
 export interface CheckpointState {
   step: number;
@@ -122,4 +123,24 @@ export function readCheckpointState<S extends CheckpointState>(dir: string): S {
 export function runReached(run: string, steps: number): boolean {
   const ck = existsSync(run) ? resolveCheckpoint(run) : undefined;
   return ck !== undefined && readCheckpointState(ck).step >= steps;
+}
+
+// A model.pt checked before LibTorch reads it: LibTorch's reader ends the process on some damaged files (a stack
+// overflow in its type parser) instead of failing. The archive must open and every entry match its CRC-32 (streamed:
+// bounded memory, one more read of the file), so damage is an error naming the file and the entry.
+export async function verifyModelFile(file: string): Promise<void> {
+  if (!existsSync(file)) return;   // the load says so, naming it
+  requireRegularFile(file);        // a pipe would block the open
+  let zip: ZipArchive;
+  try {
+    zip = await ZipArchive.open(file);
+  } catch (err) {
+    throw new TorchmotionError(`${file} is not a complete checkpoint (truncated, or not written by torchmotion): ` +
+      (err as Error).message.replace(`${file}: `, ''), { cause: err });
+  }
+  try {
+    for (const name of zip.entries.keys()) zip.verify(name);
+  } finally {
+    zip.close();
+  }
 }

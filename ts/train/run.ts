@@ -1,16 +1,18 @@
 // A training run: what every trainer does around its steps, so a trainer is only its model, its batch source and
-// its step. openRun refuses a folder that holds checkpoints unless resuming and reads the checkpoint to resume from;
-// Run.train restores the model and optimiser, writes config.json, runs the steps with the metrics log and progress
-// bar, evaluates every `evalEvery` steps, checkpoints every `checkpointEvery` steps, at the end and on Ctrl-C (or
-// after `stopAfter` steps of this call, as an interruption would). In a data-parallel run (`group`) every rank
-// restores from the same checkpoint and runs the same steps; rank 0 alone writes config.json, metrics, checkpoints and
-// the progress bar, and the ranks stop together when any of them is asked to.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+// its step. openRun locks the folder (./lock.ts: one writer at a time, a dead one's lock taken over), refuses one that
+// holds checkpoints unless resuming and reads the checkpoint to resume from; Run.train restores the model and
+// optimiser, writes config.json, runs the steps with the metrics log and progress bar, evaluates every `evalEvery`
+// steps, checkpoints every `checkpointEvery` steps, at the end and on Ctrl-C (or after `stopAfter` steps of this call,
+// as an interruption would), and unlocks the folder however it ends. In a data-parallel run (`group`) every rank
+// restores from the same checkpoint and runs the same steps; rank 0 alone locks and writes config.json, metrics,
+// checkpoints and the progress bar, and the ranks stop together when any of them is asked to.
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { TorchmotionError } from '../errors.js';
 import { fileError } from '../files.js';
 import { readCheckpointState, resolveCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint.js';
+import { RunLock } from './lock.js';
 import { MetricsLog } from './metrics.js';
 import type { DistributedGroup } from '../distributed/group.js';
 import type { NonFinite } from '../native.js';
@@ -77,28 +79,48 @@ export class Run<S extends CheckpointState> {
 
   // `saved` is the checkpoint being resumed (its state.json), undefined for a new run.
   private constructor(readonly dir: string, readonly checkpoint: string | undefined, readonly saved: S | undefined,
-    private readonly options: RunOptions) {
+    private readonly options: RunOptions, private readonly lock: RunLock | undefined) {
     this.metrics = new MetricsLog(join(dir, 'metrics.jsonl'));
   }
 
   static open<S extends CheckpointState>(kind: string, options: RunOptions): Run<S> {
     const dir = options.out;
-    const existing = existsSync(dir) ? resolveCheckpoint(dir) : undefined;
-    if (existing && !options.resume) {
-      throw new TorchmotionError(`${dir} already holds checkpoints: pass --resume to continue it, or choose another --out`);
-    }
     mkdirSync(dir, { recursive: true });
-    const saved = existing ? readCheckpointState<S>(existing) : undefined;
-    if (saved && saved.kind !== kind) {
-      throw new TorchmotionError(`${existing} is a ${String(saved.kind)} checkpoint, not a ${kind} run: choose another --out`);
+    // Locked before the checkpoints are looked at, so that no other writer moves them on meanwhile.
+    const main = !options.group || options.group.isMain;
+    const lock = main ? RunLock.acquire(dir, options.log ?? console.error) : undefined;
+    try {
+      const existing = resolveCheckpoint(dir);
+      if (existing && !options.resume) {
+        throw new TorchmotionError(`${dir} already holds checkpoints: pass --resume to continue it, or choose another ` +
+          '--out');
+      }
+      const saved = existing ? readCheckpointState<S>(existing) : undefined;
+      if (saved && saved.kind !== kind) {
+        throw new TorchmotionError(`${existing} is a ${String(saved.kind)} checkpoint, not a ${kind} run: choose ` +
+          'another --out');
+      }
+      return new Run<S>(dir, existing, saved, options, lock);
+    } catch (err) {
+      lock?.release();
+      throw err;
     }
-    return new Run<S>(dir, existing, saved, options);
   }
 
   // The step to start from: the resumed checkpoint's, or 0.
   get start(): number { return this.saved?.step ?? 0; }
 
+  // Trains, holding the run folder's lock (rank 0 or the single process) until the run ends, however it ends.
   async train(loop: TrainLoop<S>): Promise<RunResult> {
+    this.lock?.training();
+    try {
+      return await this.steps(loop);
+    } finally {
+      this.lock?.release();
+    }
+  }
+
+  private async steps(loop: TrainLoop<S>): Promise<RunResult> {
     const group = this.options.group;
     const main = !group || group.isMain;
     if (group) {   // every rank resumes from the same step, or none trains
