@@ -4,11 +4,10 @@ import { existsSync } from 'node:fs';
 
 import type { Command } from 'commander';
 
-import { collect, definedOnly, nonNegativeInt, nonNegativeNumber, positiveInt, probability, withDefault } from '../cli-options.js';
-import { loadConfig } from '../config.js';
+import { definedOnly, nonNegativeInt, nonNegativeNumber, positiveInt, probability, withDefault } from '../cli-options.js';
 import { generationSettings } from '../t2m/config.js';
 import { MetricsLog } from '../train/metrics.js';
-import { runSummary } from '../train/run.js';
+import { registerTrainCommand } from '../train/command.js';
 import { evaluatorConfig } from './config.js';
 import { testEvaluator, formatRetrieval } from './evaluator-test.js';
 import { evaluateTextToMotion, formatEvalTable, METRIC_KEYS, t2mEvalSettings, type T2MEvalResult } from './t2m-eval.js';
@@ -29,19 +28,11 @@ export function logEvalRows(run: string, e: T2MEvalResult): string | undefined {
 export function registerEvaluatorCommands(program: Command): void {
   const ev = program.command('evaluator').description('the text–motion retrieval evaluator the generation metrics are computed with');
 
-  ev.command('train')
-    .description('train on a dataset\'s captions and motions (symmetric InfoNCE; checkpoints, Ctrl-C saves, --resume)')
-    .option('-c, --config <file>', 'YAML or JSON config')
-    .option('-d, --data <root>', 'dataset root (data.root)')
-    .requiredOption('-o, --out <run>', 'run folder')
-    .option('-s, --set <key=value>', 'override a config value (repeatable)', collect, [])
-    .option('--resume', 'continue from the latest checkpoint in --out')
-    .action(async (o: { config?: string; data?: string; out: string; set: string[]; resume?: boolean }) => {
-      const config = loadConfig(evaluatorConfig, { file: o.config, overrides: [...(o.data ? [`data.root=${o.data}`] : []), ...o.set] });
-      const r = await trainEvaluator(config, { out: o.out, resume: o.resume, log: process.stderr.isTTY ? undefined : (l) => console.log(l) });
-      const summary = runSummary(r);
-      if (summary) console.log(summary);
-    });
+  registerTrainCommand(ev, {
+    description: 'train on a dataset\'s captions and motions (symmetric InfoNCE; checkpoints, Ctrl-C saves, --resume)',
+    flags: [{ flags: '-d, --data <root>', description: 'dataset root', key: 'data.root' }],
+    schema: evaluatorConfig, train: trainEvaluator,
+  });
 
   ev.command('test')
     .description('its own retrieval quality: R@1/2/3/5/10 and median rank, both directions, whole split and batches of 32')

@@ -4,33 +4,26 @@ import type { Command } from 'commander';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 
-import { collect, port } from '../cli-options.js';
+import { port } from '../cli-options.js';
 import { TorchmotionError } from '../errors.js';
 import { serveViewer } from '../view/serve.js';
-import { loadConfig } from '../config.js';
-import { runSummary } from '../train/run.js';
 import { pfnnConfig } from './config.js';
 import { exportPfnnRuntime } from './export.js';
 import { pfnnPageHtml } from './play.js';
 import { pfnnQuality } from './quality.js';
 import { renderMotions } from '../render/render.js';
+import { registerTrainCommand } from '../train/command.js';
 import { trainPfnn } from './train.js';
 
 export function registerPfnnCommands(program: Command): void {
   const pfnn = program.command('pfnn').description('Phase-Functioned Neural Network: train on an `export pfnn` database, export its runtime weights, steer it');
 
-  pfnn.command('train <database>')
-    .description('train on a folder written by `torchmotion export pfnn` (held-out clips by clip; checkpoints, Ctrl-C saves, --resume)')
-    .option('-c, --config <file>', 'YAML or JSON config')
-    .requiredOption('-o, --out <run>', 'run folder')
-    .option('-s, --set <key=value>', 'override a config value (repeatable)', collect, [])
-    .option('--resume', 'continue from the latest checkpoint in --out')
-    .action(async (database: string, o: { config?: string; out: string; set: string[]; resume?: boolean }) => {
-      const config = loadConfig(pfnnConfig, { file: o.config, overrides: [`data.root=${database}`, ...o.set] });
-      const r = await trainPfnn(config, { out: o.out, resume: o.resume, log: process.stderr.isTTY ? undefined : (l) => console.log(l) });
-      const summary = runSummary(r);
-      if (summary) console.log(summary);
-    });
+  registerTrainCommand(pfnn, {
+    argument: { name: 'database', key: 'data.root' },
+    description: 'train on a folder written by `torchmotion export pfnn` (held-out clips by clip; checkpoints, Ctrl-C saves, ' +
+      '--resume)',
+    schema: pfnnConfig, train: trainPfnn,
+  });
 
   pfnn.command('export <run>')
     .description("the original runtime's files: weights at 50 phases (W0_000.bin … b2_049.bin), the 4 control points, normalisation, pfnn.json")

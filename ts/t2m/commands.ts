@@ -2,11 +2,10 @@
 import type { Command } from 'commander';
 
 import { choiceOption, collect, definedOnly, nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, probability, withDefault } from '../cli-options.js';
-import { loadConfig } from '../config.js';
 import { FPS } from '../motion/repr272.js';
 import { registerT2MEvalCommand } from '../eval/commands.js';
 import { setThreads } from '../runtime.js';
-import { runSummary } from '../train/run.js';
+import { registerTrainCommand } from '../train/command.js';
 import { countParameters, generationSettings, requestedShape, t2mConfig, t2mShapeRequest } from './config.js';
 import { buildEmbeddingCache } from './embed.js';
 import { generateMotions } from './generate.js';
@@ -38,21 +37,12 @@ export function registerT2MCommands(program: Command): void {
       console.log(`  total            ${n(c.total)} (${(c.total / 1e6).toFixed(1)}M)`);
     });
 
-  t2m.command('train')
-    .description('train on tokenizer codes and captions (progress bar with tokens/s, checkpoints, Ctrl-C saves)')
-    .option('-c, --config <file>', 'YAML or JSON config')
-    .option('--codes <dir>', 'output of `tokenizer encode` (data.codes)')
-    .option('-d, --data <root>', 'dataset root with texts/ and split/ (data.root)')
-    .requiredOption('-o, --out <run>', 'run folder')
-    .option('-s, --set <key=value>', 'override a config value (repeatable)', collect, [])
-    .option('--resume', 'continue from the latest checkpoint in --out')
-    .action(async (o: { config?: string; codes?: string; data?: string; out: string; set: string[]; resume?: boolean }) => {
-      const config = loadConfig(t2mConfig, { file: o.config, overrides: [
-        ...(o.codes ? [`data.codes=${o.codes}`] : []), ...(o.data ? [`data.root=${o.data}`] : []), ...o.set] });
-      const r = await trainTextToMotion(config, { out: o.out, resume: o.resume, log: process.stderr.isTTY ? undefined : (l) => console.log(l) });
-      const summary = runSummary(r);
-      if (summary) console.log(summary);
-    });
+  registerTrainCommand(t2m, {
+    description: 'train on tokenizer codes and captions (progress bar with tokens/s, checkpoints, Ctrl-C saves)',
+    flags: [{ flags: '--codes <dir>', description: 'output of `tokenizer encode`', key: 'data.codes' },
+      { flags: '-d, --data <root>', description: 'dataset root with texts/ and split/', key: 'data.root' }],
+    schema: t2mConfig, train: trainTextToMotion,
+  });
 
   t2m.command('embed')
     .description('build the caption-embedding cache for model.text = embeddings (once; training reads it, never re-encodes)')

@@ -9,7 +9,7 @@ import { loadEvaluator } from '../eval/model.js';
 import { checkpointFor } from '../pytorch/on-the-fly.js';
 import { setThreads } from '../runtime.js';
 import { requireCheckpoint } from '../train/checkpoint.js';
-import { runSummary } from '../train/run.js';
+import { registerTrainCommand } from '../train/command.js';
 import { compareQuantizers, parseRvq } from './compare.js';
 import { compareByGeneration } from './compare-generation.js';
 import { MODEL_PRESETS, resolveModel, tokenizerConfig } from './config.js';
@@ -40,19 +40,11 @@ export function registerTokenizerCommands(program: Command): void {
       console.log(formatParameterTable(table));
     });
 
-  tok.command('train')
-    .description('train a tokenizer (a progress bar, metrics.jsonl, checkpoints; Ctrl-C saves and stops)')
-    .option('-c, --config <file>', 'YAML or JSON config')
-    .option('-d, --data <root>', 'dataset root (overrides data.root)')
-    .requiredOption('-o, --out <run>', 'run folder')
-    .option('-s, --set <key=value>', 'override a config value (repeatable)', collect, [])
-    .option('--resume', 'continue the run in --out from its latest checkpoint')
-    .action(async (o: { config?: string; data?: string; out: string; set: string[]; resume?: boolean }) => {
-      const config = loadConfig(tokenizerConfig, { file: o.config, overrides: [...(o.data ? [`data.root=${o.data}`] : []), ...o.set] });
-      const r = await trainTokenizer(config, { out: o.out, resume: o.resume, log: process.stderr.isTTY ? undefined : (l) => console.log(l) });
-      const summary = runSummary(r);
-      if (summary) console.log(summary);
-    });
+  registerTrainCommand(tok, {
+    description: 'train a tokenizer (a progress bar, metrics.jsonl, checkpoints; Ctrl-C saves and stops)',
+    flags: [{ flags: '-d, --data <root>', description: 'dataset root', key: 'data.root' }],
+    schema: tokenizerConfig, train: trainTokenizer,
+  });
 
   tok.command('eval')
     .description('MPJPE (mm), codebook usage, perplexity and dead codes on a split')
