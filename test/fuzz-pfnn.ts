@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
-import { X_DIM, Y_DIM } from '../ts/export/pfnn.js';
-import { exportPfnnRuntime } from '../ts/pfnn/export.js';
+import { X_DIM, Y_DIM } from '../ts/pfnn/database-layout.js';
+import { exportPfnnRuntime } from '../ts/pfnn/runtime-files.js';
 import { pfnnPageData } from '../ts/pfnn/play.js';
 import { trainPfnn } from '../ts/pfnn/train.js';
 import { CASES, classify, dir, randomStream } from './fuzz-harness.js';

@@ -10,9 +10,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import { readNpz } from '../ts/data/npz.js';
-import { X_DIM, Y_DIM } from '../ts/export/pfnn.js';
+import { X_DIM, Y_DIM } from '../ts/pfnn/database-layout.js';
 import { readPfnnDatabase } from '../ts/pfnn/database.js';
-import { exportPfnnRuntime } from '../ts/pfnn/export.js';
+import { exportPfnnRuntime } from '../ts/pfnn/runtime-files.js';
 import { pfnnPageData } from '../ts/pfnn/play.js';
 import { pfnnQuality } from '../ts/pfnn/quality.js';
 import { trainPfnn } from '../ts/pfnn/train.js';
@@ -147,7 +147,7 @@ test('clips.json, normalisation and layouts: one sentence naming the file, the f
   const narrow = join(dir, 'narrow');
   tinyPfnnDatabase(narrow, { input: 10 });
   assert.is(await errorOf(() => pfnnQuality(run, { database: narrow })), `${join(narrow, 'database.npz')}: Xun has ` +
-    `10 columns and Yun ${Y_DIM}, but a PFNN database has the SMPL-22 layout of \`torchmotion export pfnn\` ` +
+    `10 columns and Yun ${Y_DIM}, but a PFNN database has the SMPL-22 layout of \`torchmotion pfnn database\` ` +
     `(${X_DIM} and ${Y_DIM})`);
 
   const info = JSON.parse(readFileSync(join(rt, 'pfnn.json'), 'utf8'));

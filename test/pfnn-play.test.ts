@@ -10,8 +10,8 @@ import { chromium } from 'playwright-core';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
-import { exportPfnn } from '../ts/export/pfnn-export.js';
-import { exportPfnnRuntime } from '../ts/pfnn/export.js';
+import { exportPfnn } from '../ts/pfnn/database-build.js';
+import { exportPfnnRuntime } from '../ts/pfnn/runtime-files.js';
 import { pfnnPageHtml } from '../ts/pfnn/play.js';
 import { trainPfnn } from '../ts/pfnn/train.js';
 import { tempDir } from './helpers.js';

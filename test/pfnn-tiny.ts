@@ -5,7 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { writeNpz } from '../ts/data/npz.js';
-import { X_DIM, Y_DIM } from '../ts/export/pfnn.js';
+import { X_DIM, Y_DIM } from '../ts/pfnn/database-layout.js';
 import { Rng } from '../ts/rng.js';
 
 export function tinyPfnnDatabase(out: string, o: { input?: number } = {}): void {

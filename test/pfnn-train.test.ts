@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
-import { exportPfnn } from '../ts/export/pfnn-export.js';
+import { exportPfnn } from '../ts/pfnn/database-build.js';
 import { mirrorSource } from '../ts/data/layout.js';
-import { exportPfnnRuntime, readPfnnRuntime, readPhaseWeights } from '../ts/pfnn/export.js';
+import { exportPfnnRuntime, readPfnnRuntime, readPhaseWeights } from '../ts/pfnn/runtime-files.js';
 import { readPfnnDatabase, splitByClip } from '../ts/pfnn/database.js';
 import { loadPfnn } from '../ts/pfnn/model.js';
 import { forward } from '../ts/pfnn/runtime.js';

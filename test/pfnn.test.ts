@@ -9,9 +9,9 @@ import { bvhTo272 } from '../ts/convert/from-bvh.js';
 import { readNpz } from '../ts/data/npz.js';
 import { writeNpy } from '../ts/data/npy.js';
 import { writeSplit } from '../ts/data/synthetic.js';
-import { footContacts, gaitPhase } from '../ts/export/contacts.js';
-import { clipRows, X_DIM, Y_DIM } from '../ts/export/pfnn.js';
-import { exportPfnn } from '../ts/export/pfnn-export.js';
+import { footContacts, gaitPhase } from '../ts/pfnn/contacts.js';
+import { clipRows, X_DIM, Y_DIM } from '../ts/pfnn/database-layout.js';
+import { exportPfnn } from '../ts/pfnn/database-build.js';
 import { mirror272 } from '../ts/motion/repr272.js';
 import { tempDir } from './helpers.js';
 

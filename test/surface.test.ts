@@ -49,4 +49,14 @@ test('an error quoting a name with terminal escapes prints them escaped', () => 
   assert.match(r.stderr, 'nowhere\\x1b[2J\\x0dALL CHECKS PASSED');
 });
 
+test('renamed commands keep their old names, which say the new ones', () => {
+  const runtime = cli('pfnn', 'export', 'nowhere', '-o', 'nowhere-out');
+  assert.match(runtime.stderr, 'torchmotion: `pfnn export` is now `pfnn runtime` (it writes the runtime files)');
+  assert.match(runtime.stderr, 'nowhere');
+  const database = cli('export', 'pfnn', 'nowhere', '--split', 'train', '-o', 'nowhere-out');
+  assert.match(database.stderr, 'torchmotion: `export pfnn` is now `pfnn database` (it makes the PFNN database)');
+  assert.is(database.status, 1);
+  assert.match(cli('pfnn', 'database', '--help').stdout, 'a split → the SMPL-22 PFNN database');
+});
+
 test.run();

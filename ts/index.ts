@@ -35,7 +35,7 @@ export { bvhTo272 } from './convert/from-bvh.js';
 export { smplTo272, readSmplClip } from './convert/from-smpl.js';
 export { jointsTo272 } from './convert/to272.js';
 export { motion272ToBvh } from './convert/to-bvh.js';
-export { exportPfnn } from './export/pfnn-export.js';
+export { exportPfnn } from './pfnn/database-build.js';
 export { embeddings, rPrecision, mmDist, fid, diversity, multimodality, meanInterval, sampleWithoutReplacement, type Embeddings } from './eval/metrics.js';
 export { retrievalScores, type RetrievalScores, type Recall } from './eval/retrieval.js';
 export { evaluatorConfig, EVALUATOR_PRESETS } from './eval/config.js';

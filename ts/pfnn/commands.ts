@@ -1,14 +1,18 @@
-// `torchmotion pfnn train|export|play|quality`: a Phase-Functioned Neural Network on a database from `export pfnn`.
+// `torchmotion pfnn database|train|runtime|play|quality`: a Phase-Functioned Neural Network's database from a 272
+// dataset, its training, its runtime files and the page that steers it. `export pfnn` and `pfnn export` are the old
+// names of `pfnn database` and `pfnn runtime`, kept as aliases that say so.
 import type { Command } from 'commander';
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 
-import { port } from '../cli-options.js';
+import { port, positiveInt, positiveNumber } from '../cli-options.js';
 import { TorchmotionError } from '../errors.js';
 import { serveViewer } from '../view/serve.js';
 import { pfnnConfig } from './config.js';
-import { exportPfnnRuntime } from './export.js';
+import { exportPfnn } from './database-build.js';
+import { DEFAULT_PFNN, type PfnnOptions } from './database-layout.js';
+import { exportPfnnRuntime } from './runtime-files.js';
 import { pfnnPageHtml } from './play.js';
 import { pfnnQuality } from './quality.js';
 import { renderMotions } from '../render/render.js';
@@ -16,23 +20,29 @@ import { registerTrainCommand } from '../train/command.js';
 import { trainPfnn } from './train.js';
 
 export function registerPfnnCommands(program: Command): void {
-  const pfnn = program.command('pfnn').description('Phase-Functioned Neural Network: train on an `export pfnn` database, export its runtime weights, steer it');
+  const pfnn = program.command('pfnn')
+    .description('Phase-Functioned Neural Network: its database from a 272 dataset, training, runtime files, steering');
 
   registerTrainCommand(pfnn, {
     argument: { name: 'database', key: 'data.root' },
-    description: 'train on a folder written by `torchmotion export pfnn` (held-out clips by clip; checkpoints, Ctrl-C saves, ' +
-      '--resume)',
+    description: 'train on a folder written by `torchmotion pfnn database` (held-out clips by clip; checkpoints, Ctrl-C ' +
+      'saves, --resume)',
     schema: pfnnConfig, train: trainPfnn,
   });
 
-  pfnn.command('export <run>')
-    .description("the original runtime's files: weights at 50 phases (W0_000.bin … b2_049.bin), the 4 control points, normalisation, pfnn.json")
-    .requiredOption('-o, --out <dir>', 'output folder')
-    .action(async (run: string, o: { out: string }) => {
-      const info = await exportPfnnRuntime(run, o.out);
-      console.log(`${o.out}: ${info.phases} phases of ${info.layers.map((l) => l.shape.join('×')).join(', ')} float32, cubic/ control points, ` +
-        'Xmean/Xstd/Ymean/Ystd.bin and pfnn.json');
-    });
+  for (const [name, renamed] of [['runtime', false], ['export', true]] as const) {
+    pfnn.command(`${name} <run>`)
+      .description(renamed ? 'the old name of `pfnn runtime` (still works)' : "the original runtime's files: weights at 50 " +
+        'phases (W0_000.bin … b2_049.bin), the 4 control points, normalisation, pfnn.json')
+      .requiredOption('-o, --out <dir>', 'output folder')
+      .action(async (run: string, o: { out: string }) => {
+        if (renamed) console.error('torchmotion: `pfnn export` is now `pfnn runtime` (it writes the runtime files)');
+        const info = await exportPfnnRuntime(run, o.out);
+        console.log(`${o.out}: ${info.phases} phases of ${info.layers.map((l) => l.shape.join('×')).join(', ')} float32, ` +
+          'cubic/ control points, Xmean/Xstd/Ymean/Ystd.bin and pfnn.json');
+      });
+  }
+  registerDatabaseCommand(pfnn, 'database');
 
   pfnn.command('play <export>')
     .description('steer the character in a browser page (W/↑ forward, S/↓ back, A/← D/→ turn, Shift run); the network runs in the page')
@@ -74,5 +84,39 @@ export function registerPfnnCommands(program: Command): void {
         `(data ${q.dataSkatingCmPerS.toFixed(1)} cm/s); phase drift after 10 s ` +
         `${q.phaseDrift10s === undefined ? 'n/a (no clip that long)' : `${q.phaseDrift10s.toFixed(3)} cycles over ${q.clipsOver10s} clip(s)`}` +
         `${o.render ? `; render ${o.render}` : ''}`);
+    });
+}
+
+// `pfnn database <root>` (and, under `export`, its old name `export pfnn`): a split of a 272 dataset → the PFNN database.
+export function registerDatabaseCommand(parent: Command, name: string): void {
+  const renamed = parent.name() === 'export';
+  parent.command(`${name} <root>`)
+    .description(renamed ? 'the old name of `pfnn database` (still works)'
+      : 'a split → the SMPL-22 PFNN database (X 240, Y 296, P) with normalisation files and a README')
+    .requiredOption('--split <name>', 'split name or file')
+    // Under `export`, -o is declared on `export` too (export <run> -o file): the parser hands it to whichever holds it.
+    .option('-o, --out <dir>', 'output folder')
+    .option('--contact-speed <m/s>', 'contact when a foot joint is slower than this', positiveNumber, DEFAULT_PFNN.contacts.speed)
+    .option('--heel-height <m>', 'and the ankle is below this', positiveNumber, DEFAULT_PFNN.contacts.heelHeight)
+    .option('--toe-height <m>', 'or the toe (foot joint) is below this', positiveNumber, DEFAULT_PFNN.contacts.toeHeight)
+    .option('--median-window <frames>', 'median filter over contacts (odd)', positiveInt, DEFAULT_PFNN.contacts.medianWindow)
+    .option('--min-step-frames <n>', 'frames in the air before a landing counts as a touch-down', positiveInt, DEFAULT_PFNN.phase.minStepFrames)
+    .option('--standing-rate <Hz>', 'phase rate of clips without a gait cycle', positiveNumber, DEFAULT_PFNN.phase.standingRate)
+    .option('--facing-sigma <frames>', 'Gaussian smoothing of the facing direction', positiveNumber, DEFAULT_PFNN.facingSigma)
+    .option('--json', 'print the report as JSON')
+    .action((root: string, o: { split: string; out?: string; json?: boolean; contactSpeed: number; heelHeight: number;
+      toeHeight: number; medianWindow: number; minStepFrames: number; standingRate: number; facingSigma: number }) => {
+      if (renamed) console.error('torchmotion: `export pfnn` is now `pfnn database` (it makes the PFNN database)');
+      const out = o.out ?? (parent.opts().out as string | undefined);
+      if (!out) throw new TorchmotionError('pfnn database: give the output folder with -o <dir>');
+      const options: PfnnOptions = {
+        ...DEFAULT_PFNN, facingSigma: o.facingSigma,
+        contacts: { speed: o.contactSpeed, heelHeight: o.heelHeight, toeHeight: o.toeHeight, medianWindow: o.medianWindow },
+        phase: { minStepFrames: o.minStepFrames, standingRate: o.standingRate },
+      };
+      const r = exportPfnn(root, o.split, out, options, o.json ? undefined : (l) => console.log(l));
+      if (o.json) return void console.log(JSON.stringify(r, null, 2));
+      console.log(`${out}: ${r.rows} rows from ${r.clips} clips (${r.mirroredAdded} mirrored copies made), ` +
+        `${r.nonCyclic.length} non-cyclic, ${r.skipped.length} skipped; see ${out}/README.md`);
     });
 }

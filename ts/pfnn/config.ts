@@ -29,7 +29,7 @@ export const pfnnConfig = z.object({
   model: pfnnModel.prefault({}),
   train: pfnnTraining.prefault({}),
   data: z.object({
-    root: z.string().default('runs/pfnn-db'),           // a folder written by `torchmotion export pfnn`
+    root: z.string().default('runs/pfnn-db'),           // a folder written by `torchmotion pfnn database`
   }).strict().prefault({}),
 }).strict();
 export type PfnnConfig = z.output<typeof pfnnConfig>;

@@ -31,7 +31,7 @@ const BIAS_POS = 0.75;       // how early the future trajectory bends towards th
 const BIAS_DIR = 1.25;
 const GAIT_SMOOTH = 0.19;    // per frame, the current gait label's approach to the target (the original's 0.1 at 60 fps)
 
-// Offsets of X and Y (ts/export/pfnn.ts).
+// Offsets of X and Y (ts/pfnn/database-layout.ts).
 const X_GAIT = 4 * SAMPLES;
 const X_JOINTS = 9 * SAMPLES;
 const X_VEL = X_JOINTS + 3 * J;

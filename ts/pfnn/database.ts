@@ -1,4 +1,4 @@
-// An exported PFNN database (`torchmotion export pfnn`) as training reads it: the rows normalised as the original
+// An exported PFNN database (`torchmotion pfnn database`) as training reads it: the rows normalised as the original
 // does (Xun → (X − Xmean) / Xstd, Yun likewise, the phase apart), and a held-out split by clip — a clip and its
 // mirrored twin on the same side — because neighbouring rows of one clip are near copies of each other.
 import { existsSync, readFileSync, statSync } from 'node:fs';
@@ -8,8 +8,8 @@ import { z } from 'zod';
 
 import { readNpz } from '../data/npz.js';
 import { describe, TorchmotionError } from '../errors.js';
-import { MIN_STD, X_DIM, Y_DIM } from '../export/pfnn.js';
-import type { PfnnClip } from '../export/pfnn-export.js';
+import { MIN_STD, X_DIM, Y_DIM } from './database-layout.js';
+import type { PfnnClip } from './database-build.js';
 import { fileError, requireRegularFile } from '../files.js';
 import { parseJson, readJson } from './json.js';
 
@@ -107,7 +107,7 @@ function checkClips(file: string, clipsFile: string, clips: PfnnClip[], clipOf: 
 
 export function readPfnnDatabase(dir: string): PfnnDatabase {
   const file = join(dir, 'database.npz');
-  if (!existsSync(file)) throw new TorchmotionError(`${dir} has no database.npz: make one with \`torchmotion export pfnn <dataset> --split train -o ${dir}\``);
+  if (!existsSync(file)) throw new TorchmotionError(`${dir} has no database.npz: make one with \`torchmotion pfnn database <dataset> --split train -o ${dir}\``);
   const clipsFile = join(dir, 'clips.json');
   const npz = readNpz(file);
   if (!npz.Cun || !existsSync(clipsFile)) {
@@ -124,7 +124,7 @@ export function readPfnnDatabase(dir: string): PfnnDatabase {
   // Training would take any widths, but quality, the runtime export and the page all read the SMPL-22 layout.
   if (input !== X_DIM || output !== Y_DIM) {
     throw new TorchmotionError(`${file}: Xun has ${input} columns and Yun ${output}, but a PFNN database has the ` +
-      `SMPL-22 layout of \`torchmotion export pfnn\` (${X_DIM} and ${Y_DIM})`);
+      `SMPL-22 layout of \`torchmotion pfnn database\` (${X_DIM} and ${Y_DIM})`);
   }
   const clips = parseJson(clipsFile, clipList, readJson(clipsFile));
   const clipOf = Cun.data as Int32Array;

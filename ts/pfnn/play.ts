@@ -3,7 +3,7 @@
 import { basename, resolve } from 'node:path';
 
 import { pageHtml } from '../view/html.js';
-import { readPfnnRuntime } from './export.js';
+import { readPfnnRuntime } from './runtime-files.js';
 
 const b64 = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
 

@@ -10,7 +10,7 @@ import { readPfnnDatabase, type PfnnDatabase } from './database.js';
 import { loadPfnn } from './model.js';
 
 const J = 22;
-const X_JOINTS = 108;   // previous pose and velocities in X (ts/export/pfnn.ts)
+const X_JOINTS = 108;   // previous pose and velocities in X (ts/pfnn/database-layout.ts)
 const Y_JOINTS = 32;
 const Y_VEL = 98;
 const FEET = [7, 10, 8, 11];   // joints of the contacts L heel, L toe, R heel, R toe

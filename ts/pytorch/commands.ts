@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 
 import { levelList, positiveInt } from '../cli-options.js';
 import { TorchmotionError } from '../errors.js';
+import { registerDatabaseCommand } from '../pfnn/commands.js';
 import { exportRun } from './export.js';
 import { importCheckpoint } from './import.js';
 
@@ -36,8 +37,11 @@ export function registerImportCommand(program: Command): void {
     });
 }
 
-// The run argument and --format go on `export` itself, beside its subcommands (`export pfnn`).
-export function addCheckpointExport(exportCommand: Command): void {
+// `torchmotion export <run>`: a run → a PyTorch checkpoint. `export pfnn` is the old name of `pfnn database`, kept as an
+// alias that says so; the run argument and --format go on `export` itself, beside it.
+export function registerExportCommand(program: Command): void {
+  const exportCommand = program.command('export')
+    .description('a run → a PyTorch checkpoint (export <run> --format pth|safetensors)');
   exportCommand
     .argument('[run]', 'a torchmotion run or checkpoint folder')
     .option('--format <format>', 'pth (torch.save, the reference layout) or safetensors')
@@ -49,4 +53,5 @@ export function addCheckpointExport(exportCommand: Command): void {
       const r = await exportRun(run, o.out, o.format);
       console.log(`${r.file}: ${r.tensors} tensors in the reference's layout (${r.format})`);
     });
+  registerDatabaseCommand(exportCommand, 'pfnn');
 }

@@ -1,4 +1,4 @@
-// `torchmotion export pfnn`: a split of a 272 dataset → database.npz (Xun, Yun, Pun), Xmean/Xstd/Ymean/Ystd.bin
+// `torchmotion pfnn database`: a split of a 272 dataset → database.npz (Xun, Yun, Pun), Xmean/Xstd/Ymean/Ystd.bin
 // (raw float32) and a README documenting every channel and the rules used.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,8 +8,8 @@ import { mirrorConvention, mirrorName, mirrorSource, motionFile } from '../data/
 import { readMotion272 } from '../data/motion-files.js';
 import { writeNpz } from '../data/npz.js';
 import { mirror272 } from '../motion/repr272.js';
-import { clipRows, DEFAULT_PFNN, MIN_FRAMES, normalisation, X_DIM, X_GROUPS, Y_DIM, Y_GROUPS, type PfnnOptions } from './pfnn.js';
-import { pfnnReadme } from './pfnn-readme.js';
+import { clipRows, DEFAULT_PFNN, MIN_FRAMES, normalisation, X_DIM, X_GROUPS, Y_DIM, Y_GROUPS, type PfnnOptions } from './database-layout.js';
+import { pfnnReadme } from './database-readme.js';
 
 export interface PfnnReport {
   out: string;

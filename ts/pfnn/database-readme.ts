@@ -1,6 +1,6 @@
 // The README written next to an exported PFNN database: every channel, the rules, and the shapes actually written.
-import { GAITS, MIN_FRAMES, NEXT_SAMPLES, SAMPLES, STEP, WINDOW, X_DIM, X_GROUPS, Y_DIM, Y_GROUPS, type PfnnOptions } from './pfnn.js';
-import type { PfnnReport } from './pfnn-export.js';
+import { GAITS, MIN_FRAMES, NEXT_SAMPLES, SAMPLES, STEP, WINDOW, X_DIM, X_GROUPS, Y_DIM, Y_GROUPS, type PfnnOptions } from './database-layout.js';
+import type { PfnnReport } from './database-build.js';
 
 export function pfnnReadme(a: { root: string; split: string; report: PfnnReport; options: PfnnOptions }): string {
   const { report: r, options: o } = a;

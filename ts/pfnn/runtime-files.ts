@@ -1,4 +1,4 @@
-// `torchmotion pfnn export`: a trained PFNN in the original runtime's format — the phase function pre-evaluated at 50
+// `torchmotion pfnn runtime`: a trained PFNN in the original runtime's format — the phase function pre-evaluated at 50
 // phases (W0_000.bin … b2_049.bin, raw little-endian float32, W row-major (out, in), as the original demo reads them),
 // the 4 control points for its cubic mode (cubic/W0_000.bin … b2_003.bin), the normalisation (Xmean/Xstd/Ymean/
 // Ystd.bin) and pfnn.json describing the layout, sizes and channel groups.
@@ -8,7 +8,7 @@ import { isAbsolute, join, relative, sep } from 'node:path';
 import { z } from 'zod';
 
 import { describe, TorchmotionError } from '../errors.js';
-import { GAITS, NEXT_SAMPLES, SAMPLES, STEP, WINDOW, X_DIM, X_GROUPS, Y_DIM, Y_GROUPS } from '../export/pfnn.js';
+import { GAITS, NEXT_SAMPLES, SAMPLES, STEP, WINDOW, X_DIM, X_GROUPS, Y_DIM, Y_GROUPS } from './database-layout.js';
 import { fileError } from '../files.js';
 import { FPS } from '../motion/repr272.js';
 import { JOINT_NAMES, PARENTS } from '../motion/skeleton.js';
@@ -150,7 +150,7 @@ export function readPfnnRuntime(dir: string): PfnnRuntime {
   const file = join(dir, 'pfnn.json');
   if (!existsSync(file)) {
     throw new TorchmotionError(`${dir} is not a PFNN runtime export (it has no pfnn.json): make one with ` +
-      `\`torchmotion pfnn export <run> -o ${dir}\``);
+      `\`torchmotion pfnn runtime <run> -o ${dir}\``);
   }
   const info = parseJson(file, runtimeInfo, readJson(file));
   const problem = layoutProblem(info);
