@@ -10,7 +10,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   torchmotion::RegisterOps(env, exports);
   torchmotion::RegisterMetrics(env, exports);
   torchmotion::RegisterTokenizer(env, exports);
-  torchmotion::RegisterTextToMotion(env, exports);
+  torchmotion::RegisterT2M(env, exports);
   torchmotion::RegisterTextScript(env, exports);
   torchmotion::RegisterEvaluator(env, exports);
   torchmotion::RegisterProcessGroup(env, exports);

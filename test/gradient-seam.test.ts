@@ -56,7 +56,7 @@ test('the hook runs before clipping: the gradient it sees has the norm the step 
 
 test('text-to-motion: the hook runs once per update, after the last accumulated micro-batch', async () => {
   const shape = nativeOptions(t2mModel.parse({ preset: 'tiny' }), 10, 20);
-  const model = new (native().TextToMotion)({ ...shape, dtype: 'float32', ...adamWSettings(t2mTraining.parse({})), seed: 0, device });
+  const model = new (native().T2M)({ ...shape, dtype: 'float32', ...adamWSettings(t2mTraining.parse({})), seed: 0, device });
   const batch = {
     text: { data: Int32Array.from([0, 1, 5, 6, 2, 3, 4, 7]), shape: [2, 4] },
     textLengths: { data: Int32Array.from([3, 4]), shape: [2] },

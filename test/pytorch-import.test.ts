@@ -141,7 +141,7 @@ test('decoder: --dtype bf16 keeps the weights in bf16 — logits near PyTorch\'s
   const { model: again } = await loadTextToMotion(ckpt);
   assert.equal(Array.from((await again.logits(batch)).data as Float32Array), Array.from(logits.data as Float32Array));
   assert.is(await errorOf(() => model.step(batch, { lr: 1e-4 })),
-    'TextToMotion.step: a bfloat16 model only generates (no optimiser): make it with dtype float32 to train');
+    'T2M.step: a bfloat16 model only generates (no optimiser): make it with dtype float32 to train');
   const file = join(dir, 'exported-bf16.safetensors');
   await exportRun(run, file, 'safetensors');
   const back = await openWeights(file);

@@ -66,7 +66,7 @@ test('VQ: a batch that overflows the encoder leaves the codebook and its EMA as 
 
 test('text-to-motion: a NaN micro-batch spoils its whole accumulated update, and only that one', async () => {
   const shape = nativeOptions(t2mModel.parse({ preset: 'tiny', text: 'embeddings', textDim: 8 }), 10, 0, 8);
-  const model = new (native().TextToMotion)({ ...shape, dtype: 'float32', ...adamWSettings(t2mTraining.parse({})), seed: 0, device });
+  const model = new (native().T2M)({ ...shape, dtype: 'float32', ...adamWSettings(t2mTraining.parse({})), seed: 0, device });
   const batch = (poison: boolean) => {
     const text = new Float32Array(2 * 3 * 8).map((_, i) => Math.sin(i));
     if (poison) text[5] = NaN;

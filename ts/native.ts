@@ -79,12 +79,12 @@ export interface NativeTokenizer extends NativeModel {
 
 // --- the text-to-motion decoder (native/models/t2m/binding.cc) ---------------------------------------------------------
 // The decoder's shape, as ts/t2m/config.ts's nativeOptions computes it from a config.
-export interface TextToMotionShape {
+export interface T2MShape {
   vocab: number; dim: number; layers: number; heads: number; hidden: number; textDim: number; maxLen: number; ropeBase: number;
   textVocab: number; textLayers: number; textHeads: number; textMaxLen: number;
   dtype?: 'float32' | 'bfloat16';   // bfloat16: weights kept in bf16, a model that only generates (default float32)
 }
-export interface TextToMotionOptions extends TextToMotionShape, AdamWOptions { seed: number; device: string; dtype: 'float32' | 'bfloat16' }
+export interface T2MOptions extends T2MShape, AdamWOptions { seed: number; device: string; dtype: 'float32' | 'bfloat16' }
 // text: (B, Lt) int32 word ids (built-in encoder) or (B, Lt, textDim) float32 embeddings, left-padded; codes (B, Lc).
 export interface T2MBatch { text: HostTensor; textLengths: HostTensor<Int32Array>; codes?: HostTensor<Int32Array> }
 export interface T2MStepOptions extends ThreadOptions {
@@ -99,7 +99,7 @@ export interface T2MStepResult {
 export interface T2MGenerateOptions extends ThreadOptions {
   maxTokens: number; minTokens: number; temperature: number; topK: number; topP: number; cfgScale: number; seed: number; cache: boolean;
 }
-export interface NativeTextToMotion extends NativeModel {
+export interface NativeT2M extends NativeModel {
   step(batch: T2MBatch, options: T2MStepOptions): Promise<T2MStepResult>;
   evaluate(batch: T2MBatch, options: ThreadOptions & { autocast: 'none' | 'bf16' }): Promise<T2MEvalResult>;
   logits(batch: T2MBatch, options?: ThreadOptions): Promise<TensorOut>;
@@ -179,7 +179,7 @@ export interface NativeAddon {
   noop(): Promise<void>;
   fid(a: HostTensor<Float64Array>, b: HostTensor<Float64Array>, options?: ThreadOptions): Promise<number>;
   Tokenizer: new (options: TokenizerOptions) => NativeTokenizer;
-  TextToMotion: new (options: TextToMotionOptions) => NativeTextToMotion;
+  T2M: new (options: T2MOptions) => NativeT2M;
   TextScript: new (options: { device: string }) => NativeTextScript;
   Evaluator: new (options: EvaluatorOptions) => NativeEvaluator;
   Pfnn: new (options: PfnnShape & AdamWOptions & { seed: number; device?: string }) => NativePfnn;
@@ -189,7 +189,7 @@ export interface NativeAddon {
 // Every name native/addon.cc registers; test/gradient-seam.test.ts checks that the addon exports exactly these.
 export const ADDON_EXPORTS: ReadonlyArray<keyof NativeAddon> = [
   'info', 'setThreads', 'resetMemoryMark', 'roundTrip', 'matmul', 'measureThroughput', 'channelNormRelu', 'conv1d', 'noop', 'fid',
-  'Tokenizer', 'TextToMotion', 'TextScript', 'Evaluator', 'ProcessGroup', 'Pfnn',
+  'Tokenizer', 'T2M', 'TextScript', 'Evaluator', 'ProcessGroup', 'Pfnn',
 ];
 
 // Maps the loader's raw error to the cause a user can act on.

@@ -78,6 +78,9 @@ inline int RequiredInt(const Napi::Object& o, const char* what, const char* key,
   return IntOption(o, key, 0, min, max);
 }
 
+// A width, length or count of a tensor's dimension: an integer in [1, 65536].
+inline int RequiredSize(const Napi::Object& o, const char* what, const char* key) { return RequiredInt(o, what, key, 1, 1 << 16); }
+
 inline std::string RequiredString(const Napi::Object& o, const char* what, const char* key) {
   RequiredValue(o, what, key);
   return StringOption(o, key, "");

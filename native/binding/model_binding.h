@@ -1,4 +1,4 @@
-// The shape every native model's JS class shares (Tokenizer, TextToMotion, Evaluator, Pfnn): a module and its
+// The shape every native model's JS class shares (Tokenizer, T2M, Evaluator, Pfnn): a module and its
 // optimiser on one device; one call in flight per model, the model kept alive until its call settles, the work run
 // off the JS thread under its own LibTorch thread state; and the calls every model has (parameterTable, stateDict,
 // loadStateDict, joinProcessGroup, save, load). A model's binding derives from ModelBinding<Its, Module>, reads its
@@ -62,13 +62,34 @@ inline ToJs StepReportToJs(StepReport r) {
   };
 }
 
+// A tensor computed off the JS thread, handed to JS as a copy.
+inline ToJs TensorResult(torch::Tensor t) {
+  return [t = std::move(t)](Napi::Env env) -> Napi::Value { return CopyTensorToJs(env, t); };
+}
+
+// Tensors computed off the JS thread, handed to JS as one object of copies, by name.
+inline ToJs TensorFieldsResult(std::vector<std::pair<const char*, torch::Tensor>> fields) {
+  return [fields = std::move(fields)](Napi::Env env) -> Napi::Value {
+    auto out = Napi::Object::New(env);
+    for (const auto& [key, t] : fields) out.Set(key, CopyTensorToJs(env, t));
+    return out;
+  };
+}
+
+// A model's module made from the options object of `new Model(options)`: each model's binding specialises it, reading
+// its architecture with the Required* readers (args.h).
+template <class Module>
+Module MakeModule(const Napi::Object& o, const char* what);
+
+// The base of every model's JS class: the constructor and the calls every model shares. A model's binding adds its
+// own calls and lists them in its static Calls().
 template <class Derived, class Module>
 class ModelBinding : public Napi::ObjectWrap<Derived> {
  public:
   using Properties = std::vector<Napi::ClassPropertyDescriptor<Derived>>;
 
-  // Registers the JS class `name`: the calls every model shares, then the model's own.
-  static void Define(Napi::Env env, Napi::Object exports, const char* name, const Properties& own) {
+  // Registers the JS class `name`: the calls every model shares, then the model's own (Derived::Calls()).
+  static void Define(Napi::Env env, Napi::Object exports, const char* name) {
     using Wrap = Napi::ObjectWrap<Derived>;
     Properties all{
         Wrap::InstanceMethod("parameterTable", &ModelBinding::ParameterTable),
@@ -78,22 +99,39 @@ class ModelBinding : public Napi::ObjectWrap<Derived> {
         Wrap::InstanceMethod("save", &ModelBinding::Save),
         Wrap::InstanceMethod("load", &ModelBinding::Load),
     };
+    const Properties own = Derived::Calls();
     all.insert(all.end(), own.begin(), own.end());
+    js_name_ = name;
     exports.Set(name, Wrap::DefineClass(env, name, all));
   }
 
- protected:
-  ModelBinding(const Napi::CallbackInfo& info, const char* name) : Napi::ObjectWrap<Derived>(info), name_(name) {}
+  // new Model(options): the seed first (so the initial weights follow it), then the module MakeModule<Module> reads from
+  // the options, moved to the device, then AdamW over its flat buffers — unless its weights are not float32: a
+  // bfloat16 decoder only generates, with no optimiser and no fp32 master weights.
+  explicit ModelBinding(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Derived>(info), name_(js_name_) {
+    Napi::Env env = info.Env();
+    Guarded(env, [&] {
+      auto o = OptionsArg(info, 0, name_);
+      torch::manual_seed(static_cast<uint64_t>(RequiredInt(o, name_, "seed", 0, 2147483647)));
+      device_ = ParseDevice(StringOption(o, "device", "cpu"));
+      model_ = MakeModule<Module>(o, name_);
+      model_->to(device_);
+      bool float32 = true;
+      for (const auto& p : model_->parameters()) float32 = float32 && p.scalar_type() == torch::kFloat32;
+      if (float32) optimizer_ = std::make_unique<FlatAdamW>(model_->parameters(), RequiredAdamW(o, name_));
+      return env.Undefined();
+    });
+  }
 
-  // The constructor's tail: the seed, then the module made by `make` (so its initial weights follow the seed), moved
-  // to the device, then its AdamW over the flat buffers — unless it only generates (a bfloat16 decoder).
-  template <class Make>
-  void Build(const Napi::Object& o, Make make, bool trains = true) {
-    torch::manual_seed(static_cast<uint64_t>(RequiredInt(o, name_, "seed", 0, 2147483647)));
-    device_ = ParseDevice(StringOption(o, "device", "cpu"));
-    model_ = make();
-    model_->to(device_);
-    if (trains) optimizer_ = std::make_unique<FlatAdamW>(model_->parameters(), RequiredAdamW(o, name_));
+ protected:
+  // One call of this model: body(where, options) with `where` its name for errors ("Tokenizer.step") and the options
+  // object of argument 1 (empty when absent); every failure becomes a JS exception.
+  template <class F>
+  Napi::Value Call(const Napi::CallbackInfo& info, const char* call, F body) {
+    return Guarded(info.Env(), [&]() -> Napi::Value {
+      const std::string where = Where(call);
+      return body(where.c_str(), OptionsArg(info, 1, where.c_str()));
+    });
   }
 
   // `work` as this model's one call in flight; `keep` holds the JS buffers it borrows until it settles.
@@ -102,7 +140,6 @@ class ModelBinding : public Napi::ObjectWrap<Derived> {
     return RunModelCall(env, this->Value(), busy_, where, state, std::move(keep), std::move(work));
   }
 
-  // "Tokenizer.step": the name errors give a call.
   std::string Where(const char* call) const { return std::string(name_) + "." + call; }
 
   FlatAdamW& Optimizer(const std::string& where) {
@@ -114,9 +151,11 @@ class ModelBinding : public Napi::ObjectWrap<Derived> {
   std::unique_ptr<FlatAdamW> optimizer_;
   torch::Device device_{torch::kCPU};
   BusyFlag busy_;
-  const char* name_;
+  const char* name_;  // the JS class's name, for errors
 
  private:
+  static inline const char* js_name_ = "";
+
   Napi::Value ParameterTable(const Napi::CallbackInfo& info) { return ParameterTableToJs(info.Env(), *model_); }
 
   Napi::Value StateDict(const Napi::CallbackInfo& info) {

@@ -7,10 +7,10 @@
 namespace torchmotion {
 namespace {
 
-class ProcessGroupWrap : public Napi::ObjectWrap<ProcessGroupWrap> {
+class ProcessGroupBinding : public Napi::ObjectWrap<ProcessGroupBinding> {
  public:
   static void Register(Napi::Env env, Napi::Object exports);
-  explicit ProcessGroupWrap(const Napi::CallbackInfo& info);
+  explicit ProcessGroupBinding(const Napi::CallbackInfo& info);
   static std::shared_ptr<ProcessGroup> From(const Napi::Value& v, const std::string& what);
 
  private:
@@ -25,16 +25,16 @@ class ProcessGroupWrap : public Napi::ObjectWrap<ProcessGroupWrap> {
   std::shared_ptr<ProcessGroup> group_;
 };
 
-Napi::FunctionReference* ProcessGroupWrap::constructor_ = nullptr;
+Napi::FunctionReference* ProcessGroupBinding::constructor_ = nullptr;
 
-void ProcessGroupWrap::Register(Napi::Env env, Napi::Object exports) {
+void ProcessGroupBinding::Register(Napi::Env env, Napi::Object exports) {
   Napi::Function cls = DefineClass(env, "ProcessGroup", {
-    InstanceMethod<&ProcessGroupWrap::AllGather>("allGather"),
-    InstanceMethod<&ProcessGroupWrap::AllReduceMean>("allReduceMean"),
-    InstanceMethod<&ProcessGroupWrap::Barrier>("barrier"),
-    InstanceAccessor<&ProcessGroupWrap::Rank>("rank"),
-    InstanceAccessor<&ProcessGroupWrap::WorldSize>("worldSize"),
-    InstanceAccessor<&ProcessGroupWrap::Stats>("stats"),
+    InstanceMethod<&ProcessGroupBinding::AllGather>("allGather"),
+    InstanceMethod<&ProcessGroupBinding::AllReduceMean>("allReduceMean"),
+    InstanceMethod<&ProcessGroupBinding::Barrier>("barrier"),
+    InstanceAccessor<&ProcessGroupBinding::Rank>("rank"),
+    InstanceAccessor<&ProcessGroupBinding::WorldSize>("worldSize"),
+    InstanceAccessor<&ProcessGroupBinding::Stats>("stats"),
     StaticValue("available", Napi::Boolean::New(env, HaveGloo())),
     StaticValue("nccl", Napi::Boolean::New(env, HaveNccl())),
   });
@@ -45,7 +45,7 @@ void ProcessGroupWrap::Register(Napi::Env env, Napi::Object exports) {
 
 // new ProcessGroup({rank, worldSize, masterAddr, masterPort, timeoutMs, bucketBytes, backend, cudaDevice}): blocks until
 // every rank has joined.
-ProcessGroupWrap::ProcessGroupWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ProcessGroupWrap>(info) {
+ProcessGroupBinding::ProcessGroupBinding(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ProcessGroupBinding>(info) {
   Napi::Env env = info.Env();
   Guarded(env, [&] {
     auto o = OptionsArg(info, 0, "ProcessGroup");
@@ -65,7 +65,7 @@ ProcessGroupWrap::ProcessGroupWrap(const Napi::CallbackInfo& info) : Napi::Objec
   });
 }
 
-std::shared_ptr<ProcessGroup> ProcessGroupWrap::From(const Napi::Value& v, const std::string& what) {
+std::shared_ptr<ProcessGroup> ProcessGroupBinding::From(const Napi::Value& v, const std::string& what) {
   Napi::Env env = v.Env();
   if (!v.IsObject() || !constructor_ || !v.As<Napi::Object>().InstanceOf(constructor_->Value())) {
     throw Napi::TypeError::New(env, what + ": expected a ProcessGroup");
@@ -74,7 +74,7 @@ std::shared_ptr<ProcessGroup> ProcessGroupWrap::From(const Napi::Value& v, const
 }
 
 // allGather(values: number[]) → number[][]: every rank's integers (exact up to 2^53), rank by rank.
-Napi::Value ProcessGroupWrap::AllGather(const Napi::CallbackInfo& info) {
+Napi::Value ProcessGroupBinding::AllGather(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return Guarded(env, [&]() -> Napi::Value {
     if (info.Length() < 1 || !info[0].IsArray()) throw Napi::TypeError::New(env, "ProcessGroup.allGather: expected an array of integers");
@@ -93,7 +93,7 @@ Napi::Value ProcessGroupWrap::AllGather(const Napi::CallbackInfo& info) {
 }
 
 // allReduceMean(values: number[]) → number[]: the mean over the ranks, in float64.
-Napi::Value ProcessGroupWrap::AllReduceMean(const Napi::CallbackInfo& info) {
+Napi::Value ProcessGroupBinding::AllReduceMean(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return Guarded(env, [&]() -> Napi::Value {
     if (info.Length() < 1 || !info[0].IsArray()) throw Napi::TypeError::New(env, "ProcessGroup.allReduceMean: expected an array of numbers");
@@ -107,7 +107,7 @@ Napi::Value ProcessGroupWrap::AllReduceMean(const Napi::CallbackInfo& info) {
   });
 }
 
-Napi::Value ProcessGroupWrap::Barrier(const Napi::CallbackInfo& info) {
+Napi::Value ProcessGroupBinding::Barrier(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return Guarded(env, [&]() -> Napi::Value {
     group_->Barrier();
@@ -117,7 +117,7 @@ Napi::Value ProcessGroupWrap::Barrier(const Napi::CallbackInfo& info) {
 
 // stats: {waitMs, allReduces, early, megabytes} of the gradient all-reduces so far (waitMs: time spent waiting for
 // them after backward; early: buckets started during backward).
-Napi::Value ProcessGroupWrap::Stats(const Napi::CallbackInfo& info) {
+Napi::Value ProcessGroupBinding::Stats(const Napi::CallbackInfo& info) {
   Napi::Object out = Napi::Object::New(info.Env());
   const GroupStats s = group_ ? group_->stats() : GroupStats{};
   out.Set("waitMs", s.wait_ms);
@@ -127,13 +127,13 @@ Napi::Value ProcessGroupWrap::Stats(const Napi::CallbackInfo& info) {
   return out;
 }
 
-Napi::Value ProcessGroupWrap::Rank(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), group_ ? group_->rank() : 0); }
-Napi::Value ProcessGroupWrap::WorldSize(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), group_ ? group_->world_size() : 1); }
+Napi::Value ProcessGroupBinding::Rank(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), group_ ? group_->rank() : 0); }
+Napi::Value ProcessGroupBinding::WorldSize(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), group_ ? group_->world_size() : 1); }
 
 }  // namespace
 
-std::shared_ptr<ProcessGroup> ProcessGroupFrom(const Napi::Value& v, const std::string& what) { return ProcessGroupWrap::From(v, what); }
+std::shared_ptr<ProcessGroup> ProcessGroupFrom(const Napi::Value& v, const std::string& what) { return ProcessGroupBinding::From(v, what); }
 
-void RegisterProcessGroup(Napi::Env env, Napi::Object exports) { ProcessGroupWrap::Register(env, exports); }
+void RegisterProcessGroup(Napi::Env env, Napi::Object exports) { ProcessGroupBinding::Register(env, exports); }
 
 }  // namespace torchmotion

@@ -2,7 +2,7 @@
 // width / SwiGLU hidden as MotionMillion), plus training settings.
 import { z } from 'zod';
 
-import type { TextToMotionShape } from '../native.js';
+import type { T2MShape } from '../native.js';
 import { runSettings } from '../train/settings.js';
 
 // Token embeddings longer than this are cut (Flan-T5 captions are rarely past 60 tokens).
@@ -85,7 +85,7 @@ export function t2mLearningRate(step: number, t: z.output<typeof t2mTraining>): 
   return t.lr * (t.minLrRatio + (1 - t.minLrRatio) * 0.5 * (1 + Math.cos(Math.PI * progress)));
 }
 
-export type NativeT2MOptions = TextToMotionShape;
+export type NativeT2MOptions = T2MShape;
 
 // A decoder asked for by its config rather than its native shape (`t2m params`, `new T2MModel({ preset: '44M' })`):
 // the model config plus what the tokenizer and the captions decide — the codebook size and the built-in encoder's

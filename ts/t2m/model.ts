@@ -1,10 +1,10 @@
-// The text-to-motion decoder as TypeScript sees it: a thin validated wrapper over the native `TextToMotion` class,
+// The text-to-motion decoder as TypeScript sees it: a thin validated wrapper over the native `T2M` class,
 // and loading a trained one from a checkpoint for generation.
 import { join } from 'node:path';
 
 import { TorchmotionError, withCallerStack } from '../errors.js';
 import { ModelBase, nativeSettings, threadOptions, type BuildOptions } from '../model-base.js';
-import { native, type NativeTextToMotion, type T2MBatch, type T2MStepOptions, type T2MStepResult } from '../native.js';
+import { native, type NativeT2M, type T2MBatch, type T2MStepOptions, type T2MStepResult } from '../native.js';
 import { readCheckpointState, type CheckpointState } from '../train/checkpoint.js';
 import { generationSettings, requestedShape, t2mModel, t2mTraining, type GenerationSettings, type NativeT2MOptions, type T2MConfig,
   type T2MShapeRequest } from './config.js';
@@ -34,14 +34,14 @@ export function checkpointShape(state: { native: Omit<NativeT2MOptions, 'ropeBas
   return { ...state.native, ropeBase: state.native.ropeBase ?? t2mModel.parse({}).ropeBase };
 }
 
-export class T2MModel extends ModelBase<NativeTextToMotion> {
+export class T2MModel extends ModelBase<NativeT2M> {
   readonly options: NativeT2MOptions;
 
   // A native shape (a checkpoint's), or a config-level request ({ preset: '44M' }) whose omissions come from
   // t2mShapeRequest; seed, device and optimiser settings left out take the training schema's defaults.
   constructor(shape: NativeT2MOptions | T2MShapeRequest = {}, o: BuildOptions = {}) {
     const options = 'vocab' in shape ? shape : requestedShape(shape);
-    super(new (native().TextToMotion)({ ...options, dtype: options.dtype ?? 'float32', ...nativeSettings(TRAINING_DEFAULTS, o) }));
+    super(new (native().T2M)({ ...options, dtype: options.dtype ?? 'float32', ...nativeSettings(TRAINING_DEFAULTS, o) }));
     this.options = options;
   }
 

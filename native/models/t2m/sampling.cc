@@ -26,7 +26,7 @@ torch::Tensor Sample(torch::Tensor logits, const SamplingOptions& s, at::Generat
 
 }  // namespace
 
-GenerationResult GenerateTokens(T2MDecoderImpl& model, const torch::Tensor& text, const torch::Tensor& lengths, int64_t max_tokens,
+GenerationResult GenerateTokens(T2MImpl& model, const torch::Tensor& text, const torch::Tensor& lengths, int64_t max_tokens,
                                 const SamplingOptions& s, double cfg_scale, uint64_t seed, bool use_cache) {
   torch::NoGradGuard no_grad;
   const DecoderConfig& c = model.config();

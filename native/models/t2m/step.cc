@@ -16,7 +16,7 @@ struct TargetRows {
 };
 
 // The trunk over text prefix + codes (shifted by one), kept at the positions that predict a code or END.
-TargetRows AtTargets(T2MDecoder& model, const torch::Tensor& text, const torch::Tensor& lengths, const torch::Tensor& codes,
+TargetRows AtTargets(T2M& model, const torch::Tensor& text, const torch::Tensor& lengths, const torch::Tensor& codes,
                      const torch::Device& device, bool autocast) {
   const int64_t pad = model->config().vocab - 1;
   AutocastGuard amp(autocast, at::kBFloat16);
@@ -30,7 +30,7 @@ TargetRows AtTargets(T2MDecoder& model, const torch::Tensor& text, const torch::
 
 // The head and cross-entropy run only where a target exists (codes and END), never on padding or the text prefix,
 // and a chunk of positions at a time, so the 64,001-way logits never exist for the whole batch.
-T2MStepResult T2MTrainStep(T2MDecoder& model, FlatAdamW& optimizer, const torch::Tensor& text, const torch::Tensor& lengths,
+T2MStepResult T2MTrainStep(T2M& model, FlatAdamW& optimizer, const torch::Tensor& text, const torch::Tensor& lengths,
                            const torch::Tensor& codes, const torch::Device& device, const T2MStepArgs& a) {
   model->train();
   model->set_recompute(a.recompute);
@@ -58,7 +58,7 @@ T2MStepResult T2MTrainStep(T2MDecoder& model, FlatAdamW& optimizer, const torch:
   return r;
 }
 
-T2MEvalResult T2MEvaluate(T2MDecoder& model, const torch::Tensor& text, const torch::Tensor& lengths, const torch::Tensor& codes,
+T2MEvalResult T2MEvaluate(T2M& model, const torch::Tensor& text, const torch::Tensor& lengths, const torch::Tensor& codes,
                           const torch::Device& device, bool autocast) {
   torch::NoGradGuard no_grad;
   model->eval();

@@ -29,7 +29,7 @@ struct T2MStepResult {
 // padded with PAD = vocab − 1. A micro-batch whose input (embeddings) or loss is not finite poisons the accumulated
 // gradients (NaN, so a data-parallel all-reduce carries it to every rank) and is remembered by the optimiser
 // (FlatAdamW::NotePending); the update then applies nothing, nor when the gradient norm is not finite.
-T2MStepResult T2MTrainStep(T2MDecoder& model, FlatAdamW& optimizer, const torch::Tensor& text, const torch::Tensor& lengths,
+T2MStepResult T2MTrainStep(T2M& model, FlatAdamW& optimizer, const torch::Tensor& text, const torch::Tensor& lengths,
                            const torch::Tensor& codes, const torch::Device& device, const T2MStepArgs& a);
 
 struct T2MEvalResult {
@@ -39,7 +39,7 @@ struct T2MEvalResult {
 };
 
 // The same loss on a held-out batch: eval mode, no gradients, no update.
-T2MEvalResult T2MEvaluate(T2MDecoder& model, const torch::Tensor& text, const torch::Tensor& lengths, const torch::Tensor& codes,
+T2MEvalResult T2MEvaluate(T2M& model, const torch::Tensor& text, const torch::Tensor& lengths, const torch::Tensor& codes,
                           const torch::Device& device, bool autocast);
 
 }  // namespace torchmotion

@@ -135,7 +135,7 @@ torch::Tensor TextEncoderImpl::forward(const torch::Tensor& ids, const torch::Te
 
 // Each part is converted to the config's dtype as soon as it is built, so a bf16 model never holds all its weights
 // in fp32 at once.
-T2MDecoderImpl::T2MDecoderImpl(const DecoderConfig& c, const TextEncoderConfig& text)
+T2MImpl::T2MImpl(const DecoderConfig& c, const TextEncoderConfig& text)
     : config_(c), rope_(c.max_len, c.dim / c.heads, c.rope_base) {
   auto in_dtype = [&c](auto m) {
     if (c.dtype != torch::kFloat32) m->to(c.dtype);
@@ -153,7 +153,7 @@ T2MDecoderImpl::T2MDecoderImpl(const DecoderConfig& c, const TextEncoderConfig& 
   output_ = register_module("output", in_dtype(NoBias(c.dim, c.vocab - 1)));
 }
 
-torch::Tensor T2MDecoderImpl::run(torch::Tensor x, const torch::Tensor& positions, const torch::Tensor& allowed, KvCache* cache, int64_t start) {
+torch::Tensor T2MImpl::run(torch::Tensor x, const torch::Tensor& positions, const torch::Tensor& allowed, KvCache* cache, int64_t start) {
   const bool recompute = recompute_ && is_training() && cache == nullptr && torch::GradMode::is_enabled();
   for (int64_t l = 0; l < static_cast<int64_t>(layers_->size()); ++l) {
     BlockImpl& block = *layers_[l]->as<BlockImpl>();
@@ -163,7 +163,7 @@ torch::Tensor T2MDecoderImpl::run(torch::Tensor x, const torch::Tensor& position
   return x;
 }
 
-torch::Tensor T2MDecoderImpl::hidden(const torch::Tensor& text, const torch::Tensor& text_lengths, const torch::Tensor& codes_in, KvCache* cache) {
+torch::Tensor T2MImpl::hidden(const torch::Tensor& text, const torch::Tensor& text_lengths, const torch::Tensor& codes_in, KvCache* cache) {
   torch::Tensor emb = text_encoder_ ? text_encoder_->forward(text, text_lengths) : text;
   const int64_t Lt = emb.size(1);
   torch::Tensor x = text_proj_->forward(emb.to(text_proj_->weight.scalar_type()));
@@ -175,7 +175,7 @@ torch::Tensor T2MDecoderImpl::hidden(const torch::Tensor& text, const torch::Ten
   return run(x, layout.positions, layout.allowed, cache, 0);
 }
 
-torch::Tensor T2MDecoderImpl::step(const torch::Tensor& tokens, const torch::Tensor& text_lengths, int64_t text_slots, KvCache& cache) {
+torch::Tensor T2MImpl::step(const torch::Tensor& tokens, const torch::Tensor& text_lengths, int64_t text_slots, KvCache& cache) {
   const int64_t slot = cache.length;
   if (slot + 1 > config_.max_len) throw std::invalid_argument("generation reached the model's max_len " + std::to_string(config_.max_len));
   auto dev = tokens.device();
@@ -186,15 +186,15 @@ torch::Tensor T2MDecoderImpl::step(const torch::Tensor& tokens, const torch::Ten
   return run(tok_embeddings_->forward(tokens), positions, allowed, &cache, slot);
 }
 
-torch::Tensor T2MDecoderImpl::head(const torch::Tensor& h) { return Project(output_, packed_output_, norm_->forward(h)); }
+torch::Tensor T2MImpl::head(const torch::Tensor& h) { return Project(output_, packed_output_, norm_->forward(h)); }
 
-std::vector<torch::Tensor> T2MDecoderImpl::head_parameters() const {
+std::vector<torch::Tensor> T2MImpl::head_parameters() const {
   std::vector<torch::Tensor> out = norm_->parameters();
   for (const torch::Tensor& p : output_->parameters()) out.push_back(p);
   return out;
 }
 
-KvCache T2MDecoderImpl::new_cache(int64_t batch, int64_t capacity, const torch::TensorOptions& o) const {
+KvCache T2MImpl::new_cache(int64_t batch, int64_t capacity, const torch::TensorOptions& o) const {
   KvCache c;
   const int64_t hd = config_.dim / config_.heads;
   for (int64_t l = 0; l < config_.layers; ++l) {

@@ -123,9 +123,9 @@ struct PrefixLayout {
 };
 PrefixLayout MakePrefixLayout(const torch::Tensor& text_lengths, int64_t text_slots, int64_t total, const torch::Device& device);
 
-class T2MDecoderImpl : public torch::nn::Module {
+class T2MImpl : public torch::nn::Module {
  public:
-  T2MDecoderImpl(const DecoderConfig& c, const TextEncoderConfig& text);
+  T2MImpl(const DecoderConfig& c, const TextEncoderConfig& text);
   // text: (B, Lt, text_dim) float embeddings, or (B, Lt) int64 word ids for the built-in encoder; left-padded.
   // codes_in: (B, Lc) int64 → hidden (B, Lt + Lc, dim), before the final norm.
   torch::Tensor hidden(const torch::Tensor& text, const torch::Tensor& text_lengths, const torch::Tensor& codes_in,
@@ -153,6 +153,6 @@ class T2MDecoderImpl : public torch::nn::Module {
   Rotary rope_;
   bool recompute_ = false;
 };
-TORCH_MODULE(T2MDecoder);
+TORCH_MODULE(T2M);
 
 }  // namespace torchmotion
