@@ -1,7 +1,7 @@
 // Option parsers every CLI command module shares (commander). A bad value is refused where it is typed, and
 // commander's message names the option and the text: "option '--threads <n>' argument 'abc' is invalid. expected a
 // positive integer".
-import { InvalidArgumentError, Option } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { z } from 'zod';
 
 // A repeatable option (`--text a --text b`): each occurrence appended to the list.
@@ -29,21 +29,60 @@ export const probability = (v: string) => parsed(v, (n) => n > 0 && n <= 1, 'a n
 export const port = (v: string) => parsed(v, (n) => Number.isInteger(n) && n >= 0 && n <= 65535, 'a port from 0 to 65535');
 
 // Defaults live in the zod schemas only: a flag declares none (commander would pass its own, overriding the schema),
-// its help shows the schema's, and an action hands the schema only the flags that were given (definedOnly).
+// its help shows the schema's, and an action hands the schema only the flags that were given (definedOnly). A key
+// may be a dotted path into nested objects ('contacts.speed').
 export function schemaDefault(schema: z.ZodObject, key: string): unknown {
-  return (schema.parse({}) as Record<string, unknown>)[key];
+  return key.split('.').reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], schema.parse({}));
 }
 
-export const withDefault = (description: string, schema: z.ZodObject, key: string) =>
-  `${description} (default: ${String(schemaDefault(schema, key))})`;
+// The description with the schema's default, or as it is where the schema has none (an optional field).
+export function withDefault(description: string, schema: z.ZodObject, key: string): string {
+  const value = schemaDefault(schema, key);
+  return value === undefined ? description : `${description} (default: ${String(value)})`;
+}
 
-// An enum flag: its choices are the schema's enum, its default the schema's.
-export function choiceOption(flags: string, description: string, schema: z.ZodObject, key: string): Option {
-  const field = schema.shape[key] as unknown as { unwrap(): { options: string[] } };
-  return new Option(flags, withDefault(description, schema, key)).choices(field.unwrap().options);
+// The field at `key` with its default, prefault and optional wrappers taken off.
+function bareField(schema: z.ZodObject, key: string): z.ZodType {
+  const bare = (s: z.ZodType): z.ZodType => {
+    const inner = (s as unknown as { def: { innerType?: z.ZodType } }).def.innerType;
+    return inner ? bare(inner) : s;
+  };
+  return bare(key.split('.').reduce<z.ZodType>((s, k) => (bare(s) as z.ZodObject).shape[k] as z.ZodType, schema));
+}
+
+// An enum flag: its choices are the schema's enum, its default the schema's (where it has one); or, given an enum
+// alone, its choices with no default.
+export function choiceOption(flags: string, description: string, schema: z.ZodObject | z.ZodEnum, key?: string): Option {
+  if (key === undefined) return new Option(flags, description).choices((schema as z.ZodEnum).options as string[]);
+  const field = bareField(schema as z.ZodObject, key) as z.ZodEnum;
+  return new Option(flags, withDefault(description, schema as z.ZodObject, key)).choices(field.options as string[]);
 }
 
 // The options that were given: commander leaves the others undefined, and a schema must fill them, not see them.
 export function definedOnly<T extends Record<string, unknown>>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+// What every command repeats, declared once.
+
+// `-s, --set key=value`, repeatable: config overrides (ts/config.ts).
+export const setOption = () => new Option('-s, --set <key=value>', 'override a config value (repeatable)').argParser(collect).default([]);
+
+// `--ckpt`: a run folder or one of its checkpoints; `imported` names what a .pth/.safetensors file holds where the
+// command imports one on the fly (ts/pytorch/on-the-fly.ts).
+export function ckptOption(model: string, imported?: string): Option {
+  return new Option(`--ckpt <${imported ? 'dir|file' : 'dir'}>`, `${model} checkpoint or run folder` +
+    (imported ? `, or a .pth/.safetensors ${imported} (imported on the fly)` : '')).makeOptionMandatory();
+}
+
+// `--mean`/`--std`: a 272 motion's normalisation, both or neither (optionalMeanStd in ts/data/motion-files.ts).
+export const meanStdOptions = (purpose = 'to de-normalise with') => [
+  new Option('--mean <file>', `mean.npy ${purpose} (needs --std)`),
+  new Option('--std <file>', `std.npy ${purpose} (needs --mean)`),
+];
+
+// A group of options added in order (commander adds one at a time).
+export function addOptions(command: Command, options: Option[]): Command {
+  for (const option of options) command.addOption(option);
+  return command;
 }

@@ -1,7 +1,7 @@
 // `torchmotion …`: parses arguments, calls the API, prints. No logic lives here that the API lacks.
 import { Command, Option } from 'commander';
 
-import { collect, positiveInt } from './cli-options.js';
+import { positiveInt, setOption } from './cli-options.js';
 import { loadConfig } from './config.js';
 import { registerDataCommands } from './data/commands.js';
 import { registerLaunchCommand } from './distributed/commands.js';
@@ -19,8 +19,11 @@ import { registerTokenizerCommands } from './tokenizer/commands.js';
 import { registerViewCommand } from './view/commands.js';
 
 export function buildCli(): Command {
+  // --threads is the root's only: commander hands it to the root wherever it stands (`torchmotion tokenizer encode …
+  // --threads 2` too, as positional options are off), and every command's help lists it under Global Options.
   const program = new Command('torchmotion')
     .description('Motion tokenizers and text-to-motion models on LibTorch')
+    .configureHelp({ showGlobalOptions: true })
     .addOption(new Option('--threads <n>', 'LibTorch and OpenBLAS threads (default: TORCHMOTION_THREADS, OMP_NUM_THREADS or all cores)')
       .argParser(positiveInt))
     .hook('preAction', (cmd) => {
@@ -55,7 +58,7 @@ export function buildCli(): Command {
   program.command('pipeline')
     .description('the main job: demo data → tokenizer → codes → text-to-motion → generated motions')
     .option('-c, --config <file>', 'YAML or JSON config')
-    .option('-s, --set <key=value>', 'override a config value (repeatable)', collect, [])
+    .addOption(setOption())
     .option('--json', 'print the final report as JSON')
     .action(async (opts: { config?: string; set: string[]; json?: boolean }) => {
       const config = loadConfig(pipelineConfig, { file: opts.config, overrides: opts.set });

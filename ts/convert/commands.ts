@@ -4,19 +4,18 @@ import { basename, extname, join } from 'node:path';
 
 import type { Command } from 'commander';
 
-import { positiveNumber } from '../cli-options.js';
-import { optionalMeanStd, readMotion272 } from '../data/motion-files.js';
+import { addOptions, choiceOption, meanStdOptions, positiveNumber, withDefault } from '../cli-options.js';
+import { readRawMotion272 } from '../data/motion-files.js';
 import { readNpy, writeNpy } from '../data/npy.js';
 import { TorchmotionError } from '../errors.js';
-import { denormalize } from '../motion/normalize.js';
 import { DIM, mirror272 } from '../motion/repr272.js';
 import { JOINTS } from '../motion/skeleton.js';
 import { readBvh, writeBvhText } from './bvh.js';
 import { bvhTo272 } from './from-bvh.js';
 import { readSmplClip, restJointsFromBodyModel, smplTo272 } from './from-smpl.js';
-import { BUILTIN_MAPS, loadJointMap, type JointMap } from './joint-maps.js';
+import { BUILTIN_MAPS, loadJointMap, UP_AXIS, type JointMap } from './joint-maps.js';
 import { motion272ToBvh } from './to-bvh.js';
-import { jointsTo272, resamplePositions } from './to272.js';
+import { humanml3dSettings, jointsTo272, resamplePositions } from './to272.js';
 
 function inputs(paths: string[], ext: string): string[] {
   return paths.flatMap((p) => {
@@ -70,11 +69,10 @@ export function registerConvertCommands(data: Command): void {
     .option('--body-model <npz>', 'SMPL/SMPL-X model with J_regressor, v_template, shapedirs (rest joints from betas)')
     .option('--rest-skeleton <npy>', '(22,3) rest joint positions, instead of a body model')
     .option('--fps <n>', 'source frame rate (default: the file\'s mocap_framerate; 30 for .npy)', positiveNumber)
-    .option('--up <axis>', 'source up axis, y or z (default: z for .npz, y for .npy)')
+    .addOption(choiceOption('--up <axis>', 'source up axis (default: z for .npz, y for .npy)', UP_AXIS))
     .option('--mirror', 'also write the mirrored copy (M prefix)')
-    .action((files: string[], o: { out: string; bodyModel?: string; restSkeleton?: string; fps?: number; up?: string; mirror?: boolean }) => {
+    .action((files: string[], o: { out: string; bodyModel?: string; restSkeleton?: string; fps?: number; up?: 'y' | 'z'; mirror?: boolean }) => {
       if (!!o.bodyModel === !!o.restSkeleton) throw new TorchmotionError('give exactly one of --body-model <npz> or --rest-skeleton <npy>');
-      if (o.up !== undefined && o.up !== 'y' && o.up !== 'z') throw new TorchmotionError(`--up must be y or z, received '${o.up}'`);
       let skeleton: Float64Array | undefined;
       if (o.restSkeleton) {
         const r = readNpy(o.restSkeleton);
@@ -82,7 +80,7 @@ export function registerConvertCommands(data: Command): void {
         skeleton = Float64Array.from(r.data as Float64Array);
       }
       convertEach(inputs(files, '.npz'), (file) => {
-        const clip = readSmplClip(file, { fps: o.fps, up: o.up as 'y' | 'z' | undefined });
+        const clip = readSmplClip(file, { fps: o.fps, up: o.up });
         const rest = skeleton ?? restJointsFromBodyModel(o.bodyModel!, clip.betas);
         return { motion: smplTo272(clip, rest).motion, note: `${clip.fps} fps, ${clip.up} up` };
       }, o.out, !!o.mirror);
@@ -93,15 +91,15 @@ export function registerConvertCommands(data: Command): void {
     .requiredOption('-o, --out <dir>', 'output folder')
     .option('--map <name|file.json>', `joint map: ${Object.keys(BUILTIN_MAPS).join(', ')}, or a JSON file (default: detected)`)
     .option('--scale <s>', 'file units → metres (overrides the map)', positiveNumber)
-    .option('--up <axis>', 'source up axis, y or z (overrides the map)')
+    .addOption(choiceOption('--up <axis>', 'source up axis (overrides the map)', UP_AXIS))
     .option('--mirror', 'also write the mirrored copy (M prefix)')
-    .action((files: string[], o: { out: string; map?: string; scale?: number; up?: string; mirror?: boolean }) => {
+    .action((files: string[], o: { out: string; map?: string; scale?: number; up?: 'y' | 'z'; mirror?: boolean }) => {
       let map: JointMap | undefined;
       if (o.map) map = BUILTIN_MAPS[o.map] ?? loadJointMap(o.map);
       convertEach(inputs(files, '.bvh'), (file) => {
         const bvh = readBvh(file);
         let m = map;
-        if (m && (o.scale || o.up)) m = { ...m, ...(o.scale && { scale: o.scale }), ...(o.up && { up: o.up as 'y' | 'z' }) };
+        if (m && (o.scale || o.up)) m = { ...m, ...(o.scale && { scale: o.scale }), ...(o.up && { up: o.up }) };
         const c = bvhTo272(bvh, file, m);
         return { motion: c.motion, note: `map ${c.map}, ${c.sourceFps.toFixed(1)} fps` };
       }, o.out, !!o.mirror);
@@ -110,27 +108,25 @@ export function registerConvertCommands(data: Command): void {
   convert.command('humanml3d <files...>')
     .description('HumanML3D new_joints (T,22,3) at 20 fps → 272 at 30 fps')
     .requiredOption('-o, --out <dir>', 'output folder')
-    .option('--fps <n>', 'source frame rate', positiveNumber, 20)
+    .option('--fps <n>', withDefault('source frame rate', humanml3dSettings, 'fps'), positiveNumber)
     .option('--mirror', 'also write the mirrored copy (M prefix)')
-    .action((files: string[], o: { out: string; fps: number; mirror?: boolean }) => {
+    .action((files: string[], o: { out: string; fps?: number; mirror?: boolean }) => {
+      const { fps } = humanml3dSettings.parse({ fps: o.fps });
       convertEach(inputs(files, '.npy'), (file) => {
         const a = readNpy(file);
         if (a.shape.length !== 3 || a.shape[1] !== JOINTS || a.shape[2] !== 3) {
           throw new TorchmotionError(`expected (T, 22, 3) joints, found (${a.shape.join(', ')})`);
         }
-        return { motion: jointsTo272(resamplePositions(Float64Array.from(a.data as Float32Array), JOINTS, o.fps)).motion };
+        return { motion: jointsTo272(resamplePositions(Float64Array.from(a.data as Float32Array), JOINTS, fps)).motion };
       }, o.out, !!o.mirror);
     });
 
   const exp = data.command('export').description('272 → other formats');
-  exp.command('bvh <in>')
+  addOptions(exp.command('bvh <in>')
     .description('272 motion → BVH on the SMPL-22 skeleton (centimetres, 30 fps) for Blender')
-    .requiredOption('-o, --out <file>', 'output .bvh')
-    .option('--mean <file>', 'mean.npy to de-normalise with (needs --std)')
-    .option('--std <file>', 'std.npy to de-normalise with (needs --mean)')
+    .requiredOption('-o, --out <file>', 'output .bvh'), meanStdOptions())
     .action((input: string, o: { out: string; mean?: string; std?: string }) => {
-      const stats = optionalMeanStd(o);
-      const x = stats ? denormalize(readMotion272(input), stats) : readMotion272(input);
+      const x = readRawMotion272(input, o);
       writeFileSync(o.out, writeBvhText(motion272ToBvh(x)));
       console.log(`${o.out}: ${x.length / DIM} frames on the SMPL-22 skeleton`);
     });

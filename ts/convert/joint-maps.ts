@@ -8,11 +8,14 @@ import { z } from 'zod';
 import { TorchmotionError } from '../errors.js';
 import { JOINT_NAMES } from '../motion/skeleton.js';
 
+// A source's up axis; Y up is the 272 representation's.
+export const UP_AXIS = z.enum(['y', 'z']);
+
 const source = z.union([z.string(), z.object({ lerp: z.tuple([z.string(), z.string(), z.number().min(0).max(1)]) }).strict()]);
 export const jointMapSchema = z.object({
   name: z.string(),
   scale: z.number().positive(),                  // file units → metres
-  up: z.enum(['y', 'z']).default('y'),
+  up: UP_AXIS.default('y'),
   joints: z.record(z.enum(JOINT_NAMES), source),
 }).strict();
 export type JointMap = z.output<typeof jointMapSchema>;

@@ -1,10 +1,17 @@
 // The common last steps of every converter: joint positions (Y up, metres, 30 fps) → IK rotations → rotate the
 // clip about Y so that frame 0's pelvis faces +Z → the 272 forward pass. Resampling lives here too.
+import { z } from 'zod';
+
 import { TorchmotionError } from '../errors.js';
 import { forward272, FPS, type ForwardOptions } from '../motion/repr272.js';
 import { applyMat, matMul, matrixToAxisAngle, ry } from '../motion/rotation.js';
 import { JOINTS } from '../motion/skeleton.js';
 import { inverseKinematics, type RestOffsets } from './ik.js';
+
+// HumanML3D's new_joints (T,22,3): their frame rate, resampled to 30 fps.
+export const humanml3dSettings = z.object({
+  fps: z.number().positive().default(20),
+}).strict();
 
 // Linear resampling of joint positions (T,J,3) from `fps` to 30 fps, keeping the clip's duration.
 export function resamplePositions(positions: Float64Array, joints: number, fps: number, target = FPS): Float64Array {

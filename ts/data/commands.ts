@@ -3,34 +3,29 @@ import { dirname, resolve } from 'node:path';
 
 import type { Command } from 'commander';
 
-import { finiteNumber, nonNegativeInt as int, positiveNumber } from '../cli-options.js';
+import { addOptions, choiceOption, finiteNumber, meanStdOptions, nonNegativeInt as int, positiveNumber, withDefault } from '../cli-options.js';
 import { registerConvertCommands } from '../convert/commands.js';
 import { printable, TorchmotionError } from '../errors.js';
 import { makeDirs } from '../files.js';
 import { writeAtomic } from '../train/checkpoint.js';
-import { denormalize } from '../motion/normalize.js';
 import { axisAnglesFromSmpl, DIM, forward272, recoverJoints } from '../motion/repr272.js';
-import { buildIndex, formatReport, STAGE_LIMITS, type StageName } from './dataset.js';
-import { optionalMeanStd, readMotion272 } from './motion-files.js';
+import { buildIndex, formatReport, indexSettings, type StageName } from './dataset.js';
+import { readRawMotion272 } from './motion-files.js';
 import { readNpy, writeNpy } from './npy.js';
-import { PREPARE_LIMITS, prepareDataset } from './prepare.js';
-import { buildDemoDataset } from './demo.js';
-import { computeMeanStd } from './mean-std.js';
+import { prepareDataset, prepareLimits } from './prepare.js';
+import { buildDemoDataset, demoSettings } from './demo.js';
+import { computeMeanStd, meanStdSettings } from './mean-std.js';
 import { datasetStats, formatStats } from './stats.js';
-import { buildDatasetReport, explainClip, reportHtml } from './report.js';
+import { buildDatasetReport, explainClip, reportHtml, reportSettings } from './report.js';
 
 export function registerDataCommands(program: Command): void {
   const data = program.command('data').description('motion data: the 272 representation, datasets, statistics');
 
-  data.command('recover <in>')
+  addOptions(data.command('recover <in>')
     .description('272 motion (.npy) → global joints (T,22,3) float32')
-    .requiredOption('-o, --out <file>', 'output .npy')
-    .option('--mean <file>', 'mean.npy to de-normalise with (needs --std)')
-    .option('--std <file>', 'std.npy to de-normalise with (needs --mean)')
+    .requiredOption('-o, --out <file>', 'output .npy'), meanStdOptions())
     .action((input: string, o: { out: string; mean?: string; std?: string }) => {
-      const stats = optionalMeanStd(o);
-      const x = stats ? denormalize(readMotion272(input), stats) : readMotion272(input);
-      const joints = recoverJoints(x);
+      const joints = recoverJoints(readRawMotion272(input, o));
       writeNpy(o.out, { data: Float32Array.from(joints), shape: [joints.length / 66, 22, 3] });
       console.log(`${o.out}: ${joints.length / 66} frames × 22 joints`);
     });
@@ -64,14 +59,14 @@ export function registerDataCommands(program: Command): void {
   data.command('prepare <download-dir>')
     .description('unpack the released .tar.gz archives into the MotionMillion layout')
     .requiredOption('-o, --out <root>', 'dataset root to create or complete')
-    .option('--max-extract-gb <n>', 'refuse to unpack more than this many GB in one run', positiveNumber,
-      PREPARE_LIMITS.maxExtractGB)
-    .option('--max-ratio <n>', 'refuse an archive that unpacks to more than n times its size (a compression bomb)',
-      positiveNumber, PREPARE_LIMITS.maxRatio)
+    .option('--max-extract-gb <n>', withDefault('refuse to unpack more than this many GB in one run', prepareLimits, 'maxExtractGB'),
+      positiveNumber)
+    .option('--max-ratio <n>', withDefault('refuse an archive that unpacks to more than n times its size (a compression bomb)',
+      prepareLimits, 'maxRatio'), positiveNumber)
     .option('--json', 'print the report as JSON')
-    .action(async (dir: string, o: { out: string; maxExtractGb: number; maxRatio: number; json?: boolean }) => {
+    .action(async (dir: string, o: { out: string; maxExtractGb?: number; maxRatio?: number; json?: boolean }) => {
       const report = await prepareDataset(dir, o.out, {
-        maxExtractBytes: o.maxExtractGb * 1e9, maxRatio: o.maxRatio,
+        maxExtractBytes: o.maxExtractGb && o.maxExtractGb * 1e9, maxRatio: o.maxRatio,   // undefined: the schema's
         onArchive: o.json ? undefined : (a) => console.log(`unpacking ${printable(a)}`),
       });
       if (o.json) return void console.log(JSON.stringify(report, null, 2));
@@ -88,17 +83,16 @@ export function registerDataCommands(program: Command): void {
   data.command('index <root>')
     .description('check a split against the files on disk and report missing, corrupt and filtered clips')
     .requiredOption('--split <name>', 'split name (train, val, test, all) or a path to a split file')
-    .option('--stage <stage>', `length filter: ${Object.keys(STAGE_LIMITS).join(', ')}`, 'tokenizer')
+    .addOption(choiceOption('--stage <stage>', 'length filter', indexSettings, 'stage'))
     .option('--min-frames <n>', 'override the stage minimum', int)
     .option('--max-frames <n>', 'override the stage maximum', int)
     .option('--strict', 'fail when a listed clip is missing')
     .option('--scan-values', 'read every file to reject NaN/Inf (otherwise headers only)')
     .option('--report-dir <dir>', 'where the full missing/filtered lists go (default <root>/reports)')
     .option('--json', 'print the report as JSON')
-    .action((root: string, o: { split: string; stage: string; minFrames?: number; maxFrames?: number; strict?: boolean;
+    .action((root: string, o: { split: string; stage?: StageName; minFrames?: number; maxFrames?: number; strict?: boolean;
       scanValues?: boolean; reportDir?: string; json?: boolean }) => {
-      if (!(o.stage in STAGE_LIMITS)) throw new TorchmotionError(`--stage '${o.stage}' is not one of ${Object.keys(STAGE_LIMITS).join(', ')}`);
-      const { report } = buildIndex(root, { split: o.split, stage: o.stage as StageName, minFrames: o.minFrames, maxFrames: o.maxFrames,
+      const { report } = buildIndex(root, { split: o.split, stage: o.stage, minFrames: o.minFrames, maxFrames: o.maxFrames,
         strict: o.strict, scanValues: o.scanValues, reportDir: o.reportDir });
       console.log(o.json ? JSON.stringify(report, null, 2) : formatReport(report));
     });
@@ -118,8 +112,8 @@ export function registerDataCommands(program: Command): void {
     .option('--json', 'print the numbers behind the page as JSON')
     .option('--explain <clip>', "say why one clip got its motion type (matched words, votes, or the motion rule)")
     .option('--max-clips <n>', 'read at most this many clips per subset', int)
-    .option('--renders <n>', 'example clips rendered per subset', int, 3)
-    .action(async (root: string, o: { out?: string; json?: boolean; explain?: string; maxClips?: number; renders: number }) => {
+    .option('--renders <n>', withDefault('example clips rendered per subset', reportSettings, 'renders'), int)
+    .action(async (root: string, o: { out?: string; json?: boolean; explain?: string; maxClips?: number; renders?: number }) => {
       if (o.explain) return void console.log(explainClip(root, o.explain));
       if (!o.out && !o.json) throw new TorchmotionError('data report: give -o <report.html> for the page, --json for the numbers, or --explain <clip>');
       if (o.out && !o.out.toLowerCase().endsWith('.html')) throw new TorchmotionError(`data report: -o ${o.out} must end in .html`);
@@ -134,9 +128,9 @@ export function registerDataCommands(program: Command): void {
 
   data.command('mean-std <root>')
     .description("mean/std of a split's clips (std averaged per group, as MotionMillion) → <root>/mean_std/vector_272")
-    .option('--split <name>', 'split whose clips to use', 'train')
+    .option('--split <name>', withDefault('split whose clips to use', meanStdSettings, 'split'))
     .option('-o, --out <dir>', 'folder for mean.npy and std.npy (default <root>/mean_std/vector_272)')
-    .action((root: string, o: { split: string; out?: string }) => {
+    .action((root: string, o: { split?: string; out?: string }) => {
       const r = computeMeanStd(root, o);
       console.log(`${r.mean}, ${r.std}: from ${r.clips} clips (${r.frames} frames)` +
         (r.skipped.length ? `; ${r.skipped.length} clip(s) with NaN/Inf left out (e.g. ${r.skipped[0]})` : ''));
@@ -146,9 +140,9 @@ export function registerDataCommands(program: Command): void {
     .description('build the demo dataset from the bundled Bandai Namco clips (or the full set in ../shared)')
     .requiredOption('-o, --out <root>', 'dataset root to write')
     .option('--source <dir>', 'folder of Bandai Namco .bvh files (default: the bundled 174 clips, data/bandai-namco-1)')
-    .option('--seed <n>', 'seed for the caption phrasings', int, 0)
+    .option('--seed <n>', withDefault('seed for the caption phrasings', demoSettings, 'seed'), int)
     .option('--json', 'print the report as JSON')
-    .action((o: { out: string; source?: string; seed: number; json?: boolean }) => {
+    .action((o: { out: string; source?: string; seed?: number; json?: boolean }) => {
       const r = buildDemoDataset(o.out, { source: o.source, seed: o.seed });
       if (o.json) return void console.log(JSON.stringify(r, null, 2));
       console.log(`${r.root}: ${r.clips} clips (mirrored copies included), ${(r.hours * 60).toFixed(1)} min, from ${r.source}`);

@@ -3,6 +3,8 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { z } from 'zod';
+
 import { TorchmotionError } from '../errors.js';
 import { makeDirs, requireRegularFile } from '../files.js';
 import { DIM, FPS } from '../motion/repr272.js';
@@ -19,6 +21,10 @@ export const STAGE_LIMITS = {
   't2m-eval': { minFrames: 60, maxFrames: 200 },
 } as const;
 export type StageName = keyof typeof STAGE_LIMITS;
+// The stage whose limits an index applies when none is named.
+export const indexSettings = z.object({
+  stage: z.enum(Object.keys(STAGE_LIMITS) as [StageName, ...StageName[]]).default('tokenizer'),
+}).strict();
 
 export interface IndexOptions {
   split: string;
@@ -117,7 +123,7 @@ export function captionsFor(root: string, name: string): Caption[] | undefined {
 }
 
 export function buildIndex(root: string, options: IndexOptions): { index: DatasetIndex; report: IndexReport } {
-  const stage = options.stage ?? 'tokenizer';
+  const { stage } = indexSettings.parse({ stage: options.stage });
   const limits = { ...STAGE_LIMITS[stage], ...(options.minFrames !== undefined && { minFrames: options.minFrames }),
     ...(options.maxFrames !== undefined && { maxFrames: options.maxFrames }) };
   const baseStage: Stage = stage.startsWith('t2m') ? 't2m' : 'tokenizer';

@@ -3,6 +3,8 @@
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
+import { z } from 'zod';
+
 import { readBvh } from '../convert/bvh.js';
 import { bvhTo272 } from '../convert/from-bvh.js';
 import { TorchmotionError } from '../errors.js';
@@ -91,12 +93,16 @@ function kickingLeg(motion: Float64Array): 'left' | 'right' {
   return l > r ? 'left' : 'right';
 }
 
+export const demoSettings = z.object({
+  seed: z.number().int().nonnegative().default(0),   // seed of the caption phrasings
+}).strict();
+
 export function buildDemoDataset(root: string, options: { source?: string; seed?: number; onClip?: (file: string) => void } = {}): DemoReport {
   const source = options.source ?? defaultDemoSource();
   if (!existsSync(source)) throw new TorchmotionError(`demo source ${source} does not exist: pass --source <folder of Bandai Namco .bvh files>`);
   const files = readdirSync(source).filter((f) => /^dataset-\d+_.+_.+_\d+\.bvh$/.test(f)).sort();
   if (files.length === 0) throw new TorchmotionError(`${source} holds no Bandai Namco clips (dataset-1_<content>_<style>_<id>.bvh)`);
-  const rng = new Rng(options.seed ?? 0);
+  const rng = new Rng(demoSettings.parse({ seed: options.seed }).seed);
   const motionRoot = join(root, 'motion_data', 'vector_272');
   const byContent = new Map<string, Array<{ base: string; mirror: string }>>();
   const failed: DemoReport['failed'] = [];

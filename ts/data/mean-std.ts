@@ -2,6 +2,8 @@
 // channel and the std per channel averaged within each group of the 272 layout, written where the layout expects them.
 import { join } from 'node:path';
 
+import { z } from 'zod';
+
 import { TorchmotionError } from '../errors.js';
 import { makeDirs } from '../files.js';
 import { MotionStatistics } from '../motion/normalize.js';
@@ -12,8 +14,12 @@ import { readNpy, writeNpy } from './npy.js';
 
 export interface MeanStdReport { clips: number; frames: number; skipped: string[]; mean: string; std: string }
 
+export const meanStdSettings = z.object({
+  split: z.string().default('train'),   // the split whose clips the statistics come from
+}).strict();
+
 export function computeMeanStd(root: string, o: { split?: string; out?: string } = {}): MeanStdReport {
-  const split = o.split ?? 'train';
+  const { split } = meanStdSettings.parse({ split: o.split });
   const { index } = buildIndex(root, { split, stage: 'tokenizer', minFrames: 1 });
   const stats = new MotionStatistics();
   const skipped: string[] = [];

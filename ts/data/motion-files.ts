@@ -1,7 +1,7 @@
 // Reading 272 motions and mean/std files with checks that name the file and what is wrong.
 import { TorchmotionError } from '../errors.js';
 import { meanStdFiles } from './layout.js';
-import type { MeanStd } from '../motion/normalize.js';
+import { denormalize, type MeanStd } from '../motion/normalize.js';
 import { DIM } from '../motion/repr272.js';
 import { readNpy } from './npy.js';
 
@@ -49,4 +49,10 @@ export function readDatasetMeanStd(root: string): MeanStd {
 export function optionalMeanStd(o: { mean?: string; std?: string }): MeanStd | undefined {
   if (!!o.mean !== !!o.std) throw new TorchmotionError('--mean and --std go together: give both or neither');
   return o.mean && o.std ? readMeanStd(o.mean, o.std) : undefined;
+}
+
+// A 272 motion in raw units: de-normalised with --mean/--std when they are given, as read otherwise.
+export function readRawMotion272(file: string, o: { mean?: string; std?: string }): Float64Array {
+  const stats = optionalMeanStd(o);
+  return stats ? denormalize(readMotion272(file), stats) : readMotion272(file);
 }

@@ -18,6 +18,7 @@ import {
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 
 import * as tar from 'tar';
+import { z } from 'zod';
 
 import { invalid, printable, TorchmotionError } from '../errors.js';
 import { fileError, makeDirs } from '../files.js';
@@ -43,8 +44,13 @@ export interface PrepareOptions {
 // stopped by the free space. Motion .npy files compress about 1–4:1, texts and split lists (tar headers and padding
 // included) up to about 20:1, and deflate reaches 1,032:1 on zeros: 100:1 is five times above the most compressible
 // real archive and ten times below a bomb. The ratio counts beyond RATIO_SLACK, so that a small archive of constant
-// values (a test's clips of zeros) is no bomb. 1 GB stays free for everything else on the disk.
-export const PREPARE_LIMITS = { maxExtractGB: 2000, maxRatio: 100, keepFreeGB: 1 } as const;
+// values (a test's clips of zeros) is no bomb. 1 GB stays free for everything else on the disk. In GB, as `data
+// prepare`'s flags take them; PrepareOptions takes bytes. Checked (a positive number, keepFree ≥ 0) in Preparation.
+export const prepareLimits = z.object({
+  maxExtractGB: z.number().default(2000),
+  maxRatio: z.number().default(100),
+  keepFreeGB: z.number().default(1),
+}).strict();
 const RATIO_SLACK = 16e6;
 // zlib inflates each read in one piece before the parser sees any of it: reads of 64 kB keep that piece under 66 MB
 // even at 1,032:1 (node-tar's own 16 MB reads made a 4 GB buffer of a 4 MB archive of zeros).
@@ -278,10 +284,11 @@ class Preparation {
 
   constructor(private readonly downloadDir: string, private readonly out: string, options: PrepareOptions) {
     this.output = new Folder(resolve(out));
+    const defaults = prepareLimits.parse({});
     this.limits = {
-      maxExtractBytes: options.maxExtractBytes ?? PREPARE_LIMITS.maxExtractGB * 1e9,
-      maxRatio: options.maxRatio ?? PREPARE_LIMITS.maxRatio,
-      keepFreeBytes: options.keepFreeBytes ?? PREPARE_LIMITS.keepFreeGB * 1e9,
+      maxExtractBytes: options.maxExtractBytes ?? defaults.maxExtractGB * 1e9,
+      maxRatio: options.maxRatio ?? defaults.maxRatio,
+      keepFreeBytes: options.keepFreeBytes ?? defaults.keepFreeGB * 1e9,
     };
     for (const [name, value] of Object.entries(this.limits)) {
       if (!(value >= 0) || (name !== 'keepFreeBytes' && value === 0)) throw invalid(name, 'a positive number', value);

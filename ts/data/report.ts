@@ -5,6 +5,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { z } from 'zod';
+
 import { TorchmotionError } from '../errors.js';
 import { renderMotions } from '../render/render.js';
 import { loadViewMotion } from '../view/motions.js';
@@ -16,6 +18,9 @@ import { barChart, hbarChart } from './report-charts.js';
 import { datasetStats, type Distribution, type StatsOptions, type SubsetStats } from './stats.js';
 
 export interface ReportOptions extends StatsOptions { renders?: number; title?: string }
+export const reportSettings = z.object({
+  renders: z.number().int().nonnegative().default(3),   // example clips rendered per subset
+}).strict();
 export interface DatasetReport { root: string; subsets: Record<string, SubsetStats>; renders: Record<string, string[]> }
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -56,7 +61,7 @@ export async function buildDatasetReport(root: string, o: ReportOptions = {}): P
   const renders: Record<string, string[]> = {};
   const images: Record<string, string> = {};
   for (const [name, s] of Object.entries(subsets)) {
-    const picked = pickRenders(s, o.renders ?? 3);
+    const picked = pickRenders(s, reportSettings.parse({ renders: o.renders }).renders);
     renders[name] = picked.map((p) => p.name);
     const image = await renderExamples(root, picked);
     if (image) images[name] = image;

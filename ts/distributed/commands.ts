@@ -2,11 +2,12 @@
 // --grace S] -- <command…>`.
 import type { Command } from 'commander';
 
-import { nonNegativeInt, port, positiveInt, positiveNumber } from '../cli-options.js';
-import { GRACE_S, launch } from './launch.js';
+import { nonNegativeInt, port, positiveInt, positiveNumber, withDefault } from '../cli-options.js';
+import { distDefaults } from './group.js';
+import { launch, launchSettings } from './launch.js';
 
 interface LaunchFlags {
-  nprocPerNode: number; nnodes: number; nodeRank: number; masterAddr: string; masterPort?: number; timeout?: number;
+  nprocPerNode: number; nnodes?: number; nodeRank?: number; masterAddr?: string; masterPort?: number; timeout?: number;
   grace?: number;
 }
 
@@ -14,13 +15,14 @@ export function registerLaunchCommand(program: Command): void {
   program.command('launch')
     .description('run a command as the data-parallel ranks of this node (c10d/Gloo), as torchrun does: launch --nproc-per-node 2 -- tokenizer train …')
     .requiredOption('--nproc-per-node <n>', 'ranks on this node', positiveInt)
-    .option('--nnodes <n>', 'nodes in the run', positiveInt, 1)
-    .option('--node-rank <k>', "this node's rank (0 … nnodes − 1)", nonNegativeInt, 0)
-    .option('--master-addr <addr>', "rank 0's node, as every node reaches it", '127.0.0.1')
+    .option('--nnodes <n>', withDefault('nodes in the run', launchSettings, 'nnodes'), positiveInt)
+    .option('--node-rank <k>', withDefault("this node's rank (0 … nnodes − 1)", launchSettings, 'nodeRank'), nonNegativeInt)
+    .option('--master-addr <addr>', withDefault("rank 0's node, as every node reaches it", launchSettings, 'masterAddr'))
     .option('--master-port <port>', 'its rendezvous port (default: a free one on one node, 29500 on several)', port)
-    .option('--timeout <s>', 'a rank that stops answering for this long ends the run (TORCHMOTION_DIST_TIMEOUT, default 300)', positiveNumber)
-    .option('--grace <s>', `seconds ranks asked to stop (Ctrl-C, a failed rank) may take before SIGKILL (default ${GRACE_S})`,
-      positiveNumber)
+    .option('--timeout <s>', withDefault('a rank that stops answering for this long ends the run (TORCHMOTION_DIST_TIMEOUT)', distDefaults,
+      'timeoutS'), positiveNumber)
+    .option('--grace <s>', withDefault('seconds ranks asked to stop (Ctrl-C, a failed rank) may take before SIGKILL', launchSettings,
+      'graceS'), positiveNumber)
     .argument('<command...>', 'the torchmotion command every rank runs, after --')
     .action(async (command: string[], o: LaunchFlags) => {
       const rc = await launch(command, { nprocPerNode: o.nprocPerNode, nnodes: o.nnodes, nodeRank: o.nodeRank, masterAddr: o.masterAddr,

@@ -3,6 +3,8 @@
 // the small agreements a run needs (mean losses, "does any rank stop", same config and data) and the model joining it.
 import { createHash } from 'node:crypto';
 
+import { z } from 'zod';
+
 import { TorchmotionError } from '../errors.js';
 import { native, type NativeProcessGroup } from '../native.js';
 
@@ -17,8 +19,11 @@ export interface DistEnv {
   bucketBytes: number;
 }
 
-const DEFAULT_TIMEOUT_S = 300;
-const DEFAULT_BUCKET_MB = 25;   // PyTorch DDP's bucket_cap_mb
+// What TORCHMOTION_DIST_TIMEOUT and TORCHMOTION_DIST_BUCKET_MB give when unset (checked where they are read).
+export const distDefaults = z.object({
+  timeoutS: z.number().default(300),
+  bucketMB: z.number().default(25),   // PyTorch DDP's bucket_cap_mb
+}).strict();
 
 function intVar(env: NodeJS.ProcessEnv, name: string, min: number): number | undefined {
   const raw = env[name];
@@ -42,9 +47,10 @@ export function distEnv(env: NodeJS.ProcessEnv = process.env): DistEnv | undefin
   if (!masterAddr) throw new TorchmotionError('WORLD_SIZE is set but MASTER_ADDR is not: give the address of the rank-0 machine (torchrun and `torchmotion launch` set it)');
   const masterPort = intVar(env, 'MASTER_PORT', 1) ?? 29500;
   if (masterPort > 65535) throw new TorchmotionError(`MASTER_PORT=${masterPort}: expected a port 1 … 65535`);
-  const timeoutS = env.TORCHMOTION_DIST_TIMEOUT ? Number(env.TORCHMOTION_DIST_TIMEOUT) : DEFAULT_TIMEOUT_S;
+  const defaults = distDefaults.parse({});
+  const timeoutS = env.TORCHMOTION_DIST_TIMEOUT ? Number(env.TORCHMOTION_DIST_TIMEOUT) : defaults.timeoutS;
   if (!(timeoutS > 0)) throw new TorchmotionError(`TORCHMOTION_DIST_TIMEOUT=${env.TORCHMOTION_DIST_TIMEOUT}: expected seconds > 0`);
-  const bucketMb = env.TORCHMOTION_DIST_BUCKET_MB ? Number(env.TORCHMOTION_DIST_BUCKET_MB) : DEFAULT_BUCKET_MB;
+  const bucketMb = env.TORCHMOTION_DIST_BUCKET_MB ? Number(env.TORCHMOTION_DIST_BUCKET_MB) : defaults.bucketMB;
   if (!(bucketMb >= 0)) throw new TorchmotionError(`TORCHMOTION_DIST_BUCKET_MB=${env.TORCHMOTION_DIST_BUCKET_MB}: expected megabytes ≥ 0 (0 averages the gradients after backward)`);
   return {
     rank, worldSize, masterAddr, masterPort, timeoutMs: Math.round(timeoutS * 1000), bucketBytes: Math.round(bucketMb * 2 ** 20),

@@ -10,23 +10,27 @@ import { createServer } from 'node:net';
 import { constants, cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 
+import { z } from 'zod';
+
 import { TorchmotionError } from '../errors.js';
 
-export interface LaunchOptions {
+// What a launch leaves out: one node (rank 0) meeting on this machine. graceS is how long ranks asked to stop may
+// take before SIGKILL: torchrun's wait between SIGTERM and SIGKILL, and time for a rank to finish its step and write
+// its checkpoint after Ctrl-C. A rank still there then is stopped (SIGSTOP: only SIGKILL acts on a stopped process)
+// or stuck in a collective with one that is.
+export const launchSettings = z.object({
+  nnodes: z.number().int().positive().default(1),
+  nodeRank: z.number().int().nonnegative().default(0),
+  masterAddr: z.string().default('127.0.0.1'),
+  graceS: z.number().positive().default(30),
+}).strict();
+
+export interface LaunchOptions extends Partial<z.output<typeof launchSettings>> {
   nprocPerNode: number;
-  nnodes: number;
-  nodeRank: number;
-  masterAddr: string;
   masterPort?: number;     // default: 29500 with several nodes, a free port on one
   timeoutS?: number;       // TORCHMOTION_DIST_TIMEOUT for the ranks
-  graceS?: number;         // how long ranks asked to stop may take before SIGKILL (default GRACE_S)
   log?: (line: string) => void;
 }
-
-// How long ranks asked to stop may take before SIGKILL: torchrun's wait between SIGTERM and SIGKILL, and time for a
-// rank to finish its step and write its checkpoint after Ctrl-C. A rank still there then is stopped (SIGSTOP: only
-// SIGKILL acts on a stopped process) or stuck in a collective with one that is.
-export const GRACE_S = 30;
 
 // A port nobody listens on right now (one node only: the ranks meet on this machine).
 function freePort(): Promise<number> {
@@ -49,14 +53,15 @@ function cliBin(): string {
   throw new TorchmotionError(`launch: bin/torchmotion.js not found above ${import.meta.dirname}`);
 }
 
-export async function launch(command: string[], o: LaunchOptions): Promise<number> {
+export async function launch(command: string[], options: LaunchOptions): Promise<number> {
+  const { nnodes, nodeRank, masterAddr, graceS } = options;
+  const o = { ...options, ...launchSettings.parse({ nnodes, nodeRank, masterAddr, graceS }) };
   if (command.length === 0) throw new TorchmotionError('launch: give the command after --, e.g. `torchmotion launch --nproc-per-node 2 -- tokenizer train …`');
   if (o.nodeRank >= o.nnodes) throw new TorchmotionError(`--node-rank ${o.nodeRank} does not fit --nnodes ${o.nnodes} (node ranks are 0 … ${o.nnodes - 1})`);
   const port = o.masterPort ?? (o.nnodes === 1 ? await freePort() : 29500);
   const world = o.nnodes * o.nprocPerNode;
   const threads = process.env.TORCHMOTION_THREADS ?? process.env.OMP_NUM_THREADS ?? String(Math.max(1, Math.floor(cpus().length / o.nprocPerNode)));
   const bin = cliBin();
-  const graceS = o.graceS ?? GRACE_S;
   const log = o.log ?? (() => {});
   const live = new Map<ChildProcess, number>();   // the ranks still running, with their rank
   const killed = new Set<ChildProcess>();          // those the launcher killed (said so already)
@@ -67,12 +72,12 @@ export async function launch(command: string[], o: LaunchOptions): Promise<numbe
     for (const c of live.keys()) c.kill(signal);
     deadline ??= setTimeout(() => {
       for (const [c, rank] of live) {
-        log(`launch: rank ${rank} (pid ${c.pid}) has not ended ${graceS} s after ${signal} (stopped or hung); ` +
+        log(`launch: rank ${rank} (pid ${c.pid}) has not ended ${o.graceS} s after ${signal} (stopped or hung); ` +
           'killing it with SIGKILL (--grace sets the wait)');
         killed.add(c);
         c.kill('SIGKILL');
       }
-    }, Math.min(graceS * 1000, 2 ** 31 - 1));   // a longer delay would be taken as 1 ms
+    }, Math.min(o.graceS * 1000, 2 ** 31 - 1));   // a longer delay would be taken as 1 ms
   };
   const exits = Array.from({ length: o.nprocPerNode }, (_, local) => {
     const rank = o.nodeRank * o.nprocPerNode + local;

@@ -4,12 +4,12 @@ import { existsSync } from 'node:fs';
 
 import type { Command } from 'commander';
 
-import { definedOnly, nonNegativeInt, nonNegativeNumber, positiveInt, probability, withDefault } from '../cli-options.js';
-import { generationSettings } from '../t2m/config.js';
+import { addOptions, ckptOption, nonNegativeInt, positiveInt, withDefault } from '../cli-options.js';
+import { givenSampling, samplingOptions, type SamplingFlags } from '../t2m/sampling-flags.js';
 import { MetricsLog } from '../train/metrics.js';
-import { registerTrainCommand } from '../train/command.js';
+import { dataFlag, registerTrainCommand } from '../train/command.js';
 import { evaluatorConfig } from './config.js';
-import { testEvaluator, formatRetrieval } from './evaluator-test.js';
+import { evaluatorTestSettings, testEvaluator, formatRetrieval } from './evaluator-test.js';
 import { evaluateTextToMotion, formatEvalTable, METRIC_KEYS, t2mEvalSettings, type T2MEvalResult } from './t2m-eval.js';
 import { trainEvaluator } from './train.js';
 
@@ -30,26 +30,25 @@ export function registerEvaluatorCommands(program: Command): void {
 
   registerTrainCommand(ev, {
     description: 'train on a dataset\'s captions and motions (symmetric InfoNCE; checkpoints, Ctrl-C saves, --resume)',
-    flags: [{ flags: '-d, --data <root>', description: 'dataset root', key: 'data.root' }],
-    schema: evaluatorConfig, train: trainEvaluator,
+    flags: [dataFlag()], schema: evaluatorConfig, train: trainEvaluator,
   });
 
   ev.command('test')
     .description('its own retrieval quality: R@1/2/3/5/10 and median rank, both directions, whole split and batches of 32')
-    .requiredOption('--ckpt <dir>', 'evaluator checkpoint or run folder')
+    .addOption(ckptOption('evaluator'))
     .option('-d, --data <root>', 'dataset root (default: the one it was trained on)')
-    .option('--split <name>', 'split', 'test')
+    .option('--split <name>', withDefault('split', evaluatorTestSettings, 'split'))
     .option('--json', 'print JSON')
-    .action(async (o: { ckpt: string; data?: string; split: string; json?: boolean }) => {
+    .action(async (o: { ckpt: string; data?: string; split?: string; json?: boolean }) => {
       const r = await testEvaluator(o);
       console.log(o.json ? JSON.stringify(r, null, 2) : formatRetrieval(r));
     });
 }
 
 export function registerT2MEvalCommand(t2m: Command): void {
-  t2m.command('eval')
+  addOptions(t2m.command('eval')
     .description('the field\'s metrics (R-precision, FID, MM-Dist, Diversity, MultiModality) with confidence intervals')
-    .requiredOption('--ckpt <dir|file>', 'text-to-motion run or checkpoint, or a .pth/.safetensors decoder (imported on the fly)')
+    .addOption(ckptOption('text-to-motion', 'decoder'))
     .requiredOption('--evaluator <dir>', 'retrieval evaluator run or checkpoint (`torchmotion evaluator train`)')
     .option('--tokenizer <dir|file>', 'tokenizer checkpoint or .pth/.safetensors (default: the one the codes came from)')
     .option('-d, --data <root>', 'dataset root (default: the one the model was trained on)')
@@ -59,20 +58,15 @@ export function registerT2MEvalCommand(t2m: Command): void {
     .option('--mm-captions <n>', withDefault('MultiModality: captions', t2mEvalSettings, 'mmCaptions'), positiveInt)
     .option('--mm-samples <n>', withDefault('MultiModality: generations per caption (< 2: off)', t2mEvalSettings, 'mmSamples'),
       nonNegativeInt)
-    .option('--gt-length', 'generate the real clip\'s length instead of stopping at END')
-    .option('--temperature <t>', withDefault('generator row: 0 = greedy', generationSettings, 'temperature'), nonNegativeNumber)
-    .option('--top-k <k>', withDefault('generator row: top-k (0 = off)', generationSettings, 'topK'), nonNegativeInt)
-    .option('--top-p <p>', withDefault('generator row: nucleus (1 = off)', generationSettings, 'topP'), probability)
-    .option('--cfg <scale>', withDefault('generator row: classifier-free guidance (0 = off)', generationSettings, 'cfgScale'),
-      nonNegativeNumber)
+    .option('--gt-length', 'generate the real clip\'s length instead of stopping at END'), samplingOptions('generator row: '))
     .option('--untrained', 'add a row for the same generator untrained (a floor)')
     .option('--seed <n>', withDefault('seed of the draws and samples', t2mEvalSettings, 'seed'), nonNegativeInt)
     .option('--json', 'print JSON instead of the Markdown table')
-    .action(async (o: { ckpt: string; evaluator: string; tokenizer?: string; data?: string; split?: string; repeats?: number;
-      batch?: number; mmCaptions?: number; mmSamples?: number; gtLength?: boolean; temperature?: number; topK?: number; topP?: number;
-      cfg?: number; untrained?: boolean; seed?: number; json?: boolean }) => {
+    .action(async (o: SamplingFlags & { ckpt: string; evaluator: string; tokenizer?: string; data?: string; split?: string;
+      repeats?: number; batch?: number; mmCaptions?: number; mmSamples?: number; gtLength?: boolean; untrained?: boolean; seed?: number;
+      json?: boolean }) => {
       const { temperature, topK, topP, cfg, ...rest } = o;
-      const e = await evaluateTextToMotion({ ...rest, sampling: definedOnly({ temperature, topK, topP, cfgScale: cfg }),
+      const e = await evaluateTextToMotion({ ...rest, sampling: givenSampling({ temperature, topK, topP, cfg }),
         log: o.json ? undefined : (l) => console.error(l) });
       const file = existsSync(join(o.ckpt, 'checkpoints')) ? logEvalRows(o.ckpt, e) : undefined;
       console.log(o.json ? JSON.stringify(e, null, 2) : formatEvalTable(e));

@@ -1,4 +1,6 @@
 // `evaluator test`: how far to trust an evaluator — its retrieval on a split, as TMR reports it.
+import { z } from 'zod';
+
 import { requireCheckpoint } from '../train/checkpoint.js';
 import { retrievalOnSplit } from './embed.js';
 import { loadEvaluator } from './model.js';
@@ -7,11 +9,15 @@ import type { Recall, RetrievalScores } from './retrieval.js';
 
 export interface EvaluatorTest { checkpoint: string; split: string; clips: number; all: RetrievalScores; batch32: RetrievalScores }
 
+export const evaluatorTestSettings = z.object({
+  split: z.string().default('test'),
+}).strict();
+
 export async function testEvaluator(o: { ckpt: string; data?: string; split?: string; threads?: number }): Promise<EvaluatorTest> {
   const checkpoint = requireCheckpoint(o.ckpt);
   const ev = await loadEvaluator(checkpoint);
   try {
-    const split = o.split ?? 'test';
+    const { split } = evaluatorTestSettings.parse({ split: o.split });
     const pairs = new PairSet(o.data ?? ev.state.dataRoot, split);
     const { all, batch32 } = await retrievalOnSplit(ev.model, ev.text, pairs, ev.stats, ev.state.native.maxFrames, { threads: o.threads });
     return { checkpoint, split, clips: pairs.clips, all, batch32 };

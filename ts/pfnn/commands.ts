@@ -3,15 +3,12 @@
 // names of `pfnn database` and `pfnn runtime`, kept as aliases that say so.
 import type { Command } from 'commander';
 
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-
-import { port, positiveInt, positiveNumber } from '../cli-options.js';
+import { addOptions, positiveInt, positiveNumber, withDefault } from '../cli-options.js';
 import { TorchmotionError } from '../errors.js';
-import { serveViewer } from '../view/serve.js';
+import { pageOptions, showPage, type PageFlags } from '../view/commands.js';
 import { pfnnConfig } from './config.js';
 import { exportPfnn } from './database-build.js';
-import { DEFAULT_PFNN, type PfnnOptions } from './database-layout.js';
+import { pfnnDatabaseSettings } from './database-layout.js';
 import { exportPfnnRuntime } from './runtime-files.js';
 import { pfnnPageHtml } from './play.js';
 import { pfnnQuality } from './quality.js';
@@ -44,23 +41,14 @@ export function registerPfnnCommands(program: Command): void {
   }
   registerDatabaseCommand(pfnn, 'database');
 
-  pfnn.command('play <export>')
-    .description('steer the character in a browser page (W/↑ forward, S/↓ back, A/← D/→ turn, Shift run); the network runs in the page')
-    .option('-o, --out <file>', 'write the page as one self-contained HTML file (opens from disk, no network)')
-    .option('--serve', 'serve the page on this machine until Ctrl-C (the default without --out)')
-    .option('--port <n>', 'port to serve on (0: any free port)', port, 0)
-    .option('--host <address>', 'address to serve on', '127.0.0.1')
-    .action(async (dir: string, o: { out?: string; serve?: boolean; port: number; host: string }) => {
-      const html = pfnnPageHtml(dir);
-      if (o.out) {
-        mkdirSync(dirname(resolve(o.out)), { recursive: true });
-        writeFileSync(o.out, html);
-        console.log(`${o.out}: ${(html.length / 2 ** 20).toFixed(1)} MiB; open it in a browser and steer with W/A/S/D or the arrows (Shift runs)`);
-      }
-      if (!o.out || o.serve) {
-        const { url } = await serveViewer(html, { port: o.port, host: o.host });
-        console.log(`serving the controller at ${url} (Ctrl-C to stop)`);
-      }
+  addOptions(pfnn.command('play <export>')
+    .description('steer the character in a browser page (W/↑ forward, S/↓ back, A/← D/→ turn, Shift run); the network runs in the page'),
+  pageOptions())
+    .action(async (dir: string, o: PageFlags) => {
+      await showPage(pfnnPageHtml(dir), o, {
+        written: (mib) => `${mib} MiB; open it in a browser and steer with W/A/S/D or the arrows (Shift runs)`,
+        served: (url) => `serving the controller at ${url} (Ctrl-C to stop)`,
+      });
     });
 
   pfnn.command('quality <run>')
@@ -87,6 +75,8 @@ export function registerPfnnCommands(program: Command): void {
     });
 }
 
+const rule = (description: string, key: string) => withDefault(description, pfnnDatabaseSettings, key);
+
 // `pfnn database <root>` (and, under `export`, its old name `export pfnn`): a split of a 272 dataset → the PFNN database.
 export function registerDatabaseCommand(parent: Command, name: string): void {
   const renamed = parent.name() === 'export';
@@ -96,24 +86,23 @@ export function registerDatabaseCommand(parent: Command, name: string): void {
     .requiredOption('--split <name>', 'split name or file')
     // Under `export`, -o is declared on `export` too (export <run> -o file): the parser hands it to whichever holds it.
     .option('-o, --out <dir>', 'output folder')
-    .option('--contact-speed <m/s>', 'contact when a foot joint is slower than this', positiveNumber, DEFAULT_PFNN.contacts.speed)
-    .option('--heel-height <m>', 'and the ankle is below this', positiveNumber, DEFAULT_PFNN.contacts.heelHeight)
-    .option('--toe-height <m>', 'or the toe (foot joint) is below this', positiveNumber, DEFAULT_PFNN.contacts.toeHeight)
-    .option('--median-window <frames>', 'median filter over contacts (odd)', positiveInt, DEFAULT_PFNN.contacts.medianWindow)
-    .option('--min-step-frames <n>', 'frames in the air before a landing counts as a touch-down', positiveInt, DEFAULT_PFNN.phase.minStepFrames)
-    .option('--standing-rate <Hz>', 'phase rate of clips without a gait cycle', positiveNumber, DEFAULT_PFNN.phase.standingRate)
-    .option('--facing-sigma <frames>', 'Gaussian smoothing of the facing direction', positiveNumber, DEFAULT_PFNN.facingSigma)
+    .option('--contact-speed <m/s>', rule('contact when a foot joint is slower than this', 'contacts.speed'), positiveNumber)
+    .option('--heel-height <m>', rule('and the ankle is below this', 'contacts.heelHeight'), positiveNumber)
+    .option('--toe-height <m>', rule('or the toe (foot joint) is below this', 'contacts.toeHeight'), positiveNumber)
+    .option('--median-window <frames>', rule('median filter over contacts (odd)', 'contacts.medianWindow'), positiveInt)
+    .option('--min-step-frames <n>', rule('frames in the air before a landing counts as a touch-down', 'phase.minStepFrames'), positiveInt)
+    .option('--standing-rate <Hz>', rule('phase rate of clips without a gait cycle', 'phase.standingRate'), positiveNumber)
+    .option('--facing-sigma <frames>', rule('Gaussian smoothing of the facing direction', 'facingSigma'), positiveNumber)
     .option('--json', 'print the report as JSON')
-    .action((root: string, o: { split: string; out?: string; json?: boolean; contactSpeed: number; heelHeight: number;
-      toeHeight: number; medianWindow: number; minStepFrames: number; standingRate: number; facingSigma: number }) => {
+    .action((root: string, o: { split: string; out?: string; json?: boolean; contactSpeed?: number; heelHeight?: number;
+      toeHeight?: number; medianWindow?: number; minStepFrames?: number; standingRate?: number; facingSigma?: number }) => {
       if (renamed) console.error('torchmotion: `export pfnn` is now `pfnn database` (it makes the PFNN database)');
       const out = o.out ?? (parent.opts().out as string | undefined);
       if (!out) throw new TorchmotionError('pfnn database: give the output folder with -o <dir>');
-      const options: PfnnOptions = {
-        ...DEFAULT_PFNN, facingSigma: o.facingSigma,
+      // Flags not given are undefined here: the schema fills them.
+      const options = pfnnDatabaseSettings.parse({ facingSigma: o.facingSigma,
         contacts: { speed: o.contactSpeed, heelHeight: o.heelHeight, toeHeight: o.toeHeight, medianWindow: o.medianWindow },
-        phase: { minStepFrames: o.minStepFrames, standingRate: o.standingRate },
-      };
+        phase: { minStepFrames: o.minStepFrames, standingRate: o.standingRate } });
       const r = exportPfnn(root, o.split, out, options, o.json ? undefined : (l) => console.log(l));
       if (o.json) return void console.log(JSON.stringify(r, null, 2));
       console.log(`${out}: ${r.rows} rows from ${r.clips} clips (${r.mirroredAdded} mirrored copies made), ` +

@@ -1,19 +1,23 @@
 // Foot contacts and the gait phase for PFNN, from global joint positions (Y up, metres, 30 fps).
+import { z } from 'zod';
+
 import { FPS } from '../motion/repr272.js';
 
-export interface ContactOptions {
-  speed: number;       // m/s below which a foot joint may be in contact
-  heelHeight: number;  // m, ankle height limit
-  toeHeight: number;   // m, foot (toe) joint height limit
-  medianWindow: number;// frames, odd
-}
-export const DEFAULT_CONTACTS: ContactOptions = { speed: 0.2, heelHeight: 0.12, toeHeight: 0.06, medianWindow: 5 };
+export const contactSettings = z.object({
+  speed: z.number().positive().default(0.2),           // m/s below which a foot joint may be in contact
+  heelHeight: z.number().positive().default(0.12),     // m, ankle height limit
+  toeHeight: z.number().positive().default(0.06),      // m, foot (toe) joint height limit
+  medianWindow: z.number().int().positive().default(5), // frames, odd
+}).strict();
+export type ContactOptions = z.output<typeof contactSettings>;
+export const DEFAULT_CONTACTS: ContactOptions = contactSettings.parse({});
 
-export interface PhaseOptions {
-  minStepFrames: number;   // debounce: a touch-down needs the foot off the ground at least this long before
-  standingRate: number;    // cycles per second for clips without a walking cycle
-}
-export const DEFAULT_PHASE: PhaseOptions = { minStepFrames: 4, standingRate: 1 };
+export const phaseSettings = z.object({
+  minStepFrames: z.number().int().positive().default(4), // debounce: a touch-down needs the foot off the ground at least this long before
+  standingRate: z.number().positive().default(1),        // cycles per second for clips without a walking cycle
+}).strict();
+export type PhaseOptions = z.output<typeof phaseSettings>;
+export const DEFAULT_PHASE: PhaseOptions = phaseSettings.parse({});
 
 // Contact per frame for L heel, L toe, R heel, R toe (ankles 7/8, feet 10/11) as 0/1 floats, (T,4).
 export function footContacts(joints: ArrayLike<number>, o: ContactOptions = DEFAULT_CONTACTS): Float32Array {

@@ -1,8 +1,10 @@
 // The SMPL-22 PFNN database (Holden et al. 2017, adapted to 30 fps): inputs X (240), outputs Y (296) and phase
 // P per centre frame, from 272 motions. Layout, contact and phase rules: docs/data-formats.md, restated in the README
 // this export writes beside the arrays.
+import { z } from 'zod';
+
 import { FPS, GROUPS, recoverJoints } from '../motion/repr272.js';
-import { DEFAULT_CONTACTS, DEFAULT_PHASE, footContacts, gaitPhase, type ContactOptions, type PhaseOptions } from './contacts.js';
+import { contactSettings, footContacts, gaitPhase, phaseSettings } from './contacts.js';
 
 export const WINDOW = 30;        // frames either side of the centre (1 s at 30 fps, as PFNN's 60 at 60 fps)
 export const STEP = 5;           // trajectory sample spacing
@@ -13,16 +15,19 @@ export const X_DIM = 4 * SAMPLES + GAITS.length * SAMPLES + 66 + 66; // 240
 export const Y_DIM = 2 + 1 + 1 + 4 + 4 * NEXT_SAMPLES + 66 + 66 + 132; // 296
 export const MIN_FRAMES = 2 * WINDOW + 2; // centres in [30, T−31) need T ≥ 62
 
-export interface PfnnOptions {
-  contacts: ContactOptions;
-  phase: PhaseOptions;
-  facingSigma: number;      // frames, Gaussian smoothing of the facing direction
-  gait: { standSpeed: number; runSpeed: number; crouchRatio: number }; // m/s, m/s, head height ratio
-}
-export const DEFAULT_PFNN: PfnnOptions = {
-  contacts: DEFAULT_CONTACTS, phase: DEFAULT_PHASE, facingSigma: 10,
-  gait: { standSpeed: 0.3, runSpeed: 1.8, crouchRatio: 0.8 },
-};
+// The database's rules (`pfnn database` sets contacts, phase and facingSigma by flags).
+export const pfnnDatabaseSettings = z.object({
+  contacts: contactSettings.prefault({}),
+  phase: phaseSettings.prefault({}),
+  facingSigma: z.number().positive().default(10),      // frames, Gaussian smoothing of the facing direction
+  gait: z.object({
+    standSpeed: z.number().positive().default(0.3),    // m/s
+    runSpeed: z.number().positive().default(1.8),      // m/s
+    crouchRatio: z.number().positive().default(0.8),   // of the clip's standing head height
+  }).strict().prefault({}),
+}).strict();
+export type PfnnOptions = z.output<typeof pfnnDatabaseSettings>;
+export const DEFAULT_PFNN: PfnnOptions = pfnnDatabaseSettings.parse({});
 
 export interface ClipRows { X: Float32Array; Y: Float32Array; P: Float32Array; rows: number; cyclic: boolean }
 

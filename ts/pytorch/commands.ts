@@ -1,34 +1,32 @@
 // `torchmotion import <file.pth>` and `torchmotion export <run> --format pth|safetensors`: PyTorch checkpoints in and out.
 import type { Command } from 'commander';
 
-import { levelList, positiveInt } from '../cli-options.js';
+import { choiceOption, levelList, positiveInt } from '../cli-options.js';
 import { TorchmotionError } from '../errors.js';
 import { registerDatabaseCommand } from '../pfnn/commands.js';
+import { tokenizerModel } from '../tokenizer/config.js';
 import { exportRun } from './export.js';
-import { importCheckpoint } from './import.js';
+import { importCheckpoint, importSettings, type ImportOptions } from './import.js';
 
 export function registerImportCommand(program: Command): void {
   program.command('import <file>')
     .description("a reference PyTorch checkpoint (.pth) or safetensors file → a torchmotion run: MotionMillion's FSQ tokenizer or its text-to-motion decoder")
     .requiredOption('-o, --out <run>', 'run folder to write (its checkpoint and import-report.json)')
-    .option('--kind <kind>', 'what the file holds: tokenizer or t2m (default: read from its names)')
+    .addOption(choiceOption('--kind <kind>', 'what the file holds (default: read from its names)', importSettings, 'kind'))
     .option('--codes <n>', "tokenizer: FSQ codebook size, when the projection's width fits several of the reference's levels", positiveInt)
     .option('--levels <list>', 'tokenizer: FSQ levels, e.g. 8,5,5,5 (when the codebook is not in the reference\'s table)', levelList)
     .option('--dilation-growth <n>', 'tokenizer: resnet dilation growth (not in the shapes; the reference uses 3)', positiveInt)
-    .option('--activation <name>', 'tokenizer: relu, gelu or silu (not in the shapes; the reference uses relu)')
+    .addOption(choiceOption('--activation <name>', 'tokenizer: not in the shapes; the reference uses relu', tokenizerModel.shape.activation.unwrap()))
     .option('--data <root>', 'tokenizer: the dataset root whose mean_std/ normalises its input (for reconstruct, generate, eval)')
     .option('--heads <n>', "t2m: attention heads (not in the shapes; default: the preset's with the same width and depth)", positiveInt)
-    .option('--dtype <fp32|bf16>', 't2m: fp32 (trains and generates) or bf16 (kept as bf16: generates only, half the memory)', 'fp32')
+    .addOption(choiceOption('--dtype <fp32|bf16>', 't2m: fp32 (trains and generates) or bf16 (kept as bf16: generates only, half the memory)',
+      importSettings, 'dtype'))
     .option('--tokenizer <run>', 't2m: the tokenizer run whose codes the decoder reads (generate uses it)')
     .option('--embeddings <cache>', 't2m: a caption-embedding cache (`t2m embed`) for its prompts')
     .option('--json', 'print the report as JSON')
-    .action(async (file: string, o: { out: string; kind?: string; codes?: number; levels?: number[]; dilationGrowth?: number; activation?: string; heads?: number; data?: string; dtype: string;
-      tokenizer?: string; embeddings?: string; json?: boolean }) => {
-      if (o.kind && o.kind !== 'tokenizer' && o.kind !== 't2m') throw new TorchmotionError(`--kind ${o.kind}: expected tokenizer or t2m`);
-      if (o.dtype !== 'fp32' && o.dtype !== 'bf16') throw new TorchmotionError(`--dtype ${o.dtype}: expected fp32 or bf16`);
-      if (o.activation && !['relu', 'gelu', 'silu'].includes(o.activation)) throw new TorchmotionError(`--activation ${o.activation}: expected relu, gelu or silu`);
-      const r = await importCheckpoint(file, o.out, { kind: o.kind as 'tokenizer' | undefined, codes: o.codes, levels: o.levels, dilationGrowth: o.dilationGrowth,
-        activation: o.activation as 'relu' | undefined, heads: o.heads, data: o.data, dtype: o.dtype, tokenizer: o.tokenizer, embeddings: o.embeddings });
+    .action(async (file: string, o: ImportOptions & { out: string; json?: boolean }) => {
+      const r = await importCheckpoint(file, o.out, { kind: o.kind, codes: o.codes, levels: o.levels, dilationGrowth: o.dilationGrowth,
+        activation: o.activation, heads: o.heads, data: o.data, dtype: o.dtype, tokenizer: o.tokenizer, embeddings: o.embeddings });
       if (o.json) return void console.log(JSON.stringify(r, null, 2));
       console.log(`${r.checkpoint}: a ${r.kind === 't2m' ? 'text-to-motion decoder' : 'tokenizer'}, ${r.mapped.length} tensors mapped, ` +
         `${r.ignored.length} ignored (${r.ignored.join(', ') || 'none'})`);

@@ -6,6 +6,8 @@
 import { statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
+import { z } from 'zod';
+
 import { printable, TorchmotionError } from '../errors.js';
 import { makeDirs } from '../files.js';
 import { countParameters, nativeOptions, t2mConfig } from '../t2m/config.js';
@@ -21,15 +23,17 @@ import {
 import { ITEM_SIZE } from './unpickle.js';
 import { openWeights, type WeightsFile } from './weights.js';
 
-export type ImportKind = 'tokenizer' | 't2m';
+export const importSettings = z.object({
+  kind: z.enum(['tokenizer', 't2m']).optional(),   // default: read from the names
+  dtype: z.enum(['fp32', 'bf16']).default('fp32'), // decoder: fp32 (trains and generates) or bf16 (kept as stored: generates only, half the memory)
+}).strict();
+export type ImportKind = NonNullable<z.output<typeof importSettings>['kind']>;
 
-export interface ImportOptions extends TokenizerImportOptions {
-  kind?: ImportKind;      // default: read from the names
+export interface ImportOptions extends TokenizerImportOptions, Partial<z.output<typeof importSettings>> {
   heads?: number;         // decoder attention heads (default: the matching preset's)
   tokenizer?: string;     // decoder: the tokenizer run its codes come from (recorded for generate)
   embeddings?: string;    // decoder: a caption-embedding cache for its prompts (recorded for generate)
   data?: string;          // tokenizer: the dataset root whose mean_std/ normalises its input (recorded)
-  dtype?: 'fp32' | 'bf16'; // decoder: fp32 (trains and generates; default) or bf16 (kept as stored: generates only, half the memory)
 }
 
 export interface ImportReport {
@@ -51,7 +55,8 @@ export function kindOf(w: WeightsFile): ImportKind {
     `its first names are ${[...w.tensors.keys()].slice(0, 4).map(printable).join(', ') || 'none'}`);
 }
 
-export async function importCheckpoint(file: string, out: string, o: ImportOptions = {}): Promise<ImportReport> {
+export async function importCheckpoint(file: string, out: string, options: ImportOptions = {}): Promise<ImportReport> {
+  const o = { ...options, ...importSettings.parse({ kind: options.kind, dtype: options.dtype }) };
   const w = await openWeights(file);
   try {
     const kind = o.kind ?? kindOf(w);

@@ -1,23 +1,33 @@
 // `torchmotion render` and `torchmotion plot`: pictures of motions and of training runs.
 import type { Command } from 'commander';
 
-import { collect, positiveInt as positive } from '../cli-options.js';
+import { addOptions, meanStdOptions, positiveInt as positive, schemaDefault } from '../cli-options.js';
 import { optionalMeanStd } from '../data/motion-files.js';
 import { plotRuns } from '../plot/plot.js';
+import { captionOption } from '../view/commands.js';
 import { loadViewMotions } from '../view/motions.js';
-import { renderMotions } from './render.js';
+import { renderMotions, renderSettings } from './render.js';
+
+// A default that depends on the format, from the formats' schemas that have it: "GIF, MP4 320, PNG 200".
+function byFormat(key: string): string {
+  const formats = new Map<string, string[]>();
+  for (const [format, schema] of Object.entries(renderSettings)) {
+    const value = schemaDefault(schema, key);
+    if (value !== undefined) formats.set(String(value), [...(formats.get(String(value)) ?? []), format.toUpperCase()]);
+  }
+  const all = [...formats];
+  return all.length === 1 ? all[0][0] : all.map(([value, names]) => `${names.join(', ')} ${value}`).join('; ');
+}
 
 export function registerRenderCommands(program: Command): void {
-  program.command('render <files...>')
+  addOptions(program.command('render <files...>')
     .description('stick-figure render of 272 motions or (T,22,3) joint files, side by side: .gif, .mp4 (ffmpeg) or a .png contact sheet')
-    .requiredOption('-o, --out <file>', 'output .gif, .mp4 or .png')
-    .option('--mean <file>', 'mean.npy to de-normalise 272 inputs with (needs --std)')
-    .option('--std <file>', 'std.npy (needs --mean)')
-    .option('--caption <text>', 'caption of the next file, in order (repeatable; default: the prompt or the file name)', collect, [])
-    .option('--width <px>', 'panel width (default 320, PNG 200)', positive)
-    .option('--height <px>', 'panel height (default 360, PNG 240)', positive)
-    .option('--fps <n>', 'output frame rate (GIF default 15, MP4 30)', positive)
-    .option('--keyframes <n>', 'PNG: key frames per motion', positive)
+    .requiredOption('-o, --out <file>', 'output .gif, .mp4 or .png'),
+  [...meanStdOptions('to de-normalise 272 inputs with'), captionOption('the prompt or the file name')])
+    .option('--width <px>', `panel width (default: ${byFormat('width')})`, positive)
+    .option('--height <px>', `panel height (default: ${byFormat('height')})`, positive)
+    .option('--fps <n>', `output frame rate (default: ${byFormat('fps')})`, positive)
+    .option('--keyframes <n>', `PNG: key frames per motion (default: ${byFormat('keyframes')})`, positive)
     .action(async (files: string[], o: { out: string; mean?: string; std?: string; caption: string[]; width?: number; height?: number; fps?: number; keyframes?: number }) => {
       const motions = loadViewMotions(files, { stats: optionalMeanStd(o), captions: o.caption });
       const r = await renderMotions(motions, o.out, o);

@@ -6,6 +6,7 @@ import { dirname, extname } from 'node:path';
 
 import gifenc from 'gifenc';
 import * as PImage from 'pureimage';
+import { z } from 'zod';
 
 import { TorchmotionError } from '../errors.js';
 import { FPS } from '../motion/repr272.js';
@@ -21,6 +22,15 @@ export interface RenderOptions {
   keyframes?: number;  // PNG: columns of the contact sheet
   ffmpeg?: string;     // executable, default "ffmpeg" on PATH
 }
+
+// Each format's defaults: GIF and MP4 draw a strip of 320 × 360 panels (GIF at 15 fps, MP4 at the motions' 30), a PNG
+// contact sheet 200 × 240 cells of 6 key frames. The values are checked in check(), with messages that name the flag.
+const panel = (width: number, height: number) => ({ width: z.number().default(width), height: z.number().default(height) });
+export const renderSettings = {
+  gif: z.object({ ...panel(320, 360), fps: z.number().default(15) }),
+  mp4: z.object({ ...panel(320, 360), fps: z.number().default(FPS), ffmpeg: z.string().default('ffmpeg') }),
+  png: z.object({ ...panel(200, 240), keyframes: z.number().default(6) }),
+};
 
 export interface Size { frames: number; width: number; height: number }
 export interface RenderResult extends Size { file: string; format: 'gif' | 'mp4' | 'png'; bytes: number }
@@ -138,12 +148,18 @@ export async function renderMotions(motions: ViewMotion[], file: string, o: Rend
   check(motions, o);
   const text = await loadFont();
   mkdirSync(dirname(file) || '.', { recursive: true });
-  const strip = { w: o.width ?? 320, h: o.height ?? 360 };
-  const cell = { w: o.width ?? 200, h: o.height ?? 240 };
-  const size = ext === '.png'
-    ? renderSheet(motions, file, cell, o.keyframes ?? 6, text)
-    : ext === '.gif'
-      ? renderGif(motions, file, strip, o.fps ?? 15, text)
-      : await renderMp4(motions, file, strip, o.fps ?? FPS, text, o.ffmpeg ?? 'ffmpeg');
-  return { file, format: ext.slice(1) as RenderResult['format'], ...size, bytes: statSync(file).size };
+  const given = { width: o.width, height: o.height, fps: o.fps, keyframes: o.keyframes, ffmpeg: o.ffmpeg };
+  const format = ext.slice(1) as RenderResult['format'];
+  let size: Size;
+  if (format === 'png') {
+    const s = renderSettings.png.parse(given);
+    size = renderSheet(motions, file, { w: s.width, h: s.height }, s.keyframes, text);
+  } else if (format === 'gif') {
+    const s = renderSettings.gif.parse(given);
+    size = renderGif(motions, file, { w: s.width, h: s.height }, s.fps, text);
+  } else {
+    const s = renderSettings.mp4.parse(given);
+    size = await renderMp4(motions, file, { w: s.width, h: s.height }, s.fps, text, s.ffmpeg);
+  }
+  return { file, format, ...size, bytes: statSync(file).size };
 }

@@ -1,14 +1,14 @@
 // `torchmotion t2m params|train|generate`.
 import type { Command } from 'commander';
 
-import { choiceOption, collect, definedOnly, nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, probability, withDefault } from '../cli-options.js';
+import { addOptions, choiceOption, ckptOption, collect, definedOnly, nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, withDefault } from '../cli-options.js';
 import { FPS } from '../motion/repr272.js';
 import { registerT2MEvalCommand } from '../eval/commands.js';
-import { setThreads } from '../runtime.js';
-import { registerTrainCommand } from '../train/command.js';
+import { dataFlag, registerTrainCommand } from '../train/command.js';
 import { countParameters, generationSettings, requestedShape, t2mConfig, t2mShapeRequest } from './config.js';
-import { buildEmbeddingCache } from './embed.js';
-import { generateMotions } from './generate.js';
+import { buildEmbeddingCache, embedSettings } from './embed.js';
+import { generateMotions, generateOutput } from './generate.js';
+import { givenSampling, samplingOptions, type SamplingFlags } from './sampling-flags.js';
 import { trainTextToMotion } from './train.js';
 
 const n = (x: number) => x.toLocaleString('en-US');
@@ -40,7 +40,7 @@ export function registerT2MCommands(program: Command): void {
   registerTrainCommand(t2m, {
     description: 'train on tokenizer codes and captions (progress bar with tokens/s, checkpoints, Ctrl-C saves)',
     flags: [{ flags: '--codes <dir>', description: 'output of `tokenizer encode`', key: 'data.codes' },
-      { flags: '-d, --data <root>', description: 'dataset root with texts/ and split/', key: 'data.root' }],
+      dataFlag('dataset root with texts/ and split/')],
     schema: t2mConfig, train: trainTextToMotion,
   });
 
@@ -51,38 +51,32 @@ export function registerT2MCommands(program: Command): void {
     .option('--script <file>', 'a TorchScript encoder: forward(ids (B,L) int64, mask (B,L) bool) → (B,L,D)')
     .option('--vocab <file>', "the encoder's vocab.txt (line 1 <pad>; <bos> and <unk> listed) or a Hugging Face tokenizer.json (e.g. Flan-T5's)")
     .option('-d, --data <root>', 'dataset whose captions --script embeds (with the empty caption)')
-    .option('--split <name>', 'split of --data', 'all')
-    .action(async (o: { out: string; from?: string; script?: string; vocab?: string; data?: string; split: string }) => {
+    .option('--split <name>', withDefault('split of --data', embedSettings, 'split'))
+    .action(async (o: { out: string; from?: string; script?: string; vocab?: string; data?: string; split?: string }) => {
       const t0 = performance.now();
       const index = await buildEmbeddingCache(o);
       console.log(`${o.out}: ${index.entries} captions, ${index.rows} token rows × ${index.dim} (${((index.rows * index.dim * 4) / 2 ** 20).toFixed(1)} MiB) ` +
         `in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     });
 
-  t2m.command('generate')
+  addOptions(t2m.command('generate')
     .description('text prompts → motion (272 .npy and joints), KV-cached sampling')
-    .requiredOption('--ckpt <dir|file>', 'text-to-motion checkpoint or run folder, or a .pth/.safetensors decoder (imported on the fly)')
+    .addOption(ckptOption('text-to-motion', 'decoder'))
     .option('--tokenizer <dir|file>', 'tokenizer checkpoint or .pth/.safetensors (default: the one the codes came from)')
     .option('--embeddings <cache>', "caption-embedding cache for the prompts (default: the model's data.embeddings)")
     .option('-t, --text <prompt>', 'a prompt (repeat for several, generated in one batch)', collect, [])
     .option('--seconds <s>', 'length cap in seconds (default: the model maximum, 20 s)', positiveNumber)
-    .option('--min-seconds <s>', 'do not accept END before this many seconds (none when left out)', nonNegativeNumber)
-    .option('--temperature <t>', withDefault('0 = greedy', generationSettings, 'temperature'), nonNegativeNumber)
-    .option('--top-k <k>', withDefault('sample among the k most likely codes (0 = off)', generationSettings, 'topK'), nonNegativeInt)
-    .option('--top-p <p>', withDefault('nucleus sampling (1 = off)', generationSettings, 'topP'), probability)
-    .option('--cfg <scale>', withDefault('classifier-free guidance scale (0 = off)', generationSettings, 'cfgScale'), nonNegativeNumber)
+    .option('--min-seconds <s>', 'do not accept END before this many seconds (none when left out)', nonNegativeNumber), samplingOptions())
     .option('--seed <n>', withDefault('sampling seed', generationSettings, 'seed'), nonNegativeInt)
     .option('--no-cache', 'recompute the whole sequence every step (slow; for checking)')
-    .option('-o, --out <dir>', 'write <i>_<prompt>.npy (272) and _joints.npy here', 'generated')
-    .option('--threads <n>', 'threads', positiveInt)
-    .action(async (o: { ckpt: string; tokenizer?: string; embeddings?: string; text: string[]; seconds?: number; minSeconds?: number;
-      temperature?: number; topK?: number; topP?: number; cfg?: number; seed?: number; cache: boolean; out: string; threads?: number }) => {
-      if (o.threads) setThreads(o.threads);
+    .option('-o, --out <dir>', withDefault('write <i>_<prompt>.npy (272) and _joints.npy here', generateOutput, 'out'))
+    .action(async (o: SamplingFlags & { ckpt: string; tokenizer?: string; embeddings?: string; text: string[]; seconds?: number;
+      minSeconds?: number; seed?: number; cache: boolean; out?: string }) => {
       const t0 = performance.now();
       // Sampling flags not given are left out: generationSettings fills them (--no-cache is the only way to say false).
       const results = await generateMotions({ ckpt: o.ckpt, tokenizer: o.tokenizer, embeddings: o.embeddings, texts: o.text,
-        seconds: o.seconds, minSeconds: o.minSeconds, out: o.out, ...definedOnly({ temperature: o.temperature, topK: o.topK,
-          topP: o.topP, cfgScale: o.cfg, seed: o.seed, cache: o.cache ? undefined : false }) });
+        seconds: o.seconds, minSeconds: o.minSeconds, out: generateOutput.parse({ out: o.out }).out, ...givenSampling(o),
+        ...definedOnly({ seed: o.seed, cache: o.cache ? undefined : false }) });
       for (const r of results) console.log(`"${r.text}": ${r.codes.length} codes, ${r.frames} frames (${(r.frames / FPS).toFixed(1)} s) → ${r.files?.[0]}`);
       console.log(`generated in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     });

@@ -3,6 +3,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
+import { z } from 'zod';
+
 import { clipNameProblem, readSplit } from '../data/dataset.js';
 import { splitFile, textFile } from '../data/layout.js';
 import { parseCaptions } from '../data/texts.js';
@@ -15,9 +17,14 @@ export interface EmbedRequest {
   out: string;
   from?: string;                    // folder with captions.jsonl + .npy arrays
   script?: string; vocab?: string;  // TorchScript encoder and its vocab.txt or tokenizer.json
-  data?: string; split?: string;    // captions to embed with --script (default split: all)
+  data?: string; split?: string;    // captions to embed with --script
   device?: string; batch?: number; threads?: number;
 }
+
+export const embedSettings = z.object({
+  split: z.string().default('all'),            // the split of --data whose captions --script embeds
+  batch: z.number().int().positive().default(64),
+}).strict();
 
 export function splitCaptions(root: string, split: string): string[] {
   const out = new Set<string>();
@@ -44,8 +51,8 @@ export async function buildEmbeddingCache(r: EmbedRequest): Promise<CacheIndex> 
     }
     if (!r.vocab || !r.data) throw new TorchmotionError('t2m embed --script also needs --vocab <vocab.txt|tokenizer.json> and --data <dataset root>');
     const encoder = await TextScriptEncoder.load(r.script!, r.vocab, r.device);
-    const captions = ['', ...splitCaptions(r.data, r.split ?? 'all')];
-    const batch = r.batch ?? 64;
+    const { split, batch } = embedSettings.parse({ split: r.split, batch: r.batch });
+    const captions = ['', ...splitCaptions(r.data, split)];
     for (let i = 0; i < captions.length; i += batch) {
       const part = captions.slice(i, i + batch);
       const { rows, dim } = await encoder.embed(part, EMBEDDING_SLOTS, r.threads);

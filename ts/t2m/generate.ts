@@ -2,6 +2,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { z } from 'zod';
+
 import { readDatasetMeanStd } from '../data/motion-files.js';
 import { writeNpy } from '../data/npy.js';
 import { TorchmotionError } from '../errors.js';
@@ -27,6 +29,11 @@ export interface GenerateRequest extends GenerateOptions {
   out?: string;
   device?: string;
 }
+
+// Where `t2m generate` writes when not told (the API writes files only when given `out`).
+export const generateOutput = z.object({
+  out: z.string().default('generated'),
+}).strict();
 
 const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 48) || 'empty';
 

@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import type { z } from 'zod';
+import { z } from 'zod';
 
 import { TorchmotionError } from '../errors.js';
 import { loadEvaluator } from '../eval/model.js';
@@ -14,6 +14,7 @@ import { evaluateTextToMotion } from '../eval/t2m-eval.js';
 import { trainEvaluator } from '../eval/train.js';
 import { native } from '../native.js';
 import { info } from '../runtime.js';
+import { t2mModel, t2mTraining } from '../t2m/config.js';
 import { trainTextToMotion } from '../t2m/train.js';
 import { resolveCheckpoint, runReached } from '../train/checkpoint.js';
 import { MetricsLog } from '../train/metrics.js';
@@ -23,15 +24,27 @@ import { CodeCounter, evaluateTokenizer } from './evaluate.js';
 import { loadTokenizer } from './model.js';
 import { trainTokenizer } from './train.js';
 
-export interface GenerationCompareOptions {
+// What a comparison by generation runs when not told: FSQ and VQ at 512 and 4,096 codes over seeds 0, 1 and 2, each
+// with a tiny text-to-motion model trained 600 steps (the t2m schema's batch; a learning rate raised from its 4e-4
+// for so short a run), a 300-step evaluator when none is given, measured on the test split in 5 repetitions.
+export const generationCompareSettings = z.object({
+  sizes: z.array(z.number().int().min(2)).default([512, 4096]),
+  seeds: z.array(z.number().int().nonnegative()).default([0, 1, 2]),
+  evalSplit: z.string().default('test'),                         // where both tables are measured
+  t2m: z.object({
+    preset: t2mModel.shape.preset.removeDefault().default('tiny'),
+    steps: t2mTraining.shape.steps.removeDefault().default(600),
+    batch: t2mTraining.shape.batch,
+    lr: t2mTraining.shape.lr.removeDefault().default(1e-3),
+  }).strict().prefault({}),
+  evaluatorSteps: z.number().int().positive().default(300),
+  repeats: z.number().int().positive().default(5),
+});
+type GenerationCompareSettings = z.output<typeof generationCompareSettings>;
+
+export interface GenerationCompareOptions extends z.input<typeof generationCompareSettings> {
   out: string;
-  sizes: number[];
-  seeds: number[];
-  evalSplit: string;                                             // where both tables are measured (test)
-  t2m: { preset: string; steps: number; batch: number; lr: number };
   evaluator?: string;                                            // a trained evaluator run; else one is trained into <out>/evaluator
-  evaluatorSteps: number;
-  repeats: number;
   log?: (line: string) => void;
 }
 
@@ -64,8 +77,9 @@ export async function peakOf(phase: () => Promise<unknown>): Promise<number> {
   return info().cpuCache.markMB;
 }
 
-export async function compareByGeneration(base: z.output<typeof tokenizerConfig>, o: GenerationCompareOptions): Promise<{ seeds: SeedResult[];
+export async function compareByGeneration(base: z.output<typeof tokenizerConfig>, options: GenerationCompareOptions): Promise<{ seeds: SeedResult[];
   configs: ConfigSummary[]; table: string; tableFile: string }> {
+  const o = { ...options, ...generationCompareSettings.parse(options) };
   const log = o.log ?? (() => {});
   const root = base.data.root;
   mkdirSync(o.out, { recursive: true });
@@ -144,7 +158,7 @@ function allTokenUsage(dir: string) {
   }
 }
 
-function generationTable(configs: ConfigSummary[], o: GenerationCompareOptions): string {
+function generationTable(configs: ConfigSummary[], o: GenerationCompareSettings): string {
   const f = (s: { mean: number; std: number }, digits: number) => (Number.isFinite(s.mean) ? `${s.mean.toFixed(digits)} ± ${s.std.toFixed(digits)}` : '–');
   return [
     '| quantiser | codes | seeds | rec. MPJPE (mm) ↓ | rec. FID ↓ | gen. FID ↓ | gen. top-1 ↑ | gen. top-3 ↑ | usage, all tokens (%) | perplexity | ' +

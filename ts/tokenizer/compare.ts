@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import type { z } from 'zod';
+import { z } from 'zod';
 
 import { TorchmotionError } from '../errors.js';
 import type { LoadedEvaluator } from '../eval/model.js';
@@ -28,12 +28,16 @@ export interface CompareRow extends TokenizerEval {
   trainSeconds: number; finalLoss: number; peakMB: number; run: string;
 }
 
-export interface CompareOptions {
+// What a comparison by reconstruction measures when not told: FSQ and VQ at 512, 4,096 and 64,000 codes, on val.
+export const quantizerCompareSettings = z.object({
+  sizes: z.array(z.number().int().min(2)).default([512, 4096, 64000]),   // FSQ and VQ codebook sizes
+  evalSplit: z.string().default('val'),
+});
+
+export interface CompareOptions extends z.input<typeof quantizerCompareSettings> {
   out: string;
-  sizes: number[];                                  // FSQ and VQ codebook sizes
   rvq?: Array<{ layers: number; codes: number }>;  // residual VQ settings
   seeds?: number[];                                 // default: the config's train.seed
-  evalSplit: string;
   evaluator?: LoadedEvaluator;                      // adds the reconstruction FID
   log?: (l: string) => void;
 }
@@ -80,13 +84,14 @@ export function parseRvq(text: string): Array<{ layers: number; codes: number }>
 export async function compareQuantizers(base: z.output<typeof tokenizerConfig>, o: CompareOptions):
   Promise<{ rows: CompareRow[]; table: string; tableFile: string; plotFile: string }> {
   mkdirSync(o.out, { recursive: true });
+  const { sizes, evalSplit } = quantizerCompareSettings.parse(o);
   const seeds = o.seeds ?? [base.train.seed];
   const steps = base.train.steps;
   const jsonFile = join(o.out, 'compare.json');
   const earlier: CompareRow[] = existsSync(jsonFile) ? JSON.parse(readFileSync(jsonFile, 'utf8')) : [];
   const rows: CompareRow[] = [];
   const curves: Array<{ name: string; points: Array<[number, number]> }> = [];
-  for (const v of compareVariants(o.sizes, o.rvq ?? [], o.log)) {
+  for (const v of compareVariants(sizes, o.rvq ?? [], o.log)) {
     for (const seed of seeds) {
       // One seed: <out>/<name> (as before seeds); several: <out>/<name>/seed-<seed>.
       const run = seeds.length === 1 ? join(o.out, v.name) : join(o.out, v.name, `seed-${seed}`);
@@ -99,7 +104,7 @@ export async function compareQuantizers(base: z.output<typeof tokenizerConfig>, 
       }
       const metrics = MetricsLog.read(join(run, 'metrics.jsonl')).filter((m) => (m.kind as unknown) === undefined);
       const { model: tok } = await loadTokenizer(resolveCheckpoint(run)!);
-      const ev = await evaluateTokenizer(tok, base.data.root, { split: o.evalSplit, minFrames: 0, maxFrames: 100000, evaluator: o.evaluator });
+      const ev = await evaluateTokenizer(tok, base.data.root, { split: evalSplit, minFrames: 0, maxFrames: 100000, evaluator: o.evaluator });
       rows.push({ ...ev, quantizer: v.quantizer, requested: v.requested, layers: v.layers, bits: v.bits, seed, run, peakMB,
         trainSeconds: seconds(run), finalLoss: metrics.slice(-20).reduce((s, m) => s + m.reconstruction, 0) / Math.min(20, metrics.length) });
       writeFileSync(jsonFile, JSON.stringify([...rows, ...earlier.filter((r) => !rows.some((n) => n.run === r.run))], null, 2));

@@ -5,6 +5,8 @@
 import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { z } from 'zod';
+
 import { buildIndex } from '../data/dataset.js';
 import { wholeClips } from '../data/loader.js';
 import { readDatasetMeanStd } from '../data/motion-files.js';
@@ -25,9 +27,15 @@ function readOffsets(dir: string): BigInt64Array {
   return new BigInt64Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length - (b.length % 8)));
 }
 
+// The split `tokenizer encode` reads when not told: all of it (the t2m folder's lists).
+export const encodeSettings = z.object({
+  split: z.string().default('all'),
+}).strict();
+
 export async function encodeDataset(model: TokenizerModel, root: string, out: string,
-  o: { split: string; checkpoint: string; threads?: number; log?: (l: string) => void }): Promise<EncodedIndex> {
-  const { index } = buildIndex(root, { split: o.split, stage: 't2m', minFrames: model.downsampling, maxFrames: Infinity });
+  o: { split?: string; checkpoint: string; threads?: number; log?: (l: string) => void }): Promise<EncodedIndex> {
+  const { split } = encodeSettings.parse({ split: o.split });
+  const { index } = buildIndex(root, { split, stage: 't2m', minFrames: model.downsampling, maxFrames: Infinity });
   const stats = readDatasetMeanStd(root);
   mkdirSync(out, { recursive: true });
   // Codes per token: the layer axis of the codes the tokenizer gives (RVQ), else 1.
@@ -54,7 +62,7 @@ export async function encodeDataset(model: TokenizerModel, root: string, out: st
   try {
     for await (const clip of wholeClips(index, stats, done.length)) {
       if (!clip.finite) {
-        throw new TorchmotionError(`${clip.name} (split ${o.split} of ${root}) holds NaN or Inf: its codes would be meaningless. ` +
+        throw new TorchmotionError(`${clip.name} (split ${split} of ${root}) holds NaN or Inf: its codes would be meaningless. ` +
           `Remove it from the split or fix the file, then run encode again (it continues after the ${n} clips already done)`);
       }
       const T = clip.data.length / DIM - ((clip.data.length / DIM) % model.downsampling); // cropped to whole tokens
@@ -73,7 +81,7 @@ export async function encodeDataset(model: TokenizerModel, root: string, out: st
     closeSync(namesFd);
   }
   const result: EncodedIndex = { clips: n, tokens: position / layers, codebookSize: model.codebookSize, downsampling: model.downsampling,
-    checkpoint: o.checkpoint, split: o.split, complete: true, ...(probe.shape.length === 3 && { layers }) };
+    checkpoint: o.checkpoint, split, complete: true, ...(probe.shape.length === 3 && { layers }) };
   writeFileSync(join(out, 'index.json'), JSON.stringify(result, null, 2));
   return result;
 }

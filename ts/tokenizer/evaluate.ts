@@ -3,7 +3,9 @@
 // embeddings of the reconstructions against those of the clips, the first maxFrames frames of each). Codes are counted into one array of codebook size
 // (bincount), clip by clip, so memory does not grow with the number of tokens. A residual (RVQ) tokenizer's usage is
 // that of its layer 0 (the coarse code every step has), with every layer's in `layerUsage`.
-import { buildIndex, type StageName } from '../data/dataset.js';
+import { z } from 'zod';
+
+import { buildIndex, indexSettings, type StageName } from '../data/dataset.js';
 import { wholeClips } from '../data/loader.js';
 import { readDatasetMeanStd } from '../data/motion-files.js';
 import { TorchmotionError } from '../errors.js';
@@ -68,14 +70,21 @@ export class CodeCounter {
   }
 }
 
+// What an evaluation reads when not told: the val split's clips within the reference's evaluation limits (120..600).
+export const tokenizerEvalSettings = z.object({
+  split: z.string().default('val'),
+  stage: indexSettings.shape.stage.removeDefault().default('tokenizer-eval'),
+}).strict();
+
 export interface EvalOptions {
-  split: string; stage?: StageName; minFrames?: number; maxFrames?: number; maxClips?: number; threads?: number;
+  split?: string; stage?: StageName; minFrames?: number; maxFrames?: number; maxClips?: number; threads?: number;
   evaluator?: LoadedEvaluator;
 }
 
-export async function evaluateTokenizer(model: TokenizerModel, root: string, o: EvalOptions): Promise<TokenizerEval> {
-  const { index } = buildIndex(root, { split: o.split, stage: o.stage ?? 'tokenizer-eval', minFrames: o.minFrames, maxFrames: o.maxFrames });
-  if (index.names.length === 0) throw new TorchmotionError(`split '${o.split}' of ${root} has no clip to evaluate within the stage's length limits`);
+export async function evaluateTokenizer(model: TokenizerModel, root: string, o: EvalOptions = {}): Promise<TokenizerEval> {
+  const { split, stage } = tokenizerEvalSettings.parse({ split: o.split, stage: o.stage });
+  const { index } = buildIndex(root, { split, stage, minFrames: o.minFrames, maxFrames: o.maxFrames });
+  if (index.names.length === 0) throw new TorchmotionError(`split '${split}' of ${root} has no clip to evaluate within the stage's length limits`);
   const stats = readDatasetMeanStd(root);
   const counters: CodeCounter[] = [];   // one per layer of the codes
   let layered = false;                  // codes (1, T', layers)
@@ -108,7 +117,7 @@ export async function evaluateTokenizer(model: TokenizerModel, root: string, o: 
     clips++;
     frames += T;
   }
-  if (clips === 0 && nonFinite.length > 0) throw new TorchmotionError(`no clip of split '${o.split}' of ${root} could be evaluated: ${nonFinite.length} hold NaN or Inf (e.g. ${nonFinite[0]})`);
+  if (clips === 0 && nonFinite.length > 0) throw new TorchmotionError(`no clip of split '${split}' of ${root} could be evaluated: ${nonFinite.length} hold NaN or Inf (e.g. ${nonFinite[0]})`);
   const fid = embedded && clips >= 2 ? await embedded.fid() : undefined;
   const usage = (counters.length ? counters : [new CodeCounter(model.codebookSize)]).map((c) => c.summary());
   return { clips, frames, mpjpeMm: (1000 * err) / count, ...usage[0], nonFinite, ...(fid !== undefined && { fid }),

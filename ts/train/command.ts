@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import type { z } from 'zod';
 
-import { collect } from '../cli-options.js';
+import { setOption } from '../cli-options.js';
 import { loadConfig } from '../config.js';
 import { runSummary, type RunOptions, type RunResult } from './run.js';
 
@@ -16,13 +16,16 @@ export interface TrainCommand<S extends z.ZodObject> {
   train: (config: z.output<S>, o: Pick<RunOptions, 'out' | 'resume' | 'log'>) => Promise<RunResult>;
 }
 
+// `-d, --data <root>` → data.root, the flag every trainer reading a dataset has.
+export const dataFlag = (description = 'dataset root') => ({ flags: '-d, --data <root>', description, key: 'data.root' });
+
 export function registerTrainCommand<S extends z.ZodObject>(parent: Command, t: TrainCommand<S>): void {
   const command = parent.command(t.argument ? `train <${t.argument.name}>` : 'train').description(t.description)
     .option('-c, --config <file>', 'YAML or JSON config');
   for (const f of t.flags ?? []) command.option(f.flags, `${f.description} (${f.key})`);
   command
     .requiredOption('-o, --out <run>', 'run folder')
-    .option('-s, --set <key=value>', 'override a config value (repeatable)', collect, [])
+    .addOption(setOption())
     .option('--resume', 'continue the run in --out from its latest checkpoint')
     .action(async (...args: unknown[]) => {
       const o = (t.argument ? args[1] : args[0]) as Record<string, unknown> & { config?: string; out: string; set: string[];

@@ -3,7 +3,15 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname, networkInterfaces } from 'node:os';
 
+import { z } from 'zod';
+
 import { TorchmotionError } from '../errors.js';
+
+// Where a page is served: this machine only, on any free port. (The port's range is checked in serveViewer.)
+export const serveSettings = z.object({
+  port: z.number().default(0),
+  host: z.string().default('127.0.0.1'),
+}).strict();
 
 export interface ServedViewer {
   url: string;
@@ -11,7 +19,7 @@ export interface ServedViewer {
 }
 
 export function serveViewer(html: string, o: { port?: number; host?: string } = {}): Promise<ServedViewer> {
-  const { port = 0, host = '127.0.0.1' } = o;
+  const { port, host } = serveSettings.parse({ port: o.port, host: o.host });
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     return Promise.reject(new TorchmotionError(`--port must be an integer from 0 to 65535, received ${port}`));
   }
