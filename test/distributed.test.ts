@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
-import { loadTextToMotion } from '../ts/t2m/model.js';
+import { loadT2M } from '../ts/t2m/model.js';
 import { requireCheckpoint } from '../ts/train/checkpoint.js';
 import { loadTokenizer } from '../ts/tokenizer/model.js';
 import { maxRelErr, tempDir } from './helpers.js';
@@ -69,8 +69,8 @@ test('text-to-motion: 2 ranks × 2 = 1 × 4 over 5 steps, token-weighted (losses
   const a = losses(join(dir, 't2m-1'));
   const b = losses(join(dir, 't2m-2'));
   assert.ok(maxRelErr(b, a) < 1e-5, `losses ${a} vs ${b}`);
-  const { model: m1 } = await loadTextToMotion(requireCheckpoint(join(dir, 't2m-1')));
-  const { model: m2 } = await loadTextToMotion(requireCheckpoint(join(dir, 't2m-2')));
+  const { model: m1 } = await loadT2M(requireCheckpoint(join(dir, 't2m-1')));
+  const { model: m2 } = await loadT2M(requireCheckpoint(join(dir, 't2m-2')));
   const worst = await weightsEqual(m1.stateDict(), m2.stateDict());
   assert.ok(worst < 1e-5, `weights ${worst}`);
 });
@@ -85,8 +85,8 @@ test('accumulation: 2 micro-batches of B make the step of one batch of 2B (token
   const t2m = cli(t2mArgs(join(dir, 't2m-acc'), ['--set', 'train.batch=2', '--set', 'train.accumulate=2']));
   assert.is(t2m.status, 0, t2m.stderr);
   assert.ok(maxRelErr(losses(join(dir, 't2m-acc')), losses(join(dir, 't2m-1'))) < 1e-5, 'decoder losses');
-  const { model: c } = await loadTextToMotion(requireCheckpoint(join(dir, 't2m-1')));
-  const { model: d } = await loadTextToMotion(requireCheckpoint(join(dir, 't2m-acc')));
+  const { model: c } = await loadT2M(requireCheckpoint(join(dir, 't2m-1')));
+  const { model: d } = await loadT2M(requireCheckpoint(join(dir, 't2m-acc')));
   assert.ok(await weightsEqual(c.stateDict(), d.stateDict()) < 1e-5, 'decoder weights');
 });
 

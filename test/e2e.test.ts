@@ -10,7 +10,7 @@ import * as assert from 'uvu/assert';
 import { buildDemoDataset } from '../ts/data/demo.js';
 import { pelvisTravel } from '../ts/pipeline.js';
 import { generateMotions } from '../ts/t2m/generate.js';
-import { trainTextToMotion } from '../ts/t2m/train.js';
+import { trainT2M } from '../ts/t2m/train.js';
 import { encodeDataset } from '../ts/tokenizer/encode.js';
 import { loadTokenizer } from '../ts/tokenizer/model.js';
 import { trainTokenizer } from '../ts/tokenizer/train.js';
@@ -28,7 +28,7 @@ test('"walks forward" moves the pelvis forward far more than "kicks with the rig
     train: { steps: 400, batch: 16, window: 64, lr: 1e-3, warmup: 40, seed: 1, device } }, { out: join(work, 'tok'), log: quiet });
   const { model } = await loadTokenizer(tok.checkpoint, device);
   await encodeDataset(model, root, join(work, 'codes'), { split: 'all', checkpoint: tok.checkpoint, log: quiet });
-  await trainTextToMotion({ model: { preset: 'tiny' }, data: { root, codes: join(work, 'codes'), split: 'all' },
+  await trainT2M({ model: { preset: 'tiny' }, data: { root, codes: join(work, 'codes'), split: 'all' },
     train: { steps: 500, batch: 8, lr: 2e-3, warmup: 50, condDrop: 0, seed: 1, device } }, { out: join(work, 't2m'), log: quiet });
   const [walk, kick] = await generateMotions({ ckpt: join(work, 't2m'), texts: ['a person walks forward', 'a person kicks with the right leg'],
     seconds: 4, device });

@@ -9,9 +9,9 @@ import * as assert from 'uvu/assert';
 
 import { readNpz, writeNpz } from '../ts/data/npz.js';
 import { writeSyntheticDataset } from '../ts/data/synthetic.js';
-import { contentWords, duplicateMask, jaccard } from '../ts/eval/duplicates.js';
-import { EvaluatorModel, loadEvaluator } from '../ts/eval/model.js';
-import { trainEvaluator } from '../ts/eval/train.js';
+import { contentWords, duplicateMask, jaccard } from '../ts/evaluator/duplicates.js';
+import { EvaluatorModel, loadEvaluator } from '../ts/evaluator/model.js';
+import { trainEvaluator } from '../ts/evaluator/train.js';
 import type { EvaluatorShape } from '../ts/native.js';
 import { Rng } from '../ts/rng.js';
 import { requireCheckpoint } from '../ts/train/checkpoint.js';

@@ -10,7 +10,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import { X_DIM, Y_DIM } from '../ts/pfnn/database-layout.js';
-import { exportPfnnRuntime } from '../ts/pfnn/runtime-files.js';
+import { writePfnnRuntime } from '../ts/pfnn/runtime-files.js';
 import { pfnnPageData } from '../ts/pfnn/play.js';
 import { trainPfnn } from '../ts/pfnn/train.js';
 import { CASES, classify, dir, randomStream } from './fuzz-harness.js';
@@ -70,7 +70,7 @@ test('pfnn.json: hostile descriptions load the export exactly or are refused nam
   const run = join(root, 'run');
   await trainPfnn({ data: { root: join(root, 'db') }, model: { hidden: 8 }, train }, { out: run, log: () => {} });
   const rt = join(root, 'x', 'rt');   // ../../../ from rt/cubic is `root`
-  await exportPfnnRuntime(run, rt);
+  await writePfnnRuntime(run, rt);
   mkdirSync(join(root, 'secret', 'cubic'), { recursive: true });
   for (let c = 0; c < 4; c++) {
     writeFileSync(join(root, 'secret', 'cubic', `SECRET_00${c}.bin`), new Float32Array(8 * X_DIM));

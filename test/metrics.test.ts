@@ -6,8 +6,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import { readNpz, writeNpz } from '../ts/data/npz.js';
-import { diversity, embeddings, fid, meanInterval, mmDist, multimodality, rPrecision, sampleWithoutReplacement } from '../ts/eval/metrics.js';
-import { retrievalScores, type Recall } from '../ts/eval/retrieval.js';
+import { diversity, embeddings, fid, meanInterval, mmDist, multimodality, rPrecision, sampleWithoutReplacement } from '../ts/evaluator/metrics.js';
+import { retrievalScores, type Recall } from '../ts/evaluator/retrieval.js';
 import { Rng } from '../ts/rng.js';
 import { tempDir } from './helpers.js';
 import { runPython } from './python.js';

@@ -12,7 +12,7 @@ import * as assert from 'uvu/assert';
 import { readNpz } from '../ts/data/npz.js';
 import { X_DIM, Y_DIM } from '../ts/pfnn/database-layout.js';
 import { readPfnnDatabase } from '../ts/pfnn/database.js';
-import { exportPfnnRuntime } from '../ts/pfnn/runtime-files.js';
+import { writePfnnRuntime } from '../ts/pfnn/runtime-files.js';
 import { pfnnPageData } from '../ts/pfnn/play.js';
 import { pfnnQuality } from '../ts/pfnn/quality.js';
 import { trainPfnn } from '../ts/pfnn/train.js';
@@ -93,7 +93,7 @@ test('database.npz: a flipped byte, repeated or overlapping members, a disagreei
 test('pfnn.json: a layer name leading out of the export folder, or a file linked outside it, is refused', async () => {
   const train = { steps: 2, batch: 4, checkpointEvery: 2, threads: 1 };
   await trainPfnn({ data: { root: db }, model: { hidden: 8 }, train }, { out: run, log: () => {} });
-  await exportPfnnRuntime(run, rt);
+  await writePfnnRuntime(run, rt);
   // What the crafted name points at exists, with the sizes a layer of this export would have.
   mkdirSync(join(dir, 'secret', 'cubic'), { recursive: true });
   for (let c = 0; c < 4; c++) {

@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
-import { exportPfnn } from '../ts/pfnn/database-build.js';
+import { buildPfnnDatabase } from '../ts/pfnn/database-build.js';
 import { mirrorSource } from '../ts/data/layout.js';
-import { exportPfnnRuntime, readPfnnRuntime, readPhaseWeights } from '../ts/pfnn/runtime-files.js';
+import { writePfnnRuntime, readPfnnRuntime, readPhaseWeights } from '../ts/pfnn/runtime-files.js';
 import { readPfnnDatabase, splitByClip } from '../ts/pfnn/database.js';
 import { loadPfnn } from '../ts/pfnn/model.js';
 import { forward } from '../ts/pfnn/runtime.js';
@@ -20,7 +20,7 @@ import { maxRelErr, tempDir } from './helpers.js';
 
 const dir = tempDir('tm-pfnn-train-');
 const db = join(dir, 'db');
-exportPfnn(join(import.meta.dirname, '..', 'data', 'demo'), 'train', db);
+buildPfnnDatabase(join(import.meta.dirname, '..', 'data', 'demo'), 'train', db);
 const config = (steps: number) => ({ data: { root: db }, model: { hidden: 32 },
   train: { steps, batch: 16, checkpointEvery: 4, logEvery: 1, evalEvery: 3, evalRows: 256, threads: 1 } });
 const quiet = () => {};
@@ -58,7 +58,7 @@ test('an interrupted run resumes exactly (losses, held-out error and weights)', 
 
 test('the runtime export: 50 phases of raw float32 that, run in plain TypeScript, give the native outputs', async () => {
   const out = join(dir, 'runtime');
-  const info = await exportPfnnRuntime(join(dir, 'whole'), out);
+  const info = await writePfnnRuntime(join(dir, 'whole'), out);
   assert.is(info.phases, 50);
   assert.is(statSync(join(out, 'W0_049.bin')).size, 4 * 32 * info.input);
   assert.is(statSync(join(out, 'b2_000.bin')).size, 4 * info.output);
@@ -81,7 +81,7 @@ test('the runtime export: 50 phases of raw float32 that, run in plain TypeScript
 
 test('a database exported before clip numbers existed is refused with how to fix it', async () => {
   const old = join(dir, 'old');
-  exportPfnn(join(import.meta.dirname, '..', 'data', 'demo'), 'test', old);
+  buildPfnnDatabase(join(import.meta.dirname, '..', 'data', 'demo'), 'test', old);
   unlinkSync(join(old, 'clips.json'));
   try {
     readPfnnDatabase(old);

@@ -11,7 +11,7 @@ import { writeNpy } from '../ts/data/npy.js';
 import { writeSplit } from '../ts/data/synthetic.js';
 import { footContacts, gaitPhase } from '../ts/pfnn/contacts.js';
 import { clipRows, X_DIM, Y_DIM } from '../ts/pfnn/database-layout.js';
-import { exportPfnn } from '../ts/pfnn/database-build.js';
+import { buildPfnnDatabase } from '../ts/pfnn/database-build.js';
 import { mirror272 } from '../ts/motion/repr272.js';
 import { tempDir } from './helpers.js';
 
@@ -94,7 +94,7 @@ test('export: a short clip is skipped by name, mirrored copies are made, the REA
   writeSplit(root, 'tokenizer_96', 'train', ['B/walk', 'B/short']);
   const logs: string[] = [];
   const out = join(root, 'pfnn');
-  const r = exportPfnn(root, 'train', out, undefined, (l) => logs.push(l));
+  const r = buildPfnnDatabase(root, 'train', out, undefined, (l) => logs.push(l));
   assert.ok(logs.includes('skipped B/short: 40 frames, shorter than the 62 a PFNN window needs'));
   assert.ok(logs.includes('skipped B/Mshort: 40 frames, shorter than the 62 a PFNN window needs'));
   assert.equal([r.clips, r.mirroredAdded], [2, 2]);

@@ -15,7 +15,7 @@ import { exportRun } from '../ts/pytorch/export.js';
 import { importCheckpoint } from '../ts/pytorch/import.js';
 import { checkpointFor } from '../ts/pytorch/on-the-fly.js';
 import { openWeights } from '../ts/pytorch/weights.js';
-import { loadTextToMotion } from '../ts/t2m/model.js';
+import { loadT2M } from '../ts/t2m/model.js';
 import { loadTokenizer } from '../ts/tokenizer/model.js';
 import { errorOf, maxRelErr, tempDir } from './helpers.js';
 import { runPython } from './python.js';
@@ -98,7 +98,7 @@ test('decoder: a bf16 `trans` checkpoint imports (preset and heads from the shap
   assert.equal(r.otherEntries, ['optimizer', 'scheduler', 'nb_iter', 'trainer', 'actual_nb_iter']);
   assert.is(r.mapped.length, 2 * 7 + 5);
   assert.ok(r.mapped.every((m) => m.dtype === 'bf16'));
-  const { model } = await loadTextToMotion(join(run, 'checkpoints', 'step-00000000'));
+  const { model } = await loadT2M(join(run, 'checkpoints', 'step-00000000'));
   const text = { data: dref.text.data as Float32Array, shape: dref.text.shape };
   const textLengths = { data: Int32Array.from(ints(dref.lengths)), shape: dref.lengths.shape };
   const logits = await model.logits({ text, textLengths, codes: { data: Int32Array.from(ints(dref.codes)), shape: dref.codes.shape } });
@@ -128,7 +128,7 @@ test('decoder: --dtype bf16 keeps the weights in bf16 — logits near PyTorch\'s
   const r = await importCheckpoint(join(decDir, 'net_t2m.pth'), run, { tokenizer: tokRun, dtype: 'bf16' });
   assert.is((r.config as { dtype: string }).dtype, 'bfloat16');
   const ckpt = join(run, 'checkpoints', 'step-00000000');
-  const { model } = await loadTextToMotion(ckpt);
+  const { model } = await loadT2M(ckpt);
   const batch = { text: { data: dref.text.data as Float32Array, shape: dref.text.shape },
     textLengths: { data: Int32Array.from(ints(dref.lengths)), shape: dref.lengths.shape },
     codes: { data: Int32Array.from(ints(dref.codes)), shape: dref.codes.shape } };
@@ -138,7 +138,7 @@ test('decoder: --dtype bf16 keeps the weights in bf16 — logits near PyTorch\'s
   const fp32Size = statSync(join(dir, 'decoder-run', 'checkpoints', 'step-00000000', 'model.pt')).size;
   const bf16Size = statSync(join(ckpt, 'model.pt')).size;
   assert.ok(bf16Size < 0.55 * fp32Size, `model.pt ${bf16Size} B against ${fp32Size} B in fp32`);
-  const { model: again } = await loadTextToMotion(ckpt);
+  const { model: again } = await loadT2M(ckpt);
   assert.equal(Array.from((await again.logits(batch)).data as Float32Array), Array.from(logits.data as Float32Array));
   assert.is(await errorOf(() => model.step(batch, { lr: 1e-4 })),
     'T2M.step: a bfloat16 model only generates (no optimiser): make it with dtype float32 to train');

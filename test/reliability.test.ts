@@ -15,7 +15,7 @@ import { readNpz } from '../ts/data/npz.js';
 import { readSmplClip } from '../ts/convert/from-smpl.js';
 import { writeSyntheticDataset } from '../ts/data/synthetic.js';
 import { DEFAULT_PFNN } from '../ts/pfnn/database-layout.js';
-import { exportPfnn } from '../ts/pfnn/database-build.js';
+import { buildPfnnDatabase } from '../ts/pfnn/database-build.js';
 import { native } from '../ts/native.js';
 import type { TensorOut } from '../ts/tensor.js';
 import { nativeOptions, t2mModel, t2mTraining } from '../ts/t2m/config.js';
@@ -123,7 +123,7 @@ test('readers that compute from values refuse or skip-and-name a clip with NaN: 
   const ev = await evaluateTokenizer(model, root, { split: 'train', minFrames: 0 });
   assert.equal(ev.nonFinite, [bad]);
   assert.ok(Number.isFinite(ev.mpjpeMm));
-  const pfnn = exportPfnn(root, 'train', join(tempDir('tm-nan-pfnn-'), 'pfnn'), DEFAULT_PFNN, () => {});
+  const pfnn = buildPfnnDatabase(root, 'train', join(tempDir('tm-nan-pfnn-'), 'pfnn'), DEFAULT_PFNN, () => {});
   assert.ok(pfnn.skipped.some((sk) => sk.name === bad && /NaN or Inf/.test(sk.reason)), JSON.stringify(pfnn.skipped));
   const db = readNpz(join(pfnn.out, 'database.npz'));
   for (const k of ['Xun', 'Yun']) assert.ok((db[k].data as Float32Array).length > 0 && (db[k].data as Float32Array).every(Number.isFinite), `${k} holds no NaN`);

@@ -59,4 +59,15 @@ test('renamed commands keep their old names, which say the new ones', () => {
   assert.match(cli('pfnn', 'database', '--help').stdout, 'a split → the SMPL-22 PFNN database');
 });
 
+
+// The CLI is a thin layer over the public API: what its commands run is importable from the package.
+test('ts/index.ts exports the functions the commands run, PFNN, import/export and launch included', async () => {
+  const api: Record<string, unknown> = await import('../ts/index.js');
+  const used = ['prepareDataset', 'buildIndex', 'computeMeanStd', 'buildDemoDataset', 'bvhTo272', 'smplTo272', 'trainTokenizer',
+    'evaluateTokenizer', 'encodeDataset', 'compareQuantizers', 'compareByGeneration', 'trainT2M', 'generateMotions', 'evaluateT2M',
+    'buildEmbeddingCache', 'trainEvaluator', 'testEvaluator', 'buildPfnnDatabase', 'trainPfnn', 'loadPfnn', 'writePfnnRuntime',
+    'pfnnQuality', 'importCheckpoint', 'exportRun', 'launch', 'renderMotions', 'plotRuns', 'serveViewer', 'runPipeline'];
+  assert.equal(used.filter((name) => typeof api[name] !== 'function'), []);
+});
+
 test.run();

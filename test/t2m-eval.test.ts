@@ -8,15 +8,15 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
-import { logEvalRows } from '../ts/eval/commands.js';
-import { embedSplit } from '../ts/eval/embed.js';
-import { embeddings, rPrecision, sampleWithoutReplacement } from '../ts/eval/metrics.js';
-import { loadEvaluator } from '../ts/eval/model.js';
-import { PairSet } from '../ts/eval/pairs.js';
-import { evaluateTextToMotion, formatEvalTable } from '../ts/eval/t2m-eval.js';
-import { trainEvaluator } from '../ts/eval/train.js';
+import { logEvalRows } from '../ts/t2m/eval.js';
+import { embedSplit } from '../ts/evaluator/embed.js';
+import { embeddings, rPrecision, sampleWithoutReplacement } from '../ts/evaluator/metrics.js';
+import { loadEvaluator } from '../ts/evaluator/model.js';
+import { PairSet } from '../ts/evaluator/pairs.js';
+import { evaluateT2M, formatEvalTable } from '../ts/t2m/eval.js';
+import { trainEvaluator } from '../ts/evaluator/train.js';
 import { Rng } from '../ts/rng.js';
-import { trainTextToMotion } from '../ts/t2m/train.js';
+import { trainT2M } from '../ts/t2m/train.js';
 import { requireCheckpoint } from '../ts/train/checkpoint.js';
 import { MetricsLog } from '../ts/train/metrics.js';
 import { encodeDataset } from '../ts/tokenizer/encode.js';
@@ -57,9 +57,9 @@ test('t2m eval: every row, real motion far ahead of an untrained generator on FI
   const { model } = await loadTokenizer(tok.checkpoint, device);
   await encodeDataset(model, root, join(work, 'codes'), { split: 'all', checkpoint: tok.checkpoint, log: quiet });
   const t2mRun = join(work, 't2m');
-  await trainTextToMotion({ model: { preset: 'tiny' }, data: { root, codes: join(work, 'codes'), split: 'train' }, train: { steps: 2, batch: 4, device } },
+  await trainT2M({ model: { preset: 'tiny' }, data: { root, codes: join(work, 'codes'), split: 'train' }, train: { steps: 2, batch: 4, device } },
     { out: t2mRun, log: quiet });
-  const e = await evaluateTextToMotion({ ckpt: t2mRun, evaluator: join(work, 'evaluator'), repeats: 4, mmCaptions: 4, mmSamples: 3, untrained: true, device });
+  const e = await evaluateT2M({ ckpt: t2mRun, evaluator: join(work, 'evaluator'), repeats: 4, mmCaptions: 4, mmSamples: 3, untrained: true, device });
   assert.equal(e.rows.map((r) => r.name), ['Real motion', 'Tokenizer reconstruction', 'Generator', 'Untrained generator']);
   assert.equal([e.split, e.clips, e.repeats, e.batch, e.diversityPairs], ['test', 48, 4, 32, 48]);
   const [real, , , untrained] = e.rows.map((r) => r.metrics);

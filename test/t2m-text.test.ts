@@ -13,7 +13,7 @@ import { buildEmbeddingCache, splitCaptions } from '../ts/t2m/embed.js';
 import { EmbeddingCache } from '../ts/t2m/embedding-cache.js';
 import { generateMotions } from '../ts/t2m/generate.js';
 import { TextScriptEncoder } from '../ts/t2m/text-script.js';
-import { trainTextToMotion } from '../ts/t2m/train.js';
+import { trainT2M } from '../ts/t2m/train.js';
 import { encodeDataset } from '../ts/tokenizer/encode.js';
 import { loadTokenizer } from '../ts/tokenizer/model.js';
 import { trainTokenizer } from '../ts/tokenizer/train.js';
@@ -97,7 +97,7 @@ test('training on cached TorchScript embeddings; generation reads cached prompts
   assert.is(index.entries, captions.length + 1);
   const config = { model: { preset: 'tiny' as const, text: 'embeddings' as const }, data: { root, codes: join(work, 'codes'), embeddings: cacheDir },
     train: { steps: 4, batch: 3, lr: 3e-3, warmup: 1, checkpointEvery: 4, threads: 1, device } };
-  const run = await trainTextToMotion(config, { out: join(work, 't2m'), log: quiet });
+  const run = await trainT2M(config, { out: join(work, 't2m'), log: quiet });
   assert.ok(Number.isFinite(run.last!.loss) && run.last!.loss > 0);
   const known = captions[0];
   const fresh = 'a person waves the left hand';
@@ -107,7 +107,7 @@ test('training on cached TorchScript embeddings; generation reads cached prompts
   const [a, b] = await generateMotions({ ...opts, texts: [fresh, known] });
   assert.equal(Array.from(b.codes), Array.from(fromCache.codes));
   assert.ok(a.codes.length >= 1);
-  assert.is(await errorOf(() => trainTextToMotion({ ...config, data: { ...config.data, embeddings: undefined } }, { out: join(work, 't2m-x'), log: quiet })),
+  assert.is(await errorOf(() => trainT2M({ ...config, data: { ...config.data, embeddings: undefined } }, { out: join(work, 't2m-x'), log: quiet })),
     'model.text "embeddings" needs data.embeddings: a caption-embedding cache built with `torchmotion t2m embed`');
 });
 
@@ -117,7 +117,7 @@ test('a cache that misses training captions is refused before any step, naming t
   writeNpy(join(from, 'e.npy'), { data: new Float32Array(8), shape: [2, 4] });
   writeFileSync(join(from, 'captions.jsonl'), JSON.stringify({ text: captions[0], file: 'e.npy' }));
   await buildEmbeddingCache({ from, out: join(work, 'cache-partial') });
-  const msg = await errorOf(() => trainTextToMotion({ model: { preset: 'tiny', text: 'embeddings' },
+  const msg = await errorOf(() => trainT2M({ model: { preset: 'tiny', text: 'embeddings' },
     data: { root, codes: join(work, 'codes'), embeddings: join(work, 'cache-partial') }, train: { steps: 1, threads: 1, device } }, { out: join(work, 't2m-y'), log: quiet }));
   assert.match(msg, /^\d+ caption\(s\) have no embedding in .*cache-partial \(e\.g\. ".+"\); the empty caption "" is needed for condition dropout \(train\.condDrop > 0\) and guidance: add them and rebuild the cache with `torchmotion t2m embed`$/);
 });

@@ -5,7 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import { writeSyntheticDataset } from '../ts/data/synthetic.js';
-import { trainTextToMotion } from '../ts/t2m/train.js';
+import { trainT2M } from '../ts/t2m/train.js';
 import { Vocabulary, padCaptions } from '../ts/t2m/vocab.js';
 import { encodeDataset } from '../ts/tokenizer/encode.js';
 import { loadTokenizer } from '../ts/tokenizer/model.js';
@@ -24,8 +24,8 @@ test('text-to-motion losses after a resume equal an uninterrupted run bit for bi
   await encodeDataset(model, root, join(work, 'codes'), { split: 'all', checkpoint: tok.checkpoint, log: quiet });
   const config = { model: { preset: 'tiny' as const }, data: { root, codes: join(work, 'codes') },
     train: { steps: 8, batch: 3, accumulate: 2, lr: 3e-3, warmup: 2, checkpointEvery: 3, threads: 1, device } };
-  const full = await trainTextToMotion(config, { out: join(work, 'full'), log: quiet });
-  const cut = await trainTextToMotion(config, { out: join(work, 'cut'), log: quiet, stopAfter: 4 });
+  const full = await trainT2M(config, { out: join(work, 'full'), log: quiet });
+  const cut = await trainT2M(config, { out: join(work, 'cut'), log: quiet, stopAfter: 4 });
   assert.equal([cut.steps, cut.interrupted], [4, true]);
   // A checkpoint from before model.ropeBase was a setting (its state.json lacks it) resumes the same.
   const state = join(cut.checkpoint, 'state.json');
@@ -33,13 +33,13 @@ test('text-to-motion losses after a resume equal an uninterrupted run bit for bi
   assert.is(saved.native.ropeBase, 10000);
   delete saved.native.ropeBase;
   writeFileSync(state, JSON.stringify(saved));
-  const resumed = await trainTextToMotion(config, { out: join(work, 'cut'), log: quiet, resume: true });
+  const resumed = await trainT2M(config, { out: join(work, 'cut'), log: quiet, resume: true });
   assert.is(resumed.steps, 8);
   const a = MetricsLog.read(full.metrics).map((m) => m.loss);
   assert.is(a.length, 8);
   assert.equal(MetricsLog.read(resumed.metrics).map((m) => m.loss), a);
   // Held-out evaluation every 3 steps (and at the end) leaves training as it was, bit for bit.
-  const evaluated = await trainTextToMotion({ ...config, train: { ...config.train, evalEvery: 3, evalSamples: 5 } }, { out: join(work, 'eval'), log: quiet });
+  const evaluated = await trainT2M({ ...config, train: { ...config.train, evalEvery: 3, evalSamples: 5 } }, { out: join(work, 'eval'), log: quiet });
   const rows = MetricsLog.read(evaluated.metrics) as Array<Record<string, number | string>>;
   assert.equal(rows.filter((r) => r.kind === undefined).map((r) => r.loss), a);
   const evals = rows.filter((r) => r.kind === 'eval');
@@ -50,8 +50,8 @@ test('text-to-motion losses after a resume equal an uninterrupted run bit for bi
 test('activation recompute trains the same model: losses of 4 steps agree within 1e-6 (relative)', async () => {
   const config = (recompute: boolean) => ({ model: { preset: 'tiny' as const }, data: { root, codes: join(work, 'codes') },
     train: { steps: 4, batch: 3, lr: 3e-3, warmup: 1, checkpointEvery: 4, threads: 1, device, recompute } });
-  const plain = await trainTextToMotion(config(false), { out: join(work, 'plain'), log: quiet });
-  const again = await trainTextToMotion(config(true), { out: join(work, 'recompute'), log: quiet });
+  const plain = await trainT2M(config(false), { out: join(work, 'plain'), log: quiet });
+  const again = await trainT2M(config(true), { out: join(work, 'recompute'), log: quiet });
   const a = MetricsLog.read(plain.metrics).map((m) => m.loss);
   const b = MetricsLog.read(again.metrics).map((m) => m.loss);
   assert.is(b.length, 4);

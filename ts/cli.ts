@@ -7,7 +7,7 @@ import { registerDataCommands } from './data/commands.js';
 import { registerLaunchCommand } from './distributed/commands.js';
 import { followLauncher } from './distributed/launch.js';
 import { printable } from './errors.js';
-import { registerEvaluatorCommands } from './eval/commands.js';
+import { registerEvaluatorCommands } from './evaluator/commands.js';
 import { registerPfnnCommands } from './pfnn/commands.js';
 import { registerExportCommand, registerImportCommand } from './pytorch/commands.js';
 import { pipelineConfig, runPipeline } from './pipeline.js';

@@ -107,7 +107,7 @@ export interface NativeT2M extends NativeModel {
 }
 
 // --- the text–motion retrieval evaluator (native/models/evaluator/binding.cc) -------------------------------------------
-// Its shape, as ts/eval/config.ts's evaluatorShape computes it from a config.
+// Its shape, as ts/evaluator/config.ts's evaluatorShape computes it from a config.
 export interface EvaluatorShape {
   motionDim: number; maxFrames: number; textVocab: number; textDim: number; maxWords: number;
   latent: number; motionLayers: number; textLayers: number; heads: number; ff: number; dropout: number;

@@ -12,12 +12,12 @@ import { plotRuns } from './plot/plot.js';
 import { renderMotions } from './render/render.js';
 import { info, setThreads, type RuntimeInfo } from './runtime.js';
 import { generateMotions, type Generated } from './t2m/generate.js';
-import { trainTextToMotion } from './t2m/train.js';
-import { logEvalRows } from './eval/commands.js';
-import { testEvaluator, type EvaluatorTest } from './eval/evaluator-test.js';
-import { loadEvaluator } from './eval/model.js';
-import { evaluateTextToMotion, formatEvalTable, type T2MEvalResult } from './eval/t2m-eval.js';
-import { trainEvaluator } from './eval/train.js';
+import { trainT2M } from './t2m/train.js';
+import { logEvalRows } from './t2m/eval.js';
+import { testEvaluator, type EvaluatorTest } from './evaluator/evaluator-test.js';
+import { loadEvaluator } from './evaluator/model.js';
+import { evaluateT2M, formatEvalTable, type T2MEvalResult } from './t2m/eval.js';
+import { trainEvaluator } from './evaluator/train.js';
 import { EncodedCodes, encodeDataset } from './tokenizer/encode.js';
 import { evaluateTokenizer, type TokenizerEval } from './tokenizer/evaluate.js';
 import { loadTokenizer } from './tokenizer/model.js';
@@ -156,7 +156,7 @@ export async function runPipeline(input: z.input<typeof pipelineConfig>, log: (l
   const t2mRun = join(c.out, 't2m');
   if (!runReached(t2mRun, c.t2m.steps)) {
     log(`[4/6] training the text-to-motion transformer (preset small, ${c.t2m.steps} steps) → ${t2mRun}`);
-    await trainTextToMotion({ model: { preset: 'small' }, data: { root: c.data, codes, split: 'train' },
+    await trainT2M({ model: { preset: 'small' }, data: { root: c.data, codes, split: 'train' },
       train: { ...c.t2m, warmup: Math.min(100, Math.floor(c.t2m.steps / 10)), checkpointEvery: 200, logEvery: 50, seed: c.seed,
         evalEvery: Math.max(1, Math.floor(c.t2m.steps / 4)) } },
       { out: t2mRun, resume: existsSync(t2mRun), log: (l) => log(`  ${l}`) });
@@ -175,7 +175,7 @@ export async function runPipeline(input: z.input<typeof pipelineConfig>, log: (l
   const pictures = await picturesOf(gen, c.out);
   log(`  render: ${pictures.render ?? '(no frames generated)'}\n  viewer: ${pictures.viewer ?? '(no frames generated)'}\n  training curves: ${pictures.curves}`);
   log(`[6/6] evaluating on the ${c.eval.split} split: ${c.eval.repeats} repetitions, with the untrained generator as a floor`);
-  const evaluation = await evaluateTextToMotion({ ckpt: t2mRun, evaluator: evRun, split: c.eval.split, repeats: c.eval.repeats,
+  const evaluation = await evaluateT2M({ ckpt: t2mRun, evaluator: evRun, split: c.eval.split, repeats: c.eval.repeats,
     mmCaptions: c.eval.mmCaptions, mmSamples: c.eval.mmSamples, untrained: true, seed: c.seed });
   logEvalRows(t2mRun, evaluation);
   const table = formatEvalTable(evaluation);

@@ -8,9 +8,9 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { writeSyntheticDataset } from '../../ts/data/synthetic.js';
-import { trainEvaluator } from '../../ts/eval/train.js';
-import { evaluateTextToMotion } from '../../ts/eval/t2m-eval.js';
-import { trainTextToMotion } from '../../ts/t2m/train.js';
+import { trainEvaluator } from '../../ts/evaluator/train.js';
+import { evaluateT2M } from '../../ts/t2m/eval.js';
+import { trainT2M } from '../../ts/t2m/train.js';
 import { encodeDataset } from '../../ts/tokenizer/encode.js';
 import { loadTokenizer } from '../../ts/tokenizer/model.js';
 import { trainTokenizer } from '../../ts/tokenizer/train.js';
@@ -24,7 +24,7 @@ async function models(root: string): Promise<void> {
   const tok = await trainTokenizer({ preset: 'tiny', data: { root, split: 'all' }, train: { steps: 2, batch: 4, window: 64 } }, { out: join(m, 'tokenizer'), log: quiet });
   const { model } = await loadTokenizer(tok.checkpoint);
   await encodeDataset(model, root, join(m, 'codes'), { split: 'all', checkpoint: tok.checkpoint, log: quiet });
-  await trainTextToMotion({ model: { preset: 'small' }, data: { root, codes: join(m, 'codes'), split: 'all' }, train: { steps: 2, batch: 4 } },
+  await trainT2M({ model: { preset: 'small' }, data: { root, codes: join(m, 'codes'), split: 'all' }, train: { steps: 2, batch: 4 } },
     { out: join(m, 't2m'), log: quiet });
   await trainEvaluator({ model: { preset: 'small' }, data: { root, split: 'all' }, train: { steps: 2, batch: 8 } }, { out: join(m, 'evaluator'), log: quiet });
   writeFileSync(join(m, '.done'), '');
@@ -33,7 +33,7 @@ async function models(root: string): Promise<void> {
 if (process.argv[2] === 'child') {
   const root = process.argv[3];
   const t0 = performance.now();
-  const e = await evaluateTextToMotion({ ckpt: join(work, 'models', 't2m'), evaluator: join(work, 'models', 'evaluator'), data: root, split: 'all',
+  const e = await evaluateT2M({ ckpt: join(work, 'models', 't2m'), evaluator: join(work, 'models', 'evaluator'), data: root, split: 'all',
     repeats: 5, mmCaptions: 16, mmSamples: 5, untrained: true });
   console.log(JSON.stringify({ clips: e.clips, seconds: (performance.now() - t0) / 1000, peakRssMB: process.resourceUsage().maxRSS / 1024 }));
 } else {

@@ -1,4 +1,4 @@
-"""Independent NumPy/SciPy reference for torchmotion's text-to-motion metrics (ts/eval/metrics.ts), written the way the
+"""Independent NumPy/SciPy reference for torchmotion's text-to-motion metrics (ts/evaluator/metrics.ts), written the way the
 field's evaluation code computes them: a full distance matrix per batch and an argsort for R-precision, numpy.cov and
 scipy.linalg.sqrtm of the covariance product for FID.
 

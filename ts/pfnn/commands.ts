@@ -7,9 +7,9 @@ import { addOptions, positiveInt, positiveNumber, withDefault } from '../cli-opt
 import { TorchmotionError } from '../errors.js';
 import { pageOptions, showPage, type PageFlags } from '../view/commands.js';
 import { pfnnConfig } from './config.js';
-import { exportPfnn } from './database-build.js';
+import { buildPfnnDatabase } from './database-build.js';
 import { pfnnDatabaseSettings } from './database-layout.js';
-import { exportPfnnRuntime } from './runtime-files.js';
+import { writePfnnRuntime } from './runtime-files.js';
 import { pfnnPageHtml } from './play.js';
 import { pfnnQuality } from './quality.js';
 import { renderMotions } from '../render/render.js';
@@ -34,7 +34,7 @@ export function registerPfnnCommands(program: Command): void {
       .requiredOption('-o, --out <dir>', 'output folder')
       .action(async (run: string, o: { out: string }) => {
         if (renamed) console.error('torchmotion: `pfnn export` is now `pfnn runtime` (it writes the runtime files)');
-        const info = await exportPfnnRuntime(run, o.out);
+        const info = await writePfnnRuntime(run, o.out);
         console.log(`${o.out}: ${info.phases} phases of ${info.layers.map((l) => l.shape.join('×')).join(', ')} float32, ` +
           'cubic/ control points, Xmean/Xstd/Ymean/Ystd.bin and pfnn.json');
       });
@@ -103,7 +103,7 @@ export function registerDatabaseCommand(parent: Command, name: string): void {
       const options = pfnnDatabaseSettings.parse({ facingSigma: o.facingSigma,
         contacts: { speed: o.contactSpeed, heelHeight: o.heelHeight, toeHeight: o.toeHeight, medianWindow: o.medianWindow },
         phase: { minStepFrames: o.minStepFrames, standingRate: o.standingRate } });
-      const r = exportPfnn(root, o.split, out, options, o.json ? undefined : (l) => console.log(l));
+      const r = buildPfnnDatabase(root, o.split, out, options, o.json ? undefined : (l) => console.log(l));
       if (o.json) return void console.log(JSON.stringify(r, null, 2));
       console.log(`${out}: ${r.rows} rows from ${r.clips} clips (${r.mirroredAdded} mirrored copies made), ` +
         `${r.nonCyclic.length} non-cyclic, ${r.skipped.length} skipped; see ${out}/README.md`);

@@ -24,7 +24,7 @@ export interface PfnnReport {
 // mirror it is or that it mirrors (`source`), so a held-out split can take whole clips with their mirrored twins.
 export interface PfnnClip { name: string; source: string; rows: number }
 
-export function exportPfnn(root: string, split: string, out: string, options: PfnnOptions = DEFAULT_PFNN,
+export function buildPfnnDatabase(root: string, split: string, out: string, options: PfnnOptions = DEFAULT_PFNN,
   log: (line: string) => void = () => {}): PfnnReport {
   const { index } = buildIndex(root, { split, stage: 'tokenizer', minFrames: 0 });
   const names = new Set(index.names);

@@ -50,7 +50,7 @@ function writeFloats(file: string, data: Float32Array): void {
   }
 }
 
-export async function exportPfnnRuntime(run: string, out: string): Promise<PfnnRuntimeInfo> {
+export async function writePfnnRuntime(run: string, out: string): Promise<PfnnRuntimeInfo> {
   const { model, state } = await loadPfnn(requireCheckpoint(run));
   const sd = model.stateDict();
   const { input, output, hidden } = state.shape;

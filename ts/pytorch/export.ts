@@ -4,7 +4,7 @@
 // safetensors file.
 import { TorchmotionError } from '../errors.js';
 import { requireCheckpoint, readCheckpointState } from '../train/checkpoint.js';
-import { loadTextToMotion } from '../t2m/model.js';
+import { loadT2M } from '../t2m/model.js';
 import { loadTokenizer } from '../tokenizer/model.js';
 import { toReferenceT2MName } from './reference-t2m.js';
 import { HAAR_WAVELETS, toReferenceName, unpatcherIndex } from './reference-tokenizer.js';
@@ -50,7 +50,7 @@ export async function exportRun(run: string, file: string, format: 'pth' | 'safe
 }
 
 async function exportDecoder(run: string, dir: string, file: string, format: 'pth' | 'safetensors'): Promise<ExportReport> {
-  const { model, state } = await loadTextToMotion(dir);
+  const { model, state } = await loadT2M(dir);
   if (state.config.model.text === 'builtin') {
     throw new TorchmotionError(`${run}: this decoder has torchmotion's built-in text encoder, which the reference has no place for ` +
       '(it conditions on Flan-T5 token states): train it with model.text = embeddings to export it');

@@ -1,15 +1,18 @@
-// `torchmotion t2m params|train|generate`.
+// `torchmotion t2m params|train|generate|eval`.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
 import type { Command } from 'commander';
 
 import { addOptions, choiceOption, ckptOption, collect, definedOnly, nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, withDefault } from '../cli-options.js';
 import { FPS } from '../motion/repr272.js';
-import { registerT2MEvalCommand } from '../eval/commands.js';
 import { dataFlag, registerTrainCommand } from '../train/command.js';
 import { countParameters, generationSettings, requestedShape, t2mConfig, t2mShapeRequest } from './config.js';
 import { buildEmbeddingCache, embedSettings } from './embed.js';
+import { evaluateT2M, formatEvalTable, logEvalRows, t2mEvalSettings } from './eval.js';
 import { generateMotions, generateOutput } from './generate.js';
 import { givenSampling, samplingOptions, type SamplingFlags } from './sampling-flags.js';
-import { trainTextToMotion } from './train.js';
+import { trainT2M } from './train.js';
 
 const n = (x: number) => x.toLocaleString('en-US');
 
@@ -41,7 +44,7 @@ export function registerT2MCommands(program: Command): void {
     description: 'train on tokenizer codes and captions (progress bar with tokens/s, checkpoints, Ctrl-C saves)',
     flags: [{ flags: '--codes <dir>', description: 'output of `tokenizer encode`', key: 'data.codes' },
       dataFlag('dataset root with texts/ and split/')],
-    schema: t2mConfig, train: trainTextToMotion,
+    schema: t2mConfig, train: trainT2M,
   });
 
   t2m.command('embed')
@@ -82,4 +85,33 @@ export function registerT2MCommands(program: Command): void {
     });
 
   registerT2MEvalCommand(t2m);
+}
+
+function registerT2MEvalCommand(t2m: Command): void {
+  addOptions(t2m.command('eval')
+    .description('the field\'s metrics (R-precision, FID, MM-Dist, Diversity, MultiModality) with confidence intervals')
+    .addOption(ckptOption('text-to-motion', 'decoder'))
+    .requiredOption('--evaluator <dir>', 'retrieval evaluator run or checkpoint (`torchmotion evaluator train`)')
+    .option('--tokenizer <dir|file>', 'tokenizer checkpoint or .pth/.safetensors (default: the one the codes came from)')
+    .option('-d, --data <root>', 'dataset root (default: the one the model was trained on)')
+    .option('--split <name>', withDefault('split', t2mEvalSettings, 'split'))
+    .option('--repeats <n>', withDefault('repetitions', t2mEvalSettings, 'repeats'), positiveInt)
+    .option('--batch <n>', withDefault('R-precision batch', t2mEvalSettings, 'batch'), positiveInt)
+    .option('--mm-captions <n>', withDefault('MultiModality: captions', t2mEvalSettings, 'mmCaptions'), positiveInt)
+    .option('--mm-samples <n>', withDefault('MultiModality: generations per caption (< 2: off)', t2mEvalSettings, 'mmSamples'),
+      nonNegativeInt)
+    .option('--gt-length', 'generate the real clip\'s length instead of stopping at END'), samplingOptions('generator row: '))
+    .option('--untrained', 'add a row for the same generator untrained (a floor)')
+    .option('--seed <n>', withDefault('seed of the draws and samples', t2mEvalSettings, 'seed'), nonNegativeInt)
+    .option('--json', 'print JSON instead of the Markdown table')
+    .action(async (o: SamplingFlags & { ckpt: string; evaluator: string; tokenizer?: string; data?: string; split?: string;
+      repeats?: number; batch?: number; mmCaptions?: number; mmSamples?: number; gtLength?: boolean; untrained?: boolean; seed?: number;
+      json?: boolean }) => {
+      const { temperature, topK, topP, cfg, ...rest } = o;
+      const e = await evaluateT2M({ ...rest, sampling: givenSampling({ temperature, topK, topP, cfg }),
+        log: o.json ? undefined : (l) => console.error(l) });
+      const file = existsSync(join(o.ckpt, 'checkpoints')) ? logEvalRows(o.ckpt, e) : undefined;
+      console.log(o.json ? JSON.stringify(e, null, 2) : formatEvalTable(e));
+      if (file && !o.json) console.error(`rows appended to ${file} (kind "eval")`);
+    });
 }

@@ -11,7 +11,7 @@ import { denormalize } from '../motion/normalize.js';
 import { DIM, FPS, recoverJoints } from '../motion/repr272.js';
 import { checkpointFor } from '../pytorch/on-the-fly.js';
 import { loadTokenizer } from '../tokenizer/model.js';
-import { loadTextToMotion, type GenerateOptions } from './model.js';
+import { loadT2M, type GenerateOptions } from './model.js';
 import { generationSettings } from './config.js';
 import { EmbeddingCache } from './embedding-cache.js';
 import { builtinBatch, promptBatch, type TextBatch } from './text.js';
@@ -38,7 +38,7 @@ export const generateOutput = z.object({
 const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 48) || 'empty';
 
 // The prompts' text prefix, from the built-in encoder or from the embedding cache the model was trained with.
-export async function promptPrefix(t2m: Awaited<ReturnType<typeof loadTextToMotion>>, ckpt: string, captions: string[], device?: string,
+export async function promptPrefix(t2m: Awaited<ReturnType<typeof loadT2M>>, ckpt: string, captions: string[], device?: string,
   embeddings = t2m.state.config.data.embeddings): Promise<TextBatch> {
   const m = t2m.state.config.model;
   if (m.text === 'builtin') return builtinBatch(t2m.vocab, captions, m.textMaxLen);
@@ -61,7 +61,7 @@ export async function tokenizerFor(ckpt: string, given: string | undefined, reco
 
 export async function generateMotions(r: GenerateRequest): Promise<Generated[]> {
   if (r.texts.length === 0) throw new TorchmotionError('give at least one --text prompt');
-  const t2m = await loadTextToMotion(await checkpointFor(r.ckpt, 't2m'), r.device);
+  const t2m = await loadT2M(await checkpointFor(r.ckpt, 't2m'), r.device);
   const tokDir = await tokenizerFor(r.ckpt, r.tokenizer, t2m.state.tokenizer);
   const { model: tokenizer, state: tokState } = await loadTokenizer(tokDir, r.device);
   if (tokenizer.codebookSize !== t2m.model.options.vocab - 2) {

@@ -66,7 +66,7 @@ export class T2MModel extends ModelBase<NativeT2M> {
 }
 
 // A text-to-motion model from a checkpoint folder, with its caption vocabulary.
-export async function loadTextToMotion(dir: string, device = 'cpu') {
+export async function loadT2M(dir: string, device = 'cpu') {
   const state = readCheckpointState<T2MCheckpointState>(dir);
   if (state.kind !== 't2m') throw new TorchmotionError(`${dir} is a ${String(state.kind)} checkpoint, not a text-to-motion model`);
   const model = new T2MModel(checkpointShape(state), { device });

@@ -1,4 +1,4 @@
-// trainTextToMotion: the decoder's model, batch source and step on the shared run (ts/train/run.ts): AdamW with
+// trainT2M: the decoder's model, batch source and step on the shared run (ts/train/run.ts): AdamW with
 // warm-up then cosine, gradient clipping and accumulation, tokens/s in the progress bar; checkpoints record the
 // caption vocabulary and the batch RNG, so a resumed run sees the same batches. With `train.evalEvery` the next-token
 // loss and accuracy on up to `train.evalSamples` pairs of `train.evalSplit` go into metrics.jsonl (kind 'eval'): the
@@ -21,7 +21,7 @@ import { Vocabulary } from './vocab.js';
 export type TrainT2MOptions = RunOptions;
 export interface TrainT2MResult extends RunResult { last?: T2MStep }
 
-export async function trainTextToMotion(input: z.input<typeof t2mConfig>, options: TrainT2MOptions): Promise<TrainT2MResult> {
+export async function trainT2M(input: z.input<typeof t2mConfig>, options: TrainT2MOptions): Promise<TrainT2MResult> {
   const config = t2mConfig.parse(input);
   const t = config.train;
   if (t.threads) setThreads(t.threads);

@@ -5,7 +5,7 @@ import { addOptions, choiceOption, ckptOption, definedOnly, meanStdOptions, posi
 import { loadConfig } from '../config.js';
 import { optionalMeanStd } from '../data/motion-files.js';
 import { TorchmotionError } from '../errors.js';
-import { loadEvaluator } from '../eval/model.js';
+import { loadEvaluator } from '../evaluator/model.js';
 import { checkpointFor } from '../pytorch/on-the-fly.js';
 import { requireCheckpoint } from '../train/checkpoint.js';
 import { dataFlag, registerTrainCommand } from '../train/command.js';

@@ -9,13 +9,13 @@ import { join } from 'node:path';
 import { z } from 'zod';
 
 import { TorchmotionError } from '../errors.js';
-import { loadEvaluator } from '../eval/model.js';
-import { evaluateTextToMotion } from '../eval/t2m-eval.js';
-import { trainEvaluator } from '../eval/train.js';
+import { loadEvaluator } from '../evaluator/model.js';
+import { evaluateT2M } from '../t2m/eval.js';
+import { trainEvaluator } from '../evaluator/train.js';
 import { native } from '../native.js';
 import { info } from '../runtime.js';
 import { t2mModel, t2mTraining } from '../t2m/config.js';
-import { trainTextToMotion } from '../t2m/train.js';
+import { trainT2M } from '../t2m/train.js';
 import { resolveCheckpoint, runReached } from '../train/checkpoint.js';
 import { MetricsLog } from '../train/metrics.js';
 import { FSQ_LEVELS, ONE_CODE_QUANTIZERS, resolveModel, type OneCodeQuantizer, type tokenizerConfig } from './config.js';
@@ -113,11 +113,11 @@ export async function compareByGeneration(base: z.output<typeof tokenizerConfig>
           const t2mRun = join(dir, 't2m');
           log(`  MPJPE ${rec.mpjpeMm.toFixed(1)} mm, FID ${rec.fid?.toFixed(3)}, usage ${usage.usagePercent.toFixed(1)} % of ${usage.codebookSize}; ` +
             `text-to-motion (${o.t2m.preset}, ${o.t2m.steps} steps)`);
-          const t2mPeakMB = runReached(t2mRun, o.t2m.steps) ? NaN : await peakOf(() => trainTextToMotion({ model: { preset: o.t2m.preset },
+          const t2mPeakMB = runReached(t2mRun, o.t2m.steps) ? NaN : await peakOf(() => trainT2M({ model: { preset: o.t2m.preset },
             data: { root, codes: codesDir, split: 'train' },
             train: { steps: o.t2m.steps, batch: o.t2m.batch, lr: o.t2m.lr, warmup: Math.min(100, Math.floor(o.t2m.steps / 10)), seed,
               checkpointEvery: o.t2m.steps, logEvery: 100 } }, { out: t2mRun, resume: existsSync(t2mRun), log: () => {} }));
-          const ev = await evaluateTextToMotion({ ckpt: t2mRun, evaluator: evRun, split: o.evalSplit, repeats: o.repeats, mmSamples: 0, seed });
+          const ev = await evaluateT2M({ ckpt: t2mRun, evaluator: evRun, split: o.evalSplit, repeats: o.repeats, mmSamples: 0, seed });
           const gen = ev.rows.find((r) => r.name === 'Generator')!.metrics;
           const result: SeedResult = { quantizer, requested: size, codebookSize: tokenizer.codebookSize, seed, recMpjpeMm: rec.mpjpeMm, recFid: rec.fid ?? NaN,
             genFid: gen.fid!.mean, genTop1: gen.top1!.mean, genTop3: gen.top3!.mean, genMmDist: gen.mmDist!.mean,

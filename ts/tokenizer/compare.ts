@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 
 import { TorchmotionError } from '../errors.js';
-import type { LoadedEvaluator } from '../eval/model.js';
+import type { LoadedEvaluator } from '../evaluator/model.js';
 import { lineChart, smooth } from '../plot/chart.js';
 import { resolveCheckpoint, runReached } from '../train/checkpoint.js';
 import { MetricsLog } from '../train/metrics.js';

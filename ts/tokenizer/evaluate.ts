@@ -11,8 +11,8 @@ import { readDatasetMeanStd } from '../data/motion-files.js';
 import { TorchmotionError } from '../errors.js';
 import { denormalize } from '../motion/normalize.js';
 import { DIM, recoverJoints } from '../motion/repr272.js';
-import { EmbeddingPairs } from '../eval/embedding-pairs.js';
-import type { LoadedEvaluator } from '../eval/model.js';
+import { EmbeddingPairs } from '../evaluator/embedding-pairs.js';
+import type { LoadedEvaluator } from '../evaluator/model.js';
 import type { TokenizerModel } from './model.js';
 
 export interface TokenizerEval {

@@ -36,7 +36,7 @@ export const evaluatorTraining = z.object({
   eps: z.number().positive().max(1).default(1e-8),
   clip: z.number().nonnegative().default(1),
   temperature: z.number().positive().default(0.1),
-  // Two captions this similar (Jaccard of their content words, ts/eval/duplicates.ts) are not each other's negatives.
+  // Two captions this similar (Jaccard of their content words, ts/evaluator/duplicates.ts) are not each other's negatives.
   duplicateThreshold: z.number().min(0).max(1).default(0.8),
   ...runSettings,
 }).strict();

@@ -4,6 +4,9 @@
 // repetition draws one caption per clip and a new batch order (and, when sampling, new generations). Clips are read
 // one at a time; what stays in memory is a few embeddings per (clip, caption) pair, so memory does not grow with
 // the split beyond that.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
 import { z } from 'zod';
 
 import { readDatasetMeanStd } from '../data/motion-files.js';
@@ -11,16 +14,17 @@ import { TorchmotionError } from '../errors.js';
 import { denormalize, type MeanStd } from '../motion/normalize.js';
 import { DIM, FPS } from '../motion/repr272.js';
 import { Rng } from '../rng.js';
-import { generationSettings } from '../t2m/config.js';
-import { promptPrefix, tokenizerFor } from '../t2m/generate.js';
-import { loadTextToMotion, T2MModel } from '../t2m/model.js';
+import { concatEmbeddings } from '../evaluator/embed.js';
+import { diversity, fid, meanInterval, mmDist, multimodality, rPrecision, sampleWithoutReplacement, type Embeddings } from '../evaluator/metrics.js';
+import { loadEvaluator, motionBatch, normalizeFor, type LoadedEvaluator } from '../evaluator/model.js';
+import { PairSet } from '../evaluator/pairs.js';
 import { checkpointFor } from '../pytorch/on-the-fly.js';
 import { requireCheckpoint } from '../train/checkpoint.js';
+import { MetricsLog } from '../train/metrics.js';
 import { loadTokenizer, type TokenizerModel } from '../tokenizer/model.js';
-import { concatEmbeddings } from './embed.js';
-import { diversity, fid, meanInterval, mmDist, multimodality, rPrecision, sampleWithoutReplacement, type Embeddings } from './metrics.js';
-import { loadEvaluator, motionBatch, normalizeFor, type LoadedEvaluator } from './model.js';
-import { PairSet } from './pairs.js';
+import { generationSettings } from './config.js';
+import { promptPrefix, tokenizerFor } from './generate.js';
+import { loadT2M, T2MModel } from './model.js';
 
 export interface Sampling { temperature: number; topK: number; topP: number; cfgScale: number }
 
@@ -93,14 +97,14 @@ const rowsOf = (e: Embeddings, rows: ArrayLike<number>): Embeddings => {
   return { data, rows: rows.length, dim: e.dim };
 };
 
-export async function evaluateTextToMotion(r: T2MEvalRequest): Promise<T2MEvalResult> {
+export async function evaluateT2M(r: T2MEvalRequest): Promise<T2MEvalResult> {
   const t0 = performance.now();
   const log = r.log ?? (() => {});
   const { split, repeats, batch, diversityPairs, mmCaptions: captionsAsked, mmSamples, mmTemperature, seed } =
     t2mEvalSettings.parse(Object.fromEntries(Object.keys(t2mEvalSettings.shape).map((k) => [k, r[k as keyof T2MEvalRequest]])
       .filter(([, v]) => v !== undefined)));
   const t2mDir = await checkpointFor(r.ckpt, 't2m');
-  const t2m = await loadTextToMotion(t2mDir, r.device);
+  const t2m = await loadT2M(t2mDir, r.device);
   const tokDir = await tokenizerFor(r.ckpt, r.tokenizer, t2m.state.tokenizer);
   const { model: tokenizer, state: tokState } = await loadTokenizer(tokDir, r.device);
   if (tokenizer.codebookSize !== t2m.model.options.vocab - 2) {
@@ -282,4 +286,16 @@ export function formatEvalTable(e: T2MEvalResult): string {
       `Text-to-motion ${e.t2m} (step ${e.step}), evaluator ${e.evaluator}.`,
   ];
   return lines.join('\n');
+}
+
+// The table's rows as `kind: "eval"` lines of the text-to-motion run's metrics.jsonl (when it has one).
+export function logEvalRows(run: string, e: T2MEvalResult): string | undefined {
+  const file = join(run, 'metrics.jsonl');
+  if (!existsSync(file)) return undefined;
+  const log = new MetricsLog(file);
+  for (const row of e.rows) {
+    const values = Object.fromEntries(METRIC_KEYS.flatMap((k) => (row.metrics[k] ? [[k, row.metrics[k]!.mean], [`${k}Interval`, row.metrics[k]!.interval]] : [])));
+    log.append({ step: e.step - 1, kind: 'eval', source: 't2m eval', row: row.name, split: e.split, repeats: e.repeats, ...values });
+  }
+  return file;
 }
