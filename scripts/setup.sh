@@ -6,6 +6,7 @@
 # Never downloads anything except through apt and npm.
 #   --with-python-torch   also install python3-torch, python3-numpy and python3-scipy (reference scripts and golden tests)
 #   --with-viewer         also install chromium (the viewer's browser test) and ffmpeg (MP4 renders)
+#   --with-clang-format   also install clang-format (Debian 12's is 14, the version test/format.test.ts checks C++ with)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,11 +15,13 @@ die() { printf 'setup: %s\n' "$*" >&2; exit 1; }
 
 want_python_torch=0
 want_viewer=0
+want_clang_format=0
 for arg in "$@"; do
   case "$arg" in
     --with-python-torch) want_python_torch=1 ;;
     --with-viewer) want_viewer=1 ;;
-    *) die "unknown option '$arg' (valid: --with-python-torch, --with-viewer)" ;;
+    --with-clang-format) want_clang_format=1 ;;
+    *) die "unknown option '$arg' (valid: --with-python-torch, --with-viewer, --with-clang-format)" ;;
   esac
 done
 
@@ -58,6 +61,7 @@ if command -v dpkg-query >/dev/null; then
   # Captions in renders and plots are drawn with DejaVu Sans.
   need_deb fonts-dejavu-core
   if [ "$want_viewer" = 1 ]; then need_deb chromium; need_deb ffmpeg; fi
+  if [ "$want_clang_format" = 1 ]; then need_deb clang-format; fi
 fi
 
 if [ "${#missing_debs[@]}" -gt 0 ]; then
