@@ -113,7 +113,8 @@ inline torch::Tensor ScaledDotProductAttention(const torch::Tensor& q, const tor
 #if TM_HAS_FUSED_ATTENTION
   return at::scaled_dot_product_attention(q, k, v, allowed);
 #else
-  torch::Tensor scores = torch::matmul(q, k.transpose(-2, -1)).to(torch::kFloat32) / std::sqrt(static_cast<double>(q.size(-1)));
+  torch::Tensor scores =
+      torch::matmul(q, k.transpose(-2, -1)).to(torch::kFloat32) / std::sqrt(static_cast<double>(q.size(-1)));
   scores = scores.masked_fill(allowed.logical_not(), -std::numeric_limits<float>::infinity());
   return torch::matmul(torch::softmax(scores, -1).to(v.scalar_type()), v);
 #endif

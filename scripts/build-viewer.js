@@ -1,20 +1,25 @@
-// Bundles the pages torchmotion writes — `view` (ts/view/page/viewer.js) and `pfnn play` (ts/pfnn/page/controller-page.js),
-// each with three.js — into dist/viewer/<name>.js, one minified script each that ts/view/html.ts inlines into a
-// self-contained HTML file. Next to each, <name>.meta.json lists the bundle's inputs, so html.ts can tell when the
-// bundle is older than its sources and rebuild it.
+// Bundles the pages torchmotion writes — `view` (ts/view/page/viewer.js) and `pfnn play`
+// (ts/pfnn/page/controller-page.js), each with three.js — into dist/viewer/<name>.js, one minified script each that
+// ts/view/html.ts inlines into a self-contained HTML file. Next to each, <name>.meta.json lists the bundle's inputs, so
+// html.ts can tell when the bundle is older than its sources and rebuild it.
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = join(import.meta.dirname, '..');
-const entries = { viewer: join(root, 'ts', 'view', 'page', 'viewer.js'), pfnn: join(root, 'ts', 'pfnn', 'page', 'controller-page.js') };
+const entries = {
+  viewer: join(root, 'ts', 'view', 'page', 'viewer.js'),
+  pfnn: join(root, 'ts', 'pfnn', 'page', 'controller-page.js'),
+};
 const outDir = join(root, 'dist', 'viewer');
 
 let esbuild;
 try {
   esbuild = await import('esbuild');
 } catch {
-  console.error('build-viewer: esbuild is not installed (it is a devDependency): run `npm install --include=dev` in ' +
-    `${root}, then \`npm run build:ts\``);
+  console.error(
+    'build-viewer: esbuild is not installed (it is a devDependency): run `npm install --include=dev` in ' +
+      `${root}, then \`npm run build:ts\``
+  );
   process.exit(1);
 }
 

@@ -16,7 +16,10 @@ const times = [];
 for (const file of files) {
   const started = performance.now();
   const run = spawnSync(join(root, 'node_modules', '.bin', 'tsx'), [join('test', file)], {
-    cwd: root, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' }, maxBuffer: 64 << 20,
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, FORCE_COLOR: '0' },
+    maxBuffer: 64 << 20,
   });
   process.stdout.write(run.stdout);
   process.stderr.write(run.stderr);
@@ -36,6 +39,11 @@ for (const file of files) {
 }
 // The slowest files, so that what makes the run long is in every log.
 times.sort((a, b) => b[1] - a[1]);
-console.log(`slowest: ${times.slice(0, 8).map(([f, t]) => `${f} ${t.toFixed(0)} s`).join(', ')}`);
+console.log(
+  `slowest: ${times
+    .slice(0, 8)
+    .map(([f, t]) => `${f} ${t.toFixed(0)} s`)
+    .join(', ')}`
+);
 console.log(`${passed} passed, ${failed} failed`);
 process.exitCode = failed > 0 || files.length === 0 ? 1 : 0;

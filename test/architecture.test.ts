@@ -70,16 +70,30 @@ test('every source file under native/ and ts/ is in its folder row of the map', 
   assert.equal(missing, [], `not in docs/architecture.md's folder table: ${missing.join(', ')}`);
   const stale = [...rows.keys()].filter((f) => !existsSync(join(repo, f)));
   assert.equal(stale, [], `folder rows for folders that do not exist: ${stale.join(', ')}`);
-  const gone = [...rows].flatMap(([folder, names]) => [...names].filter((n) => SOURCE.test(n)).map((n) => folder + n))
+  const gone = [...rows]
+    .flatMap(([folder, names]) => [...names].filter((n) => SOURCE.test(n)).map((n) => folder + n))
     .filter((f) => !existsSync(join(repo, f)));
   assert.equal(gone, [], `files the folder table names that do not exist: ${gone.join(', ')}`);
 });
 
 test('an unmapped file is caught', () => {
-  const rows = folderRows('## What each folder owns\n\n| folder | owns |\n|---|---|\n' +
-    '| `native/kernels/` | `conv1d_cpu.cc`/`.h` and `packed_linear` |\n');
-  assert.equal(unmapped(['native/kernels/conv1d_cpu.cc', 'native/kernels/conv1d_cpu.h', 'native/kernels/packed_linear.h',
-    'native/kernels/new_kernel.cc', 'native/elsewhere/x.cc'], rows), ['native/kernels/new_kernel.cc', 'native/elsewhere/x.cc']);
+  const rows = folderRows(
+    '## What each folder owns\n\n| folder | owns |\n|---|---|\n' +
+      '| `native/kernels/` | `conv1d_cpu.cc`/`.h` and `packed_linear` |\n'
+  );
+  assert.equal(
+    unmapped(
+      [
+        'native/kernels/conv1d_cpu.cc',
+        'native/kernels/conv1d_cpu.h',
+        'native/kernels/packed_linear.h',
+        'native/kernels/new_kernel.cc',
+        'native/elsewhere/x.cc',
+      ],
+      rows
+    ),
+    ['native/kernels/new_kernel.cc', 'native/elsewhere/x.cc']
+  );
 });
 
 test.run();

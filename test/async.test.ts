@@ -9,7 +9,15 @@ import { device, errorOf, motionBatch, tinyTokenizerOptions } from './helpers.js
 // A tokenizer step's options with the training schema's defaults.
 const stepOptions = () => {
   const t = tokenizerTraining.parse({});
-  return { lr: t.lr, clip: t.clip, velWeight: t.velWeight, commitBeta: t.commitBeta, autocast: t.autocast, lossScale: 1, update: true };
+  return {
+    lr: t.lr,
+    clip: t.clip,
+    velWeight: t.velWeight,
+    commitBeta: t.commitBeta,
+    autocast: t.autocast,
+    lossScale: 1,
+    update: true,
+  };
 };
 
 test('the event loop keeps running during a native call of more than a second', async () => {
@@ -29,17 +37,24 @@ test('a second call on the same model while one is in flight is refused, then al
   const x = motionBatch(8, 64);
   const o = { ...stepOptions(), threads: 1 };
   const first = model.step(x, o);
-  assert.is(await errorOf(() => model.step(x, o)),
-    'Tokenizer.step: another call is still running on this model; await it first (one call in flight per model)');
-  assert.is(await errorOf(() => model.reconstruct(x)),
-    'Tokenizer.reconstruct: another call is still running on this model; await it first (one call in flight per model)');
+  assert.is(
+    await errorOf(() => model.step(x, o)),
+    'Tokenizer.step: another call is still running on this model; await it first (one call in flight per model)'
+  );
+  assert.is(
+    await errorOf(() => model.reconstruct(x)),
+    'Tokenizer.reconstruct: another call is still running on this model; await it first (one call in flight per model)'
+  );
   const r = await first;
   assert.ok(Number.isFinite(r.loss));
   assert.ok(Number.isFinite((await model.step(x, o)).loss), 'the model is usable again once the first step settled');
 });
 
 test('two models step concurrently without interfering', async () => {
-  const [a, b] = [new (native().Tokenizer)(await tinyTokenizerOptions(3)), new (native().Tokenizer)(await tinyTokenizerOptions(3))];
+  const [a, b] = [
+    new (native().Tokenizer)(await tinyTokenizerOptions(3)),
+    new (native().Tokenizer)(await tinyTokenizerOptions(3)),
+  ];
   const x = motionBatch(2, 16);
   const o = { ...stepOptions(), threads: 1 };
   const [ra, rb] = await Promise.all([a.step(x, o), b.step(x, o)]);
@@ -48,7 +63,10 @@ test('two models step concurrently without interfering', async () => {
 });
 
 test('a rejected native promise carries the caller stack, not an empty native one', async () => {
-  const err = await measureThroughput({ op: 'matmul', size: 4, seconds: 0, device: 'cuda:7' }).then(() => null, (e: Error) => e);
+  const err = await measureThroughput({ op: 'matmul', size: 4, seconds: 0, device: 'cuda:7' }).then(
+    () => null,
+    (e: Error) => e
+  );
   if (device.startsWith('cuda')) return;
   assert.ok(err instanceof Error);
   assert.match(err!.stack ?? '', /async\.test\.ts/);

@@ -49,7 +49,9 @@ test('a view at a byte offset is read from its own offset (zero-copy wrap honour
 test('a real computation: matmul matches the hand result', async () => {
   const out = await matmul(
     { data: new Float64Array([1, 2, 3, 4, 5, 6]), shape: [2, 3] },
-    { data: new Float64Array([7, 8, 9, 10, 11, 12]), shape: [3, 2] }, { device });
+    { data: new Float64Array([7, 8, 9, 10, 11, 12]), shape: [3, 2] },
+    { device }
+  );
   assert.equal(out.shape, [2, 2]);
   assert.equal(Array.from(out.data as Float64Array), [58, 64, 139, 154]);
 });
@@ -69,16 +71,26 @@ test('shape mismatch names the argument, the expected and the received shape', a
 });
 
 test('element count that does not fit the shape is rejected on both sides of the bridge', async () => {
-  assert.is(await errorOf(() => tensor(new Float32Array(5), [2, 3], 'motion')),
-    'motion: shape [2, 3] holds 6 elements but data has 5');
-  assert.is(await errorOf(() => native().roundTrip({ data: new Float32Array(5), shape: [2, 3] })),
-    'tensor: shape [2, 3] holds 6 elements but data has 5');
+  assert.is(
+    await errorOf(() => tensor(new Float32Array(5), [2, 3], 'motion')),
+    'motion: shape [2, 3] holds 6 elements but data has 5'
+  );
+  assert.is(
+    await errorOf(() => native().roundTrip({ data: new Float32Array(5), shape: [2, 3] })),
+    'tensor: shape [2, 3] holds 6 elements but data has 5'
+  );
 });
 
 test('CUDA requested where it is absent gives a clear error', async () => {
   if (onCuda) return; // on a GPU machine the device exists
   const msg = await errorOf(() => roundTrip({ data: new Float32Array(1), shape: [1] }, { device: 'cuda:0' }));
-  assert.match(msg, /^device 'cuda:0' requested but CUDA is not available \(LibTorch 1\.13\.\d has no CUDA support or no GPU is visible\): use device 'cpu'/);
+  assert.match(
+    msg,
+    new RegExp(
+      String.raw`^device 'cuda:0' requested but CUDA is not available \(LibTorch 1\.13\.\d has no CUDA ` +
+        String.raw`support or no GPU is visible\): use device 'cpu'`
+    )
+  );
 });
 
 test.run();

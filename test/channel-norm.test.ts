@@ -1,5 +1,5 @@
-// Golden test of the residual blocks' fused CPU kernel (native/kernels/channel_norm.cc): LayerNorm over the channels of a
-// (B, C, T) activation, then ReLU, forward and backward, against PyTorch's own LayerNorm and ReLU
+// Golden test of the residual blocks' fused CPU kernel (native/kernels/channel_norm.cc): LayerNorm over the channels of
+// a (B, C, T) activation, then ReLU, forward and backward, against PyTorch's own LayerNorm and ReLU
 // (scripts/reference/tokenizer.py channelnorm). The tokenizer golden test cannot see gradient magnitudes: its one
 // AdamW step moves every weight by ±lr whatever the gradient's size.
 
@@ -15,8 +15,12 @@ import { errorOf, relL2, tempDir } from './helpers.js';
 import { runPython } from './python.js';
 
 // T = 37 runs the kernel's 16-wide blocks and its scalar tail; C = 512, T = 48 is the MotionMillion shape.
-for (const [B, C, T, threads] of [[3, 40, 37, 1], [4, 512, 48, 2]] as const) {
-  test(`LayerNorm over channels + ReLU, forward and backward, match PyTorch (${B}×${C}×${T}, ${threads} thread(s))`, async () => {
+for (const [B, C, T, threads] of [
+  [3, 40, 37, 1],
+  [4, 512, 48, 2],
+] as const) {
+  test(`LayerNorm over channels + ReLU, forward and backward, match PyTorch (${B}×${C}×${T}, \
+${threads} thread(s))`, async () => {
     const rng = new Rng(B * 1000 + T);
     const fill = (n: number, lo: number, hi: number) => new Float32Array(n).map(() => rng.uniform(lo, hi));
     const x = { data: fill(B * C * T, -3, 3), shape: [B, C, T] };

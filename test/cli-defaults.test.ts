@@ -21,13 +21,21 @@ const tsx = join(repo, 'node_modules', '.bin', 'tsx');
 
 // Runs the CLI of the ts/ folder under `root` (a copy inside the repository, so that its packages resolve): its help
 // of the command, then the command itself, in one process.
-const helpThenRun = (root: string, [group, command]: [string, string], ...flags: string[]) => spawnSync(tsx, ['-e', `
+const helpThenRun = (root: string, [group, command]: [string, string], ...flags: string[]) =>
+  spawnSync(
+    tsx,
+    [
+      '-e',
+      `
   import(${JSON.stringify(join(root, 'ts', 'cli.ts'))}).then((m) => {
     const group = m.buildCli().commands.find((c) => c.name() === ${JSON.stringify(group)});
     console.log(group.commands.find((c) => c.name() === ${JSON.stringify(command)}).helpInformation());
-    return m.main(['node', 'torchmotion', ${JSON.stringify(group)}, ${JSON.stringify(command)}, ...${JSON.stringify(flags)}]);
-  });`],
-{ cwd: repo, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0', COLUMNS: '200' } });
+    return m.main(['node', 'torchmotion', ${JSON.stringify(group)}, ${JSON.stringify(command)}, \
+...${JSON.stringify(flags)}]);
+  });`,
+    ],
+    { cwd: repo, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0', COLUMNS: '200' } }
+  );
 
 // A copy of ts/ inside the repository with one schema default changed (`from` must be in `file` as written), removed
 // when `use` returns.
@@ -48,8 +56,11 @@ function withChangedDefault(file: string, from: string, to: string, use: (root: 
 // Help text with its wrapping undone (commander wraps at 80 columns when not writing to a terminal).
 const oneLine = (text: string) => text.replace(/\s+/g, ' ');
 
-const cli = (...args: string[]) => spawnSync(process.execPath, [join(repo, 'bin', 'torchmotion.js'), ...args],
-  { encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0', COLUMNS: '200' } });
+const cli = (...args: string[]) =>
+  spawnSync(process.execPath, [join(repo, 'bin', 'torchmotion.js'), ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, FORCE_COLOR: '0', COLUMNS: '200' },
+  });
 
 test("a schema default changed in a copy of ts/ changes `t2m params`' help and output", () => {
   const root = mkdtempSync(join(repo, '.defaults-'));
@@ -78,15 +89,22 @@ test('the API builds a decoder from the options a user gives, the rest from the 
   const request = t2mShapeRequest.parse({ preset: 'tiny' });
   assert.is(model.options.dim, T2M_PRESETS.tiny.dim);
   assert.is(model.options.vocab, request.codebook + 2);
-  assert.is(model.options.textDim, 2048);   // text: embeddings of Flan-T5-XL's width, the request's default
-  assert.is(model.parameterTable().reduce((sum, p) => sum + p.count, 0), countParameters(model.options).total);
+  assert.is(model.options.textDim, 2048); // text: embeddings of Flan-T5-XL's width, the request's default
+  assert.is(
+    model.parameterTable().reduce((sum, p) => sum + p.count, 0),
+    countParameters(model.options).total
+  );
   assert.is(requestedShape({ preset: '44M' }).dim, T2M_PRESETS['44M'].dim);
 });
 
-test('`pfnn database` takes its rules from pfnnDatabaseSettings: a changed facingSigma changes its help and the database', () => {
+test(`\`pfnn database\` takes its rules from pfnnDatabaseSettings: a changed facingSigma \
+changes its help and the database`, () => {
   // One walk of the bundled mocap (and the mirror the database makes of it): a database in about a second.
   const data = tempDir('tm-defaults-pfnn-');
-  const walk = bvhTo272(readBvh(join(repo, 'data', 'bandai-namco-1', 'data', 'dataset-1_walk_normal_001.bvh')), 'walk').motion;
+  const walk = bvhTo272(
+    readBvh(join(repo, 'data', 'bandai-namco-1', 'data', 'dataset-1_walk_normal_001.bvh')),
+    'walk'
+  ).motion;
   mkdirSync(join(data, 'motion_data', 'vector_272', 'B'), { recursive: true });
   writeNpy(join(data, 'motion_data', 'vector_272', 'B', 'walk.npy'), { data: walk, shape: [walk.length / 272, 272] });
   writeSplit(data, 'tokenizer_96', 'train', ['B/walk']);
@@ -98,43 +116,74 @@ test('`pfnn database` takes its rules from pfnnDatabaseSettings: a changed facin
   const before = database(repo, 'before');
   assert.match(before.help, 'Gaussian smoothing of the facing direction (default: 10)');
   assert.match(before.readme, 'σ = 10 frames');
-  withChangedDefault('pfnn/database-layout.ts', 'facingSigma: z.number().positive().default(10)',
-    'facingSigma: z.number().positive().default(7)', (root) => {
+  withChangedDefault(
+    'pfnn/database-layout.ts',
+    'facingSigma: z.number().positive().default(10)',
+    'facingSigma: z.number().positive().default(7)',
+    (root) => {
       const after = database(root, 'after');
       assert.match(after.help, 'Gaussian smoothing of the facing direction (default: 7)');
       assert.match(after.readme, 'σ = 7 frames');
-    });
+    }
+  );
   // A flag still overrides the schema.
-  const given = helpThenRun(repo, ['pfnn', 'database'], data, '--split', 'train', '-o', join(data, 'given'), '--facing-sigma', '4');
+  const given = helpThenRun(
+    repo,
+    ['pfnn', 'database'],
+    data,
+    '--split',
+    'train',
+    '-o',
+    join(data, 'given'),
+    '--facing-sigma',
+    '4'
+  );
   assert.is(given.status, 0, given.stderr);
   assert.match(readFileSync(join(data, 'given', 'README.md'), 'utf8'), 'σ = 4 frames');
 });
 
-test("`data prepare` takes its caps from prepareLimits: a lowered maxExtractGB shows in the help and refuses what fitted", () => {
+test(`\`data prepare\` takes its caps from prepareLimits: a lowered maxExtractGB shows in the \
+help and refuses what fitted`, () => {
   const dl = join(tempDir('tm-defaults-prepare-'), 'dl');
   mkdirSync(dl, { recursive: true });
-  writeFileSync(join(dl, 'split.tar.gz'), tarGz([{ path: 'split/train.txt', body: 'A/1\n'.repeat(1000) }]));   // 4 kB
+  writeFileSync(join(dl, 'split.tar.gz'), tarGz([{ path: 'split/train.txt', body: 'A/1\n'.repeat(1000) }])); // 4 kB
   const prepare = (root: string, out: string) => {
     const r = helpThenRun(root, ['data', 'prepare'], dl, '-o', join(dl, '..', out), '--json');
     const json = r.stdout.indexOf('{');
-    return { r, help: oneLine(json < 0 ? r.stdout : r.stdout.slice(0, json)), report: json < 0 ? undefined : JSON.parse(r.stdout.slice(json)) };
+    return {
+      r,
+      help: oneLine(json < 0 ? r.stdout : r.stdout.slice(0, json)),
+      report: json < 0 ? undefined : JSON.parse(r.stdout.slice(json)),
+    };
   };
   const before = prepare(repo, 'before');
   assert.is(before.r.status, 0, before.r.stderr);
   assert.match(before.help, 'refuse to unpack more than this many GB in one run (default: 2000)');
   assert.match(before.help, '(a compression bomb) (default: 100)');
   assert.is(before.report.extracted.length, 1);
-  withChangedDefault('data/prepare.ts', 'maxExtractGB: z.number().default(2000)', 'maxExtractGB: z.number().default(0.000001)', (root) => {
-    const after = prepare(root, 'after');
-    assert.match(after.help, 'refuse to unpack more than this many GB in one run (default: 0.000001)');
-    // The only archive is refused, so nothing is prepared: the command fails naming the cap and the flag.
-    assert.is(after.r.status, 1);
-    assert.match(after.r.stderr, /split\.tar\.gz: unpacking it takes this run past its cap of 1 kB .*--max-extract-gb/);
-  });
+  withChangedDefault(
+    'data/prepare.ts',
+    'maxExtractGB: z.number().default(2000)',
+    'maxExtractGB: z.number().default(0.000001)',
+    (root) => {
+      const after = prepare(root, 'after');
+      assert.match(after.help, 'refuse to unpack more than this many GB in one run (default: 0.000001)');
+      // The only archive is refused, so nothing is prepared: the command fails naming the cap and the flag.
+      assert.is(after.r.status, 1);
+      assert.match(
+        after.r.stderr,
+        /split\.tar\.gz: unpacking it takes this run past its cap of 1 kB .*--max-extract-gb/
+      );
+    }
+  );
 });
 
-test('--threads is the root\'s: given after a subcommand it still sets the threads, and every command\'s help lists it', () => {
-  for (const args of [['info', '--threads', '3', '--json'], ['--threads', '3', 'info', '--json']]) {
+test(`--threads is the root's: given after a subcommand it still sets the threads, \
+and every command's help lists it`, () => {
+  for (const args of [
+    ['info', '--threads', '3', '--json'],
+    ['--threads', '3', 'info', '--json'],
+  ]) {
     const r = cli(...args);
     assert.is(r.status, 0, r.stderr);
     assert.is(JSON.parse(r.stdout).threads, 3, args.join(' '));

@@ -45,34 +45,54 @@ test('JSON files are read as JSON', () => {
 
 test('an unknown key in a file is rejected with the list of valid keys', async () => {
   const p = file('c.yaml', 'train:\n  stepz: 5\n');
-  assert.is(await errorOf(() => loadConfig(tokenizerConfig, { file: p })),
-    `${p}: unknown key 'stepz' at train; valid keys are steps, batch, accumulate, window, lr, beta1, beta2, weightDecay, eps, warmup, milestones, gamma, clip, velWeight, commitBeta, evalClips, seed, threads, device, autocast, checkpointEvery, logEvery, evalEvery, evalSplit, onNonFinite`);
+  assert.is(
+    await errorOf(() => loadConfig(tokenizerConfig, { file: p })),
+    `${p}: unknown key 'stepz' at train; valid keys are steps, batch, accumulate, window, lr, beta1, beta2, ` +
+      `weightDecay, eps, warmup, milestones, gamma, clip, velWeight, commitBeta, evalClips, seed, threads, device, ` +
+      `autocast, checkpointEvery, logEvery, evalEvery, evalSplit, onNonFinite`
+  );
 });
 
 test('an unknown top-level key is rejected with the valid top-level keys', async () => {
   const p = file('d.yaml', 'modle: {}\n');
-  assert.is(await errorOf(() => loadConfig(tokenizerConfig, { file: p })),
-    `${p}: unknown key 'modle' at the top level; valid keys are preset, model, train, data`);
+  assert.is(
+    await errorOf(() => loadConfig(tokenizerConfig, { file: p })),
+    `${p}: unknown key 'modle' at the top level; valid keys are preset, model, train, data`
+  );
 });
 
 test('an unknown key in an override is rejected with the valid keys', async () => {
-  assert.is(await errorOf(() => loadConfig(tokenizerConfig, { overrides: ['data.spilt=val'] })),
-    "unknown config key 'data.spilt' in override 'data.spilt=val': valid keys at data are root, split");
+  assert.is(
+    await errorOf(() => loadConfig(tokenizerConfig, { overrides: ['data.spilt=val'] })),
+    "unknown config key 'data.spilt' in override 'data.spilt=val': valid keys at data are root, split"
+  );
 });
 
 test('a wrong value names its path', async () => {
-  assert.is(await errorOf(() => loadConfig(tokenizerConfig, { overrides: ['train.steps=-1'] })),
-    'config: train.steps: Too small: expected number to be >0');
-  assert.is(await errorOf(() => loadConfig(tokenizerConfig, { overrides: ['model.quantizer=pq'] })),
-    'config: model.quantizer: Invalid option: expected one of "fsq"|"vq"|"rvq"');
-  assert.is(await errorOf(() => loadConfig(tokenizerConfig, { overrides: ['train.steps'] })),
-    "override 'train.steps' must look like key=value (e.g. train.steps=200)");
+  assert.is(
+    await errorOf(() => loadConfig(tokenizerConfig, { overrides: ['train.steps=-1'] })),
+    'config: train.steps: Too small: expected number to be >0'
+  );
+  assert.is(
+    await errorOf(() => loadConfig(tokenizerConfig, { overrides: ['model.quantizer=pq'] })),
+    'config: model.quantizer: Invalid option: expected one of "fsq"|"vq"|"rvq"'
+  );
+  assert.is(
+    await errorOf(() => loadConfig(tokenizerConfig, { overrides: ['train.steps'] })),
+    "override 'train.steps' must look like key=value (e.g. train.steps=200)"
+  );
 });
 
 test('a broken file names the file', async () => {
   const p = file('e.yaml', 'train: [1, 2\n');
-  assert.match(await errorOf(() => loadConfig(tokenizerConfig, { file: p })), new RegExp(`^config ${p} is not valid YAML`));
-  assert.match(await errorOf(() => loadConfig(tokenizerConfig, { file: join(dir, 'missing.yaml') })), /^cannot read config .*missing\.yaml/);
+  assert.match(
+    await errorOf(() => loadConfig(tokenizerConfig, { file: p })),
+    new RegExp(`^config ${p} is not valid YAML`)
+  );
+  assert.match(
+    await errorOf(() => loadConfig(tokenizerConfig, { file: join(dir, 'missing.yaml') })),
+    /^cannot read config .*missing\.yaml/
+  );
 });
 
 test.run();

@@ -1,12 +1,12 @@
-// Golden test of the tokenizer's own CPU convolution (native/kernels/conv1d_kernels.inc, AVX-512 or AVX2): forward, dx, dweight and dbias against
-// PyTorch's F.conv1d (scripts/reference/tokenizer.py conv1d). The shapes run every edge of the kernels: output
-// channels that fill no whole tile (AVX-512: 8 and 12 rows, AVX2: 4 and 6), input channels that fill no 32- or 16-wide
-// tile, lengths that fill no 48- or 24-step tile, taps 1 and 3 (the unrolled kernels) and 4 (the generic one), padding below dilation·(K − 1)/2
-// (the output is shorter than the input), strides 2 and 3 (stride-1 convolutions over the input's phases; odd
-// lengths leave phases of unequal length, K < 2·stride leaves a phase with fewer taps), two threads, the
-// MotionMillion shapes (the k4 s2 down-sampling included), inputs that need no gradient (a network's first layer:
-// the bias gradient is then summed by the weight gradient's pass), and the decoder's Upsample + Conv done as one
-// convolution of the input repeated along time (factors 2 and 3, odd lengths).
+// Golden test of the tokenizer's own CPU convolution (native/kernels/conv1d_kernels.inc, AVX-512 or AVX2): forward, dx,
+// dweight and dbias against PyTorch's F.conv1d (scripts/reference/tokenizer.py conv1d). The shapes run every edge of
+// the kernels: output channels that fill no whole tile (AVX-512: 8 and 12 rows, AVX2: 4 and 6), input channels that
+// fill no 32- or 16-wide tile, lengths that fill no 48- or 24-step tile, taps 1 and 3 (the unrolled kernels) and 4 (the
+// generic one), padding below dilation·(K − 1)/2 (the output is shorter than the input), strides 2 and 3 (stride-1
+// convolutions over the input's phases; odd lengths leave phases of unequal length, K < 2·stride leaves a phase with
+// fewer taps), two threads, the MotionMillion shapes (the k4 s2 down-sampling included), inputs that need no gradient
+// (a network's first layer: the bias gradient is then summed by the weight gradient's pass), and the decoder's Upsample
+// + Conv done as one convolution of the input repeated along time (factors 2 and 3, odd lengths).
 import { join } from 'node:path';
 
 import { test } from 'uvu';
@@ -44,8 +44,10 @@ const cases = [
 ] as const;
 
 for (const [B, Cin, Cout, T, K, stride, padding, dilation, threads, inputGrad, upsample] of cases) {
-  const name = `${B}×${Cin}×${T} → ${Cout}, k${K} stride ${stride} pad ${padding} dil ${dilation}, ${threads} thread(s)` +
-    (inputGrad ? '' : ', no input gradient') + (upsample > 1 ? `, upsampled ×${upsample}` : '');
+  const name =
+    `${B}×${Cin}×${T} → ${Cout}, k${K} stride ${stride} pad ${padding} dil ${dilation}, ${threads} thread(s)` +
+    (inputGrad ? '' : ', no input gradient') +
+    (upsample > 1 ? `, upsampled ×${upsample}` : '');
   test(`conv1d forward and backward match PyTorch (${name})`, async () => {
     const rng = new Rng(Cin * 100 + T);
     const fill = (n: number, scale: number) => new Float32Array(n).map(() => rng.uniform(-scale, scale));
@@ -57,14 +59,21 @@ for (const [B, Cin, Cout, T, K, stride, padding, dilation, threads, inputGrad, u
     const dir = tempDir('tm-conv-');
     const scalar = (v: number) => ({ data: new Int32Array([v]), shape: [] });
     writeNpz(join(dir, 'conv-input.npz'), {
-      x, weight, bias, grad, stride: scalar(stride), padding: scalar(padding), dilation: scalar(dilation), upsample: scalar(upsample),
+      x,
+      weight,
+      bias,
+      grad,
+      stride: scalar(stride),
+      padding: scalar(padding),
+      dilation: scalar(dilation),
+      upsample: scalar(upsample),
     });
     runPython([join(import.meta.dirname, '..', 'scripts', 'reference', 'tokenizer.py'), 'conv1d', dir]);
     const ref = readNpz(join(dir, 'conv-reference.npz'));
     const ours = await conv1d(x, weight, bias, grad, { stride, padding, dilation, upsample, threads, inputGrad });
     assert.equal(ours.kernel, kernel === 'none' ? 'libtorch' : 'torchmotion');
     assert.equal(ours.dx === undefined, !inputGrad, 'dx returned exactly when the input needs a gradient');
-    for (const k of inputGrad ? ['y', 'dx', 'dweight', 'dbias'] as const : ['y', 'dweight', 'dbias'] as const) {
+    for (const k of inputGrad ? (['y', 'dx', 'dweight', 'dbias'] as const) : (['y', 'dweight', 'dbias'] as const)) {
       const mine = ours[k]!;
       assert.equal(mine.shape, ref[k].shape, `${k} shape`);
       const e = relL2(mine.data as Float32Array, ref[k].data as Float32Array);
@@ -76,8 +85,11 @@ for (const [B, Cin, Cout, T, K, stride, padding, dilation, threads, inputGrad, u
 test('conv1d names mismatched shapes', async () => {
   const t = (shape: number[]) => ({ data: new Float32Array(shape.reduce((a, b) => a * b, 1)), shape });
   const message = await errorOf(() => conv1d(t([2, 4, 5]), t([3, 4, 3]), t([3]), t([2, 3, 5])));
-  assert.equal(message,
-    'conv1d: expected x (B, Cin, T), weight (Cout, Cin, K), bias (Cout) and grad (B, Cout, (upsample·T + 2·padding − dilation·(K − 1) − 1) / stride + 1)');
+  assert.equal(
+    message,
+    'conv1d: expected x (B, Cin, T), weight (Cout, Cin, K), bias (Cout) and grad (B, Cout, ' +
+      '(upsample·T + 2·padding − dilation·(K − 1) − 1) / stride + 1)'
+  );
 });
 
 test.run();

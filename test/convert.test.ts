@@ -48,7 +48,8 @@ function sampleRestJoints(): Float64Array {
     g[j] = p < 0 ? r : matMul(g[p], r);
     if (p >= 0) {
       const d = [0, 1, 2].map((k) => joints[3 * j + k] - joints[3 * p + k]);
-      for (let k = 0; k < 3; k++) rest[3 * j + k] = rest[3 * p + k] + g[p][k] * d[0] + g[p][3 + k] * d[1] + g[p][6 + k] * d[2];
+      for (let k = 0; k < 3; k++)
+        rest[3 * j + k] = rest[3 * p + k] + g[p][k] * d[0] + g[p][3 + k] * d[1] + g[p][6 + k] * d[2];
     }
   }
   return rest;
@@ -61,7 +62,8 @@ test('SMPL-85 (face-Z) with the sample rest skeleton converts to the reference 2
   assert.ok(err < 1e-4, `max error ${err}`);
 });
 
-test('an AMASS-style npz (Z up, 60 fps, turned away) converts to the same 272, with a rest skeleton or a body model', () => {
+test(`an AMASS-style npz (Z up, 60 fps, turned away) converts to the same 272, \
+with a rest skeleton or a body model`, () => {
   // Undo the pipeline on the sample: turn it 0.7 rad about Y, go Z up, double the frame rate.
   const ZUP = new Float64Array([1, 0, 0, 0, 0, -1, 0, 1, 0]); // Y up → Z up
   const turn = matMul(ZUP, ry(0.7));
@@ -79,8 +81,12 @@ test('an AMASS-style npz (Z up, 60 fps, turned away) converts to the same 272, w
     }
   }
   const npz = join(dir, 'clip.npz');
-  writeNpz(npz, { poses: { data: poses, shape: [2 * T, 156] }, trans: { data: trans, shape: [2 * T, 3] },
-    betas: { data: new Float64Array(16), shape: [16] }, mocap_framerate: { data: new Float64Array([60]), shape: [] } });
+  writeNpz(npz, {
+    poses: { data: poses, shape: [2 * T, 156] },
+    trans: { data: trans, shape: [2 * T, 3] },
+    betas: { data: new Float64Array(16), shape: [16] },
+    mocap_framerate: { data: new Float64Array([60]), shape: [] },
+  });
   const clip = readSmplClip(npz);
   assert.equal([clip.fps, clip.up], [60, 'z']);
   const rest = sampleRestJoints();
@@ -106,10 +112,17 @@ test('inverse kinematics on the real sample: forward kinematics of the solved ro
   assert.ok(err < 1e-5, `max FK(IK) error ${err} m`);
 });
 
-const bandaiFiles = readdirSync(bandai).filter((f) => f.endsWith('.bvh')).sort();
+const bandaiFiles = readdirSync(bandai)
+  .filter((f) => f.endsWith('.bvh'))
+  .sort();
 
-test('BVH → 272 on real Bandai Namco clips: recovered joints match the mapped BVH joints within 1 cm, IK self-consistent', () => {
-  for (const f of [bandaiFiles[0], bandaiFiles.find((x) => x.includes('kick'))!, bandaiFiles.find((x) => x.includes('walk-back'))!]) {
+test(`BVH → 272 on real Bandai Namco clips: recovered joints match the mapped BVH joints within 1 cm, \
+IK self-consistent`, () => {
+  for (const f of [
+    bandaiFiles[0],
+    bandaiFiles.find((x) => x.includes('kick'))!,
+    bandaiFiles.find((x) => x.includes('walk-back'))!,
+  ]) {
     const c = bvhTo272(readBvh(join(bandai, f)), f);
     assert.is(c.map, 'bandai-namco');
     const rec = recoverJoints(c.motion);
@@ -130,14 +143,22 @@ test('272 → BVH → 272 round trip within 1e-4 (real AMASS motion)', () => {
   assert.is(back.map, 'smpl');
   const err = maxDiff(back.motion, golden);
   assert.ok(err < 1e-4, `round trip error ${err}`);
-  assert.match(text, /^HIERARCHY\nROOT pelvis\n\{\n {2}OFFSET 0 0 0\n {2}CHANNELS 6 Xposition Yposition Zposition Zrotation Yrotation Xrotation\n {2}JOINT L_hip/);
+  assert.match(
+    text,
+    new RegExp(
+      String.raw`^HIERARCHY\nROOT pelvis\n\{\n {2}OFFSET 0 0 0\n {2}CHANNELS 6 Xposition Yposition Zposition ` +
+        String.raw`Zrotation Yrotation Xrotation\n {2}JOINT L_hip`
+    )
+  );
 });
 
-test('HumanML3D joints at 20 fps become 30 fps: exact at shared instants, within 2.5 cm of the original 30 fps motion', () => {
+test(`HumanML3D joints at 20 fps become 30 fps: exact at shared instants, within 2.5 cm \
+of the original 30 fps motion`, () => {
   const at20 = resamplePositions(joints, 22, 30, 20); // the sample as HumanML3D would store it
   const c = jointsTo272(resamplePositions(at20, 22, 20), undefined, { floorY: meta.floorY });
   const rec = recoverJoints(c.motion);
-  const shift = (src: ArrayLike<number>, i: number) => src[i] - (i % 3 === 0 ? joints[0] : i % 3 === 1 ? meta.floorY : joints[2]);
+  const shift = (src: ArrayLike<number>, i: number) =>
+    src[i] - (i % 3 === 0 ? joints[0] : i % 3 === 1 ? meta.floorY : joints[2]);
   let atShared = 0;
   let overall = 0;
   for (let t = 0; t < rec.length / 66; t++) {
@@ -181,19 +202,30 @@ Frame Time: 0.05
 
 test('hostile BVH headers are errors naming file, line and value, never NaN motions or a crashed parser', async () => {
   const head = (channels: string, frames = '1', time = '0.033') =>
-    `HIERARCHY\nROOT hip\n{\n  OFFSET 0 0 0\n  CHANNELS ${channels}\n}\nMOTION\nFrames: ${frames}\nFrame Time: ${time}\n`;
+    `HIERARCHY\nROOT hip\n{\n  OFFSET 0 0 0\n  CHANNELS ${channels}\n}\nMOTION\nFrames: ` +
+    `${frames}\nFrame Time: ${time}\n`;
   const six = '6 Xposition Yposition Zposition Zrotation Xrotation Yrotation';
   const ok = `${head(six)}0 1 2 3 4 5\n`;
   assert.is(parseBvh(ok, 'ok.bvh').channelCount, 6);
   const cases: Array<[string, string]> = [
     [head('-6 Xposition'), "h.bvh:5: CHANNELS of joint hip must be a whole number from 1 to 6 (found '-6')"],
     [head('5.5 Xposition'), "h.bvh:5: CHANNELS of joint hip must be a whole number from 1 to 6 (found '5.5')"],
-    [head('3 Xposition Yposition'), "h.bvh:6: joint hip lists 3 channels, but this is not one of Xposition, Yposition, Zposition, Xrotation, Yrotation, Zrotation (found '}')"],
+    [
+      head('3 Xposition Yposition'),
+      'h.bvh:6: joint hip lists 3 channels, but this is not one of Xposition, Yposition, Zposition, ' +
+        "Xrotation, Yrotation, Zrotation (found '}')",
+    ],
     [head('2 Xposition Xposition'), "h.bvh:5: joint hip lists channel Xposition twice (found 'Xposition')"],
     [`${head(six, '-5')}0 1 2 3 4 5`, "h.bvh:8: Frames: must be a whole number of at least 1 (found '-5')"],
     [`${head(six, '2.5')}0 1 2 3 4 5`, "h.bvh:8: Frames: must be a whole number of at least 1 (found '2.5')"],
-    [`${head(six, '1e12')}0 1 2 3 4 5`, 'h.bvh: truncated: 1000000000000 frames × 6 channels need 6000000000000 values, found 6'],
-    [`${head(six, '1', '-0.1')}0 1 2 3 4 5`, "h.bvh:9: Frame Time: must be a positive number of seconds (found '-0.1')"],
+    [
+      `${head(six, '1e12')}0 1 2 3 4 5`,
+      'h.bvh: truncated: 1000000000000 frames × 6 channels need 6000000000000 values, found 6',
+    ],
+    [
+      `${head(six, '1', '-0.1')}0 1 2 3 4 5`,
+      "h.bvh:9: Frame Time: must be a positive number of seconds (found '-0.1')",
+    ],
     [`${head(six, '1', 'NaN')}0 1 2 3 4 5`, "h.bvh:9: expected a number (found 'NaN')"],
     [`${head(six)}0 1 2 3 4 5 6 7`, "h.bvh:10: 2 values more than Frames: 1 × 6 channels declare (found '6')"],
     [`${head(six)}0 1 2 nan 4 5`, "h.bvh:10: frame 0 holds a value that is not a finite number (found 'nan')"],
@@ -201,13 +233,22 @@ test('hostile BVH headers are errors naming file, line and value, never NaN moti
   for (const [text, message] of cases) assert.is(await errorOf(() => parseBvh(text, 'h.bvh')), message);
   // 10,000 nested joints: refused by depth, not by a stack overflow.
   const deep = `HIERARCHY\nROOT r\n{\nOFFSET 0 0 0\n${'JOINT j\n{\nOFFSET 0 0 0\n'.repeat(10000)}`;
-  assert.match(await errorOf(() => parseBvh(deep, 'deep.bvh')), /^deep\.bvh:\d+: the hierarchy nests deeper than 256 joints/);
+  assert.match(
+    await errorOf(() => parseBvh(deep, 'deep.bvh')),
+    /^deep\.bvh:\d+: the hierarchy nests deeper than 256 joints/
+  );
 });
 
 test('broken BVH files name the file and the problem', async () => {
-  assert.is(await errorOf(() => parseBvh('HIERARCHY\nROOT a\n{\nOFFSET 0 0\n}', 'bad.bvh')), "bad.bvh:5: expected a number (found '}')");
+  assert.is(
+    await errorOf(() => parseBvh('HIERARCHY\nROOT a\n{\nOFFSET 0 0\n}', 'bad.bvh')),
+    "bad.bvh:5: expected a number (found '}')"
+  );
   const text = readFileSync(join(bandai, bandaiFiles[0]), 'utf8');
-  assert.match(await errorOf(() => parseBvh(text.slice(0, text.length - 4000), 'cut.bvh')), /^cut\.bvh: truncated: \d+ frames × 132 channels need \d+ values, found \d+$/);
+  assert.match(
+    await errorOf(() => parseBvh(text.slice(0, text.length - 4000), 'cut.bvh')),
+    /^cut\.bvh: truncated: \d+ frames × 132 channels need \d+ values, found \d+$/
+  );
 });
 
 test.run();

@@ -19,8 +19,18 @@ const cli = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], {
 
 test('data forward on the real sample reproduces the reference 272 file', () => {
   const out = join(dir, 'f.npy');
-  const run = cli('data', 'forward', '--smpl', join(fixture, 'smpl85_facez.npy'), '--joints', join(fixture, 'joints22_facez.npy'),
-    '--out', out, '--floor-y', '-0.5759887099266052');
+  const run = cli(
+    'data',
+    'forward',
+    '--smpl',
+    join(fixture, 'smpl85_facez.npy'),
+    '--joints',
+    join(fixture, 'joints22_facez.npy'),
+    '--out',
+    out,
+    '--floor-y',
+    '-0.5759887099266052'
+  );
   assert.is(run.status, 0, run.stderr);
   const a = readNpy(out);
   const b = readNpy(join(fixture, 'repr272.npy'));
@@ -38,7 +48,17 @@ test('data recover de-normalises with --mean/--std and writes float32 (T,22,3)',
   writeNpy(join(dir, 'mean.npy'), { data: ms.mean, shape: [272] });
   writeNpy(join(dir, 'std.npy'), { data: ms.std, shape: [272] });
   writeNpy(join(dir, 'norm.npy'), { data: normalize(x, ms), shape: [300, 272] });
-  const run = cli('data', 'recover', join(dir, 'norm.npy'), '--out', join(dir, 'j.npy'), '--mean', join(dir, 'mean.npy'), '--std', join(dir, 'std.npy'));
+  const run = cli(
+    'data',
+    'recover',
+    join(dir, 'norm.npy'),
+    '--out',
+    join(dir, 'j.npy'),
+    '--mean',
+    join(dir, 'mean.npy'),
+    '--std',
+    join(dir, 'std.npy')
+  );
   assert.is(run.status, 0, run.stderr);
   const j = readNpy(join(dir, 'j.npy'));
   assert.equal([j.dtype, j.shape], ['f4', [300, 22, 3]]);
@@ -46,10 +66,21 @@ test('data recover de-normalises with --mean/--std and writes float32 (T,22,3)',
   let err = 0;
   for (let i = 0; i < expected.length; i++) err = Math.max(err, Math.abs((j.data[i] as number) - expected[i]));
   assert.ok(err < 1e-5, `max error ${err}`);
-  const half = cli('data', 'recover', join(dir, 'norm.npy'), '--out', join(dir, 'j2.npy'), '--mean', join(dir, 'mean.npy'));
+  const half = cli(
+    'data',
+    'recover',
+    join(dir, 'norm.npy'),
+    '--out',
+    join(dir, 'j2.npy'),
+    '--mean',
+    join(dir, 'mean.npy')
+  );
   assert.is(half.stderr.trim(), 'torchmotion: --mean and --std go together: give both or neither');
   const wrong = cli('data', 'recover', join(fixture, 'smpl85_facez.npy'), '--out', join(dir, 'j3.npy'));
-  assert.is(wrong.stderr.trim(), `torchmotion: ${join(fixture, 'smpl85_facez.npy')}: expected a (T, 272) float array, found (300, 85) f4`);
+  assert.is(
+    wrong.stderr.trim(),
+    `torchmotion: ${join(fixture, 'smpl85_facez.npy')}: expected a (T, 272) float array, found (300, 85) f4`
+  );
 });
 
 test('data index --json and data stats --json on a small dataset', () => {
@@ -63,13 +94,12 @@ test('data index --json and data stats --json on a small dataset', () => {
   assert.equal([r.listed, r.usable, r.missing.count, r.filtered.count], [3, 1, 1, 1]);
   const stats = JSON.parse(cli('data', 'stats', root, '--json').stdout);
   assert.is(stats.A.clips, 2);
-  assert.equal([stats.A.motionTypes.counts.locomotion, stats.A.motionTypes.fromCaptions], [2, 1]); // jumps; the other travels at 1 m/s
+  // jumps; the other travels at 1 m/s
+  assert.equal([stats.A.motionTypes.counts.locomotion, stats.A.motionTypes.fromCaptions], [2, 1]);
   const strict = cli('data', 'index', root, '--split', 'train', '--strict');
   assert.is(strict.status, 1);
   assert.match(strict.stderr, /1 of 3 clips listed in .* are missing/);
 });
-
-
 
 test('data convert bvh reports a failing file and converts the rest; data export bvh writes a BVH', async () => {
   const { copyFileSync, mkdirSync, readFileSync, writeFileSync, readdirSync } = await import('node:fs');
@@ -81,7 +111,10 @@ test('data convert bvh reports a failing file and converts the rest; data export
   writeFileSync(join(src, 'broken.bvh'), readFileSync(join(src, 'a.bvh'), 'utf8').slice(0, 5000));
   const run = cli('data', 'convert', 'bvh', src, '--out', join(dir, 'bvh-out'), '--mirror');
   assert.is(run.status, 0, run.stderr);
-  assert.match(run.stdout, /FAILED .*broken\.bvh: .*broken\.bvh: truncated: \d+ frames × 132 channels need \d+ values, found \d+/);
+  assert.match(
+    run.stdout,
+    /FAILED .*broken\.bvh: .*broken\.bvh: truncated: \d+ frames × 132 channels need \d+ values, found \d+/
+  );
   assert.match(run.stdout, /2 converted, 1 failed/);
   assert.equal(readdirSync(join(dir, 'bvh-out')).sort(), ['Ma.npy', 'Mb.npy', 'a.npy', 'b.npy']);
   const exp = cli('data', 'export', 'bvh', join(dir, 'bvh-out', 'a.npy'), '--out', join(dir, 'a.bvh'));

@@ -37,7 +37,11 @@ test('windows hold exactly the rows of their clip, from every file layout', asyn
     for (let i = 0; i < 4; i++) {
       const clip = Number(index.names[batch.clips[i]].slice(6));
       assert.ok(lengths[clip] >= 96, 'clips shorter than the window are never drawn');
-      for (const [t, k] of [[0, 0], [95, 271], [50, 9]]) {
+      for (const [t, k] of [
+        [0, 0],
+        [95, 271],
+        [50, 9],
+      ]) {
         assert.is(batch.data[(i * 96 + t) * DIM + k], clip * 1e6 + (batch.starts[i] + t) * 1e3 + k);
       }
     }
@@ -80,13 +84,18 @@ test('normalisation uses the given mean and std', async () => {
 test('whole clips come in index order with their full length', async () => {
   const got = [];
   for await (const c of wholeClips(index)) got.push([c.name, c.data.length / DIM, c.data[DIM * 2 + 3]]);
-  assert.equal(got.map((g) => g[1]), lengths);
+  assert.equal(
+    got.map((g) => g[1]),
+    lengths
+  );
   assert.is(got[3][2], 3e6 + 2e3 + 3);
 });
 
 test('a window longer than every clip is a clear error', async () => {
-  assert.is(await errorOf(() => new WindowLoader(index, { batchSize: 1, window: 400, seed: 0 })),
-    "no clip in split 'train' has the 400 frames a window needs (6 clips indexed)");
+  assert.is(
+    await errorOf(() => new WindowLoader(index, { batchSize: 1, window: 400, seed: 0 })),
+    "no clip in split 'train' has the 400 frames a window needs (6 clips indexed)"
+  );
 });
 
 test('synthetic motion helper keeps the layout (272 channels per frame)', () => {

@@ -16,7 +16,13 @@ const bundled = join(import.meta.dirname, '..', 'data', 'bandai-namco-1', 'data'
 
 test('the demo dataset from a few bundled clips is accepted by index and stats', () => {
   const src = tempDir('tm-demo-src-');
-  const picks = ['dataset-1_walk_normal_001.bvh', 'dataset-1_walk_angry_001.bvh', 'dataset-1_walk_happy_001.bvh', 'dataset-1_kick_normal_001.bvh', 'dataset-1_bow_old_001.bvh'];
+  const picks = [
+    'dataset-1_walk_normal_001.bvh',
+    'dataset-1_walk_angry_001.bvh',
+    'dataset-1_walk_happy_001.bvh',
+    'dataset-1_kick_normal_001.bvh',
+    'dataset-1_bow_old_001.bvh',
+  ];
   for (const f of picks) copyFileSync(join(bundled, f), join(src, f));
   const root = join(tempDir('tm-demo-'), 'demo');
   const r = buildDemoDataset(root, { source: src });
@@ -32,7 +38,11 @@ test('the demo dataset from a few bundled clips is accepted by index and stats',
   const caps = readFileSync(join(root, 'texts', 'BandaiNamco', 'kick', 'normal_001.txt'), 'utf8');
   const mirrored = readFileSync(join(root, 'texts', 'BandaiNamco', 'kick', 'Mnormal_001.txt'), 'utf8');
   assert.match(caps, /kicks with the (left|right) leg/);
-  assert.is(mirrored, caps.replace(/\b(left|right)\b/g, (w) => (w === 'left' ? 'right' : 'left')), 'mirrored captions swap sides');
+  assert.is(
+    mirrored,
+    caps.replace(/\b(left|right)\b/g, (w) => (w === 'left' ? 'right' : 'left')),
+    'mirrored captions swap sides'
+  );
   const { mean, std } = meanStdFiles(root);
   assert.equal([readNpy(mean).shape, readNpy(std).shape], [[272], [272]]);
 });
@@ -40,7 +50,14 @@ test('the demo dataset from a few bundled clips is accepted by index and stats',
 test('captions use several phrasings of content and style', () => {
   const caps = demoCaptions('walk', 'angry', new Rng(0));
   assert.is(new Set(caps).size, 3);
-  for (const c of caps) assert.match(c, /^(a person|someone|a man|the person) (walks forward|walks straight ahead|takes a few steps forward) (in an angry manner|angrily|in a furious way)$/);
+  for (const c of caps)
+    assert.match(
+      c,
+      new RegExp(
+        String.raw`^(a person|someone|a man|the person) (walks forward|walks straight ahead|takes a few steps ` +
+          String.raw`forward) (in an angry manner|angrily|in a furious way)$`
+      )
+    );
   assert.match(demoCaptions('bow', 'old', new Rng(1)).join('|'), /like an (old man|elderly person)/);
 });
 

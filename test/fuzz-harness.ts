@@ -11,12 +11,20 @@ const SEED = Number(process.env.FUZZ_SEED ?? 1234);
 export const dir = tempDir('tm-fuzz-');
 
 // Messages that betray an unhandled path rather than a cause a user can act on.
-export const GENERIC = /\bundefined\b(?!')|\[object |Cannot read properties|Invalid typed array length|out of bounds|Maximum call stack|is not a function|received number NaN/;
+export const GENERIC = new RegExp(
+  String.raw`\bundefined\b(?!')|\[object |Cannot read properties|Invalid typed array length|out of bounds` +
+    String.raw`|Maximum call stack|is not a function|received number NaN`
+);
 
 // Outcomes per family, so that a generator that stopped producing one of the two classes fails the suite.
 export const tally = new Map<string, { ok: number; refused: number }>();
 
-export function classify(what: string, file: string | undefined, run: () => unknown, check: (result: never) => void): void {
+export function classify(
+  what: string,
+  file: string | undefined,
+  run: () => unknown,
+  check: (result: never) => void
+): void {
   const family = what.split(' case ')[0];
   const count = tally.get(family) ?? { ok: 0, refused: 0 };
   tally.set(family, count);
@@ -35,11 +43,16 @@ export function classify(what: string, file: string | undefined, run: () => unkn
   check(result as never);
 }
 
-export const allFinite = (data: ArrayLike<number | bigint>) => Array.from(data as ArrayLike<number>).every((x) => typeof x !== 'number' || Number.isFinite(x));
+export const allFinite = (data: ArrayLike<number | bigint>) =>
+  Array.from(data as ArrayLike<number>).every((x) => typeof x !== 'number' || Number.isFinite(x));
 
 // classify for calls that return a promise (archives, checkpoint imports): the same two outcomes, the same tally.
-export async function classifyAsync(what: string, file: string | undefined, run: () => Promise<unknown>,
-  check: (result: never) => void | Promise<void>): Promise<void> {
+export async function classifyAsync(
+  what: string,
+  file: string | undefined,
+  run: () => Promise<unknown>,
+  check: (result: never) => void | Promise<void>
+): Promise<void> {
   let result: unknown;
   let failure: unknown;
   let failed = false;
@@ -49,7 +62,15 @@ export async function classifyAsync(what: string, file: string | undefined, run:
     failure = err;
     failed = true;
   }
-  classify(what, file, () => { if (failed) throw failure; return result; }, () => {});
+  classify(
+    what,
+    file,
+    () => {
+      if (failed) throw failure;
+      return result;
+    },
+    () => {}
+  );
   if (!failed) await check(result as never);
 }
 
@@ -63,10 +84,17 @@ export function randomStream(name: string) {
   function mutateBytes(bytes: Uint8Array): Uint8Array {
     const out = Uint8Array.from(bytes);
     switch (rng.int(4)) {
-      case 0: return out.subarray(0, rng.int(out.length));                             // truncated
-      case 1: for (let k = 0; k < 1 + rng.int(8); k++) out[rng.int(Math.min(out.length, 160))] = rng.int(256); return out; // header bytes
-      case 2: for (let k = 0; k < 1 + rng.int(8); k++) out[rng.int(out.length)] = rng.int(256); return out;  // anywhere
-      default: return Uint8Array.from([...out, ...Array.from({ length: 1 + rng.int(64) }, () => rng.int(256))]);   // trailing bytes
+      case 0:
+        return out.subarray(0, rng.int(out.length)); // truncated
+      case 1:
+        for (let k = 0; k < 1 + rng.int(8); k++) out[rng.int(Math.min(out.length, 160))] = rng.int(256);
+        return out; // header bytes
+      case 2:
+        for (let k = 0; k < 1 + rng.int(8); k++) out[rng.int(out.length)] = rng.int(256);
+        return out; // anywhere
+      default:
+        // trailing bytes
+        return Uint8Array.from([...out, ...Array.from({ length: 1 + rng.int(64) }, () => rng.int(256))]);
     }
   }
   return { rng, pick, mutateBytes };

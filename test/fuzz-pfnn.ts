@@ -20,12 +20,64 @@ const { rng, pick, mutateBytes } = randomStream('pfnn.json');
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
-const NAMES = ['W0', 'b0', 'W1', 'b2', 'Xmean', '..', '../W0', '../../../secret/cubic/SECRET', '/etc/passwd',
-  'cubic/W0', 'W0\u0000', 'W0/..', '', ' W0', 'W0.bin', '\uff370', '.', '~', 'C:\\W0', '%2e%2e'];
-const VALUES: Json[] = [null, true, 'x', '240', 0, -1, 1.5, 8, 240, 296, 50, 1e9, -1e9, 2 ** 53, 1e308, [], [8, 240],
-  {}, { a: 1 }];
-const SHAPES: Json[] = [[8, 240], [240, 8], [8, 8], [296, 8], [-8, 240], [0, 240], [1e9, 240], [8], [8, 240, 1],
-  [8.5, 240], ['8', 240], null, [2 ** 31, 2 ** 31]];
+const NAMES = [
+  'W0',
+  'b0',
+  'W1',
+  'b2',
+  'Xmean',
+  '..',
+  '../W0',
+  '../../../secret/cubic/SECRET',
+  '/etc/passwd',
+  'cubic/W0',
+  'W0\u0000',
+  'W0/..',
+  '',
+  ' W0',
+  'W0.bin',
+  '\uff370',
+  '.',
+  '~',
+  'C:\\W0',
+  '%2e%2e',
+];
+const VALUES: Json[] = [
+  null,
+  true,
+  'x',
+  '240',
+  0,
+  -1,
+  1.5,
+  8,
+  240,
+  296,
+  50,
+  1e9,
+  -1e9,
+  2 ** 53,
+  1e308,
+  [],
+  [8, 240],
+  {},
+  { a: 1 },
+];
+const SHAPES: Json[] = [
+  [8, 240],
+  [240, 8],
+  [8, 8],
+  [296, 8],
+  [-8, 240],
+  [0, 240],
+  [1e9, 240],
+  [8],
+  [8, 240, 1],
+  [8.5, 240],
+  ['8', 240],
+  null,
+  [2 ** 31, 2 ** 31],
+];
 
 // Every [parent, key] in the document, so that a mutation can reach any field at any depth.
 function places(node: Json, out: Array<[Record<string, Json> | Json[], string | number]> = []) {
@@ -41,13 +93,20 @@ function places(node: Json, out: Array<[Record<string, Json> | Json[], string | 
 
 function mutate(info: Record<string, Json>): void {
   // An earlier mutation may have replaced the layers or a layer; then a field elsewhere changes.
-  const layers = (Array.isArray(info.layers) ? info.layers : [])
-    .filter((l) => l !== null && typeof l === 'object' && !Array.isArray(l));
+  const layers = (Array.isArray(info.layers) ? info.layers : []).filter(
+    (l) => l !== null && typeof l === 'object' && !Array.isArray(l)
+  );
   const layer = layers.length ? (pick(layers) as Record<string, Json>) : info;
   switch (rng.int(6)) {
-    case 0: layer[pick(['W', 'b'])] = pick(NAMES); break;
-    case 1: layer.shape = pick(SHAPES); break;
-    case 2: info[pick(['input', 'output', 'hidden', 'phases', 'format'])] = pick(VALUES); break;
+    case 0:
+      layer[pick(['W', 'b'])] = pick(NAMES);
+      break;
+    case 1:
+      layer.shape = pick(SHAPES);
+      break;
+    case 2:
+      info[pick(['input', 'output', 'hidden', 'phases', 'format'])] = pick(VALUES);
+      break;
     case 3: {
       const [parent, key] = pick(places(info as Json));
       (parent as Record<string, Json>)[key] = pick(VALUES);
@@ -59,7 +118,8 @@ function mutate(info: Record<string, Json>): void {
       else delete parent[key];
       break;
     }
-    default: info.trainedBy = { run: 'elsewhere', step: rng.int(100), heldOutClips: 0 };   // harmless: a correct load
+    default:
+      info.trainedBy = { run: 'elsewhere', step: rng.int(100), heldOutClips: 0 }; // harmless: a correct load
   }
 }
 
@@ -69,7 +129,7 @@ test('pfnn.json: hostile descriptions load the export exactly or are refused nam
   const train = { steps: 2, batch: 4, checkpointEvery: 2, threads: 1 };
   const run = join(root, 'run');
   await trainPfnn({ data: { root: join(root, 'db') }, model: { hidden: 8 }, train }, { out: run, log: () => {} });
-  const rt = join(root, 'x', 'rt');   // ../../../ from rt/cubic is `root`
+  const rt = join(root, 'x', 'rt'); // ../../../ from rt/cubic is `root`
   await writePfnnRuntime(run, rt);
   mkdirSync(join(root, 'secret', 'cubic'), { recursive: true });
   for (let c = 0; c < 4; c++) {
@@ -87,19 +147,31 @@ test('pfnn.json: hostile descriptions load the export exactly or are refused nam
       for (let m = 0; m < 1 + rng.int(3); m++) mutate(info);
       writeFileSync(file, JSON.stringify(info));
     }
-    classify(`pfnn.json case ${k}`, rt, () => pfnnPageData(rt), (page: typeof original) => {
-      assert.equal(page, original, `pfnn.json case ${k}: the export's own data`);
-      const [hidden, sizes] = [page.layers[0].shape[0], [X_DIM, X_DIM, Y_DIM, Y_DIM]];
-      assert.equal(page.layers.map((l) => l.shape), [[hidden, X_DIM], [hidden, hidden], [Y_DIM, hidden]]);
-      for (const l of page.layers) {
-        const [W, b] = [floats(l.W), floats(l.b)];
-        assert.ok(W.length === 4 * l.shape[0] * l.shape[1] && b.length === 4 * l.shape[0], `case ${k}: sizes`);
-        assert.ok([...W, ...b].every(Number.isFinite), `pfnn.json case ${k}: finite weights`);
+    classify(
+      `pfnn.json case ${k}`,
+      rt,
+      () => pfnnPageData(rt),
+      (page: typeof original) => {
+        assert.equal(page, original, `pfnn.json case ${k}: the export's own data`);
+        const [hidden, sizes] = [page.layers[0].shape[0], [X_DIM, X_DIM, Y_DIM, Y_DIM]];
+        assert.equal(
+          page.layers.map((l) => l.shape),
+          [
+            [hidden, X_DIM],
+            [hidden, hidden],
+            [Y_DIM, hidden],
+          ]
+        );
+        for (const l of page.layers) {
+          const [W, b] = [floats(l.W), floats(l.b)];
+          assert.ok(W.length === 4 * l.shape[0] * l.shape[1] && b.length === 4 * l.shape[0], `case ${k}: sizes`);
+          assert.ok([...W, ...b].every(Number.isFinite), `pfnn.json case ${k}: finite weights`);
+        }
+        [page.Xmean, page.Xstd, page.Ymean, page.Ystd].forEach((s, i) => {
+          assert.ok(floats(s).length === sizes[i] && floats(s).every(Number.isFinite), `case ${k}: normalisation`);
+        });
       }
-      [page.Xmean, page.Xstd, page.Ymean, page.Ystd].forEach((s, i) => {
-        assert.ok(floats(s).length === sizes[i] && floats(s).every(Number.isFinite), `case ${k}: normalisation`);
-      });
-    });
+    );
   }
   writeFileSync(file, text);
 });

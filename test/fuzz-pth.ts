@@ -15,7 +15,15 @@ import { openWeights } from '../ts/pytorch/weights.js';
 import { type PickleValue, type TensorOut, writeSafetensors, writeTorchFile } from '../ts/pytorch/write.js';
 import { CASES, classifyAsync, dir, randomStream } from './fuzz-harness.js';
 import {
-  f32, pickle, type Py, type PyTensor, rowMajor, safetensorsBytes, tinyReferenceTokenizer, torchZip, zipRecords,
+  f32,
+  pickle,
+  type Py,
+  type PyTensor,
+  rowMajor,
+  safetensorsBytes,
+  tinyReferenceTokenizer,
+  torchZip,
+  zipRecords,
 } from './pth-craft.js';
 
 const { rng, pick, mutateBytes } = randomStream('pth');
@@ -39,20 +47,51 @@ const checkValues = (what: string) => (read: Array<[number[], Float32Array]>) =>
 };
 
 const HOSTILE_NAMES = ['a.weight', 'module.a.weight', '\x1b[2Jclear', 'b\u202eevil', '', 'c.bias', '__proto__'];
-const STORAGE_CLASSES = ['FloatStorage', 'FloatStorage', 'HalfStorage', 'BFloat16Storage', 'DoubleStorage',
-  'ComplexFloatStorage', 'LongStorage', 'evil\x1b[2J'];
+const STORAGE_CLASSES = [
+  'FloatStorage',
+  'FloatStorage',
+  'HalfStorage',
+  'BFloat16Storage',
+  'DoubleStorage',
+  'ComplexFloatStorage',
+  'LongStorage',
+  'evil\x1b[2J',
+];
 
 // One tensor as a hostile writer might pickle it: mostly sound, with one part bent out of shape.
 function hostileTensor(key: string, shape: number[]): PyTensor {
   const t: PyTensor = { storage: ['FloatStorage', key, numel(shape)], shape, stride: rowMajor(shape), offset: 0 };
   switch (rng.int(15)) {
-    case 0: t.shape = pick([[12000, 272, 3], [2 ** 40, 2 ** 40], [-1, 3], [2.5, 2], ['2', 3], [], [0, 3]]); break;
-    case 1: t.stride = pick([[0, 0], [0, 1], [-3, 1], [1, 2], [3], null, [1e300, 1]] as Py[]); break;
-    case 2: t.offset = pick([1, -1, 1e12, null, 'x', 2 ** 52] as Py[]); break;
-    case 3: t.storage = pick([null, 'storage', 7, ['FloatStorage', '99', numel(shape)], ['FloatStorage', key, 2 ** 31],
-      ['FloatStorage', key, -1], [pick(STORAGE_CLASSES), key, numel(shape)]] as Py[]); break;
-    case 4: t.storage = ['FloatStorage', key, 1]; t.shape = pick([[1000, 1000], [3, 4]]); t.stride = [0, 0]; break;
-    default: break;
+    case 0:
+      t.shape = pick([[12000, 272, 3], [2 ** 40, 2 ** 40], [-1, 3], [2.5, 2], ['2', 3], [], [0, 3]]);
+      break;
+    case 1:
+      t.stride = pick([[0, 0], [0, 1], [-3, 1], [1, 2], [3], null, [1e300, 1]] as Py[]);
+      break;
+    case 2:
+      t.offset = pick([1, -1, 1e12, null, 'x', 2 ** 52] as Py[]);
+      break;
+    case 3:
+      t.storage = pick([
+        null,
+        'storage',
+        7,
+        ['FloatStorage', '99', numel(shape)],
+        ['FloatStorage', key, 2 ** 31],
+        ['FloatStorage', key, -1],
+        [pick(STORAGE_CLASSES), key, numel(shape)],
+      ] as Py[]);
+      break;
+    case 4:
+      t.storage = ['FloatStorage', key, 1];
+      t.shape = pick([
+        [1000, 1000],
+        [3, 4],
+      ]);
+      t.stride = [0, 0];
+      break;
+    default:
+      break;
   }
   return t;
 }
@@ -65,9 +104,11 @@ function hostilePth(file: string): void {
     storages[String(i)] = f32(Array.from({ length: numel(shape) }, (_, j) => Math.sin(i + j)));
     sd.set(pick(HOSTILE_NAMES) + i, { tensor: hostileTensor(String(i), shape) });
   }
-  if (rng.int(6) === 0) sd.set('a.weight0', sd.values().next().value!);   // a name given twice once module. is stripped
-  const root = new Map<string, Py>([[pick(['net', 'trans', 'model', 'other']), sd],
-    ['nb_iter', pick([5, null, 'x', 2 ** 52])]]);
+  if (rng.int(6) === 0) sd.set('a.weight0', sd.values().next().value!); // a name given twice once module. is stripped
+  const root = new Map<string, Py>([
+    [pick(['net', 'trans', 'model', 'other']), sd],
+    ['nb_iter', pick([5, null, 'x', 2 ** 52])],
+  ]);
   if (rng.int(4) === 0) root.set(pick(HOSTILE_NAMES), { global: [pick(['os', 'evil\x1b[2J']), 'system'] });
   const zip = torchZip(pickle(rng.int(10) === 0 ? pick([null, [1, 2], 'x'] as Py[]) : root), storages);
   if (rng.int(5) === 0) {
@@ -84,24 +125,54 @@ function hostilePth(file: string): void {
 
 const SMALL: TensorOut[] = [
   { name: 'a.weight', dtype: 'f4', shape: [3, 4], data: () => f32(Array.from({ length: 12 }, (_, i) => i / 3)) },
-  { name: 'b.scale', dtype: 'bf16', shape: [5],
-    data: () => new Uint8Array(Uint16Array.from([0x3f80, 0x4000, 0x4040, 0xbf80, 0]).buffer) },
+  {
+    name: 'b.scale',
+    dtype: 'bf16',
+    shape: [5],
+    data: () => new Uint8Array(Uint16Array.from([0x3f80, 0x4000, 0x4040, 0xbf80, 0]).buffer),
+  },
   { name: 'steps', dtype: 'i8', shape: [2], data: () => new Uint8Array(BigInt64Array.from([1n, 2n]).buffer) },
   { name: 'empty', dtype: 'f4', shape: [0, 4], data: () => new Uint8Array() },
 ];
 const tiny = tinyReferenceTokenizer();
 const smallPth = join(dir, 'small.pth');
-writeTorchFile(smallPth, new Map<string, PickleValue>([['net', new Map(SMALL.map((t) => [t.name, t]))],
-  ['nb_iter', 7]]));
+writeTorchFile(
+  smallPth,
+  new Map<string, PickleValue>([
+    ['net', new Map(SMALL.map((t) => [t.name, t]))],
+    ['nb_iter', 7],
+  ])
+);
 const goodPth = readFileSync(smallPth);
 
 // The tiny tokenizer in the reference's layout, half the time with one tensor bent (a hostile shape, stride, storage).
 function hostileTokenizer(file: string): void {
   const bent = rng.int(2) === 0 ? rng.int(tiny.length) : -1;
-  const sd = new Map<string, Py>(tiny.map((t, i) => [t.name, { tensor: i === bent ? hostileTensor(String(i), t.shape)
-    : { storage: [t.dtype === 'i8' ? 'LongStorage' : 'FloatStorage', String(i), numel(t.shape)], shape: t.shape } }]));
-  const levels = pick([[5, 5, 5], [5, 5, 5], [1e9, 1e9, 1e9], [5, 5], [2, 'x', 3]] as Py[]);
-  const root = new Map<string, Py>([['net', sd], ['fsq_levels', levels]]);
+  const sd = new Map<string, Py>(
+    tiny.map((t, i) => [
+      t.name,
+      {
+        tensor:
+          i === bent
+            ? hostileTensor(String(i), t.shape)
+            : {
+                storage: [t.dtype === 'i8' ? 'LongStorage' : 'FloatStorage', String(i), numel(t.shape)],
+                shape: t.shape,
+              },
+      },
+    ])
+  );
+  const levels = pick([
+    [5, 5, 5],
+    [5, 5, 5],
+    [1e9, 1e9, 1e9],
+    [5, 5],
+    [2, 'x', 3],
+  ] as Py[]);
+  const root = new Map<string, Py>([
+    ['net', sd],
+    ['fsq_levels', levels],
+  ]);
   writeFileSync(file, torchZip(pickle(root), Object.fromEntries(tiny.map((t, i) => [String(i), t.data()]))));
 }
 
@@ -135,19 +206,33 @@ function hostileHeader(tensors: TensorOut[]): string {
   }
   const entry = header[pick(tensors).name] as Record<string, unknown>;
   switch (rng.int(9)) {
-    case 0: return pick(['null', '[]', '"x"', '1', '{}', '[{"a": 1}]', '{"a": {"dtype": "F32"}']);
-    case 1: entry.dtype = pick(['F8_E4M3', 'f32', 5, null, 'U64', '__proto__']); break;
-    case 2: entry.shape = pick([[-1], [1e20], ['x'], [2 ** 40, 2 ** 40], null, [1.5], [12000, 272, 0]]); break;
-    case 3: entry.data_offsets = (entry.data_offsets as number[]).map((o) => o + pick([-4, 4, 2, 1e15])); break;
-    case 4: entry.data_offsets = pick([null, [0], [8, 0], [0, -4], ['0', '4'], [0, 2 ** 60]]); break;
-    case 5: header.__metadata__ = pick([null, { levels: 5 }, 'x', { levels: '[1e9]' }, []]); break;
-    case 6: header[pick(['\x1b[2Jx', 'y\u202e', '__metadata__x'])] = { ...entry }; break;
+    case 0:
+      return pick(['null', '[]', '"x"', '1', '{}', '[{"a": 1}]', '{"a": {"dtype": "F32"}']);
+    case 1:
+      entry.dtype = pick(['F8_E4M3', 'f32', 5, null, 'U64', '__proto__']);
+      break;
+    case 2:
+      entry.shape = pick([[-1], [1e20], ['x'], [2 ** 40, 2 ** 40], null, [1.5], [12000, 272, 0]]);
+      break;
+    case 3:
+      entry.data_offsets = (entry.data_offsets as number[]).map((o) => o + pick([-4, 4, 2, 1e15]));
+      break;
+    case 4:
+      entry.data_offsets = pick([null, [0], [8, 0], [0, -4], ['0', '4'], [0, 2 ** 60]]);
+      break;
+    case 5:
+      header.__metadata__ = pick([null, { levels: 5 }, 'x', { levels: '[1e9]' }, []]);
+      break;
+    case 6:
+      header[pick(['\x1b[2Jx', 'y\u202e', '__metadata__x'])] = { ...entry };
+      break;
     case 7: {
       const text = JSON.stringify(header);
       const name = JSON.stringify(pick(tensors).name);
       return text.replace(`${name}:`, `${name}: {"dtype": "F32", "shape": [0], "data_offsets": [0, 0]}, ${name}:`);
     }
-    default: break;
+    default:
+      break;
   }
   return JSON.stringify(header);
 }

@@ -7,13 +7,23 @@ import { ADDON_EXPORTS, native } from '../ts/native.js';
 import { nativeOptions, t2mModel, t2mTraining } from '../ts/t2m/config.js';
 import { device, motionBatch, tinyTokenizerOptions } from './helpers.js';
 
-const stepOptions = { lr: 1e-3, clip: 0, velWeight: 0.5, commitBeta: 0.02, autocast: 'none' as const, lossScale: 1, update: true, threads: 1 };
+const stepOptions = {
+  lr: 1e-3,
+  clip: 0,
+  velWeight: 0.5,
+  commitBeta: 0.02,
+  autocast: 'none' as const,
+  lossScale: 1,
+  update: true,
+  threads: 1,
+};
 
 test('the addon exports exactly what ts/native.ts declares', () => {
   assert.equal(Object.keys(native()).sort(), [...ADDON_EXPORTS].sort());
 });
 
-test('the hook sees the whole flat gradient before the update: AdamW\'s first step follows from it exactly', async () => {
+test(`the hook sees the whole flat gradient before the update: AdamW's first step \
+follows from it exactly`, async () => {
   const opts = { ...(await tinyTokenizerOptions()), lr: 1e-3, weightDecay: 0 };
   const model = new (native().Tokenizer)(opts);
   const table = model.parameterTable();
@@ -22,7 +32,11 @@ test('the hook sees the whole flat gradient before the update: AdamW\'s first st
   assert.ok(r.gradients, 'the step returned the gradients it saw');
   assert.is(r.gradients!.length, 1, 'one fp32 buffer');
   const g = r.gradients![0].data as Float32Array;
-  assert.is(g.length, table.filter((p) => p.trainable).reduce((s, p) => s + p.count, 0), 'every trainable parameter, once');
+  assert.is(
+    g.length,
+    table.filter((p) => p.trainable).reduce((s, p) => s + p.count, 0),
+    'every trainable parameter, once'
+  );
   const after = model.stateDict();
   let offset = 0;
   let nonzero = 0;
@@ -40,7 +54,10 @@ test('the hook sees the whole flat gradient before the update: AdamW\'s first st
     offset += p.count;
   }
   assert.ok(nonzero > 0.5 * g.length, `${nonzero} of ${g.length} gradients are non-zero`);
-  assert.ok(worst <= 1, `the update departs from the one the seen gradient implies by ${worst.toFixed(2)}× the rounding bound`);
+  assert.ok(
+    worst <= 1,
+    `the update departs from the one the seen gradient implies by ${worst.toFixed(2)}× the rounding bound`
+  );
 });
 
 test('the hook runs before clipping: the gradient it sees has the norm the step reports', async () => {
@@ -56,20 +73,37 @@ test('the hook runs before clipping: the gradient it sees has the norm the step 
 
 test('text-to-motion: the hook runs once per update, after the last accumulated micro-batch', async () => {
   const shape = nativeOptions(t2mModel.parse({ preset: 'tiny' }), 10, 20);
-  const model = new (native().T2M)({ ...shape, dtype: 'float32', ...adamWSettings(t2mTraining.parse({})), seed: 0, device });
+  const model = new (native().T2M)({
+    ...shape,
+    dtype: 'float32',
+    ...adamWSettings(t2mTraining.parse({})),
+    seed: 0,
+    device,
+  });
   const batch = {
     text: { data: Int32Array.from([0, 1, 5, 6, 2, 3, 4, 7]), shape: [2, 4] },
     textLengths: { data: Int32Array.from([3, 4]), shape: [2] },
     codes: { data: Int32Array.from([1, 2, 3, 10, 4, 5, 10, 11]), shape: [2, 4] },
   };
-  const o = { lr: 1e-3, clip: 1e-3, lossScale: 0.5, autocast: 'none' as const, recompute: false, threads: 1, inspectGradients: true };
+  const o = {
+    lr: 1e-3,
+    clip: 1e-3,
+    lossScale: 0.5,
+    autocast: 'none' as const,
+    recompute: false,
+    threads: 1,
+    inspectGradients: true,
+  };
   const first = await model.step(batch, { ...o, update: false });
   assert.is(first.gradients, undefined, 'no hook call on a micro-batch that only accumulates');
   const second = await model.step(batch, { ...o, update: true });
   assert.ok(second.gradients, 'the hook ran on the update');
   const g = second.gradients![0].data as Float32Array;
   const norm = Math.sqrt(g.reduce((s, x) => s + x * x, 0));
-  assert.ok(Math.abs(norm - second.gradNorm) / second.gradNorm < 1e-5, `hook saw norm ${norm}, step reports ${second.gradNorm}`);
+  assert.ok(
+    Math.abs(norm - second.gradNorm) / second.gradNorm < 1e-5,
+    `hook saw norm ${norm}, step reports ${second.gradNorm}`
+  );
 });
 
 test.run();

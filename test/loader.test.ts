@@ -17,9 +17,21 @@ test('a missing build says how to build it', async () => {
 });
 
 test('a missing LibTorch library names the library and the fix', () => {
-  const msg = explainLoadError(new Error('libtorch_cpu.so.1.13: cannot open shared object file: No such file or directory'), '/x');
-  assert.match(msg, /LibTorch library libtorch_cpu\.so\.1\.13 cannot be found at run time: install it \(`sudo apt-get install libtorch-dev`\)/);
-  assert.match(explainLoadError(new Error('The specified module could not be found. torch_cpu.dll'), '/x'), /torch_cpu\.dll cannot be found/);
+  const msg = explainLoadError(
+    new Error('libtorch_cpu.so.1.13: cannot open shared object file: No such file or directory'),
+    '/x'
+  );
+  assert.match(
+    msg,
+    new RegExp(
+      String.raw`LibTorch library libtorch_cpu\.so\.1\.13 cannot be found at run time: install it \(\`sudo ` +
+        String.raw`apt-get install libtorch-dev\`\)`
+    )
+  );
+  assert.match(
+    explainLoadError(new Error('The specified module could not be found. torch_cpu.dll'), '/x'),
+    /torch_cpu\.dll cannot be found/
+  );
 });
 
 test('an ABI or version mismatch says to rebuild', () => {
@@ -27,7 +39,10 @@ test('an ABI or version mismatch says to rebuild', () => {
     '/b/torchmotion.node: undefined symbol: _ZN3c105ErrorC2ENS_14SourceLocationESs',
     'was compiled against a different Node.js version using NODE_MODULE_VERSION 108',
   ]) {
-    assert.match(explainLoadError(new Error(raw), '/x'), /ABI or version mismatch\): rebuild it with `npm run build:native`/);
+    assert.match(
+      explainLoadError(new Error(raw), '/x'),
+      /ABI or version mismatch\): rebuild it with `npm run build:native`/
+    );
   }
 });
 
@@ -52,7 +67,11 @@ test('info reports LibTorch, CUDA, threads, BLAS and where the addon came from',
 });
 
 test('`torchmotion info --json` prints the same facts from the CLI', () => {
-  const run = spawnSync(process.execPath, [join(import.meta.dirname, '..', 'bin', 'torchmotion.js'), 'info', '--json'], { encoding: 'utf8' });
+  const run = spawnSync(
+    process.execPath,
+    [join(import.meta.dirname, '..', 'bin', 'torchmotion.js'), 'info', '--json'],
+    { encoding: 'utf8' }
+  );
   assert.is(run.status, 0, run.stderr);
   const j = JSON.parse(run.stdout);
   assert.is(j.torchVersion, info().torchVersion);
@@ -60,9 +79,17 @@ test('`torchmotion info --json` prints the same facts from the CLI', () => {
 });
 
 test('the CLI turns a bad option into one line on stderr and exit code 1', () => {
-  const run = spawnSync(process.execPath, [join(import.meta.dirname, '..', 'bin', 'torchmotion.js'), 'pipeline', '--set', 'tokenizer.stepz=1'], { encoding: 'utf8' });
+  const run = spawnSync(
+    process.execPath,
+    [join(import.meta.dirname, '..', 'bin', 'torchmotion.js'), 'pipeline', '--set', 'tokenizer.stepz=1'],
+    { encoding: 'utf8' }
+  );
   assert.is(run.status, 1);
-  assert.is(run.stderr.trim(), "torchmotion: unknown config key 'tokenizer.stepz' in override 'tokenizer.stepz=1': valid keys at tokenizer are steps, batch, window, lr");
+  assert.is(
+    run.stderr.trim(),
+    "torchmotion: unknown config key 'tokenizer.stepz' in override 'tokenizer.stepz=1': " +
+      'valid keys at tokenizer are steps, batch, window, lr'
+  );
 });
 
 test.run();

@@ -17,7 +17,9 @@ test('mean and group-averaged std equal a two-pass computation over the training
   const root = join(tempDir('tm-meanstd-'), 'data');
   writeSyntheticDataset(root, 7, 5);
   const r = computeMeanStd(root, { out: join(root, 'computed') });
-  const clips = readSplit(splitFile(root, 'train', 'tokenizer')).map((n) => readNpy(join(root, 'motion_data', 'vector_272', `${n}.npy`)).data as Float64Array);
+  const clips = readSplit(splitFile(root, 'train', 'tokenizer')).map(
+    (n) => readNpy(join(root, 'motion_data', 'vector_272', `${n}.npy`)).data as Float64Array
+  );
   const frames = clips.reduce((s, c) => s + c.length / DIM, 0);
   assert.is(r.frames, frames);
   const mean = new Float64Array(DIM);

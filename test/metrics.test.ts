@@ -6,7 +6,16 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import { readNpz, writeNpz } from '../ts/data/npz.js';
-import { diversity, embeddings, fid, meanInterval, mmDist, multimodality, rPrecision, sampleWithoutReplacement } from '../ts/evaluator/metrics.js';
+import {
+  diversity,
+  embeddings,
+  fid,
+  meanInterval,
+  mmDist,
+  multimodality,
+  rPrecision,
+  sampleWithoutReplacement,
+} from '../ts/evaluator/metrics.js';
 import { retrievalScores, type Recall } from '../ts/evaluator/retrieval.js';
 import { Rng } from '../ts/rng.js';
 import { tempDir } from './helpers.js';
@@ -14,7 +23,12 @@ import { runPython } from './python.js';
 
 const D = 16;
 const gaussian = (rng: Rng, n: number, shift = 0, scale = 1) =>
-  Float64Array.from({ length: n * D }, (_, i) => shift * (i % D === 0 ? 1 : 0) + scale * Math.sqrt(-2 * Math.log(1 - rng.next())) * Math.cos(2 * Math.PI * rng.next()));
+  Float64Array.from(
+    { length: n * D },
+    (_, i) =>
+      shift * (i % D === 0 ? 1 : 0) +
+      scale * Math.sqrt(-2 * Math.log(1 - rng.next())) * Math.cos(2 * Math.PI * rng.next())
+  );
 
 test('R-precision, MM-Dist, FID, Diversity and MultiModality equal the NumPy/SciPy reference', async () => {
   const rng = new Rng(11);
@@ -32,10 +46,17 @@ test('R-precision, MM-Dist, FID, Diversity and MultiModality equal the NumPy/Sci
   const dir = tempDir('tm-metrics-');
   const m = (data: Float64Array) => ({ data, shape: [data.length / D, D] });
   writeNpz(join(dir, 'input.npz'), {
-    text: m(text), motion: m(motion), real: m(real), generated: m(generated), generations: m(generations),
-    div_first: { data: divFirst, shape: [50] }, div_second: { data: divSecond, shape: [50] },
-    mm_first: { data: mmFirst, shape: [10] }, mm_second: { data: mmSecond, shape: [10] },
-    batch: { data: new Int32Array([32]), shape: [] }, per_caption: { data: new Int32Array([20]), shape: [] },
+    text: m(text),
+    motion: m(motion),
+    real: m(real),
+    generated: m(generated),
+    generations: m(generations),
+    div_first: { data: divFirst, shape: [50] },
+    div_second: { data: divSecond, shape: [50] },
+    mm_first: { data: mmFirst, shape: [10] },
+    mm_second: { data: mmSecond, shape: [10] },
+    batch: { data: new Int32Array([32]), shape: [] },
+    per_caption: { data: new Int32Array([20]), shape: [] },
   });
   runPython([join(import.meta.dirname, '..', 'scripts', 'reference', 'metrics.py'), 'golden', dir]);
   const ref = readNpz(join(dir, 'reference.npz'));
@@ -48,7 +69,10 @@ test('R-precision, MM-Dist, FID, Diversity and MultiModality equal the NumPy/Sci
   assert.ok(Math.abs(mmDist(t, mo) - value('mm_dist')) < 1e-12);
   const f = await fid(embeddings(real, D), embeddings(generated, D));
   assert.ok(Math.abs(f - value('fid')) < 1e-8 * Math.max(1, value('fid')), `FID ${f} vs scipy ${value('fid')}`);
-  assert.ok(Math.abs(await fid(embeddings(real, D), embeddings(real, D))) < 1e-9 && Math.abs(value('fid_same')) < 1e-9, 'FID of a set with itself is 0');
+  assert.ok(
+    Math.abs(await fid(embeddings(real, D), embeddings(real, D))) < 1e-9 && Math.abs(value('fid_same')) < 1e-9,
+    'FID of a set with itself is 0'
+  );
   // The same draws as the reference: the functions draw first then second from the Rng they are given.
   assert.ok(Math.abs(diversity(mo, new Rng(5), 50) - value('diversity')) < 1e-12);
   const mmRng = new Rng(5);
@@ -56,7 +80,8 @@ test('R-precision, MM-Dist, FID, Diversity and MultiModality equal the NumPy/Sci
   sampleWithoutReplacement(mmRng, 70, 50);
   assert.ok(Math.abs(multimodality(embeddings(generations, D), 20, mmRng, 10) - value('multimodality')) < 1e-12);
   // The evaluator's own retrieval: recall@1/2/3/5/10 and median rank, text→motion then motion→text.
-  const flat = (s: { textToMotion: Recall; motionToText: Recall }) => [s.textToMotion, s.motionToText].flatMap((x) => [x.r1, x.r2, x.r3, x.r5, x.r10, x.medianRank]);
+  const flat = (s: { textToMotion: Recall; motionToText: Recall }) =>
+    [s.textToMotion, s.motionToText].flatMap((x) => [x.r1, x.r2, x.r3, x.r5, x.r10, x.medianRank]);
   const all = retrievalScores(t, mo);
   const batched = retrievalScores(t, mo, 32);
   assert.equal([all.pairs, all.batch, batched.pairs, batched.batch], [70, 70, 64, 32]);
@@ -65,7 +90,8 @@ test('R-precision, MM-Dist, FID, Diversity and MultiModality equal the NumPy/Sci
   assert.equal(batched.textToMotion.r1, r.top[0], 'R@1 in batches of 32 is top-1 R-precision');
 });
 
-test('shuffled captions sit at chance; fewer pairs than a batch use one batch of all; the interval is 1.96·std/√n', () => {
+test(`shuffled captions sit at chance; fewer pairs than a batch use one batch of all; \
+the interval is 1.96·std/√n`, () => {
   const rng = new Rng(3);
   const motion = embeddings(gaussian(rng, 32 * 40), D);
   const text = embeddings(gaussian(rng, 32 * 40), D);

@@ -6,7 +6,15 @@ import * as assert from 'uvu/assert';
 import type { ClipFeatures } from '../ts/data/clip-features.js';
 import { explainTyping, typeCaption, typeClip } from '../ts/data/motion-types.js';
 
-const still: ClipFeatures = { frames: 90, rootSpeed: 0.05, turningDegPerSec: 2, pelvisHeight: 0.88, pelvisHeightStd: 0.01, handSpeed: 0.05, footSpeed: 0.05 };
+const still: ClipFeatures = {
+  frames: 90,
+  rootSpeed: 0.05,
+  turningDegPerSec: 2,
+  pelvisHeight: 0.88,
+  pelvisHeightStd: 0.01,
+  handSpeed: 0.05,
+  footSpeed: 0.05,
+};
 
 test('inflected forms and phrases match their stems', () => {
   assert.is(typeCaption('a person is jogging in place').type, 'locomotion');
@@ -21,8 +29,14 @@ test('inflected forms and phrases match their stems', () => {
 test('a comparison says how, not what: it does not vote, except for animals', () => {
   const t = typeCaption('someone walks straight ahead like a stage performer');
   assert.is(t.type, 'locomotion');
-  assert.equal(t.matches.map((m) => [m.word, m.type, m.compared]),
-    [['walks', 'locomotion', false], ['stage', 'performance', true], ['performer', 'performance', true]]);
+  assert.equal(
+    t.matches.map((m) => [m.word, m.type, m.compared]),
+    [
+      ['walks', 'locomotion', false],
+      ['stage', 'performance', true],
+      ['performer', 'performance', true],
+    ]
+  );
   assert.is(typeCaption('a person hops around like a frog').type, 'locomotion'); // tie 1–1: taxonomy order
   assert.is(typeCaption('a person moves like a monkey').type, 'non-human');
 });
@@ -50,10 +64,12 @@ test('without captions the first feature rule that holds decides, and the explan
   ];
   for (const [f, type] of cases) assert.is(typeClip([], { ...still, ...f }).type, type, JSON.stringify(f));
   const t = typeClip([], { ...still, handSpeed: 1.4, footSpeed: 0.9 });
-  assert.is(explainTyping('PhantomDanceDatav1.1/0001', t, { ...still, handSpeed: 1.4, footSpeed: 0.9 }),
+  assert.is(
+    explainTyping('PhantomDanceDatav1.1/0001', t, { ...still, handSpeed: 1.4, footSpeed: 0.9 }),
     'PhantomDanceDatav1.1/0001: dance (from its motion: no captions)\n' +
-    '  motion: root 0.05 m/s, turning 2.0 °/s, pelvis 0.88 m (std 0.010), hands 1.40 m/s, feet 0.90 m/s\n' +
-    '  rule: hands ≥ 0.5 m/s and feet ≥ 0.4 m/s in the body frame, root below 0.5 m/s');
+      '  motion: root 0.05 m/s, turning 2.0 °/s, pelvis 0.88 m (std 0.010), hands 1.40 m/s, feet 0.90 m/s\n' +
+      '  rule: hands ≥ 0.5 m/s and feet ≥ 0.4 m/s in the body frame, root below 0.5 m/s'
+  );
 });
 
 test.run();

@@ -5,7 +5,17 @@ import { zipSync } from 'fflate';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
-import { encodeNpy, encodeNpyHeader, NpyFile, readNpy, readNpyHeader, readNpyRows, writeNpy, type NpyData, type NpyDtype } from '../ts/data/npy.js';
+import {
+  encodeNpy,
+  encodeNpyHeader,
+  NpyFile,
+  readNpy,
+  readNpyHeader,
+  readNpyRows,
+  writeNpy,
+  type NpyData,
+  type NpyDtype,
+} from '../ts/data/npy.js';
 import { readNpz, writeNpz } from '../ts/data/npz.js';
 import { errorOf, tempDir } from './helpers.js';
 
@@ -25,7 +35,8 @@ for (const [dtype, data] of arrays) {
   for (const bigEndian of [false, true]) {
     for (const fortranOrder of [false, true]) {
       for (const version of [1, 2, 3] as const) {
-        test(`round trip ${dtype} ${bigEndian ? 'big' : 'little'}-endian ${fortranOrder ? 'F' : 'C'} order v${version}`, () => {
+        test(`round trip ${dtype} ${bigEndian ? 'big' : 'little'}-endian ${fortranOrder ? 'F' : 'C'} \
+order v${version}`, () => {
           const file = path(`${dtype}-${bigEndian}-${fortranOrder}-${version}.npy`);
           writeNpy(file, { data, shape: [3, 2] }, { dtype, bigEndian, fortranOrder, version });
           const back = readNpy(file);
@@ -69,24 +80,38 @@ test('scalars (0-d) and 1-D arrays', () => {
 test('a truncated file names the file and how many bytes are missing', async () => {
   const bytes = encodeNpy({ data: new Float64Array(20), shape: [10, 2] });
   writeFileSync(path('cut.npy'), bytes.subarray(0, bytes.length - 8));
-  assert.is(await errorOf(() => readNpy(path('cut.npy'))),
-    `${path('cut.npy')}: truncated: shape (10, 2) of f8 needs ${bytes.length} bytes, the file has ${bytes.length - 8}`);
+  assert.is(
+    await errorOf(() => readNpy(path('cut.npy'))),
+    `${path('cut.npy')}: truncated: shape (10, 2) of f8 needs ${bytes.length} bytes, the file has ${bytes.length - 8}`
+  );
 });
 
 test('corrupt headers and wrong files are named', async () => {
   writeFileSync(path('text.npy'), 'hello, not numpy at all');
-  assert.is(await errorOf(() => readNpy(path('text.npy'))), `${path('text.npy')}: not a .npy file (the \\x93NUMPY magic is missing)`);
+  assert.is(
+    await errorOf(() => readNpy(path('text.npy'))),
+    `${path('text.npy')}: not a .npy file (the \\x93NUMPY magic is missing)`
+  );
   const good = encodeNpy({ data: new Float32Array(2), shape: [2] });
   const complex = Buffer.from(good);
   complex.write("'<c8'", complex.indexOf("'<f4'"), 'latin1');
   writeFileSync(path('c8.npy'), complex);
-  assert.is(await errorOf(() => readNpy(path('c8.npy'))), `${path('c8.npy')}: unsupported dtype '<c8' (supported: f4, f8, i4, i8, u1, b1)`);
+  assert.is(
+    await errorOf(() => readNpy(path('c8.npy'))),
+    `${path('c8.npy')}: unsupported dtype '<c8' (supported: f4, f8, i4, i8, u1, b1)`
+  );
   assert.is(await errorOf(() => readNpy(path('missing.npy'))), `${path('missing.npy')}: cannot open (ENOENT)`);
-  assert.is(await errorOf(() => readNpyRows(path('v.npy'), 2, 5)), `${path('v.npy')}: rows [2, 7) are outside the 3 rows of the file`);
+  assert.is(
+    await errorOf(() => readNpyRows(path('v.npy'), 2, 5)),
+    `${path('v.npy')}: rows [2, 7) are outside the 3 rows of the file`
+  );
 });
 
 test('npz: several arrays, stored and deflated, and a clear error for a broken archive', async () => {
-  const arraysIn = { poses: { data: Float32Array.from([1, 2, 3, 4, 5, 6]), shape: [2, 3] }, mocap_framerate: { data: new Float64Array([120]), shape: [] } };
+  const arraysIn = {
+    poses: { data: Float32Array.from([1, 2, 3, 4, 5, 6]), shape: [2, 3] },
+    mocap_framerate: { data: new Float64Array([120]), shape: [] },
+  };
   for (const compress of [false, true]) {
     writeNpz(path(`a${compress}.npz`), arraysIn, { compress });
     const back = readNpz(path(`a${compress}.npz`));
@@ -96,9 +121,11 @@ test('npz: several arrays, stored and deflated, and a clear error for a broken a
   }
   const bytes = readFileSync(path('atrue.npz'));
   writeFileSync(path('broken.npz'), bytes.subarray(0, 40));
-  assert.match(await errorOf(() => readNpz(path('broken.npz'))), new RegExp(`^${path('broken.npz')}: not a readable .npz \\(zip\\) archive`));
+  assert.match(
+    await errorOf(() => readNpz(path('broken.npz'))),
+    new RegExp(`^${path('broken.npz')}: not a readable .npz \\(zip\\) archive`)
+  );
 });
-
 
 test('npz: a zip bomb fails on its first chunks, whatever it would inflate to', async () => {
   // A member whose header declares 10 float64 values but inflates to 64 MiB of zeros (a few tens of KiB on disk).
@@ -107,20 +134,32 @@ test('npz: a zip bomb fails on its first chunks, whatever it would inflate to', 
   body.set(header);
   writeFileSync(path('bomb.npz'), zipSync({ 'x.npy': [body, { level: 9 }] }));
   const t0 = performance.now();
-  assert.is(await errorOf(() => readNpz(path('bomb.npz'))),
-    `${path('bomb.npz')}: not a readable .npz (zip) archive: member x.npy inflates past the ${header.length + 80} bytes it declares`);
+  assert.is(
+    await errorOf(() => readNpz(path('bomb.npz'))),
+    `${path('bomb.npz')}: not a readable .npz (zip) archive: member x.npy inflates past the ` +
+      `${header.length + 80} bytes it declares`
+  );
   assert.ok(performance.now() - t0 < 2000, 'it stops early');
   // One whose header declares more than a member may hold.
   const huge = new Uint8Array(4096);
   huge.set(encodeNpyHeader('f8', [2 ** 28, 2]));
   writeFileSync(path('huge.npz'), zipSync({ 'y.npy': [huge, { level: 9 }] }));
-  assert.match(await errorOf(() => readNpz(path('huge.npz'))), 'member y.npy declares an array of 4294967424 bytes, more than the 1024 MiB a member may hold');
+  assert.match(
+    await errorOf(() => readNpz(path('huge.npz'))),
+    'member y.npy declares an array of 4294967424 bytes, more than the 1024 MiB a member may hold'
+  );
   // Cut right after its first member, an archive is refused rather than read as a smaller one.
-  const two = zipSync({ 'a.npy': encodeNpy({ data: new Float64Array(4), shape: [4] }), 'b.npy': encodeNpy({ data: new Float64Array(4), shape: [4] }) });
-  const second = Buffer.from(two).indexOf(Buffer.from([0x50, 0x4b, 0x03, 0x04]), 4);   // the second member's local header
+  const two = zipSync({
+    'a.npy': encodeNpy({ data: new Float64Array(4), shape: [4] }),
+    'b.npy': encodeNpy({ data: new Float64Array(4), shape: [4] }),
+  });
+  const second = Buffer.from(two).indexOf(Buffer.from([0x50, 0x4b, 0x03, 0x04]), 4); // the second member's local header
   assert.ok(second > 0);
   writeFileSync(path('cut.npz'), two.subarray(0, second));
-  assert.is(await errorOf(() => readNpz(path('cut.npz'))), `${path('cut.npz')}: not a readable .npz (zip) archive: truncated: no end-of-central-directory record`);
+  assert.is(
+    await errorOf(() => readNpz(path('cut.npz'))),
+    `${path('cut.npz')}: not a readable .npz (zip) archive: truncated: no end-of-central-directory record`
+  );
 });
 
 test.run();

@@ -23,7 +23,7 @@ const dir = tempDir('tm-pfnn-hostile-');
 const db = join(dir, 'db');
 tinyPfnnDatabase(db);
 const run = join(dir, 'run');
-const rt = join(dir, 'x', 'rt');   // two levels down, so that ../../../ from rt/cubic is `dir`
+const rt = join(dir, 'x', 'rt'); // two levels down, so that ../../../ from rt/cubic is `dir`
 
 const npzError = (file: string, why: string) => `${file}: not a readable .npz (zip) archive: ${why}`;
 const copyOf = (from: string, name: string) => {
@@ -51,20 +51,26 @@ test('database.npz: a flipped byte, repeated or overlapping members, a disagreei
   const file = join(copyOf(db, 'flipped'), 'database.npz');
   // The members are stored: a byte well inside Xun's data changes a value and nothing else.
   setBytes(file, (b) => void (b[b.indexOf('Xun.npy') + 7 + 128 + 1000] ^= 0x10));
-  assert.is(await errorOf(() => readPfnnDatabase(join(dir, 'flipped'))),
-    npzError(file, 'member Xun.npy fails its CRC-32 check (the archive is damaged)'));
+  assert.is(
+    await errorOf(() => readPfnnDatabase(join(dir, 'flipped'))),
+    npzError(file, 'member Xun.npy fails its CRC-32 check (the archive is damaged)')
+  );
 
   const twice = join(copyOf(db, 'twice'), 'database.npz');
   setBytes(twice, (b) => {
     for (let at = b.indexOf('Yun.npy'); at >= 0; at = b.indexOf('Yun.npy', at + 1)) b.write('Pun.npy', at, 'latin1');
   });
-  assert.is(await errorOf(() => readNpz(twice)),
-    npzError(twice, 'member Pun.npy appears twice (reading either would be a silent choice)'));
+  assert.is(
+    await errorOf(() => readNpz(twice)),
+    npzError(twice, 'member Pun.npy appears twice (reading either would be a silent choice)')
+  );
 
   const renamed = join(copyOf(db, 'renamed'), 'database.npz');
-  setBytes(renamed, (b) => void b.write('Qun.npy', b.indexOf('Pun.npy'), 'latin1'));   // the local header only
-  assert.is(await errorOf(() => readNpz(renamed)),
-    npzError(renamed, 'member Pun.npy has a local header that names it Qun.npy'));
+  setBytes(renamed, (b) => void b.write('Qun.npy', b.indexOf('Pun.npy'), 'latin1')); // the local header only
+  assert.is(
+    await errorOf(() => readNpz(renamed)),
+    npzError(renamed, 'member Pun.npy has a local header that names it Qun.npy')
+  );
 
   // b.npy hidden inside a.bin's stored bytes: both are listed, and b's bytes are also a's.
   const CD = Buffer.from([0x50, 0x4b, 0x01, 0x02]);
@@ -73,21 +79,29 @@ test('database.npz: a flipped byte, repeated or overlapping members, a disagreei
   const outer = Buffer.from(zipSync({ 'a.bin': [innerLocal, { level: 0 }] }));
   const entries = (zip: Buffer) => zip.subarray(zip.indexOf(CD), zip.length - 22);
   const bEntry = Buffer.from(entries(inner));
-  bEntry.writeUInt32LE(30 + 'a.bin'.length, 42);   // b's local header: the start of a's data
+  bEntry.writeUInt32LE(30 + 'a.bin'.length, 42); // b's local header: the start of a's data
   const end = Buffer.from(outer.subarray(outer.length - 22));
   end.writeUInt16LE(2, 8);
   end.writeUInt16LE(2, 10);
   end.writeUInt32LE(entries(outer).length + bEntry.length, 12);
   const overlapping = join(dir, 'overlap.npz');
   writeFileSync(overlapping, Buffer.concat([outer.subarray(0, outer.indexOf(CD)), entries(outer), bEntry, end]));
-  assert.is(await errorOf(() => readNpz(overlapping)),
-    npzError(overlapping, `members a.bin (bytes 0–${35 + innerLocal.length}) and b.npy (from 35) overlap`));
+  assert.is(
+    await errorOf(() => readNpz(overlapping)),
+    npzError(overlapping, `members a.bin (bytes 0–${35 + innerLocal.length}) and b.npy (from 35) overlap`)
+  );
 
   const numpy = join(dir, 'numpy.npz');
   writeFileSync(numpy, Buffer.from(NUMPY_NPZ, 'base64'));
   const back = readNpz(numpy);
-  assert.equal([Array.from(back.x.data as Float32Array), back.x.shape, Array.from(back.c.data as Int32Array)],
-    [[1.5, -2, 3, 4], [2, 2], [7, 8]]);
+  assert.equal(
+    [Array.from(back.x.data as Float32Array), back.x.shape, Array.from(back.c.data as Int32Array)],
+    [
+      [1.5, -2, 3, 4],
+      [2, 2],
+      [7, 8],
+    ]
+  );
 });
 
 test('pfnn.json: a layer name leading out of the export folder, or a file linked outside it, is refused', async () => {
@@ -104,36 +118,54 @@ test('pfnn.json: a layer name leading out of the export folder, or a file linked
   for (const name of ['../../../secret/cubic/SECRET', '/etc/passwd', 'W0\u0000']) {
     info.layers[0].W = name;
     writeFileSync(join(hostile, 'pfnn.json'), JSON.stringify(info));
-    assert.is(await errorOf(() => pfnnPageData(hostile)), `${join(hostile, 'pfnn.json')}: layers[0].W is ` +
-      `'${name.replace('\u0000', '\\x00')}'; expected a plain name (letters, digits and _)`);
+    assert.is(
+      await errorOf(() => pfnnPageData(hostile)),
+      `${join(hostile, 'pfnn.json')}: layers[0].W is ` +
+        `'${name.replace('\u0000', '\\x00')}'; expected a plain name (letters, digits and _)`
+    );
   }
   const linked = copyOf(rt, 'linked');
   const outside = join(dir, 'secret', 'b2.bin');
   writeFileSync(outside, readFileSync(join(rt, 'cubic', 'b2_001.bin')));
   rmSync(join(linked, 'cubic', 'b2_001.bin'));
   symlinkSync(outside, join(linked, 'cubic', 'b2_001.bin'));
-  assert.is(await errorOf(() => pfnnPageData(linked)), `${join(linked, 'cubic', 'b2_001.bin')} leads to ${outside}, ` +
-    `outside the export folder ${linked}: export the network again`);
-  assert.equal(pfnnPageData(rt).layers.map((l) => l.shape), [[8, X_DIM], [8, 8], [Y_DIM, 8]]);
+  assert.is(
+    await errorOf(() => pfnnPageData(linked)),
+    `${join(linked, 'cubic', 'b2_001.bin')} leads to ${outside}, ` +
+      `outside the export folder ${linked}: export the network again`
+  );
+  assert.equal(
+    pfnnPageData(rt).layers.map((l) => l.shape),
+    [
+      [8, X_DIM],
+      [8, 8],
+      [Y_DIM, 8],
+    ]
+  );
 });
 
 test('clips.json, normalisation and layouts: one sentence naming the file, the field and the value', async () => {
   const clipsDb = copyOf(db, 'clips-object');
   const clipsFile = join(clipsDb, 'clips.json');
   writeFileSync(clipsFile, JSON.stringify({ clips: [] }));
-  assert.is(await errorOf(() => readPfnnDatabase(clipsDb)),
-    `${clipsFile}: the top level is an object; expected an array`);
+  assert.is(
+    await errorOf(() => readPfnnDatabase(clipsDb)),
+    `${clipsFile}: the top level is an object; expected an array`
+  );
   const clips = JSON.parse(readFileSync(join(db, 'clips.json'), 'utf8'));
   writeFileSync(clipsFile, JSON.stringify([...clips.slice(0, 2), { ...clips[2], rows: '12' }, clips[3]]));
   assert.is(await errorOf(() => readPfnnDatabase(clipsDb)), `${clipsFile}: [2].rows is '12'; expected a number`);
   writeFileSync(clipsFile, JSON.stringify([...clips.slice(0, 3), { ...clips[3], rows: 13 }]));
-  assert.is(await errorOf(() => readPfnnDatabase(clipsDb)),
-    `${clipsFile}: [3].rows is 13, but Cun of ${join(clipsDb, 'database.npz')} gives that clip 12 rows`);
+  assert.is(
+    await errorOf(() => readPfnnDatabase(clipsDb)),
+    `${clipsFile}: [3].rows is 13, but Cun of ${join(clipsDb, 'database.npz')} gives that clip 12 rows`
+  );
 
   // A std of 1e-38 made "joint error 1.99e36 cm" a result: the database, `pfnn quality` and the page refuse it.
   const tiny = copyOf(db, 'tiny-std');
   setBytes(join(tiny, 'Xstd.bin'), (b) => b.writeFloatLE(1e-38, 4 * 3));
-  const refusal = `${join(tiny, 'Xstd.bin')}: channel 3 is ${Math.fround(1e-38)}, but a std must lie in ` +
+  const refusal =
+    `${join(tiny, 'Xstd.bin')}: channel 3 is ${Math.fround(1e-38)}, but a std must lie in ` +
     '[1e-8, 1000000]: export the database again';
   assert.is(await errorOf(() => readPfnnDatabase(tiny)), refusal);
   assert.is(await errorOf(() => pfnnQuality(run, { database: tiny })), refusal);
@@ -146,9 +178,12 @@ test('clips.json, normalisation and layouts: one sentence naming the file, the f
   // A 10-column database was read at offsets of the 240-column layout ("offset is out of bounds").
   const narrow = join(dir, 'narrow');
   tinyPfnnDatabase(narrow, { input: 10 });
-  assert.is(await errorOf(() => pfnnQuality(run, { database: narrow })), `${join(narrow, 'database.npz')}: Xun has ` +
-    `10 columns and Yun ${Y_DIM}, but a PFNN database has the SMPL-22 layout of \`torchmotion pfnn database\` ` +
-    `(${X_DIM} and ${Y_DIM})`);
+  assert.is(
+    await errorOf(() => pfnnQuality(run, { database: narrow })),
+    `${join(narrow, 'database.npz')}: Xun has ` +
+      `10 columns and Yun ${Y_DIM}, but a PFNN database has the SMPL-22 layout of \`torchmotion pfnn database\` ` +
+      `(${X_DIM} and ${Y_DIM})`
+  );
 
   const info = JSON.parse(readFileSync(join(rt, 'pfnn.json'), 'utf8'));
   const json = copyOf(rt, 'json');
@@ -159,14 +194,20 @@ test('clips.json, normalisation and layouts: one sentence naming the file, the f
     return (await errorOf(() => pfnnPageData(json))).replace(`${join(json, 'pfnn.json')}: `, '');
   };
   assert.is(await refused((i) => void (i.hidden = '8')), "hidden is '8'; expected a number");
-  assert.is(await refused((i) => void (i.layers[1].shape = [8, 9])),
-    `layers[1].shape is [8, 9]; expected [8, 8] (hidden 8, input ${X_DIM}, output ${Y_DIM})`);
-  assert.is(await refused((i) => void (i.layers[2].b = 'b1')),
-    "layers[2].b is 'b1'; expected a name no other layer uses");
+  assert.is(
+    await refused((i) => void (i.layers[1].shape = [8, 9])),
+    `layers[1].shape is [8, 9]; expected [8, 8] (hidden 8, input ${X_DIM}, output ${Y_DIM})`
+  );
+  assert.is(
+    await refused((i) => void (i.layers[2].b = 'b1')),
+    "layers[2].b is 'b1'; expected a name no other layer uses"
+  );
   assert.is(await refused((i) => void (i.phases = 1e9)), 'phases is number 1000000000; expected 50');
   assert.is(await refused((i) => void delete i.layers), 'layers is missing; expected an array');
-  assert.is(await refused((i) => void (i.format = 'torchmotion-run-1')),
-    'format is \'torchmotion-run-1\'; expected "torchmotion-pfnn-runtime-1"');
+  assert.is(
+    await refused((i) => void (i.format = 'torchmotion-run-1')),
+    'format is \'torchmotion-run-1\'; expected "torchmotion-pfnn-runtime-1"'
+  );
 });
 
 test.run();

@@ -10,8 +10,12 @@ import { Rng } from '../ts/rng.js';
 
 export function tinyPfnnDatabase(out: string, o: { input?: number } = {}): void {
   const input = o.input ?? X_DIM;
-  const clips = [['A/walk', 'A/walk'], ['A/Mwalk', 'A/walk'], ['B/run', 'B/run'], ['B/Mrun', 'B/run']]
-    .map(([name, source]) => ({ name, source, rows: 12 }));
+  const clips = [
+    ['A/walk', 'A/walk'],
+    ['A/Mwalk', 'A/walk'],
+    ['B/run', 'B/run'],
+    ['B/Mrun', 'B/run'],
+  ].map(([name, source]) => ({ name, source, rows: 12 }));
   const rows = 12 * clips.length;
   const rng = new Rng(5);
   const random = (n: number) => Float32Array.from({ length: n }, () => rng.uniform(-1, 1));
@@ -23,7 +27,12 @@ export function tinyPfnnDatabase(out: string, o: { input?: number } = {}): void 
     Cun: { data: Int32Array.from({ length: rows }, (_, r) => Math.floor(r / 12)), shape: [rows] },
   });
   writeFileSync(join(out, 'clips.json'), JSON.stringify(clips));
-  const stats = [['Xmean', input, 0], ['Xstd', input, 1], ['Ymean', Y_DIM, 0], ['Ystd', Y_DIM, 1]] as const;
+  const stats = [
+    ['Xmean', input, 0],
+    ['Xstd', input, 1],
+    ['Ymean', Y_DIM, 0],
+    ['Ystd', Y_DIM, 1],
+  ] as const;
   for (const [file, n, value] of stats) {
     writeFileSync(join(out, `${file}.bin`), new Uint8Array(new Float32Array(n).fill(value).buffer));
   }

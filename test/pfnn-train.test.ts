@@ -21,8 +21,11 @@ import { maxRelErr, tempDir } from './helpers.js';
 const dir = tempDir('tm-pfnn-train-');
 const db = join(dir, 'db');
 buildPfnnDatabase(join(import.meta.dirname, '..', 'data', 'demo'), 'train', db);
-const config = (steps: number) => ({ data: { root: db }, model: { hidden: 32 },
-  train: { steps, batch: 16, checkpointEvery: 4, logEvery: 1, evalEvery: 3, evalRows: 256, threads: 1 } });
+const config = (steps: number) => ({
+  data: { root: db },
+  model: { hidden: 32 },
+  train: { steps, batch: 16, checkpointEvery: 4, logEvery: 1, evalEvery: 3, evalRows: 256, threads: 1 },
+});
 const quiet = () => {};
 
 test('the held-out split takes whole clips, each with its mirrored twin, and no row of them trains', () => {
@@ -31,10 +34,15 @@ test('the held-out split takes whole clips, each with its mirrored twin, and no 
   assert.ok(heldOutClips.length > 0 && heldOut.length > 0);
   assert.is(train.length + heldOut.length, database.rows);
   const held = new Set(heldOutClips);
-  assert.ok(Array.from(train).every((r) => !held.has(database.clips[database.clipOf[r]].name)), 'no training row comes from a held-out clip');
+  assert.ok(
+    Array.from(train).every((r) => !held.has(database.clips[database.clipOf[r]].name)),
+    'no training row comes from a held-out clip'
+  );
   const names = new Set(database.clips.map((c) => c.name));
   for (const name of heldOutClips) {
-    const twin = database.clips.find((c) => c.name !== name && (mirrorSource(c.name, names) === name || mirrorSource(name, names) === c.name));
+    const twin = database.clips.find(
+      (c) => c.name !== name && (mirrorSource(c.name, names) === name || mirrorSource(name, names) === c.name)
+    );
     if (twin) assert.ok(held.has(twin.name), `${name}'s mirror ${twin.name} is held out too`);
   }
 });
@@ -44,19 +52,28 @@ test('an interrupted run resumes exactly (losses, held-out error and weights)', 
   assert.is(whole.steps, 8);
   await trainPfnn(config(8), { out: join(dir, 'cut'), log: quiet, stopAfter: 5 });
   await trainPfnn(config(8), { out: join(dir, 'cut'), log: quiet, resume: true });
-  const lines = (run: string) => readFileSync(join(run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l))
-    .map(({ seconds: _s, rowsPerSecond: _r, ...rest }) => rest);
+  const lines = (run: string) =>
+    readFileSync(join(run, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .map(({ seconds: _s, rowsPerSecond: _r, ...rest }) => rest);
   const a = lines(join(dir, 'whole'));
-  assert.ok(a.some((l) => l.kind === 'eval' && l.mse > 0), 'held-out error logged');
+  assert.ok(
+    a.some((l) => l.kind === 'eval' && l.mse > 0),
+    'held-out error logged'
+  );
   assert.equal(lines(join(dir, 'cut')), a);
   const plot = await plotRuns([join(dir, 'whole')], join(dir, 'curves.svg'));
   assert.ok(plot.panels.includes('PFNN output MSE (normalised)'), `plot panels: ${plot.panels}`);
   const w1 = (await loadPfnn(requireCheckpoint(join(dir, 'whole')))).model.stateDict();
   const w2 = (await loadPfnn(requireCheckpoint(join(dir, 'cut')))).model.stateDict();
-  for (const k of Object.keys(w1)) assert.equal(Array.from(w2[k].data as Float32Array), Array.from(w1[k].data as Float32Array), k);
+  for (const k of Object.keys(w1))
+    assert.equal(Array.from(w2[k].data as Float32Array), Array.from(w1[k].data as Float32Array), k);
 });
 
-test('the runtime export: 50 phases of raw float32 that, run in plain TypeScript, give the native outputs', async () => {
+test(`the runtime export: 50 phases of raw float32 that, run in plain TypeScript, \
+give the native outputs`, async () => {
   const out = join(dir, 'runtime');
   const info = await writePfnnRuntime(join(dir, 'whole'), out);
   assert.is(info.phases, 50);
@@ -87,7 +104,11 @@ test('a database exported before clip numbers existed is refused with how to fix
     readPfnnDatabase(old);
     assert.unreachable('refused');
   } catch (err) {
-    assert.is((err as Error).message, `${old} was exported without clip numbers (Cun, clips.json), which the held-out split needs: export it again with this version`);
+    assert.is(
+      (err as Error).message,
+      `${old} was exported without clip numbers (Cun, clips.json), which the held-out split needs: ` +
+        `export it again with this version`
+    );
   }
 });
 

@@ -26,7 +26,10 @@ function syntheticWalk(): Float64Array {
   const planted = (t: number, lands: readonly number[]) => [lands[0] - 30, ...lands].some((f) => t >= f && t < f + 12);
   for (let t = 0; t < T; t++) {
     for (let k = 0; k < 22; k++) j.set([k % 2 ? 0.1 : -0.1, 0.9, t * 0.04], t * 66 + 3 * k); // body moving at 1.2 m/s
-    for (const [lands, ankle, toe, x] of [[RIGHT, 8, 11, -0.1], [LEFT, 7, 10, 0.1]] as const) {
+    for (const [lands, ankle, toe, x] of [
+      [RIGHT, 8, 11, -0.1],
+      [LEFT, 7, 10, 0.1],
+    ] as const) {
       const down = planted(t, lands);
       const last = [...lands].reverse().find((f) => f <= t) ?? lands[0] - 30;
       const z = down ? last * 0.04 + 0.3 : t * 0.04 + 0.3;
@@ -102,11 +105,16 @@ test('export: a short clip is skipped by name, mirrored copies are made, the REA
   const n = 2 * (walk.length / 272 - 61);
   assert.equal([db.Xun.shape, db.Yun.shape, db.Pun.shape], [[n, 240], [n, 296], [n]]);
   const readme = readFileSync(join(out, 'README.md'), 'utf8');
-  assert.ok(readme.includes(`\`Xun\` (${n}, 240) float32 inputs, \`Yun\` (${n}, 296) float32 outputs, \`Pun\` (${n},)`));
+  assert.ok(
+    readme.includes(`\`Xun\` (${n}, 240) float32 inputs, \`Yun\` (${n}, 296) float32 outputs, \`Pun\` (${n},)`)
+  );
   for (const f of ['Xmean.bin', 'Xstd.bin']) assert.is(readFileSync(join(out, f)).length, 240 * 4);
   const ystd = floats(join(out, 'Ystd.bin'));
   assert.is(ystd.length, 296);
-  assert.ok(ystd.every((s) => s > 0), 'zero-std guard');
+  assert.ok(
+    ystd.every((s) => s > 0),
+    'zero-std guard'
+  );
   const xstd = floats(join(out, 'Xstd.bin'));
   assert.is(xstd[0], xstd[11], 'std averaged within a group');
 });

@@ -37,14 +37,23 @@ test('archives named ...tar.gz, ..tar.gz, .tar.gz, entries with .. or /: refused
   for (const name of ['...tar.gz', '..tar.gz', '.tar.gz']) {
     put(join(dl, name), tarGz([{ path: 'victim', body: 'pwned' }]));
   }
-  put(join(dl, 'evil.tar.gz'), tarGz([{ path: 'texts/ok.txt', body: 'fine' }, { path: '../victim', body: 'pwned' }]));
+  put(
+    join(dl, 'evil.tar.gz'),
+    tarGz([
+      { path: 'texts/ok.txt', body: 'fine' },
+      { path: '../victim', body: 'pwned' },
+    ])
+  );
   put(join(dl, 'abs.tar.gz'), tarGz([{ path: `${root}/victim`, body: 'pwned' }]));
   goodSplit(dl);
   const report = await prepareDataset(dl, out);
   assert.is(readFileSync(victim, 'utf8'), 'original');
   assert.equal(readdirSync(root).sort(), ['dl', 'out', 'victim']);
   assert.equal(Object.keys(snapshot(out)), ['split/train.txt'], 'nothing of a refused archive is placed');
-  assert.equal(report.extracted.map((e) => relative(dl, e.archive)), ['split.tar.gz']);
+  assert.equal(
+    report.extracted.map((e) => relative(dl, e.archive)),
+    ['split.tar.gz']
+  );
   const reasons = Object.fromEntries(report.failed.map((f) => [relative(dl, f.archive), f.reason]));
   assert.equal(Object.keys(reasons).sort(), ['.tar.gz', '...tar.gz', '..tar.gz', 'abs.tar.gz', 'evil.tar.gz'].sort());
   assert.match(reasons['...tar.gz'], `its name without the extension ('..') is not a plain file name`);
@@ -126,21 +135,27 @@ test('named pipes as archives or as Mean.npy are refused, naming them, and never
   writeFileSync(join(dl, 'mean_std', 'Std.npy'), 'std');
   goodSplit(dl);
   const report = await prepareDataset(dl, join(dl, '..', 'out'));
-  assert.equal(report.failed.map((f) => [relative(dl, f.archive), f.reason]), [
-    ['link.tar.gz', 'is a named pipe, not a file: replace it with the downloaded archive'],
-    ['texts.tar', 'is a named pipe, not a file: replace it with the downloaded archive'],
-    ['mean_std/Mean.npy', 'is a named pipe, not a file: copy the released Mean.npy there'],
-  ]);
+  assert.equal(
+    report.failed.map((f) => [relative(dl, f.archive), f.reason]),
+    [
+      ['link.tar.gz', 'is a named pipe, not a file: replace it with the downloaded archive'],
+      ['texts.tar', 'is a named pipe, not a file: replace it with the downloaded archive'],
+      ['mean_std/Mean.npy', 'is a named pipe, not a file: copy the released Mean.npy there'],
+    ]
+  );
 });
 
 test('files come out owned by the user who unpacks, without setuid, setgid or sticky bits', async () => {
   const root = tempDir('tm-hostile-');
   const [dl, out] = [join(root, 'dl'), join(root, 'out')];
-  put(join(dl, 'texts.tar.gz'), tarGz([
-    { path: 'texts/sgid/', type: 'Directory', mode: 0o3777, uid: 12345, gid: 12345 },
-    { path: 'texts/sgid/suid.sh', body: '#!/bin/sh\n', mode: 0o6755, uid: 12345, gid: 12345 },
-    { path: 'texts/sgid/mine.sh', body: '#!/bin/sh\n', mode: 0o4757, uid: process.getuid!(), gid: process.getgid!() },
-  ]));
+  put(
+    join(dl, 'texts.tar.gz'),
+    tarGz([
+      { path: 'texts/sgid/', type: 'Directory', mode: 0o3777, uid: 12345, gid: 12345 },
+      { path: 'texts/sgid/suid.sh', body: '#!/bin/sh\n', mode: 0o6755, uid: 12345, gid: 12345 },
+      { path: 'texts/sgid/mine.sh', body: '#!/bin/sh\n', mode: 0o4757, uid: process.getuid!(), gid: process.getgid!() },
+    ])
+  );
   await prepareDataset(dl, out);
   for (const p of ['', '/suid.sh', '/mine.sh'].map((f) => join(out, 'texts', 'sgid') + f)) {
     const s = statSync(p);
@@ -153,24 +168,44 @@ test('a file two archives hold is kept from the first and reported; a rerun is t
   const root = tempDir('tm-hostile-');
   const [dl, out] = [join(root, 'dl'), join(root, 'out')];
   put(join(dl, 'motion_272rpr', 'Mirror_Sub.tar.gz'), tarGz([{ path: 'Sub/a.npy', body: 'mirror' }]));
-  put(join(dl, 'motion_272rpr', 'Sub.tar.gz'), tarGz([
-    { path: 'Sub/a.npy', body: 'original' }, { path: 'Mirror_Sub/a.npy', body: 'not the mirror' }]));
-  put(join(dl, 'texts.tar.gz'), tarGz([
-    { path: 'texts/A/1.txt', body: 'a person waves' }, { path: 'texts/A/2.txt', body: 'a person sits' }]));
-  put(join(dl, 'texts_extra.tar.gz'), tarGz([
-    { path: 'texts/A/1.txt', body: 'something else' }, { path: 'texts/A/2.txt', body: 'a person sits' }]));
+  put(
+    join(dl, 'motion_272rpr', 'Sub.tar.gz'),
+    tarGz([
+      { path: 'Sub/a.npy', body: 'original' },
+      { path: 'Mirror_Sub/a.npy', body: 'not the mirror' },
+    ])
+  );
+  put(
+    join(dl, 'texts.tar.gz'),
+    tarGz([
+      { path: 'texts/A/1.txt', body: 'a person waves' },
+      { path: 'texts/A/2.txt', body: 'a person sits' },
+    ])
+  );
+  put(
+    join(dl, 'texts_extra.tar.gz'),
+    tarGz([
+      { path: 'texts/A/1.txt', body: 'something else' },
+      { path: 'texts/A/2.txt', body: 'a person sits' },
+    ])
+  );
   const motion = join(out, 'motion_data', 'vector_272');
   const expected = [
-    { file: join(motion, 'Mirror_Sub', 'a.npy'), kept: join(dl, 'motion_272rpr', 'Mirror_Sub.tar.gz'),
-      skipped: join(dl, 'motion_272rpr', 'Sub.tar.gz') },
+    {
+      file: join(motion, 'Mirror_Sub', 'a.npy'),
+      kept: join(dl, 'motion_272rpr', 'Mirror_Sub.tar.gz'),
+      skipped: join(dl, 'motion_272rpr', 'Sub.tar.gz'),
+    },
     { file: join(out, 'texts', 'A', '1.txt'), kept: join(dl, 'texts.tar.gz'), skipped: join(dl, 'texts_extra.tar.gz') },
   ];
   const first = await prepareDataset(dl, out);
   assert.equal(first.conflicts, expected);
   const files = snapshot(out);
   assert.equal(files, {
-    'motion_data/vector_272/Mirror_Sub/a.npy': 'mirror', 'motion_data/vector_272/Sub/a.npy': 'original',
-    'texts/A/1.txt': 'a person waves', 'texts/A/2.txt': 'a person sits',
+    'motion_data/vector_272/Mirror_Sub/a.npy': 'mirror',
+    'motion_data/vector_272/Sub/a.npy': 'original',
+    'texts/A/1.txt': 'a person waves',
+    'texts/A/2.txt': 'a person sits',
   });
   // A file left by an earlier run (a damaged archive's, say) is replaced by the archive's copy.
   writeFileSync(join(out, 'texts', 'A', '2.txt'), 'trunc');
@@ -183,15 +218,27 @@ test('a file two archives hold is kept from the first and reported; a rerun is t
 test('damage is reported at its entry, keeping what came before; so is a file where a folder belongs', async () => {
   const root = tempDir('tm-hostile-');
   const [dl, out] = [join(root, 'dl'), join(root, 'out')];
-  const texts = tarBytes([{ path: 'texts/A/1.txt', body: 'x'.repeat(3000) }, { path: 'texts/A/2.txt', body: 'y' }]);
-  texts[512 + 3072 + 140] ^= 1;   // a byte of the second header's mtime: its checksum fails
+  const texts = tarBytes([
+    { path: 'texts/A/1.txt', body: 'x'.repeat(3000) },
+    { path: 'texts/A/2.txt', body: 'y' },
+  ]);
+  texts[512 + 3072 + 140] ^= 1; // a byte of the second header's mtime: its checksum fails
   put(join(dl, 'texts.tar'), texts);
-  put(join(dl, 'split.tar'), tarBytes([{ path: 'split/x', body: 'a' }, { path: 'split/x/y', body: 'b' }]));
+  put(
+    join(dl, 'split.tar'),
+    tarBytes([
+      { path: 'split/x', body: 'a' },
+      { path: 'split/x/y', body: 'b' },
+    ])
+  );
   goodSplit(join(dl, 'more'));
   const report = await prepareDataset(dl, out);
   const reasons = Object.fromEntries(report.failed.map((f) => [relative(dl, f.archive), f.reason]));
-  assert.is(reasons['texts.tar'], "damaged (TAR_ENTRY_INVALID: checksum failure at entry 'texts/A/2.txt'): " +
-    're-download it; the index will skip its clips');
+  assert.is(
+    reasons['texts.tar'],
+    "damaged (TAR_ENTRY_INVALID: checksum failure at entry 'texts/A/2.txt'): " +
+      're-download it; the index will skip its clips'
+  );
   assert.is(readFileSync(join(out, 'texts', 'A', '1.txt'), 'utf8'), 'x'.repeat(3000));
   assert.match(reasons['split.tar'], "'split/x' in the archive is a file where a folder is needed");
   assert.not.ok(existsSync(join(out, 'split', 'x')));

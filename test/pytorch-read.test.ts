@@ -15,11 +15,17 @@ import { runPython } from './python.js';
 const dir = tempDir('tm-pth-');
 runPython([join(import.meta.dirname, '..', 'scripts', 'reference', 'torch_checkpoints.py'), dir]);
 const expected = JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8')) as {
-  tensors: Record<string, { dtype: string; shape: number[]; values: number[] }>; milestones: Record<string, number>;
+  tensors: Record<string, { dtype: string; shape: number[]; values: number[] }>;
+  milestones: Record<string, number>;
   optimizerState: Array<[string, number[]]>;
 };
 const file = join(dir, 'checkpoint.pth');
-const DTYPES: Record<string, string> = { 'torch.float32': 'f4', 'torch.bfloat16': 'bf16', 'torch.float16': 'f2', 'torch.int64': 'i8' };
+const DTYPES: Record<string, string> = {
+  'torch.float32': 'f4',
+  'torch.bfloat16': 'bf16',
+  'torch.float16': 'f2',
+  'torch.int64': 'i8',
+};
 
 test('every tensor of the state dict: dtype, shape and values as PyTorch has them', async () => {
   const f = await TorchFile.open(file);
@@ -30,11 +36,19 @@ test('every tensor of the state dict: dtype, shape and values as PyTorch has the
       const raw = f.read(net.get(name)!);
       assert.is(raw.dtype, DTYPES[want.dtype], name);
       assert.equal(raw.shape, want.shape, name);
-      const values = raw.dtype === 'i8'
-        ? Array.from(new BigInt64Array(raw.data.buffer.slice(raw.data.byteOffset, raw.data.byteOffset + raw.data.length)), Number)
-        : Array.from(toFloat32(raw));
+      const values =
+        raw.dtype === 'i8'
+          ? Array.from(
+              new BigInt64Array(raw.data.buffer.slice(raw.data.byteOffset, raw.data.byteOffset + raw.data.length)),
+              Number
+            )
+          : Array.from(toFloat32(raw));
       // float32 values compare exactly; bf16/fp16 were converted to float by PyTorch (exact) and by the reader.
-      assert.equal(values, want.values.map((v) => (raw.dtype === 'i8' ? v : Math.fround(v))), name);
+      assert.equal(
+        values,
+        want.values.map((v) => (raw.dtype === 'i8' ? v : Math.fround(v))),
+        name
+      );
     }
   } finally {
     f.close();
@@ -49,7 +63,10 @@ test('the rest of the checkpoint is read too: a Counter, numbers, optimiser stat
     const milestones = (root.get('scheduler') as PyDict).get('milestones') as PyDict;
     assert.equal(Object.fromEntries([...milestones].map(([k, v]) => [String(k), Number(v)])), expected.milestones);
     const state = (root.get('optimizer') as PyDict).get('state') as PyDict;
-    assert.equal(f.tensors(state).map(([p, t]) => [p, t.shape]), expected.optimizerState);
+    assert.equal(
+      f.tensors(state).map(([p, t]) => [p, t.shape]),
+      expected.optimizerState
+    );
     assert.ok(expected.optimizerState.length >= 2, 'Adam after one step holds its moments');
   } finally {
     f.close();
@@ -68,11 +85,17 @@ test('damaged and foreign files are refused with an error that names them', asyn
   const whole = readFileSync(file);
   const cut = join(dir, 'cut.pth');
   writeFileSync(cut, whole.subarray(0, Math.floor(whole.length * 0.6)));
-  assert.match(await errorOf(() => TorchFile.open(cut)), new RegExp(`^${cut.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: not a readable zip archive \\(`));
+  assert.match(
+    await errorOf(() => TorchFile.open(cut)),
+    new RegExp(`^${cut.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: not a readable zip archive \\(`)
+  );
   const text = join(dir, 'notes.pth');
   writeFileSync(text, 'not a checkpoint');
   assert.match(await errorOf(() => TorchFile.open(text)), /notes\.pth: not a readable zip archive/);
-  assert.match(await errorOf(() => TorchFile.open(join(dir, 'absent.pth'))), /absent\.pth: not a readable zip archive \(ENOENT/);
+  assert.match(
+    await errorOf(() => TorchFile.open(join(dir, 'absent.pth'))),
+    /absent\.pth: not a readable zip archive \(ENOENT/
+  );
 });
 
 test.run();

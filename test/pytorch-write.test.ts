@@ -14,7 +14,9 @@ import { runPython } from './python.js';
 
 const dir = tempDir('tm-pth-write-');
 const load = (file: string, key?: string) =>
-  JSON.parse(runPython([join(import.meta.dirname, '..', 'scripts', 'reference', 'torch_load.py'), file, ...(key ? [key] : [])]));
+  JSON.parse(
+    runPython([join(import.meta.dirname, '..', 'scripts', 'reference', 'torch_load.py'), file, ...(key ? [key] : [])])
+  );
 
 const f32 = (name: string, shape: number[], f: (i: number) => number): TensorOut => {
   const n = shape.reduce((a, b) => a * b, 1);
@@ -28,8 +30,12 @@ const bf16 = (name: string, n: number): TensorOut => {
   const out = new Uint16Array(n).map((_, i) => bits[i] >>> 16);
   return { name, dtype: 'bf16', shape: [n], data: () => new Uint8Array(out.buffer) };
 };
-const i64 = (name: string, values: bigint[]): TensorOut =>
-  ({ name, dtype: 'i8', shape: [values.length], data: () => new Uint8Array(BigInt64Array.from(values).buffer) });
+const i64 = (name: string, values: bigint[]): TensorOut => ({
+  name,
+  dtype: 'i8',
+  shape: [values.length],
+  data: () => new Uint8Array(BigInt64Array.from(values).buffer),
+});
 
 const tensors = [
   f32('encoder.weight', [4, 3, 2], (i) => Math.sin(i) * 3),
@@ -48,13 +54,21 @@ const expected: Record<string, number[]> = {
 
 test('torch.load reads a written .pth: the dict layout, dtypes, shapes, values and plain entries', () => {
   const file = join(dir, 'model.pth');
-  const root: PickleValue = new Map<string, PickleValue>([['net', new Map(tensors.map((t) => [t.name, t]))], ['nb_iter', 6000000],
-    ['note', 'from torchmotion'], ['big', 5_000_000_000], ['lr', 2e-4]]);
+  const root: PickleValue = new Map<string, PickleValue>([
+    ['net', new Map(tensors.map((t) => [t.name, t]))],
+    ['nb_iter', 6000000],
+    ['note', 'from torchmotion'],
+    ['big', 5_000_000_000],
+    ['lr', 2e-4],
+  ]);
   writeTorchFile(file, root);
   const r = load(file, 'net');
   assert.equal(r.rootKeys, ['net', 'nb_iter', 'note', 'big', 'lr']);
   assert.equal(r.plain, { nb_iter: 6000000, note: 'from torchmotion', big: 5000000000, lr: 2e-4 });
-  assert.equal(Object.keys(r.tensors), tensors.map((t) => t.name));
+  assert.equal(
+    Object.keys(r.tensors),
+    tensors.map((t) => t.name)
+  );
   const dtypes = { f4: 'torch.float32', bf16: 'torch.bfloat16', i8: 'torch.int64' } as Record<string, string>;
   for (const t of tensors) {
     assert.is(r.tensors[t.name].dtype, dtypes[t.dtype], t.name);
@@ -69,7 +83,10 @@ test('torchmotion reads its own .pth back, and every tensor starts on a 64-byte 
   const f = await TorchFile.open(file);
   try {
     const sd = stateDictOf(f, 'trans');
-    assert.equal([...sd.keys()], tensors.map((t) => t.name));
+    assert.equal(
+      [...sd.keys()],
+      tensors.map((t) => t.name)
+    );
     assert.equal(Array.from(toFloat32(f.read(sd.get('rms.scale')!))), expected['rms.scale']);
     assert.equal(Array.from(toFloat32(f.read(sd.get('encoder.weight')!))), expected['encoder.weight']);
   } finally {

@@ -36,7 +36,11 @@ export const RELEASE_CLIPS = {
 export const UNCAPTIONED_MIRROR = 'Mirror_MotionGV/folder1/000003';
 export const UNRELEASED = 'HumanML3D/000001';
 
-export interface ReleaseDownload { dir: string; ids: string[]; mirrors: string[] }
+export interface ReleaseDownload {
+  dir: string;
+  ids: string[];
+  mirrors: string[];
+}
 
 export async function writeReleaseDownload(): Promise<ReleaseDownload> {
   const stage = tempDir('tm-release-stage-');
@@ -71,11 +75,16 @@ export async function writeReleaseDownload(): Promise<ReleaseDownload> {
     await archive(`motion_272rpr/${m}MotionGV/folder1.tar.gz`, join(stage, 'gv', `${m}MotionGV`), ['folder1']);
     await archive(`motion_272rpr/${m}MotionLLAMA/fit3d.tar.gz`, join(stage, 'gv', `${m}MotionLLAMA`), ['fit3d']);
     // Both PhantomDance archives hold a PhantomDanceDatav1.1/ folder: the mirror archive's name says what it is.
-    await archive(`motion_272rpr/${m}PhantomDanceDatav1.1.tar.gz`, join(stage, 'gv', `${m}PhantomDanceDatav1.1`), ['PhantomDanceDatav1.1']);
+    await archive(`motion_272rpr/${m}PhantomDanceDatav1.1.tar.gz`, join(stage, 'gv', `${m}PhantomDanceDatav1.1`), [
+      'PhantomDanceDatav1.1',
+    ]);
   }
   const all = [...ids, ...mirrors, UNRELEASED];
   const captioned = all.filter((n) => !n.includes('PhantomDance'));
-  for (const [stageDir, names] of [['tokenizer_96', all], ['t2m_60_300', captioned]] as const) {
+  for (const [stageDir, names] of [
+    ['tokenizer_96', all],
+    ['t2m_60_300', captioned],
+  ] as const) {
     for (const split of ['train', 'val', 'test', 'all']) {
       const file = join(stage, 'split', 'version1', stageDir, `${split}.txt`);
       mkdirSync(dirname(file), { recursive: true });

@@ -1,7 +1,16 @@
 // Training never lets NaN/Inf into the weights, checkpoints are written all or nothing (a full disk included), and a
 // failed load leaves the model as it was.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, statfsSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statfsSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 
@@ -29,10 +38,22 @@ import { MetricsLog } from '../ts/train/metrics.js';
 import { device, errorOf, motionBatch, tempDir, tinyTokenizerOptions } from './helpers.js';
 import { zipRecords } from './pth-craft.js';
 
-const step = { lr: 1e-3, clip: 0, velWeight: 0.5, commitBeta: 0.02, autocast: 'none' as const, lossScale: 1, update: true, threads: 1 };
+const step = {
+  lr: 1e-3,
+  clip: 0,
+  velWeight: 0.5,
+  commitBeta: 0.02,
+  autocast: 'none' as const,
+  lossScale: 1,
+  update: true,
+  threads: 1,
+};
 // Every tensor of two state dicts equal, element for element (NaN included).
 const same = (a: Record<string, TensorOut>, b: Record<string, TensorOut>) =>
-  Object.keys(a).every((k) => a[k].data.length === b[k].data.length && (a[k].data as Float32Array).every((x, i) => Object.is(x, b[k].data[i])));
+  Object.keys(a).every(
+    (k) =>
+      a[k].data.length === b[k].data.length && (a[k].data as Float32Array).every((x, i) => Object.is(x, b[k].data[i]))
+  );
 
 test('a non-finite batch, loss or gradient changes no weight, and the next step trains', async () => {
   const model = new (native().Tokenizer)(await tinyTokenizerOptions());
@@ -55,7 +76,7 @@ test('a non-finite batch, loss or gradient changes no weight, and the next step 
 
 test('VQ: a batch that overflows the encoder leaves the codebook and its EMA as they were', async () => {
   const model = new (native().Tokenizer)({ ...(await tinyTokenizerOptions()), quantizer: 'vq', codes: 16 });
-  await model.step(motionBatch(2, 16), step);   // initialises the codebook
+  await model.step(motionBatch(2, 16), step); // initialises the codebook
   const before = model.stateDict();
   const huge = motionBatch(2, 16);
   huge.data.fill(3e38);
@@ -66,17 +87,30 @@ test('VQ: a batch that overflows the encoder leaves the codebook and its EMA as 
 
 test('text-to-motion: a NaN micro-batch spoils its whole accumulated update, and only that one', async () => {
   const shape = nativeOptions(t2mModel.parse({ preset: 'tiny', text: 'embeddings', textDim: 8 }), 10, 0, 8);
-  const model = new (native().T2M)({ ...shape, dtype: 'float32', ...adamWSettings(t2mTraining.parse({})), seed: 0, device });
+  const model = new (native().T2M)({
+    ...shape,
+    dtype: 'float32',
+    ...adamWSettings(t2mTraining.parse({})),
+    seed: 0,
+    device,
+  });
   const batch = (poison: boolean) => {
     const text = new Float32Array(2 * 3 * 8).map((_, i) => Math.sin(i));
     if (poison) text[5] = NaN;
-    return { text: { data: text, shape: [2, 3, 8] }, textLengths: { data: Int32Array.from([3, 2]), shape: [2] },
-      codes: { data: Int32Array.from([1, 2, 10, 3, 10, 11]), shape: [2, 3] } };
+    return {
+      text: { data: text, shape: [2, 3, 8] },
+      textLengths: { data: Int32Array.from([3, 2]), shape: [2] },
+      codes: { data: Int32Array.from([1, 2, 10, 3, 10, 11]), shape: [2, 3] },
+    };
   };
   const o = { lr: 1e-3, clip: 1, lossScale: 0.5, autocast: 'none' as const, recompute: false, threads: 1 };
   const before = model.stateDict();
   assert.is((await model.step(batch(true), { ...o, update: false })).nonFinite, 'input');
-  assert.is((await model.step(batch(false), { ...o, update: true })).nonFinite, 'input', 'the update names the earlier micro-batch');
+  assert.is(
+    (await model.step(batch(false), { ...o, update: true })).nonFinite,
+    'input',
+    'the update names the earlier micro-batch'
+  );
   assert.ok(same(before, model.stateDict()));
   const good = await model.step(batch(false), { ...o, update: true });
   assert.is(good.nonFinite, undefined);
@@ -90,7 +124,8 @@ function poisonedDataset(): { root: string; bad: string } {
   const bad = names[0];
   const file = join(root, 'motion_data', 'vector_272', `${bad}.npy`);
   const x = readNpy(file);
-  for (let t = 5; t < x.shape[0]; t += 20) (x.data as Float64Array)[t * 272 + 3] = NaN;   // every 32-frame window meets one
+  // every 32-frame window meets one
+  for (let t = 5; t < x.shape[0]; t += 20) (x.data as Float64Array)[t * 272 + 3] = NaN;
   writeNpy(file, x);
   return { root, bad };
 }
@@ -99,47 +134,84 @@ test('training stops at a non-finite step naming it and its clips; with onNonFin
   const { root, bad } = poisonedDataset();
   const train = { steps: 6, batch: 4, window: 32, threads: 1, checkpointEvery: 2, device };
   const out = tempDir('tm-nan-run-');
-  const msg = await errorOf(() => trainTokenizer({ preset: 'tiny', data: { root }, train }, { out: join(out, 'stop'), log: () => {} }));
+  const msg = await errorOf(() =>
+    trainTokenizer({ preset: 'tiny', data: { root }, train }, { out: join(out, 'stop'), log: () => {} })
+  );
   assert.match(msg, /^step \d+: the batch holds NaN or Inf \(batch: .*Synthetic\/clip000.*\); no update was applied/);
   assert.match(msg, bad);
   assert.match(msg, 'train.onNonFinite=skip');
-  const r = await trainTokenizer({ preset: 'tiny', data: { root }, train: { ...train, onNonFinite: 'skip' } }, { out: join(out, 'skip'), log: () => {} });
+  const r = await trainTokenizer(
+    { preset: 'tiny', data: { root }, train: { ...train, onNonFinite: 'skip' } },
+    { out: join(out, 'skip'), log: () => {} }
+  );
   assert.is(r.steps, 6);
   const rows = MetricsLog.read(r.metrics) as Array<Record<string, number | string>>;
   const skipped = rows.filter((m) => m.kind === 'skipped');
-  assert.ok(skipped.length > 0 && skipped.every((m) => m.reason === 'input' && String(m.clips).includes(bad)), JSON.stringify(skipped));
+  assert.ok(
+    skipped.length > 0 && skipped.every((m) => m.reason === 'input' && String(m.clips).includes(bad)),
+    JSON.stringify(skipped)
+  );
   assert.is(rows.length, 6, 'one line per step');
   const { model } = await loadTokenizer(r.checkpoint, device);
   for (const t of Object.values(model.stateDict())) assert.ok((t.data as Float32Array).every(Number.isFinite));
 });
 
-test('readers that compute from values refuse or skip-and-name a clip with NaN: recover, encode, eval, PFNN export, mean/std', async () => {
+test(`readers that compute from values refuse or skip-and-name a clip with NaN: recover, encode, \
+eval, PFNN export, mean/std`, async () => {
   const { root, bad } = poisonedDataset();
   const file = join(root, 'motion_data', 'vector_272', `${bad}.npy`);
-  assert.match(await errorOf(() => readMotion272(file)), new RegExp(`^${file}: frame 5, channel 3 is NaN: a motion with NaN or Inf cannot be used$`));
+  assert.match(
+    await errorOf(() => readMotion272(file)),
+    new RegExp(`^${file}: frame 5, channel 3 is NaN: a motion with NaN or Inf cannot be used$`)
+  );
   const model = new TokenizerModel(resolveModel({ preset: 'tiny' }));
-  const msg = await errorOf(() => encodeDataset(model, root, join(tempDir('tm-nan-codes-'), 'codes'), { split: 'train', checkpoint: 'x', log: () => {} }));
+  const msg = await errorOf(() =>
+    encodeDataset(model, root, join(tempDir('tm-nan-codes-'), 'codes'), {
+      split: 'train',
+      checkpoint: 'x',
+      log: () => {},
+    })
+  );
   assert.match(msg, `${bad} (split train of ${root}) holds NaN or Inf`);
   const ev = await evaluateTokenizer(model, root, { split: 'train', minFrames: 0 });
   assert.equal(ev.nonFinite, [bad]);
   assert.ok(Number.isFinite(ev.mpjpeMm));
   const pfnn = buildPfnnDatabase(root, 'train', join(tempDir('tm-nan-pfnn-'), 'pfnn'), DEFAULT_PFNN, () => {});
-  assert.ok(pfnn.skipped.some((sk) => sk.name === bad && /NaN or Inf/.test(sk.reason)), JSON.stringify(pfnn.skipped));
+  assert.ok(
+    pfnn.skipped.some((sk) => sk.name === bad && /NaN or Inf/.test(sk.reason)),
+    JSON.stringify(pfnn.skipped)
+  );
   const db = readNpz(join(pfnn.out, 'database.npz'));
-  for (const k of ['Xun', 'Yun']) assert.ok((db[k].data as Float32Array).length > 0 && (db[k].data as Float32Array).every(Number.isFinite), `${k} holds no NaN`);
-  assert.ok(new Float32Array(Uint8Array.from(readFileSync(join(pfnn.out, 'Xmean.bin'))).buffer).every(Number.isFinite), 'Xmean holds no NaN');
+  for (const k of ['Xun', 'Yun'])
+    assert.ok(
+      (db[k].data as Float32Array).length > 0 && (db[k].data as Float32Array).every(Number.isFinite),
+      `${k} holds no NaN`
+    );
+  assert.ok(
+    new Float32Array(Uint8Array.from(readFileSync(join(pfnn.out, 'Xmean.bin'))).buffer).every(Number.isFinite),
+    'Xmean holds no NaN'
+  );
   // The SMPL converter refuses NaN poses naming the file and the array; the missing-statistics hint names the command.
   const smpl = readNpy(join(import.meta.dirname, 'fixtures', 'repr272-sample', 'smpl85_facez.npy'));
   (smpl.data as Float32Array)[85 * 3 + 4] = NaN;
   const smplFile = join(tempDir('tm-nan-smpl-'), 'clip.npy');
   writeNpy(smplFile, smpl);
-  assert.is(await errorOf(() => readSmplClip(smplFile)), `${smplFile}: SMPL-85 value 259 is NaN: a clip with NaN or Inf cannot be converted`);
-  assert.match(await errorOf(() => readDatasetMeanStd(tempDir('tm-nostats-'))), 'compute them from the training clips with `torchmotion data mean-std <root>`');
+  assert.is(
+    await errorOf(() => readSmplClip(smplFile)),
+    `${smplFile}: SMPL-85 value 259 is NaN: a clip with NaN or Inf cannot be converted`
+  );
+  assert.match(
+    await errorOf(() => readDatasetMeanStd(tempDir('tm-nostats-'))),
+    'compute them from the training clips with `torchmotion data mean-std <root>`'
+  );
   const std = join(root, 'mean_std', 'vector_272', 'std.npy');
   const s0 = readNpy(std);
   (s0.data as Float64Array)[7] = 0;
   writeNpy(std, s0);
-  assert.is(await errorOf(() => readDatasetMeanStd(root)), `${std}: channel 7 is 0: every std must be positive (it divides)`);
+  assert.is(
+    await errorOf(() => readDatasetMeanStd(root)),
+    `${std}: channel 7 is 0: every std must be positive (it divides)`
+  );
 });
 
 test('a failed load leaves the model exactly as it was, and names the file', async () => {
@@ -153,12 +225,18 @@ test('a failed load leaves the model exactly as it was, and names the file', asy
   const msg = await errorOf(() => tiny.load(join(dir, 'small.pt')));
   assert.match(msg, join(dir, 'small.pt'));
   assert.ok(same(weights, tiny.stateDict()), 'every tensor as before the load');
-  assert.equal(Array.from((await tiny.reconstruct(x)).reconstruction.data as Float32Array), Array.from(before.reconstruction.data as Float32Array));
+  assert.equal(
+    Array.from((await tiny.reconstruct(x)).reconstruction.data as Float32Array),
+    Array.from(before.reconstruction.data as Float32Array)
+  );
   // A truncated file and a state.json that is not JSON are errors naming the file.
   await tiny.save(join(dir, 'tiny.pt'));
   copyFileSync(join(dir, 'tiny.pt'), join(dir, 'tiny.pt.ok'));
   truncateSync(join(dir, 'tiny.pt'), 1000);
-  assert.match(await errorOf(() => tiny.load(join(dir, 'tiny.pt'))), `${join(dir, 'tiny.pt')} is not a complete checkpoint (truncated, or not written by torchmotion)`);
+  assert.match(
+    await errorOf(() => tiny.load(join(dir, 'tiny.pt'))),
+    `${join(dir, 'tiny.pt')} is not a complete checkpoint (truncated, or not written by torchmotion)`
+  );
   assert.ok(same(weights, tiny.stateDict()));
   // A checkpoint whose weights hold a NaN (patched into the stored tensor) is refused, and changes nothing.
   await tiny.save(join(dir, 'nan.pt'));
@@ -173,7 +251,10 @@ test('a failed load leaves the model exactly as it was, and names the file', asy
   bytes.writeUInt32LE(crc, entry.central + 16);
   bytes.writeUInt32LE(crc, entry.local + 14);
   writeFileSync(join(dir, 'nan.pt'), bytes);
-  assert.is(await errorOf(() => tiny.load(join(dir, 'nan.pt'))), `${join(dir, 'nan.pt')} cannot be loaded: parameter encoder.model.0.weight holds NaN or Inf`);
+  assert.is(
+    await errorOf(() => tiny.load(join(dir, 'nan.pt'))),
+    `${join(dir, 'nan.pt')} cannot be loaded: parameter encoder.model.0.weight holds NaN or Inf`
+  );
   assert.ok(same(weights, tiny.stateDict()));
   // A flipped byte, anywhere: an error naming the file and the entry, before LibTorch's reader sees the file (a
   // damaged type string sent it into a recursion that ended the process: fuzz case 463 of FUZZ_SEED 1234).
@@ -181,22 +262,36 @@ test('a failed load leaves the model exactly as it was, and names the file', asy
   const data = zipRecords(flipped).find((r) => r.name.endsWith('data.pkl'))!;
   flipped[data.data + 20] ^= 0x40;
   writeFileSync(join(dir, 'flipped.pt'), flipped);
-  assert.match(await errorOf(() => tiny.load(join(dir, 'flipped.pt'))),
-    new RegExp(`^${join(dir, 'flipped.pt')}: entry [\\w/]*data\\.pkl is damaged \\(its CRC-32 is [0-9a-f]{8}, the archive records`));
+  assert.match(
+    await errorOf(() => tiny.load(join(dir, 'flipped.pt'))),
+    new RegExp(
+      `^${join(dir, 'flipped.pt')}: entry [\\w/]*data\\.pkl is damaged \\(its CRC-32 is ` +
+        `[0-9a-f]{8}, the archive records`
+    )
+  );
   assert.ok(same(weights, tiny.stateDict()));
   writeFileSync(join(dir, 'state.json'), '{"step": 3,');
-  assert.match(await errorOf(() => readCheckpointState(dir)), `${join(dir, 'state.json')} is not a readable checkpoint state`);
+  assert.match(
+    await errorOf(() => readCheckpointState(dir)),
+    `${join(dir, 'state.json')} is not a readable checkpoint state`
+  );
 });
 
-test('a full disk while checkpointing: a path-naming error, the last checkpoint intact, no temporary files, resume after', async () => {
+test(`a full disk while checkpointing: a path-naming error, the last checkpoint intact, \
+no temporary files, resume after`, async () => {
   const mnt = tempDir('tm-full-');
-  const mounted = process.getuid?.() === 0 && spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', mnt]).status === 0;
+  const mounted =
+    process.getuid?.() === 0 && spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', mnt]).status === 0;
   if (!mounted) return void console.log('  (skipped: mounting a tmpfs needs root)');
   try {
     const root = join(tempDir('tm-full-data-'), 'data');
     writeSyntheticDataset(root, 6, 3);
     const run = join(mnt, 'run');
-    const config = (steps: number) => ({ preset: 'tiny' as const, data: { root }, train: { steps, batch: 2, window: 32, threads: 1, checkpointEvery: 2, device } });
+    const config = (steps: number) => ({
+      preset: 'tiny' as const,
+      data: { root },
+      train: { steps, batch: 2, window: 32, threads: 1, checkpointEvery: 2, device },
+    });
     await trainTokenizer(config(2), { out: run, log: () => {} });
     // Leave 64 KB: enough for metrics lines, not for a ~1 MB checkpoint.
     const s = statfsSync(mnt);
@@ -216,13 +311,15 @@ test('a full disk while checkpointing: a path-naming error, the last checkpoint 
   }
 });
 
-
 test('a directory, a FIFO or an impossible folder is a sentence, never a hang', () => {
   const dir = tempDir('tm-fs-');
   const fifo = join(dir, 'pipe.npy');
   spawnSync('mkfifo', [fifo]);
-  const cli = (...args: string[]) => spawnSync(process.execPath, [join(import.meta.dirname, '..', 'bin', 'torchmotion.js'), ...args],
-    { encoding: 'utf8', timeout: 20000 });
+  const cli = (...args: string[]) =>
+    spawnSync(process.execPath, [join(import.meta.dirname, '..', 'bin', 'torchmotion.js'), ...args], {
+      encoding: 'utf8',
+      timeout: 20000,
+    });
   const asDir = cli('data', 'recover', dir, '--out', join(dir, 'j.npy'));
   assert.match(asDir.stderr, `torchmotion: ${dir} is a directory, not a file: give a file`);
   if (existsSync(fifo)) {
@@ -235,7 +332,10 @@ test('a directory, a FIFO or an impossible folder is a sentence, never a hang', 
   writeFileSync(join(root, 'split', 'version1', 'tokenizer_96', 'train.txt'), 'Synthetic/clip000\nSynthetic/absent\n');
   const report = cli('data', 'index', root, '--split', 'train', '--report-dir', '/proc/nope');
   assert.is(report.signal, null, 'it did not hang');
-  assert.match(report.stderr, 'torchmotion: a folder on the way does not exist while making the folder /proc/nope: choose another folder');
+  assert.match(
+    report.stderr,
+    'torchmotion: a folder on the way does not exist while making the folder /proc/nope: choose another folder'
+  );
 });
 
 test.run();

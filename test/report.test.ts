@@ -22,7 +22,10 @@ writeFileSync(file, reportHtml(report));
 
 // Counted here by walking the folder, independently of the stats code.
 function countClips(d: string): number {
-  return readdirSync(d, { withFileTypes: true }).reduce((n, e) => n + (e.isDirectory() ? countClips(join(d, e.name)) : e.name.endsWith('.npy') ? 1 : 0), 0);
+  return readdirSync(d, { withFileTypes: true }).reduce(
+    (n, e) => n + (e.isDirectory() ? countClips(join(d, e.name)) : e.name.endsWith('.npy') ? 1 : 0),
+    0
+  );
 }
 
 const [R, G, B] = [1, 3, 5].map((i) => parseInt(BAR_COLOR.slice(i, i + 2), 16));
@@ -39,9 +42,16 @@ function run(png: pngjs.PNG, x: number, y: number, dx: number, dy: number): numb
 }
 
 test('the page loads offline, with nothing fetched but itself, and its renders decode', async () => {
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', headless: true });
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    headless: true,
+  });
   try {
-    const context = await browser.newContext({ offline: true, viewport: { width: 1200, height: 900 }, deviceScaleFactor: 1 });
+    const context = await browser.newContext({
+      offline: true,
+      viewport: { width: 1200, height: 900 },
+      deviceScaleFactor: 1,
+    });
     const page = await context.newPage();
     const requests: string[] = [];
     const errors: string[] = [];
@@ -53,7 +63,9 @@ test('the page loads offline, with nothing fetched but itself, and its renders d
     const widths = await page.$$eval('img.render', (imgs) => imgs.map((i) => (i as HTMLImageElement).naturalWidth));
     assert.is(widths.length, 1);
     assert.ok(widths[0] > 500, `render decoded: ${widths[0]} px wide`);
-    const data = JSON.parse(await page.$eval('#report-data', (e) => e.textContent ?? '')) as { subsets: Record<string, SubsetStats> };
+    const data = JSON.parse(await page.$eval('#report-data', (e) => e.textContent ?? '')) as {
+      subsets: Record<string, SubsetStats>;
+    };
     const s = data.subsets.BandaiNamco;
     assert.is(s.clips, countClips(join(DEMO, 'motion_data', 'vector_272')));
 
@@ -65,25 +77,36 @@ test('the page loads offline, with nothing fetched but itself, and its renders d
       const png = pngjs.PNG.sync.read(await chart.screenshot());
       // The element's screenshot includes its CSS border: chart pixel (x, y) is at (x + bx, y + by).
       const [bx, by] = await chart.evaluate((e) => [e.clientLeft, e.clientTop]);
-      const values = id.startsWith('overview') ? [id === 'overview-clips' ? s.clips : s.hours]
-        : id.endsWith('-types') ? Object.values(s.motionTypes.counts).filter((v) => v > 0).sort((a, b) => b - a)
-          : id.endsWith('-length') ? Object.values(s.lengthHistogram)
+      const values = id.startsWith('overview')
+        ? [id === 'overview-clips' ? s.clips : s.hours]
+        : id.endsWith('-types')
+          ? Object.values(s.motionTypes.counts)
+              .filter((v) => v > 0)
+              .sort((a, b) => b - a)
+          : id.endsWith('-length')
+            ? Object.values(s.lengthHistogram)
             : s.distributions[id.split('-')[1] as keyof SubsetStats['distributions']].counts;
       const max = Math.max(...values);
       values.forEach((v, i) => {
         if (id.startsWith('overview') || id.endsWith('-types')) {
           const [x, y, w, h] = hbarRect(i, v, max);
           const measured = run(png, bx + x, by + y + h / 2, 1, 0);
-          assert.ok(v === 0 ? measured === 0 : Math.abs(measured - w) <= 1.5, `${id} row ${i}: ${measured} px of bar for ${v} (expected ${w.toFixed(1)})`);
+          assert.ok(
+            v === 0 ? measured === 0 : Math.abs(measured - w) <= 1.5,
+            `${id} row ${i}: ${measured} px of bar for ${v} (expected ${w.toFixed(1)})`
+          );
         } else {
           const [x, , w, h] = barRect(i, values.length, v, max);
           const measured = run(png, bx + x + w / 2, by + CHART.height - CHART.bottom - 1, 0, -1);
-          assert.ok(v === 0 ? measured === 0 : Math.abs(measured - h) <= 1.5, `${id} bin ${i}: ${measured} px of bar for ${v} (expected ${h.toFixed(1)})`);
+          assert.ok(
+            v === 0 ? measured === 0 : Math.abs(measured - h) <= 1.5,
+            `${id} bin ${i}: ${measured} px of bar for ${v} (expected ${h.toFixed(1)})`
+          );
         }
       });
       checked.push(`${id}:${values.length}`);
     }
-    assert.is(checked.length, 7, checked.join(" "));
+    assert.is(checked.length, 7, checked.join(' '));
   } finally {
     await browser.close();
   }

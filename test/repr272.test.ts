@@ -61,7 +61,14 @@ test('rotation inverse recovers the SMPL rotations within 1e-5', () => {
 });
 
 test('axis-angle ↔ matrix round trip, including angles near 0 and π', () => {
-  for (const v of [[0, 0, 0], [1e-9, 0, 2e-9], [0.3, -0.2, 0.1], [0, Math.PI - 1e-6, 0], [Math.PI / Math.sqrt(2), Math.PI / Math.sqrt(2), 0], [-2.5, 1, 0.5]]) {
+  for (const v of [
+    [0, 0, 0],
+    [1e-9, 0, 2e-9],
+    [0.3, -0.2, 0.1],
+    [0, Math.PI - 1e-6, 0],
+    [Math.PI / Math.sqrt(2), Math.PI / Math.sqrt(2), 0],
+    [-2.5, 1, 0.5],
+  ]) {
     const r = axisAngleToMatrix(v[0], v[1], v[2]);
     const back = matrixToAxisAngle(r);
     assert.ok(maxAbsDiff(axisAngleToMatrix(...back), r) < 1e-9, `round trip of ${v}`);

@@ -12,11 +12,23 @@ import { tempDir } from './helpers.js';
 
 const root = tempDir('tm-stats-');
 // Walkers: 2 clips of 90 frames (3 s) at 1.2 m/s, no turning, pelvis 0.9 m; one mirrored copy.
-writeClip(root, { name: 'Walk/a', frames: 90, speed: 1.2, captions: ['a person walks forward', 'someone is walking slowly'] });
+writeClip(root, {
+  name: 'Walk/a',
+  frames: 90,
+  speed: 1.2,
+  captions: ['a person walks forward', 'someone is walking slowly'],
+});
 writeClip(root, { name: 'Walk/Ma', frames: 90, speed: 1.2, captions: ['a person walks forward'] });
-// Turners: 1 clip of 330 frames (11 s) at 0.5 m/s turning 30 °/s with the pelvis at 0.6 m, captions in HumanML3D format.
-writeClip(root, { name: 'Turn/x', frames: 330, speed: 0.5, turnDegPerSec: 30, pelvisHeight: 0.6,
-  captions: ['the man circles around#the/DET man/NOUN circle/VERB around/ADV#0.0#0.0'] });
+// Turners: 1 clip of 330 frames (11 s) at 0.5 m/s turning 30 °/s with the pelvis at 0.6 m, captions in HumanML3D
+// format.
+writeClip(root, {
+  name: 'Turn/x',
+  frames: 330,
+  speed: 0.5,
+  turnDegPerSec: 30,
+  pelvisHeight: 0.6,
+  captions: ['the man circles around#the/DET man/NOUN circle/VERB around/ADV#0.0#0.0'],
+});
 writeClip(root, { name: 'Turn/y', frames: 60, speed: 0.5, turnDegPerSec: 30, pelvisHeight: 0.6 });
 
 const stats = datasetStats(root);
@@ -83,7 +95,10 @@ test('stats count only what the index accepts and go on past bad files, naming e
   writeFileSync(join(dir, 'cut.npy'), Buffer.alloc(200, 1).fill(0x93, 0, 1));
   const s = datasetStats(r).Walk;
   assert.is(s.clips, 1);
-  assert.ok(Math.abs(s.motion.pelvisHeight - 0.9) < 1e-9, `pelvis ${s.motion.pelvisHeight} m: only the good clip counts`);
+  assert.ok(
+    Math.abs(s.motion.pelvisHeight - 0.9) < 1e-9,
+    `pelvis ${s.motion.pelvisHeight} m: only the good clip counts`
+  );
   assert.equal(s.rejected.examples.map((e) => e.name).sort(), ['Walk/cut', 'Walk/int32', 'Walk/nan', 'Walk/narrow']);
   const why = Object.fromEntries(s.rejected.examples.map((e) => [e.name, e.reason]));
   assert.is(why['Walk/int32'], 'dtype i4 is not float32 or float64');

@@ -11,11 +11,14 @@ const repo = join(import.meta.dirname, '..');
 
 function tsFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? tsFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []);
+    e.isDirectory() ? tsFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []
+  );
 }
 
 test('ts/, test/ and scripts/ type-check (tsconfig.check.json)', () => {
-  const r = spawnSync(join(repo, 'node_modules', '.bin', 'tsc'), ['-p', join(repo, 'tsconfig.check.json')], { encoding: 'utf8' });
+  const r = spawnSync(join(repo, 'node_modules', '.bin', 'tsc'), ['-p', join(repo, 'tsconfig.check.json')], {
+    encoding: 'utf8',
+  });
   assert.is(r.status, 0, r.stdout + r.stderr);
 });
 
@@ -25,7 +28,10 @@ test('no module in ts/ reaches the addon through a cast', () => {
 });
 
 const cli = (...args: string[]) =>
-  spawnSync(process.execPath, [join(repo, 'bin', 'torchmotion.js'), ...args], { encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' } });
+  spawnSync(process.execPath, [join(repo, 'bin', 'torchmotion.js'), ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, FORCE_COLOR: '0' },
+  });
 
 test('a numeric option given text names the option and what was typed', () => {
   const generate = cli('t2m', 'generate', '--ckpt', 'nowhere', '-t', 'a person walks', '--threads', 'abc');
@@ -43,7 +49,16 @@ test('a numeric option given text names the option and what was typed', () => {
 
 test('an error quoting a name with terminal escapes prints them escaped', () => {
   // A checkpoint path from a hostile file name: ESC [2J would clear the screen, \r would overwrite the line.
-  const r = cli('tokenizer', 'encode', '--ckpt', 'nowhere\u001b[2J\rALL CHECKS PASSED', '--data', 'nowhere', '-o', 'out');
+  const r = cli(
+    'tokenizer',
+    'encode',
+    '--ckpt',
+    'nowhere\u001b[2J\rALL CHECKS PASSED',
+    '--data',
+    'nowhere',
+    '-o',
+    'out'
+  );
   assert.is(r.status, 1);
   assert.not.match(r.stderr, /\u001b|\r/);
   assert.match(r.stderr, 'nowhere\\x1b[2J\\x0dALL CHECKS PASSED');
@@ -59,15 +74,44 @@ test('renamed commands keep their old names, which say the new ones', () => {
   assert.match(cli('pfnn', 'database', '--help').stdout, 'a split → the SMPL-22 PFNN database');
 });
 
-
 // The CLI is a thin layer over the public API: what its commands run is importable from the package.
 test('ts/index.ts exports the functions the commands run, PFNN, import/export and launch included', async () => {
   const api: Record<string, unknown> = await import('../ts/index.js');
-  const used = ['prepareDataset', 'buildIndex', 'computeMeanStd', 'buildDemoDataset', 'bvhTo272', 'smplTo272', 'trainTokenizer',
-    'evaluateTokenizer', 'encodeDataset', 'compareQuantizers', 'compareByGeneration', 'trainT2M', 'generateMotions', 'evaluateT2M',
-    'buildEmbeddingCache', 'trainEvaluator', 'testEvaluator', 'buildPfnnDatabase', 'trainPfnn', 'loadPfnn', 'writePfnnRuntime',
-    'pfnnQuality', 'importCheckpoint', 'exportRun', 'launch', 'renderMotions', 'plotRuns', 'serveViewer', 'runPipeline'];
-  assert.equal(used.filter((name) => typeof api[name] !== 'function'), []);
+  const used = [
+    'prepareDataset',
+    'buildIndex',
+    'computeMeanStd',
+    'buildDemoDataset',
+    'bvhTo272',
+    'smplTo272',
+    'trainTokenizer',
+    'evaluateTokenizer',
+    'encodeDataset',
+    'compareQuantizers',
+    'compareByGeneration',
+    'trainT2M',
+    'generateMotions',
+    'evaluateT2M',
+    'buildEmbeddingCache',
+    'trainEvaluator',
+    'testEvaluator',
+    'buildPfnnDatabase',
+    'trainPfnn',
+    'loadPfnn',
+    'writePfnnRuntime',
+    'pfnnQuality',
+    'importCheckpoint',
+    'exportRun',
+    'launch',
+    'renderMotions',
+    'plotRuns',
+    'serveViewer',
+    'runPipeline',
+  ];
+  assert.equal(
+    used.filter((name) => typeof api[name] !== 'function'),
+    []
+  );
 });
 
 test.run();

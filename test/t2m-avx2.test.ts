@@ -4,5 +4,9 @@ import * as assert from 'uvu/assert';
 
 process.env.TORCHMOTION_NO_AVX512 = '1';
 const { info } = await import('../ts/runtime.js');
-assert.is.not(info().packedKernel, 'avx512', 'TORCHMOTION_NO_AVX512 must select the AVX2 kernel (or none without AVX2)');
+assert.is.not(
+  info().packedKernel,
+  'avx512',
+  'TORCHMOTION_NO_AVX512 must select the AVX2 kernel (or none without AVX2)'
+);
 await import('./t2m-golden.test.ts');

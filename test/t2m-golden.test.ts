@@ -17,17 +17,37 @@ const rng = new Rng(11);
 const B = 2;
 const Lt = 4;
 const textDim = 32;
-const options = { vocab: 130, dim: 48, layers: 2, heads: 4, hidden: 128, textDim, maxLen: 64, ropeBase: 10000, textVocab: 0, textLayers: 1, textHeads: 1, textMaxLen: 1 };
+const options = {
+  vocab: 130,
+  dim: 48,
+  layers: 2,
+  heads: 4,
+  hidden: 128,
+  textDim,
+  maxLen: 64,
+  ropeBase: 10000,
+  textVocab: 0,
+  textLayers: 1,
+  textHeads: 1,
+  textMaxLen: 1,
+};
 const text = new Float32Array(B * Lt * textDim).map(() => rng.uniform(-1, 1));
 const lengths = new Int32Array([2, 4]);
 const codes = new Int32Array([5, 17, 99, 128, 129, 129, 3, 3, 64, 120, 7, 128]);
-const batch = { text: { data: text, shape: [B, Lt, textDim] }, textLengths: { data: lengths, shape: [B] }, codes: { data: codes, shape: [B, 6] } };
+const batch = {
+  text: { data: text, shape: [B, Lt, textDim] },
+  textLengths: { data: lengths, shape: [B] },
+  codes: { data: codes, shape: [B, 6] },
+};
 
 test('logits and greedy tokens match the PyTorch reference; the KV cache changes nothing', async () => {
   const model = new T2MModel(options, { seed: 5, device });
   const dir = tempDir('tm-golden-t2m-');
   const state = model.stateDict();
-  writeNpz(join(dir, 'weights.npz'), Object.fromEntries(Object.entries(state).map(([k, t]) => [k, { data: t.data as Float32Array, shape: t.shape }])));
+  writeNpz(
+    join(dir, 'weights.npz'),
+    Object.fromEntries(Object.entries(state).map(([k, t]) => [k, { data: t.data as Float32Array, shape: t.shape }]))
+  );
   writeNpz(join(dir, 'input.npz'), { text: batch.text, lengths: batch.textLengths, codes: batch.codes });
   writeFileSync(join(dir, 'config.json'), JSON.stringify({ model: options, maxTokens: 24 }));
   runPython([join(import.meta.dirname, '..', 'scripts', 'reference', 't2m.py'), 'golden', dir]);
@@ -44,11 +64,20 @@ test('logits and greedy tokens match the PyTorch reference; the KV cache changes
   const prompt = { text: batch.text, textLengths: batch.textLengths };
   const cached = await model.generate(prompt, { maxTokens: 24, cache: true });
   const uncached = await model.generate(prompt, { maxTokens: 24, cache: false });
-  assert.equal(Array.from(cached.tokens.data as Int32Array), Array.from(uncached.tokens.data as Int32Array), 'cache = no cache');
-  assert.equal(Array.from(cached.tokens.data as Int32Array), Array.from(ref.tokens.data as Int32Array), 'greedy tokens = reference');
+  assert.equal(
+    Array.from(cached.tokens.data as Int32Array),
+    Array.from(uncached.tokens.data as Int32Array),
+    'cache = no cache'
+  );
+  assert.equal(
+    Array.from(cached.tokens.data as Int32Array),
+    Array.from(ref.tokens.data as Int32Array),
+    'greedy tokens = reference'
+  );
 });
 
-test('held-out loss: the cross-entropy of the logits (computed here in float64), the loss a step reports, no update', async () => {
+test(`held-out loss: the cross-entropy of the logits (computed here in float64), \
+the loss a step reports, no update`, async () => {
   const model = new T2MModel(options, { seed: 7, device });
   const before = model.stateDict();
   const ev = await model.evaluate(batch);
@@ -58,7 +87,7 @@ test('held-out loss: the cross-entropy of the logits (computed here in float64),
   let correct = 0;
   let n = 0;
   for (let i = 0; i < codes.length; i++) {
-    if (codes[i] === options.vocab - 1) continue;   // PAD is never a target
+    if (codes[i] === options.vocab - 1) continue; // PAD is never a target
     const row = Array.from((logits.data as Float32Array).subarray(i * V, (i + 1) * V));
     const max = Math.max(...row);
     const lse = max + Math.log(row.reduce((s, x) => s + Math.exp(x - max), 0));
@@ -83,21 +112,38 @@ test('sampled generation with a KV cache equals sampling without one for the sam
   const b = await model.generate(prompt, { ...o, cache: false });
   assert.equal(Array.from(a.tokens.data as Int32Array), Array.from(b.tokens.data as Int32Array));
   // One prompt: cached steps take the matrix-vector path, the uncached ones matrix products.
-  const one = { text: { data: text.slice(0, Lt * textDim), shape: [1, Lt, textDim] }, textLengths: { data: new Int32Array([2]), shape: [1] } };
+  const one = {
+    text: { data: text.slice(0, Lt * textDim), shape: [1, Lt, textDim] },
+    textLengths: { data: new Int32Array([2]), shape: [1] },
+  };
   const p = await model.generate(one, { ...o, cache: true });
   const q = await model.generate(one, { ...o, cache: false });
   assert.equal(Array.from(p.tokens.data as Int32Array), Array.from(q.tokens.data as Int32Array));
   const c = await model.generate(prompt, { ...o, seed: 10 });
-  assert.not.equal(Array.from(a.tokens.data as Int32Array), Array.from(c.tokens.data as Int32Array), 'another seed, other tokens');
+  assert.not.equal(
+    Array.from(a.tokens.data as Int32Array),
+    Array.from(c.tokens.data as Int32Array),
+    'another seed, other tokens'
+  );
 });
 
-test('parameter counts: 44M and 111M with vocabulary 64,002 and text width 2048 are the reference 93.9M and 184.8M', () => {
+test(`parameter counts: 44M and 111M with vocabulary 64,002 and text width 2048 are the \
+reference 93.9M and 184.8M`, () => {
   const o44 = nativeOptions(t2mModel.parse({ preset: '44M', text: 'embeddings' }), 64000, 0);
   assert.is(countParameters(o44).total, 93858304);
-  assert.is(new T2MModel(o44).parameterTable().reduce((s, r) => s + r.count, 0), 93858304);
-  assert.is(countParameters(nativeOptions(t2mModel.parse({ preset: '111M', text: 'embeddings' }), 64000, 0)).total, 184833792);
+  assert.is(
+    new T2MModel(o44).parameterTable().reduce((s, r) => s + r.count, 0),
+    93858304
+  );
+  assert.is(
+    countParameters(nativeOptions(t2mModel.parse({ preset: '111M', text: 'embeddings' }), 64000, 0)).total,
+    184833792
+  );
   const tiny = nativeOptions(t2mModel.parse({ preset: 'tiny' }), 125, 40);
-  assert.is(new T2MModel(tiny).parameterTable().reduce((s, r) => s + r.count, 0), countParameters(tiny).total);
+  assert.is(
+    new T2MModel(tiny).parameterTable().reduce((s, r) => s + r.count, 0),
+    countParameters(tiny).total
+  );
 });
 
 test('invalid batches are JS errors naming the tensor and the fix', async () => {

@@ -14,8 +14,10 @@ export function tarBytes(entries: TarEntry[]): Buffer {
   for (const { body = '', ...header } of entries) {
     const data = Buffer.from(body);
     const block = Buffer.alloc(512);
-    new Header({ mode: 0o644, uid: 0, gid: 0, type: 'File', mtime: new Date(0), size: data.length, ...header })
-      .encode(block, 0);
+    new Header({ mode: 0o644, uid: 0, gid: 0, type: 'File', mtime: new Date(0), size: data.length, ...header }).encode(
+      block,
+      0
+    );
     parts.push(block, data, Buffer.alloc((512 - (data.length % 512)) % 512));
   }
   parts.push(Buffer.alloc(1024));

@@ -7,5 +7,5 @@ process.env.TORCHMOTION_NO_CONV_KERNEL = '1';
 const { conv1d } = await import('../ts/runtime.js');
 const one = (shape: number[]) => ({ data: new Float32Array(shape.reduce((a, b) => a * b)).fill(1), shape });
 const probe = await conv1d(one([1, 2, 4]), one([3, 2, 1]), one([3]), one([1, 3, 4]));
-assert.is(probe.kernel, 'libtorch', 'TORCHMOTION_NO_CONV_KERNEL must route the tokenizer\'s convolutions to LibTorch');
+assert.is(probe.kernel, 'libtorch', "TORCHMOTION_NO_CONV_KERNEL must route the tokenizer's convolutions to LibTorch");
 await import('./tokenizer-golden.test.ts');

@@ -24,8 +24,14 @@ const runs = tempDir('tm-tok-runs-');
 
 test('the MotionMillion configuration has exactly 11,349,782 parameters, all trainable', () => {
   const rows = new TokenizerModel(resolveModel({ preset: 'motionmillion' })).parameterTable();
-  assert.is(rows.reduce((s, r) => s + r.count, 0), 11349782);
-  assert.is(rows.filter((r) => r.trainable).reduce((s, r) => s + r.count, 0), 11349782);
+  assert.is(
+    rows.reduce((s, r) => s + r.count, 0),
+    11349782
+  );
+  assert.is(
+    rows.filter((r) => r.trainable).reduce((s, r) => s + r.count, 0),
+    11349782
+  );
   assert.equal(rows[0], { name: 'encoder.model.0.weight', shape: [512, 272, 3], count: 417792, trainable: true });
   assert.equal(rows.find((r) => r.name === 'quantizer.project_in.weight')!.shape, [6, 512]);
 });
@@ -33,10 +39,23 @@ test('the MotionMillion configuration has exactly 11,349,782 parameters, all tra
 for (const quantizer of ['fsq', 'vq'] as const) {
   test(`${quantizer}: losses after a resume equal an uninterrupted run bit for bit (CPU, one thread)`, async () => {
     const config = {
-      preset: 'tiny' as const, model: { quantizer, codes: 16 },
+      preset: 'tiny' as const,
+      model: { quantizer, codes: 16 },
       // Held-out evals every 3 steps: they must leave training untouched and resume like the losses do. Always the
       // CPU: on CUDA the VQ's EMA scatter-adds are atomics, so its sums differ in the last bits from run to run.
-      train: { steps: 12, batch: 4, window: 32, lr: 3e-3, warmup: 3, milestones: [8], checkpointEvery: 4, evalEvery: 3, evalClips: 2, threads: 1, device: 'cpu' },
+      train: {
+        steps: 12,
+        batch: 4,
+        window: 32,
+        lr: 3e-3,
+        warmup: 3,
+        milestones: [8],
+        checkpointEvery: 4,
+        evalEvery: 3,
+        evalClips: 2,
+        threads: 1,
+        device: 'cpu',
+      },
       data: { root },
     };
     const full = await trainTokenizer(config, { out: join(runs, `${quantizer}-full`), log: () => {} });
@@ -49,15 +68,25 @@ for (const quantizer of ['fsq', 'vq'] as const) {
     const a = MetricsLog.read(full.metrics).map((m) => m.loss ?? m.mpjpeMm);
     const b = MetricsLog.read(second.metrics).map((m) => m.loss ?? m.mpjpeMm);
     const evals = MetricsLog.read(full.metrics).filter((m) => m.kind === ('eval' as never));
-    assert.equal(evals.map((m) => m.step), [2, 5, 8, 11]);
-    assert.ok(evals.every((m) => m.mpjpeMm > 0 && Number.isFinite(m.mpjpeMm) && m.clips === 2), JSON.stringify(evals[0]));
+    assert.equal(
+      evals.map((m) => m.step),
+      [2, 5, 8, 11]
+    );
+    assert.ok(
+      evals.every((m) => m.mpjpeMm > 0 && Number.isFinite(m.mpjpeMm) && m.clips === 2),
+      JSON.stringify(evals[0])
+    );
     assert.is(a.length, 16);
     assert.equal(b, a);
   });
 }
 
 test('a run folder with checkpoints is not overwritten without --resume', async () => {
-  const config = { preset: 'tiny' as const, train: { steps: 2, batch: 2, window: 32, threads: 1, device }, data: { root } };
+  const config = {
+    preset: 'tiny' as const,
+    train: { steps: 2, batch: 2, window: 32, threads: 1, device },
+    data: { root },
+  };
   await trainTokenizer(config, { out: join(runs, 'once'), log: () => {} });
   try {
     await trainTokenizer(config, { out: join(runs, 'once'), log: () => {} });
@@ -84,7 +113,10 @@ test("a step traced with `profile` writes LibTorch's trace of that step", async 
   await model.step(motion, { lr: 1e-3, threads: 1, profile: trace });
   const names = new Set((JSON.parse(readFileSync(trace, 'utf8')) as { name: string }[]).map((e) => e.name));
   // Convolutions are torchmotion's own kernels on AVX-512 CPUs (native/kernels/conv1d_cpu.cc), LibTorch's elsewhere.
-  assert.ok(names.has('aten::convolution_backward') || names.has('torchmotion::conv1d_backward'), 'the trace covers the backward pass');
+  assert.ok(
+    names.has('aten::convolution_backward') || names.has('torchmotion::conv1d_backward'),
+    'the trace covers the backward pass'
+  );
   assert.ok(names.has('aten::convolution') || names.has('torchmotion::conv1d'), 'and the forward convolutions');
 });
 
@@ -101,7 +133,8 @@ test('evaluation helpers: pelvis-relative error and bincount statistics', () => 
   assert.ok(Math.abs(s.perplexity - 4) < 1e-12);
 });
 
-test('eval and encode on a trained checkpoint; encode resumes after an interruption with identical output', async () => {
+test(`eval and encode on a trained checkpoint; encode resumes after an interruption \
+with identical output`, async () => {
   const { model } = await loadTokenizer(join(runs, 'fsq-full', 'checkpoints', 'step-00000012'));
   const ev = await evaluateTokenizer(model, root, { split: 'val', minFrames: 0 });
   assert.is(ev.clips, 3);
@@ -126,7 +159,8 @@ test('eval and encode on a trained checkpoint; encode resumes after an interrupt
   assert.ok(readFileSync(join(out, 'offsets.i64')).equals(offsets));
 });
 
-test('reconstruct: a raw clip through the tokenizer gives the codes `encode` stored for it, cropped to whole steps', async () => {
+test(`reconstruct: a raw clip through the tokenizer gives the codes \`encode\` stored for it, \
+cropped to whole steps`, async () => {
   const ck = join(runs, 'fsq-full', 'checkpoints', 'step-00000012');
   const codes = new EncodedCodes(join(runs, 'codes'));
   const name = codes.names[0];
@@ -147,14 +181,33 @@ test('reconstruct: a raw clip through the tokenizer gives the codes `encode` sto
   codes.close();
   const short = join(runs, 'short.npy');
   writeNpy(short, { data: new Float32Array((step - 1) * 272), shape: [step - 1, 272] });
-  assert.is(await errorOf(() => reconstructMotion(ck, short)), `${short}: ${step - 1} frames, fewer than the tokenizer's ${step}-frame step: give a motion of at least ${step} frames`);
+  assert.is(
+    await errorOf(() => reconstructMotion(ck, short)),
+    `${short}: ${step - 1} frames, fewer than the tokenizer's ${step}-frame step: ` +
+      `give a motion of at least ${step} frames`
+  );
 });
 
 test('Ctrl-C during `tokenizer train` saves a checkpoint and exits cleanly', async () => {
   const out = join(runs, 'sigint');
   const cfg = join(runs, 'sigint.json');
-  writeFileSync(cfg, JSON.stringify({ preset: 'tiny', train: { steps: 100000, batch: 2, window: 32, threads: 1, logEvery: 1, checkpointEvery: 100000 }, data: { root } }));
-  const child = spawn(process.execPath, [join(import.meta.dirname, '..', 'bin', 'torchmotion.js'), 'tokenizer', 'train', '--config', cfg, '--out', out]);
+  writeFileSync(
+    cfg,
+    JSON.stringify({
+      preset: 'tiny',
+      train: { steps: 100000, batch: 2, window: 32, threads: 1, logEvery: 1, checkpointEvery: 100000 },
+      data: { root },
+    })
+  );
+  const child = spawn(process.execPath, [
+    join(import.meta.dirname, '..', 'bin', 'torchmotion.js'),
+    'tokenizer',
+    'train',
+    '--config',
+    cfg,
+    '--out',
+    out,
+  ]);
   let stdout = '';
   let sent = 0;
   child.stdout.on('data', (d) => {

@@ -29,7 +29,10 @@ const HOSTILE = '</script><b>bold</b><script>window.hacked = 1</script> & "quote
 const mean = join(statsDir, 'mean.npy');
 const std = join(statsDir, 'std.npy');
 const normalised = join(dir, 'jump.npy');
-writeNpy(normalised, { data: normalize(readMotion272(join(fixture, 'repr272.npy')), readMeanStd(mean, std)), shape: [300, 272] });
+writeNpy(normalised, {
+  data: normalize(readMotion272(join(fixture, 'repr272.npy')), readMeanStd(mean, std)),
+  shape: [300, 272],
+});
 const jointsFile = join(fixture, 'joints22_facez.npy');
 
 async function view(...args: string[]): Promise<string[]> {
@@ -46,7 +49,10 @@ async function view(...args: string[]): Promise<string[]> {
   return printed;
 }
 
-function embeddedData(html: string): { fps: number; motions: Array<{ caption: string; frames: number; joints: string }> } {
+function embeddedData(html: string): {
+  fps: number;
+  motions: Array<{ caption: string; frames: number; joints: string }>;
+} {
   const match = /<script type="application\/json" id="torchmotion-data">(.*?)<\/script>/s.exec(html);
   assert.ok(match, 'the page embeds its motions in #torchmotion-data');
   return JSON.parse(match[1]);
@@ -64,29 +70,51 @@ test('the page embeds the frames and a hostile caption as data, never as markup'
   assert.is(data.motions[0].frames, 300);
   const joints = new Float32Array(Uint8Array.from(Buffer.from(data.motions[0].joints, 'base64')).buffer);
   assert.is(joints.length, 300 * 22 * 3);
-  for (const i of [0, 1, 2, 1000, joints.length - 1]) assert.ok(Math.abs(joints[i] - motions[0].joints[i]) < 1e-6, `joint value ${i}`);
+  for (const i of [0, 1, 2, 1000, joints.length - 1])
+    assert.ok(Math.abs(joints[i] - motions[0].joints[i]) < 1e-6, `joint value ${i}`);
   assert.not.match(html, /https?:\/\/(?!www\.w3\.org)/, 'nothing is fetched from the network');
 });
 
 test('view --out writes one self-contained page and prints its path', async () => {
   const out = join(dir, 'pages', 'jump.html');
-  const printed = await view(normalised, '--mean', mean, '--std', std, '--caption', 'a person jumps forward', '--out', out);
+  const printed = await view(
+    normalised,
+    '--mean',
+    mean,
+    '--std',
+    std,
+    '--caption',
+    'a person jumps forward',
+    '--out',
+    out
+  );
   assert.match(printed[0], `${out}: 1 motion(s), 300 frames`);
   const data = embeddedData(readFileSync(out, 'utf8'));
-  assert.equal(data.motions.map((m) => [m.caption, m.frames]), [['a person jumps forward', 300]]);
+  assert.equal(
+    data.motions.map((m) => [m.caption, m.frames]),
+    [['a person jumps forward', 300]]
+  );
 });
 
 test('view names the file and the fix for bad input', async () => {
   const bad = join(dir, 'wrong-shape.npy');
   writeNpy(bad, { data: new Float32Array(50), shape: [10, 5] });
-  assert.is(await errorOf(() => view(bad, '--out', join(dir, 'bad.html'))),
-    `${bad}: expected a (T, 272) motion or (T, 22, 3) joints, found (10, 5)`);
-  assert.is(await errorOf(() => view(normalised, '--mean', mean, '--out', join(dir, 'bad.html'))),
-    '--mean and --std go together: give both or neither');
-  assert.is(await errorOf(() => view(normalised, '--caption', 'a', '--caption', 'b', '--out', join(dir, 'bad.html'))),
-    '2 captions for 1 file(s): give at most one --caption per file');
-  assert.is(await errorOf(() => view(jointsFile, '--mean', mean, '--std', std, '--out', join(dir, 'bad.html'))),
-    `${jointsFile}: --mean/--std apply to 272 motions, but this is a joints file (300, 22, 3); drop them`);
+  assert.is(
+    await errorOf(() => view(bad, '--out', join(dir, 'bad.html'))),
+    `${bad}: expected a (T, 272) motion or (T, 22, 3) joints, found (10, 5)`
+  );
+  assert.is(
+    await errorOf(() => view(normalised, '--mean', mean, '--out', join(dir, 'bad.html'))),
+    '--mean and --std go together: give both or neither'
+  );
+  assert.is(
+    await errorOf(() => view(normalised, '--caption', 'a', '--caption', 'b', '--out', join(dir, 'bad.html'))),
+    '2 captions for 1 file(s): give at most one --caption per file'
+  );
+  assert.is(
+    await errorOf(() => view(jointsFile, '--mean', mean, '--std', std, '--out', join(dir, 'bad.html'))),
+    `${jointsFile}: --mean/--std apply to 272 motions, but this is a joints file (300, 22, 3); drop them`
+  );
 });
 
 test('serveViewer serves the page at / only, and says when the port is taken', async () => {
@@ -97,14 +125,21 @@ test('serveViewer serves the page at / only, and says when the port is taken', a
     assert.is((await fetch(new URL('/other', served.url))).status, 404);
     const port = Number(new URL(served.url).port);
     // DNS rebinding: a request that names another host is refused; localhost is this server too.
-    const statusFor = (host: string) => new Promise<number>((done, fail) => {
-      httpGet({ host: '127.0.0.1', port, path: '/', headers: { host } }, (res) => { res.resume(); done(res.statusCode ?? 0); }).on('error', fail);
-    });
+    const statusFor = (host: string) =>
+      new Promise<number>((done, fail) => {
+        httpGet({ host: '127.0.0.1', port, path: '/', headers: { host } }, (res) => {
+          res.resume();
+          done(res.statusCode ?? 0);
+        }).on('error', fail);
+      });
     assert.is(await statusFor(`attacker.example:${port}`), 421);
     assert.is(await statusFor(`localhost:${port}`), 200);
     assert.is(await statusFor(`127.0.0.1:${port}`), 200);
-    assert.is(await errorOf(() => serveViewer('', { port })),
-      `cannot serve the viewer on 127.0.0.1:${port}: port ${port} is in use: pick another with --port, or --port 0 for any free one`);
+    assert.is(
+      await errorOf(() => serveViewer('', { port })),
+      `cannot serve the viewer on 127.0.0.1:${port}: port ${port} is in use: pick another with --port, ` +
+        `or --port 0 for any free one`
+    );
   } finally {
     await served.close();
   }
@@ -120,7 +155,9 @@ let browser: Browser | undefined;
 async function launch(): Promise<Browser> {
   const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
   if (!existsSync(executablePath)) {
-    assert.unreachable(`no Chromium at ${executablePath}: run \`bash scripts/setup.sh --with-viewer\` (or set CHROMIUM_PATH)`);
+    assert.unreachable(
+      `no Chromium at ${executablePath}: run \`bash scripts/setup.sh --with-viewer\` (or set CHROMIUM_PATH)`
+    );
   }
   browser ??= await chromium.launch({ executablePath, headless: true, args: CHROMIUM_FLAGS });
   return browser;
@@ -138,7 +175,10 @@ async function openViewer(html: string): Promise<Viewer> {
   const errors: string[] = [];
   page.on('pageerror', (err) => errors.push(err.message));
   page.on('console', (m) => void (m.type() === 'error' && errors.push(m.text())));
-  const close = async () => { await page.close(); await served.close(); }; // an open server would keep the test alive
+  const close = async () => {
+    await page.close();
+    await served.close();
+  }; // an open server would keep the test alive
   try {
     await page.goto(served.url);
     await page.waitForFunction(() => 'torchmotion' in globalThis, undefined, { timeout: 20_000 });
@@ -193,7 +233,8 @@ async function screenshot(page: Page) {
   const count = (p: Point, colour: (c: Rgb) => boolean, radius = 5) => {
     let n = 0;
     for (let dy = -radius; dy <= radius; dy++) {
-      for (let dx = -radius; dx <= radius; dx++) if (dx * dx + dy * dy <= radius * radius && colour(at(p.x + dx, p.y + dy))) n++;
+      for (let dx = -radius; dx <= radius; dx++)
+        if (dx * dx + dy * dy <= radius * radius && colour(at(p.x + dx, p.y + dy))) n++;
     }
     return n;
   };
@@ -208,7 +249,10 @@ const white = ([r, g, b]: Rgb) => r === 255 && g === 255 && b === 255;
 const [PELVIS, L_HIP, R_HIP, SPINE1, L_KNEE, R_KNEE, SPINE2, L_SHOULDER, L_ELBOW] = [0, 1, 2, 3, 4, 5, 6, 16, 18];
 
 test('the page plays a motion and draws its skeleton where the camera projects it', async () => {
-  const motions = loadViewMotions([normalised], { stats: readMeanStd(mean, std), captions: ['a person jumps forward'] });
+  const motions = loadViewMotions([normalised], {
+    stats: readMeanStd(mean, std),
+    captions: ['a person jumps forward'],
+  });
   const v = await openViewer(viewerHtml(motions));
   try {
     const { page } = v;
@@ -217,9 +261,10 @@ test('the page plays a motion and draws its skeleton where the camera projects i
     // machine renders few frames, and each advances the clock by at most 0.1 s.
     const before = await tm(page).frame();
     await page.waitForTimeout(600);
-    await page.waitForFunction((f) => torchmotion.frame() >= f + 5, before, { timeout: 5_000 })
+    await page
+      .waitForFunction((f) => torchmotion.frame() >= f + 5, before, { timeout: 5_000 })
       .catch(async () => assert.unreachable(`playback stalled: frame ${before} → ${await tm(page).frame()}`));
-    const counter = await page.textContent('#counter') ?? '';
+    const counter = (await page.textContent('#counter')) ?? '';
     assert.ok(/^frame \d+ \/ 300$/.test(counter), `frame counter: '${counter}'`);
 
     await tm(page).pause();
@@ -228,10 +273,20 @@ test('the page plays a motion and draws its skeleton where the camera projects i
     const crouch = { pelvis: await tm(page).joint(0, PELVIS), thigh: await boneMiddle(page, 0, R_HIP, R_KNEE) };
     let shot = await screenshot(page);
     const leftArm = await boneMiddle(page, 0, L_SHOULDER, L_ELBOW);
-    assert.ok(shot.count(crouch.thigh, red) >= 30, `red right thigh at ${JSON.stringify(crouch.thigh)}: ${shot.count(crouch.thigh, red)} px`);
-    assert.ok(shot.count(leftArm, blue) >= 30, `blue left upper arm at ${JSON.stringify(leftArm)}: ${shot.count(leftArm, blue)} px`);
-    assert.ok(leftArm.x > crouch.thigh.x, 'facing the camera, the character\'s left is on screen right');
-    assert.is(shot.count({ x: 12, y: 12 }, white, 10), shot.count({ x: 12, y: 12 }, () => true, 10), 'the corner is background');
+    assert.ok(
+      shot.count(crouch.thigh, red) >= 30,
+      `red right thigh at ${JSON.stringify(crouch.thigh)}: ${shot.count(crouch.thigh, red)} px`
+    );
+    assert.ok(
+      shot.count(leftArm, blue) >= 30,
+      `blue left upper arm at ${JSON.stringify(leftArm)}: ${shot.count(leftArm, blue)} px`
+    );
+    assert.ok(leftArm.x > crouch.thigh.x, "facing the camera, the character's left is on screen right");
+    assert.is(
+      shot.count({ x: 12, y: 12 }, white, 10),
+      shot.count({ x: 12, y: 12 }, () => true, 10),
+      'the corner is background'
+    );
     const paused = await tm(page).frame();
     await page.waitForTimeout(200);
     assert.is(await tm(page).frame(), paused, 'paused playback stays on its frame');
@@ -259,7 +314,10 @@ test('two motions play side by side, each with its caption', async () => {
     await tm(page).setFrame(100);
     const shot = await screenshot(page);
     const pelvis = [await tm(page).joint(0, PELVIS), await tm(page).joint(1, PELVIS)];
-    assert.ok(pelvis[1].x - pelvis[0].x > 100, `the second motion stands to the right: ${pelvis[0].x} vs ${pelvis[1].x}`);
+    assert.ok(
+      pelvis[1].x - pelvis[0].x > 100,
+      `the second motion stands to the right: ${pelvis[0].x} vs ${pelvis[1].x}`
+    );
     for (const m of [0, 1]) {
       const spine = await boneMiddle(page, m, SPINE1, SPINE2);
       const thigh = await boneMiddle(page, m, L_HIP, L_KNEE);
@@ -267,7 +325,7 @@ test('two motions play side by side, each with its caption', async () => {
       assert.ok(shot.count(thigh, blue) >= 30, `motion ${m}: blue left thigh at ${JSON.stringify(thigh)}`);
     }
     assert.equal(await page.locator('.caption').allTextContents(), captions);
-    assert.is(await page.locator('#labels b').count(), 0, 'the caption\'s markup stays text');
+    assert.is(await page.locator('#labels b').count(), 0, "the caption's markup stays text");
     assert.is(await page.evaluate(() => 'hacked' in globalThis), false);
     assert.equal(v.errors, []);
   } finally {

@@ -15,8 +15,9 @@ function parsed(v: string, ok: (n: number) => boolean, expected: string): number
 
 // A comma-separated list of FSQ levels (integers ≥ 2), e.g. 8,5,5,5.
 export const levelList = (v: string) => {
-  const levels = v.split(',').map((x) => x.trim() === '' ? NaN : Number(x));
-  if (levels.length === 0 || !levels.every((n) => Number.isInteger(n) && n >= 2)) throw new InvalidArgumentError('expected integers ≥ 2 separated by commas, e.g. 8,5,5,5');
+  const levels = v.split(',').map((x) => (x.trim() === '' ? NaN : Number(x)));
+  if (levels.length === 0 || !levels.every((n) => Number.isInteger(n) && n >= 2))
+    throw new InvalidArgumentError('expected integers ≥ 2 separated by commas, e.g. 8,5,5,5');
   return levels;
 };
 
@@ -26,7 +27,8 @@ export const positiveNumber = (v: string) => parsed(v, (n) => Number.isFinite(n)
 export const nonNegativeNumber = (v: string) => parsed(v, (n) => Number.isFinite(n) && n >= 0, 'a number ≥ 0');
 export const finiteNumber = (v: string) => parsed(v, Number.isFinite, 'a finite number');
 export const probability = (v: string) => parsed(v, (n) => n > 0 && n <= 1, 'a number in (0, 1]');
-export const port = (v: string) => parsed(v, (n) => Number.isInteger(n) && n >= 0 && n <= 65535, 'a port from 0 to 65535');
+export const port = (v: string) =>
+  parsed(v, (n) => Number.isInteger(n) && n >= 0 && n <= 65535, 'a port from 0 to 65535');
 
 // Defaults live in the zod schemas only: a flag declares none (commander would pass its own, overriding the schema),
 // its help shows the schema's, and an action hands the schema only the flags that were given (definedOnly). A key
@@ -52,7 +54,12 @@ function bareField(schema: z.ZodObject, key: string): z.ZodType {
 
 // An enum flag: its choices are the schema's enum, its default the schema's (where it has one); or, given an enum
 // alone, its choices with no default.
-export function choiceOption(flags: string, description: string, schema: z.ZodObject | z.ZodEnum, key?: string): Option {
+export function choiceOption(
+  flags: string,
+  description: string,
+  schema: z.ZodObject | z.ZodEnum,
+  key?: string
+): Option {
   if (key === undefined) return new Option(flags, description).choices((schema as z.ZodEnum).options as string[]);
   const field = bareField(schema as z.ZodObject, key) as z.ZodEnum;
   return new Option(flags, withDefault(description, schema as z.ZodObject, key)).choices(field.options as string[]);
@@ -66,13 +73,16 @@ export function definedOnly<T extends Record<string, unknown>>(o: T): Partial<T>
 // What every command repeats, declared once.
 
 // `-s, --set key=value`, repeatable: config overrides (ts/config.ts).
-export const setOption = () => new Option('-s, --set <key=value>', 'override a config value (repeatable)').argParser(collect).default([]);
+export const setOption = () =>
+  new Option('-s, --set <key=value>', 'override a config value (repeatable)').argParser(collect).default([]);
 
 // `--ckpt`: a run folder or one of its checkpoints; `imported` names what a .pth/.safetensors file holds where the
 // command imports one on the fly (ts/pytorch/on-the-fly.ts).
 export function ckptOption(model: string, imported?: string): Option {
-  return new Option(`--ckpt <${imported ? 'dir|file' : 'dir'}>`, `${model} checkpoint or run folder` +
-    (imported ? `, or a .pth/.safetensors ${imported} (imported on the fly)` : '')).makeOptionMandatory();
+  return new Option(
+    `--ckpt <${imported ? 'dir|file' : 'dir'}>`,
+    `${model} checkpoint or run folder` + (imported ? `, or a .pth/.safetensors ${imported} (imported on the fly)` : '')
+  ).makeOptionMandatory();
 }
 
 // `--mean`/`--std`: a 272 motion's normalisation, both or neither (optionalMeanStd in ts/data/motion-files.ts).

@@ -24,14 +24,19 @@ export function buildCli(): Command {
   const program = new Command('torchmotion')
     .description('Motion tokenizers and text-to-motion models on LibTorch')
     .configureHelp({ showGlobalOptions: true })
-    .addOption(new Option('--threads <n>', 'LibTorch and OpenBLAS threads (default: TORCHMOTION_THREADS, OMP_NUM_THREADS or all cores)')
-      .argParser(positiveInt))
+    .addOption(
+      new Option(
+        '--threads <n>',
+        'LibTorch and OpenBLAS threads (default: TORCHMOTION_THREADS, OMP_NUM_THREADS or all cores)'
+      ).argParser(positiveInt)
+    )
     .hook('preAction', (cmd) => {
       const threads = cmd.opts().threads as number | undefined;
       if (threads !== undefined) setThreads(threads);
     });
 
-  program.command('info')
+  program
+    .command('info')
     .description('LibTorch version, CUDA devices, threads, BLAS and where the addon was loaded from')
     .option('--json', 'print JSON')
     .action((opts: { json?: boolean }) => {
@@ -47,15 +52,20 @@ export function buildCli(): Command {
       console.log(`BLAS          ${i.blas}`);
       console.log(`fused attn    ${i.fusedAttention ? 'yes' : 'no (exact fallback)'}`);
       console.log(`conv kernel   ${i.convKernel === 'none' ? "LibTorch's convolutions" : i.convKernel}`);
-      console.log(`gen. kernel   ${i.packedKernel === 'none' ? "LibTorch's GEMM (no AVX2)" : `packed panels, ${i.packedKernel}`}`);
+      console.log(
+        `gen. kernel   ${i.packedKernel === 'none' ? "LibTorch's GEMM (no AVX2)" : `packed panels, ${i.packedKernel}`}`
+      );
       const pg = native().ProcessGroup;
-      console.log(`distributed   ${pg.available ? `c10d Gloo${pg.nccl ? ' and NCCL' : ' (no NCCL)'}` : 'no c10d in this build'}`);
+      console.log(
+        `distributed   ${pg.available ? `c10d Gloo${pg.nccl ? ' and NCCL' : ' (no NCCL)'}` : 'no c10d in this build'}`
+      );
       console.log(`CPU cache     ${i.cpuCache.installed ? 'caching allocator on' : 'off (TORCHMOTION_CPU_CACHE=0)'}`);
       console.log(`addon         ${i.addonPath}`);
       console.log(`Node.js       ${i.node} (${i.platform})`);
     });
 
-  program.command('pipeline')
+  program
+    .command('pipeline')
     .description('the main job: demo data → tokenizer → codes → text-to-motion → generated motions')
     .option('-c, --config <file>', 'YAML or JSON config')
     .addOption(setOption())
@@ -63,7 +73,8 @@ export function buildCli(): Command {
     .action(async (opts: { config?: string; set: string[]; json?: boolean }) => {
       const config = loadConfig(pipelineConfig, { file: opts.config, overrides: opts.set });
       const report = await runPipeline(config, opts.json ? undefined : (line) => console.log(line));
-      if (opts.json) console.log(JSON.stringify({ ...report, runtime: { ...report.runtime, buildConfig: undefined } }, null, 2));
+      if (opts.json)
+        console.log(JSON.stringify({ ...report, runtime: { ...report.runtime, buildConfig: undefined } }, null, 2));
     });
 
   registerDataCommands(program);

@@ -10,7 +10,7 @@ import { TorchmotionError } from './errors.js';
 import { requireRegularFile } from './files.js';
 
 export interface ConfigSource {
-  file?: string;        // YAML (.yaml/.yml) or JSON (.json)
+  file?: string; // YAML (.yaml/.yml) or JSON (.json)
   overrides?: string[]; // e.g. ["train.steps=200", "train.device=cpu"]
 }
 
@@ -19,9 +19,14 @@ type AnyObject = z.ZodObject<z.ZodRawShape>;
 // Looks through default/optional/nullable wrappers to the object schema at `path`, if there is one.
 function objectAt(schema: z.ZodType, path: readonly PropertyKey[]): AnyObject | undefined {
   let s: z.ZodType | undefined = schema;
-  for (let i = 0; s; ) {
-    const def: { type: string; innerType?: z.ZodType } = (s as unknown as { def: { type: string; innerType?: z.ZodType } }).def;
-    if (def.innerType) { s = def.innerType; continue; }
+  for (let i = 0; s;) {
+    const def: { type: string; innerType?: z.ZodType } = (
+      s as unknown as { def: { type: string; innerType?: z.ZodType } }
+    ).def;
+    if (def.innerType) {
+      s = def.innerType;
+      continue;
+    }
     if (def.type !== 'object') return undefined;
     if (i === path.length) return s as AnyObject;
     s = (s as AnyObject).shape[String(path[i++])] as z.ZodType | undefined;
@@ -49,7 +54,9 @@ function readFile(file: string): unknown {
   try {
     return extname(file).toLowerCase() === '.json' ? JSON.parse(text) : YAML.parse(text);
   } catch (err) {
-    throw new TorchmotionError(`config ${file} is not valid ${extname(file) === '.json' ? 'JSON' : 'YAML'}: ${(err as Error).message}`);
+    throw new TorchmotionError(
+      `config ${file} is not valid ${extname(file) === '.json' ? 'JSON' : 'YAML'}: ${(err as Error).message}`
+    );
   }
 }
 
@@ -62,8 +69,10 @@ export function applyOverride(target: Record<string, unknown>, override: string,
   for (const [i, key] of keys.entries()) {
     const obj = objectAt(schema, keys.slice(0, i));
     if (!obj || !(key in obj.shape)) {
-      throw new TorchmotionError(`unknown config key '${keys.slice(0, i + 1).join('.')}' in override '${override}': ` +
-        `valid keys at ${where(keys.slice(0, i))} are ${validKeys(schema, keys.slice(0, i))}`);
+      throw new TorchmotionError(
+        `unknown config key '${keys.slice(0, i + 1).join('.')}' in override '${override}': ` +
+          `valid keys at ${where(keys.slice(0, i))} are ${validKeys(schema, keys.slice(0, i))}`
+      );
     }
     if (i === keys.length - 1) {
       node[key] = YAML.parse(override.slice(eq + 1));
@@ -86,8 +95,10 @@ export function loadConfig<S extends AnyObject>(schema: S, source: ConfigSource 
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((issue) => {
     if (issue.code === 'unrecognized_keys') {
-      return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')} at ` +
-        `${where(issue.path)}; valid keys are ${validKeys(schema, issue.path)}`;
+      return (
+        `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')} at ` +
+        `${where(issue.path)}; valid keys are ${validKeys(schema, issue.path)}`
+      );
     }
     return `${where(issue.path)}: ${issue.message}`;
   });

@@ -26,7 +26,9 @@ export function describe(value: unknown): string {
 }
 
 export function invalid(what: string, expected: string, received: unknown, fix?: string): TorchmotionError {
-  return new TorchmotionError(`Expected ${expected} for ${what} but received ${describe(received)}${fix ? `: ${fix}` : ''}`);
+  return new TorchmotionError(
+    `Expected ${expected} for ${what} but received ${describe(received)}${fix ? `: ${fix}` : ''}`
+  );
 }
 
 // Native rejections carry no JS stack; re-raise them with the stack of the call site in the user's code.

@@ -10,9 +10,18 @@ import { TorchmotionError } from './errors.js';
 export function fileError(err: unknown, doing: string, path: string): TorchmotionError {
   if (err instanceof TorchmotionError) return err;
   const e = err as NodeJS.ErrnoException;
-  const cause = e?.code === 'ENOSPC' ? 'no space left on device' : e?.code === 'EISDIR' ? 'it is a directory'
-    : e?.code === 'EACCES' ? 'permission denied' : e?.code === 'ENOENT' ? 'a folder on the way does not exist'
-      : String(e?.message ?? e).replace(/^[A-Z]+: /, '').replace(/, \w+ '.*'$/, '');
+  const cause =
+    e?.code === 'ENOSPC'
+      ? 'no space left on device'
+      : e?.code === 'EISDIR'
+        ? 'it is a directory'
+        : e?.code === 'EACCES'
+          ? 'permission denied'
+          : e?.code === 'ENOENT'
+            ? 'a folder on the way does not exist'
+            : String(e?.message ?? e)
+                .replace(/^[A-Z]+: /, '')
+                .replace(/, \w+ '.*'$/, '');
   return new TorchmotionError(`${cause} while ${doing} ${path}`, { cause: err });
 }
 
@@ -25,7 +34,8 @@ export function requireRegularFile(path: string): void {
     return;
   }
   if (stat.isDirectory()) throw new TorchmotionError(`${path} is a directory, not a file: give a file`);
-  if (!stat.isFile()) throw new TorchmotionError(`${path} is not a regular file (a pipe, socket or device): give a file`);
+  if (!stat.isFile())
+    throw new TorchmotionError(`${path} is not a regular file (a pipe, socket or device): give a file`);
 }
 
 // mkdir -p, one level at a time from the deepest folder that exists, with errors that name the folder.

@@ -2,22 +2,62 @@
 export { TorchmotionError } from './errors.js';
 export { loadConfig, type ConfigSource } from './config.js';
 export { tensor, dtypeOf, type HostTensor, type TensorOut, type Dtype, type TensorData } from './tensor.js';
-export { info, setThreads, roundTrip, matmul, measureThroughput, type RuntimeInfo, type CallOptions } from './runtime.js';
+export {
+  info,
+  setThreads,
+  roundTrip,
+  matmul,
+  measureThroughput,
+  type RuntimeInfo,
+  type CallOptions,
+} from './runtime.js';
 export { runPipeline, pipelineConfig, pelvisTravel, type PipelineConfig, type PipelineReport } from './pipeline.js';
 export { Rng } from './rng.js';
-export { readNpy, readNpyRows, readNpyHeader, writeNpy, encodeNpy, NpyFile, type NpyArray, type NpyDtype } from './data/npy.js';
+export {
+  readNpy,
+  readNpyRows,
+  readNpyHeader,
+  writeNpy,
+  encodeNpy,
+  NpyFile,
+  type NpyArray,
+  type NpyDtype,
+} from './data/npy.js';
 export { readNpz, writeNpz } from './data/npz.js';
-export { forward272, recoverJoints, recoverSmpl85, mirror272, axisAnglesFromSmpl, DIM, GROUPS } from './motion/repr272.js';
+export {
+  forward272,
+  recoverJoints,
+  recoverSmpl85,
+  mirror272,
+  axisAnglesFromSmpl,
+  DIM,
+  GROUPS,
+} from './motion/repr272.js';
 export { normalize, denormalize, MotionStatistics, type MeanStd } from './motion/normalize.js';
 export { JOINT_NAMES, PARENTS, CHAINS, MIRROR_PAIRS } from './motion/skeleton.js';
-export { buildIndex, formatReport, STAGE_LIMITS, type DatasetIndex, type IndexReport, type IndexOptions } from './data/dataset.js';
+export {
+  buildIndex,
+  formatReport,
+  STAGE_LIMITS,
+  type DatasetIndex,
+  type IndexReport,
+  type IndexOptions,
+} from './data/dataset.js';
 export { WindowLoader, wholeClips, type WindowBatch, type LoaderState } from './data/loader.js';
 export { datasetStats, formatStats, type SubsetStats } from './data/stats.js';
 export { prepareDataset, type PrepareReport } from './data/prepare.js';
 export { computeMeanStd, type MeanStdReport } from './data/mean-std.js';
 export { parseCaptions, mirrorCaption, type Caption } from './data/texts.js';
 export { isMirrored, mirrorName, mirrorSource, subsetOf } from './data/layout.js';
-export { MOTION_TYPES, LEXICON, FEATURE_RULES, typeCaption, typeClip, type MotionType, type ClipTyping } from './data/motion-types.js';
+export {
+  MOTION_TYPES,
+  LEXICON,
+  FEATURE_RULES,
+  typeCaption,
+  typeClip,
+  type MotionType,
+  type ClipTyping,
+} from './data/motion-types.js';
 export { clipFeatures, type ClipFeatures } from './data/clip-features.js';
 export { buildDatasetReport, reportHtml, explainClip } from './data/report.js';
 export { trainTokenizer, type TrainTokenizerOptions } from './tokenizer/train.js';
@@ -45,7 +85,17 @@ export { pfnnQuality } from './pfnn/quality.js';
 export { importCheckpoint, importSettings } from './pytorch/import.js';
 export { exportRun } from './pytorch/export.js';
 export { launch, launchSettings } from './distributed/launch.js';
-export { embeddings, rPrecision, mmDist, fid, diversity, multimodality, meanInterval, sampleWithoutReplacement, type Embeddings } from './evaluator/metrics.js';
+export {
+  embeddings,
+  rPrecision,
+  mmDist,
+  fid,
+  diversity,
+  multimodality,
+  meanInterval,
+  sampleWithoutReplacement,
+  type Embeddings,
+} from './evaluator/metrics.js';
 export { retrievalScores, type RetrievalScores, type Recall } from './evaluator/retrieval.js';
 export { evaluatorConfig, EVALUATOR_PRESETS } from './evaluator/config.js';
 export { EvaluatorModel, loadEvaluator } from './evaluator/model.js';

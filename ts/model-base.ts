@@ -10,11 +10,21 @@ import type { HostTensor, TensorOut } from './tensor.js';
 import { verifyModelFile } from './train/checkpoint.js';
 
 // Seed, device and optimiser settings a caller may give a model; what it leaves out comes from the training schema.
-export interface BuildOptions { seed?: number; device?: string; optimizer?: Partial<AdamWOptions> }
+export interface BuildOptions {
+  seed?: number;
+  device?: string;
+  optimizer?: Partial<AdamWOptions>;
+}
 
 // The parts of a training schema's parsed defaults a model's constructor reads (PFNN's Adam has no weight decay).
 export interface TrainingDefaults {
-  seed: number; device: string; lr: number; beta1: number; beta2: number; eps: number; weightDecay?: number;
+  seed: number;
+  device: string;
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay?: number;
 }
 
 // The AdamW settings of a training config.
@@ -23,8 +33,16 @@ export function adamWSettings(t: TrainingDefaults): AdamWOptions {
 }
 
 // The native constructor's seed, device and AdamW options: the caller's, else the training schema's.
-export function nativeSettings(defaults: TrainingDefaults, o: BuildOptions): AdamWOptions & { seed: number; device: string } {
-  return { ...adamWSettings(defaults), ...o.optimizer, seed: o.seed ?? defaults.seed, device: checkDevice(o.device ?? defaults.device) };
+export function nativeSettings(
+  defaults: TrainingDefaults,
+  o: BuildOptions
+): AdamWOptions & { seed: number; device: string } {
+  return {
+    ...adamWSettings(defaults),
+    ...o.optimizer,
+    seed: o.seed ?? defaults.seed,
+    device: checkDevice(o.device ?? defaults.device),
+  };
 }
 
 // A call's thread count, when given.
@@ -33,13 +51,24 @@ export const threadOptions = (threads?: number): ThreadOptions => (threads ? { t
 export abstract class ModelBase<N extends NativeModel> {
   protected constructor(protected readonly net: N) {}
 
-  parameterTable(): ParameterRow[] { return this.net.parameterTable(); }
-  stateDict(): Record<string, TensorOut> { return this.net.stateDict(); }
+  parameterTable(): ParameterRow[] {
+    return this.net.parameterTable();
+  }
+  stateDict(): Record<string, TensorOut> {
+    return this.net.stateDict();
+  }
   // Every parameter and buffer at once (all or nothing); `partial` loads a subset (an import streamed in parts).
-  loadStateDict(tensors: Record<string, HostTensor>, o: { partial?: boolean } = {}): void { this.net.loadStateDict(tensors, o); }
-  // Data parallel from now on: weights from rank 0 (checked by checksum), gradients averaged over the ranks each update.
-  joinProcessGroup(group: DistributedGroup): void { this.net.joinProcessGroup(group.native); }
-  save(file: string): Promise<void> { return withCallerStack(() => this.net.save(file)); }
+  loadStateDict(tensors: Record<string, HostTensor>, o: { partial?: boolean } = {}): void {
+    this.net.loadStateDict(tensors, o);
+  }
+  // Data parallel from now on: weights from rank 0 (checked by checksum), gradients averaged over the ranks each
+  // update.
+  joinProcessGroup(group: DistributedGroup): void {
+    this.net.joinProcessGroup(group.native);
+  }
+  save(file: string): Promise<void> {
+    return withCallerStack(() => this.net.save(file));
+  }
   // The archive is checked first (verifyModelFile): LibTorch's reader can crash the process on a damaged file.
   async load(file: string): Promise<void> {
     await verifyModelFile(file);

@@ -13,7 +13,13 @@ export interface RuntimeInfo extends Omit<NativeInfo, 'parallelInfo'> {
 
 export function info(): RuntimeInfo {
   const { parallelInfo: _omit, ...n } = native().info();
-  return { ...n, blas: n.blas || 'unknown (not OpenBLAS or MKL)', addonPath: addonPath(), node: versions.node, platform };
+  return {
+    ...n,
+    blas: n.blas || 'unknown (not OpenBLAS or MKL)',
+    addonPath: addonPath(),
+    node: versions.node,
+    platform,
+  };
 }
 
 export function checkThreads(threads: unknown, what = 'threads'): number {
@@ -33,7 +39,10 @@ export function checkDevice(device: unknown): string {
   return device;
 }
 
-export interface CallOptions { device?: string; threads?: number }
+export interface CallOptions {
+  device?: string;
+  threads?: number;
+}
 
 function callOptions(o: CallOptions): CallOptions {
   return {
@@ -48,7 +57,11 @@ export function roundTrip(t: HostTensor, options: CallOptions = {}): Promise<Ten
   return withCallerStack(() => native().roundTrip(checked, callOptions(options)));
 }
 
-export function matmul(a: HostTensor, b: HostTensor, options: CallOptions & { repeat?: number } = {}): Promise<TensorOut> {
+export function matmul(
+  a: HostTensor,
+  b: HostTensor,
+  options: CallOptions & { repeat?: number } = {}
+): Promise<TensorOut> {
   const [ca, cb] = [tensor(a.data, a.shape, 'a'), tensor(b.data, b.shape, 'b')];
   const repeat = options.repeat ?? 1;
   if (!Number.isInteger(repeat) || repeat < 1) throw invalid('repeat', 'a positive integer', repeat);
@@ -57,8 +70,19 @@ export function matmul(a: HostTensor, b: HostTensor, options: CallOptions & { re
 
 // The tokenizer's fused LayerNorm-over-channels + ReLU (CPU, float32) and its backward for an upstream gradient:
 // x (B, C, T), weight and bias (C), grad (B, C, T). For the kernel's golden test against PyTorch.
-export function channelNormRelu(x: HostTensor, weight: HostTensor, bias: HostTensor, grad: HostTensor, options: { threads?: number } = {}) {
-  const t = [tensor(x.data, x.shape, 'x'), tensor(weight.data, weight.shape, 'weight'), tensor(bias.data, bias.shape, 'bias'), tensor(grad.data, grad.shape, 'grad')] as const;
+export function channelNormRelu(
+  x: HostTensor,
+  weight: HostTensor,
+  bias: HostTensor,
+  grad: HostTensor,
+  options: { threads?: number } = {}
+) {
+  const t = [
+    tensor(x.data, x.shape, 'x'),
+    tensor(weight.data, weight.shape, 'weight'),
+    tensor(bias.data, bias.shape, 'bias'),
+    tensor(grad.data, grad.shape, 'grad'),
+  ] as const;
   const o = options.threads !== undefined ? { threads: checkThreads(options.threads) } : {};
   return withCallerStack(() => native().channelNormRelu(...t, o));
 }
@@ -67,22 +91,51 @@ export function channelNormRelu(x: HostTensor, weight: HostTensor, bias: HostTen
 // and its backward for an upstream gradient: x (B, Cin, T), weight (Cout, Cin, K), bias (Cout), grad (B, Cout, T').
 // For the kernel's golden test against PyTorch; upsample u convolves x repeated u times along time (the decoder's
 // Upsample + Conv), inputGrad false leaves x without a gradient (dx undefined), as a network's first layer is.
-export function conv1d(x: HostTensor, weight: HostTensor, bias: HostTensor, grad: HostTensor,
-  options: { stride?: number; padding?: number; dilation?: number; upsample?: number; inputGrad?: boolean; threads?: number } = {}) {
-  const t = [tensor(x.data, x.shape, 'x'), tensor(weight.data, weight.shape, 'weight'), tensor(bias.data, bias.shape, 'bias'), tensor(grad.data, grad.shape, 'grad')] as const;
-  const o = { stride: options.stride ?? 1, padding: options.padding ?? 0, dilation: options.dilation ?? 1, upsample: options.upsample ?? 1,
+export function conv1d(
+  x: HostTensor,
+  weight: HostTensor,
+  bias: HostTensor,
+  grad: HostTensor,
+  options: {
+    stride?: number;
+    padding?: number;
+    dilation?: number;
+    upsample?: number;
+    inputGrad?: boolean;
+    threads?: number;
+  } = {}
+) {
+  const t = [
+    tensor(x.data, x.shape, 'x'),
+    tensor(weight.data, weight.shape, 'weight'),
+    tensor(bias.data, bias.shape, 'bias'),
+    tensor(grad.data, grad.shape, 'grad'),
+  ] as const;
+  const o = {
+    stride: options.stride ?? 1,
+    padding: options.padding ?? 0,
+    dilation: options.dilation ?? 1,
+    upsample: options.upsample ?? 1,
     inputGrad: options.inputGrad ?? true,
-    ...(options.threads !== undefined ? { threads: checkThreads(options.threads) } : {}) };
+    ...(options.threads !== undefined ? { threads: checkThreads(options.threads) } : {}),
+  };
   return withCallerStack(() => native().conv1d(...t, o));
 }
 
 // GFLOP/s of fp32 matmul (size³) or the tokenizer's 512→512 k3 conv1d (LibTorch's, or torchmotion's own kernel),
 // timed for `seconds` after a warm-up.
 export function measureThroughput(
-  options: CallOptions & { op?: ThroughputOp; size?: number; seconds?: number } = {},
+  options: CallOptions & { op?: ThroughputOp; size?: number; seconds?: number } = {}
 ): Promise<Throughput> {
   const op = options.op ?? 'matmul';
-  if (op !== 'matmul' && op !== 'conv1d' && op !== 'conv1d-torchmotion') throw invalid('op', "'matmul', 'conv1d' or 'conv1d-torchmotion'", op);
+  if (op !== 'matmul' && op !== 'conv1d' && op !== 'conv1d-torchmotion')
+    throw invalid('op', "'matmul', 'conv1d' or 'conv1d-torchmotion'", op);
   return withCallerStack(() =>
-    native().measureThroughput({ ...callOptions(options), op, size: options.size ?? 1024, seconds: options.seconds ?? 1 }));
+    native().measureThroughput({
+      ...callOptions(options),
+      op,
+      size: options.size ?? 1024,
+      seconds: options.seconds ?? 1,
+    })
+  );
 }

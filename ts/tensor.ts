@@ -35,7 +35,9 @@ export function tensor<D extends TensorData>(data: D, shape: readonly number[], 
   const numel = shape.reduce((a, b) => a * b, 1);
   if (numel !== data.length) {
     // Same sentence as the addon's check, so the message does not depend on which side caught it.
-    throw new TorchmotionError(`${name}: shape [${shape.join(', ')}] holds ${numel} elements but data has ${data.length}`);
+    throw new TorchmotionError(
+      `${name}: shape [${shape.join(', ')}] holds ${numel} elements but data has ${data.length}`
+    );
   }
   return { data, shape: [...shape] };
 }

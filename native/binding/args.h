@@ -38,8 +38,8 @@ inline double NumberOption(const Napi::Object& o, const char* key, double fallba
 inline int IntOption(const Napi::Object& o, const char* key, int fallback, int min, int max) {
   double x = NumberOption(o, key, fallback, min, max);
   if (x != static_cast<int>(x)) {
-    throw Napi::RangeError::New(o.Env(), std::string("option '") + key + "' must be an integer, received " +
-                                             std::to_string(x));
+    throw Napi::RangeError::New(o.Env(),
+                                std::string("option '") + key + "' must be an integer, received " + std::to_string(x));
   }
   return static_cast<int>(x);
 }
@@ -62,8 +62,9 @@ inline bool BoolOption(const Napi::Object& o, const char* key, bool fallback) {
 inline Napi::Value RequiredValue(const Napi::Object& o, const char* what, const char* key) {
   Napi::Value v = o.Get(key);
   if (v.IsUndefined()) {
-    throw Napi::TypeError::New(o.Env(), std::string(what) + ": option '" + key +
-                                            "' is missing (its default lives in the TypeScript config schema, which passes every option)");
+    throw Napi::TypeError::New(
+        o.Env(), std::string(what) + ": option '" + key +
+                     "' is missing (its default lives in the TypeScript config schema, which passes every option)");
   }
   return v;
 }
@@ -79,7 +80,9 @@ inline int RequiredInt(const Napi::Object& o, const char* what, const char* key,
 }
 
 // A width, length or count of a tensor's dimension: an integer in [1, 65536].
-inline int RequiredSize(const Napi::Object& o, const char* what, const char* key) { return RequiredInt(o, what, key, 1, 1 << 16); }
+inline int RequiredSize(const Napi::Object& o, const char* what, const char* key) {
+  return RequiredInt(o, what, key, 1, 1 << 16);
+}
 
 inline std::string RequiredString(const Napi::Object& o, const char* what, const char* key) {
   RequiredValue(o, what, key);
@@ -94,7 +97,8 @@ inline bool RequiredBool(const Napi::Object& o, const char* what, const char* ke
 // An array of positive integers (FSQ levels).
 inline std::vector<int64_t> RequiredIntList(const Napi::Object& o, const char* what, const char* key) {
   Napi::Value v = RequiredValue(o, what, key);
-  if (!v.IsArray()) throw Napi::TypeError::New(o.Env(), std::string("option '") + key + "' must be an array of integers");
+  if (!v.IsArray())
+    throw Napi::TypeError::New(o.Env(), std::string("option '") + key + "' must be an array of integers");
   std::vector<int64_t> out;
   auto a = v.As<Napi::Array>();
   for (uint32_t i = 0; i < a.Length(); ++i) {

@@ -11,7 +11,7 @@ void RegisterOps(Napi::Env env, Napi::Object exports);           // ops/ops.cc
 void RegisterMetrics(Napi::Env env, Napi::Object exports);       // ops/metrics.cc
 void RegisterProcessGroup(Napi::Env env, Napi::Object exports);  // distributed/binding.cc
 void RegisterTokenizer(Napi::Env env, Napi::Object exports);     // models/tokenizer/binding.cc
-void RegisterT2M(Napi::Env env, Napi::Object exports);  // models/t2m/binding.cc
+void RegisterT2M(Napi::Env env, Napi::Object exports);           // models/t2m/binding.cc
 void RegisterTextScript(Napi::Env env, Napi::Object exports);    // models/t2m/text_script.cc
 void RegisterEvaluator(Napi::Env env, Napi::Object exports);     // models/evaluator/binding.cc
 void RegisterPfnn(Napi::Env env, Napi::Object exports);          // models/pfnn/binding.cc

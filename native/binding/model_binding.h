@@ -27,7 +27,8 @@ class BusyFlag {
  public:
   void Claim(Napi::Env env, const std::string& where) {
     if (busy_) {
-      throw Napi::Error::New(env, where + ": another call is still running on this model; await it first (one call in flight per model)");
+      throw Napi::Error::New(
+          env, where + ": another call is still running on this model; await it first (one call in flight per model)");
     }
     busy_ = true;
   }
@@ -37,8 +38,8 @@ class BusyFlag {
   bool busy_ = false;
 };
 
-inline Napi::Promise RunModelCall(Napi::Env env, Napi::Object self, BusyFlag& flag, const std::string& where, ThreadState state,
-                                  std::vector<Napi::Reference<Napi::Value>> keep, Work work) {
+inline Napi::Promise RunModelCall(Napi::Env env, Napi::Object self, BusyFlag& flag, const std::string& where,
+                                  ThreadState state, std::vector<Napi::Reference<Napi::Value>> keep, Work work) {
   flag.Claim(env, where);
   keep.push_back(Napi::Persistent(Napi::Value(self)));
   return TorchWorker::Start(env, state, std::move(work), std::move(keep), [&flag] { flag.Release(); });
@@ -105,8 +106,8 @@ class ModelBinding : public Napi::ObjectWrap<Derived> {
     exports.Set(name, Wrap::DefineClass(env, name, all));
   }
 
-  // new Model(options): the seed first (so the initial weights follow it), then the module MakeModule<Module> reads from
-  // the options, moved to the device, then AdamW over its flat buffers — unless its weights are not float32: a
+  // new Model(options): the seed first (so the initial weights follow it), then the module MakeModule<Module> reads
+  // from the options, moved to the device, then AdamW over its flat buffers — unless its weights are not float32: a
   // bfloat16 decoder only generates, with no optimiser and no fp32 master weights.
   explicit ModelBinding(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Derived>(info), name_(js_name_) {
     Napi::Env env = info.Env();
@@ -135,15 +136,17 @@ class ModelBinding : public Napi::ObjectWrap<Derived> {
   }
 
   // `work` as this model's one call in flight; `keep` holds the JS buffers it borrows until it settles.
-  Napi::Promise Run(Napi::Env env, const std::string& where, ThreadState state, std::vector<Napi::Reference<Napi::Value>> keep,
-                    Work work) {
+  Napi::Promise Run(Napi::Env env, const std::string& where, ThreadState state,
+                    std::vector<Napi::Reference<Napi::Value>> keep, Work work) {
     return RunModelCall(env, this->Value(), busy_, where, state, std::move(keep), std::move(work));
   }
 
   std::string Where(const char* call) const { return std::string(name_) + "." + call; }
 
   FlatAdamW& Optimizer(const std::string& where) {
-    if (!optimizer_) throw Napi::TypeError::New(this->Env(), where + ": this model has no optimiser (a bfloat16 decoder only generates)");
+    if (!optimizer_)
+      throw Napi::TypeError::New(this->Env(),
+                                 where + ": this model has no optimiser (a bfloat16 decoder only generates)");
     return *optimizer_;
   }
 
@@ -180,7 +183,8 @@ class ModelBinding : public Napi::ObjectWrap<Derived> {
   // loadStateDict({name: {data, shape}}, {partial}): an imported checkpoint's weights, all checked before any is set.
   Napi::Value LoadStateDict(const Napi::CallbackInfo& info) {
     return Guarded(info.Env(), [&]() -> Napi::Value {
-      const bool partial = info.Length() > 1 && info[1].IsObject() && info[1].As<Napi::Object>().Get("partial").ToBoolean();
+      const bool partial =
+          info.Length() > 1 && info[1].IsObject() && info[1].As<Napi::Object>().Get("partial").ToBoolean();
       const std::string where = Where("loadStateDict");
       return Synchronous(where, [&] { LoadStateDictFromJs(info[0], *model_, where, partial); });
     });
@@ -210,8 +214,10 @@ class ModelBinding : public Napi::ObjectWrap<Derived> {
       torch::optim::Optimizer* o = optimizer_.get();
       torch::Device device = device_;
       return Run(env, where, ThreadState{1, false}, {}, [=]() -> ToJs {
-        if (save) SaveTrainingState(path, *m, o);
-        else LoadTrainingState(path, *m, o, device);
+        if (save)
+          SaveTrainingState(path, *m, o);
+        else
+          LoadTrainingState(path, *m, o, device);
         return nullptr;
       });
     });

@@ -14,10 +14,8 @@ struct TypedArrayKind {
 
 // One table drives both directions, so a dtype is either fully supported or not at all.
 constexpr TypedArrayKind kKinds[] = {
-    {napi_float32_array, torch::kFloat32, "Float32Array"},
-    {napi_float64_array, torch::kFloat64, "Float64Array"},
-    {napi_int32_array, torch::kInt32, "Int32Array"},
-    {napi_bigint64_array, torch::kInt64, "BigInt64Array"},
+    {napi_float32_array, torch::kFloat32, "Float32Array"}, {napi_float64_array, torch::kFloat64, "Float64Array"},
+    {napi_int32_array, torch::kInt32, "Int32Array"},       {napi_bigint64_array, torch::kInt64, "BigInt64Array"},
     {napi_uint8_array, torch::kBool, "Uint8Array"},
 };
 
@@ -101,8 +99,9 @@ BorrowedTensor BorrowTensor(const Napi::Value& value, const TensorSpec& spec) {
   auto array = data.As<Napi::TypedArray>();
   const TypedArrayKind* kind = KindOf(array.TypedArrayType());
   if (!kind) {
-    Fail(env, spec.name + ".data: typed array type not supported; use Float32Array, Float64Array, Int32Array, "
-                          "BigInt64Array or Uint8Array (bool)");
+    Fail(env, spec.name +
+                  ".data: typed array type not supported; use Float32Array, Float64Array, Int32Array, "
+                  "BigInt64Array or Uint8Array (bool)");
   }
   if (spec.dtype && *spec.dtype != kind->torch) {
     Fail(env, spec.name + ": expected dtype " + DtypeName(*spec.dtype) + " but received " + DtypeName(kind->torch) +

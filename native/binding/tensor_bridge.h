@@ -26,7 +26,8 @@ struct TensorSpec {
 };
 
 // A spec with a fixed dtype: shape entries of -1 take any size, named by dim_names in error messages.
-inline TensorSpec Spec(std::string name, torch::ScalarType dtype, std::vector<int64_t> shape, std::vector<std::string> dim_names) {
+inline TensorSpec Spec(std::string name, torch::ScalarType dtype, std::vector<int64_t> shape,
+                       std::vector<std::string> dim_names) {
   TensorSpec s;
   s.name = std::move(name);
   s.dtype = dtype;
@@ -36,7 +37,7 @@ inline TensorSpec Spec(std::string name, torch::ScalarType dtype, std::vector<in
 }
 
 struct BorrowedTensor {
-  torch::Tensor tensor;              // views the JS memory; valid while `keep` lives
+  torch::Tensor tensor;               // views the JS memory; valid while `keep` lives
   Napi::Reference<Napi::Value> keep;  // holds the typed array (and its ArrayBuffer) alive
 };
 

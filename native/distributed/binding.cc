@@ -28,23 +28,24 @@ class ProcessGroupBinding : public Napi::ObjectWrap<ProcessGroupBinding> {
 Napi::FunctionReference* ProcessGroupBinding::constructor_ = nullptr;
 
 void ProcessGroupBinding::Register(Napi::Env env, Napi::Object exports) {
-  Napi::Function cls = DefineClass(env, "ProcessGroup", {
-    InstanceMethod<&ProcessGroupBinding::AllGather>("allGather"),
-    InstanceMethod<&ProcessGroupBinding::AllReduceMean>("allReduceMean"),
-    InstanceMethod<&ProcessGroupBinding::Barrier>("barrier"),
-    InstanceAccessor<&ProcessGroupBinding::Rank>("rank"),
-    InstanceAccessor<&ProcessGroupBinding::WorldSize>("worldSize"),
-    InstanceAccessor<&ProcessGroupBinding::Stats>("stats"),
-    StaticValue("available", Napi::Boolean::New(env, HaveGloo())),
-    StaticValue("nccl", Napi::Boolean::New(env, HaveNccl())),
-  });
+  Napi::Function cls = DefineClass(env, "ProcessGroup",
+                                   {
+                                       InstanceMethod<&ProcessGroupBinding::AllGather>("allGather"),
+                                       InstanceMethod<&ProcessGroupBinding::AllReduceMean>("allReduceMean"),
+                                       InstanceMethod<&ProcessGroupBinding::Barrier>("barrier"),
+                                       InstanceAccessor<&ProcessGroupBinding::Rank>("rank"),
+                                       InstanceAccessor<&ProcessGroupBinding::WorldSize>("worldSize"),
+                                       InstanceAccessor<&ProcessGroupBinding::Stats>("stats"),
+                                       StaticValue("available", Napi::Boolean::New(env, HaveGloo())),
+                                       StaticValue("nccl", Napi::Boolean::New(env, HaveNccl())),
+                                   });
   constructor_ = new Napi::FunctionReference(Napi::Persistent(cls));
   env.SetInstanceData<Napi::FunctionReference>(constructor_);
   exports.Set("ProcessGroup", cls);
 }
 
-// new ProcessGroup({rank, worldSize, masterAddr, masterPort, timeoutMs, bucketBytes, backend, cudaDevice}): blocks until
-// every rank has joined.
+// new ProcessGroup({rank, worldSize, masterAddr, masterPort, timeoutMs, bucketBytes, backend, cudaDevice}): blocks
+// until every rank has joined.
 ProcessGroupBinding::ProcessGroupBinding(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ProcessGroupBinding>(info) {
   Napi::Env env = info.Env();
   Guarded(env, [&] {
@@ -58,7 +59,8 @@ ProcessGroupBinding::ProcessGroupBinding(const Napi::CallbackInfo& info) : Napi:
     g.timeout = std::chrono::milliseconds(RequiredInt(o, what, "timeoutMs", 1, 1 << 30));
     g.bucket_bytes = static_cast<int64_t>(RequiredNumber(o, what, "bucketBytes", 0, 1e12));
     g.backend = RequiredString(o, what, "backend");
-    if (g.backend != "gloo" && g.backend != "nccl") throw Napi::TypeError::New(env, "ProcessGroup: backend must be 'gloo' or 'nccl', received '" + g.backend + "'");
+    if (g.backend != "gloo" && g.backend != "nccl")
+      throw Napi::TypeError::New(env, "ProcessGroup: backend must be 'gloo' or 'nccl', received '" + g.backend + "'");
     g.cuda_device = RequiredInt(o, what, "cudaDevice", 0, 1 << 16);
     group_ = std::make_shared<ProcessGroup>(g);
     return env.Undefined();
@@ -77,10 +79,12 @@ std::shared_ptr<ProcessGroup> ProcessGroupBinding::From(const Napi::Value& v, co
 Napi::Value ProcessGroupBinding::AllGather(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return Guarded(env, [&]() -> Napi::Value {
-    if (info.Length() < 1 || !info[0].IsArray()) throw Napi::TypeError::New(env, "ProcessGroup.allGather: expected an array of integers");
+    if (info.Length() < 1 || !info[0].IsArray())
+      throw Napi::TypeError::New(env, "ProcessGroup.allGather: expected an array of integers");
     Napi::Array a = info[0].As<Napi::Array>();
     std::vector<int64_t> values;
-    for (uint32_t i = 0; i < a.Length(); ++i) values.push_back(static_cast<int64_t>(a.Get(i).As<Napi::Number>().DoubleValue()));
+    for (uint32_t i = 0; i < a.Length(); ++i)
+      values.push_back(static_cast<int64_t>(a.Get(i).As<Napi::Number>().DoubleValue()));
     auto all = group_->AllGather(values);
     Napi::Array out = Napi::Array::New(env, all.size());
     for (uint32_t r = 0; r < all.size(); ++r) {
@@ -96,7 +100,8 @@ Napi::Value ProcessGroupBinding::AllGather(const Napi::CallbackInfo& info) {
 Napi::Value ProcessGroupBinding::AllReduceMean(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return Guarded(env, [&]() -> Napi::Value {
-    if (info.Length() < 1 || !info[0].IsArray()) throw Napi::TypeError::New(env, "ProcessGroup.allReduceMean: expected an array of numbers");
+    if (info.Length() < 1 || !info[0].IsArray())
+      throw Napi::TypeError::New(env, "ProcessGroup.allReduceMean: expected an array of numbers");
     Napi::Array a = info[0].As<Napi::Array>();
     torch::Tensor t = torch::empty({static_cast<int64_t>(a.Length())}, torch::kFloat64);
     for (uint32_t i = 0; i < a.Length(); ++i) t[i] = a.Get(i).As<Napi::Number>().DoubleValue();
@@ -127,12 +132,18 @@ Napi::Value ProcessGroupBinding::Stats(const Napi::CallbackInfo& info) {
   return out;
 }
 
-Napi::Value ProcessGroupBinding::Rank(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), group_ ? group_->rank() : 0); }
-Napi::Value ProcessGroupBinding::WorldSize(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), group_ ? group_->world_size() : 1); }
+Napi::Value ProcessGroupBinding::Rank(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), group_ ? group_->rank() : 0);
+}
+Napi::Value ProcessGroupBinding::WorldSize(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), group_ ? group_->world_size() : 1);
+}
 
 }  // namespace
 
-std::shared_ptr<ProcessGroup> ProcessGroupFrom(const Napi::Value& v, const std::string& what) { return ProcessGroupBinding::From(v, what); }
+std::shared_ptr<ProcessGroup> ProcessGroupFrom(const Napi::Value& v, const std::string& what) {
+  return ProcessGroupBinding::From(v, what);
+}
 
 void RegisterProcessGroup(Napi::Env env, Napi::Object exports) { ProcessGroupBinding::Register(env, exports); }
 

@@ -85,7 +85,8 @@ std::shared_ptr<::gloo::transport::Device> GlooDevice(const std::string& master)
 
 ProcessGroup::ProcessGroup(const GroupOptions& o) : options_(o), impl_(std::make_unique<Impl>()) {
   if (o.world_size < 1 || o.rank < 0 || o.rank >= o.world_size) {
-    throw std::invalid_argument("rank " + std::to_string(o.rank) + " does not fit a world of " + std::to_string(o.world_size));
+    throw std::invalid_argument("rank " + std::to_string(o.rank) + " does not fit a world of " +
+                                std::to_string(o.world_size));
   }
   try {
     c10d::TCPStoreOptions so;
@@ -102,7 +103,9 @@ ProcessGroup::ProcessGroup(const GroupOptions& o) : options_(o), impl_(std::make
       no->timeout = o.timeout;
       impl_->group = c10::make_intrusive<c10d::ProcessGroupNCCL>(impl_->store, o.rank, o.world_size, no);
 #else
-      throw std::runtime_error("this LibTorch has no NCCL process group: train on the CPU (Gloo), or build the addon against a CUDA LibTorch with NCCL");
+      throw std::runtime_error(
+          "this LibTorch has no NCCL process group: train on the CPU (Gloo), or build the addon against a CUDA "
+          "LibTorch with NCCL");
 #endif
     } else {
       auto go = c10d::ProcessGroupGloo::Options::create(o.timeout);
@@ -111,8 +114,9 @@ ProcessGroup::ProcessGroup(const GroupOptions& o) : options_(o), impl_(std::make
     }
   } catch (const std::exception& e) {
     std::string cause = e.what();
-    throw std::runtime_error("c10d rendezvous failed for " + Where(o) + ": " + cause.substr(0, cause.find('\n')) +
-                             " (every rank must start within the timeout, with the same MASTER_ADDR, MASTER_PORT and WORLD_SIZE)");
+    throw std::runtime_error(
+        "c10d rendezvous failed for " + Where(o) + ": " + cause.substr(0, cause.find('\n')) +
+        " (every rank must start within the timeout, with the same MASTER_ADDR, MASTER_PORT and WORLD_SIZE)");
   }
 }
 
@@ -124,12 +128,14 @@ std::string ProcessGroup::Absent() {
   const std::string prefix = "torchmotion/failed/";
   try {
     impl_->store->set(prefix + std::to_string(options_.rank), std::vector<uint8_t>{1});
-    const auto until = std::chrono::steady_clock::now() + std::min<std::chrono::milliseconds>(options_.timeout, std::chrono::seconds(5));
+    const auto until = std::chrono::steady_clock::now() +
+                       std::min<std::chrono::milliseconds>(options_.timeout, std::chrono::seconds(5));
     std::string missing;
     while (true) {
       missing.clear();
       for (int r = 0; r < options_.world_size; ++r) {
-        if (r != options_.rank && !impl_->store->check({prefix + std::to_string(r)})) missing += (missing.empty() ? "" : ", ") + std::to_string(r);
+        if (r != options_.rank && !impl_->store->check({prefix + std::to_string(r)}))
+          missing += (missing.empty() ? "" : ", ") + std::to_string(r);
       }
       if (missing.empty() || std::chrono::steady_clock::now() > until) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -150,8 +156,9 @@ void ProcessGroup::Collective(const char* what, Start start) {
   } catch (const std::exception& e) {
     std::string cause = e.what();
     cause = cause.substr(0, cause.find('\n'));
-    throw std::runtime_error(std::string("c10d ") + what + " failed on " + Where(options_) + ": " + Absent() + " (waited at most " +
-                             Seconds(options_.timeout) + "; " + cause + ") — if a step is that slow, raise TORCHMOTION_DIST_TIMEOUT or launch --timeout");
+    throw std::runtime_error(std::string("c10d ") + what + " failed on " + Where(options_) + ": " + Absent() +
+                             " (waited at most " + Seconds(options_.timeout) + "; " + cause +
+                             ") — if a step is that slow, raise TORCHMOTION_DIST_TIMEOUT or launch --timeout");
   }
 }
 
@@ -205,8 +212,10 @@ std::vector<std::vector<int64_t>> ProcessGroup::AllGather(const std::vector<int6
   std::vector<at::Tensor> in{torch::tensor(values, torch::kInt64).to(impl_->device)};
   std::vector<std::vector<at::Tensor>> out(1);
   for (int r = 0; r < options_.world_size; ++r) out[0].push_back(torch::empty({n}, o));
-  if (options_.world_size > 1) Collective("all-gather", [&] { return impl_->group->allgather(out, in); });
-  else out[0][0].copy_(in[0]);
+  if (options_.world_size > 1)
+    Collective("all-gather", [&] { return impl_->group->allgather(out, in); });
+  else
+    out[0][0].copy_(in[0]);
   std::vector<std::vector<int64_t>> result;
   for (const torch::Tensor& d : out[0]) {
     torch::Tensor t = d.cpu();
@@ -225,8 +234,9 @@ bool HaveGloo() { return false; }
 bool HaveNccl() { return false; }
 struct ProcessGroup::Impl {};
 ProcessGroup::ProcessGroup(const GroupOptions& o) : options_(o) {
-  throw std::runtime_error("this build of the addon has no c10d/Gloo (LibTorch without distributed, or libgloo-dev missing when it " +
-                           std::string("was built): install libgloo-dev and run `npm run build:native`"));
+  throw std::runtime_error(
+      "this build of the addon has no c10d/Gloo (LibTorch without distributed, or libgloo-dev missing when it " +
+      std::string("was built): install libgloo-dev and run `npm run build:native`"));
 }
 ProcessGroup::~ProcessGroup() = default;
 void ProcessGroup::AllReduceMean(const std::vector<torch::Tensor>&) {}
@@ -234,7 +244,9 @@ void ProcessGroup::Broadcast(const std::vector<torch::Tensor>&) {}
 std::vector<std::vector<int64_t>> ProcessGroup::AllGather(const std::vector<int64_t>& v) { return {v}; }
 void ProcessGroup::Barrier() {}
 struct ProcessGroup::Pending {};
-std::shared_ptr<ProcessGroup::Pending> ProcessGroup::StartAllReduce(const torch::Tensor&) { return std::make_shared<Pending>(); }
+std::shared_ptr<ProcessGroup::Pending> ProcessGroup::StartAllReduce(const torch::Tensor&) {
+  return std::make_shared<Pending>();
+}
 void ProcessGroup::Wait(Pending&) {}
 std::string ProcessGroup::Absent() { return ""; }
 
@@ -246,7 +258,8 @@ namespace {
 class AccumulatedHook : public torch::autograd::FunctionPostHook {
  public:
   explicit AccumulatedHook(std::function<void()> f) : f_(std::move(f)) {}
-  torch::autograd::variable_list operator()(const torch::autograd::variable_list& outputs, const torch::autograd::variable_list&) override {
+  torch::autograd::variable_list operator()(const torch::autograd::variable_list& outputs,
+                                            const torch::autograd::variable_list&) override {
     f_();
     return outputs;
   }
@@ -265,7 +278,8 @@ class AccumulatedHook : public torch::autograd::FunctionPostHook {
 // not update poisons its step; one more one-number all-reduce per step tells every rank, which then all hold NaN.
 class BucketSync : public FlatAdamW::GradientSync {
  public:
-  BucketSync(std::shared_ptr<ProcessGroup> group, FlatAdamW& optimizer) : group_(std::move(group)), optimizer_(optimizer) {
+  BucketSync(std::shared_ptr<ProcessGroup> group, FlatAdamW& optimizer)
+      : group_(std::move(group)), optimizer_(optimizer) {
     const auto layout = optimizer.GradLayout();
     const int64_t cap = group_->options().bucket_bytes;
     overlap_ = cap > 0;
@@ -274,7 +288,8 @@ class BucketSync : public FlatAdamW::GradientSync {
     for (const auto& s : layout) buffers = std::max(buffers, s.buffer + 1);
     for (size_t g = 0; g < buffers; ++g) {
       std::vector<size_t> slots;
-      for (size_t i = 0; i < layout.size(); ++i) if (layout[i].buffer == g) slots.push_back(i);
+      for (size_t i = 0; i < layout.size(); ++i)
+        if (layout[i].buffer == g) slots.push_back(i);
       std::sort(slots.begin(), slots.end(), [&](size_t a, size_t b) { return layout[a].offset > layout[b].offset; });
       int64_t bytes = 0;
       for (size_t i : slots) {
@@ -335,7 +350,8 @@ class BucketSync : public FlatAdamW::GradientSync {
     stats.wait_ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     stats.all_reduces += static_cast<int64_t>(buckets_.size()) + 1;
     stats.early += static_cast<int64_t>(early);
-    for (const Bucket& b : buckets_) stats.bytes += static_cast<double>((b.end - b.begin) * grads_[b.buffer].element_size());
+    for (const Bucket& b : buckets_)
+      stats.bytes += static_cast<double>((b.end - b.begin) * grads_[b.buffer].element_size());
     const bool poisoned = flag_.item<float>() > 0;
     if (poisoned) {
       for (torch::Tensor& g : grads_) g.fill_(std::numeric_limits<double>::quiet_NaN());
@@ -343,8 +359,10 @@ class BucketSync : public FlatAdamW::GradientSync {
     Reset();
     if (!late_.empty()) {
       std::string which = std::exchange(late_, "");
-      throw std::runtime_error("data parallel: the gradient of parameter " + which + " grew after its bucket's all-reduce had started (it was " +
-                               "used again later in backward); set TORCHMOTION_DIST_BUCKET_MB=0 to reduce after backward");
+      throw std::runtime_error(
+          "data parallel: the gradient of parameter " + which +
+          " grew after its bucket's all-reduce had started (it was " +
+          "used again later in backward); set TORCHMOTION_DIST_BUCKET_MB=0 to reduce after backward");
     }
   }
 
@@ -440,7 +458,9 @@ void JoinDataParallel(const std::shared_ptr<ProcessGroup>& group, torch::nn::Mod
   for (size_t r = 1; r < all.size(); ++r) {
     if (all[r][0] != all[0][0]) differ += (differ.empty() ? "" : ", ") + std::to_string(r);
   }
-  if (!differ.empty()) throw std::runtime_error("after the broadcast from rank 0 the weights of rank(s) " + differ + " still differ from rank 0's");
+  if (!differ.empty())
+    throw std::runtime_error("after the broadcast from rank 0 the weights of rank(s) " + differ +
+                             " still differ from rank 0's");
   if (!optimizer.GradLayout().empty()) optimizer.SetSync(std::make_shared<BucketSync>(group, optimizer));
 }
 

@@ -1,6 +1,7 @@
 // Data parallelism over PyTorch's own engine: a c10d process group (Gloo over TCP for CPU tensors, NCCL for CUDA
-// ones where this LibTorch has it) whose ranks meet through c10d's TCPStore, as torchrun and DDP do. A model joins it once: its weights are broadcast from rank 0 and
-// checked by a checksum, and from then on its optimiser's gradient seam averages the flat gradients by all-reduce.
+// ones where this LibTorch has it) whose ranks meet through c10d's TCPStore, as torchrun and DDP do. A model joins it
+// once: its weights are broadcast from rank 0 and checked by a checksum, and from then on its optimiser's gradient seam
+// averages the flat gradients by all-reduce.
 #pragma once
 
 #include <chrono>

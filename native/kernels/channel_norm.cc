@@ -16,8 +16,9 @@ constexpr int kLanes = 16;
 // One sample: C rows of T contiguous values. Statistics per time step t run across the rows, so every inner loop
 // is over contiguous t and vectorises (the pointers are __restrict: nothing aliases); a sample (C × T floats) stays
 // in cache across the passes.
-void ForwardSample(const float* __restrict x, const float* __restrict w, const float* __restrict b, float* __restrict out,
-                   float* __restrict mean, float* __restrict rstd, float* __restrict var, int64_t C, int64_t T, float eps) {
+void ForwardSample(const float* __restrict x, const float* __restrict w, const float* __restrict b,
+                   float* __restrict out, float* __restrict mean, float* __restrict rstd, float* __restrict var,
+                   int64_t C, int64_t T, float eps) {
   const float inv_c = 1.0f / static_cast<float>(C);
   for (int64_t t = 0; t < T; ++t) mean[t] = var[t] = 0.0f;
   for (int64_t c = 0; c < C; ++c) {
@@ -44,9 +45,10 @@ void ForwardSample(const float* __restrict x, const float* __restrict w, const f
 // dy = g where the ReLU passed; x̂ = (x − mean)·rstd. The ReLU's mask is recomputed from x with the forward's exact
 // expression rather than read from the output: one tensor less to stream from memory.
 // dx = rstd · (dy·w − mean_c(dy·w) − x̂ · mean_c(dy·w·x̂)); per channel: dw = Σ_t dy·x̂, db = Σ_t dy.
-void BackwardSample(const float* __restrict g, const float* __restrict x, const float* __restrict mean, const float* __restrict rstd,
-                    const float* __restrict w, const float* __restrict b, float* __restrict dx, float* __restrict dw,
-                    float* __restrict db, float* __restrict s1, float* __restrict s2, int64_t C, int64_t T) {
+void BackwardSample(const float* __restrict g, const float* __restrict x, const float* __restrict mean,
+                    const float* __restrict rstd, const float* __restrict w, const float* __restrict b,
+                    float* __restrict dx, float* __restrict dw, float* __restrict db, float* __restrict s1,
+                    float* __restrict s2, int64_t C, int64_t T) {
   for (int64_t t = 0; t < T; ++t) s1[t] = s2[t] = 0.0f;
   for (int64_t c = 0; c < C; ++c) {
     const float* __restrict gc = g + c * T;
@@ -98,8 +100,8 @@ void BackwardSample(const float* __restrict g, const float* __restrict x, const 
 }
 
 struct ChannelNormReluFunction : public torch::autograd::Function<ChannelNormReluFunction> {
-  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& input, const torch::Tensor& weight, const torch::Tensor& bias,
-                               double eps) {
+  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& input, const torch::Tensor& weight,
+                               const torch::Tensor& bias, double eps) {
     torch::Tensor x = input.contiguous(), w = weight.contiguous(), b = bias.contiguous();
     const int64_t B = x.size(0), C = x.size(1), T = x.size(2);
     torch::Tensor out = torch::empty_like(x, at::MemoryFormat::Contiguous);
@@ -109,7 +111,8 @@ struct ChannelNormReluFunction : public torch::autograd::Function<ChannelNormRel
     at::parallel_for(0, B, 1, [&](int64_t begin, int64_t end) {
       std::vector<float> var(T);
       for (int64_t i = begin; i < end; ++i) {
-        ForwardSample(px + i * C * T, pw, pb, po + i * C * T, pm + i * T, pr + i * T, var.data(), C, T, static_cast<float>(eps));
+        ForwardSample(px + i * C * T, pw, pb, po + i * C * T, pm + i * T, pr + i * T, var.data(), C, T,
+                      static_cast<float>(eps));
       }
     });
     ctx->save_for_backward({x, w, b, mean, rstd});
@@ -131,7 +134,8 @@ struct ChannelNormReluFunction : public torch::autograd::Function<ChannelNormRel
       std::vector<float> s1(T), s2(T);
       for (int64_t i = begin; i < end; ++i) {
         const int64_t o = i * C * T;
-        BackwardSample(pg + o, px + o, pm + i * T, pr + i * T, pw, pb, pdx + o, pdw + i * C, pdb + i * C, s1.data(), s2.data(), C, T);
+        BackwardSample(pg + o, px + o, pm + i * T, pr + i * T, pw, pb, pdx + o, pdw + i * C, pdb + i * C, s1.data(),
+                       s2.data(), C, T);
       }
     });
     torch::Tensor dw = torch::zeros({C}, x.options()), db = torch::zeros({C}, x.options());
@@ -152,7 +156,8 @@ bool ChannelLayerNormReluApplies(const torch::Tensor& x) {
   return x.is_cpu() && x.scalar_type() == torch::kFloat32 && x.dim() == 3;
 }
 
-torch::Tensor ChannelLayerNormRelu(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias, double eps) {
+torch::Tensor ChannelLayerNormRelu(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
+                                   double eps) {
   return ChannelNormReluFunction::apply(x, weight, bias, eps);
 }
 

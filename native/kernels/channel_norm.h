@@ -11,7 +11,8 @@
 namespace torchmotion {
 
 // relu(layer_norm over dim 1 of x, weight, bias, eps); x (B, C, T) float32 on the CPU.
-torch::Tensor ChannelLayerNormRelu(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias, double eps);
+torch::Tensor ChannelLayerNormRelu(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
+                                   double eps);
 
 // Whether ChannelLayerNormRelu applies: CPU float32 (CUDA keeps the library's kernels).
 bool ChannelLayerNormReluApplies(const torch::Tensor& x);

@@ -72,7 +72,8 @@ TM_CONV_TARGET void RepeatRow(const float* __restrict src, int64_t n, int64_t up
   if (up == 2) {
     for (; t + 8 <= n; t += 8) {
       const __m256 v = _mm256_loadu_ps(src + t);
-      const __m256 lo = _mm256_unpacklo_ps(v, v), hi = _mm256_unpackhi_ps(v, v);   // [0 0 1 1 | 4 4 5 5], [2 2 3 3 | 6 6 7 7]
+      const __m256 lo = _mm256_unpacklo_ps(v, v),
+                   hi = _mm256_unpackhi_ps(v, v);  // [0 0 1 1 | 4 4 5 5], [2 2 3 3 | 6 6 7 7]
       _mm256_storeu_ps(dst + 2 * t, _mm256_permute2f128_ps(lo, hi, 0x20));
       _mm256_storeu_ps(dst + 2 * t + 8, _mm256_permute2f128_ps(lo, hi, 0x31));
     }
@@ -85,7 +86,8 @@ TM_CONV_TARGET void SumRepeats(const float* __restrict src, int64_t n, int64_t u
   int64_t t = 0;
   if (up == 2) {
     for (; t + 8 <= n; t += 8) {
-      // hadd gives [a0+a1, a2+a3, b0+b1, b2+b3 | a4+a5, a6+a7, b4+b5, b6+b7]; the 64-bit lanes 0, 2, 1, 3 put it in order.
+      // hadd gives [a0+a1, a2+a3, b0+b1, b2+b3 | a4+a5, a6+a7, b4+b5, b6+b7]; the 64-bit lanes 0, 2, 1, 3 put it in
+      // order.
       const __m256 h = _mm256_hadd_ps(_mm256_loadu_ps(src + 2 * t), _mm256_loadu_ps(src + 2 * t + 8));
       _mm256_storeu_ps(dst + t, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(h), 0xD8)));
     }

@@ -33,7 +33,9 @@ constexpr int64_t kGradRows = 12, kGradVecs = 2;
 
 TM_CONV_TARGET inline Vec VLoad(const float* p) { return _mm512_loadu_ps(p); }
 TM_CONV_TARGET inline void VStore(float* p, Vec v) { _mm512_storeu_ps(p, v); }
-TM_CONV_TARGET inline void VStoreFirst(float* p, Vec v, int64_t n) { _mm512_mask_storeu_ps(p, static_cast<__mmask16>((1u << n) - 1), v); }
+TM_CONV_TARGET inline void VStoreFirst(float* p, Vec v, int64_t n) {
+  _mm512_mask_storeu_ps(p, static_cast<__mmask16>((1u << n) - 1), v);
+}
 TM_CONV_TARGET inline Vec VSet1(float f) { return _mm512_set1_ps(f); }
 TM_CONV_TARGET inline Vec VZero() { return _mm512_setzero_ps(); }
 TM_CONV_TARGET inline Vec VFma(Vec a, Vec b, Vec c) { return _mm512_fmadd_ps(a, b, c); }

@@ -17,20 +17,20 @@ std::string ConvKernel();
 // (ConvKernel() is not "none"), and either stride 1 with 0 ≤ padding ≤ dilation·(K − 1) or a larger
 // stride without dilation or upsampling (and padding < K, as in the tokenizer). Otherwise the caller uses LibTorch's
 // convolution.
-bool Conv1dCpuApplies(const torch::Tensor& x, const torch::Tensor& w, int64_t stride, int64_t padding, int64_t dilation, int64_t groups,
-                      int64_t upsample = 1);
+bool Conv1dCpuApplies(const torch::Tensor& x, const torch::Tensor& w, int64_t stride, int64_t padding, int64_t dilation,
+                      int64_t groups, int64_t upsample = 1);
 
 // conv1d(x upsampled, w, b, stride, padding, dilation) with its backward; b may be undefined (no bias). `upsample` > 1
 // convolves x repeated that many times along time (nearest-neighbour upsampling, torch::nn::Upsample's "nearest"),
 // without making the upsampled tensor: the decoder's Upsample + Conv in one step. A defined `residual` (the output's
 // shape, float32 on the CPU) is added to the output as it is made: a residual block's last convolution and its
 // `+ x` in one step.
-torch::Tensor Conv1dCpu(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b, int64_t stride, int64_t padding,
-                        int64_t dilation, int64_t upsample = 1, const torch::Tensor& residual = {});
+torch::Tensor Conv1dCpu(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b, int64_t stride,
+                        int64_t padding, int64_t dilation, int64_t upsample = 1, const torch::Tensor& residual = {});
 
 // The model's convolutions: Conv1dCpu where it applies, LibTorch's conv1d anywhere else (CUDA, other dtypes, CPUs
 // without AVX2; with `upsample`, after torch's nearest-neighbour interpolation; with `residual`, plus it).
-torch::Tensor Conv1dLayer(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b, int64_t stride, int64_t padding,
-                          int64_t dilation, int64_t upsample = 1, const torch::Tensor& residual = {});
+torch::Tensor Conv1dLayer(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b, int64_t stride,
+                          int64_t padding, int64_t dilation, int64_t upsample = 1, const torch::Tensor& residual = {});
 
 }  // namespace torchmotion

@@ -20,11 +20,12 @@ inline void CheckResidual(const torch::Tensor& residual, const torch::Tensor& y)
 #ifdef TM_CONV_X86
 // Each variant: whether its kernels take this convolution (the dtype, device and group checks are the caller's), and
 // the convolution with its autograd backward.
-#define TM_CONV_VARIANT(ns)                                                                                                     \
-  namespace ns {                                                                                                                \
-  bool Applies(const torch::Tensor& x, const torch::Tensor& w, int64_t stride, int64_t padding, int64_t dilation, int64_t upsample); \
-  torch::Tensor Apply(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b, int64_t stride, int64_t padding,     \
-                      int64_t dilation, int64_t upsample, const torch::Tensor& residual);                                       \
+#define TM_CONV_VARIANT(ns)                                                                                       \
+  namespace ns {                                                                                                  \
+  bool Applies(const torch::Tensor& x, const torch::Tensor& w, int64_t stride, int64_t padding, int64_t dilation, \
+               int64_t upsample);                                                                                 \
+  torch::Tensor Apply(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b, int64_t stride,     \
+                      int64_t padding, int64_t dilation, int64_t upsample, const torch::Tensor& residual);        \
   }
 TM_CONV_VARIANT(conv_avx512)
 TM_CONV_VARIANT(conv_avx2)

@@ -36,19 +36,22 @@ __attribute__((target("avx2,fma"))) float Dot(const float* a, const float* b, in
 __attribute__((target("avx2,fma"))) void Axpy(float w, const float* x, float* out, int64_t n) {
   const __m256 wv = _mm256_set1_ps(w);
   int64_t i = 0;
-  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(out + i, _mm256_fmadd_ps(wv, _mm256_loadu_ps(x + i), _mm256_loadu_ps(out + i)));
+  for (; i + 8 <= n; i += 8)
+    _mm256_storeu_ps(out + i, _mm256_fmadd_ps(wv, _mm256_loadu_ps(x + i), _mm256_loadu_ps(out + i)));
   for (; i < n; ++i) out[i] += w * x[i];
 }
 
 }  // namespace
 #endif
 
-torch::Tensor DecodeAttention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, const torch::Tensor& allowed) {
+torch::Tensor DecodeAttention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                              const torch::Tensor& allowed) {
 #ifdef TM_DECODE_AVX2
   static const bool supported = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   if (!supported || q.dim() != 4 || q.size(2) != 1 || !q.device().is_cpu() || q.scalar_type() != torch::kFloat32 ||
-      k.scalar_type() != torch::kFloat32 || v.scalar_type() != torch::kFloat32 || k.sizes() != v.sizes() || k.size(3) != q.size(3) ||
-      k.stride(3) != 1 || v.stride(3) != 1 || k.stride(2) != k.size(3) || v.stride(2) != v.size(3) || allowed.scalar_type() != torch::kBool) {
+      k.scalar_type() != torch::kFloat32 || v.scalar_type() != torch::kFloat32 || k.sizes() != v.sizes() ||
+      k.size(3) != q.size(3) || k.stride(3) != 1 || v.stride(3) != 1 || k.stride(2) != k.size(3) ||
+      v.stride(2) != v.size(3) || allowed.scalar_type() != torch::kBool) {
     return {};
   }
   const int64_t B = q.size(0), H = q.size(1), S = k.size(2), hd = q.size(3);

@@ -44,17 +44,18 @@ Napi::Value Fid(const Napi::CallbackInfo& info) {
     std::vector<Napi::Reference<Napi::Value>> keep;
     keep.push_back(std::move(a.keep));
     keep.push_back(std::move(b.keep));
-    return TorchWorker::Start(env, ThreadOption(opts, false), [ta, tb]() -> ToJs {
-      const double d = Frechet(ta, tb);
-      return [d](Napi::Env e) -> Napi::Value { return Napi::Number::New(e, d); };
-    }, std::move(keep));
+    return TorchWorker::Start(
+        env, ThreadOption(opts, false),
+        [ta, tb]() -> ToJs {
+          const double d = Frechet(ta, tb);
+          return [d](Napi::Env e) -> Napi::Value { return Napi::Number::New(e, d); };
+        },
+        std::move(keep));
   });
 }
 
 }  // namespace
 
-void RegisterMetrics(Napi::Env env, Napi::Object exports) {
-  exports.Set("fid", Napi::Function::New(env, Fid, "fid"));
-}
+void RegisterMetrics(Napi::Env env, Napi::Object exports) { exports.Set("fid", Napi::Function::New(env, Fid, "fid")); }
 
 }  // namespace torchmotion

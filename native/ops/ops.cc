@@ -9,10 +9,10 @@
 
 #include "binding/args.h"
 #include "binding/async_worker.h"
+#include "binding/tensor_bridge.h"
 #include "kernels/channel_norm.h"
 #include "kernels/conv1d_cpu.h"
 #include "runtime/device.h"
-#include "binding/tensor_bridge.h"
 
 namespace torchmotion {
 namespace {
@@ -38,10 +38,13 @@ Napi::Value RoundTrip(const Napi::CallbackInfo& info) {
     auto input = BorrowTensor(info[0], AnyTensor("tensor"));
     torch::Device device = ParseDevice(StringOption(opts, "device", "cpu"));
     torch::Tensor t = input.tensor;
-    return TorchWorker::Start(env, ThreadOption(opts, false), [t, device]() -> ToJs {
-      torch::Tensor on_device = t.to(device, /*non_blocking=*/false, /*copy=*/true);
-      return [on_device](Napi::Env e) -> Napi::Value { return CopyTensorToJs(e, on_device); };
-    }, Keep(input));
+    return TorchWorker::Start(
+        env, ThreadOption(opts, false),
+        [t, device]() -> ToJs {
+          torch::Tensor on_device = t.to(device, /*non_blocking=*/false, /*copy=*/true);
+          return [on_device](Napi::Env e) -> Napi::Value { return CopyTensorToJs(e, on_device); };
+        },
+        Keep(input));
   });
 }
 
@@ -57,11 +60,14 @@ Napi::Value Matmul(const Napi::CallbackInfo& info) {
     torch::Tensor ta = a.tensor, tb = b.tensor;
     auto keep = Keep(a);
     keep.push_back(std::move(b.keep));
-    return TorchWorker::Start(env, ThreadOption(opts, false), [ta, tb, device, repeat]() -> ToJs {
-      torch::Tensor x = ta.to(device), y = tb.to(device), out;
-      for (int i = 0; i < repeat; ++i) out = torch::matmul(x, y);
-      return [out](Napi::Env e) -> Napi::Value { return CopyTensorToJs(e, out); };
-    }, std::move(keep));
+    return TorchWorker::Start(
+        env, ThreadOption(opts, false),
+        [ta, tb, device, repeat]() -> ToJs {
+          torch::Tensor x = ta.to(device), y = tb.to(device), out;
+          for (int i = 0; i < repeat; ++i) out = torch::matmul(x, y);
+          return [out](Napi::Env e) -> Napi::Value { return CopyTensorToJs(e, out); };
+        },
+        std::move(keep));
   });
 }
 
@@ -74,7 +80,8 @@ Napi::Value MeasureThroughput(const Napi::CallbackInfo& info) {
     auto opts = OptionsArg(info, 0, "measureThroughput");
     std::string op = StringOption(opts, "op", "matmul");
     if (op != "matmul" && op != "conv1d" && op != "conv1d-torchmotion") {
-      throw Napi::TypeError::New(env, "option 'op' must be 'matmul', 'conv1d' or 'conv1d-torchmotion', received '" + op + "'");
+      throw Napi::TypeError::New(
+          env, "option 'op' must be 'matmul', 'conv1d' or 'conv1d-torchmotion', received '" + op + "'");
     }
     int size = IntOption(opts, "size", 1024, 1, 16384);
     double seconds = NumberOption(opts, "seconds", 1.0, 0.0, 600.0);
@@ -94,7 +101,9 @@ Napi::Value MeasureThroughput(const Napi::CallbackInfo& info) {
         flop = 2.0 * 64 * 512 * 512 * 3 * 96;
       }
       if (op == "conv1d-torchmotion" && !Conv1dCpuApplies(x, w, 1, 1, 1, 1)) {
-        throw std::invalid_argument("measureThroughput: torchmotion's conv1d kernels need a CPU with AVX2 + FMA (and TORCHMOTION_NO_CONV_KERNEL unset)");
+        throw std::invalid_argument(
+            "measureThroughput: torchmotion's conv1d kernels need a CPU with AVX2 + FMA (and "
+            "TORCHMOTION_NO_CONV_KERNEL unset)");
       }
       torch::NoGradGuard no_grad;
       auto run = [&] {
@@ -171,14 +180,19 @@ Napi::Value ChannelNormRelu(const Napi::CallbackInfo& info) {
     auto opts = OptionsArg(info, 4, "channelNormRelu");
     std::vector<Napi::Reference<Napi::Value>> keep;
     const LayerArgs a = BorrowLayerArgs(info, keep);
-    if (a.x.dim() != 3 || a.weight.dim() != 1 || a.weight.size(0) != a.x.size(1) || !a.bias.sizes().equals(a.weight.sizes()) ||
-        !a.grad.sizes().equals(a.x.sizes())) {
+    if (a.x.dim() != 3 || a.weight.dim() != 1 || a.weight.size(0) != a.x.size(1) ||
+        !a.bias.sizes().equals(a.weight.sizes()) || !a.grad.sizes().equals(a.x.sizes())) {
       throw Napi::TypeError::New(env, "channelNormRelu: expected x (B, C, T), weight (C), bias (C) and grad (B, C, T)");
     }
-    return TorchWorker::Start(env, ThreadOption(opts, false), [a]() -> ToJs {
-      auto layer = [](const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b) { return ChannelLayerNormRelu(x, w, b, 1e-5); };
-      return LayerWithGrads(layer, a, nullptr);
-    }, std::move(keep));
+    return TorchWorker::Start(
+        env, ThreadOption(opts, false),
+        [a]() -> ToJs {
+          auto layer = [](const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b) {
+            return ChannelLayerNormRelu(x, w, b, 1e-5);
+          };
+          return LayerWithGrads(layer, a, nullptr);
+        },
+        std::move(keep));
   });
 }
 
@@ -197,19 +211,25 @@ Napi::Value Conv1d(const Napi::CallbackInfo& info) {
     const int64_t stride = IntOption(opts, "stride", 1, 1, 1 << 20), up = IntOption(opts, "upsample", 1, 1, 1 << 10);
     const bool x_grad = BoolOption(opts, "inputGrad", true);
     const torch::Tensor &x = a.x, &w = a.weight;
-    const bool shapes =
-        x.dim() == 3 && w.dim() == 3 && w.size(1) == x.size(1) && a.bias.dim() == 1 && a.bias.size(0) == w.size(0) && a.grad.dim() == 3;
-    const int64_t span = shapes ? up * x.size(2) + 2 * pad - dil * (w.size(2) - 1) : 0, out_steps = span >= 1 ? (span - 1) / stride + 1 : 0;
+    const bool shapes = x.dim() == 3 && w.dim() == 3 && w.size(1) == x.size(1) && a.bias.dim() == 1 &&
+                        a.bias.size(0) == w.size(0) && a.grad.dim() == 3;
+    const int64_t span = shapes ? up * x.size(2) + 2 * pad - dil * (w.size(2) - 1) : 0,
+                  out_steps = span >= 1 ? (span - 1) / stride + 1 : 0;
     if (!shapes || out_steps < 1 || !a.grad.sizes().equals({x.size(0), w.size(0), out_steps})) {
-      throw Napi::TypeError::New(env, "conv1d: expected x (B, Cin, T), weight (Cout, Cin, K), bias (Cout) and grad "
-                                      "(B, Cout, (upsample·T + 2·padding − dilation·(K − 1) − 1) / stride + 1)");
+      throw Napi::TypeError::New(env,
+                                 "conv1d: expected x (B, Cin, T), weight (Cout, Cin, K), bias (Cout) and grad "
+                                 "(B, Cout, (upsample·T + 2·padding − dilation·(K − 1) − 1) / stride + 1)");
     }
-    return TorchWorker::Start(env, ThreadOption(opts, false), [a, stride, pad, dil, up, x_grad]() -> ToJs {
-      auto layer = [&](const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b) {
-        return Conv1dLayer(x, w, b, stride, pad, dil, up);
-      };
-      return LayerWithGrads(layer, a, Conv1dCpuApplies(a.x, a.weight, stride, pad, dil, 1, up) ? "torchmotion" : "libtorch", x_grad);
-    }, std::move(keep));
+    return TorchWorker::Start(
+        env, ThreadOption(opts, false),
+        [a, stride, pad, dil, up, x_grad]() -> ToJs {
+          auto layer = [&](const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b) {
+            return Conv1dLayer(x, w, b, stride, pad, dil, up);
+          };
+          return LayerWithGrads(
+              layer, a, Conv1dCpuApplies(a.x, a.weight, stride, pad, dil, 1, up) ? "torchmotion" : "libtorch", x_grad);
+        },
+        std::move(keep));
   });
 }
 

@@ -16,8 +16,8 @@
 namespace torchmotion {
 namespace {
 
-constexpr std::size_t kAlignment = 64;            // as LibTorch's default CPU allocator
-constexpr std::size_t kMinCached = 64 * 1024;     // smaller blocks are cheap for malloc
+constexpr std::size_t kAlignment = 64;         // as LibTorch's default CPU allocator
+constexpr std::size_t kMinCached = 64 * 1024;  // smaller blocks are cheap for malloc
 std::size_t CacheLimit() {
   const char* v = std::getenv("TORCHMOTION_CPU_CACHE_MB");
   long mb = v ? std::atol(v) : 4096;
@@ -56,7 +56,7 @@ struct Cache {
   std::unordered_map<std::size_t, std::vector<void*>> free_blocks;  // size class → blocks
   std::unordered_map<void*, std::size_t> sizes;                     // every cached-class block, live or free
   std::size_t cached = 0, live = 0, peak_live = 0, limit = CacheLimit();
-  std::size_t mark = 0;   // the most in use since the last ResetCpuPeakMark()
+  std::size_t mark = 0;  // the most in use since the last ResetCpuPeakMark()
 };
 
 // Free blocks are kept only up to the peak of live bytes (at least 256 MB, at most the limit): with fixed shapes every

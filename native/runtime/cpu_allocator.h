@@ -12,8 +12,8 @@ namespace torchmotion {
 void InstallCachingCpuAllocator();
 
 struct CpuCacheStats {
-  std::size_t cached_bytes;  // free blocks held for reuse
-  std::size_t live_bytes;    // blocks in use by tensors
+  std::size_t cached_bytes;     // free blocks held for reuse
+  std::size_t live_bytes;       // blocks in use by tensors
   std::size_t peak_live_bytes;  // the most ever in use at once
   std::size_t mark_bytes;       // the most in use at once since ResetCpuPeakMark()
   bool installed;

@@ -13,7 +13,8 @@ torch::Device ParseDevice(const std::string& spec) {
   }
   if (m[1] == "cpu") return torch::Device(torch::kCPU);
   if (!CudaAvailable()) {
-    throw std::invalid_argument("device '" + spec + "' requested but CUDA is not available (LibTorch " + TorchVersion() +
+    throw std::invalid_argument("device '" + spec + "' requested but CUDA is not available (LibTorch " +
+                                TorchVersion() +
                                 " has no CUDA support or no GPU is visible): use device 'cpu', or build against a "
                                 "CUDA LibTorch as the README describes");
   }

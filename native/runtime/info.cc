@@ -6,9 +6,9 @@
 #include <ATen/Parallel.h>
 #include <ATen/Version.h>
 
-#include "runtime/cpu_allocator.h"
 #include "binding/errors.h"
 #include "kernels/packed_linear.h"
+#include "runtime/cpu_allocator.h"
 #include "runtime/threads.h"
 
 namespace torchmotion {
@@ -49,8 +49,8 @@ Napi::Value SetThreads(const Napi::CallbackInfo& info) {
     if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(env, "setThreads: expected a number");
     double n = info[0].As<Napi::Number>().DoubleValue();
     if (!(n >= 1 && n <= 1024) || n != static_cast<int>(n)) {
-      throw Napi::RangeError::New(env, "setThreads: threads must be an integer in [1, 1024], received " +
-                                           info[0].ToString().Utf8Value());
+      throw Napi::RangeError::New(
+          env, "setThreads: threads must be an integer in [1, 1024], received " + info[0].ToString().Utf8Value());
     }
     SetDefaultThreads(static_cast<int>(n));
     return env.Undefined();

@@ -49,7 +49,8 @@ int DefaultThreads() {
 }
 
 void SetDefaultThreads(int threads) {
-  if (threads < 1) throw std::invalid_argument("threads must be a positive integer, received " + std::to_string(threads));
+  if (threads < 1)
+    throw std::invalid_argument("threads must be a positive integer, received " + std::to_string(threads));
   g_threads.store(threads);
 }
 

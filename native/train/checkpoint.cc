@@ -96,7 +96,8 @@ std::string WithoutBacktraceOf(const std::exception& e) {
 // Puts back what LoadTrainingState kept aside. Each part is attempted even if one before it fails, and nothing
 // escapes: the caller is already reporting the load's own error.
 void Restore(const std::vector<std::pair<std::string, torch::Tensor>>& tensors, const std::vector<torch::Tensor>& kept,
-             torch::optim::Optimizer* optimizer, const std::string& optimizer_bytes, at::Generator& generator, const torch::Tensor& rng) noexcept {
+             torch::optim::Optimizer* optimizer, const std::string& optimizer_bytes, at::Generator& generator,
+             const torch::Tensor& rng) noexcept {
   try {
     torch::NoGradGuard no_grad;
     for (size_t i = 0; i < tensors.size(); ++i) {
@@ -142,7 +143,8 @@ void SaveTrainingState(const std::string& path, torch::nn::Module& model, torch:
     FileSink sink(tmp);
     archive.save_to([&sink](const void* data, size_t n) { return sink.Write(data, n); });
     sink.Finish();
-    if (std::rename(tmp.c_str(), path.c_str()) != 0) throw std::runtime_error("cannot move " + tmp + " to " + path + ": " + Cause(errno));
+    if (std::rename(tmp.c_str(), path.c_str()) != 0)
+      throw std::runtime_error("cannot move " + tmp + " to " + path + ": " + Cause(errno));
   } catch (...) {
     std::remove(tmp.c_str());
     throw;
@@ -188,8 +190,8 @@ void LoadTrainingState(const std::string& path, torch::nn::Module& model, torch:
     for (size_t i = 0; i < tensors.size(); ++i) {
       const torch::Tensor& now = tensors[i].second;
       if (now.sizes() != kept[i].sizes() || now.scalar_type() != kept[i].scalar_type()) {
-        throw std::runtime_error(path + " holds another model: " + tensors[i].first + " is " + c10::str(now.sizes()) + " " +
-                                 c10::toString(now.scalar_type()) + " there, " + c10::str(kept[i].sizes()) + " " +
+        throw std::runtime_error(path + " holds another model: " + tensors[i].first + " is " + c10::str(now.sizes()) +
+                                 " " + c10::toString(now.scalar_type()) + " there, " + c10::str(kept[i].sizes()) + " " +
                                  c10::toString(kept[i].scalar_type()) + " here");
       }
     }

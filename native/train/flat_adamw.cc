@@ -36,7 +36,8 @@ struct AdamWStep {
 // roots vectorised: the build passes -fno-math-errno for this file). Each gradient is zeroed once read: its cache
 // line is already here, while the next step's ZeroGrad would be another pass over the whole buffer (a 45 MB fill for
 // the tokenizer, 3.5–4.6 ms of a two-thread step: tokenizer-profile.ts).
-void FusedStep(float* __restrict p, float* __restrict g, float* __restrict m, float* __restrict v, int64_t n, const AdamWStep& a) {
+void FusedStep(float* __restrict p, float* __restrict g, float* __restrict m, float* __restrict v, int64_t n,
+               const AdamWStep& a) {
   at::parallel_for(0, n, int64_t{1} << 16, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {
       const float gi = g[i];
@@ -62,7 +63,8 @@ FlatAdamW::FlatAdamW(std::vector<torch::Tensor> params, torch::optim::AdamWOptio
     // Frozen parameters get no gradient and torch's AdamW skips them; tied parameters are updated once.
     if (!p.requires_grad() || std::find(seen.begin(), seen.end(), p.unsafeGetTensorImpl()) != seen.end()) continue;
     seen.push_back(p.unsafeGetTensorImpl());
-    if (p.device() != params.front().device()) throw std::invalid_argument("FlatAdamW: parameters are on several devices");
+    if (p.device() != params.front().device())
+      throw std::invalid_argument("FlatAdamW: parameters are on several devices");
     size_t g = std::find(dtypes.begin(), dtypes.end(), p.scalar_type()) - dtypes.begin();
     if (g == dtypes.size()) {
       dtypes.push_back(p.scalar_type());
@@ -100,8 +102,10 @@ void FlatAdamW::Bind(bool grads) {
     const torch::Tensor& grad = s.param.grad();
     if (!StartsAt(grad, b.grads, s.offset)) {
       torch::Tensor view = ViewOf(b.grads, s.offset, s.param);
-      if (grad.defined()) view.copy_(grad);
-      else view.zero_();
+      if (grad.defined())
+        view.copy_(grad);
+      else
+        view.zero_();
       s.param.mutable_grad() = view;
     }
   }
@@ -177,9 +181,14 @@ torch::Tensor FlatAdamW::step(LossClosure closure) {
     }
     const int64_t n = b.values.numel();
     if (b.values.is_cpu() && b.values.scalar_type() == torch::kFloat32) {
-      const AdamWStep a{static_cast<float>(1 - o.lr() * o.weight_decay()), static_cast<float>(beta1), static_cast<float>(beta2),
-                        static_cast<float>(bias2_sqrt), static_cast<float>(o.eps()), static_cast<float>(step_size)};
-      FusedStep(b.values.data_ptr<float>(), b.grads.data_ptr<float>(), b.exp_avg.data_ptr<float>(), b.exp_avg_sq.data_ptr<float>(), n, a);
+      const AdamWStep a{static_cast<float>(1 - o.lr() * o.weight_decay()),
+                        static_cast<float>(beta1),
+                        static_cast<float>(beta2),
+                        static_cast<float>(bias2_sqrt),
+                        static_cast<float>(o.eps()),
+                        static_cast<float>(step_size)};
+      FusedStep(b.values.data_ptr<float>(), b.grads.data_ptr<float>(), b.exp_avg.data_ptr<float>(),
+                b.exp_avg_sq.data_ptr<float>(), n, a);
       // Zero until something writes them in place (autograd's accumulation, clipping, Bind's copy), which bumps the
       // buffer's version counter (shared with every parameter's gradient view).
       b.zeroed_at = b.grads._version();
@@ -252,7 +261,8 @@ void FlatAdamW::load(torch::serialize::InputArchive& archive) {
   state_.clear();
   // NaN moments would turn the next update's weights into NaN whatever the gradient.
   for (const Buffer& b : buffers_) {
-    if (b.exp_avg.defined() && !(torch::isfinite(b.exp_avg).all().item<bool>() && torch::isfinite(b.exp_avg_sq).all().item<bool>())) {
+    if (b.exp_avg.defined() &&
+        !(torch::isfinite(b.exp_avg).all().item<bool>() && torch::isfinite(b.exp_avg_sq).all().item<bool>())) {
       throw std::runtime_error("the optimiser state holds NaN or Inf");
     }
   }

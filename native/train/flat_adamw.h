@@ -78,7 +78,8 @@ class FlatAdamW : public torch::optim::AdamW {
     virtual ~GradientSync() = default;
     virtual void Arm(const std::vector<torch::Tensor>& complete) = 0;  // the next backward completes the gradients
     virtual void Finish() = 0;  // they are complete: what has not started starts; all are waited for and averaged
-    virtual void Poison() = 0;  // this rank's step must not update: waits for what is in flight; Finish makes every rank's NaN
+    virtual void
+    Poison() = 0;  // this rank's step must not update: waits for what is in flight; Finish makes every rank's NaN
   };
   void SetSync(std::shared_ptr<GradientSync> sync) { sync_ = std::move(sync); }
   void ArmSync(const std::vector<torch::Tensor>& complete = {}) {

@@ -11,7 +11,8 @@ namespace torchmotion {
 class InspectGradients {
  public:
   // With `out` null it does nothing (the common case: no hook, no copies).
-  InspectGradients(FlatAdamW& optimizer, std::vector<torch::Tensor>* out) : optimizer_(optimizer), active_(out != nullptr) {
+  InspectGradients(FlatAdamW& optimizer, std::vector<torch::Tensor>* out)
+      : optimizer_(optimizer), active_(out != nullptr) {
     if (!active_) return;
     optimizer_.SetGradientHook([out](const std::vector<torch::Tensor>& grads) {
       out->clear();

@@ -7,8 +7,8 @@
 #include <utility>
 #include <vector>
 
-#include "compat.h"
 #include "binding/tensor_bridge.h"
+#include "compat.h"
 
 namespace torchmotion {
 
@@ -19,7 +19,8 @@ inline Napi::Array ParameterTableToJs(Napi::Env env, torch::nn::Module& module) 
     auto row = Napi::Object::New(env);
     row.Set("name", p.key());
     auto shape = Napi::Array::New(env);
-    for (int64_t d = 0; d < p.value().dim(); ++d) shape.Set(static_cast<uint32_t>(d), static_cast<double>(p.value().size(d)));
+    for (int64_t d = 0; d < p.value().dim(); ++d)
+      shape.Set(static_cast<uint32_t>(d), static_cast<double>(p.value().size(d)));
     row.Set("shape", shape);
     row.Set("count", static_cast<double>(p.value().numel()));
     row.Set("trainable", p.value().requires_grad());
@@ -43,7 +44,8 @@ inline Napi::Object StateDictToJs(Napi::Env env, torch::nn::Module& module) {
 // values; all are checked before the first is written. Values are converted to the module's dtype and device.
 // `partial` lets a subset be given (an importer streaming a large file a tensor at a time into a fresh model); the
 // given ones are checked the same way.
-inline void LoadStateDictFromJs(const Napi::Value& value, torch::nn::Module& module, const std::string& what, bool partial = false) {
+inline void LoadStateDictFromJs(const Napi::Value& value, torch::nn::Module& module, const std::string& what,
+                                bool partial = false) {
   Napi::Env env = value.Env();
   if (!value.IsObject()) throw Napi::TypeError::New(env, what + ": expected an object of {name: {data, shape}}");
   Napi::Object given = value.As<Napi::Object>();
@@ -51,7 +53,9 @@ inline void LoadStateDictFromJs(const Napi::Value& value, torch::nn::Module& mod
   for (const auto& p : module.named_parameters()) targets.emplace_back(p.key(), p.value());
   for (const auto& b : module.named_buffers()) targets.emplace_back(b.key(), b.value());
   std::vector<std::string> missing;
-  if (!partial) for (const auto& t : targets) if (!given.Has(t.first)) missing.push_back(t.first);
+  if (!partial)
+    for (const auto& t : targets)
+      if (!given.Has(t.first)) missing.push_back(t.first);
   Napi::Array keys = given.GetPropertyNames();
   std::vector<std::string> unknown;
   for (uint32_t i = 0; i < keys.Length(); ++i) {
@@ -76,8 +80,8 @@ inline void LoadStateDictFromJs(const Napi::Value& value, torch::nn::Module& mod
     spec.rank_free = true;
     BorrowedTensor src = BorrowTensor(given.Get(t.first), spec);
     if (src.tensor.sizes() != t.second.sizes()) {
-      throw Napi::TypeError::New(env, what + ": " + t.first + " has shape " + ShapeString(src.tensor.sizes()) + ", the model's is " +
-                                          ShapeString(t.second.sizes()));
+      throw Napi::TypeError::New(env, what + ": " + t.first + " has shape " + ShapeString(src.tensor.sizes()) +
+                                          ", the model's is " + ShapeString(t.second.sizes()));
     }
     if (src.tensor.is_floating_point() && !torch::isfinite(src.tensor).all().item<bool>()) {
       throw Napi::TypeError::New(env, what + ": " + t.first + " holds NaN or Inf");

@@ -12,7 +12,11 @@ import { TokenizerModel } from '../../ts/tokenizer/model.js';
 const [batch, window, steps, threads] = process.argv.slice(2, 6).map(Number);
 setThreads(threads);
 const group = groupFromEnv();
-const model = new TokenizerModel(resolveModel({ preset: 'motionmillion' }), { seed: 0, device: 'cpu', optimizer: { lr: 5e-5, beta1: 0.9, beta2: 0.99, weightDecay: 0 } });
+const model = new TokenizerModel(resolveModel({ preset: 'motionmillion' }), {
+  seed: 0,
+  device: 'cpu',
+  optimizer: { lr: 5e-5, beta1: 0.9, beta2: 0.99, weightDecay: 0 },
+});
 if (group) model.joinProcessGroup(group);
 const rng = new Rng(1 + (group?.rank ?? 0));
 const x = new Float32Array(batch * window * 272).map(() => rng.uniform(-2, 2));
@@ -29,6 +33,16 @@ for (let i = 0; i < steps + 2; i++) {
 const stats = group?.native.stats;
 group?.native.barrier();
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
-console.log(JSON.stringify({ side: 'torchmotion', rank: group?.rank ?? 0, world: group?.worldSize ?? 1, threads, batch,
-  medianSeconds: median(times), medianCommSeconds: median(comm), buckets: stats ? (stats.allReduces / (steps + 2)) - 1 : 0,
-  bucketsEarly: stats ? stats.early / (steps + 2) : 0 }));
+console.log(
+  JSON.stringify({
+    side: 'torchmotion',
+    rank: group?.rank ?? 0,
+    world: group?.worldSize ?? 1,
+    threads,
+    batch,
+    medianSeconds: median(times),
+    medianCommSeconds: median(comm),
+    buckets: stats ? stats.allReduces / (steps + 2) - 1 : 0,
+    bucketsEarly: stats ? stats.early / (steps + 2) : 0,
+  })
+);

@@ -16,7 +16,14 @@ if (process.argv[2] === 'child') {
   const model = new TokenizerModel(resolveModel({ preset: 'motionmillion' }), { seed: 0 });
   const t0 = performance.now();
   const r = await evaluateTokenizer(model, root, { split: 'all', stage: 't2m', minFrames: 0, maxFrames: 100000 });
-  console.log(JSON.stringify({ clips: r.clips, tokens: r.frames / 2, seconds: (performance.now() - t0) / 1000, peakRssMB: process.resourceUsage().maxRSS / 1024 }));
+  console.log(
+    JSON.stringify({
+      clips: r.clips,
+      tokens: r.frames / 2,
+      seconds: (performance.now() - t0) / 1000,
+      peakRssMB: process.resourceUsage().maxRSS / 1024,
+    })
+  );
 } else {
   const sizes = (process.argv[2] ?? '100,1000,4000').split(',').map(Number);
   const rows = [];
@@ -26,8 +33,11 @@ if (process.argv[2] === 'child') {
       writeSyntheticDataset(root, n, 1);
       writeFileSync(join(root, '.done'), '');
     }
-    const r = spawnSync(join(import.meta.dirname, '..', '..', 'node_modules', '.bin', 'tsx'), [import.meta.filename, 'child', root],
-      { encoding: 'utf8', env: { ...process.env, TORCHMOTION_THREADS: '2', OPENBLAS_NUM_THREADS: '2' } });
+    const r = spawnSync(
+      join(import.meta.dirname, '..', '..', 'node_modules', '.bin', 'tsx'),
+      [import.meta.filename, 'child', root],
+      { encoding: 'utf8', env: { ...process.env, TORCHMOTION_THREADS: '2', OPENBLAS_NUM_THREADS: '2' } }
+    );
     if (r.status !== 0) throw new Error(r.stderr);
     rows.push(JSON.parse(r.stdout.trim().split('\n').pop()!));
     console.log(JSON.stringify(rows.at(-1)));

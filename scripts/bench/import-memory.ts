@@ -15,7 +15,12 @@ import { cpuDescription } from './results.js';
 
 const repo = resolve(import.meta.dirname, '..', '..');
 const tmp = mkdtempSync(join(tmpdir(), 'tm-import-memory-'));
-const env: NodeJS.ProcessEnv = { ...process.env, OMP_NUM_THREADS: '2', OPENBLAS_NUM_THREADS: '2', TORCHMOTION_THREADS: '2' };
+const env: NodeJS.ProcessEnv = {
+  ...process.env,
+  OMP_NUM_THREADS: '2',
+  OPENBLAS_NUM_THREADS: '2',
+  TORCHMOTION_THREADS: '2',
+};
 const cli = ['bin/torchmotion.js', '--threads', '2'];
 const p = (name: string) => join(tmp, name);
 const python = (args: string[]) => {
@@ -30,29 +35,94 @@ const run = async (id: string, args: string[]) => {
 const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
 
 const shape = { vocab: 64002, dim: 1024, layers: 24, heads: 16, hidden: 2816, textDim: 32 };
-const params = countParameters({ ...shape, maxLen: 451, ropeBase: 10000, textVocab: 0, textLayers: 1, textHeads: 1, textMaxLen: 1 }).total;
+const params = countParameters({
+  ...shape,
+  maxLen: 451,
+  ropeBase: 10000,
+  textVocab: 0,
+  textLayers: 1,
+  textHeads: 1,
+  textMaxLen: 1,
+}).total;
 process.stderr.write(`writing the checkpoints and the text encoder in ${tmp}\n`);
 python(['scripts/reference/reference_checkpoint.py', 'write-t2m', tmp, JSON.stringify(shape)]);
-python(['scripts/reference/reference_checkpoint.py', 'write-tokenizer', tmp, JSON.stringify({ inputDim: 272, width: 32, downT: 2, strideT: 2,
-  depth: 1, dilationGrowth: 3, norm: 'none', activation: 'relu', levels: [8, 8, 8, 5, 5, 5] })]);
+python([
+  'scripts/reference/reference_checkpoint.py',
+  'write-tokenizer',
+  tmp,
+  JSON.stringify({
+    inputDim: 272,
+    width: 32,
+    downT: 2,
+    strideT: 2,
+    depth: 1,
+    dilationGrowth: 3,
+    norm: 'none',
+    activation: 'relu',
+    levels: [8, 8, 8, 5, 5, 5],
+  }),
+]);
 writeSyntheticDataset(p('data'), 6, 1);
 mkdirSync(p('t5'));
 python(['scripts/reference/t5_standin.py', 'export', p('t5'), 'a person walks forward']);
-await run('embed', ['t2m', 'embed', '--script', p('t5/encoder.pt'), '--vocab', p('t5/tokenizer.json'), '--data', p('data'), '--out', p('cache')]);
+await run('embed', [
+  't2m',
+  'embed',
+  '--script',
+  p('t5/encoder.pt'),
+  '--vocab',
+  p('t5/tokenizer.json'),
+  '--data',
+  p('data'),
+  '--out',
+  p('cache'),
+]);
 await run('tokenizer', ['import', p('fsq_net.pth'), '--data', p('data'), '-o', p('tokenizer')]);
 
 const rows: string[] = [];
 for (const dtype of ['fp32', 'bf16']) {
   const dec = p(`decoder-${dtype}`);
-  const imp = await run(`import-${dtype}`, ['import', p('net_t2m.pth'), '--dtype', dtype, '--tokenizer', p('tokenizer'), '--embeddings', p('cache'), '-o', dec]);
-  const gen = await run(`generate-${dtype}`, ['t2m', 'generate', '--ckpt', dec, '-t', 'a person walks forward', '--seconds', '4', '--min-seconds', '2', '-o', p(`gen-${dtype}`)]);
+  const imp = await run(`import-${dtype}`, [
+    'import',
+    p('net_t2m.pth'),
+    '--dtype',
+    dtype,
+    '--tokenizer',
+    p('tokenizer'),
+    '--embeddings',
+    p('cache'),
+    '-o',
+    dec,
+  ]);
+  const gen = await run(`generate-${dtype}`, [
+    't2m',
+    'generate',
+    '--ckpt',
+    dec,
+    '-t',
+    'a person walks forward',
+    '--seconds',
+    '4',
+    '--min-seconds',
+    '2',
+    '-o',
+    p(`gen-${dtype}`),
+  ]);
   const size = statSync(join(dec, 'checkpoints', 'step-00000000', 'model.pt')).size;
-  rows.push(`| ${dtype} | ${imp.peakMB?.toFixed(0)} MB | ${imp.seconds.toFixed(1)} s | ${mb(size)} MB | ${gen.peakMB?.toFixed(0)} MB | ${gen.seconds.toFixed(1)} s |`);
+  rows.push(
+    `| ${dtype} | ${imp.peakMB?.toFixed(0)} MB | ${imp.seconds.toFixed(1)} s | ${mb(size)} MB | ` +
+      `${gen.peakMB?.toFixed(0)} MB | ${gen.seconds.toFixed(1)} s |`
+  );
 }
 const cpu = cpuDescription();
-console.log(`Decoder of the 343M shape (${(params / 1e6).toFixed(1)} M parameters), reference file ${mb(statSync(p('net_t2m.pth')).size)} MB (bf16); ` +
-  `${cpu}, 2 threads; \`npx tsx scripts/bench/import-memory.ts\`\n`);
-console.log('| --dtype | import peak RSS | import time | model.pt | generate peak RSS (1 prompt, 2–4 s) | generate time |');
+console.log(
+  `Decoder of the 343M shape (${(params / 1e6).toFixed(1)} M parameters), reference file ` +
+    `${mb(statSync(p('net_t2m.pth')).size)} MB (bf16); ` +
+    `${cpu}, 2 threads; \`npx tsx scripts/bench/import-memory.ts\`\n`
+);
+console.log(
+  '| --dtype | import peak RSS | import time | model.pt | generate peak RSS (1 prompt, 2–4 s) | generate time |'
+);
 console.log('|---|---:|---:|---:|---:|---:|');
 for (const r of rows) console.log(r);
 if (!process.argv.includes('--keep')) rmSync(tmp, { recursive: true, force: true });

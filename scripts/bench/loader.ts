@@ -21,7 +21,9 @@ const batches = Number(arg('batches', '2000'));
 const root = arg('dir', '/tmp/tm-loader-bench');
 
 let peak = 0;
-const sample = () => { peak = Math.max(peak, process.memoryUsage().rss); };
+const sample = () => {
+  peak = Math.max(peak, process.memoryUsage().rss);
+};
 const timer = setInterval(sample, 20);
 
 const marker = join(root, `.written-${clips}`);
@@ -40,8 +42,13 @@ const t1 = performance.now();
 const { index } = buildIndex(root, { split: 'train', minFrames: 96 });
 const indexSeconds = (performance.now() - t1) / 1000;
 sample();
-const loader = new WindowLoader(index, { batchSize: 64, window: 96, seed: 0, prefetch: 2,
-  stats: { mean: new Float64Array(DIM), std: new Float64Array(DIM).fill(1) } });
+const loader = new WindowLoader(index, {
+  batchSize: 64,
+  window: 96,
+  seed: 0,
+  prefetch: 2,
+  stats: { mean: new Float64Array(DIM), std: new Float64Array(DIM).fill(1) },
+});
 const t2 = performance.now();
 let checksum = 0;
 for (let b = 0; b < batches; b++) {
@@ -53,8 +60,15 @@ sample();
 clearInterval(timer);
 
 const result = {
-  clips, usable: index.names.length, batches, writeSeconds, indexSeconds, batchesPerSecond: batches / loopSeconds,
-  framesPerSecond: (batches * 64 * 96) / loopSeconds, peakRssMB: peak / 2 ** 20, checksum,
+  clips,
+  usable: index.names.length,
+  batches,
+  writeSeconds,
+  indexSeconds,
+  batchesPerSecond: batches / loopSeconds,
+  framesPerSecond: (batches * 64 * 96) / loopSeconds,
+  peakRssMB: peak / 2 ** 20,
+  checksum,
   machine: `${cpus()[0]?.model ?? 'cpu'}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GB`,
 };
 console.log(JSON.stringify(result, null, 2));

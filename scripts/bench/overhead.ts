@@ -42,8 +42,13 @@ const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, $
 const pct = (part: number, whole: number) => `${((part / whole) * 100).toPrecision(2)} %`;
 console.log('| call | µs per call |\n|---|---:|');
 for (const [name, us] of rows) console.log(`| ${name} | ${(us as number).toFixed(1)} |`);
-console.log(`\nfixed cost of one async native call (noop): ${pct(noop, step)} of the tiny tokenizer step above, ` +
-  `${pct(noop, referenceStepUs)} of a MotionMillion tokenizer step (1.77 s, PyTorch reference, 2 threads)`);
+console.log(
+  `\nfixed cost of one async native call (noop): ${pct(noop, step)} of the tiny tokenizer step above, ` +
+    `${pct(noop, referenceStepUs)} of a MotionMillion tokenizer step (1.77 s, PyTorch reference, 2 threads)`
+);
 console.log(`machine: ${machine}`);
 mkdirSync('bench-results', { recursive: true });
-writeFileSync('bench-results/overhead.json', JSON.stringify({ machine, threads, noopUs: noop, tinyMatmulUs: tinyMatmul, tinyTokenizerStepUs: step }, null, 2));
+writeFileSync(
+  'bench-results/overhead.json',
+  JSON.stringify({ machine, threads, noopUs: noop, tinyMatmulUs: tinyMatmul, tinyTokenizerStepUs: step }, null, 2)
+);

@@ -12,20 +12,36 @@ export const statusKb = (pid: number, field: string): number | undefined => {
   try {
     const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return m ? Number(m[1]) : undefined;
-  } catch { return undefined; }
+  } catch {
+    return undefined;
+  }
 };
 
-export interface Measured { rc: number | null; signal: string | null; seconds: number; peakMB?: number; timedOut: boolean; logFile: string; tail: string }
+export interface Measured {
+  rc: number | null;
+  signal: string | null;
+  seconds: number;
+  peakMB?: number;
+  timedOut: boolean;
+  logFile: string;
+  tail: string;
+}
 
 // Runs `node <args…>` in cwd with stdout and stderr into logFile; SIGTERM after timeoutS (SIGKILL 10 s later).
-export function measurePeak(args: string[], o: { cwd: string; env: NodeJS.ProcessEnv; logFile: string; timeoutS: number }): Promise<Measured> {
+export function measurePeak(
+  args: string[],
+  o: { cwd: string; env: NodeJS.ProcessEnv; logFile: string; timeoutS: number }
+): Promise<Measured> {
   const fd = openSync(o.logFile, 'w');
   const t0 = performance.now();
   const child = spawn(process.execPath, args, { cwd: o.cwd, env: o.env, stdio: ['ignore', fd, fd] });
   closeSync(fd);
   let peakKb: number | undefined;
   let timedOut = false;
-  const poll = () => { const v = statusKb(child.pid!, 'VmHWM'); if (v !== undefined) peakKb = v; };
+  const poll = () => {
+    const v = statusKb(child.pid!, 'VmHWM');
+    if (v !== undefined) peakKb = v;
+  };
   poll();
   const timer = setInterval(poll, POLL_MS);
   const killer = setTimeout(() => {
@@ -39,8 +55,15 @@ export function measurePeak(args: string[], o: { cwd: string; env: NodeJS.Proces
       clearInterval(timer);
       clearTimeout(killer);
       const text = readFileSync(o.logFile, 'utf8');
-      done({ rc, signal, seconds, peakMB: peakKb === undefined ? undefined : peakKb / 1024, timedOut, logFile: o.logFile,
-        tail: text.trim().split('\n').slice(-4).join('\n') });
+      done({
+        rc,
+        signal,
+        seconds,
+        peakMB: peakKb === undefined ? undefined : peakKb / 1024,
+        timedOut,
+        logFile: o.logFile,
+        tail: text.trim().split('\n').slice(-4).join('\n'),
+      });
     });
   });
 }

@@ -41,7 +41,11 @@ torch.save({'net': net, 'nb_iter': 1}, '${input}')
 `);
 const inputBytes = statSync(input).size;
 
-try { writeFileSync('/proc/self/clear_refs', '5'); } catch { /* not Linux */ }
+try {
+  writeFileSync('/proc/self/clear_refs', '5');
+} catch {
+  /* not Linux */
+}
 const hwm = () => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? NaN) * 1024;
 const before = hwm();
 const t0 = performance.now();
@@ -54,7 +58,13 @@ const tensors: TensorOut[] = [...sd].map(([name, ref]) => {
   largestOut = Math.max(largestOut, ref.numel * 4);
   return { name, dtype: 'f4', shape: ref.shape, data: () => new Uint8Array(toFloat32(file.read(ref)).buffer) };
 });
-writeTorchFile(output, new Map<string, PickleValue>([['net', new Map(tensors.map((t) => [t.name, t]))], ['nb_iter', 1]]));
+writeTorchFile(
+  output,
+  new Map<string, PickleValue>([
+    ['net', new Map(tensors.map((t) => [t.name, t]))],
+    ['nb_iter', 1],
+  ])
+);
 file.close();
 const seconds = (performance.now() - t0) / 1000;
 const peak = hwm();
@@ -69,10 +79,24 @@ bad = [k for k, v in b.items() if v.dtype != torch.float32 or not torch.equal(a[
 print(len(b), 'tensors equal' if not bad else f'differ: {bad}')
 `).trim();
 const mb = (b: number) => Number((b / 2 ** 20).toFixed(1));
-console.log(JSON.stringify({
-  inputGB: Number((inputBytes / 2 ** 30).toFixed(2)), outputGB: Number((statSync(output).size / 2 ** 30).toFixed(2)), tensors: sd.size,
-  seconds: Number(seconds.toFixed(1)), largestTensorMB: mb(largest), largestOutputMB: mb(largestOut), rssBeforeMB: mb(before), peakRssMB: mb(peak),
-  boundMB: mb(1.5 * largest + largestOut), withinBound: peak <= 1.5 * largest + largestOut, torchLoad: check,
-  machine: `${cpus()[0]?.model ?? 'cpu'}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GB`,
-}, null, 2));
+console.log(
+  JSON.stringify(
+    {
+      inputGB: Number((inputBytes / 2 ** 30).toFixed(2)),
+      outputGB: Number((statSync(output).size / 2 ** 30).toFixed(2)),
+      tensors: sd.size,
+      seconds: Number(seconds.toFixed(1)),
+      largestTensorMB: mb(largest),
+      largestOutputMB: mb(largestOut),
+      rssBeforeMB: mb(before),
+      peakRssMB: mb(peak),
+      boundMB: mb(1.5 * largest + largestOut),
+      withinBound: peak <= 1.5 * largest + largestOut,
+      torchLoad: check,
+      machine: `${cpus()[0]?.model ?? 'cpu'}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GB`,
+    },
+    null,
+    2
+  )
+);
 if (!process.argv.includes('--keep')) rmSync(dir, { recursive: true, force: true });

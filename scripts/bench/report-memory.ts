@@ -25,7 +25,11 @@ if (!existsSync(marker)) {
   writeFileSync(marker, '');
 }
 // Writing the dataset is not the report's: reset the high-water mark (Linux: writing 5 to clear_refs).
-try { writeFileSync('/proc/self/clear_refs', '5'); } catch { /* not Linux: the mark then includes the writing */ }
+try {
+  writeFileSync('/proc/self/clear_refs', '5');
+} catch {
+  /* not Linux: the mark then includes the writing */
+}
 const hwm = () => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? NaN) / 1024;
 
 const t0 = performance.now();
@@ -34,8 +38,19 @@ const html = reportHtml(report);
 writeFileSync(join(root, 'report.html'), html);
 const seconds = (performance.now() - t0) / 1000;
 const s = Object.values(report.subsets)[0];
-console.log(JSON.stringify({
-  clips, counted: s.clips, hours: Number(s.hours.toFixed(1)), seconds: Number(seconds.toFixed(1)), clipsPerSecond: Math.round(s.clips / seconds),
-  pageKB: Math.round(html.length / 1024), peakRssMB: Number(hwm().toFixed(1)),
-  machine: `${cpus()[0]?.model ?? 'cpu'}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GB`,
-}, null, 2));
+console.log(
+  JSON.stringify(
+    {
+      clips,
+      counted: s.clips,
+      hours: Number(s.hours.toFixed(1)),
+      seconds: Number(seconds.toFixed(1)),
+      clipsPerSecond: Math.round(s.clips / seconds),
+      pageKB: Math.round(html.length / 1024),
+      peakRssMB: Number(hwm().toFixed(1)),
+      machine: `${cpus()[0]?.model ?? 'cpu'}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GB`,
+    },
+    null,
+    2
+  )
+);

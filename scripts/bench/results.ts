@@ -15,8 +15,10 @@ export const TOKENIZER_GFLOP_PER_STEP = (3 * 2 * 6_864_896 * 64 * 96) / 1e9;
 export function findPython(check = 'import torch', candidates = ['/usr/bin/python3', 'python3']): string {
   const found = candidates.find((p) => spawnSync(p, ['-c', check]).status === 0);
   if (!found) {
-    throw new Error(`no python with \`${check}\` among ${candidates.join(', ')}: bash scripts/setup.sh --with-python-torch ` +
-      '(or, on a CUDA machine, the image\'s python3 with a CUDA torch)');
+    throw new Error(
+      `no python with \`${check}\` among ${candidates.join(', ')}: bash scripts/setup.sh --with-python-torch ` +
+        "(or, on a CUDA machine, the image's python3 with a CUDA torch)"
+    );
   }
   return found;
 }
@@ -33,7 +35,12 @@ export function writeDocBlock(marker: string, heading: string, lines: string[]):
   const text = existsSync(doc) ? readFileSync(doc, 'utf8') : '';
   const block = `${begin}\n${lines.join('\n')}\n${end}`;
   // A function replacer: `$` in a table must not be read as a replacement pattern.
-  writeFileSync(doc, text.includes(begin) ? text.replace(new RegExp(`${begin}[\\s\\S]*${end}`), () => block) : `${text}\n## ${heading}\n\n${block}\n`);
+  writeFileSync(
+    doc,
+    text.includes(begin)
+      ? text.replace(new RegExp(`${begin}[\\s\\S]*${end}`), () => block)
+      : `${text}\n## ${heading}\n\n${block}\n`
+  );
 }
 
 // The CPU as a benchmark row names it: its model and the widest vector instruction set it has.

@@ -28,7 +28,12 @@ const keep = process.argv.includes('--keep');
 const THREADS = 2;
 
 const tmp = mkdtempSync(join(tmpdir(), 'tm-stage-memory-'));
-const env: NodeJS.ProcessEnv = { ...process.env, OMP_NUM_THREADS: String(THREADS), OPENBLAS_NUM_THREADS: String(THREADS), TORCHMOTION_THREADS: String(THREADS) };
+const env: NodeJS.ProcessEnv = {
+  ...process.env,
+  OMP_NUM_THREADS: String(THREADS),
+  OPENBLAS_NUM_THREADS: String(THREADS),
+  TORCHMOTION_THREADS: String(THREADS),
+};
 delete env.TORCHMOTION_DEBUG;
 const cli = ['bin/torchmotion.js', '--threads', String(THREADS)];
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -41,13 +46,24 @@ const measure = (id: string, args: string[], timeoutS: number): Promise<Measured
 // ---------------------------------------------------------------------------------------------------- the stages
 
 const p = (name: string) => join(tmp, name);
-const lines = (file: string) => readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).length;
+const lines = (file: string) =>
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim()).length;
 const fmt = (n: number) => n.toLocaleString('en-US');
 const splitSize = (folder: string, split: string) => lines(join(data, 'split', 'version1', folder, `${split}.txt`));
 
 function tokenizerParams(preset: string): string {
-  const r = spawnSync(process.execPath, [...cli, 'tokenizer', 'params', '--config', preset, '--json'], { cwd: repo, env, encoding: 'utf8' });
-  try { return fmt(JSON.parse(r.stdout).total); } catch { return '?'; }
+  const r = spawnSync(process.execPath, [...cli, 'tokenizer', 'params', '--config', preset, '--json'], {
+    cwd: repo,
+    env,
+    encoding: 'utf8',
+  });
+  try {
+    return fmt(JSON.parse(r.stdout).total);
+  } catch {
+    return '?';
+  }
 }
 
 // The parameter count of a text-to-motion run, from the native options its checkpoint recorded (codebook and
@@ -55,20 +71,25 @@ function tokenizerParams(preset: string): string {
 function t2mParams(run: string): string {
   try {
     const dir = join(run, 'checkpoints');
-    const last = readdirSync(dir).filter((d) => d.startsWith('step-')).sort().pop()!;
+    const last = readdirSync(dir)
+      .filter((d) => d.startsWith('step-'))
+      .sort()
+      .pop()!;
     const state = JSON.parse(readFileSync(join(dir, last, 'state.json'), 'utf8')) as { native: NativeT2MOptions };
     return `${(countParameters(state.native).total / 1e6).toFixed(1)}M params`;
-  } catch { return '? params'; }
+  } catch {
+    return '? params';
+  }
 }
 
 interface Stage {
   id: string;
   stage: string;
   args: string[];
-  size: () => string;        // evaluated after the run (parameter counts come from the checkpoint)
+  size: () => string; // evaluated after the run (parameter counts come from the checkpoint)
   timeoutS: number;
-  needs?: string[];          // stage ids whose outputs this one reads
-  why?: string;              // what the timeout means, for the row
+  needs?: string[]; // stage ids whose outputs this one reads
+  why?: string; // what the timeout means, for the row
 }
 
 // What the main job (`torchmotion pipeline`, ts/pipeline.ts) runs, a few steps of each: evaluator small (batch 32,
@@ -77,73 +98,323 @@ interface Stage {
 // the evaluation on the test split (16 MultiModality captions × 5 samples, the untrained row). Then the larger presets.
 const trainClips = () => splitSize('tokenizer_96', 'train');
 const stages: Stage[] = [
-  { id: 'index', stage: 'data index', timeoutS: 120,
+  {
+    id: 'index',
+    stage: 'data index',
+    timeoutS: 120,
     args: ['data', 'index', data, '--split', 'train', '--stage', 'tokenizer', '--report-dir', p('reports')],
-    size: () => `demo, train split (${trainClips()} clips listed), headers only` },
-  { id: 'report', stage: 'data report', timeoutS: 300,
+    size: () => `demo, train split (${trainClips()} clips listed), headers only`,
+  },
+  {
+    id: 'report',
+    stage: 'data report',
+    timeoutS: 300,
     args: ['data', 'report', data, '-o', p('report.html')],
-    size: () => `demo, every clip, 3 renders per subset` },
-  { id: 'tok-small', stage: 'tokenizer train', timeoutS: 300,
-    args: ['tokenizer', 'train', '-d', data, '-o', p('tok-small'), '--set', 'preset=small', '--set', 'train.steps=3', '--set', 'train.batch=32',
-      '--set', 'train.window=64', '--set', 'train.lr=4e-4', '--set', 'train.evalEvery=3', '--set', 'train.evalClips=60'],
-    size: () => `small (pipeline's; ${tokenizerParams('small')} params, 512 codes), batch 32 × 64, 3 steps + held-out eval` },
-  { id: 'tok-mm', stage: 'tokenizer train', timeoutS: 300,
-    args: ['tokenizer', 'train', '-d', data, '-o', p('tok-mm'), '--set', 'preset=motionmillion', '--set', 'train.steps=3', '--set', 'train.batch=64',
-      '--set', 'train.window=96'],
-    size: () => `motionmillion (${tokenizerParams('motionmillion')} params, 64,000 codes), batch 64 × 96, 3 steps` },
-  { id: 'ev', stage: 'evaluator train', timeoutS: 300,
-    args: ['evaluator', 'train', '-d', data, '-o', p('ev'), '--set', 'model.preset=small', '--set', 'train.steps=3', '--set', 'train.batch=32',
-      '--set', 'train.lr=5e-4', '--set', 'train.evalEvery=3'],
-    size: () => `small (pipeline's), batch 32, 3 steps + held-out eval` },
+    size: () => `demo, every clip, 3 renders per subset`,
+  },
+  {
+    id: 'tok-small',
+    stage: 'tokenizer train',
+    timeoutS: 300,
+    args: [
+      'tokenizer',
+      'train',
+      '-d',
+      data,
+      '-o',
+      p('tok-small'),
+      '--set',
+      'preset=small',
+      '--set',
+      'train.steps=3',
+      '--set',
+      'train.batch=32',
+      '--set',
+      'train.window=64',
+      '--set',
+      'train.lr=4e-4',
+      '--set',
+      'train.evalEvery=3',
+      '--set',
+      'train.evalClips=60',
+    ],
+    size: () =>
+      `small (pipeline's; ${tokenizerParams('small')} params, 512 codes), batch 32 × 64, 3 steps + held-out eval`,
+  },
+  {
+    id: 'tok-mm',
+    stage: 'tokenizer train',
+    timeoutS: 300,
+    args: [
+      'tokenizer',
+      'train',
+      '-d',
+      data,
+      '-o',
+      p('tok-mm'),
+      '--set',
+      'preset=motionmillion',
+      '--set',
+      'train.steps=3',
+      '--set',
+      'train.batch=64',
+      '--set',
+      'train.window=96',
+    ],
+    size: () => `motionmillion (${tokenizerParams('motionmillion')} params, 64,000 codes), batch 64 × 96, 3 steps`,
+  },
+  {
+    id: 'ev',
+    stage: 'evaluator train',
+    timeoutS: 300,
+    args: [
+      'evaluator',
+      'train',
+      '-d',
+      data,
+      '-o',
+      p('ev'),
+      '--set',
+      'model.preset=small',
+      '--set',
+      'train.steps=3',
+      '--set',
+      'train.batch=32',
+      '--set',
+      'train.lr=5e-4',
+      '--set',
+      'train.evalEvery=3',
+    ],
+    size: () => `small (pipeline's), batch 32, 3 steps + held-out eval`,
+  },
   // The pipeline evaluates every val clip (minFrames 0); the CLI takes a positive minimum, and 1 frame is the same set.
-  { id: 'tok-eval', stage: 'tokenizer eval', timeoutS: 300, needs: ['tok-small', 'ev'],
-    args: ['tokenizer', 'eval', '--ckpt', p('tok-small'), '-d', data, '--split', 'val', '--min-frames', '1', '--evaluator', p('ev')],
-    size: () => `small, val split (${splitSize('tokenizer_96', 'val')} clips), + reconstruction FID` },
-  { id: 'encode', stage: 'tokenizer encode', timeoutS: 300, needs: ['tok-small'],
+  {
+    id: 'tok-eval',
+    stage: 'tokenizer eval',
+    timeoutS: 300,
+    needs: ['tok-small', 'ev'],
+    args: [
+      'tokenizer',
+      'eval',
+      '--ckpt',
+      p('tok-small'),
+      '-d',
+      data,
+      '--split',
+      'val',
+      '--min-frames',
+      '1',
+      '--evaluator',
+      p('ev'),
+    ],
+    size: () => `small, val split (${splitSize('tokenizer_96', 'val')} clips), + reconstruction FID`,
+  },
+  {
+    id: 'encode',
+    stage: 'tokenizer encode',
+    timeoutS: 300,
+    needs: ['tok-small'],
     args: ['tokenizer', 'encode', '--ckpt', p('tok-small'), '-d', data, '-o', p('codes'), '--split', 'all'],
-    size: () => `small, all ${splitSize('t2m_60_300', 'all')} clips` },
-  { id: 't2m-small', stage: 't2m train', timeoutS: 300, needs: ['encode'],
-    args: ['t2m', 'train', '--codes', p('codes'), '-d', data, '-o', p('t2m-small'), '--set', 'model.preset=small', '--set', 'model.text=builtin',
-      '--set', 'train.steps=4', '--set', 'train.batch=16', '--set', 'train.lr=6e-4', '--set', 'train.warmup=0', '--set', 'train.evalEvery=4'],
-    size: () => `small (pipeline's; ${t2mParams(p('t2m-small'))}), builtin text, batch 16, 4 steps + held-out eval` },
-  { id: 't2m-44M', stage: 't2m train', timeoutS: 300, needs: ['encode'],
-    args: ['t2m', 'train', '--codes', p('codes'), '-d', data, '-o', p('t2m-44M'), '--set', 'model.preset=44M', '--set', 'model.text=builtin',
-      '--set', 'train.steps=3', '--set', 'train.batch=8', '--set', 'train.warmup=0'],
-    size: () => `44M (${t2mParams(p('t2m-44M'))}), builtin text, batch 8, 3 steps` },
+    size: () => `small, all ${splitSize('t2m_60_300', 'all')} clips`,
+  },
+  {
+    id: 't2m-small',
+    stage: 't2m train',
+    timeoutS: 300,
+    needs: ['encode'],
+    args: [
+      't2m',
+      'train',
+      '--codes',
+      p('codes'),
+      '-d',
+      data,
+      '-o',
+      p('t2m-small'),
+      '--set',
+      'model.preset=small',
+      '--set',
+      'model.text=builtin',
+      '--set',
+      'train.steps=4',
+      '--set',
+      'train.batch=16',
+      '--set',
+      'train.lr=6e-4',
+      '--set',
+      'train.warmup=0',
+      '--set',
+      'train.evalEvery=4',
+    ],
+    size: () => `small (pipeline's; ${t2mParams(p('t2m-small'))}), builtin text, batch 16, 4 steps + held-out eval`,
+  },
+  {
+    id: 't2m-44M',
+    stage: 't2m train',
+    timeoutS: 300,
+    needs: ['encode'],
+    args: [
+      't2m',
+      'train',
+      '--codes',
+      p('codes'),
+      '-d',
+      data,
+      '-o',
+      p('t2m-44M'),
+      '--set',
+      'model.preset=44M',
+      '--set',
+      'model.text=builtin',
+      '--set',
+      'train.steps=3',
+      '--set',
+      'train.batch=8',
+      '--set',
+      'train.warmup=0',
+    ],
+    size: () => `44M (${t2mParams(p('t2m-44M'))}), builtin text, batch 8, 3 steps`,
+  },
   // One step took 36 s on the project's 2-core machine; 2 steps and the 3.8 GB checkpoint must end within 7 minutes.
-  { id: 't2m-343M', stage: 't2m train', timeoutS: 420, needs: ['encode'], why: 'the 2 steps and the checkpoint did not end in 420 s',
-    args: ['t2m', 'train', '--codes', p('codes'), '-d', data, '-o', p('t2m-343M'), '--set', 'model.preset=343M', '--set', 'model.text=builtin',
-      '--set', 'train.steps=2', '--set', 'train.batch=8', '--set', 'train.warmup=0'],
-    size: () => `343M (${t2mParams(p('t2m-343M'))}), builtin text, batch 8, 2 steps` },
-  { id: 'gen-small', stage: 't2m generate', timeoutS: 300, needs: ['t2m-small'],
-    args: ['t2m', 'generate', '--ckpt', p('t2m-small'), '-t', 'a person walks forward', '--seconds', '4', '--min-seconds', '2', '--cfg', '2',
-      '-o', p('gen-small')],
-    size: () => `small (pipeline's), 1 prompt, 2–4 s, guidance 2` },
-  { id: 'gen-343M', stage: 't2m generate', timeoutS: 300, needs: ['t2m-343M'],
-    args: ['t2m', 'generate', '--ckpt', p('t2m-343M'), '-t', 'a person walks forward', '--seconds', '4', '--min-seconds', '2', '--cfg', '2',
-      '-o', p('gen-343M')],
-    size: () => `343M, 1 prompt, 2–4 s, guidance 2` },
-  { id: 't2m-eval', stage: 't2m eval', timeoutS: 480, needs: ['t2m-small', 'ev'],
-    args: ['t2m', 'eval', '--ckpt', p('t2m-small'), '--evaluator', p('ev'), '--split', 'test', '--repeats', '2', '--mm-captions', '16',
-      '--mm-samples', '5', '--untrained', '--seed', '0'],
-    size: () => `small + evaluator small, test split (${splitSize('t2m_60_300', 'test')} clips), 2 repeats, MM 16 × 5, + untrained row` },
+  {
+    id: 't2m-343M',
+    stage: 't2m train',
+    timeoutS: 420,
+    needs: ['encode'],
+    why: 'the 2 steps and the checkpoint did not end in 420 s',
+    args: [
+      't2m',
+      'train',
+      '--codes',
+      p('codes'),
+      '-d',
+      data,
+      '-o',
+      p('t2m-343M'),
+      '--set',
+      'model.preset=343M',
+      '--set',
+      'model.text=builtin',
+      '--set',
+      'train.steps=2',
+      '--set',
+      'train.batch=8',
+      '--set',
+      'train.warmup=0',
+    ],
+    size: () => `343M (${t2mParams(p('t2m-343M'))}), builtin text, batch 8, 2 steps`,
+  },
+  {
+    id: 'gen-small',
+    stage: 't2m generate',
+    timeoutS: 300,
+    needs: ['t2m-small'],
+    args: [
+      't2m',
+      'generate',
+      '--ckpt',
+      p('t2m-small'),
+      '-t',
+      'a person walks forward',
+      '--seconds',
+      '4',
+      '--min-seconds',
+      '2',
+      '--cfg',
+      '2',
+      '-o',
+      p('gen-small'),
+    ],
+    size: () => `small (pipeline's), 1 prompt, 2–4 s, guidance 2`,
+  },
+  {
+    id: 'gen-343M',
+    stage: 't2m generate',
+    timeoutS: 300,
+    needs: ['t2m-343M'],
+    args: [
+      't2m',
+      'generate',
+      '--ckpt',
+      p('t2m-343M'),
+      '-t',
+      'a person walks forward',
+      '--seconds',
+      '4',
+      '--min-seconds',
+      '2',
+      '--cfg',
+      '2',
+      '-o',
+      p('gen-343M'),
+    ],
+    size: () => `343M, 1 prompt, 2–4 s, guidance 2`,
+  },
+  {
+    id: 't2m-eval',
+    stage: 't2m eval',
+    timeoutS: 480,
+    needs: ['t2m-small', 'ev'],
+    args: [
+      't2m',
+      'eval',
+      '--ckpt',
+      p('t2m-small'),
+      '--evaluator',
+      p('ev'),
+      '--split',
+      'test',
+      '--repeats',
+      '2',
+      '--mm-captions',
+      '16',
+      '--mm-samples',
+      '5',
+      '--untrained',
+      '--seed',
+      '0',
+    ],
+    size: () =>
+      `small + evaluator small, test split (${splitSize('t2m_60_300', 'test')} clips), ` +
+      `2 repeats, MM 16 × 5, + untrained row`,
+  },
 ];
 
 // ---------------------------------------------------------------------------------------------------- running
 
-const machine = `${cpus()[0]?.model?.trim() ?? 'unknown CPU'}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GB RAM, ` +
+const machine =
+  `${cpus()[0]?.model?.trim() ?? 'unknown CPU'}, ${cpus().length} cores, ` +
+  `${(totalmem() / 2 ** 30).toFixed(1)} GB RAM, ` +
   `${process.platform}, Node ${process.versions.node}`;
 const infoRun = spawnSync(process.execPath, [...cli, 'info', '--json'], { cwd: repo, env, encoding: 'utf8' });
 let runtime: { torchVersion?: string; threads?: number; blasThreads?: number; blas?: string } = {};
-try { runtime = JSON.parse(infoRun.stdout); } catch { /* reported as unknown */ }
-const threadsLine = `--threads ${THREADS}, OMP_NUM_THREADS=${THREADS}, OPENBLAS_NUM_THREADS=${THREADS} ` +
-  `(LibTorch ${runtime.torchVersion ?? '?'} reports ${runtime.threads ?? '?'} intra-op, ${runtime.blasThreads ?? '?'} BLAS threads; ${runtime.blas ?? 'BLAS ?'})`;
+try {
+  runtime = JSON.parse(infoRun.stdout);
+} catch {
+  /* reported as unknown */
+}
+const threadsLine =
+  `--threads ${THREADS}, OMP_NUM_THREADS=${THREADS}, OPENBLAS_NUM_THREADS=${THREADS} ` +
+  `(LibTorch ${runtime.torchVersion ?? '?'} reports ${runtime.threads ?? '?'} intra-op, ` +
+  `${runtime.blasThreads ?? '?'} BLAS threads; ${runtime.blas ?? 'BLAS ?'})`;
 
-interface Row { id: string; stage: string; command: string; size: string; seconds?: number; peakMB?: number; status: string; note?: string }
+interface Row {
+  id: string;
+  stage: string;
+  command: string;
+  size: string;
+  seconds?: number;
+  peakMB?: number;
+  status: string;
+  note?: string;
+}
 const rows: Row[] = [];
 const ok = new Set<string>();
-const shown = (args: string[]) => ['node', ...cli, ...args].map((a) => a.split(tmp).join('$TMP'))
-  .map((a) => (/[\s"'|]/.test(a) ? `"${a}"` : a)).join(' ');
+const shown = (args: string[]) =>
+  ['node', ...cli, ...args]
+    .map((a) => a.split(tmp).join('$TMP'))
+    .map((a) => (/[\s"'|]/.test(a) ? `"${a}"` : a))
+    .join(' ');
 const t0 = performance.now();
 log(`machine: ${machine}\nthreads: ${threadsLine}\nwork folder: ${tmp}`);
 for (const s of stages) {
@@ -151,7 +422,14 @@ for (const s of stages) {
   const command = shown(s.args);
   const missing = (s.needs ?? []).filter((n) => !ok.has(n));
   if (missing.length) {
-    rows.push({ id: s.id, stage: s.stage, command, size: s.size(), status: 'skipped', note: `needs ${missing.join(', ')}, which did not complete` });
+    rows.push({
+      id: s.id,
+      stage: s.stage,
+      command,
+      size: s.size(),
+      status: 'skipped',
+      note: `needs ${missing.join(', ')}, which did not complete`,
+    });
     log(`[${s.id}] skipped: needs ${missing.join(', ')}`);
     continue;
   }
@@ -160,10 +438,16 @@ for (const s of stages) {
   const passed = m.rc === 0 && !m.timedOut;
   if (passed) ok.add(s.id);
   const status = passed ? 'ok' : m.timedOut ? 'timed out' : 'failed';
-  const note = passed ? undefined : m.timedOut ? `${s.why ?? 'did not end'}: stopped after ${s.timeoutS} s` :
-    `exit ${m.rc ?? m.signal}: ${m.tail.split(tmp).join('$TMP')}`;
+  const note = passed
+    ? undefined
+    : m.timedOut
+      ? `${s.why ?? 'did not end'}: stopped after ${s.timeoutS} s`
+      : `exit ${m.rc ?? m.signal}: ${m.tail.split(tmp).join('$TMP')}`;
   rows.push({ id: s.id, stage: s.stage, command, size: s.size(), seconds: m.seconds, peakMB: m.peakMB, status, note });
-  log(`[${s.id}] ${status}, ${m.seconds.toFixed(1)} s, peak RSS ${m.peakMB?.toFixed(0) ?? 'n/a'} MB${note ? `\n  ${note}` : ''}`);
+  log(
+    `[${s.id}] ${status}, ${m.seconds.toFixed(1)} s, peak RSS ${m.peakMB?.toFixed(0) ?? 'n/a'} ` +
+      `MB${note ? `\n  ${note}` : ''}`
+  );
 }
 const totalS = (performance.now() - t0) / 1000;
 
@@ -178,23 +462,37 @@ const peakCell = (r: Row) => {
 const table = [
   '| stage | command (as run) | preset / size | wall s | peak RSS MB |',
   '|---|---|---|---:|---:|',
-  ...rows.map((r) => `| ${r.stage} | \`${cell(r.command)}\` | ${cell(r.size)} | ${r.seconds === undefined ? '–' : r.seconds.toFixed(1)} | ${peakCell(r)} |`),
+  ...rows.map(
+    (r) =>
+      `| ${r.stage} | \`${cell(r.command)}\` | ${cell(r.size)} | ` +
+      `${r.seconds === undefined ? '–' : r.seconds.toFixed(1)} | ${peakCell(r)} |`
+  ),
 ].join('\n');
 const notes = rows.filter((r) => r.note).map((r) => `- ${r.id}: ${r.note!.replace(/\n/g, ' / ')}`);
-console.log([
-  `Machine: ${machine}`,
-  `Threads: ${threadsLine}`,
-  `$TMP = a fresh folder under ${tmpdir()}; data = ${data}; peak RSS = last VmHWM read from /proc/<pid>/status every ${POLL_MS} ms`,
-  '',
-  table,
-  '',
-  ...(notes.length ? ['Not measured / failed:', ...notes, ''] : []),
-  `Total wall time: ${totalS.toFixed(0)} s (${(totalS / 60).toFixed(1)} min)`,
-].join('\n'));
+console.log(
+  [
+    `Machine: ${machine}`,
+    `Threads: ${threadsLine}`,
+    `$TMP = a fresh folder under ${tmpdir()}; data = ${data}; peak RSS = last VmHWM read from ` +
+      `/proc/<pid>/status every ${POLL_MS} ms`,
+    '',
+    table,
+    '',
+    ...(notes.length ? ['Not measured / failed:', ...notes, ''] : []),
+    `Total wall time: ${totalS.toFixed(0)} s (${(totalS / 60).toFixed(1)} min)`,
+  ].join('\n')
+);
 
 if (outJson) {
   mkdirSync(dirname(outJson), { recursive: true });
-  writeFileSync(outJson, JSON.stringify({ machine, threads: threadsLine, runtime, data, pollMs: POLL_MS, totalSeconds: totalS, rows }, null, 2) + '\n');
+  writeFileSync(
+    outJson,
+    JSON.stringify(
+      { machine, threads: threadsLine, runtime, data, pollMs: POLL_MS, totalSeconds: totalS, rows },
+      null,
+      2
+    ) + '\n'
+  );
   log(`rows: ${outJson}`);
 }
 if (keep) log(`kept: ${tmp}`);

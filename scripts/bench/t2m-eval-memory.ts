@@ -21,21 +21,47 @@ const quiet = () => {};
 async function models(root: string): Promise<void> {
   if (existsSync(join(work, 'models', '.done'))) return;
   const m = join(work, 'models');
-  const tok = await trainTokenizer({ preset: 'tiny', data: { root, split: 'all' }, train: { steps: 2, batch: 4, window: 64 } }, { out: join(m, 'tokenizer'), log: quiet });
+  const tok = await trainTokenizer(
+    { preset: 'tiny', data: { root, split: 'all' }, train: { steps: 2, batch: 4, window: 64 } },
+    { out: join(m, 'tokenizer'), log: quiet }
+  );
   const { model } = await loadTokenizer(tok.checkpoint);
   await encodeDataset(model, root, join(m, 'codes'), { split: 'all', checkpoint: tok.checkpoint, log: quiet });
-  await trainT2M({ model: { preset: 'small' }, data: { root, codes: join(m, 'codes'), split: 'all' }, train: { steps: 2, batch: 4 } },
-    { out: join(m, 't2m'), log: quiet });
-  await trainEvaluator({ model: { preset: 'small' }, data: { root, split: 'all' }, train: { steps: 2, batch: 8 } }, { out: join(m, 'evaluator'), log: quiet });
+  await trainT2M(
+    {
+      model: { preset: 'small' },
+      data: { root, codes: join(m, 'codes'), split: 'all' },
+      train: { steps: 2, batch: 4 },
+    },
+    { out: join(m, 't2m'), log: quiet }
+  );
+  await trainEvaluator(
+    { model: { preset: 'small' }, data: { root, split: 'all' }, train: { steps: 2, batch: 8 } },
+    { out: join(m, 'evaluator'), log: quiet }
+  );
   writeFileSync(join(m, '.done'), '');
 }
 
 if (process.argv[2] === 'child') {
   const root = process.argv[3];
   const t0 = performance.now();
-  const e = await evaluateT2M({ ckpt: join(work, 'models', 't2m'), evaluator: join(work, 'models', 'evaluator'), data: root, split: 'all',
-    repeats: 5, mmCaptions: 16, mmSamples: 5, untrained: true });
-  console.log(JSON.stringify({ clips: e.clips, seconds: (performance.now() - t0) / 1000, peakRssMB: process.resourceUsage().maxRSS / 1024 }));
+  const e = await evaluateT2M({
+    ckpt: join(work, 'models', 't2m'),
+    evaluator: join(work, 'models', 'evaluator'),
+    data: root,
+    split: 'all',
+    repeats: 5,
+    mmCaptions: 16,
+    mmSamples: 5,
+    untrained: true,
+  });
+  console.log(
+    JSON.stringify({
+      clips: e.clips,
+      seconds: (performance.now() - t0) / 1000,
+      peakRssMB: process.resourceUsage().maxRSS / 1024,
+    })
+  );
 } else {
   const sizes = (process.argv[2] ?? '48,480').split(',').map(Number);
   const roots = sizes.map((n) => join(work, `data-${n}`));
@@ -48,14 +74,20 @@ if (process.argv[2] === 'child') {
   await models(roots[0]);
   const rows = [];
   for (const root of roots) {
-    const r = spawnSync(join(import.meta.dirname, '..', '..', 'node_modules', '.bin', 'tsx'), [import.meta.filename, 'child', root],
-      { encoding: 'utf8', env: { ...process.env, TORCHMOTION_THREADS: '2', OPENBLAS_NUM_THREADS: '2' } });
+    const r = spawnSync(
+      join(import.meta.dirname, '..', '..', 'node_modules', '.bin', 'tsx'),
+      [import.meta.filename, 'child', root],
+      { encoding: 'utf8', env: { ...process.env, TORCHMOTION_THREADS: '2', OPENBLAS_NUM_THREADS: '2' } }
+    );
     if (r.status !== 0) throw new Error(r.stderr);
     rows.push(JSON.parse(r.stdout.trim().split('\n').pop()!));
     console.log(JSON.stringify(rows.at(-1)));
   }
   const base = rows[0].peakRssMB;
-  console.log(`CPU: ${cpus()[0].model}; peak RSS at ${rows.at(-1).clips} clips is ${((100 * rows.at(-1).peakRssMB) / base - 100).toFixed(1)} % above ${rows[0].clips} clips`);
+  console.log(
+    `CPU: ${cpus()[0].model}; peak RSS at ${rows.at(-1).clips} clips is ` +
+      `${((100 * rows.at(-1).peakRssMB) / base - 100).toFixed(1)} % above ${rows[0].clips} clips`
+  );
   mkdirSync('bench-results', { recursive: true });
   writeFileSync('bench-results/t2m-eval-memory.json', JSON.stringify(rows, null, 2));
 }

@@ -5,7 +5,13 @@
 // between the tokenizer-cuda markers in docs/benchmarks.md.
 import { spawn, spawnSync } from 'node:child_process';
 
-import { findPython, root, TOKENIZER_GFLOP_PER_STEP as GFLOP_PER_STEP, writeDocBlock, writeResultJson } from './results.js';
+import {
+  findPython,
+  root,
+  TOKENIZER_GFLOP_PER_STEP as GFLOP_PER_STEP,
+  writeDocBlock,
+  writeResultJson,
+} from './results.js';
 
 const steps = Number(process.env.BENCH_STEPS ?? 20);
 const python = findPython('import torch; assert torch.cuda.is_available()', ['python3', '/usr/bin/python3']);
@@ -16,13 +22,21 @@ const tsx = (script: string) => ['--import', 'tsx', script];
 
 // Peak memory of one process on the GPU, polled every 100 ms (nvidia-smi has no per-process high-water mark).
 function gpuMB(pid: number): number {
-  const r = spawnSync('nvidia-smi', ['--query-compute-apps=pid,used_memory', '--format=csv,noheader,nounits'], { encoding: 'utf8' });
-  const row = r.stdout.split('\n').map((l) => l.split(',').map((x) => x.trim())).find(([p]) => Number(p) === pid);
+  const r = spawnSync('nvidia-smi', ['--query-compute-apps=pid,used_memory', '--format=csv,noheader,nounits'], {
+    encoding: 'utf8',
+  });
+  const row = r.stdout
+    .split('\n')
+    .map((l) => l.split(',').map((x) => x.trim()))
+    .find(([p]) => Number(p) === pid);
   return row ? Number(row[1]) : 0;
 }
 
 async function run(cmd: string, args: string[]): Promise<Record<string, number | string>> {
-  const child = spawn(cmd, args, { cwd: root, env: { ...process.env, OMP_NUM_THREADS: '4', OPENBLAS_NUM_THREADS: '4' } });
+  const child = spawn(cmd, args, {
+    cwd: root,
+    env: { ...process.env, OMP_NUM_THREADS: '4', OPENBLAS_NUM_THREADS: '4' },
+  });
   let out = '';
   let err = '';
   child.stdout.on('data', (d) => (out += d));
@@ -35,7 +49,9 @@ async function run(cmd: string, args: string[]): Promise<Record<string, number |
   return { ...JSON.parse(out.trim().split('\n').pop()!), nvidiaSmiPeakMB: peak };
 }
 
-const card = spawnSync('nvidia-smi', ['--query-gpu=name,driver_version', '--format=csv,noheader'], { encoding: 'utf8' }).stdout.trim();
+const card = spawnSync('nvidia-smi', ['--query-gpu=name,driver_version', '--format=csv,noheader'], {
+  encoding: 'utf8',
+}).stdout.trim();
 const peaks = await run(node, [...tsx('scripts/bench/peaks.ts'), '4', 'cuda']);
 const rows: { name: string; r: Record<string, number | string> }[] = [];
 for (const precision of ['fp32', 'bf16']) {
@@ -43,18 +59,43 @@ for (const precision of ['fp32', 'bf16']) {
     rows.push({ name: `${name}, ${precision}`, r: await run(cmd, args) });
     console.log(rows.at(-1)!.name, JSON.stringify(rows.at(-1)!.r));
   };
-  await add('torchmotion', node, [...tsx('scripts/bench/tokenizer-step.ts'), '4', String(steps), 'cuda', precision === 'bf16' ? 'bf16' : 'none']);
-  await add('reference as shipped (one-hot)', python, ['scripts/reference/tokenizer.py', 'bench', '4', String(steps), 'onehot', 'cuda', precision]);
-  await add('reference fixed (bincount)', python, ['scripts/reference/tokenizer.py', 'bench', '4', String(steps), 'bincount', 'cuda', precision]);
+  await add('torchmotion', node, [
+    ...tsx('scripts/bench/tokenizer-step.ts'),
+    '4',
+    String(steps),
+    'cuda',
+    precision === 'bf16' ? 'bf16' : 'none',
+  ]);
+  await add('reference as shipped (one-hot)', python, [
+    'scripts/reference/tokenizer.py',
+    'bench',
+    '4',
+    String(steps),
+    'onehot',
+    'cuda',
+    precision,
+  ]);
+  await add('reference fixed (bincount)', python, [
+    'scripts/reference/tokenizer.py',
+    'bench',
+    '4',
+    String(steps),
+    'bincount',
+    'cuda',
+    precision,
+  ]);
 }
 
 const torchVersion = rows.find((x) => x.r.torch)?.r.torch ?? '?';
 const f = (x: number, d = 2) => x.toFixed(d);
 const table = [
-  `Command: \`npm run bench:tokenizer-cuda\` (${new Date().toISOString().slice(0, 10)}). Card: ${card}; torchmotion built against`,
-  `the same Python torch ${torchVersion} the reference runs on. MotionMillion tokenizer, batch 64 × 96 frames, AdamW; median of ${steps} steps`,
-  'after 2 warm-up steps. fp32 leaves cuDNN/cuBLAS at their defaults on both sides (cuDNN may use TF32 for convolutions);',
-  'bf16 is autocast around forward and loss. GPU memory is the process\'s peak in nvidia-smi (CUDA context included).',
+  `Command: \`npm run bench:tokenizer-cuda\` (${new Date().toISOString().slice(0, 10)}). Card: ` +
+    `${card}; torchmotion built against`,
+  `the same Python torch ${torchVersion} the reference runs on. MotionMillion tokenizer, batch 64 × 96 frames, ` +
+    `AdamW; median of ${steps} steps`,
+  'after 2 warm-up steps. fp32 leaves cuDNN/cuBLAS at their defaults on both sides (cuDNN ' +
+    'may use TF32 for convolutions);',
+  "bf16 is autocast around forward and loss. GPU memory is the process's peak in nvidia-smi (CUDA context included).",
   '',
   '| precision | run | ms / step | × reference as shipped | × reference fixed | TFLOP/s | peak GPU memory (MB) |',
   '|---|---|---:|---:|---:|---:|---:|',
@@ -66,11 +107,18 @@ for (const precision of ['fp32', 'bf16']) {
   for (const name of ['torchmotion', 'reference as shipped (one-hot)', 'reference fixed (bincount)']) {
     const r = of(name);
     const s = r.medianSeconds as number;
-    table.push(`| ${precision} | ${name} | ${f(1000 * s, 1)} | ${f(shipped / s)} | ${f(fixed / s)} | ${f(GFLOP_PER_STEP / s / 1000, 1)} | ${f(r.nvidiaSmiPeakMB as number, 0)} |`);
+    table.push(
+      `| ${precision} | ${name} | ${f(1000 * s, 1)} | ${f(shipped / s)} | ${f(fixed / s)} | ` +
+        `${f(GFLOP_PER_STEP / s / 1000, 1)} | ${f(r.nvidiaSmiPeakMB as number, 0)} |`
+    );
   }
 }
-table.push('', `Measured on the same card (\`measureThroughput\`, fp32): conv1d 512→512 k3 ${f((peaks.conv as number) / 1000, 1)} TFLOP/s, ` +
-  `matmul 4096³ ${f((peaks.matmul as number) / 1000, 1)} TFLOP/s.`);
+table.push(
+  '',
+  `Measured on the same card (\`measureThroughput\`, fp32): conv1d 512→512 k3 ` +
+    `${f((peaks.conv as number) / 1000, 1)} TFLOP/s, ` +
+    `matmul 4096³ ${f((peaks.matmul as number) / 1000, 1)} TFLOP/s.`
+);
 
 writeResultJson('tokenizer-cuda', { card, gflopPerStep: GFLOP_PER_STEP, peaks, rows });
 writeDocBlock('tokenizer-cuda', 'Tokenizer training step on CUDA (issue 5)', table);

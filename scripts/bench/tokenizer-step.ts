@@ -15,7 +15,11 @@ const autocast = process.argv[5] === 'bf16' ? 'bf16' : 'none';
 const withPeaks = process.argv[6] === 'peaks';
 setThreads(threads);
 const rssBeforeModelMB = process.memoryUsage().rss / 2 ** 20;
-const model = new TokenizerModel(resolveModel({ preset: 'motionmillion' }), { seed: 0, device, optimizer: { lr: 5e-5, beta1: 0.9, beta2: 0.99, weightDecay: 0 } });
+const model = new TokenizerModel(resolveModel({ preset: 'motionmillion' }), {
+  seed: 0,
+  device,
+  optimizer: { lr: 5e-5, beta1: 0.9, beta2: 0.99, weightDecay: 0 },
+});
 const rng = new Rng(1);
 const x = new Float32Array(64 * 96 * 272).map(() => rng.uniform(-2, 2));
 const times: number[] = [];
@@ -28,11 +32,22 @@ for (let i = 0; i < steps + 2; i++) {
   times.push(seconds);
   if (withPeaks) {
     const libtorch = (await measureThroughput({ op: 'conv1d', seconds: 1, threads })).gflops;
-    const own = (await measureThroughput({ op: 'conv1d-torchmotion', seconds: 1, threads }).catch(() => null))?.gflops ?? 0;
+    const own =
+      (await measureThroughput({ op: 'conv1d-torchmotion', seconds: 1, threads }).catch(() => null))?.gflops ?? 0;
     fractions.push(TOKENIZER_GFLOP_PER_STEP / seconds / Math.max(libtorch, own));
   }
 }
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
-console.log(JSON.stringify({ threads, device, autocast, medianSeconds: median(times), steps,
-  peakRssMB: process.resourceUsage().maxRSS / 1024, rssBeforeModelMB, peakLiveMB: info().cpuCache.peakLiveMB,
-  ...(withPeaks ? { peakFractionMedian: median(fractions), peakFractions: fractions } : {}) }));
+console.log(
+  JSON.stringify({
+    threads,
+    device,
+    autocast,
+    medianSeconds: median(times),
+    steps,
+    peakRssMB: process.resourceUsage().maxRSS / 1024,
+    rssBeforeModelMB,
+    peakLiveMB: info().cpuCache.peakLiveMB,
+    ...(withPeaks ? { peakFractionMedian: median(fractions), peakFractions: fractions } : {}),
+  })
+);

@@ -22,9 +22,15 @@ for (const content of readdirSync(base).sort()) {
   }
 }
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
-const tally = (v: string[]) => Object.entries(v.reduce<Record<string, number>>((m, t) => ({ ...m, [t]: (m[t] ?? 0) + 1 }), {}))
-  .sort((a, b) => b[1] - a[1]).map(([t, n]) => `${t} ${n}`).join(', ');
-console.log(`| content | clips | ${KEYS.map((k) => `${k} median [min–max]`).join(' | ')} | type from captions | type from motion alone |`);
+const tally = (v: string[]) =>
+  Object.entries(v.reduce<Record<string, number>>((m, t) => ({ ...m, [t]: (m[t] ?? 0) + 1 }), {}))
+    .sort((a, b) => b[1] - a[1])
+    .map(([t, n]) => `${t} ${n}`)
+    .join(', ');
+console.log(
+  `| content | clips | ${KEYS.map((k) => `${k} median [min–max]`).join(' | ')} | type from captions | ` +
+    `type from motion alone |`
+);
 console.log(`|---|---:|${KEYS.map(() => '---').join('|')}|---|---|`);
 for (const content of [...new Set(rows.map((r) => r.content))]) {
   const rs = rows.filter((r) => r.content === content);
@@ -32,7 +38,13 @@ for (const content of [...new Set(rows.map((r) => r.content))]) {
     const v = rs.map((r) => r.f[k]);
     return `${median(v).toFixed(2)} [${Math.min(...v).toFixed(2)}–${Math.max(...v).toFixed(2)}]`;
   });
-  console.log(`| ${content} | ${rs.length} | ${cells.join(' | ')} | ${tally(rs.map((r) => r.byCaptions))} | ${tally(rs.map((r) => r.byMotion))} |`);
+  console.log(
+    `| ${content} | ${rs.length} | ${cells.join(' | ')} | ${tally(rs.map((r) => r.byCaptions))} | ` +
+      `${tally(rs.map((r) => r.byMotion))} |`
+  );
 }
 const agree = rows.filter((r) => r.byCaptions === r.byMotion).length;
-console.log(`\nfeature rules agree with the captions' type on ${agree} of ${rows.length} clips (${((100 * agree) / rows.length).toFixed(1)} %)`);
+console.log(
+  `\nfeature rules agree with the captions' type on ${agree} of ${rows.length} clips ` +
+    `(${((100 * agree) / rows.length).toFixed(1)} %)`
+);

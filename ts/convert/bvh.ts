@@ -11,10 +11,10 @@ const CHANNELS: readonly Channel[] = ['Xposition', 'Yposition', 'Zposition', 'Xr
 
 export interface BvhJoint {
   name: string;
-  parent: number;        // -1 for the root
+  parent: number; // -1 for the root
   offset: [number, number, number];
   channels: Channel[];
-  channelStart: number;  // index of the first channel in a frame's values
+  channelStart: number; // index of the first channel in a frame's values
   endSite?: [number, number, number];
 }
 
@@ -22,7 +22,7 @@ export interface Bvh {
   joints: BvhJoint[];
   frameTime: number;
   frames: number;
-  values: Float64Array;  // frames × channel count
+  values: Float64Array; // frames × channel count
   channelCount: number;
 }
 
@@ -74,10 +74,12 @@ export function parseBvh(text: string, file = 'BVH'): Bvh {
       i++;
       const at = i;
       const n = num();
-      if (!Number.isInteger(n) || n < 1 || n > CHANNELS.length) fail(`CHANNELS of joint ${name} must be a whole number from 1 to 6`, at);
+      if (!Number.isInteger(n) || n < 1 || n > CHANNELS.length)
+        fail(`CHANNELS of joint ${name} must be a whole number from 1 to 6`, at);
       for (let c = 0; c < n; c++) {
         const ch = tokens[i] as Channel;
-        if (!CHANNELS.includes(ch)) fail(`joint ${name} lists ${n} channels, but this is not one of ${CHANNELS.join(', ')}`);
+        if (!CHANNELS.includes(ch))
+          fail(`joint ${name} lists ${n} channels, but this is not one of ${CHANNELS.join(', ')}`);
         if (joint.channels.includes(ch)) fail(`joint ${name} lists channel ${ch} twice`);
         joint.channels.push(ch);
         i++;
@@ -116,7 +118,9 @@ export function parseBvh(text: string, file = 'BVH'): Bvh {
   const available = tokens.length - i;
   const needed = frames * channelCount;
   if (available < needed) {
-    throw new TorchmotionError(`${file}: truncated: ${frames} frames × ${channelCount} channels need ${needed} values, found ${available}`);
+    throw new TorchmotionError(
+      `${file}: truncated: ${frames} frames × ${channelCount} channels need ${needed} values, found ${available}`
+    );
   }
   if (available > needed) {
     fail(`${available - needed} values more than Frames: ${frames} × ${channelCount} channels declare`, i + needed);
@@ -124,7 +128,8 @@ export function parseBvh(text: string, file = 'BVH'): Bvh {
   const values = new Float64Array(needed);
   for (let k = 0; k < needed; k++) {
     const v = Number(tokens[i + k]);
-    if (!Number.isFinite(v)) fail(`frame ${Math.floor(k / channelCount)} holds a value that is not a finite number`, i + k);
+    if (!Number.isFinite(v))
+      fail(`frame ${Math.floor(k / channelCount)} holds a value that is not a finite number`, i + k);
     values[k] = v;
   }
   return { joints, frameTime, frames, values, channelCount };
@@ -136,7 +141,9 @@ export function readBvh(file: string): Bvh {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new TorchmotionError(`${file}: cannot open (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new TorchmotionError(
+      `${file}: cannot open (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`
+    );
   }
   return parseBvh(text, file);
 }
@@ -155,7 +162,11 @@ export function localRotation(bvh: Bvh, j: number, frame: number): Mat3 {
   const joint = bvh.joints[j];
   let r: Mat3 = new Float64Array([1, 0, 0, 0, 1, 0, 0, 0, 1]);
   joint.channels.forEach((ch, k) => {
-    if (ch.endsWith('rotation')) r = matMul(r, axisRotation(ch[0] as 'X' | 'Y' | 'Z', bvh.values[frame * bvh.channelCount + joint.channelStart + k]));
+    if (ch.endsWith('rotation'))
+      r = matMul(
+        r,
+        axisRotation(ch[0] as 'X' | 'Y' | 'Z', bvh.values[frame * bvh.channelCount + joint.channelStart + k])
+      );
   });
   return r;
 }
@@ -171,7 +182,8 @@ export function forwardKinematics(bvh: Bvh): { positions: Float64Array; rotation
       const joint = bvh.joints[j];
       const t = [...joint.offset];
       joint.channels.forEach((ch, k) => {
-        if (ch.endsWith('position')) t['XYZ'.indexOf(ch[0])] = bvh.values[f * bvh.channelCount + joint.channelStart + k];
+        if (ch.endsWith('position'))
+          t['XYZ'.indexOf(ch[0])] = bvh.values[f * bvh.channelCount + joint.channelStart + k];
       });
       const local = localRotation(bvh, j, f);
       const g = (f * J + j) * 9;
@@ -184,7 +196,8 @@ export function forwardKinematics(bvh: Bvh): { positions: Float64Array; rotation
         const pr = rotations.subarray(pg, pg + 9);
         rotations.set(matMul(pr, local), g);
         const pp = (f * J + joint.parent) * 3;
-        for (let a = 0; a < 3; a++) positions[p + a] = positions[pp + a] + pr[3 * a] * t[0] + pr[3 * a + 1] * t[1] + pr[3 * a + 2] * t[2];
+        for (let a = 0; a < 3; a++)
+          positions[p + a] = positions[pp + a] + pr[3 * a] * t[0] + pr[3 * a + 1] * t[1] + pr[3 * a + 2] * t[2];
       }
     }
   }
@@ -205,7 +218,8 @@ export function writeBvhText(bvh: Bvh): string {
     lines.push(`${pad}  OFFSET ${joint.offset.map(fmt).join(' ')}`);
     lines.push(`${pad}  CHANNELS ${joint.channels.length} ${joint.channels.join(' ')}`);
     for (const c of children[j]) emit(c, depth + 1);
-    if (joint.endSite) lines.push(`${pad}  End Site`, `${pad}  {`, `${pad}    OFFSET ${joint.endSite.map(fmt).join(' ')}`, `${pad}  }`);
+    if (joint.endSite)
+      lines.push(`${pad}  End Site`, `${pad}  {`, `${pad}    OFFSET ${joint.endSite.map(fmt).join(' ')}`, `${pad}  }`);
     lines.push(`${pad}}`);
   };
   emit(0, 0);

@@ -20,7 +20,12 @@ import { humanml3dSettings, jointsTo272, resamplePositions } from './to272.js';
 function inputs(paths: string[], ext: string): string[] {
   return paths.flatMap((p) => {
     if (!existsSync(p)) throw new TorchmotionError(`${p}: no such file or folder`);
-    return statSync(p).isDirectory() ? readdirSync(p).filter((f) => f.endsWith(ext)).sort().map((f) => join(p, f)) : [p];
+    return statSync(p).isDirectory()
+      ? readdirSync(p)
+          .filter((f) => f.endsWith(ext))
+          .sort()
+          .map((f) => join(p, f))
+      : [p];
   });
 }
 
@@ -39,7 +44,12 @@ function save(out: string, name: string, motion: Float64Array, mirror: boolean):
 }
 
 // Converts each file on its own: a failure is reported and the rest go on.
-function convertEach(files: string[], convert: (file: string) => { motion: Float64Array; note?: string }, out: string, mirror: boolean): void {
+function convertEach(
+  files: string[],
+  convert: (file: string) => { motion: Float64Array; note?: string },
+  out: string,
+  mirror: boolean
+): void {
   let ok = 0;
   const failed: string[] = [];
   for (const file of files) {
@@ -47,7 +57,10 @@ function convertEach(files: string[], convert: (file: string) => { motion: Float
       const { motion, note } = convert(file);
       // Degenerate input (coincident joints, a zero-length bone) can still give NaN: never written as if it were fine.
       const bad = motion.findIndex((x) => !Number.isFinite(x));
-      if (bad >= 0) throw new TorchmotionError(`the converted motion is ${motion[bad]} at frame ${Math.floor(bad / DIM)}, channel ${bad % DIM}: not written`);
+      if (bad >= 0)
+        throw new TorchmotionError(
+          `the converted motion is ${motion[bad]} at frame ${Math.floor(bad / DIM)}, channel ${bad % DIM}: not written`
+        );
       save(out, basename(file, extname(file)), motion, mirror);
       ok++;
       console.log(`ok     ${file}: ${motion.length / DIM} frames${note ? ` (${note})` : ''}`);
@@ -61,73 +74,110 @@ function convertEach(files: string[], convert: (file: string) => { motion: Float
 }
 
 export function registerConvertCommands(data: Command): void {
-  const convert = data.command('convert').description('other motion formats → the 272 representation (float64, 30 fps)');
+  const convert = data
+    .command('convert')
+    .description('other motion formats → the 272 representation (float64, 30 fps)');
 
-  convert.command('smpl <files...>')
+  convert
+    .command('smpl <files...>')
     .description('AMASS .npz (poses, trans, betas, mocap_framerate) or SMPL-85 .npy → 272')
     .requiredOption('-o, --out <dir>', 'output folder')
     .option('--body-model <npz>', 'SMPL/SMPL-X model with J_regressor, v_template, shapedirs (rest joints from betas)')
     .option('--rest-skeleton <npy>', '(22,3) rest joint positions, instead of a body model')
-    .option('--fps <n>', 'source frame rate (default: the file\'s mocap_framerate; 30 for .npy)', positiveNumber)
+    .option('--fps <n>', "source frame rate (default: the file's mocap_framerate; 30 for .npy)", positiveNumber)
     .addOption(choiceOption('--up <axis>', 'source up axis (default: z for .npz, y for .npy)', UP_AXIS))
     .option('--mirror', 'also write the mirrored copy (M prefix)')
-    .action((files: string[], o: { out: string; bodyModel?: string; restSkeleton?: string; fps?: number; up?: 'y' | 'z'; mirror?: boolean }) => {
-      if (!!o.bodyModel === !!o.restSkeleton) throw new TorchmotionError('give exactly one of --body-model <npz> or --rest-skeleton <npy>');
-      let skeleton: Float64Array | undefined;
-      if (o.restSkeleton) {
-        const r = readNpy(o.restSkeleton);
-        if (r.data.length !== JOINTS * 3) throw new TorchmotionError(`${o.restSkeleton}: expected (22, 3) rest joints, found (${r.shape.join(', ')})`);
-        skeleton = Float64Array.from(r.data as Float64Array);
+    .action(
+      (
+        files: string[],
+        o: { out: string; bodyModel?: string; restSkeleton?: string; fps?: number; up?: 'y' | 'z'; mirror?: boolean }
+      ) => {
+        if (!!o.bodyModel === !!o.restSkeleton)
+          throw new TorchmotionError('give exactly one of --body-model <npz> or --rest-skeleton <npy>');
+        let skeleton: Float64Array | undefined;
+        if (o.restSkeleton) {
+          const r = readNpy(o.restSkeleton);
+          if (r.data.length !== JOINTS * 3)
+            throw new TorchmotionError(
+              `${o.restSkeleton}: expected (22, 3) rest joints, found (${r.shape.join(', ')})`
+            );
+          skeleton = Float64Array.from(r.data as Float64Array);
+        }
+        convertEach(
+          inputs(files, '.npz'),
+          (file) => {
+            const clip = readSmplClip(file, { fps: o.fps, up: o.up });
+            const rest = skeleton ?? restJointsFromBodyModel(o.bodyModel!, clip.betas);
+            return { motion: smplTo272(clip, rest).motion, note: `${clip.fps} fps, ${clip.up} up` };
+          },
+          o.out,
+          !!o.mirror
+        );
       }
-      convertEach(inputs(files, '.npz'), (file) => {
-        const clip = readSmplClip(file, { fps: o.fps, up: o.up });
-        const rest = skeleton ?? restJointsFromBodyModel(o.bodyModel!, clip.betas);
-        return { motion: smplTo272(clip, rest).motion, note: `${clip.fps} fps, ${clip.up} up` };
-      }, o.out, !!o.mirror);
-    });
+    );
 
-  convert.command('bvh <files...>')
+  convert
+    .command('bvh <files...>')
     .description('BVH files or folders → 272 (joints mapped to SMPL-22, rotations by inverse kinematics)')
     .requiredOption('-o, --out <dir>', 'output folder')
-    .option('--map <name|file.json>', `joint map: ${Object.keys(BUILTIN_MAPS).join(', ')}, or a JSON file (default: detected)`)
+    .option(
+      '--map <name|file.json>',
+      `joint map: ${Object.keys(BUILTIN_MAPS).join(', ')}, or a JSON file (default: detected)`
+    )
     .option('--scale <s>', 'file units → metres (overrides the map)', positiveNumber)
     .addOption(choiceOption('--up <axis>', 'source up axis (overrides the map)', UP_AXIS))
     .option('--mirror', 'also write the mirrored copy (M prefix)')
     .action((files: string[], o: { out: string; map?: string; scale?: number; up?: 'y' | 'z'; mirror?: boolean }) => {
       let map: JointMap | undefined;
       if (o.map) map = BUILTIN_MAPS[o.map] ?? loadJointMap(o.map);
-      convertEach(inputs(files, '.bvh'), (file) => {
-        const bvh = readBvh(file);
-        let m = map;
-        if (m && (o.scale || o.up)) m = { ...m, ...(o.scale && { scale: o.scale }), ...(o.up && { up: o.up }) };
-        const c = bvhTo272(bvh, file, m);
-        return { motion: c.motion, note: `map ${c.map}, ${c.sourceFps.toFixed(1)} fps` };
-      }, o.out, !!o.mirror);
+      convertEach(
+        inputs(files, '.bvh'),
+        (file) => {
+          const bvh = readBvh(file);
+          let m = map;
+          if (m && (o.scale || o.up)) m = { ...m, ...(o.scale && { scale: o.scale }), ...(o.up && { up: o.up }) };
+          const c = bvhTo272(bvh, file, m);
+          return { motion: c.motion, note: `map ${c.map}, ${c.sourceFps.toFixed(1)} fps` };
+        },
+        o.out,
+        !!o.mirror
+      );
     });
 
-  convert.command('humanml3d <files...>')
+  convert
+    .command('humanml3d <files...>')
     .description('HumanML3D new_joints (T,22,3) at 20 fps → 272 at 30 fps')
     .requiredOption('-o, --out <dir>', 'output folder')
     .option('--fps <n>', withDefault('source frame rate', humanml3dSettings, 'fps'), positiveNumber)
     .option('--mirror', 'also write the mirrored copy (M prefix)')
     .action((files: string[], o: { out: string; fps?: number; mirror?: boolean }) => {
       const { fps } = humanml3dSettings.parse({ fps: o.fps });
-      convertEach(inputs(files, '.npy'), (file) => {
-        const a = readNpy(file);
-        if (a.shape.length !== 3 || a.shape[1] !== JOINTS || a.shape[2] !== 3) {
-          throw new TorchmotionError(`expected (T, 22, 3) joints, found (${a.shape.join(', ')})`);
-        }
-        return { motion: jointsTo272(resamplePositions(Float64Array.from(a.data as Float32Array), JOINTS, fps)).motion };
-      }, o.out, !!o.mirror);
+      convertEach(
+        inputs(files, '.npy'),
+        (file) => {
+          const a = readNpy(file);
+          if (a.shape.length !== 3 || a.shape[1] !== JOINTS || a.shape[2] !== 3) {
+            throw new TorchmotionError(`expected (T, 22, 3) joints, found (${a.shape.join(', ')})`);
+          }
+          return {
+            motion: jointsTo272(resamplePositions(Float64Array.from(a.data as Float32Array), JOINTS, fps)).motion,
+          };
+        },
+        o.out,
+        !!o.mirror
+      );
     });
 
   const exp = data.command('export').description('272 → other formats');
-  addOptions(exp.command('bvh <in>')
-    .description('272 motion → BVH on the SMPL-22 skeleton (centimetres, 30 fps) for Blender')
-    .requiredOption('-o, --out <file>', 'output .bvh'), meanStdOptions())
-    .action((input: string, o: { out: string; mean?: string; std?: string }) => {
-      const x = readRawMotion272(input, o);
-      writeFileSync(o.out, writeBvhText(motion272ToBvh(x)));
-      console.log(`${o.out}: ${x.length / DIM} frames on the SMPL-22 skeleton`);
-    });
+  addOptions(
+    exp
+      .command('bvh <in>')
+      .description('272 motion → BVH on the SMPL-22 skeleton (centimetres, 30 fps) for Blender')
+      .requiredOption('-o, --out <file>', 'output .bvh'),
+    meanStdOptions()
+  ).action((input: string, o: { out: string; mean?: string; std?: string }) => {
+    const x = readRawMotion272(input, o);
+    writeFileSync(o.out, writeBvhText(motion272ToBvh(x)));
+    console.log(`${o.out}: ${x.length / DIM} frames on the SMPL-22 skeleton`);
+  });
 }

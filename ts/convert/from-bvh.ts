@@ -29,7 +29,8 @@ export function mapJoints(bvh: Bvh, map: JointMap, positions: Float64Array): Flo
   const out = new Float64Array(bvh.frames * JOINTS * 3);
   JOINT_NAMES.forEach((smpl, j) => {
     const src = map.joints[smpl];
-    const [a, b, w] = typeof src === 'string' ? [find(src), find(src), 0] : [find(src.lerp[0]), find(src.lerp[1]), src.lerp[2]];
+    const [a, b, w] =
+      typeof src === 'string' ? [find(src), find(src), 0] : [find(src.lerp[0]), find(src.lerp[1]), src.lerp[2]];
     for (let f = 0; f < bvh.frames; f++) {
       for (let c = 0; c < 3; c++) {
         const v = positions[(f * J + a) * 3 + c] * (1 - w) + positions[(f * J + b) * 3 + c] * w;
@@ -43,7 +44,14 @@ export function mapJoints(bvh: Bvh, map: JointMap, positions: Float64Array): Flo
   return out;
 }
 
-export function bvhTo272(bvh: Bvh, file: string, map: JointMap = detectMap(bvh.joints.map((j) => j.name), file)): BvhConverted {
+export function bvhTo272(
+  bvh: Bvh,
+  file: string,
+  map: JointMap = detectMap(
+    bvh.joints.map((j) => j.name),
+    file
+  )
+): BvhConverted {
   const fps = 1 / bvh.frameTime;
   if (bvh.frames < 2) throw new TorchmotionError(`${file}: ${bvh.frames} frame(s): a clip needs at least 2`);
   const { positions } = forwardKinematics(bvh);

@@ -13,17 +13,21 @@ import { headingOf, type Converted } from './to272.js';
 
 export interface SmplClip {
   axisAngles: Float64Array; // (T,22,3): root orientation + 21 body joints
-  trans: Float64Array;      // (T,3)
+  trans: Float64Array; // (T,3)
   betas: Float64Array;
   fps: number;
   up: 'y' | 'z';
 }
 
 const floats = (a: NpyArray, file: string, what: string): Float64Array => {
-  if (a.dtype !== 'f4' && a.dtype !== 'f8') throw new TorchmotionError(`${file}: ${what} must be float, found ${a.dtype}`);
+  if (a.dtype !== 'f4' && a.dtype !== 'f8')
+    throw new TorchmotionError(`${file}: ${what} must be float, found ${a.dtype}`);
   const v = Float64Array.from(a.data as Float32Array);
   const bad = v.findIndex((x) => !Number.isFinite(x));
-  if (bad >= 0) throw new TorchmotionError(`${file}: ${what} value ${bad} is ${v[bad]}: a clip with NaN or Inf cannot be converted`);
+  if (bad >= 0)
+    throw new TorchmotionError(
+      `${file}: ${what} value ${bad} is ${v[bad]}: a clip with NaN or Inf cannot be converted`
+    );
   return v;
 };
 
@@ -33,22 +37,35 @@ export function readSmplClip(file: string, options: { fps?: number; up?: 'y' | '
     const z = readNpz(file);
     const poses = z.poses;
     const trans = z.trans;
-    if (!poses || !trans) throw new TorchmotionError(`${file}: an AMASS .npz needs 'poses' and 'trans' arrays, found ${Object.keys(z).join(', ')}`);
+    if (!poses || !trans)
+      throw new TorchmotionError(
+        `${file}: an AMASS .npz needs 'poses' and 'trans' arrays, found ${Object.keys(z).join(', ')}`
+      );
     const T = poses.shape[0];
-    if (poses.shape.length !== 2 || poses.shape[1] < 66) throw new TorchmotionError(`${file}: poses must be (T, ≥66), found (${poses.shape.join(', ')})`);
-    if (trans.shape.join() !== `${T},3`) throw new TorchmotionError(`${file}: trans must be (${T}, 3), found (${trans.shape.join(', ')})`);
+    if (poses.shape.length !== 2 || poses.shape[1] < 66)
+      throw new TorchmotionError(`${file}: poses must be (T, ≥66), found (${poses.shape.join(', ')})`);
+    if (trans.shape.join() !== `${T},3`)
+      throw new TorchmotionError(`${file}: trans must be (${T}, 3), found (${trans.shape.join(', ')})`);
     const rate = z.mocap_framerate ?? z.mocap_frame_rate;
     const fps = options.fps ?? (rate ? Number(rate.data[0]) : NaN);
     if (!(fps > 0)) throw new TorchmotionError(`${file}: no mocap_framerate in the file: pass --fps`);
     const p = floats(poses, file, 'poses');
     const aa = new Float64Array(T * 66);
     for (let t = 0; t < T; t++) aa.set(p.subarray(t * poses.shape[1], t * poses.shape[1] + 66), t * 66);
-    return { axisAngles: aa, trans: floats(trans, file, 'trans'), betas: z.betas ? floats(z.betas, file, 'betas') : new Float64Array(0),
-      fps, up: options.up ?? 'z' };
+    return {
+      axisAngles: aa,
+      trans: floats(trans, file, 'trans'),
+      betas: z.betas ? floats(z.betas, file, 'betas') : new Float64Array(0),
+      fps,
+      up: options.up ?? 'z',
+    };
   }
   const a = readNpy(file);
   if (a.shape.length !== 2 || a.shape[1] !== 85) {
-    throw new TorchmotionError(`${file}: expected SMPL-85 (T, 85) = 66 axis-angle, 6 hand zeros, 3 translation, 10 betas; found (${a.shape.join(', ')})`);
+    throw new TorchmotionError(
+      `${file}: expected SMPL-85 (T, 85) = 66 axis-angle, 6 hand zeros, 3 translation, 10 betas; ` +
+        `found (${a.shape.join(', ')})`
+    );
   }
   const v = floats(a, file, 'SMPL-85');
   const T = a.shape[0];
@@ -62,32 +79,42 @@ export function readSmplClip(file: string, options: { fps?: number; up?: 'y' | '
 }
 
 export function restOffsetsFromJoints(rest: ArrayLike<number>): Array<[number, number, number]> {
-  return PARENTS.map((p, j) => (p < 0 ? [0, 0, 0] : [0, 1, 2].map((k) => rest[3 * j + k] - rest[3 * p + k])) as [number, number, number]);
+  return PARENTS.map(
+    (p, j) => (p < 0 ? [0, 0, 0] : [0, 1, 2].map((k) => rest[3 * j + k] - rest[3 * p + k])) as [number, number, number]
+  );
 }
 
 // J(β) = J_regressor · (v_template + shapedirs · β), first 22 joints.
 export function restJointsFromBodyModel(file: string, betas: Float64Array): Float64Array {
   const m = readNpz(file, ['J_regressor', 'v_template', 'shapedirs']);
   for (const k of ['J_regressor', 'v_template', 'shapedirs']) {
-    if (!m[k]) throw new TorchmotionError(`${file}: a body model needs J_regressor, v_template and shapedirs; '${k}' is missing`);
+    if (!m[k])
+      throw new TorchmotionError(
+        `${file}: a body model needs J_regressor, v_template and shapedirs; '${k}' is missing`
+      );
   }
   const [V] = m.v_template.shape;
   const [J, V2] = m.J_regressor.shape;
   const B = m.shapedirs.shape[2] ?? 0;
   if (V2 !== V || J < JOINTS || m.shapedirs.shape[0] !== V) {
-    throw new TorchmotionError(`${file}: inconsistent body model: v_template (${m.v_template.shape}), J_regressor (${m.J_regressor.shape}), shapedirs (${m.shapedirs.shape})`);
+    throw new TorchmotionError(
+      `${file}: inconsistent body model: v_template (${m.v_template.shape}), J_regressor (${m.J_regressor.shape}), ` +
+        `shapedirs (${m.shapedirs.shape})`
+    );
   }
   const vt = floats(m.v_template, file, 'v_template');
   const sd = floats(m.shapedirs, file, 'shapedirs');
   const jr = floats(m.J_regressor, file, 'J_regressor');
   const nb = Math.min(B, betas.length);
   const verts = vt.slice();
-  for (let v = 0; v < V; v++) for (let c = 0; c < 3; c++) for (let b = 0; b < nb; b++) verts[v * 3 + c] += sd[(v * 3 + c) * B + b] * betas[b];
+  for (let v = 0; v < V; v++)
+    for (let c = 0; c < 3; c++) for (let b = 0; b < nb; b++) verts[v * 3 + c] += sd[(v * 3 + c) * B + b] * betas[b];
   const out = new Float64Array(JOINTS * 3);
-  for (let j = 0; j < JOINTS; j++) for (let v = 0; v < V; v++) {
-    const w = jr[j * V + v];
-    if (w !== 0) for (let c = 0; c < 3; c++) out[j * 3 + c] += w * verts[v * 3 + c];
-  }
+  for (let j = 0; j < JOINTS; j++)
+    for (let v = 0; v < V; v++) {
+      const w = jr[j * V + v];
+      if (w !== 0) for (let c = 0; c < 3; c++) out[j * 3 + c] += w * verts[v * 3 + c];
+    }
   return out;
 }
 

@@ -10,15 +10,25 @@ import { SMPL_REST_OFFSETS } from '../motion/smpl-rest.js';
 type Vec = [number, number, number];
 export type RestOffsets = ReadonlyArray<readonly [number, number, number]>;
 
-const sub = (a: ArrayLike<number>, ai: number, b: ArrayLike<number>, bi: number): Vec => [a[ai] - b[bi], a[ai + 1] - b[bi + 1], a[ai + 2] - b[bi + 2]];
+const sub = (a: ArrayLike<number>, ai: number, b: ArrayLike<number>, bi: number): Vec => [
+  a[ai] - b[bi],
+  a[ai + 1] - b[bi + 1],
+  a[ai + 2] - b[bi + 2],
+];
 const dot = (a: Vec, b: Vec) => a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
-const cross = (a: Vec, b: Vec): Vec => [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
+const cross = (a: Vec, b: Vec): Vec => [
+  a[1] * b[2] - a[2] * b[1],
+  a[2] * b[0] - a[0] * b[2],
+  a[0] * b[1] - a[1] * b[0],
+];
 const norm = (a: Vec): Vec => {
   const n = Math.hypot(a[0], a[1], a[2]) || 1;
   return [a[0] / n, a[1] / n, a[2] / n];
 };
 const apply = (m: Mat3, v: readonly number[]): Vec => [
-  m[0] * v[0] + m[1] * v[1] + m[2] * v[2], m[3] * v[0] + m[4] * v[1] + m[5] * v[2], m[6] * v[0] + m[7] * v[1] + m[8] * v[2],
+  m[0] * v[0] + m[1] * v[1] + m[2] * v[2],
+  m[3] * v[0] + m[4] * v[1] + m[5] * v[2],
+  m[6] * v[0] + m[7] * v[1] + m[8] * v[2],
 ];
 
 // Columns e1 = a, e2 = b ⟂ a, e3 = e1 × e2.
@@ -41,16 +51,32 @@ function rotationBetween(v: Vec, d: Vec): Mat3 {
   const c = dot(v, d);
   if (s < 1e-12) {
     if (c > 0) return new Float64Array([1, 0, 0, 0, 1, 0, 0, 0, 1]);
-    const p = norm(Math.abs(v[0]) < 0.9 ? cross(v, [1, 0, 0]) : cross(v, [0, 1, 0])); // half turn about any perpendicular
-    return new Float64Array([2 * p[0] * p[0] - 1, 2 * p[0] * p[1], 2 * p[0] * p[2], 2 * p[1] * p[0], 2 * p[1] * p[1] - 1, 2 * p[1] * p[2],
-      2 * p[2] * p[0], 2 * p[2] * p[1], 2 * p[2] * p[2] - 1]);
+    // half turn about any perpendicular
+    const p = norm(Math.abs(v[0]) < 0.9 ? cross(v, [1, 0, 0]) : cross(v, [0, 1, 0]));
+    return new Float64Array([
+      2 * p[0] * p[0] - 1,
+      2 * p[0] * p[1],
+      2 * p[0] * p[2],
+      2 * p[1] * p[0],
+      2 * p[1] * p[1] - 1,
+      2 * p[1] * p[2],
+      2 * p[2] * p[0],
+      2 * p[2] * p[1],
+      2 * p[2] * p[2] - 1,
+    ]);
   }
   const k = norm(axis);
   const t = 1 - c;
   return new Float64Array([
-    c + k[0] * k[0] * t, k[0] * k[1] * t - k[2] * s, k[0] * k[2] * t + k[1] * s,
-    k[1] * k[0] * t + k[2] * s, c + k[1] * k[1] * t, k[1] * k[2] * t - k[0] * s,
-    k[2] * k[0] * t - k[1] * s, k[2] * k[1] * t + k[0] * s, c + k[2] * k[2] * t,
+    c + k[0] * k[0] * t,
+    k[0] * k[1] * t - k[2] * s,
+    k[0] * k[2] * t + k[1] * s,
+    k[1] * k[0] * t + k[2] * s,
+    c + k[1] * k[1] * t,
+    k[1] * k[2] * t - k[0] * s,
+    k[2] * k[0] * t - k[1] * s,
+    k[2] * k[1] * t + k[0] * s,
+    c + k[2] * k[2] * t,
   ]);
 }
 
@@ -59,7 +85,10 @@ const PRIMARY_CHILD = [3, 4, 5, 6, 7, 8, 9, 10, 11, 12, -1, -1, 15, 16, 17, -1, 
 // Hinge joints: [joint, child, grandchild, rest hinge axis]. The rest hinge is the flexion axis of the next joint
 // (knees bend about +x; elbows, with the rest arm along ±x, about ∓y).
 const HINGES: ReadonlyArray<readonly [number, number, number, Vec]> = [
-  [1, 4, 7, [1, 0, 0]], [2, 5, 8, [1, 0, 0]], [16, 18, 20, [0, -1, 0]], [17, 19, 21, [0, 1, 0]],
+  [1, 4, 7, [1, 0, 0]],
+  [2, 5, 8, [1, 0, 0]],
+  [16, 18, 20, [0, -1, 0]],
+  [17, 19, 21, [0, 1, 0]],
 ];
 const BEND_FULL = Math.sin((20 * Math.PI) / 180); // bend at which the limb's plane fully decides the twist
 const BEND_NONE = Math.sin((3 * Math.PI) / 180);
@@ -81,7 +110,12 @@ export function inverseKinematics(positions: ArrayLike<number>, rest: RestOffset
       if (j === 0) {
         g = alignPair(restVec(3), sub(rest[1], 0, rest[2], 0), bone(0, 3), sub(positions, at(1), positions, at(2)));
       } else if (j === 9) {
-        g = alignPair(restVec(12), sub(rest[13], 0, rest[14], 0), bone(9, 12), sub(positions, at(13), positions, at(14)));
+        g = alignPair(
+          restVec(12),
+          sub(rest[13], 0, rest[14], 0),
+          bone(9, 12),
+          sub(positions, at(13), positions, at(14))
+        );
       } else if (PRIMARY_CHILD[j] < 0) {
         g = Float64Array.from(pg);
       } else {
@@ -110,7 +144,11 @@ export function inverseKinematics(positions: ArrayLike<number>, rest: RestOffset
 }
 
 // Forward kinematics of local rotations on a rest skeleton, rooted at given pelvis positions: for tests and export.
-export function forwardKinematicsSmpl(local: ArrayLike<number>, rest: RestOffsets, root: ArrayLike<number>): Float64Array {
+export function forwardKinematicsSmpl(
+  local: ArrayLike<number>,
+  rest: RestOffsets,
+  root: ArrayLike<number>
+): Float64Array {
   const T = local.length / (JOINTS * 9);
   const out = new Float64Array(T * JOINTS * 3);
   const global: Mat3[] = [];

@@ -11,13 +11,18 @@ import { JOINT_NAMES } from '../motion/skeleton.js';
 // A source's up axis; Y up is the 272 representation's.
 export const UP_AXIS = z.enum(['y', 'z']);
 
-const source = z.union([z.string(), z.object({ lerp: z.tuple([z.string(), z.string(), z.number().min(0).max(1)]) }).strict()]);
-export const jointMapSchema = z.object({
-  name: z.string(),
-  scale: z.number().positive(),                  // file units → metres
-  up: UP_AXIS.default('y'),
-  joints: z.record(z.enum(JOINT_NAMES), source),
-}).strict();
+const source = z.union([
+  z.string(),
+  z.object({ lerp: z.tuple([z.string(), z.string(), z.number().min(0).max(1)]) }).strict(),
+]);
+export const jointMapSchema = z
+  .object({
+    name: z.string(),
+    scale: z.number().positive(), // file units → metres
+    up: UP_AXIS.default('y'),
+    joints: z.record(z.enum(JOINT_NAMES), source),
+  })
+  .strict();
 export type JointMap = z.output<typeof jointMapSchema>;
 type Source = z.output<typeof source>;
 
@@ -26,44 +31,84 @@ const side = (s: 'L' | 'R', left: string, right: string) => (s === 'L' ? left : 
 
 export const BUILTIN_MAPS: Record<string, JointMap> = {
   'bandai-namco': {
-    name: 'bandai-namco', scale: 0.01, up: 'y',
+    name: 'bandai-namco',
+    scale: 0.01,
+    up: 'y',
     joints: {
-      pelvis: 'Hips', spine1: 'Spine', spine2: { lerp: ['Spine', 'Chest', 0.5] }, spine3: 'Chest', neck: 'Neck', head: 'Head',
+      pelvis: 'Hips',
+      spine1: 'Spine',
+      spine2: { lerp: ['Spine', 'Chest', 0.5] },
+      spine3: 'Chest',
+      neck: 'Neck',
+      head: 'Head',
       ...limbs((s) => ({
-        [`${s}_hip`]: `UpperLeg_${s}`, [`${s}_knee`]: `LowerLeg_${s}`, [`${s}_ankle`]: `Foot_${s}`, [`${s}_foot`]: `Toes_${s}`,
-        [`${s}_collar`]: `Shoulder_${s}`, [`${s}_shoulder`]: `UpperArm_${s}`, [`${s}_elbow`]: `LowerArm_${s}`, [`${s}_wrist`]: `Hand_${s}`,
+        [`${s}_hip`]: `UpperLeg_${s}`,
+        [`${s}_knee`]: `LowerLeg_${s}`,
+        [`${s}_ankle`]: `Foot_${s}`,
+        [`${s}_foot`]: `Toes_${s}`,
+        [`${s}_collar`]: `Shoulder_${s}`,
+        [`${s}_shoulder`]: `UpperArm_${s}`,
+        [`${s}_elbow`]: `LowerArm_${s}`,
+        [`${s}_wrist`]: `Hand_${s}`,
       })),
     } as JointMap['joints'],
   },
   cmu: {
-    name: 'cmu', scale: 0.056444, up: 'y', // the common CMU BVH conversions: 1 unit = 0.056444 m
+    name: 'cmu',
+    scale: 0.056444,
+    up: 'y', // the common CMU BVH conversions: 1 unit = 0.056444 m
     joints: {
-      pelvis: 'Hips', spine1: 'LowerBack', spine2: 'Spine', spine3: 'Spine1', neck: 'Neck', head: 'Head',
+      pelvis: 'Hips',
+      spine1: 'LowerBack',
+      spine2: 'Spine',
+      spine3: 'Spine1',
+      neck: 'Neck',
+      head: 'Head',
       ...limbs((s) => {
         const n = side(s, 'Left', 'Right');
         return {
-          [`${s}_hip`]: `${n}UpLeg`, [`${s}_knee`]: `${n}Leg`, [`${s}_ankle`]: `${n}Foot`, [`${s}_foot`]: `${n}ToeBase`,
-          [`${s}_collar`]: `${n}Shoulder`, [`${s}_shoulder`]: `${n}Arm`, [`${s}_elbow`]: `${n}ForeArm`, [`${s}_wrist`]: `${n}Hand`,
+          [`${s}_hip`]: `${n}UpLeg`,
+          [`${s}_knee`]: `${n}Leg`,
+          [`${s}_ankle`]: `${n}Foot`,
+          [`${s}_foot`]: `${n}ToeBase`,
+          [`${s}_collar`]: `${n}Shoulder`,
+          [`${s}_shoulder`]: `${n}Arm`,
+          [`${s}_elbow`]: `${n}ForeArm`,
+          [`${s}_wrist`]: `${n}Hand`,
         };
       }),
     } as JointMap['joints'],
   },
   mixamo: {
-    name: 'mixamo', scale: 0.01, up: 'y',
+    name: 'mixamo',
+    scale: 0.01,
+    up: 'y',
     joints: {
-      pelvis: 'mixamorig:Hips', spine1: 'mixamorig:Spine', spine2: 'mixamorig:Spine1', spine3: 'mixamorig:Spine2',
-      neck: 'mixamorig:Neck', head: 'mixamorig:Head',
+      pelvis: 'mixamorig:Hips',
+      spine1: 'mixamorig:Spine',
+      spine2: 'mixamorig:Spine1',
+      spine3: 'mixamorig:Spine2',
+      neck: 'mixamorig:Neck',
+      head: 'mixamorig:Head',
       ...limbs((s) => {
         const n = `mixamorig:${side(s, 'Left', 'Right')}`;
         return {
-          [`${s}_hip`]: `${n}UpLeg`, [`${s}_knee`]: `${n}Leg`, [`${s}_ankle`]: `${n}Foot`, [`${s}_foot`]: `${n}ToeBase`,
-          [`${s}_collar`]: `${n}Shoulder`, [`${s}_shoulder`]: `${n}Arm`, [`${s}_elbow`]: `${n}ForeArm`, [`${s}_wrist`]: `${n}Hand`,
+          [`${s}_hip`]: `${n}UpLeg`,
+          [`${s}_knee`]: `${n}Leg`,
+          [`${s}_ankle`]: `${n}Foot`,
+          [`${s}_foot`]: `${n}ToeBase`,
+          [`${s}_collar`]: `${n}Shoulder`,
+          [`${s}_shoulder`]: `${n}Arm`,
+          [`${s}_elbow`]: `${n}ForeArm`,
+          [`${s}_wrist`]: `${n}Hand`,
         };
       }),
     } as JointMap['joints'],
   },
   smpl: {
-    name: 'smpl', scale: 0.01, up: 'y',
+    name: 'smpl',
+    scale: 0.01,
+    up: 'y',
     joints: Object.fromEntries(JOINT_NAMES.map((n) => [n, n])) as JointMap['joints'],
   },
 };
@@ -86,7 +131,9 @@ export function loadJointMap(file: string): JointMap {
   }
   const parsed = jointMapSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new TorchmotionError(`${file}: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'map'}: ${i.message}`).join('; ')}`);
+    throw new TorchmotionError(
+      `${file}: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'map'}: ${i.message}`).join('; ')}`
+    );
   }
   checkMap(parsed.data, file);
   return parsed.data;
@@ -96,6 +143,9 @@ export function loadJointMap(file: string): JointMap {
 export function detectMap(jointNames: readonly string[], file: string): JointMap {
   const have = new Set(jointNames);
   for (const map of Object.values(BUILTIN_MAPS)) if (sourceJoints(map).every((n) => have.has(n))) return map;
-  throw new TorchmotionError(`${file}: no built-in joint map fits its skeleton (${jointNames.slice(0, 8).join(', ')}, …); ` +
-    `built in: ${Object.keys(BUILTIN_MAPS).join(', ')}. Pass --map <file.json> mapping each SMPL joint (${JOINT_NAMES.slice(0, 3).join(', ')}, …) to a joint name or {"lerp": [a, b, t]}`);
+  throw new TorchmotionError(
+    `${file}: no built-in joint map fits its skeleton (${jointNames.slice(0, 8).join(', ')}, …); ` +
+      `built in: ${Object.keys(BUILTIN_MAPS).join(', ')}. Pass --map <file.json> mapping each SMPL joint ` +
+      `(${JOINT_NAMES.slice(0, 3).join(', ')}, …) to a joint name or {"lerp": [a, b, t]}`
+  );
 }

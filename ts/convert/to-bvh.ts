@@ -42,16 +42,27 @@ export function motion272ToBvh(x: Float64Array): Bvh {
         const pp = (t * JOINTS + p) * 3;
         const d = [joints[pj] - joints[pp], joints[pj + 1] - joints[pp + 1], joints[pj + 2] - joints[pp + 2]];
         const g = transpose(global[p]);
-        rel = [0, 1, 2].map((k) => g[3 * k] * d[0] + g[3 * k + 1] * d[1] + g[3 * k + 2] * d[2]) as [number, number, number];
+        rel = [0, 1, 2].map((k) => g[3 * k] * d[0] + g[3 * k + 1] * d[1] + g[3 * k + 2] * d[2]) as [
+          number,
+          number,
+          number,
+        ];
       }
       if (t === 0) offsets[j] = p < 0 ? [0, 0, 0] : (rel.map((v) => v * CM) as [number, number, number]);
       const o = t * channelCount + j * 6;
-      values.set(rel.map((v) => v * CM), o);
+      values.set(
+        rel.map((v) => v * CM),
+        o
+      );
       values.set(eulerZYX(local), o + 3);
     }
   }
   const bvhJoints: BvhJoint[] = JOINT_NAMES.map((name, j) => ({
-    name, parent: PARENTS[j], offset: offsets[j], channels: CHANNELS, channelStart: j * 6,
+    name,
+    parent: PARENTS[j],
+    offset: offsets[j],
+    channels: CHANNELS,
+    channelStart: j * 6,
     ...([10, 11, 15, 20, 21].includes(j) && { endSite: [0, 0, 0] as [number, number, number] }),
   }));
   return { joints: bvhJoints, frameTime: 1 / FPS, frames: T, values, channelCount };

@@ -9,9 +9,11 @@ import { JOINTS } from '../motion/skeleton.js';
 import { inverseKinematics, type RestOffsets } from './ik.js';
 
 // HumanML3D's new_joints (T,22,3): their frame rate, resampled to 30 fps.
-export const humanml3dSettings = z.object({
-  fps: z.number().positive().default(20),
-}).strict();
+export const humanml3dSettings = z
+  .object({
+    fps: z.number().positive().default(20),
+  })
+  .strict();
 
 // Linear resampling of joint positions (T,J,3) from `fps` to 30 fps, keeping the clip's duration.
 export function resamplePositions(positions: Float64Array, joints: number, fps: number, target = FPS): Float64Array {
@@ -34,9 +36,9 @@ export function resamplePositions(positions: Float64Array, joints: number, fps: 
 export const headingOf = (r: ArrayLike<number>, o = 0) => Math.atan2(r[o + 2], r[o + 8]);
 
 export interface Converted {
-  motion: Float64Array;      // (T,272) float64
-  joints: Float64Array;      // (T,22,3) the positions fed to the forward pass (faced +Z, before floor and origin)
-  axisAngles: Float64Array;  // (T,22,3) SMPL-convention rotations fed to the forward pass
+  motion: Float64Array; // (T,272) float64
+  joints: Float64Array; // (T,22,3) the positions fed to the forward pass (faced +Z, before floor and origin)
+  axisAngles: Float64Array; // (T,22,3) SMPL-convention rotations fed to the forward pass
 }
 
 // Local rotations (T,22,9) + positions → faced clip → 272.

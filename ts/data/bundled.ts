@@ -22,7 +22,8 @@ export function bundledBandai(): string {
   const dir = join(home, 'data');
   if (existsSync(dir) && readdirSync(dir).filter((f) => f.endsWith('.bvh')).length >= BUNDLED_CLIPS) return dir;
   const archive = bundledArchive();
-  if (!existsSync(archive)) throw new TorchmotionError(`${archive} is missing: restore it with \`git checkout -- data/bandai-namco-1\``);
+  if (!existsSync(archive))
+    throw new TorchmotionError(`${archive} is missing: restore it with \`git checkout -- data/bandai-namco-1\``);
   const tmp = join(home, `.unpack-${process.pid}`);
   rmSync(tmp, { recursive: true, force: true });
   makeDirs(tmp);

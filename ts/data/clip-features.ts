@@ -6,12 +6,12 @@ import { NpyFile } from './npy.js';
 
 export interface ClipFeatures {
   frames: number;
-  rootSpeed: number;        // m/s, mean ground-plane speed of the pelvis
+  rootSpeed: number; // m/s, mean ground-plane speed of the pelvis
   turningDegPerSec: number; // mean |yaw rate|
-  pelvisHeight: number;     // m, mean of channel 9
-  pelvisHeightStd: number;  // m, its standard deviation over the clip (squats, jumps, getting down)
-  handSpeed: number;        // m/s, wrists' mean speed in the heading-free body frame (channels 74:140)
-  footSpeed: number;        // m/s, the same for the ankles
+  pelvisHeight: number; // m, mean of channel 9
+  pelvisHeightStd: number; // m, its standard deviation over the clip (squats, jumps, getting down)
+  handSpeed: number; // m/s, wrists' mean speed in the heading-free body frame (channels 74:140)
+  footSpeed: number; // m/s, the same for the ankles
 }
 
 const WRISTS = [20, 21];
@@ -27,7 +27,8 @@ export function clipFeatures(file: string): ClipFeatures | { reason: string } {
       const n = Math.min(CHUNK, f.rows - r);
       const x = f.readRows(r, n).data as Float32Array | Float64Array;
       for (let i = 0; i < x.length; i++) {
-        if (!Number.isFinite(x[i])) return { reason: `frame ${r + Math.floor(i / DIM)}, channel ${i % DIM} is ${x[i]}` };
+        if (!Number.isFinite(x[i]))
+          return { reason: `frame ${r + Math.floor(i / DIM)}, channel ${i % DIM} is ${x[i]}` };
       }
       for (let t = 0; t < n; t++) {
         const o = t * DIM;
@@ -36,8 +37,10 @@ export function clipFeatures(file: string): ClipFeatures | { reason: string } {
         if (r + t === 0) continue; // frame 0 has no displacement, heading increment or velocity
         s.speed += Math.hypot(x[o], x[o + 1]) * FPS;
         s.turn += Math.abs(Math.atan2(x[o + 4], x[o + 2])) * FPS * (180 / Math.PI);
-        for (const j of WRISTS) s.hand += Math.hypot(x[o + 74 + 3 * j], x[o + 75 + 3 * j], x[o + 76 + 3 * j]) * FPS / WRISTS.length;
-        for (const j of ANKLES) s.foot += Math.hypot(x[o + 74 + 3 * j], x[o + 75 + 3 * j], x[o + 76 + 3 * j]) * FPS / ANKLES.length;
+        for (const j of WRISTS)
+          s.hand += (Math.hypot(x[o + 74 + 3 * j], x[o + 75 + 3 * j], x[o + 76 + 3 * j]) * FPS) / WRISTS.length;
+        for (const j of ANKLES)
+          s.foot += (Math.hypot(x[o + 74 + 3 * j], x[o + 75 + 3 * j], x[o + 76 + 3 * j]) * FPS) / ANKLES.length;
         s.moving++;
       }
     }
@@ -45,8 +48,13 @@ export function clipFeatures(file: string): ClipFeatures | { reason: string } {
     const mean = T ? s.h / T : 0;
     const m = Math.max(1, s.moving);
     return {
-      frames: T, rootSpeed: s.speed / m, turningDegPerSec: s.turn / m, pelvisHeight: mean,
-      pelvisHeightStd: T ? Math.sqrt(Math.max(0, s.h2 / T - mean * mean)) : 0, handSpeed: s.hand / m, footSpeed: s.foot / m,
+      frames: T,
+      rootSpeed: s.speed / m,
+      turningDegPerSec: s.turn / m,
+      pelvisHeight: mean,
+      pelvisHeightStd: T ? Math.sqrt(Math.max(0, s.h2 / T - mean * mean)) : 0,
+      handSpeed: s.hand / m,
+      footSpeed: s.foot / m,
     };
   } catch (err) {
     return { reason: (err as Error).message.replace(`${file}: `, '') };

@@ -1,5 +1,6 @@
-// The bundled demo dataset: Bandai Namco mocap (all 174 clips of dataset-1, ts/data/bundled.ts) converted into the MotionMillion layout, with mirrored copies, captions built from the content and
-// style labels in several phrasings, train/val/test splits, and mean/std from the training split.
+// The bundled demo dataset: Bandai Namco mocap (all 174 clips of dataset-1, ts/data/bundled.ts) converted into the
+// MotionMillion layout, with mirrored copies, captions built from the content and style labels in several phrasings,
+// train/val/test splits, and mean/std from the training split.
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
@@ -53,12 +54,18 @@ const STYLE: Record<string, string[]> = {
   chimpira: ['like a thug', 'in a swaggering thug style', 'like a street punk'],
 };
 
-export interface DemoClip { name: string; content: string; style: string; frames: number; captions: string[] }
+export interface DemoClip {
+  name: string;
+  content: string;
+  style: string;
+  frames: number;
+  captions: string[];
+}
 
 export interface DemoReport {
   root: string;
   source: string;
-  clips: number;           // written, mirrored copies included
+  clips: number; // written, mirrored copies included
   failed: Array<{ file: string; reason: string }>;
   splits: Record<'train' | 'val' | 'test', number>;
   hours: number;
@@ -93,15 +100,26 @@ function kickingLeg(motion: Float64Array): 'left' | 'right' {
   return l > r ? 'left' : 'right';
 }
 
-export const demoSettings = z.object({
-  seed: z.number().int().nonnegative().default(0),   // seed of the caption phrasings
-}).strict();
+export const demoSettings = z
+  .object({
+    seed: z.number().int().nonnegative().default(0), // seed of the caption phrasings
+  })
+  .strict();
 
-export function buildDemoDataset(root: string, options: { source?: string; seed?: number; onClip?: (file: string) => void } = {}): DemoReport {
+export function buildDemoDataset(
+  root: string,
+  options: { source?: string; seed?: number; onClip?: (file: string) => void } = {}
+): DemoReport {
   const source = options.source ?? defaultDemoSource();
-  if (!existsSync(source)) throw new TorchmotionError(`demo source ${source} does not exist: pass --source <folder of Bandai Namco .bvh files>`);
-  const files = readdirSync(source).filter((f) => /^dataset-\d+_.+_.+_\d+\.bvh$/.test(f)).sort();
-  if (files.length === 0) throw new TorchmotionError(`${source} holds no Bandai Namco clips (dataset-1_<content>_<style>_<id>.bvh)`);
+  if (!existsSync(source))
+    throw new TorchmotionError(
+      `demo source ${source} does not exist: pass --source <folder of Bandai Namco .bvh files>`
+    );
+  const files = readdirSync(source)
+    .filter((f) => /^dataset-\d+_.+_.+_\d+\.bvh$/.test(f))
+    .sort();
+  if (files.length === 0)
+    throw new TorchmotionError(`${source} holds no Bandai Namco clips (dataset-1_<content>_<style>_<id>.bvh)`);
   const rng = new Rng(demoSettings.parse({ seed: options.seed }).seed);
   const motionRoot = join(root, 'motion_data', 'vector_272');
   const byContent = new Map<string, Array<{ base: string; mirror: string }>>();
@@ -118,7 +136,10 @@ export function buildDemoDataset(root: string, options: { source?: string; seed?
       const base = `BandaiNamco/${content}/${style}_${id}`;
       const mirror = `BandaiNamco/${content}/M${style}_${id}`;
       const caps = demoCaptions(content, style, rng, leg);
-      for (const [name, m, text] of [[base, motion, caps], [mirror, mirror272(motion), caps.map(swapSides)]] as const) {
+      for (const [name, m, text] of [
+        [base, motion, caps],
+        [mirror, mirror272(motion), caps.map(swapSides)],
+      ] as const) {
         const f = join(motionRoot, `${name}.npy`);
         mkdirSync(dirname(f), { recursive: true });
         writeNpy(f, { data: m, shape: [m.length / DIM, DIM] });
@@ -148,14 +169,19 @@ export function buildDemoDataset(root: string, options: { source?: string; seed?
   const all = [...splits.train, ...splits.val, ...splits.test];
   for (const dir of Object.values(STAGE_SPLIT_DIRS)) {
     mkdirSync(join(root, dir), { recursive: true });
-    for (const [split, names] of Object.entries({ ...splits, all })) writeFileSync(join(root, dir, `${split}.txt`), names.join('\n') + '\n');
+    for (const [split, names] of Object.entries({ ...splits, all }))
+      writeFileSync(join(root, dir, `${split}.txt`), names.join('\n') + '\n');
   }
   const { mean, std } = trainStats.result();
   mkdirSync(join(root, 'mean_std', 'vector_272'), { recursive: true });
   writeNpy(join(root, 'mean_std', 'vector_272', 'mean.npy'), { data: mean, shape: [DIM] });
   writeNpy(join(root, 'mean_std', 'vector_272', 'std.npy'), { data: std, shape: [DIM] });
   return {
-    root, source, clips: motions.size, failed,
-    splits: { train: splits.train.length, val: splits.val.length, test: splits.test.length }, hours: frames / FPS / 3600,
+    root,
+    source,
+    clips: motions.size,
+    failed,
+    splits: { train: splits.train.length, val: splits.val.length, test: splits.test.length },
+    hours: frames / FPS / 3600,
   };
 }

@@ -10,8 +10,10 @@ export type Stage = keyof typeof STAGE_SPLIT_DIRS;
 
 export function motionDir(root: string): string {
   for (const d of MOTION_DIRS) if (existsSync(join(root, d))) return join(root, d);
-  throw new TorchmotionError(`${root}: no motion folder found (looked for ${MOTION_DIRS.join(' and ')}): ` +
-    'run `torchmotion data prepare <download-dir> --out <root>` or point at the dataset root');
+  throw new TorchmotionError(
+    `${root}: no motion folder found (looked for ${MOTION_DIRS.join(' and ')}): ` +
+      'run `torchmotion data prepare <download-dir> --out <root>` or point at the dataset root'
+  );
 }
 
 export function motionFile(root: string, name: string, dir = motionDir(root)): string {
@@ -32,12 +34,19 @@ export function splitFile(root: string, split: string, stage: Stage): string {
 
 export function meanStdFiles(root: string): { mean: string; std: string } {
   for (const dir of ['mean_std/vector_272', 'mean_std']) {
-    for (const [m, s] of [['mean.npy', 'std.npy'], ['Mean.npy', 'Std.npy']]) {
-      if (existsSync(join(root, dir, m)) && existsSync(join(root, dir, s))) return { mean: join(root, dir, m), std: join(root, dir, s) };
+    for (const [m, s] of [
+      ['mean.npy', 'std.npy'],
+      ['Mean.npy', 'Std.npy'],
+    ]) {
+      if (existsSync(join(root, dir, m)) && existsSync(join(root, dir, s)))
+        return { mean: join(root, dir, m), std: join(root, dir, s) };
     }
   }
-  throw new TorchmotionError(`${root}: no mean/std found (looked for mean_std/vector_272/{mean,std}.npy and mean_std/{Mean,Std}.npy); ` +
-    'copy the released mean_std folder there, or compute them from the training clips with `torchmotion data mean-std <root>`');
+  throw new TorchmotionError(
+    `${root}: no mean/std found (looked for mean_std/vector_272/{mean,std}.npy and mean_std/{Mean,Std}.npy); ` +
+      'copy the released mean_std folder there, or compute them from the training clips with ' +
+      '`torchmotion data mean-std <root>`'
+  );
 }
 
 // Mirrored clips are named in one of two ways: the released MotionMillion archives put them in a twin folder with a
@@ -59,7 +68,8 @@ export function subsetOf(name: string): string {
 // folder always marks a mirror. An `M` file prefix is ambiguous ("Male_walk"), so when the names of the dataset
 // are given it counts only if the unprefixed twin is among them.
 export function mirrorSource(name: string, names?: ReadonlySet<string>): string | undefined {
-  if (name.startsWith(MIRROR_FOLDER_PREFIX) && name.indexOf('/') > MIRROR_FOLDER_PREFIX.length) return name.slice(MIRROR_FOLDER_PREFIX.length);
+  if (name.startsWith(MIRROR_FOLDER_PREFIX) && name.indexOf('/') > MIRROR_FOLDER_PREFIX.length)
+    return name.slice(MIRROR_FOLDER_PREFIX.length);
   const slash = name.lastIndexOf('/') + 1;
   if (name[slash] !== 'M' || name.length === slash + 1) return undefined;
   const twin = name.slice(0, slash) + name.slice(slash + 1);

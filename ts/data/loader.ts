@@ -13,10 +13,10 @@ import { NpyFile } from './npy.js';
 
 export interface WindowLoaderOptions {
   batchSize: number;
-  window: number;      // frames per window (96 in the reference)
+  window: number; // frames per window (96 in the reference)
   seed: number;
-  stats?: MeanStd;     // normalise with these when given
-  prefetch?: number;   // batches prepared ahead (default 2)
+  stats?: MeanStd; // normalise with these when given
+  prefetch?: number; // batches prepared ahead (default 2)
   // Data parallel: every rank draws the same global batch of batchSize × world windows (so the order of windows is
   // that of one process with the global batch, whatever the world size) and reads only its own batchSize of them.
   shard?: { rank: number; world: number };
@@ -25,19 +25,26 @@ export interface WindowLoaderOptions {
 // Everything needed to continue the exact same sequence of batches after a restart.
 export interface LoaderState {
   epoch: number;
-  position: number;    // next index into the epoch's permutation
-  rng: number;         // the window-offset generator's state
+  position: number; // next index into the epoch's permutation
+  rng: number; // the window-offset generator's state
 }
 
 export interface WindowBatch {
-  data: Float32Array;  // (batch, window, 272), normalised when stats were given
+  data: Float32Array; // (batch, window, 272), normalised when stats were given
   shape: [number, number, number];
-  clips: Int32Array;   // index of each window's clip
-  starts: Int32Array;  // first frame of each window
-  state: LoaderState;  // the loader's state after this batch
+  clips: Int32Array; // index of each window's clip
+  starts: Int32Array; // first frame of each window
+  state: LoaderState; // the loader's state after this batch
 }
 
-async function readRows(index: DatasetIndex, clip: number, start: number, count: number, out: Float32Array, at: number): Promise<void> {
+async function readRows(
+  index: DatasetIndex,
+  clip: number,
+  start: number,
+  count: number,
+  out: Float32Array,
+  at: number
+): Promise<void> {
   const file = motionFile(index.root, index.names[clip], index.motionDir);
   const item = index.fastPath[clip];
   if (item === 0) {
@@ -55,7 +62,8 @@ async function readRows(index: DatasetIndex, clip: number, start: number, count:
   const fh = await open(file, 'r');
   try {
     const { bytesRead } = await fh.read(new Uint8Array(buffer), 0, bytes, index.dataOffsets[clip] + start * DIM * item);
-    if (bytesRead !== bytes) throw new TorchmotionError(`${file}: truncated: rows ${start}..${start + count} are past the end of the file`);
+    if (bytesRead !== bytes)
+      throw new TorchmotionError(`${file}: truncated: rows ${start}..${start + count} are past the end of the file`);
   } finally {
     await fh.close();
   }
@@ -75,14 +83,23 @@ export class WindowLoader {
   private queue: Array<Promise<WindowBatch>> = [];
   private readonly eligible: Int32Array;
 
-  constructor(private readonly index: DatasetIndex, private readonly options: WindowLoaderOptions, resume?: LoaderState) {
+  constructor(
+    private readonly index: DatasetIndex,
+    private readonly options: WindowLoaderOptions,
+    resume?: LoaderState
+  ) {
     const { window, batchSize } = options;
-    if (!Number.isInteger(window) || window < 1) throw new TorchmotionError(`window must be a positive integer, received ${window}`);
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw new TorchmotionError(`batchSize must be a positive integer, received ${batchSize}`);
+    if (!Number.isInteger(window) || window < 1)
+      throw new TorchmotionError(`window must be a positive integer, received ${window}`);
+    if (!Number.isInteger(batchSize) || batchSize < 1)
+      throw new TorchmotionError(`batchSize must be a positive integer, received ${batchSize}`);
     const ok: number[] = [];
     for (let i = 0; i < index.frames.length; i++) if (index.frames[i] >= window) ok.push(i);
     if (ok.length === 0) {
-      throw new TorchmotionError(`no clip in split '${index.split}' has the ${window} frames a window needs (${index.frames.length} clips indexed)`);
+      throw new TorchmotionError(
+        `no clip in split '${index.split}' has the ${window} frames a window needs ` +
+          `(${index.frames.length} clips indexed)`
+      );
     }
     this.eligible = Int32Array.from(ok);
     this.state = resume ? { ...resume } : { epoch: 0, position: 0, rng: options.seed >>> 0 };
@@ -139,8 +156,11 @@ export class WindowLoader {
 
 // Whole clips in index order (for encoding and evaluation), one at a time, normalised when stats are given;
 // `finite` is false when a value is NaN or Inf (the index reads headers only, unless --scan-values).
-export async function* wholeClips(index: DatasetIndex, stats?: MeanStd, from = 0):
-  AsyncGenerator<{ clip: number; name: string; data: Float32Array; finite: boolean }> {
+export async function* wholeClips(
+  index: DatasetIndex,
+  stats?: MeanStd,
+  from = 0
+): AsyncGenerator<{ clip: number; name: string; data: Float32Array; finite: boolean }> {
   for (let clip = from; clip < index.names.length; clip++) {
     const T = index.frames[clip];
     const data = new Float32Array(T * DIM);

@@ -12,11 +12,19 @@ import { buildIndex } from './dataset.js';
 import { motionFile } from './layout.js';
 import { readNpy, writeNpy } from './npy.js';
 
-export interface MeanStdReport { clips: number; frames: number; skipped: string[]; mean: string; std: string }
+export interface MeanStdReport {
+  clips: number;
+  frames: number;
+  skipped: string[];
+  mean: string;
+  std: string;
+}
 
-export const meanStdSettings = z.object({
-  split: z.string().default('train'),   // the split whose clips the statistics come from
-}).strict();
+export const meanStdSettings = z
+  .object({
+    split: z.string().default('train'), // the split whose clips the statistics come from
+  })
+  .strict();
 
 export function computeMeanStd(root: string, o: { split?: string; out?: string } = {}): MeanStdReport {
   const { split } = meanStdSettings.parse({ split: o.split });
@@ -25,13 +33,21 @@ export function computeMeanStd(root: string, o: { split?: string; out?: string }
   const skipped: string[] = [];
   for (const name of index.names) {
     const a = readNpy(motionFile(root, name, index.motionDir));
-    if (!stats.add(a.data as Float32Array | Float64Array)) skipped.push(name);   // NaN/Inf: left out, as the reference does
+    // NaN/Inf: left out, as the reference does
+    if (!stats.add(a.data as Float32Array | Float64Array)) skipped.push(name);
   }
-  if (stats.frames === 0) throw new TorchmotionError(`${root}: split '${split}' has no clip with finite values to compute mean/std from`);
+  if (stats.frames === 0)
+    throw new TorchmotionError(`${root}: split '${split}' has no clip with finite values to compute mean/std from`);
   const { mean, std } = stats.result();
   const out = o.out ?? join(root, 'mean_std', 'vector_272');
   makeDirs(out);
   writeNpy(join(out, 'mean.npy'), { data: mean, shape: [DIM] });
   writeNpy(join(out, 'std.npy'), { data: std, shape: [DIM] });
-  return { clips: index.names.length - skipped.length, frames: stats.frames, skipped, mean: join(out, 'mean.npy'), std: join(out, 'std.npy') };
+  return {
+    clips: index.names.length - skipped.length,
+    frames: stats.frames,
+    skipped,
+    mean: join(out, 'mean.npy'),
+    std: join(out, 'std.npy'),
+  };
 }

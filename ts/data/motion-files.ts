@@ -13,7 +13,10 @@ export function readMotion272(file: string): Float64Array {
   const x = Float64Array.from(a.data as Float32Array | Float64Array);
   const bad = x.findIndex((v) => !Number.isFinite(v));
   if (bad >= 0) {
-    throw new TorchmotionError(`${file}: frame ${Math.floor(bad / DIM)}, channel ${bad % DIM} is ${x[bad]}: a motion with NaN or Inf cannot be used`);
+    throw new TorchmotionError(
+      `${file}: frame ${Math.floor(bad / DIM)}, channel ${bad % DIM} is ${x[bad]}: ` +
+        `a motion with NaN or Inf cannot be used`
+    );
   }
   return x;
 }
@@ -26,20 +29,27 @@ export function readMeanStd(meanFile: string, stdFile: string): MeanStd {
     }
     const v = Float64Array.from(a.data as Float64Array);
     const bad = v.findIndex((x) => !Number.isFinite(x));
-    if (bad >= 0) throw new TorchmotionError(`${f}: channel ${bad} is ${v[bad]}: normalisation statistics must be finite`);
+    if (bad >= 0)
+      throw new TorchmotionError(`${f}: channel ${bad} is ${v[bad]}: normalisation statistics must be finite`);
     return v;
   };
   const ms = { mean: read(meanFile), std: read(stdFile) };
   const zero = ms.std.findIndex((s) => !(s > 0));
-  if (zero >= 0) throw new TorchmotionError(`${stdFile}: channel ${zero} is ${ms.std[zero]}: every std must be positive (it divides)`);
+  if (zero >= 0)
+    throw new TorchmotionError(
+      `${stdFile}: channel ${zero} is ${ms.std[zero]}: every std must be positive (it divides)`
+    );
   return ms;
 }
 
 // The mean/std of a dataset root (wherever its layout keeps them, see meanStdFiles).
 export function readDatasetMeanStd(root: string): MeanStd {
   if (root === '') {
-    throw new TorchmotionError('the tokenizer was imported without --data, so its normalisation is unknown: ' +
-      're-import it with --data <dataset root> (the data it was trained on, for mean_std/), or pass --mean and --std where the command takes them');
+    throw new TorchmotionError(
+      'the tokenizer was imported without --data, so its normalisation is unknown: ' +
+        're-import it with --data <dataset root> (the data it was trained on, for mean_std/), ' +
+        'or pass --mean and --std where the command takes them'
+    );
   }
   const f = meanStdFiles(root);
   return readMeanStd(f.mean, f.std);

@@ -5,56 +5,325 @@
 import type { ClipFeatures } from './clip-features.js';
 
 export const MOTION_TYPES = [
-  'locomotion', 'dance', 'sports', 'martial arts', 'fitness', 'performance', 'gestures', 'daily activities', 'non-human',
-  'transitions', 'other',
+  'locomotion',
+  'dance',
+  'sports',
+  'martial arts',
+  'fitness',
+  'performance',
+  'gestures',
+  'daily activities',
+  'non-human',
+  'transitions',
+  'other',
 ] as const;
 export type MotionType = (typeof MOTION_TYPES)[number];
 
 // Word stems (inflected: walk → walks, walked, walking; dance → dancing; jog → jogging) and phrases (the first word
 // inflected, the rest as written or plural: "push ups"). Order of the taxonomy breaks ties.
 export const LEXICON: Record<Exclude<MotionType, 'transitions' | 'other'>, string[]> = {
-  locomotion: ['walk', 'run', 'ran', 'jog', 'sprint', 'dash', 'step', 'stroll', 'march', 'stride', 'strut', 'stomp', 'pace', 'wander',
-    'sneak', 'tiptoe', 'limp', 'crawl', 'climb', 'hike', 'skip', 'hop', 'gallop', 'shuffle', 'trot', 'backward', 'backwards',
-    'sideways', 'circle', 'zigzag', 'go forward', 'move forward', 'stairs', 'jump', 'leap', 'turn around'],
-  dance: ['dance', 'danced', 'dancer', 'waltz', 'ballet', 'salsa', 'tango', 'hip hop', 'breakdance', 'choreography', 'twirl',
-    'pirouette', 'moonwalk', 'cha', 'samba', 'disco', 'shimmy', 'groove', 'sway'],
-  sports: ['basketball', 'football', 'soccer', 'tennis', 'golf', 'baseball', 'volleyball', 'badminton', 'bowling', 'dribble',
-    'shoot', 'throw', 'threw', 'catch', 'caught', 'pitch', 'bat', 'racket', 'ski', 'skate', 'swim', 'swam', 'surf', 'ball',
-    'serve', 'goalkeeper', 'hurdle', 'javelin', 'archery'],
-  'martial arts': ['punch', 'kick', 'box', 'boxing', 'boxer', 'karate', 'kung fu', 'taekwondo', 'judo', 'fight', 'fought',
-    'strike', 'struck', 'jab', 'uppercut', 'hook', 'spar', 'martial', 'slash', 'sword', 'fence', 'fencing', 'block', 'wrestle',
-    'stab', 'dodge', 'combat', 'tai chi'],
-  fitness: ['squat', 'lunge', 'push up', 'pushup', 'push-up', 'sit up', 'situp', 'sit-up', 'plank', 'stretch', 'yoga', 'jumping jack',
-    'burpee', 'exercise', 'workout', 'work out', 'dumbbell', 'barbell', 'weight', 'lift', 'warm up', 'crunch', 'aerobic',
-    'aerobics', 'pilates', 'deadlift', 'curl', 'fitness', 'jump rope', 'train'],
-  performance: ['perform', 'performer', 'mime', 'pretend', 'imitate', 'act', 'acting', 'theatrical', 'theatrically', 'stage',
-    'guitar', 'piano', 'drum', 'violin', 'instrument', 'sing', 'conduct', 'juggle', 'magic', 'show off', 'pose', 'model'],
-  gestures: ['wave', 'bow', 'point', 'nod', 'beckon', 'clap', 'salute', 'gesture', 'shrug', 'greet', 'thumbs', 'applaud', 'cheer',
-    'hug', 'handshake', 'shake hand', 'call', 'respond', 'answer', 'react', 'show the way', 'show someone', 'guide', 'signal',
-    'farewell', 'goodbye', 'bye'],
-  'daily activities': ['sit', 'sat', 'stand', 'stood', 'lie', 'lay', 'lying', 'kneel', 'pick up', 'put down', 'drink', 'eat',
-    'open', 'close', 'carry', 'wash', 'clean', 'cook', 'phone', 'type', 'read', 'write', 'brush', 'sweep', 'push', 'pull', 'lean',
-    'look around', 'get up', 'wipe', 'pour', 'reach', 'grab', 'hold', 'idle', 'wait', 'rest'],
-  'non-human': ['animal', 'monkey', 'ape', 'gorilla', 'dog', 'cat', 'chicken', 'bird', 'penguin', 'frog', 'bear', 'elephant',
-    'dinosaur', 'horse', 'snake', 'crab', 'zombie', 'robot', 'alien', 'monster'],
+  locomotion: [
+    'walk',
+    'run',
+    'ran',
+    'jog',
+    'sprint',
+    'dash',
+    'step',
+    'stroll',
+    'march',
+    'stride',
+    'strut',
+    'stomp',
+    'pace',
+    'wander',
+    'sneak',
+    'tiptoe',
+    'limp',
+    'crawl',
+    'climb',
+    'hike',
+    'skip',
+    'hop',
+    'gallop',
+    'shuffle',
+    'trot',
+    'backward',
+    'backwards',
+    'sideways',
+    'circle',
+    'zigzag',
+    'go forward',
+    'move forward',
+    'stairs',
+    'jump',
+    'leap',
+    'turn around',
+  ],
+  dance: [
+    'dance',
+    'danced',
+    'dancer',
+    'waltz',
+    'ballet',
+    'salsa',
+    'tango',
+    'hip hop',
+    'breakdance',
+    'choreography',
+    'twirl',
+    'pirouette',
+    'moonwalk',
+    'cha',
+    'samba',
+    'disco',
+    'shimmy',
+    'groove',
+    'sway',
+  ],
+  sports: [
+    'basketball',
+    'football',
+    'soccer',
+    'tennis',
+    'golf',
+    'baseball',
+    'volleyball',
+    'badminton',
+    'bowling',
+    'dribble',
+    'shoot',
+    'throw',
+    'threw',
+    'catch',
+    'caught',
+    'pitch',
+    'bat',
+    'racket',
+    'ski',
+    'skate',
+    'swim',
+    'swam',
+    'surf',
+    'ball',
+    'serve',
+    'goalkeeper',
+    'hurdle',
+    'javelin',
+    'archery',
+  ],
+  'martial arts': [
+    'punch',
+    'kick',
+    'box',
+    'boxing',
+    'boxer',
+    'karate',
+    'kung fu',
+    'taekwondo',
+    'judo',
+    'fight',
+    'fought',
+    'strike',
+    'struck',
+    'jab',
+    'uppercut',
+    'hook',
+    'spar',
+    'martial',
+    'slash',
+    'sword',
+    'fence',
+    'fencing',
+    'block',
+    'wrestle',
+    'stab',
+    'dodge',
+    'combat',
+    'tai chi',
+  ],
+  fitness: [
+    'squat',
+    'lunge',
+    'push up',
+    'pushup',
+    'push-up',
+    'sit up',
+    'situp',
+    'sit-up',
+    'plank',
+    'stretch',
+    'yoga',
+    'jumping jack',
+    'burpee',
+    'exercise',
+    'workout',
+    'work out',
+    'dumbbell',
+    'barbell',
+    'weight',
+    'lift',
+    'warm up',
+    'crunch',
+    'aerobic',
+    'aerobics',
+    'pilates',
+    'deadlift',
+    'curl',
+    'fitness',
+    'jump rope',
+    'train',
+  ],
+  performance: [
+    'perform',
+    'performer',
+    'mime',
+    'pretend',
+    'imitate',
+    'act',
+    'acting',
+    'theatrical',
+    'theatrically',
+    'stage',
+    'guitar',
+    'piano',
+    'drum',
+    'violin',
+    'instrument',
+    'sing',
+    'conduct',
+    'juggle',
+    'magic',
+    'show off',
+    'pose',
+    'model',
+  ],
+  gestures: [
+    'wave',
+    'bow',
+    'point',
+    'nod',
+    'beckon',
+    'clap',
+    'salute',
+    'gesture',
+    'shrug',
+    'greet',
+    'thumbs',
+    'applaud',
+    'cheer',
+    'hug',
+    'handshake',
+    'shake hand',
+    'call',
+    'respond',
+    'answer',
+    'react',
+    'show the way',
+    'show someone',
+    'guide',
+    'signal',
+    'farewell',
+    'goodbye',
+    'bye',
+  ],
+  'daily activities': [
+    'sit',
+    'sat',
+    'stand',
+    'stood',
+    'lie',
+    'lay',
+    'lying',
+    'kneel',
+    'pick up',
+    'put down',
+    'drink',
+    'eat',
+    'open',
+    'close',
+    'carry',
+    'wash',
+    'clean',
+    'cook',
+    'phone',
+    'type',
+    'read',
+    'write',
+    'brush',
+    'sweep',
+    'push',
+    'pull',
+    'lean',
+    'look around',
+    'get up',
+    'wipe',
+    'pour',
+    'reach',
+    'grab',
+    'hold',
+    'idle',
+    'wait',
+    'rest',
+  ],
+  'non-human': [
+    'animal',
+    'monkey',
+    'ape',
+    'gorilla',
+    'dog',
+    'cat',
+    'chicken',
+    'bird',
+    'penguin',
+    'frog',
+    'bear',
+    'elephant',
+    'dinosaur',
+    'horse',
+    'snake',
+    'crab',
+    'zombie',
+    'robot',
+    'alien',
+    'monster',
+  ],
 };
 
-const SEQUENCE_WORDS = new Set(['then', 'after', 'afterwards', 'before', 'followed', 'finally', 'next', 'transitions', 'transition']);
+const SEQUENCE_WORDS = new Set([
+  'then',
+  'after',
+  'afterwards',
+  'before',
+  'followed',
+  'finally',
+  'next',
+  'transitions',
+  'transition',
+]);
 
 function inflections(stem: string): string[] {
   const forms = [stem, `${stem}s`, `${stem}es`, `${stem}ed`, `${stem}ing`, `${stem}er`, `${stem}ers`];
   if (stem.endsWith('e')) forms.push(`${stem}d`, `${stem.slice(0, -1)}ing`, `${stem}r`, `${stem}rs`);
   if (stem.endsWith('y')) forms.push(`${stem.slice(0, -1)}ies`, `${stem.slice(0, -1)}ied`);
-  if (/[^aeiou][aeiou][bdgmnprt]$/.test(stem)) forms.push(`${stem}${stem.at(-1)}ing`, `${stem}${stem.at(-1)}ed`, `${stem}${stem.at(-1)}er`);
+  if (/[^aeiou][aeiou][bdgmnprt]$/.test(stem))
+    forms.push(`${stem}${stem.at(-1)}ing`, `${stem}${stem.at(-1)}ed`, `${stem}${stem.at(-1)}er`);
   return forms;
 }
 
-interface Entry { type: MotionType; words: string[]; first: Set<string>; entry: string }
+interface Entry {
+  type: MotionType;
+  words: string[];
+  first: Set<string>;
+  entry: string;
+}
 
-const ENTRIES: Entry[] = Object.entries(LEXICON).flatMap(([type, list]) => list.map((entry) => {
-  const words = entry.split(/[\s-]+/);
-  return { type: type as MotionType, words, first: new Set(inflections(words[0])), entry };
-}));
+const ENTRIES: Entry[] = Object.entries(LEXICON).flatMap(([type, list]) =>
+  list.map((entry) => {
+    const words = entry.split(/[\s-]+/);
+    return { type: type as MotionType, words, first: new Set(inflections(words[0])), entry };
+  })
+);
 
 export function captionWords(text: string): string[] {
   return text.toLowerCase().match(/[a-z]+/g) ?? [];
@@ -75,10 +344,23 @@ export function typeCaption(caption: string): CaptionTyping {
   const matches: CaptionTyping['matches'] = [];
   for (let i = 0; i < w.length; i++) {
     for (const e of ENTRIES) {
-      if (!e.first.has(w[i]) || !e.words.slice(1).every((x, k) => w[i + 1 + k] === x || w[i + 1 + k] === `${x}s`)) continue;
+      if (!e.first.has(w[i]) || !e.words.slice(1).every((x, k) => w[i + 1 + k] === x || w[i + 1 + k] === `${x}s`))
+        continue;
       if (matches.some((m) => m.at === i && m.type === e.type)) continue; // "performer" is perform's form and an entry
-      const compared = w.slice(Math.max(0, i - 3), i).includes('like') || w.slice(Math.max(0, i - 3), i).join(' ').includes('as if');
-      matches.push({ type: e.type, entry: e.entry, word: w.slice(i, i + e.words.length).join(' '), at: i, length: e.words.length, compared });
+      const compared =
+        w.slice(Math.max(0, i - 3), i).includes('like') ||
+        w
+          .slice(Math.max(0, i - 3), i)
+          .join(' ')
+          .includes('as if');
+      matches.push({
+        type: e.type,
+        entry: e.entry,
+        word: w.slice(i, i + e.words.length).join(' '),
+        at: i,
+        length: e.words.length,
+        compared,
+      });
     }
   }
   // The longest phrase wins: "jumping jacks" is fitness, not also the locomotion of "jumping".
@@ -89,7 +371,8 @@ export function typeCaption(caption: string): CaptionTyping {
   const counts = new Map<MotionType, number>();
   for (const m of matches) if (!m.compared || m.type === 'non-human') counts.set(m.type, (counts.get(m.type) ?? 0) + 1);
   const [first, second] = [...counts.values()].sort((x, y) => y - x);
-  if (second !== undefined && first === second && w.some((x) => SEQUENCE_WORDS.has(x))) return { caption, matches, type: 'transitions' };
+  if (second !== undefined && first === second && w.some((x) => SEQUENCE_WORDS.has(x)))
+    return { caption, matches, type: 'transitions' };
   return { caption, matches, type: argmax(counts) };
 }
 
@@ -98,7 +381,10 @@ function argmax(counts: Map<MotionType, number>): MotionType {
   let n = 0;
   for (const t of MOTION_TYPES) {
     const c = counts.get(t) ?? 0;
-    if (c > n) { best = t; n = c; }
+    if (c > n) {
+      best = t;
+      n = c;
+    }
   }
   return best;
 }
@@ -109,8 +395,16 @@ function argmax(counts: Map<MotionType, number>): MotionType {
 // up and down is fitness (squats, jumps); the rest is daily activity (standing, small movements).
 export const FEATURE_RULES: Array<{ type: MotionType; rule: string; test: (f: ClipFeatures) => boolean }> = [
   { type: 'locomotion', rule: 'root speed ≥ 0.5 m/s', test: (f) => f.rootSpeed >= 0.5 },
-  { type: 'dance', rule: 'hands ≥ 0.5 m/s and feet ≥ 0.4 m/s in the body frame, root below 0.5 m/s', test: (f) => f.handSpeed >= 0.5 && f.footSpeed >= 0.4 },
-  { type: 'gestures', rule: 'hands ≥ 0.2 m/s, feet below 0.4 m/s', test: (f) => f.handSpeed >= 0.2 && f.footSpeed < 0.4 },
+  {
+    type: 'dance',
+    rule: 'hands ≥ 0.5 m/s and feet ≥ 0.4 m/s in the body frame, root below 0.5 m/s',
+    test: (f) => f.handSpeed >= 0.5 && f.footSpeed >= 0.4,
+  },
+  {
+    type: 'gestures',
+    rule: 'hands ≥ 0.2 m/s, feet below 0.4 m/s',
+    test: (f) => f.handSpeed >= 0.2 && f.footSpeed < 0.4,
+  },
   { type: 'fitness', rule: 'pelvis height varies by ≥ 0.08 m (std)', test: (f) => f.pelvisHeightStd >= 0.08 },
   { type: 'daily activities', rule: 'none of the above (slow, mostly in place)', test: () => true },
 ];
@@ -137,16 +431,33 @@ export function typeClip(captions: string[], features: ClipFeatures): ClipTyping
 }
 
 export function explainTyping(name: string, t: ClipTyping, f: ClipFeatures): string {
-  const lines = [`${name}: ${t.type} (from ${t.source === 'captions' ? `${t.captions.length} caption(s)` : 'its motion: no captions'})`];
+  const lines = [
+    `${name}: ${t.type} (from ` +
+      `${t.source === 'captions' ? `${t.captions.length} caption(s)` : 'its motion: no captions'})`,
+  ];
   for (const c of t.captions) {
-    const m = c.matches.map((x) => `"${x.word}" → ${x.type}${x.compared && x.type !== 'non-human' ? ' (in a comparison: no vote)' : ''}`).join(', ') || 'no lexicon word';
+    const m =
+      c.matches
+        .map(
+          (x) => `"${x.word}" → ${x.type}${x.compared && x.type !== 'non-human' ? ' (in a comparison: no vote)' : ''}`
+        )
+        .join(', ') || 'no lexicon word';
     lines.push(`  "${c.caption}": ${m}; votes ${c.type}`);
   }
   if (t.source === 'captions') {
-    lines.push(`  votes: ${Object.entries(t.votes).map(([k, v]) => `${k} ${v}`).join(', ') || 'none (every caption voted other)'}`);
+    lines.push(
+      `  votes: ${
+        Object.entries(t.votes)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ') || 'none (every caption voted other)'
+      }`
+    );
   }
-  lines.push(`  motion: root ${f.rootSpeed.toFixed(2)} m/s, turning ${f.turningDegPerSec.toFixed(1)} °/s, pelvis ${f.pelvisHeight.toFixed(2)} m ` +
-    `(std ${f.pelvisHeightStd.toFixed(3)}), hands ${f.handSpeed.toFixed(2)} m/s, feet ${f.footSpeed.toFixed(2)} m/s`);
+  lines.push(
+    `  motion: root ${f.rootSpeed.toFixed(2)} m/s, turning ${f.turningDegPerSec.toFixed(1)} °/s, ` +
+      `pelvis ${f.pelvisHeight.toFixed(2)} m ` +
+      `(std ${f.pelvisHeightStd.toFixed(3)}), hands ${f.handSpeed.toFixed(2)} m/s, feet ${f.footSpeed.toFixed(2)} m/s`
+  );
   if (t.rule) lines.push(`  rule: ${t.rule}`);
   return lines.join('\n');
 }

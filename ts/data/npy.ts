@@ -37,15 +37,18 @@ function fail(file: string, what: string): never {
 
 // Parses the header at the start of `bytes` (which must hold at least the whole header).
 export function parseNpyHeader(bytes: Uint8Array, file: string): NpyHeader {
-  if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) fail(file, 'not a .npy file (the \\x93NUMPY magic is missing)');
+  if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b))
+    fail(file, 'not a .npy file (the \\x93NUMPY magic is missing)');
   const version = bytes[6];
-  if (version < 1 || version > 3) fail(file, `unsupported .npy format version ${version}.${bytes[7]} (supported: 1, 2, 3)`);
+  if (version < 1 || version > 3)
+    fail(file, `unsupported .npy format version ${version}.${bytes[7]} (supported: 1, 2, 3)`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const lenBytes = version === 1 ? 2 : 4;
   if (bytes.length < 8 + lenBytes) fail(file, 'truncated inside the .npy header');
   const headerLen = version === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
   const start = 8 + lenBytes;
-  if (bytes.length < start + headerLen) fail(file, `truncated: the header needs ${start + headerLen} bytes, the file has ${bytes.length}`);
+  if (bytes.length < start + headerLen)
+    fail(file, `truncated: the header needs ${start + headerLen} bytes, the file has ${bytes.length}`);
   const text = new TextDecoder(version === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(start, start + headerLen));
   const descr = text.match(/'descr'\s*:\s*'([<>|=])([a-z])(\d+)'/);
   const fortran = text.match(/'fortran_order'\s*:\s*(True|False)/);
@@ -53,8 +56,13 @@ export function parseNpyHeader(bytes: Uint8Array, file: string): NpyHeader {
   if (!descr || !fortran || !shapeText) fail(file, `malformed .npy header: ${JSON.stringify(text.trim())}`);
   const dtype = `${descr[2]}${descr[3]}` as NpyDtype;
   if (!(dtype in ITEM_SIZE)) fail(file, `unsupported dtype '${descr[1]}${dtype}' (supported: f4, f8, i4, i8, u1, b1)`);
-  const shape = shapeText[1].split(',').map((s) => s.trim()).filter((s) => s.length > 0).map(Number);
-  if (shape.some((d) => !Number.isInteger(d) || d < 0)) fail(file, `malformed shape (${shapeText[1]}) in the .npy header`);
+  const shape = shapeText[1]
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)
+    .map(Number);
+  if (shape.some((d) => !Number.isInteger(d) || d < 0))
+    fail(file, `malformed shape (${shapeText[1]}) in the .npy header`);
   const order = descr[1];
   const littleEndian = order === '<' || order === '|' || (order === '=' && HOST_LITTLE);
   return { version, dtype, littleEndian, fortranOrder: fortran[1] === 'True', shape, dataOffset: start + headerLen };
@@ -66,11 +74,16 @@ function numel(shape: readonly number[]): number {
 
 function typedArray(dtype: NpyDtype, buffer: ArrayBuffer, length: number): NpyData {
   switch (dtype) {
-    case 'f4': return new Float32Array(buffer, 0, length);
-    case 'f8': return new Float64Array(buffer, 0, length);
-    case 'i4': return new Int32Array(buffer, 0, length);
-    case 'i8': return new BigInt64Array(buffer, 0, length);
-    default: return new Uint8Array(buffer, 0, length);
+    case 'f4':
+      return new Float32Array(buffer, 0, length);
+    case 'f8':
+      return new Float64Array(buffer, 0, length);
+    case 'i4':
+      return new Int32Array(buffer, 0, length);
+    case 'i8':
+      return new BigInt64Array(buffer, 0, length);
+    default:
+      return new Uint8Array(buffer, 0, length);
   }
 }
 
@@ -119,7 +132,11 @@ function readExact(fd: number, length: number, position: number, file: string, w
   let got = 0;
   while (got < length) {
     const n = readSync(fd, out, got, length - got, position + got);
-    if (n === 0) fail(file, `truncated: ${what} needs ${length} bytes at offset ${position}, the file ends after ${position + got}`);
+    if (n === 0)
+      fail(
+        file,
+        `truncated: ${what} needs ${length} bytes at offset ${position}, the file ends after ${position + got}`
+      );
     got += n;
   }
   return out;
@@ -129,7 +146,11 @@ export function parseNpy(bytes: Uint8Array, file: string): NpyArray {
   const header = parseNpyHeader(bytes, file);
   const length = numel(header.shape) * ITEM_SIZE[header.dtype];
   if (bytes.length < header.dataOffset + length) {
-    fail(file, `truncated: shape (${header.shape.join(', ')}) of ${header.dtype} needs ${length} data bytes, the file has ${bytes.length - header.dataOffset}`);
+    fail(
+      file,
+      `truncated: shape (${header.shape.join(', ')}) of ${header.dtype} needs ${length} data bytes, ` +
+        `the file has ${bytes.length - header.dataOffset}`
+    );
   }
   const raw = new Uint8Array(new ArrayBuffer(length));
   raw.set(bytes.subarray(header.dataOffset, header.dataOffset + length));
@@ -146,7 +167,9 @@ export class NpyFile {
     try {
       this.fd = openSync(file, 'r');
     } catch (err) {
-      throw new TorchmotionError(`${file}: cannot open (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      throw new TorchmotionError(
+        `${file}: cannot open (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`
+      );
     }
     try {
       const size = fstatSync(this.fd).size;
@@ -156,7 +179,10 @@ export class NpyFile {
       this.header = header;
       const need = header.dataOffset + numel(header.shape) * ITEM_SIZE[header.dtype];
       if (size < need) {
-        fail(file, `truncated: shape (${header.shape.join(', ')}) of ${header.dtype} needs ${need} bytes, the file has ${size}`);
+        fail(
+          file,
+          `truncated: shape (${header.shape.join(', ')}) of ${header.dtype} needs ${need} bytes, the file has ${size}`
+        );
       }
     } catch (err) {
       closeSync(this.fd);
@@ -180,13 +206,25 @@ export class NpyFile {
     const size = ITEM_SIZE[header.dtype];
     const shape = [count, ...rest];
     if (!header.fortranOrder || rest.length === 0) {
-      const raw = readExact(this.fd, count * rowElems * size, header.dataOffset + start * rowElems * size, file, 'the rows');
+      const raw = readExact(
+        this.fd,
+        count * rowElems * size,
+        header.dataOffset + start * rowElems * size,
+        file,
+        'the rows'
+      );
       return decode({ ...header, fortranOrder: false }, raw, shape, file);
     }
     // Fortran order: the first axis varies fastest, so each of the other positions holds a contiguous run of rows.
     const raw = new Uint8Array(new ArrayBuffer(count * rowElems * size));
     for (let k = 0; k < rowElems; k++) {
-      const part = readExact(this.fd, count * size, header.dataOffset + (k * this.rows + start) * size, file, 'the rows');
+      const part = readExact(
+        this.fd,
+        count * size,
+        header.dataOffset + (k * this.rows + start) * size,
+        file,
+        'the rows'
+      );
       raw.set(part, k * count * size);
     }
     return decode(header, raw, shape, file);
@@ -194,7 +232,12 @@ export class NpyFile {
 
   readAll(): NpyArray {
     return this.header.shape.length === 0
-      ? decode(this.header, readExact(this.fd, ITEM_SIZE[this.header.dtype], this.header.dataOffset, this.file, 'the value'), [], this.file)
+      ? decode(
+          this.header,
+          readExact(this.fd, ITEM_SIZE[this.header.dtype], this.header.dataOffset, this.file, 'the value'),
+          [],
+          this.file
+        )
       : this.readRows(0, this.rows);
   }
 
@@ -245,17 +288,23 @@ export function dtypeOfData(data: NpyData): NpyDtype {
 }
 
 export interface EncodeOptions {
-  dtype?: NpyDtype;       // 'b1' to write a Uint8Array as bool; otherwise taken from the typed array
+  dtype?: NpyDtype; // 'b1' to write a Uint8Array as bool; otherwise taken from the typed array
   bigEndian?: boolean;
   fortranOrder?: boolean; // the data given is C order; it is written transposed
   version?: 1 | 2 | 3;
 }
 
 // The header alone (magic, version, dict, padding so that data starts 64-byte aligned).
-export function encodeNpyHeader(dtype: NpyDtype, shape: readonly number[], options: Omit<EncodeOptions, 'dtype'> = {}): Uint8Array {
+export function encodeNpyHeader(
+  dtype: NpyDtype,
+  shape: readonly number[],
+  options: Omit<EncodeOptions, 'dtype'> = {}
+): Uint8Array {
   const order = ITEM_SIZE[dtype] === 1 ? '|' : options.bigEndian ? '>' : '<';
   const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
-  const dict = `{'descr': '${order}${dtype}', 'fortran_order': ${options.fortranOrder ? 'True' : 'False'}, 'shape': ${shapeText}, }`;
+  const dict =
+    `{'descr': '${order}${dtype}', 'fortran_order': ${options.fortranOrder ? 'True' : 'False'}, ` +
+    `'shape': ${shapeText}, }`;
   const version = options.version ?? (dict.length + 12 > 65535 ? 2 : 1);
   const lenBytes = version === 1 ? 2 : 4;
   const unpadded = 8 + lenBytes + dict.length + 1;
@@ -273,7 +322,10 @@ export function encodeNpyHeader(dtype: NpyDtype, shape: readonly number[], optio
 export function encodeNpy(array: { data: NpyData; shape: readonly number[] }, options: EncodeOptions = {}): Uint8Array {
   const dtype = options.dtype ?? dtypeOfData(array.data);
   if (numel(array.shape) !== array.data.length) {
-    throw new TorchmotionError(`encodeNpy: shape (${array.shape.join(', ')}) holds ${numel(array.shape)} elements but data has ${array.data.length}`);
+    throw new TorchmotionError(
+      `encodeNpy: shape (${array.shape.join(', ')}) holds ${numel(array.shape)} elements ` +
+        `but data has ${array.data.length}`
+    );
   }
   const header = encodeNpyHeader(dtype, array.shape, options);
   const out = new Uint8Array(header.length + array.data.byteLength);
@@ -292,7 +344,11 @@ function cToFortran(src: NpyData, shape: number[]): NpyData {
 }
 
 // Writes through a temporary file and a rename, so a reader never sees half a file.
-export function writeNpy(file: string, array: { data: NpyData; shape: readonly number[] }, options: EncodeOptions = {}): void {
+export function writeNpy(
+  file: string,
+  array: { data: NpyData; shape: readonly number[] },
+  options: EncodeOptions = {}
+): void {
   const tmp = `${file}.tmp-${process.pid}`;
   const bytes = encodeNpy(array, options);
   try {

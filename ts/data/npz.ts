@@ -25,7 +25,14 @@ const problem = (why: string): never => {
 // `label` is the name as printed: a crafted name cannot put terminal escapes, nor 64 KiB, into a message.
 const shown = (name: string) => printable(name.length > 100 ? `${name.slice(0, 100)}…` : name);
 interface Member {
-  name: string; label: string; flags: number; method: number; crc: number; size: number; packed: number; offset: number;
+  name: string;
+  label: string;
+  flags: number;
+  method: number;
+  crc: number;
+  size: number;
+  packed: number;
+  offset: number;
 }
 
 // Sizes and offsets of 0xffffffff (and counts of 0xffff) mean "in the zip64 record": numpy writes zip64 local headers.
@@ -93,7 +100,7 @@ function centralDirectory(bytes: Uint8Array): Member[] {
     if (next > dirAt + dirSize) problem('its central directory is cut short');
     const name = r.text(p + 46, nameLength);
     const label = shown(name);
-    const fields = [r.u32(p + 24), r.u32(p + 20), r.u32(p + 42)];   // original size, compressed size, local header
+    const fields = [r.u32(p + 24), r.u32(p + 20), r.u32(p + 42)]; // original size, compressed size, local header
     const [size, packed, offset] = zip64(r, p + 46 + nameLength, extraLength, fields, label);
     members.push({ name, label, flags: r.u16(p + 8), method: r.u16(p + 10), crc: r.u32(p + 16), size, packed, offset });
     p = next;
@@ -109,27 +116,29 @@ function centralDirectory(bytes: Uint8Array): Member[] {
 // Each member's local header checked against its directory entry; returns the members with `offset` moved to the
 // start of their data, in archive order, none overlapping another or the directory.
 function localData(r: Reader, members: Member[], dirAt: number): Member[] {
-  const spans = members.map((m) => {
-    const fail = (why: string) => problem(`member ${m.label} ${why}`);
-    if (m.flags & 1) fail('is encrypted');
-    if (m.method !== 0 && m.method !== 8) fail(`uses compression method ${m.method} (only stored and deflated are)`);
-    if (m.method === 0 && m.packed !== m.size) fail(`is stored, but its sizes differ (${m.packed}, ${m.size})`);
-    const at = m.offset;
-    if (!(at + 30 <= dirAt) || r.u32(at) !== 0x04034b50) fail(`has no local header at ${at}`);
-    const [nameLength, extraLength] = [r.u16(at + 26), r.u16(at + 28)];
-    const data = at + 30 + nameLength + extraLength;
-    if (data > dirAt) fail('has a local header that runs into the central directory');
-    const name = r.text(at + 30, nameLength);
-    if (name !== m.name) fail(`has a local header that names it ${shown(name)}`);
-    const [size, packed] = zip64(r, at + 30 + nameLength, extraLength, [r.u32(at + 22), r.u32(at + 18)], m.label);
-    const local = { method: r.u16(at + 8), crc: r.u32(at + 14), packed, size };
-    // With bit 3 set the CRC and sizes follow the data instead, and the local header holds zeros.
-    for (const k of r.u16(at + 6) & 8 ? (['method'] as const) : (['method', 'crc', 'packed', 'size'] as const)) {
-      if (local[k] !== m[k]) fail(`has a local header that gives ${k} ${local[k]}, its directory entry ${m[k]}`);
-    }
-    if (!(data + m.packed <= dirAt)) fail(`has ${m.packed} bytes that run into the central directory`);
-    return { member: { ...m, offset: data }, from: at, to: data + m.packed };
-  }).sort((a, b) => a.from - b.from);
+  const spans = members
+    .map((m) => {
+      const fail = (why: string) => problem(`member ${m.label} ${why}`);
+      if (m.flags & 1) fail('is encrypted');
+      if (m.method !== 0 && m.method !== 8) fail(`uses compression method ${m.method} (only stored and deflated are)`);
+      if (m.method === 0 && m.packed !== m.size) fail(`is stored, but its sizes differ (${m.packed}, ${m.size})`);
+      const at = m.offset;
+      if (!(at + 30 <= dirAt) || r.u32(at) !== 0x04034b50) fail(`has no local header at ${at}`);
+      const [nameLength, extraLength] = [r.u16(at + 26), r.u16(at + 28)];
+      const data = at + 30 + nameLength + extraLength;
+      if (data > dirAt) fail('has a local header that runs into the central directory');
+      const name = r.text(at + 30, nameLength);
+      if (name !== m.name) fail(`has a local header that names it ${shown(name)}`);
+      const [size, packed] = zip64(r, at + 30 + nameLength, extraLength, [r.u32(at + 22), r.u32(at + 18)], m.label);
+      const local = { method: r.u16(at + 8), crc: r.u32(at + 14), packed, size };
+      // With bit 3 set the CRC and sizes follow the data instead, and the local header holds zeros.
+      for (const k of r.u16(at + 6) & 8 ? (['method'] as const) : (['method', 'crc', 'packed', 'size'] as const)) {
+        if (local[k] !== m[k]) fail(`has a local header that gives ${k} ${local[k]}, its directory entry ${m[k]}`);
+      }
+      if (!(data + m.packed <= dirAt)) fail(`has ${m.packed} bytes that run into the central directory`);
+      return { member: { ...m, offset: data }, from: at, to: data + m.packed };
+    })
+    .sort((a, b) => a.from - b.from);
   for (let i = 1; i < spans.length; i++) {
     const [a, b] = [spans[i - 1], spans[i]];
     if (b.from < a.to) {
@@ -142,8 +151,11 @@ function localData(r: Reader, members: Member[], dirAt: number): Member[] {
 // One member's bytes, inflated in slices: fflate inflates all it is given in one pass, so one push of the whole member
 // would inflate a bomb whole before any check ran. 16 KiB of deflate input is at most ~16 MiB of output.
 function memberBytes(bytes: Uint8Array, m: Member, file: string, cap: number): Uint8Array {
-  const tooBig = (what: string) => problem(`member ${m.label} declares ${what}, more than the ${cap / 2 ** 20} MiB ` +
-    'a member may hold (TORCHMOTION_NPZ_MAX_MB)');
+  const tooBig = (what: string) =>
+    problem(
+      `member ${m.label} declares ${what}, more than the ${cap / 2 ** 20} MiB ` +
+        'a member may hold (TORCHMOTION_NPZ_MAX_MB)'
+    );
   if (m.size > cap) tooBig(`${m.size} bytes`);
   const packed = bytes.subarray(m.offset, m.offset + m.packed);
   const chunks: Uint8Array[] = [];
@@ -185,7 +197,7 @@ function memberBytes(bytes: Uint8Array, m: Member, file: string, cap: number): U
     }
   }
   if (length !== m.size) problem(`member ${m.label} inflates to ${length} bytes, but the archive declares ${m.size}`);
-  if ((crc >>> 0) !== m.crc) problem(`member ${m.label} fails its CRC-32 check (the archive is damaged)`);
+  if (crc >>> 0 !== m.crc) problem(`member ${m.label} fails its CRC-32 check (the archive is damaged)`);
   return concat(chunks, length);
 }
 
@@ -195,7 +207,9 @@ export function readNpz(file: string, only?: readonly string[]): Record<string, 
   try {
     bytes = readFileSync(file);
   } catch (err) {
-    throw new TorchmotionError(`${file}: cannot open (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new TorchmotionError(
+      `${file}: cannot open (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`
+    );
   }
   const cap = npzMemberCap();
   const members: Record<string, Uint8Array> = {};
@@ -227,9 +241,14 @@ function concat(chunks: Uint8Array[], length: number): Uint8Array {
   return out;
 }
 
-export function writeNpz(file: string, arrays: Record<string, { data: NpyData; shape: readonly number[] }>, options: { compress?: boolean } = {}): void {
+export function writeNpz(
+  file: string,
+  arrays: Record<string, { data: NpyData; shape: readonly number[] }>,
+  options: { compress?: boolean } = {}
+): void {
   const members: Zippable = {};
-  for (const [name, a] of Object.entries(arrays)) members[`${name}.npy`] = [encodeNpy(a), { level: options.compress ? 6 : 0 }];
+  for (const [name, a] of Object.entries(arrays))
+    members[`${name}.npy`] = [encodeNpy(a), { level: options.compress ? 6 : 0 }];
   const tmp = `${file}.tmp-${process.pid}`;
   writeFileSync(tmp, zipSync(members));
   renameSync(tmp, file);

@@ -12,8 +12,24 @@
 // - what: files and folders only, owned by the user who runs this, with the modes their umask gives (never the
 //   archive's owners or setuid bits); a link, device or pipe in an archive refuses it.
 import {
-  closeSync, constants, copyFileSync, existsSync, fstatSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync,
-  readSync, renameSync, rmdirSync, rmSync, statfsSync, statSync, writeSync, type Stats,
+  closeSync,
+  constants,
+  copyFileSync,
+  existsSync,
+  fstatSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readSync,
+  renameSync,
+  rmdirSync,
+  rmSync,
+  statfsSync,
+  statSync,
+  writeSync,
+  type Stats,
 } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 
@@ -34,9 +50,9 @@ export interface PrepareReport {
 
 export interface PrepareOptions {
   onArchive?: (archive: string) => void;
-  maxExtractBytes?: number;   // bytes one run may unpack, in all
-  maxRatio?: number;          // times its own size an archive may unpack to
-  keepFreeBytes?: number;     // bytes left free on the output's file system
+  maxExtractBytes?: number; // bytes one run may unpack, in all
+  maxRatio?: number; // times its own size an archive may unpack to
+  keepFreeBytes?: number; // bytes left free on the output's file system
 }
 
 // Limits that a real download never meets and a bomb does. MotionMillion is about 2,000 hours of 30 fps clips of 272
@@ -46,11 +62,13 @@ export interface PrepareOptions {
 // real archive and ten times below a bomb. The ratio counts beyond RATIO_SLACK, so that a small archive of constant
 // values (a test's clips of zeros) is no bomb. 1 GB stays free for everything else on the disk. In GB, as `data
 // prepare`'s flags take them; PrepareOptions takes bytes. Checked (a positive number, keepFree ≥ 0) in Preparation.
-export const prepareLimits = z.object({
-  maxExtractGB: z.number().default(2000),
-  maxRatio: z.number().default(100),
-  keepFreeGB: z.number().default(1),
-}).strict();
+export const prepareLimits = z
+  .object({
+    maxExtractGB: z.number().default(2000),
+    maxRatio: z.number().default(100),
+    keepFreeGB: z.number().default(1),
+  })
+  .strict();
 const RATIO_SLACK = 16e6;
 // zlib inflates each read in one piece before the parser sees any of it: reads of 64 kB keep that piece under 66 MB
 // even at 1,032:1 (node-tar's own 16 MB reads made a 4 GB buffer of a 4 MB archive of zeros).
@@ -65,7 +83,10 @@ const ARCHIVE = /\.(tar\.gz|tgz|tar)$/;
 const FILE_TYPES = new Set(['File', 'OldFile', 'ContiguousFile']);
 const FOLDER_TYPES = new Set(['Directory', 'GNUDumpDir']);
 const TYPE_NAMES: Record<string, string> = {
-  SymbolicLink: 'symbolic link', Link: 'hard link', CharacterDevice: 'device', BlockDevice: 'device',
+  SymbolicLink: 'symbolic link',
+  Link: 'hard link',
+  CharacterDevice: 'device',
+  BlockDevice: 'device',
   FIFO: 'named pipe',
 };
 // Folder names that mean "the motion root" when an archive or its entries start with them.
@@ -77,8 +98,12 @@ function isPlainName(name: string): boolean {
   return name !== '' && name !== '.' && name !== '..' && !/[/\\\u0000-\u001f\u007f]/.test(name);
 }
 
-const size = (bytes: number) => bytes >= 1e9 ? `${(bytes / 1e9).toFixed(1)} GB`
-  : bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : `${Math.ceil(bytes / 1e3)} kB`;
+const size = (bytes: number) =>
+  bytes >= 1e9
+    ? `${(bytes / 1e9).toFixed(1)} GB`
+    : bytes >= 1e6
+      ? `${(bytes / 1e6).toFixed(1)} MB`
+      : `${Math.ceil(bytes / 1e3)} kB`;
 
 // What an entry takes in the tar stream: its 512-byte header and its data in whole blocks.
 const blocks = (bytes: number) => 512 + Math.ceil(bytes / 512) * 512;
@@ -132,7 +157,8 @@ export function collapseRepeats(parts: string[]): string[] {
 // (split/, texts/, mean_std/) or get one named after the archive.
 function placeEntry(archiveRel: string[], stem: string, entry: string[], flatArchive: boolean): string[] {
   const motionAt = archiveRel.findIndex((p, i) =>
-    MOTION_PREFIXES.some((pre) => pre.every((q, k) => archiveRel[i + k] === q)));
+    MOTION_PREFIXES.some((pre) => pre.every((q, k) => archiveRel[i + k] === q))
+  );
   const stripped = stripPrefix(entry);
   const isMotion = motionAt >= 0 || stripped.length !== entry.length;
   if (isMotion) {
@@ -153,28 +179,36 @@ function placeEntry(archiveRel: string[], stem: string, entry: string[], flatArc
 // character or a backslash refuses the archive: none is in the release, and each could place a file elsewhere.
 function entryParts(path: string): string[] {
   const parts = path.split('/').filter((p) => p !== '' && p !== '.');
-  const odd = path.startsWith('/') ? 'is an absolute path, and nothing in an archive may be placed outside its folder'
-    : parts.includes('..') ? "goes up a folder ('..'), and nothing in an archive may be placed outside its folder"
-      : parts.some((p) => !isPlainName(p)) ? 'has a control character or a backslash in a name, which no name in the '
-        + 'release has' : undefined;
+  const odd = path.startsWith('/')
+    ? 'is an absolute path, and nothing in an archive may be placed outside its folder'
+    : parts.includes('..')
+      ? "goes up a folder ('..'), and nothing in an archive may be placed outside its folder"
+      : parts.some((p) => !isPlainName(p))
+        ? 'has a control character or a backslash in a name, which no name in the ' + 'release has'
+        : undefined;
   if (odd) {
-    throw new TorchmotionError(`entry '${printable(path)}' ${odd}: the archive is refused; re-download it from the ` +
-      'release');
+    throw new TorchmotionError(
+      `entry '${printable(path)}' ${odd}: the archive is refused; re-download it from the ` + 'release'
+    );
   }
   return parts;
 }
 
 function refuseKind(entry: tar.ReadEntry): never {
   const link = entry.linkpath ? ` to '${printable(entry.linkpath)}'` : '';
-  throw new TorchmotionError(`entry '${printable(entry.path)}' is a ${TYPE_NAMES[entry.type] ?? entry.type}${link}: ` +
-    'data prepare unpacks only files and folders, and the release has nothing else; re-download the archive');
+  throw new TorchmotionError(
+    `entry '${printable(entry.path)}' is a ${TYPE_NAMES[entry.type] ?? entry.type}${link}: ` +
+      'data prepare unpacks only files and folders, and the release has nothing else; re-download the archive'
+  );
 }
 
 // node-tar's word for a damaged archive, with the entry it was reading when it knows it.
 function damaged(err: Error & { entry?: { path?: string }; header?: { path?: string } }): string {
   const at = err.entry?.path ?? err.header?.path;
-  return `damaged (${printable(err.message)}${at ? ` at entry '${printable(at)}'` : ''}): re-download it; the index ` +
-    'will skip its clips';
+  return (
+    `damaged (${printable(err.message)}${at ? ` at entry '${printable(at)}'` : ''}): re-download it; the index ` +
+    'will skip its clips'
+  );
 }
 
 // Files are stamped by the file system's clock when written here (never with an archive's times), and the start of
@@ -226,7 +260,10 @@ class Folder {
   private readonly made = new Set<string>();
 
   // `staging`: the root is an archive's staging folder, and messages name paths as entries of the archive.
-  constructor(readonly root: string, private readonly staging = false) {}
+  constructor(
+    readonly root: string,
+    private readonly staging = false
+  ) {}
 
   private shown(path: string): string {
     return this.staging ? `'${printable(relative(this.root, path))}' in the archive` : printable(path);
@@ -238,8 +275,10 @@ class Folder {
     const inside = relative(this.root, path);
     const outside = inside === '..' || inside.startsWith(`..${sep}`) || isAbsolute(inside);
     if (!parts.every(isPlainName) || outside || (kind === 'file' && inside === '')) {
-      throw new TorchmotionError(`${this.shown(path)} is not a file name inside its folder: nothing is written ` +
-        'there, and the archive is refused');
+      throw new TorchmotionError(
+        `${this.shown(path)} is not a file name inside its folder: nothing is written ` +
+          'there, and the archive is refused'
+      );
     }
     let dir = this.root;
     for (const part of kind === 'file' ? parts.slice(0, -1) : parts) {
@@ -261,13 +300,17 @@ class Folder {
       }
     }
     if (stat?.isSymbolicLink()) {
-      throw new TorchmotionError(`${this.shown(dir)} is a symbolic link: data prepare writes only into real folders ` +
-        `under ${printable(this.root)}, so that no archive can reach outside it; replace the link by the folder it ` +
-        'points to, or give that folder as --out');
+      throw new TorchmotionError(
+        `${this.shown(dir)} is a symbolic link: data prepare writes only into real folders ` +
+          `under ${printable(this.root)}, so that no archive can reach outside it; replace the link by the folder it ` +
+          'points to, or give that folder as --out'
+      );
     }
     if (stat && !stat.isDirectory()) {
-      throw new TorchmotionError(`${this.shown(dir)} is ${stat.isFile() ? 'a file' : kindOf(stat)} where a folder ` +
-        `is needed: ${this.staging ? 're-download the archive' : 'move it away and run data prepare again'}`);
+      throw new TorchmotionError(
+        `${this.shown(dir)} is ${stat.isFile() ? 'a file' : kindOf(stat)} where a folder ` +
+          `is needed: ${this.staging ? 're-download the archive' : 'move it away and run data prepare again'}`
+      );
     }
     this.made.add(dir);
   }
@@ -278,11 +321,15 @@ class Preparation {
   private readonly output: Folder;
   private readonly limits: { maxExtractBytes: number; maxRatio: number; keepFreeBytes: number };
   private readonly started: Array<{ archive: string; at: bigint }> = [];
-  private unpacked = 0;           // bytes the entries of this run's archives declared
-  private freeAtAsk = 0;          // free bytes at the last ask, and bytes promised since
+  private unpacked = 0; // bytes the entries of this run's archives declared
+  private freeAtAsk = 0; // free bytes at the last ask, and bytes promised since
   private sinceAsk = Infinity;
 
-  constructor(private readonly downloadDir: string, private readonly out: string, options: PrepareOptions) {
+  constructor(
+    private readonly downloadDir: string,
+    private readonly out: string,
+    options: PrepareOptions
+  ) {
     this.output = new Folder(resolve(out));
     const defaults = prepareLimits.parse({});
     this.limits = {
@@ -299,17 +346,22 @@ class Preparation {
     const fail = (reason: string) => void this.report.failed.push({ archive: file, reason });
     // Pointed at motion_272rpr itself, the archives are still motion archives.
     const base = MOTION_PREFIXES.some((p) => p.at(-1) === basename(this.downloadDir))
-      ? dirname(this.downloadDir) : this.downloadDir;
+      ? dirname(this.downloadDir)
+      : this.downloadDir;
     const archiveRel = relative(base, file).split(sep);
     const stem = basename(file).replace(ARCHIVE, '');
     if (!isPlainName(stem)) {
-      return fail(`its name without the extension ('${printable(stem)}') is not a plain file name, so its entries ` +
-        `could be placed outside ${printable(this.out)}: rename it as it is named in the release (e.g. texts.tar.gz)`);
+      return fail(
+        `its name without the extension ('${printable(stem)}') is not a plain file name, so its entries ` +
+          `could be placed outside ${printable(this.out)}: rename it as it is named in the release (e.g. texts.tar.gz)`
+      );
     }
     const folder = archiveRel.slice(0, -1).find((p) => !isPlainName(p));
     if (folder !== undefined) {
-      return fail(`the folder '${printable(folder)}' it is in has a control character or a backslash in its name, ` +
-        'which is never a path part here: rename the folder');
+      return fail(
+        `the folder '${printable(folder)}' it is in has a control character or a backslash in its name, ` +
+          'which is never a path part here: rename the folder'
+      );
     }
     let input: number;
     try {
@@ -342,14 +394,21 @@ class Preparation {
 
   // Unpacks an archive into `staging` as it streams. A refusal (a name, a kind, a cap) leaves nothing of the archive
   // in place; damage keeps what was unpacked before it.
-  private unpack(input: number, compressed: number, staging: string): {
-    entries: number; flat: boolean; refused?: Error; damage?: Error;
+  private unpack(
+    input: number,
+    compressed: number,
+    staging: string
+  ): {
+    entries: number;
+    flat: boolean;
+    refused?: Error;
+    damage?: Error;
   } {
     const folder = new Folder(staging, true);
     let entries = 0;
     let flat = true;
     let declared = 0;
-    let eof = false;           // the end-of-archive blocks were read
+    let eof = false; // the end-of-archive blocks were read
     let output: number | undefined;
     let refused: Error | undefined;
     let damage: Error | undefined;
@@ -368,14 +427,19 @@ class Preparation {
     // Everything the parser inflates is declared by a header first: files, folders, skipped entries, pax metadata.
     const account = (bytes: number) => {
       if (!(declared + bytes <= this.limits.maxRatio * compressed + RATIO_SLACK)) {
-        throw new TorchmotionError(`its entries declare ${size(declared + bytes)} or more from ${size(compressed)}, ` +
-          `over the cap of ${this.limits.maxRatio} times its size: a compression bomb or a damaged archive. ` +
-          'Re-download it, or if you trust it raise the cap with --max-ratio');
+        throw new TorchmotionError(
+          `its entries declare ${size(declared + bytes)} or more from ${size(compressed)}, ` +
+            `over the cap of ${this.limits.maxRatio} times its size: a compression bomb or a damaged archive. ` +
+            'Re-download it, or if you trust it raise the cap with --max-ratio'
+        );
       }
       if (!(this.unpacked + bytes <= this.limits.maxExtractBytes)) {
-        throw new TorchmotionError(`unpacking it takes this run past its cap of ${size(this.limits.maxExtractBytes)} ` +
-          `(${size(this.unpacked + bytes)} declared so far): raise the cap with --max-extract-gb if the download is ` +
-          'that large');
+        throw new TorchmotionError(
+          `unpacking it takes this run past its cap of ${size(this.limits.maxExtractBytes)} ` +
+            `(${size(this.unpacked + bytes)} declared so far): raise the cap with ` +
+            `--max-extract-gb if the download is ` +
+            'that large'
+        );
       }
       declared += bytes;
       this.unpacked += bytes;
@@ -383,8 +447,10 @@ class Preparation {
     const onEntry = (entry: tar.ReadEntry) => {
       entries++;
       if (!Number.isSafeInteger(entry.size) || entry.size < 0) {
-        throw new TorchmotionError(`entry '${printable(entry.path)}' declares a size of ${entry.size}: the archive ` +
-          'is damaged; re-download it');
+        throw new TorchmotionError(
+          `entry '${printable(entry.path)}' declares a size of ${entry.size}: the archive ` +
+            'is damaged; re-download it'
+        );
       }
       const parts = entryParts(entry.path);
       account(blocks(entry.size));
@@ -415,20 +481,28 @@ class Preparation {
       });
       entry.on('end', close);
     };
-    const guarded = <T extends unknown[]>(handler: (...args: T) => void) => (...args: T) => {
-      try {
-        if (!refused) handler(...args);
-      } catch (err) {
-        refuse(err);
-      }
-    };
+    const guarded =
+      <T extends unknown[]>(handler: (...args: T) => void) =>
+      (...args: T) => {
+        try {
+          if (!refused) handler(...args);
+        } catch (err) {
+          refuse(err);
+        }
+      };
     parser.on('entry', guarded(onEntry));
     // Skipped: metadata too large to read (still inflated, so counted) and entries of a kind node-tar cannot read.
-    parser.on('ignoredEntry', guarded((entry: tar.ReadEntry) => {
-      if (!entry.meta) refuseKind(entry);
-      account(blocks(entry.size));
-    }));
-    parser.on('meta', guarded((meta: string) => account(blocks(Buffer.byteLength(meta)))));
+    parser.on(
+      'ignoredEntry',
+      guarded((entry: tar.ReadEntry) => {
+        if (!entry.meta) refuseKind(entry);
+        account(blocks(entry.size));
+      })
+    );
+    parser.on(
+      'meta',
+      guarded((meta: string) => account(blocks(Buffer.byteLength(meta))))
+    );
     parser.on('eof', () => void (eof = true));
     parser.on('error', (err: Error) => void (damage ??= err));
     try {
@@ -500,9 +574,12 @@ class Preparation {
       this.sinceAsk = 0;
     }
     if (!(bytes <= left())) {
-      throw new TorchmotionError(`${what} needs ${size(bytes)}, but ${printable(this.out)} has ` +
-        `${size(this.freeAtAsk)} free and data prepare keeps ${size(this.limits.keepFreeBytes)} of it free: free up ` +
-        'space or choose another --out');
+      throw new TorchmotionError(
+        `${what} needs ${size(bytes)}, but ${printable(this.out)} has ` +
+          `${size(this.freeAtAsk)} free and data prepare keeps ${size(this.limits.keepFreeBytes)} of ` +
+          `it free: free up ` +
+          'space or choose another --out'
+      );
     }
     this.sinceAsk += bytes;
   }
@@ -510,14 +587,19 @@ class Preparation {
   // The release ships mean_std/Mean.npy and Std.npy; the reference reads mean_std/vector_272/mean.npy and std.npy.
   copyMeanStd(): void {
     for (const dir of [join(this.downloadDir, 'mean_std', 'vector_272'), join(this.downloadDir, 'mean_std')]) {
-      for (const [m, s] of [['mean.npy', 'std.npy'], ['Mean.npy', 'Std.npy']]) {
+      for (const [m, s] of [
+        ['mean.npy', 'std.npy'],
+        ['Mean.npy', 'Std.npy'],
+      ]) {
         if (!existsSync(join(dir, m)) || !existsSync(join(dir, s))) continue;
         for (const f of [m, s]) {
           // Copying from a named pipe would wait for a writer forever.
           const stat = statSync(join(dir, f));
           if (!stat.isFile()) {
-            this.report.failed.push({ archive: join(dir, f), reason: `is ${kindOf(stat)}, not a file: copy the ` +
-              `released ${f} there` });
+            this.report.failed.push({
+              archive: join(dir, f),
+              reason: `is ${kindOf(stat)}, not a file: copy the ` + `released ${f} there`,
+            });
             return;
           }
         }
@@ -525,14 +607,22 @@ class Preparation {
           const mean = this.output.path(['mean_std', 'vector_272', 'mean.npy'], 'file');
           const std = this.output.path(['mean_std', 'vector_272', 'std.npy'], 'file');
           // A copy opens its destination as it is, link or not: what is there goes, and the copy makes a new file.
-          for (const [from, to] of [[m, mean], [s, std]]) {
+          for (const [from, to] of [
+            [m, mean],
+            [s, std],
+          ]) {
             rmSync(to, { force: true });
             copyFileSync(join(dir, from), to, constants.COPYFILE_EXCL);
           }
           this.report.copied.push(dirname(mean));
         } catch (err) {
-          this.report.failed.push({ archive: join(dir, m), reason: err instanceof TorchmotionError ? err.message
-            : fileError(err, 'copying it to', join(this.out, 'mean_std', 'vector_272')).message });
+          this.report.failed.push({
+            archive: join(dir, m),
+            reason:
+              err instanceof TorchmotionError
+                ? err.message
+                : fileError(err, 'copying it to', join(this.out, 'mean_std', 'vector_272')).message,
+          });
         }
         return;
       }
@@ -540,11 +630,15 @@ class Preparation {
   }
 }
 
-export async function prepareDataset(downloadDir: string, out: string,
-  options: PrepareOptions = {}): Promise<PrepareReport> {
+export async function prepareDataset(
+  downloadDir: string,
+  out: string,
+  options: PrepareOptions = {}
+): Promise<PrepareReport> {
   if (!existsSync(downloadDir) || !statSync(downloadDir).isDirectory()) {
-    throw new TorchmotionError(`download folder ${downloadDir} does not exist: pass the folder holding the .tar.gz ` +
-      'files');
+    throw new TorchmotionError(
+      `download folder ${downloadDir} does not exist: pass the folder holding the .tar.gz ` + 'files'
+    );
   }
   makeDirs(out);
   const run = new Preparation(downloadDir, out, options);
@@ -556,8 +650,10 @@ export async function prepareDataset(downloadDir: string, out: string,
   const { report } = run;
   if (report.extracted.length === 0 && report.copied.length === 0) {
     const first = report.failed[0];
-    throw new TorchmotionError(`${downloadDir} holds no .tar.gz archives or mean_std folder to prepare` +
-      (first ? ` (${report.failed.length} failed: ${printable(first.archive)}: ${first.reason})` : ''));
+    throw new TorchmotionError(
+      `${downloadDir} holds no .tar.gz archives or mean_std folder to prepare` +
+        (first ? ` (${report.failed.length} failed: ${printable(first.archive)}: ${first.reason})` : '')
+    );
   }
   return report;
 }

@@ -43,12 +43,22 @@ export function barChart(id: string, title: string, labels: string[], values: nu
     if (v > 0 && values.length <= 16) p.text(x + w / 2, y - 3, fmt(v), { anchor: 'middle', size: 9, color: '#444444' });
     if (i % every === 0) p.text(x + w / 2, base + 13, labels[i], { anchor: 'middle', size: 9, color: '#444444' });
   });
-  p.text(CHART.left + (CHART.width - CHART.left - CHART.right) / 2, CHART.height - 6, unit, { anchor: 'middle', size: 10, color: '#666666' });
+  p.text(CHART.left + (CHART.width - CHART.left - CHART.right) / 2, CHART.height - 6, unit, {
+    anchor: 'middle',
+    size: 10,
+    color: '#666666',
+  });
   return svg(p, CHART.width, CHART.height, id);
 }
 
 // Horizontal bars, one row per label, the value at the end of each.
-export function hbarChart(id: string, title: string, labels: string[], values: number[], format: (v: number) => string = fmt): string {
+export function hbarChart(
+  id: string,
+  title: string,
+  labels: string[],
+  values: number[],
+  format: (v: number) => string = fmt
+): string {
   const height = HCHART.top + labels.length * HCHART.rowHeight + HCHART.bottom;
   const p = new SvgPainter();
   p.rect(0, 0, HCHART.width, height, BACKGROUND);

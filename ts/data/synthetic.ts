@@ -11,7 +11,7 @@ import { encodeNpyHeader, writeNpy } from './npy.js';
 export interface SyntheticClip {
   name: string;
   frames: number;
-  speed?: number;       // root speed in m/s
+  speed?: number; // root speed in m/s
   turnDegPerSec?: number;
   pelvisHeight?: number;
   captions?: string[];

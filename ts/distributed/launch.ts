@@ -18,17 +18,19 @@ import { TorchmotionError } from '../errors.js';
 // take before SIGKILL: torchrun's wait between SIGTERM and SIGKILL, and time for a rank to finish its step and write
 // its checkpoint after Ctrl-C. A rank still there then is stopped (SIGSTOP: only SIGKILL acts on a stopped process)
 // or stuck in a collective with one that is.
-export const launchSettings = z.object({
-  nnodes: z.number().int().positive().default(1),
-  nodeRank: z.number().int().nonnegative().default(0),
-  masterAddr: z.string().default('127.0.0.1'),
-  graceS: z.number().positive().default(30),
-}).strict();
+export const launchSettings = z
+  .object({
+    nnodes: z.number().int().positive().default(1),
+    nodeRank: z.number().int().nonnegative().default(0),
+    masterAddr: z.string().default('127.0.0.1'),
+    graceS: z.number().positive().default(30),
+  })
+  .strict();
 
 export interface LaunchOptions extends Partial<z.output<typeof launchSettings>> {
   nprocPerNode: number;
-  masterPort?: number;     // default: 29500 with several nodes, a free port on one
-  timeoutS?: number;       // TORCHMOTION_DIST_TIMEOUT for the ranks
+  masterPort?: number; // default: 29500 with several nodes, a free port on one
+  timeoutS?: number; // TORCHMOTION_DIST_TIMEOUT for the ranks
   log?: (line: string) => void;
 }
 
@@ -56,36 +58,59 @@ function cliBin(): string {
 export async function launch(command: string[], options: LaunchOptions): Promise<number> {
   const { nnodes, nodeRank, masterAddr, graceS } = options;
   const o = { ...options, ...launchSettings.parse({ nnodes, nodeRank, masterAddr, graceS }) };
-  if (command.length === 0) throw new TorchmotionError('launch: give the command after --, e.g. `torchmotion launch --nproc-per-node 2 -- tokenizer train …`');
-  if (o.nodeRank >= o.nnodes) throw new TorchmotionError(`--node-rank ${o.nodeRank} does not fit --nnodes ${o.nnodes} (node ranks are 0 … ${o.nnodes - 1})`);
+  if (command.length === 0)
+    throw new TorchmotionError(
+      'launch: give the command after --, e.g. `torchmotion launch --nproc-per-node 2 -- tokenizer train …`'
+    );
+  if (o.nodeRank >= o.nnodes)
+    throw new TorchmotionError(
+      `--node-rank ${o.nodeRank} does not fit --nnodes ${o.nnodes} (node ranks are 0 … ${o.nnodes - 1})`
+    );
   const port = o.masterPort ?? (o.nnodes === 1 ? await freePort() : 29500);
   const world = o.nnodes * o.nprocPerNode;
-  const threads = process.env.TORCHMOTION_THREADS ?? process.env.OMP_NUM_THREADS ?? String(Math.max(1, Math.floor(cpus().length / o.nprocPerNode)));
+  const threads =
+    process.env.TORCHMOTION_THREADS ??
+    process.env.OMP_NUM_THREADS ??
+    String(Math.max(1, Math.floor(cpus().length / o.nprocPerNode)));
   const bin = cliBin();
   const log = o.log ?? (() => {});
-  const live = new Map<ChildProcess, number>();   // the ranks still running, with their rank
-  const killed = new Set<ChildProcess>();          // those the launcher killed (said so already)
+  const live = new Map<ChildProcess, number>(); // the ranks still running, with their rank
+  const killed = new Set<ChildProcess>(); // those the launcher killed (said so already)
   let failed: { rank: number; code: number } | undefined;
   // Asked to stop (by `signal`), every rank gets the grace period to end; one still there then is killed.
   let deadline: NodeJS.Timeout | undefined;
   const stopAll = (signal: NodeJS.Signals) => {
     for (const c of live.keys()) c.kill(signal);
-    deadline ??= setTimeout(() => {
-      for (const [c, rank] of live) {
-        log(`launch: rank ${rank} (pid ${c.pid}) has not ended ${o.graceS} s after ${signal} (stopped or hung); ` +
-          'killing it with SIGKILL (--grace sets the wait)');
-        killed.add(c);
-        c.kill('SIGKILL');
-      }
-    }, Math.min(o.graceS * 1000, 2 ** 31 - 1));   // a longer delay would be taken as 1 ms
+    deadline ??= setTimeout(
+      () => {
+        for (const [c, rank] of live) {
+          log(
+            `launch: rank ${rank} (pid ${c.pid}) has not ended ${o.graceS} s after ${signal} (stopped or hung); ` +
+              'killing it with SIGKILL (--grace sets the wait)'
+          );
+          killed.add(c);
+          c.kill('SIGKILL');
+        }
+      },
+      Math.min(o.graceS * 1000, 2 ** 31 - 1)
+    ); // a longer delay would be taken as 1 ms
   };
   const exits = Array.from({ length: o.nprocPerNode }, (_, local) => {
     const rank = o.nodeRank * o.nprocPerNode + local;
-    const env = { ...process.env, RANK: String(rank), WORLD_SIZE: String(world), LOCAL_RANK: String(local),
-      LOCAL_WORLD_SIZE: String(o.nprocPerNode), MASTER_ADDR: o.masterAddr, MASTER_PORT: String(port),
-      TORCHMOTION_THREADS: threads, OMP_NUM_THREADS: threads, OPENBLAS_NUM_THREADS: threads,
+    const env = {
+      ...process.env,
+      RANK: String(rank),
+      WORLD_SIZE: String(world),
+      LOCAL_RANK: String(local),
+      LOCAL_WORLD_SIZE: String(o.nprocPerNode),
+      MASTER_ADDR: o.masterAddr,
+      MASTER_PORT: String(port),
+      TORCHMOTION_THREADS: threads,
+      OMP_NUM_THREADS: threads,
+      OPENBLAS_NUM_THREADS: threads,
       TORCHMOTION_LAUNCHER: String(process.pid),
-      ...(o.timeoutS !== undefined && { TORCHMOTION_DIST_TIMEOUT: String(o.timeoutS) }) };
+      ...(o.timeoutS !== undefined && { TORCHMOTION_DIST_TIMEOUT: String(o.timeoutS) }),
+    };
     const child = spawn(process.execPath, [bin, ...command], { env, stdio: ['inherit', 'inherit', 'inherit', 'ipc'] });
     live.set(child, rank);
     return new Promise<number>((done) => {

@@ -18,8 +18,14 @@ export function concatEmbeddings(parts: Embeddings[]): Embeddings {
   return { data, rows: data.length / Math.max(1, dim), dim };
 }
 
-export async function embedSplit(model: EvaluatorModel, text: CaptionSide, pairs: PairSet, stats: MeanStd, maxFrames: number,
-  o: { batch?: number; limit?: number; threads?: number } = {}): Promise<{ text: Embeddings; motion: Embeddings }> {
+export async function embedSplit(
+  model: EvaluatorModel,
+  text: CaptionSide,
+  pairs: PairSet,
+  stats: MeanStd,
+  maxFrames: number,
+  o: { batch?: number; limit?: number; threads?: number } = {}
+): Promise<{ text: Embeddings; motion: Embeddings }> {
   const n = Math.min(pairs.clips, o.limit ?? Infinity);
   const size = o.batch ?? 32;
   const texts: Embeddings[] = [];
@@ -38,8 +44,14 @@ export async function embedSplit(model: EvaluatorModel, text: CaptionSide, pairs
 }
 
 // The evaluator's retrieval on a split: over all pairs and in batches of 32.
-export async function retrievalOnSplit(model: EvaluatorModel, text: CaptionSide, pairs: PairSet, stats: MeanStd, maxFrames: number,
-  o: { limit?: number; threads?: number } = {}): Promise<{ all: RetrievalScores; batch32: RetrievalScores }> {
+export async function retrievalOnSplit(
+  model: EvaluatorModel,
+  text: CaptionSide,
+  pairs: PairSet,
+  stats: MeanStd,
+  maxFrames: number,
+  o: { limit?: number; threads?: number } = {}
+): Promise<{ all: RetrievalScores; batch32: RetrievalScores }> {
   const e = await embedSplit(model, text, pairs, stats, maxFrames, o);
   return { all: retrievalScores(e.text, e.motion), batch32: retrievalScores(e.text, e.motion, 32) };
 }

@@ -10,7 +10,10 @@ export class EmbeddingPairs {
   private readonly real: Embeddings[] = [];
   private readonly other: Embeddings[] = [];
 
-  constructor(private readonly ev: LoadedEvaluator, private readonly threads?: number) {}
+  constructor(
+    private readonly ev: LoadedEvaluator,
+    private readonly threads?: number
+  ) {}
 
   // Denormalised 272 motions.
   async add(real: Float64Array, other: Float64Array): Promise<void> {
@@ -21,9 +24,26 @@ export class EmbeddingPairs {
   private async flush(): Promise<void> {
     if (this.pending.length === 0) return;
     const max = this.ev.state.native.maxFrames;
-    const prepare = (m: Float64Array) => normalizeFor(this.ev.stats, m.subarray(0, Math.min(m.length / DIM, max) * DIM));
-    this.real.push(await this.ev.model.embedMotion(motionBatch(this.pending.map(([r]) => prepare(r)), max), this.threads));
-    this.other.push(await this.ev.model.embedMotion(motionBatch(this.pending.map(([, o]) => prepare(o)), max), this.threads));
+    const prepare = (m: Float64Array) =>
+      normalizeFor(this.ev.stats, m.subarray(0, Math.min(m.length / DIM, max) * DIM));
+    this.real.push(
+      await this.ev.model.embedMotion(
+        motionBatch(
+          this.pending.map(([r]) => prepare(r)),
+          max
+        ),
+        this.threads
+      )
+    );
+    this.other.push(
+      await this.ev.model.embedMotion(
+        motionBatch(
+          this.pending.map(([, o]) => prepare(o)),
+          max
+        ),
+        this.threads
+      )
+    );
     this.pending = [];
   }
 

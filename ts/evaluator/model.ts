@@ -7,8 +7,15 @@ import { TorchmotionError, withCallerStack } from '../errors.js';
 import { ModelBase, nativeSettings, threadOptions, type BuildOptions } from '../model-base.js';
 import type { MeanStd } from '../motion/normalize.js';
 import { DIM } from '../motion/repr272.js';
-import { native, type EvaluatorBatch, type EvaluatorMotion, type EvaluatorShape, type EvaluatorStepOptions,
-  type EvaluatorText, type NativeEvaluator } from '../native.js';
+import {
+  native,
+  type EvaluatorBatch,
+  type EvaluatorMotion,
+  type EvaluatorShape,
+  type EvaluatorStepOptions,
+  type EvaluatorText,
+  type NativeEvaluator,
+} from '../native.js';
 import { readCheckpointState, type CheckpointState } from '../train/checkpoint.js';
 import { EmbeddingCache } from '../t2m/embedding-cache.js';
 import { Vocabulary } from '../t2m/vocab.js';
@@ -29,7 +36,10 @@ export interface EvaluatorCheckpointState extends CheckpointState {
 const TRAINING_DEFAULTS = evaluatorTraining.parse({});
 
 export class EvaluatorModel extends ModelBase<NativeEvaluator> {
-  constructor(readonly shape: EvaluatorShape, o: BuildOptions = {}) {
+  constructor(
+    readonly shape: EvaluatorShape,
+    o: BuildOptions = {}
+  ) {
     super(new (native().Evaluator)({ ...shape, ...nativeSettings(TRAINING_DEFAULTS, o) }));
   }
 
@@ -49,7 +59,11 @@ export class EvaluatorModel extends ModelBase<NativeEvaluator> {
 
 // Captions → the evaluator's text side: word ids of the built-in encoder, or rows of a caption-embedding cache.
 export class CaptionSide {
-  constructor(private readonly maxSlots: number, readonly vocab?: Vocabulary, private readonly cache?: EmbeddingCache) {}
+  constructor(
+    private readonly maxSlots: number,
+    readonly vocab?: Vocabulary,
+    private readonly cache?: EmbeddingCache
+  ) {}
 
   batch(captions: string[]): EvaluatorText {
     const B = captions.length;
@@ -58,7 +72,10 @@ export class CaptionSide {
       const L = Math.max(1, ...encoded.map((e) => e.length));
       const ids = new Int32Array(B * L);
       encoded.forEach((e, b) => ids.set(e, b * L));
-      return { text: { data: ids, shape: [B, L] }, textLengths: { data: Int32Array.from(encoded, (e) => e.length), shape: [B] } };
+      return {
+        text: { data: ids, shape: [B, L] },
+        textLengths: { data: Int32Array.from(encoded, (e) => e.length), shape: [B] },
+      };
     }
     const cache = this.cache!;
     const blocks = captions.map((c) => cache.rows(c));
@@ -69,7 +86,9 @@ export class CaptionSide {
     return { text: { data, shape: [B, L, cache.dim] }, textLengths: { data: Int32Array.from(lens), shape: [B] } };
   }
 
-  close(): void { this.cache?.close(); }
+  close(): void {
+    this.cache?.close();
+  }
 }
 
 // Normalised (T, 272) clips → a right-padded motion batch; clips longer than `maxFrames` keep their first frames.
@@ -79,7 +98,10 @@ export function motionBatch(clips: Float32Array[], maxFrames: number): Evaluator
   const T = Math.max(...lens);
   const data = new Float32Array(clips.length * T * DIM);
   clips.forEach((c, b) => data.set(c.subarray(0, lens[b] * DIM), b * T * DIM));
-  return { motion: { data, shape: [clips.length, T, DIM] }, motionLengths: { data: Int32Array.from(lens), shape: [clips.length] } };
+  return {
+    motion: { data, shape: [clips.length, T, DIM] },
+    motionLengths: { data: Int32Array.from(lens), shape: [clips.length] },
+  };
 }
 
 // Denormalised 272 values → the evaluator's normalised float32 input.
@@ -89,19 +111,33 @@ export function normalizeFor(stats: MeanStd, motion: Float64Array | Float32Array
   return out;
 }
 
-export interface LoadedEvaluator { model: EvaluatorModel; state: EvaluatorCheckpointState; text: CaptionSide; stats: MeanStd; dir: string }
+export interface LoadedEvaluator {
+  model: EvaluatorModel;
+  state: EvaluatorCheckpointState;
+  text: CaptionSide;
+  stats: MeanStd;
+  dir: string;
+}
 
 export async function loadEvaluator(dir: string, device = 'cpu'): Promise<LoadedEvaluator> {
   const state = readCheckpointState<EvaluatorCheckpointState>(dir);
-  if (state.kind !== 'evaluator') throw new TorchmotionError(`${dir} is a ${String(state.kind)} checkpoint, not a retrieval evaluator`);
+  if (state.kind !== 'evaluator')
+    throw new TorchmotionError(`${dir} is a ${String(state.kind)} checkpoint, not a retrieval evaluator`);
   const model = new EvaluatorModel(state.native, { device });
   await model.load(join(dir, 'model.pt'));
   const m = state.config.model;
   let cache: EmbeddingCache | undefined;
   if (m.text === 'embeddings') {
-    if (!state.config.data.embeddings) throw new TorchmotionError(`${dir}: the evaluator reads caption embeddings but its config names no data.embeddings cache`);
+    if (!state.config.data.embeddings)
+      throw new TorchmotionError(
+        `${dir}: the evaluator reads caption embeddings but its config names no data.embeddings cache`
+      );
     cache = new EmbeddingCache(state.config.data.embeddings);
   }
-  const text = new CaptionSide(state.native.maxWords, m.text === 'builtin' ? new Vocabulary(state.vocab) : undefined, cache);
+  const text = new CaptionSide(
+    state.native.maxWords,
+    m.text === 'builtin' ? new Vocabulary(state.vocab) : undefined,
+    cache
+  );
   return { model, state, text, stats: { mean: Float64Array.from(state.mean), std: Float64Array.from(state.std) }, dir };
 }

@@ -19,13 +19,22 @@ export class PairSet {
   constructor(root: string, split: string, stage: StageName = 't2m') {
     this.index = buildIndex(root, { split, stage }).index;
     if (this.index.names.length === 0) {
-      throw new TorchmotionError(`split '${split}' of ${root} has no captioned clip within stage ${stage}'s lengths: see \`torchmotion data index ${root} --split ${split}\``);
+      throw new TorchmotionError(
+        `split '${split}' of ${root} has no captioned clip within stage ${stage}'s lengths: ` +
+          `see \`torchmotion data index ${root} --split ${split}\``
+      );
     }
   }
 
-  get clips(): number { return this.index.names.length; }
-  captions(clip: number): Caption[] { return this.index.captions![clip]; }
-  allCaptions(): string[] { return this.index.captions!.flatMap((cs) => cs.map((c) => c.text)); }
+  get clips(): number {
+    return this.index.names.length;
+  }
+  captions(clip: number): Caption[] {
+    return this.index.captions![clip];
+  }
+  allCaptions(): string[] {
+    return this.index.captions!.flatMap((cs) => cs.map((c) => c.text));
+  }
 
   // The clip's 272 values (denormalised, float64), cropped to a caption's time range when it has one.
   motion(clip: number, caption?: Caption): Float64Array {
@@ -39,7 +48,8 @@ export class PairSet {
 
   // A training batch: `size` distinct clips, one random caption each, a random window of at most maxFrames.
   batch(rng: Rng, size: number, maxFrames: number, stats: MeanStd) {
-    if (size > this.clips) throw new TorchmotionError(`train.batch ${size} is larger than the ${this.clips} clips of the split: lower it`);
+    if (size > this.clips)
+      throw new TorchmotionError(`train.batch ${size} is larger than the ${this.clips} clips of the split: lower it`);
     const clips = sampleWithoutReplacement(rng, this.clips, size);
     const captions: string[] = [];
     const motions: Float32Array[] = [];

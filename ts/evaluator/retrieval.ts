@@ -6,8 +6,20 @@ import type { Embeddings } from './metrics.js';
 
 export const RECALL_AT = [1, 2, 3, 5, 10] as const;
 
-export interface Recall { r1: number; r2: number; r3: number; r5: number; r10: number; medianRank: number }
-export interface RetrievalScores { textToMotion: Recall; motionToText: Recall; pairs: number; batch: number }
+export interface Recall {
+  r1: number;
+  r2: number;
+  r3: number;
+  r5: number;
+  r10: number;
+  medianRank: number;
+}
+export interface RetrievalScores {
+  textToMotion: Recall;
+  motionToText: Recall;
+  pairs: number;
+  batch: number;
+}
 
 function squaredDistance(a: Embeddings, i: number, b: Embeddings, j: number): number {
   let s = 0;
@@ -34,7 +46,8 @@ function summarise(ranks: number[]): Recall {
 // `batch` undefined: every pair against the whole set; otherwise consecutive batches of that size (a trailing
 // partial batch is left out; fewer pairs than `batch` make one batch of all of them).
 export function retrievalScores(text: Embeddings, motion: Embeddings, batch?: number): RetrievalScores {
-  if (text.rows !== motion.rows || text.dim !== motion.dim) throw new TorchmotionError('retrieval: text and motion embeddings must pair row for row');
+  if (text.rows !== motion.rows || text.dim !== motion.dim)
+    throw new TorchmotionError('retrieval: text and motion embeddings must pair row for row');
   if (text.rows < 1) throw new TorchmotionError('retrieval needs at least one pair');
   const size = Math.min(batch ?? text.rows, text.rows);
   const t2m: number[] = [];

@@ -10,7 +10,9 @@ export interface MeanStd {
 
 function check(stats: MeanStd): void {
   if (stats.mean.length !== DIM || stats.std.length !== DIM) {
-    throw new TorchmotionError(`mean/std must have ${DIM} channels, received ${stats.mean.length} and ${stats.std.length}`);
+    throw new TorchmotionError(
+      `mean/std must have ${DIM} channels, received ${stats.mean.length} and ${stats.std.length}`
+    );
   }
   const zero = stats.std.findIndex((s) => !(s > 0));
   if (zero >= 0) throw new TorchmotionError(`std channel ${zero} is ${stats.std[zero]}: every std must be positive`);

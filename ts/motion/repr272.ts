@@ -2,7 +2,16 @@
 // Per frame: root xz displacement (2), heading increment as 6D (6), canonical joint positions (66), their frame
 // differences (66), joint rotations as 6D rows (132). All arrays here are float64, frame-major.
 import { TorchmotionError } from '../errors.js';
-import { applyMat, axisAngleToMatrix, matMul, matrixToAxisAngle, rows01, ry, sixDToMatrix, transpose } from './rotation.js';
+import {
+  applyMat,
+  axisAngleToMatrix,
+  matMul,
+  matrixToAxisAngle,
+  rows01,
+  ry,
+  sixDToMatrix,
+  transpose,
+} from './rotation.js';
 import { JOINTS, MIRRORED } from './skeleton.js';
 
 export const DIM = 272;
@@ -10,7 +19,11 @@ export const DIM = 272;
 export const FPS = 30;
 // [start, end) of each channel group; std is averaged within each group when normalising.
 export const GROUPS = {
-  rootVelocity: [0, 2], heading: [2, 8], positions: [8, 74], velocities: [74, 140], rotations: [140, 272],
+  rootVelocity: [0, 2],
+  heading: [2, 8],
+  positions: [8, 74],
+  velocities: [74, 140],
+  rotations: [140, 272],
 } as const;
 export const GROUP_RANGES = Object.values(GROUPS) as ReadonlyArray<readonly [number, number]>;
 
@@ -26,7 +39,11 @@ function frames(len: number, per: number, what: string): number {
 }
 
 // Global joints P (T,22,3) and axis-angle rotations A (T,22,3), in the Y-up frame whose frame 0 faces +Z → (T,272).
-export function forward272(joints: ArrayLike<number>, axisAngles: ArrayLike<number>, options: ForwardOptions = {}): Float64Array {
+export function forward272(
+  joints: ArrayLike<number>,
+  axisAngles: ArrayLike<number>,
+  options: ForwardOptions = {}
+): Float64Array {
   const T = frames(joints.length, JOINTS * 3, 'joints');
   if (frames(axisAngles.length, JOINTS * 3, 'rotations') !== T) {
     throw new TorchmotionError(`joints have ${T} frames but rotations have ${axisAngles.length / (JOINTS * 3)}`);

@@ -22,9 +22,15 @@ export function axisAngleToMatrix(x: number, y: number, z: number, out: Mat3 = n
   const s = Math.sin(angle);
   const t = 1 - c;
   out.set([
-    c + kx * kx * t, kx * ky * t - kz * s, kx * kz * t + ky * s,
-    ky * kx * t + kz * s, c + ky * ky * t, ky * kz * t - kx * s,
-    kz * kx * t - ky * s, kz * ky * t + kx * s, c + kz * kz * t,
+    c + kx * kx * t,
+    kx * ky * t - kz * s,
+    kx * kz * t + ky * s,
+    ky * kx * t + kz * s,
+    c + ky * ky * t,
+    ky * kz * t - kx * s,
+    kz * kx * t - ky * s,
+    kz * ky * t + kx * s,
+    c + kz * kz * t,
   ]);
   return out;
 }
@@ -60,12 +66,18 @@ export function rows01(r: ArrayLike<number>, out: Float64Array | Float32Array, o
 export function sixDToMatrix(d: ArrayLike<number>, offset = 0, out: Mat3 = new Float64Array(9)): Mat3 {
   let [ax, ay, az] = [d[offset], d[offset + 1], d[offset + 2]];
   const na = Math.hypot(ax, ay, az) || 1;
-  ax /= na; ay /= na; az /= na;
+  ax /= na;
+  ay /= na;
+  az /= na;
   let [bx, by, bz] = [d[offset + 3], d[offset + 4], d[offset + 5]];
   const dot = ax * bx + ay * by + az * bz;
-  bx -= dot * ax; by -= dot * ay; bz -= dot * az;
+  bx -= dot * ax;
+  by -= dot * ay;
+  bz -= dot * az;
   const nb = Math.hypot(bx, by, bz) || 1;
-  bx /= nb; by /= nb; bz /= nb;
+  bx /= nb;
+  by /= nb;
+  bz /= nb;
   out.set([ax, ay, az, bx, by, bz, ay * bz - az * by, az * bx - ax * bz, ax * by - ay * bx]);
   return out;
 }
@@ -86,7 +98,13 @@ export function transpose(a: ArrayLike<number>, out: Mat3 = new Float64Array(9))
 }
 
 // out = M·v for a 3-vector stored at v[vo..vo+2], written to out[oo..oo+2].
-export function applyMat(m: ArrayLike<number>, v: ArrayLike<number>, vo: number, out: Float64Array | Float32Array, oo: number): void {
+export function applyMat(
+  m: ArrayLike<number>,
+  v: ArrayLike<number>,
+  vo: number,
+  out: Float64Array | Float32Array,
+  oo: number
+): void {
   const [x, y, z] = [v[vo], v[vo + 1], v[vo + 2]];
   out[oo] = m[0] * x + m[1] * y + m[2] * z;
   out[oo + 1] = m[3] * x + m[4] * y + m[5] * z;

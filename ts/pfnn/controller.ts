@@ -7,29 +7,32 @@
 import { forward, phaseIndex, type PhaseWeights } from './runtime.js';
 
 export interface ControllerNetwork {
-  phases: PhaseWeights[];   // the weights at φ = i / phases.length
-  Xmean: Float32Array; Xstd: Float32Array; Ymean: Float32Array; Ystd: Float32Array;
+  phases: PhaseWeights[]; // the weights at φ = i / phases.length
+  Xmean: Float32Array;
+  Xstd: Float32Array;
+  Ymean: Float32Array;
+  Ystd: Float32Array;
 }
 
 export interface ControllerInput {
-  forward: number;   // −1 … 1: back … forward
-  turn: number;      // −1 … 1: right … left (counter-clockwise seen from above)
+  forward: number; // −1 … 1: back … forward
+  turn: number; // −1 … 1: right … left (counter-clockwise seen from above)
   run: boolean;
 }
 
 export const FPS = 30;
-const PAST = 30;             // trajectory frames kept behind the current one (the database's window)
+const PAST = 30; // trajectory frames kept behind the current one (the database's window)
 const FUTURE = 30;
 const STEP = 5;
 const SAMPLES = 12;
 const NEXT = 6;
 const J = 22;
-const GAITS = 5;             // stand, walk, run, crouch, jump
-export const SPEEDS = { walk: 1.4, run: 3.2, back: 0.8 };   // m/s
-const TURN_RATE = 1.6;       // rad/s of the desired facing while a turn key is held
-const BIAS_POS = 0.75;       // how early the future trajectory bends towards the target (the original's values)
+const GAITS = 5; // stand, walk, run, crouch, jump
+export const SPEEDS = { walk: 1.4, run: 3.2, back: 0.8 }; // m/s
+const TURN_RATE = 1.6; // rad/s of the desired facing while a turn key is held
+const BIAS_POS = 0.75; // how early the future trajectory bends towards the target (the original's values)
 const BIAS_DIR = 1.25;
-const GAIT_SMOOTH = 0.19;    // per frame, the current gait label's approach to the target (the original's 0.1 at 60 fps)
+const GAIT_SMOOTH = 0.19; // per frame, the current gait label's approach to the target (the original's 0.1 at 60 fps)
 
 // Offsets of X and Y (ts/pfnn/database-layout.ts).
 const X_GAIT = 4 * SAMPLES;
@@ -45,18 +48,20 @@ export class PfnnController {
   phase = 0;
   rootX = 0;
   rootZ = 0;
-  yaw = 0;                                       // facing = (sin yaw, cos yaw) on the ground
+  yaw = 0; // facing = (sin yaw, cos yaw) on the ground
   desiredYaw = 0;
-  contacts = new Float32Array(4);                // L heel, L toe, R heel, R toe
-  joints = new Float32Array(3 * J);              // this frame's pose in world space
-  networkMs = 0;                                 // the last frame's network time
+  contacts = new Float32Array(4); // L heel, L toe, R heel, R toe
+  joints = new Float32Array(3 * J); // this frame's pose in world space
+  networkMs = 0; // the last frame's network time
   readonly traj = {
-    x: new Float64Array(PAST + FUTURE + 1), z: new Float64Array(PAST + FUTURE + 1),
-    dx: new Float64Array(PAST + FUTURE + 1), dz: new Float64Array(PAST + FUTURE + 1).fill(1),
+    x: new Float64Array(PAST + FUTURE + 1),
+    z: new Float64Array(PAST + FUTURE + 1),
+    dx: new Float64Array(PAST + FUTURE + 1),
+    dz: new Float64Array(PAST + FUTURE + 1).fill(1),
     gait: new Float64Array((PAST + FUTURE + 1) * GAITS),
   };
-  private local = new Float32Array(3 * J);       // this frame's pose in its root space (the next input)
-  private velocity = new Float32Array(3 * J);    // joint displacement to the next frame, in this frame's root space
+  private local = new Float32Array(3 * J); // this frame's pose in its root space (the next input)
+  private velocity = new Float32Array(3 * J); // joint displacement to the next frame, in this frame's root space
   private velocityWorld = new Float32Array(3 * J);
   private readonly x: Float32Array;
   private readonly scratch: { h0: Float32Array; h1: Float32Array };
@@ -64,7 +69,7 @@ export class PfnnController {
   constructor(private readonly net: ControllerNetwork) {
     this.x = new Float32Array(net.Xmean.length);
     this.scratch = { h0: new Float32Array(net.phases[0][0].out), h1: new Float32Array(net.phases[0][1].out) };
-    for (let k = 0; k < 3 * J; k++) this.local[k] = net.Ymean[Y_JOINTS + k];   // the database's mean pose, at rest
+    for (let k = 0; k < 3 * J; k++) this.local[k] = net.Ymean[Y_JOINTS + k]; // the database's mean pose, at rest
     for (let f = 0; f <= PAST + FUTURE; f++) this.traj.gait[f * GAITS] = 1;
     this.toWorld();
   }
@@ -118,7 +123,8 @@ export class PfnnController {
       const n = Math.hypot(dx, dz) || 1;
       t.dx[i] = dx / n;
       t.dz[i] = dz / n;
-      for (let g = 0; g < GAITS; g++) t.gait[i * GAITS + g] = t.gait[c * GAITS + g] + sp * (gait[g] - t.gait[c * GAITS + g]);
+      for (let g = 0; g < GAITS; g++)
+        t.gait[i * GAITS + g] = t.gait[c * GAITS + g] + sp * (gait[g] - t.gait[c * GAITS + g]);
     }
   }
 
@@ -129,7 +135,7 @@ export class PfnnController {
     const net = this.net;
     const x = this.x;
     for (let s = 0; s < SAMPLES; s++) {
-      const f = s * STEP;   // offsets −30 … +25 from the current frame (index PAST)
+      const f = s * STEP; // offsets −30 … +25 from the current frame (index PAST)
       const [px, pz] = PfnnController.toRoot(this.yaw, t.x[f] - this.rootX, t.z[f] - this.rootZ);
       const [dx, dz] = PfnnController.toRoot(this.yaw, t.dx[f], t.dz[f]);
       x[s] = px;
@@ -151,7 +157,10 @@ export class PfnnController {
       let [cx, cz] = [y[Y_JOINTS + 3 * j], y[Y_JOINTS + 3 * j + 2]];
       let cy = y[Y_JOINTS + 3 * j + 1];
       if (this.frame > 0) {
-        const [wx, wz] = [this.joints[3 * j] + this.velocityWorld[3 * j] - this.rootX, this.joints[3 * j + 2] + this.velocityWorld[3 * j + 2] - this.rootZ];
+        const [wx, wz] = [
+          this.joints[3 * j] + this.velocityWorld[3 * j] - this.rootX,
+          this.joints[3 * j + 2] + this.velocityWorld[3 * j + 2] - this.rootZ,
+        ];
         const [lx, lz] = PfnnController.toRoot(this.yaw, wx, wz);
         cx = 0.5 * cx + 0.5 * lx;
         cz = 0.5 * cz + 0.5 * lz;

@@ -8,7 +8,17 @@ import { mirrorConvention, mirrorName, mirrorSource, motionFile } from '../data/
 import { readMotion272 } from '../data/motion-files.js';
 import { writeNpz } from '../data/npz.js';
 import { mirror272 } from '../motion/repr272.js';
-import { clipRows, DEFAULT_PFNN, MIN_FRAMES, normalisation, X_DIM, X_GROUPS, Y_DIM, Y_GROUPS, type PfnnOptions } from './database-layout.js';
+import {
+  clipRows,
+  DEFAULT_PFNN,
+  MIN_FRAMES,
+  normalisation,
+  X_DIM,
+  X_GROUPS,
+  Y_DIM,
+  Y_GROUPS,
+  type PfnnOptions,
+} from './database-layout.js';
 import { pfnnReadme } from './database-readme.js';
 
 export interface PfnnReport {
@@ -22,10 +32,19 @@ export interface PfnnReport {
 
 // clips.json beside the database: each clip's rows in order (Cun holds the clip's number per row) and the clip whose
 // mirror it is or that it mirrors (`source`), so a held-out split can take whole clips with their mirrored twins.
-export interface PfnnClip { name: string; source: string; rows: number }
+export interface PfnnClip {
+  name: string;
+  source: string;
+  rows: number;
+}
 
-export function buildPfnnDatabase(root: string, split: string, out: string, options: PfnnOptions = DEFAULT_PFNN,
-  log: (line: string) => void = () => {}): PfnnReport {
+export function buildPfnnDatabase(
+  root: string,
+  split: string,
+  out: string,
+  options: PfnnOptions = DEFAULT_PFNN,
+  log: (line: string) => void = () => {}
+): PfnnReport {
   const { index } = buildIndex(root, { split, stage: 'tokenizer', minFrames: 0 });
   const names = new Set(index.names);
   const convention = mirrorConvention(names);
@@ -61,7 +80,8 @@ export function buildPfnnDatabase(root: string, split: string, out: string, opti
     }
     const source = mirrorSource(name, names) ?? name;
     add(name, source, motion);
-    // Mirrored copies are part of the database; make one (phase recomputed from its own contacts) when the split lacks it.
+    // Mirrored copies are part of the database; make one (phase recomputed from its own contacts) when the split lacks
+    // it.
     if (!names.has(twinOf(name))) {
       add(twinOf(name), source, mirror272(motion));
       report.mirroredAdded++;
@@ -81,13 +101,20 @@ export function buildPfnnDatabase(root: string, split: string, out: string, opti
   });
   mkdirSync(out, { recursive: true });
   writeNpz(join(out, 'database.npz'), {
-    Xun: { data: X, shape: [report.rows, X_DIM] }, Yun: { data: Y, shape: [report.rows, Y_DIM] }, Pun: { data: P, shape: [report.rows] },
+    Xun: { data: X, shape: [report.rows, X_DIM] },
+    Yun: { data: Y, shape: [report.rows, Y_DIM] },
+    Pun: { data: P, shape: [report.rows] },
     Cun: { data: C, shape: [report.rows] },
   });
   writeFileSync(join(out, 'clips.json'), JSON.stringify(clips, null, 1));
   const xs = normalisation(X, X_DIM, X_GROUPS, [5, 6]);
   const ys = normalisation(Y, Y_DIM, Y_GROUPS);
-  for (const [file, data] of [['Xmean.bin', xs.mean], ['Xstd.bin', xs.std], ['Ymean.bin', ys.mean], ['Ystd.bin', ys.std]] as const) {
+  for (const [file, data] of [
+    ['Xmean.bin', xs.mean],
+    ['Xstd.bin', xs.std],
+    ['Ymean.bin', ys.mean],
+    ['Ystd.bin', ys.std],
+  ] as const) {
     writeFileSync(join(out, file), new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
   }
   writeFileSync(join(out, 'README.md'), pfnnReadme({ root, split, report, options }));

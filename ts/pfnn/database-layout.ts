@@ -6,30 +6,41 @@ import { z } from 'zod';
 import { FPS, GROUPS, recoverJoints } from '../motion/repr272.js';
 import { contactSettings, footContacts, gaitPhase, phaseSettings } from './contacts.js';
 
-export const WINDOW = 30;        // frames either side of the centre (1 s at 30 fps, as PFNN's 60 at 60 fps)
-export const STEP = 5;           // trajectory sample spacing
-export const SAMPLES = 12;       // input trajectory: offsets −30 … +25
-export const NEXT_SAMPLES = 6;   // next trajectory: +1 … +26 in frame i+1's root space
+export const WINDOW = 30; // frames either side of the centre (1 s at 30 fps, as PFNN's 60 at 60 fps)
+export const STEP = 5; // trajectory sample spacing
+export const SAMPLES = 12; // input trajectory: offsets −30 … +25
+export const NEXT_SAMPLES = 6; // next trajectory: +1 … +26 in frame i+1's root space
 export const GAITS = ['stand', 'walk', 'run', 'crouch', 'jump'] as const;
 export const X_DIM = 4 * SAMPLES + GAITS.length * SAMPLES + 66 + 66; // 240
 export const Y_DIM = 2 + 1 + 1 + 4 + 4 * NEXT_SAMPLES + 66 + 66 + 132; // 296
 export const MIN_FRAMES = 2 * WINDOW + 2; // centres in [30, T−31) need T ≥ 62
 
 // The database's rules (`pfnn database` sets contacts, phase and facingSigma by flags).
-export const pfnnDatabaseSettings = z.object({
-  contacts: contactSettings.prefault({}),
-  phase: phaseSettings.prefault({}),
-  facingSigma: z.number().positive().default(10),      // frames, Gaussian smoothing of the facing direction
-  gait: z.object({
-    standSpeed: z.number().positive().default(0.3),    // m/s
-    runSpeed: z.number().positive().default(1.8),      // m/s
-    crouchRatio: z.number().positive().default(0.8),   // of the clip's standing head height
-  }).strict().prefault({}),
-}).strict();
+export const pfnnDatabaseSettings = z
+  .object({
+    contacts: contactSettings.prefault({}),
+    phase: phaseSettings.prefault({}),
+    facingSigma: z.number().positive().default(10), // frames, Gaussian smoothing of the facing direction
+    gait: z
+      .object({
+        standSpeed: z.number().positive().default(0.3), // m/s
+        runSpeed: z.number().positive().default(1.8), // m/s
+        crouchRatio: z.number().positive().default(0.8), // of the clip's standing head height
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
 export type PfnnOptions = z.output<typeof pfnnDatabaseSettings>;
 export const DEFAULT_PFNN: PfnnOptions = pfnnDatabaseSettings.parse({});
 
-export interface ClipRows { X: Float32Array; Y: Float32Array; P: Float32Array; rows: number; cyclic: boolean }
+export interface ClipRows {
+  X: Float32Array;
+  Y: Float32Array;
+  P: Float32Array;
+  rows: number;
+  cyclic: boolean;
+}
 
 const J = 22;
 
@@ -115,7 +126,11 @@ export function clipRows(motion: Float64Array, o: PfnnOptions = DEFAULT_PFNN): C
     const n = Math.min(T - 1, t + 1);
     const p = n === t ? t - 1 : t;
     for (let j = 0; j < J; j++) {
-      const [x, z] = toRoot(t, joints[n * 66 + 3 * j] - joints[p * 66 + 3 * j], joints[n * 66 + 3 * j + 2] - joints[p * 66 + 3 * j + 2]);
+      const [x, z] = toRoot(
+        t,
+        joints[n * 66 + 3 * j] - joints[p * 66 + 3 * j],
+        joints[n * 66 + 3 * j + 2] - joints[p * 66 + 3 * j + 2]
+      );
       out[at + 3 * j] = x;
       out[at + 3 * j + 1] = joints[n * 66 + 3 * j + 1] - joints[p * 66 + 3 * j + 1];
       out[at + 3 * j + 2] = z;
@@ -152,7 +167,11 @@ export function clipRows(motion: Float64Array, o: PfnnOptions = DEFAULT_PFNN): C
     y.set(contacts.subarray(i * 4, i * 4 + 4), 4);
     for (let s = 0; s < NEXT_SAMPLES; s++) {
       const f = i + 1 + s * STEP;
-      const [px, pz] = toRoot(i + 1, joints[f * 66] - joints[(i + 1) * 66], joints[f * 66 + 2] - joints[(i + 1) * 66 + 2]);
+      const [px, pz] = toRoot(
+        i + 1,
+        joints[f * 66] - joints[(i + 1) * 66],
+        joints[f * 66 + 2] - joints[(i + 1) * 66 + 2]
+      );
       const [dx, dz] = toRoot(i + 1, fwd[2 * f], fwd[2 * f + 1]);
       y[8 + s] = px;
       y[8 + NEXT_SAMPLES + s] = pz;
@@ -171,14 +190,24 @@ export function clipRows(motion: Float64Array, o: PfnnOptions = DEFAULT_PFNN): C
 
 // [start, end) of each normalisation group; std is averaged within a group (PFNN's rule).
 export const X_GROUPS: Array<[string, number, number]> = [
-  ['trajectory position x', 0, 12], ['trajectory position z', 12, 24], ['trajectory direction x', 24, 36],
-  ['trajectory direction z', 36, 48], ['gait', 48, 108], ['joint positions (frame i−1)', 108, 174],
+  ['trajectory position x', 0, 12],
+  ['trajectory position z', 12, 24],
+  ['trajectory direction x', 24, 36],
+  ['trajectory direction z', 36, 48],
+  ['gait', 48, 108],
+  ['joint positions (frame i−1)', 108, 174],
   ['joint velocities (frame i−1)', 174, 240],
 ];
 export const Y_GROUPS: Array<[string, number, number]> = [
-  ['root velocity x, z', 0, 2], ['root yaw velocity', 2, 3], ['phase change', 3, 4], ['contacts', 4, 8],
-  ['next trajectory positions', 8, 20], ['next trajectory directions', 20, 32], ['joint positions', 32, 98],
-  ['joint velocities', 98, 164], ['joint rotations (6D)', 164, 296],
+  ['root velocity x, z', 0, 2],
+  ['root yaw velocity', 2, 3],
+  ['phase change', 3, 4],
+  ['contacts', 4, 8],
+  ['next trajectory positions', 8, 20],
+  ['next trajectory directions', 20, 32],
+  ['joint positions', 32, 98],
+  ['joint velocities', 98, 164],
+  ['joint rotations (6D)', 164, 296],
 ];
 
 // A group whose std is not above this is constant: it passes through unscaled (std 1). The PFNN readers refuse a std
@@ -187,7 +216,12 @@ export const MIN_STD = 1e-8;
 
 // Per-dimension mean; std averaged within each group, with a zero-std guard; input joint groups divided by 0.1
 // (PFNN's joint weights of 1 × 0.1, which shrink those inputs tenfold).
-export function normalisation(data: Float32Array, dim: number, groups: Array<[string, number, number]>, shrink: number[] = []) {
+export function normalisation(
+  data: Float32Array,
+  dim: number,
+  groups: Array<[string, number, number]>,
+  shrink: number[] = []
+) {
   const n = data.length / dim;
   const mean = new Float64Array(dim);
   const m2 = new Float64Array(dim);

@@ -16,24 +16,29 @@ function expectation(issue: z.core.$ZodRawIssue): string | undefined {
       const names: Record<string, string> = { int: 'integer', tuple: 'array', record: 'object' };
       return article(names[issue.expected] ?? issue.expected);
     }
-    case 'invalid_value': return issue.values.map((v) => JSON.stringify(v)).join(' or ');
+    case 'invalid_value':
+      return issue.values.map((v) => JSON.stringify(v)).join(' or ');
     case 'too_small': {
       const bound = `${issue.inclusive ? '' : 'more than '}${issue.minimum}`;
-      return issue.origin === 'array' ? `${issue.exact ? 'exactly' : 'at least'} ${bound} entries`
+      return issue.origin === 'array'
+        ? `${issue.exact ? 'exactly' : 'at least'} ${bound} entries`
         : `at least ${bound}`;
     }
     case 'too_big': {
       const bound = `${issue.inclusive ? '' : 'less than '}${issue.maximum}`;
       return issue.origin === 'array' ? `at most ${bound} entries` : `at most ${bound}`;
     }
-    default: return undefined;
+    default:
+      return undefined;
   }
 }
 
 // `layers[0].shape[1]` for the path ['layers', 0, 'shape', 1].
 function fieldName(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((s, k) => (typeof k === 'number' ? `${s}[${k}]` : s ? `${s}.${String(k)}` : String(k)),
-    '');
+  return path.reduce<string>(
+    (s, k) => (typeof k === 'number' ? `${s}[${k}]` : s ? `${s}.${String(k)}` : String(k)),
+    ''
+  );
 }
 
 export function readJson(file: string): unknown {

@@ -15,7 +15,7 @@ export interface PfnnCheckpointState extends CheckpointState {
   kind: 'pfnn';
   config: PfnnConfig;
   shape: PfnnShape;
-  order: { epoch: number; position: number };   // the sampler's place in the training rows
+  order: { epoch: number; position: number }; // the sampler's place in the training rows
   stats: { Xmean: number[]; Xstd: number[]; Ymean: number[]; Ystd: number[] };
   heldOutClips: string[];
   dataRoot: string;
@@ -25,18 +25,29 @@ const TRAINING_DEFAULTS = pfnnTraining.parse({});
 
 export class PfnnModel extends ModelBase<NativePfnn> {
   // The original's Adam: no weight decay (the schema has none to give).
-  constructor(readonly shape: PfnnShape, o: BuildOptions = {}) {
+  constructor(
+    readonly shape: PfnnShape,
+    o: BuildOptions = {}
+  ) {
     super(new (native().Pfnn)({ ...shape, ...nativeSettings(TRAINING_DEFAULTS, o) }));
   }
 
   step(b: PfnnBatch, o: { lr: number; seed: number; gamma?: number; threads?: number }) {
     return withCallerStack(() => this.net.step(b, { gamma: TRAINING_DEFAULTS.gamma, ...o }));
   }
-  evaluate(b: PfnnBatch, threads?: number) { return withCallerStack(() => this.net.evaluate(b, threadOptions(threads))); }
-  forward(b: Omit<PfnnBatch, 'y'>, threads?: number) { return withCallerStack(() => this.net.forward(b, threadOptions(threads))); }
+  evaluate(b: PfnnBatch, threads?: number) {
+    return withCallerStack(() => this.net.evaluate(b, threadOptions(threads)));
+  }
+  forward(b: Omit<PfnnBatch, 'y'>, threads?: number) {
+    return withCallerStack(() => this.net.forward(b, threadOptions(threads)));
+  }
 }
 
-export interface LoadedPfnn { model: PfnnModel; state: PfnnCheckpointState; dir: string }
+export interface LoadedPfnn {
+  model: PfnnModel;
+  state: PfnnCheckpointState;
+  dir: string;
+}
 
 // What quality and the runtime export read from a PFNN checkpoint's state.json, checked before any of it is used.
 const width = z.number().int().min(1).max(65536);

@@ -19,9 +19,17 @@ const STYLE = `
 export function pfnnPageData(exportDir: string) {
   const rt = readPfnnRuntime(exportDir);
   return {
-    title: `torchmotion pfnn play: ${basename(resolve(exportDir))}`, phases: rt.info.phases,
-    layers: rt.info.layers.map((l, k) => ({ shape: l.shape, W: b64(rt.controlPoints[k].W), b: b64(rt.controlPoints[k].b) })),
-    Xmean: b64(rt.stats.Xmean), Xstd: b64(rt.stats.Xstd), Ymean: b64(rt.stats.Ymean), Ystd: b64(rt.stats.Ystd),
+    title: `torchmotion pfnn play: ${basename(resolve(exportDir))}`,
+    phases: rt.info.phases,
+    layers: rt.info.layers.map((l, k) => ({
+      shape: l.shape,
+      W: b64(rt.controlPoints[k].W),
+      b: b64(rt.controlPoints[k].b),
+    })),
+    Xmean: b64(rt.stats.Xmean),
+    Xstd: b64(rt.stats.Xstd),
+    Ymean: b64(rt.stats.Ymean),
+    Ystd: b64(rt.stats.Ystd),
   };
 }
 

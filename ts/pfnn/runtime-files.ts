@@ -35,7 +35,14 @@ export interface PfnnRuntimeInfo {
   X: Array<{ name: string; start: number; end: number }>;
   Y: Array<{ name: string; start: number; end: number }>;
   trajectory: { window: number; step: number; samples: number; nextSamples: number; gaits: readonly string[] };
-  skeleton: { joints: readonly string[]; parents: readonly number[]; up: string; facing: string; units: string; fps: number };
+  skeleton: {
+    joints: readonly string[];
+    parents: readonly number[];
+    up: string;
+    facing: string;
+    units: string;
+    fps: number;
+  };
   trainedBy: { run: string; step: number; heldOutClips: number };
 }
 
@@ -54,11 +61,21 @@ export async function writePfnnRuntime(run: string, out: string): Promise<PfnnRu
   const { model, state } = await loadPfnn(requireCheckpoint(run));
   const sd = model.stateDict();
   const { input, output, hidden } = state.shape;
-  const dims: Array<[number, number]> = [[hidden, input], [hidden, hidden], [output, hidden]];
+  const dims: Array<[number, number]> = [
+    [hidden, input],
+    [hidden, hidden],
+    [output, hidden],
+  ];
   mkdirSync(join(out, 'cubic'), { recursive: true });
   for (let i = 0; i < RUNTIME_PHASES; i++) {
     LAYERS.forEach((l, k) => {
-      const w = blendLayer(sd[`W${l}`].data as Float32Array, sd[`b${l}`].data as Float32Array, dims[k][0], dims[k][1], i / RUNTIME_PHASES);
+      const w = blendLayer(
+        sd[`W${l}`].data as Float32Array,
+        sd[`b${l}`].data as Float32Array,
+        dims[k][0],
+        dims[k][1],
+        i / RUNTIME_PHASES
+      );
       writeFloats(join(out, `W${l}_${num(i)}.bin`), w.W);
       writeFloats(join(out, `b${l}_${num(i)}.bin`), w.b);
     });
@@ -66,25 +83,47 @@ export async function writePfnnRuntime(run: string, out: string): Promise<PfnnRu
   LAYERS.forEach((l, k) => {
     const [o, n] = dims[k];
     for (let c = 0; c < 4; c++) {
-      writeFloats(join(out, 'cubic', `W${l}_${num(c)}.bin`), (sd[`W${l}`].data as Float32Array).slice(c * o * n, (c + 1) * o * n));
-      writeFloats(join(out, 'cubic', `b${l}_${num(c)}.bin`), (sd[`b${l}`].data as Float32Array).slice(c * o, (c + 1) * o));
+      writeFloats(
+        join(out, 'cubic', `W${l}_${num(c)}.bin`),
+        (sd[`W${l}`].data as Float32Array).slice(c * o * n, (c + 1) * o * n)
+      );
+      writeFloats(
+        join(out, 'cubic', `b${l}_${num(c)}.bin`),
+        (sd[`b${l}`].data as Float32Array).slice(c * o, (c + 1) * o)
+      );
     }
   });
-  for (const k of ['Xmean', 'Xstd', 'Ymean', 'Ystd'] as const) writeFloats(join(out, `${k}.bin`), Float32Array.from(state.stats[k]));
+  for (const k of ['Xmean', 'Xstd', 'Ymean', 'Ystd'] as const)
+    writeFloats(join(out, `${k}.bin`), Float32Array.from(state.stats[k]));
   const info: PfnnRuntimeInfo = {
-    format: RUNTIME_FORMAT, input, output, hidden, phases: RUNTIME_PHASES,
+    format: RUNTIME_FORMAT,
+    input,
+    output,
+    hidden,
+    phases: RUNTIME_PHASES,
     files: {
       constant: 'W{layer}_{index:03d}.bin and b{layer}_{index:03d}.bin: the weights at phase index / 50',
       cubic: 'cubic/W{layer}_{k:03d}.bin and cubic/b{layer}_{k:03d}.bin: control point k = 0 … 3',
       normalisation: 'Xmean.bin, Xstd.bin (input floats each), Ymean.bin, Ystd.bin (output floats each)',
     },
     layers: LAYERS.map((l, k) => ({ W: `W${l}`, b: `b${l}`, shape: dims[k], activation: k < 2 ? 'elu' : 'none' })),
-    phaseFunction: 'cyclic Catmull-Rom: p = 4φ, k1 = floor(p) mod 4, w = p − floor(p); weights = cubic(cp[k1−1], cp[k1], cp[k1+1], cp[k1+2], w) (indices mod 4)',
-    normalisation: 'x = (X − Xmean) / Xstd; the phase is a separate input, not a column of X; Y = y · Ystd + Ymean. Little-endian float32 throughout; W row-major (out, in).',
+    phaseFunction:
+      'cyclic Catmull-Rom: p = 4φ, k1 = floor(p) mod 4, w = p − floor(p); weights = cubic(cp[k1−1], cp[k1], ' +
+      'cp[k1+1], cp[k1+2], w) (indices mod 4)',
+    normalisation:
+      'x = (X − Xmean) / Xstd; the phase is a separate input, not a column of X; Y = y · Ystd + Ymean. ' +
+      'Little-endian float32 throughout; W row-major (out, in).',
     X: X_GROUPS.map(([name, start, end]) => ({ name, start, end })),
     Y: Y_GROUPS.map(([name, start, end]) => ({ name, start, end })),
     trajectory: { window: WINDOW, step: STEP, samples: SAMPLES, nextSamples: NEXT_SAMPLES, gaits: GAITS },
-    skeleton: { joints: JOINT_NAMES, parents: PARENTS, up: '+Y', facing: '+Z in root space', units: 'metres, per-frame velocities', fps: FPS },
+    skeleton: {
+      joints: JOINT_NAMES,
+      parents: PARENTS,
+      up: '+Y',
+      facing: '+Z in root space',
+      units: 'metres, per-frame velocities',
+      fps: FPS,
+    },
     trainedBy: { run, step: state.step, heldOutClips: state.heldOutClips.length },
   };
   writeFileSync(join(out, 'pfnn.json'), JSON.stringify(info, null, 2));
@@ -95,7 +134,7 @@ export async function writePfnnRuntime(run: string, out: string): Promise<PfnnRu
 export interface PfnnRuntime {
   info: PfnnRuntimeInfo;
   stats: PfnnStats;
-  controlPoints: Array<{ W: Float32Array; b: Float32Array }>;   // per layer: (4, out, in) and (4, out)
+  controlPoints: Array<{ W: Float32Array; b: Float32Array }>; // per layer: (4, out, in) and (4, out)
 }
 
 // Names in pfnn.json become file names: plain names only, so none can lead out of the export folder.
@@ -105,18 +144,34 @@ const count = z.number().int().min(0);
 const groups = z.array(z.object({ name: z.string(), start: count, end: count }));
 const runtimeInfo = z.object({
   format: z.literal(RUNTIME_FORMAT),
-  input: z.literal(X_DIM), output: z.literal(Y_DIM), hidden: width, phases: z.literal(RUNTIME_PHASES),
+  input: z.literal(X_DIM),
+  output: z.literal(Y_DIM),
+  hidden: width,
+  phases: z.literal(RUNTIME_PHASES),
   files: z.record(z.string(), z.string()),
-  layers: z.array(z.object({
-    W: plainName, b: plainName, shape: z.tuple([width, width]), activation: z.enum(['elu', 'none']),
-  })).length(3),
+  layers: z
+    .array(
+      z.object({
+        W: plainName,
+        b: plainName,
+        shape: z.tuple([width, width]),
+        activation: z.enum(['elu', 'none']),
+      })
+    )
+    .length(3),
   phaseFunction: z.string(),
   normalisation: z.string(),
   X: groups,
   Y: groups,
   trajectory: z.object({ window: count, step: count, samples: count, nextSamples: count, gaits: z.array(z.string()) }),
-  skeleton: z.object({ joints: z.array(z.string()), parents: z.array(z.number().int()), up: z.string(),
-    facing: z.string(), units: z.string(), fps: z.number().positive() }),
+  skeleton: z.object({
+    joints: z.array(z.string()),
+    parents: z.array(z.number().int()),
+    up: z.string(),
+    facing: z.string(),
+    units: z.string(),
+    fps: z.number().positive(),
+  }),
   trainedBy: z.object({ run: z.string(), step: count, heldOutClips: count }),
 });
 
@@ -124,12 +179,19 @@ const runtimeInfo = z.object({
 // each reads its own files, and the channel groups lie inside X and Y. Returns the field, its value and what was due.
 function layoutProblem(info: z.output<typeof runtimeInfo>): [string, string, string] | undefined {
   const { input, output, hidden } = info;
-  const dims = [[hidden, input], [hidden, hidden], [output, hidden]];
+  const dims = [
+    [hidden, input],
+    [hidden, hidden],
+    [output, hidden],
+  ];
   for (const [k, l] of info.layers.entries()) {
     const activation = k < 2 ? 'elu' : 'none';
     if (l.shape[0] !== dims[k][0] || l.shape[1] !== dims[k][1]) {
-      return [`layers[${k}].shape`, `[${l.shape.join(', ')}]`, `[${dims[k].join(', ')}] (hidden ${hidden}, ` +
-        `input ${input}, output ${output})`];
+      return [
+        `layers[${k}].shape`,
+        `[${l.shape.join(', ')}]`,
+        `[${dims[k].join(', ')}] (hidden ${hidden}, ` + `input ${input}, output ${output})`,
+      ];
     }
     if (l.activation !== activation) return [`layers[${k}].activation`, describe(l.activation), `'${activation}'`];
   }
@@ -138,7 +200,10 @@ function layoutProblem(info: z.output<typeof runtimeInfo>): [string, string, str
   if (again >= 0) {
     return [`layers[${again >> 1}].${again & 1 ? 'b' : 'W'}`, describe(names[again]), 'a name no other layer uses'];
   }
-  for (const [key, size] of [['X', input], ['Y', output]] as const) {
+  for (const [key, size] of [
+    ['X', input],
+    ['Y', output],
+  ] as const) {
     const bad = info[key].findIndex((g) => !(g.start < g.end && g.end <= size));
     const g = info[key][bad];
     if (g) return [`${key}[${bad}]`, `${g.start} … ${g.end}`, `a range inside 0 … ${size}`];
@@ -149,8 +214,10 @@ function layoutProblem(info: z.output<typeof runtimeInfo>): [string, string, str
 export function readPfnnRuntime(dir: string): PfnnRuntime {
   const file = join(dir, 'pfnn.json');
   if (!existsSync(file)) {
-    throw new TorchmotionError(`${dir} is not a PFNN runtime export (it has no pfnn.json): make one with ` +
-      `\`torchmotion pfnn runtime <run> -o ${dir}\``);
+    throw new TorchmotionError(
+      `${dir} is not a PFNN runtime export (it has no pfnn.json): make one with ` +
+        `\`torchmotion pfnn runtime <run> -o ${dir}\``
+    );
   }
   const info = parseJson(file, runtimeInfo, readJson(file));
   const problem = layoutProblem(info);
@@ -187,8 +254,9 @@ function exportFiles(dir: string): (...parts: string[]) => string {
     const file = join(dir, ...parts);
     const rel = relative(root, real(file));
     if (rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
-      throw new TorchmotionError(`${file} leads to ${real(file)}, outside the export folder ${dir}: export the ` +
-        'network again');
+      throw new TorchmotionError(
+        `${file} leads to ${real(file)}, outside the export folder ${dir}: export the ` + 'network again'
+      );
     }
     return file;
   };
@@ -201,7 +269,9 @@ export function readPhaseWeights(dir: string, info: PfnnRuntimeInfo, index: numb
   }
   const inside = exportFiles(dir);
   return info.layers.map(({ W, b, shape: [o, n] }) => ({
-    W: readFloats(inside(`${W}_${num(index)}.bin`), o * n), b: readFloats(inside(`${b}_${num(index)}.bin`), o),
-    out: o, in: n,
+    W: readFloats(inside(`${W}_${num(index)}.bin`), o * n),
+    b: readFloats(inside(`${b}_${num(index)}.bin`), o),
+    out: o,
+    in: n,
   })) as PhaseWeights;
 }

@@ -2,7 +2,12 @@
 // share it: the cyclic Catmull-Rom phase function, blending control points into one phase's weights, and the forward
 // pass (ELU between layers, no dropout at run time: training scaled the kept units by 1/keep already).
 
-export interface LayerWeights { W: Float32Array; b: Float32Array; out: number; in: number }   // W row-major (out, in)
+export interface LayerWeights {
+  W: Float32Array;
+  b: Float32Array;
+  out: number;
+  in: number;
+} // W row-major (out, in)
 export type PhaseWeights = [LayerWeights, LayerWeights, LayerWeights];
 
 // The weights of control points 0 … 3 at phase φ: the cubic between k1 = ⌊4φ⌋ mod 4 and k1 + 1 at w = frac(4φ).
@@ -24,7 +29,8 @@ export function blendLayer(W: Float32Array, b: Float32Array, out: number, inputs
   const w = new Float32Array(n);
   const bias = new Float32Array(out);
   for (let i = 0; i < n; i++) w[i] = c[0] * W[i] + c[1] * W[n + i] + c[2] * W[2 * n + i] + c[3] * W[3 * n + i];
-  for (let i = 0; i < out; i++) bias[i] = c[0] * b[i] + c[1] * b[out + i] + c[2] * b[2 * out + i] + c[3] * b[3 * out + i];
+  for (let i = 0; i < out; i++)
+    bias[i] = c[0] * b[i] + c[1] * b[out + i] + c[2] * b[2 * out + i] + c[3] * b[3 * out + i];
   return { W: w, b: bias, out, in: inputs };
 }
 
@@ -40,7 +46,11 @@ function dense(l: LayerWeights, x: Float32Array, y: Float32Array, activate: bool
 }
 
 // One normalised input row → one normalised output row with one phase's weights.
-export function forward(weights: PhaseWeights, x: Float32Array, scratch?: { h0: Float32Array; h1: Float32Array }): Float32Array {
+export function forward(
+  weights: PhaseWeights,
+  x: Float32Array,
+  scratch?: { h0: Float32Array; h1: Float32Array }
+): Float32Array {
   const h0 = scratch?.h0 ?? new Float32Array(weights[0].out);
   const h1 = scratch?.h1 ?? new Float32Array(weights[1].out);
   const y = new Float32Array(weights[2].out);

@@ -30,7 +30,11 @@ export function rowsBatch(db: PfnnDatabase, rows: ArrayLike<number>) {
     y.set(db.y.subarray(r * db.output, (r + 1) * db.output), b * db.output);
     phase[b] = db.phase[r];
   }
-  return { x: { data: x, shape: [B, db.input] }, y: { data: y, shape: [B, db.output] }, phase: { data: phase, shape: [B] } };
+  return {
+    x: { data: x, shape: [B, db.input] },
+    y: { data: y, shape: [B, db.output] },
+    phase: { data: phase, shape: [B] },
+  };
 }
 
 // The training rows in the order of `epoch`: a Fisher–Yates shuffle seeded by the run's seed and the epoch.
@@ -48,18 +52,25 @@ export async function trainPfnn(input: z.input<typeof pfnnConfig>, options: Trai
   const config = pfnnConfig.parse(input);
   const t = config.train;
   if (t.threads) setThreads(t.threads);
-  if ((options.group?.worldSize ?? distEnv()?.worldSize ?? 1) > 1) throw new TorchmotionError('pfnn train runs in one process (it is small): run it without launch/torchrun');
+  if ((options.group?.worldSize ?? distEnv()?.worldSize ?? 1) > 1)
+    throw new TorchmotionError('pfnn train runs in one process (it is small): run it without launch/torchrun');
   const run = openRun<PfnnCheckpointState>('pfnn', options);
   const db = readPfnnDatabase(config.data.root);
   const split = splitByClip(db, t.heldOut);
   const shape = { input: db.input, output: db.output, hidden: config.model.hidden, keep: config.model.keep };
-  if (run.saved && !sameSettings(run.saved.shape, shape)) throw new TorchmotionError(`${run.checkpoint} has a different network shape; resume with its config and database`);
+  if (run.saved && !sameSettings(run.saved.shape, shape))
+    throw new TorchmotionError(`${run.checkpoint} has a different network shape; resume with its config and database`);
   const model = new PfnnModel(shape, { seed: t.seed, device: t.device, optimizer: adamWSettings(t) });
   let place = run.saved?.order ?? { epoch: 0, position: 0 };
   let order = epochOrder(split.train, t.seed, place.epoch);
   const evalRows = split.heldOut.subarray(0, Math.min(t.evalRows, split.heldOut.length));
   return run.train({
-    model, config, steps: t.steps, checkpointEvery: t.checkpointEvery, logEvery: t.logEvery, evalEvery: split.heldOut.length ? t.evalEvery : 0,
+    model,
+    config,
+    steps: t.steps,
+    checkpointEvery: t.checkpointEvery,
+    logEvery: t.logEvery,
+    evalEvery: split.heldOut.length ? t.evalEvery : 0,
     onNonFinite: t.onNonFinite,
     step: async (s) => {
       const rows = new Int32Array(t.batch);
@@ -71,12 +82,30 @@ export async function trainPfnn(input: z.input<typeof pfnnConfig>, options: Trai
         rows[b] = order[place.position++];
       }
       const t0 = performance.now();
-      const r = await model.step(rowsBatch(db, rows), { lr: t.lr, gamma: t.gamma, seed: stepSeed(t.seed, s), ...(t.threads && { threads: t.threads }) });
+      const r = await model.step(rowsBatch(db, rows), {
+        lr: t.lr,
+        gamma: t.gamma,
+        seed: stepSeed(t.seed, s),
+        ...(t.threads && { threads: t.threads }),
+      });
       const seconds = (performance.now() - t0) / 1000;
       return {
-        metrics: { loss: r.loss, mse: r.mse, penalty: r.penalty, gradNorm: r.gradNorm, epoch: place.epoch, seconds, rowsPerSecond: t.batch / seconds },
+        metrics: {
+          loss: r.loss,
+          mse: r.mse,
+          penalty: r.penalty,
+          gradNorm: r.gradNorm,
+          epoch: place.epoch,
+          seconds,
+          rowsPerSecond: t.batch / seconds,
+        },
         progress: { loss: r.loss.toFixed(4), epoch: String(place.epoch), 'rows/s': (t.batch / seconds).toFixed(0) },
-        ...(r.nonFinite && { nonFinite: { reason: r.nonFinite, clips: [...new Set(Array.from(rows, (row) => db.clips[db.clipOf[row]].name))] } }),
+        ...(r.nonFinite && {
+          nonFinite: {
+            reason: r.nonFinite,
+            clips: [...new Set(Array.from(rows, (row) => db.clips[db.clipOf[row]].name))],
+          },
+        }),
       };
     },
     evaluate: async () => {
@@ -87,7 +116,20 @@ export async function trainPfnn(input: z.input<typeof pfnnConfig>, options: Trai
       }
       return { mse: sum / evalRows.length, rows: evalRows.length, clips: split.heldOutClips.length };
     },
-    state: (step) => ({ kind: 'pfnn', step, config, shape, order: place, dataRoot: config.data.root, heldOutClips: split.heldOutClips,
-      stats: { Xmean: Array.from(db.stats.Xmean), Xstd: Array.from(db.stats.Xstd), Ymean: Array.from(db.stats.Ymean), Ystd: Array.from(db.stats.Ystd) } }),
+    state: (step) => ({
+      kind: 'pfnn',
+      step,
+      config,
+      shape,
+      order: place,
+      dataRoot: config.data.root,
+      heldOutClips: split.heldOutClips,
+      stats: {
+        Xmean: Array.from(db.stats.Xmean),
+        Xstd: Array.from(db.stats.Xstd),
+        Ymean: Array.from(db.stats.Ymean),
+        Ystd: Array.from(db.stats.Ystd),
+      },
+    }),
   });
 }

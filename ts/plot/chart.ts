@@ -3,9 +3,24 @@
 import type { Painter } from './painter.js';
 import { SvgPainter } from './painter.js';
 
-export interface Series { name: string; points: Array<[number, number]> }
-export interface ChartOptions { title: string; xLabel: string; yLabel: string; logY?: boolean; width?: number; height?: number }
-export interface Box { x: number; y: number; w: number; h: number }
+export interface Series {
+  name: string;
+  points: Array<[number, number]>;
+}
+export interface ChartOptions {
+  title: string;
+  xLabel: string;
+  yLabel: string;
+  logY?: boolean;
+  width?: number;
+  height?: number;
+}
+export interface Box {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
 
 export const SERIES_COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
 
@@ -18,7 +33,8 @@ function ticks(lo: number, hi: number, n = 5): number[] {
   return out;
 }
 
-const label = (v: number) => (Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(1) : String(Number(v.toPrecision(3))));
+const label = (v: number) =>
+  Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(1) : String(Number(v.toPrecision(3)));
 
 export function drawLineChart(p: Painter, series: Series[], o: ChartOptions, box: Box): void {
   const m = { l: 64, r: 150, t: 44, b: 40 };
@@ -52,7 +68,11 @@ export function drawLineChart(p: Painter, series: Series[], o: ChartOptions, box
   p.line(left, top, left, bottom, '#333333');
   series.forEach((s, i) => {
     const c = SERIES_COLORS[i % SERIES_COLORS.length];
-    p.polyline(s.points.filter(([, y]) => usable(y)).map(([x, y]) => [X(x), Y(y)]), c, 1.5);
+    p.polyline(
+      s.points.filter(([, y]) => usable(y)).map(([x, y]) => [X(x), Y(y)]),
+      c,
+      1.5
+    );
     p.rect(right + 12, top + i * 18 - 2, 12, 3, c);
     p.text(right + 30, top + i * 18 + 3, s.name, { size: 12 });
   });

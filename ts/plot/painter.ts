@@ -23,7 +23,9 @@ export class SvgPainter implements Painter {
   }
 
   line(x1: number, y1: number, x2: number, y2: number, stroke: string, width = 1): void {
-    this.parts.push(`<line x1="${n(x1)}" y1="${n(y1)}" x2="${n(x2)}" y2="${n(y2)}" stroke="${stroke}" stroke-width="${width}"/>`);
+    this.parts.push(
+      `<line x1="${n(x1)}" y1="${n(y1)}" x2="${n(x2)}" y2="${n(y2)}" stroke="${stroke}" stroke-width="${width}"/>`
+    );
   }
 
   polyline(points: Array<[number, number]>, stroke: string, width = 1.5): void {
@@ -33,16 +35,26 @@ export class SvgPainter implements Painter {
   }
 
   text(x: number, y: number, s: string, o: { anchor?: Anchor; size?: number; color?: string } = {}): void {
-    this.parts.push(`<text x="${n(x)}" y="${n(y)}" text-anchor="${o.anchor ?? 'start'}" font-size="${o.size ?? 12}" fill="${o.color ?? '#222'}">${esc(s)}</text>`);
+    this.parts.push(
+      `<text x="${n(x)}" y="${n(y)}" text-anchor="${o.anchor ?? 'start'}" font-size="${o.size ?? 12}" ` +
+        `fill="${o.color ?? '#222'}">${esc(s)}</text>`
+    );
   }
 
   document(width: number, height: number): string {
-    return [`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif">`, ...this.parts, '</svg>'].join('\n');
+    return [
+      `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif">`,
+      ...this.parts,
+      '</svg>',
+    ].join('\n');
   }
 }
 
 export class CanvasPainter implements Painter {
-  constructor(private readonly ctx: Context, private readonly hasFont: boolean) {}
+  constructor(
+    private readonly ctx: Context,
+    private readonly hasFont: boolean
+  ) {}
 
   rect(x: number, y: number, w: number, h: number, fill: string): void {
     this.ctx.fillStyle = fill;
@@ -50,7 +62,14 @@ export class CanvasPainter implements Painter {
   }
 
   line(x1: number, y1: number, x2: number, y2: number, stroke: string, width = 1): void {
-    this.polyline([[x1, y1], [x2, y2]], stroke, width);
+    this.polyline(
+      [
+        [x1, y1],
+        [x2, y2],
+      ],
+      stroke,
+      width
+    );
   }
 
   polyline(points: Array<[number, number]>, stroke: string, width = 1.5): void {

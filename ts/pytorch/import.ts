@@ -18,22 +18,28 @@ import { fsqLevels, tokenizerConfig } from '../tokenizer/config.js';
 import { TokenizerModel } from '../tokenizer/model.js';
 import { referenceDecoder, toReferenceT2MName } from './reference-t2m.js';
 import {
-  mapTokenizerNames, referenceTokenizer, type TokenizerImportOptions, tokenizerParameters,
+  mapTokenizerNames,
+  referenceTokenizer,
+  type TokenizerImportOptions,
+  tokenizerParameters,
 } from './reference-tokenizer.js';
 import { ITEM_SIZE } from './unpickle.js';
 import { openWeights, type WeightsFile } from './weights.js';
 
-export const importSettings = z.object({
-  kind: z.enum(['tokenizer', 't2m']).optional(),   // default: read from the names
-  dtype: z.enum(['fp32', 'bf16']).default('fp32'), // decoder: fp32 (trains and generates) or bf16 (kept as stored: generates only, half the memory)
-}).strict();
+export const importSettings = z
+  .object({
+    kind: z.enum(['tokenizer', 't2m']).optional(), // default: read from the names
+    // decoder: fp32 (trains and generates) or bf16 (kept as stored: generates only, half the memory)
+    dtype: z.enum(['fp32', 'bf16']).default('fp32'),
+  })
+  .strict();
 export type ImportKind = NonNullable<z.output<typeof importSettings>['kind']>;
 
 export interface ImportOptions extends TokenizerImportOptions, Partial<z.output<typeof importSettings>> {
-  heads?: number;         // decoder attention heads (default: the matching preset's)
-  tokenizer?: string;     // decoder: the tokenizer run its codes come from (recorded for generate)
-  embeddings?: string;    // decoder: a caption-embedding cache for its prompts (recorded for generate)
-  data?: string;          // tokenizer: the dataset root whose mean_std/ normalises its input (recorded)
+  heads?: number; // decoder attention heads (default: the matching preset's)
+  tokenizer?: string; // decoder: the tokenizer run its codes come from (recorded for generate)
+  embeddings?: string; // decoder: a caption-embedding cache for its prompts (recorded for generate)
+  data?: string; // tokenizer: the dataset root whose mean_std/ normalises its input (recorded)
 }
 
 export interface ImportReport {
@@ -41,9 +47,9 @@ export interface ImportReport {
   kind: ImportKind;
   config: unknown;
   mapped: Array<{ from: string; to: string; shape: number[]; dtype: string }>;
-  ignored: string[];                 // tensors that carry no learned values
-  skippedClasses: string[];          // Python classes in the file that were read as placeholders
-  otherEntries: string[];            // top-level keys besides the state dict (optimizer, scheduler, nb_iter …)
+  ignored: string[]; // tensors that carry no learned values
+  skippedClasses: string[]; // Python classes in the file that were read as placeholders
+  otherEntries: string[]; // top-level keys besides the state dict (optimizer, scheduler, nb_iter …)
   nbIter?: number;
   checkpoint: string;
 }
@@ -51,8 +57,10 @@ export interface ImportReport {
 export function kindOf(w: WeightsFile): ImportKind {
   if (w.tensors.has('transformer.wte.weight')) return 't2m';
   if ([...w.tensors.keys()].some((k) => /^(vqvae\.)?(encoder|decoder)\.model\./.test(k))) return 'tokenizer';
-  throw new TorchmotionError(`${w.file}: neither a MotionMillion tokenizer (vqvae.encoder.model.…) nor a decoder (transformer.wte.weight); ` +
-    `its first names are ${[...w.tensors.keys()].slice(0, 4).map(printable).join(', ') || 'none'}`);
+  throw new TorchmotionError(
+    `${w.file}: neither a MotionMillion tokenizer (vqvae.encoder.model.…) nor a decoder (transformer.wte.weight); ` +
+      `its first names are ${[...w.tensors.keys()].slice(0, 4).map(printable).join(', ') || 'none'}`
+  );
 }
 
 export async function importCheckpoint(file: string, out: string, options: ImportOptions = {}): Promise<ImportReport> {
@@ -61,8 +69,14 @@ export async function importCheckpoint(file: string, out: string, options: Impor
   try {
     const kind = o.kind ?? kindOf(w);
     const r = kind === 'tokenizer' ? await importTokenizerWeights(w, out, o) : await importDecoderWeights(w, out, o);
-    const report: ImportReport = { source: file, kind, ...r, skippedClasses: w.skippedClasses, otherEntries: w.otherEntries,
-      ...(w.nbIter !== undefined && { nbIter: w.nbIter }) };
+    const report: ImportReport = {
+      source: file,
+      kind,
+      ...r,
+      skippedClasses: w.skippedClasses,
+      otherEntries: w.otherEntries,
+      ...(w.nbIter !== undefined && { nbIter: w.nbIter }),
+    };
     writeFileSync(join(out, 'import-report.json'), JSON.stringify(report, null, 2) + '\n');
     return report;
   } finally {
@@ -78,8 +92,10 @@ function checkBacked(w: WeightsFile, parameters: number, what: string): void {
   const item = Math.min(...[...w.tensors.values()].map((t) => ITEM_SIZE[t.dtype]));
   const bytes = statSync(w.file).size;
   if (parameters * item > bytes) {
-    throw new TorchmotionError(`${w.file}: its shapes describe a ${what} of ${parameters} parameters ` +
-      `(${parameters * item} bytes at ${item} bytes each), but the file holds ${bytes} bytes`);
+    throw new TorchmotionError(
+      `${w.file}: its shapes describe a ${what} of ${parameters} parameters ` +
+        `(${parameters * item} bytes at ${item} bytes each), but the file holds ${bytes} bytes`
+    );
   }
 }
 
@@ -102,14 +118,21 @@ function namedLevels(w: WeightsFile): number[] | undefined {
 
 // Every shape is checked against torchmotion's before anything is read; then the tensors go into the fresh model one
 // at a time, so the import holds the model and one tensor of the file, never the file.
-function loadMapped(w: WeightsFile, names: Map<string, string>, shapes: Record<string, number[]>, note: string,
-  load: (one: Record<string, HostTensor>) => void): ImportReport['mapped'] {
+function loadMapped(
+  w: WeightsFile,
+  names: Map<string, string>,
+  shapes: Record<string, number[]>,
+  note: string,
+  load: (one: Record<string, HostTensor>) => void
+): ImportReport['mapped'] {
   const mapped: ImportReport['mapped'] = [];
   for (const [to, from] of names) {
     const t = w.tensors.get(from)!;
     if (t.shape.join(',') !== shapes[to].join(',')) {
-      throw new TorchmotionError(`${w.file}: ${from} is (${t.shape.join(', ')}), torchmotion's ${to} is ` +
-        `(${shapes[to].join(', ')}) for ${note}`);
+      throw new TorchmotionError(
+        `${w.file}: ${from} is (${t.shape.join(', ')}), torchmotion's ${to} is ` +
+          `(${shapes[to].join(', ')}) for ${note}`
+      );
     }
     mapped.push({ from, to, shape: t.shape, dtype: t.dtype });
   }
@@ -118,31 +141,53 @@ function loadMapped(w: WeightsFile, names: Map<string, string>, shapes: Record<s
 }
 
 async function importTokenizerWeights(w: WeightsFile, out: string, o: ImportOptions): Promise<Imported> {
-  if (o.dtype === 'bf16') throw new TorchmotionError(`${w.file}: tokenizers import as fp32 only (--dtype bf16 is for decoders)`);
+  if (o.dtype === 'bf16')
+    throw new TorchmotionError(`${w.file}: tokenizers import as fp32 only (--dtype bf16 is for decoders)`);
   const keys = [...w.tensors.keys()];
   const named = namedLevels(w);
-  const ref = referenceTokenizer(w.file, keys, (k) => w.tensors.get(k)!.shape,
-    { ...o, levels: o.levels ?? (o.codes === undefined ? named : undefined) });
+  const ref = referenceTokenizer(w.file, keys, (k) => w.tensors.get(k)!.shape, {
+    ...o,
+    levels: o.levels ?? (o.codes === undefined ? named : undefined),
+  });
   checkBacked(w, tokenizerParameters(ref.config), 'tokenizer');
   const model = new TokenizerModel(ref.config);
-  const shapes = Object.fromEntries(Object.entries(model.stateDict()).map(([k, t]) => [k, t.shape]));   // parameters and buffers
+  // parameters and buffers
+  const shapes = Object.fromEntries(Object.entries(model.stateDict()).map(([k, t]) => [k, t.shape]));
   const names = mapTokenizerNames(ref, Object.keys(shapes), keys);
-  const mapped = loadMapped(w, names, shapes, 'the configuration read from the file', (one) => model.loadStateDict(one, { partial: true }));
+  const mapped = loadMapped(w, names, shapes, 'the configuration read from the file', (one) =>
+    model.loadStateDict(one, { partial: true })
+  );
   const dataRoot = o.data ? resolve(o.data) : '';
   const config = tokenizerConfig.parse({ model: ref.config, data: { root: dataRoot } });
   makeDirs(out);
-  const checkpoint = await saveCheckpoint(out, { kind: 'tokenizer', step: 0, model: ref.config, config,
-    loader: { epoch: 0, position: 0, rng: 0 }, dataRoot, importedFrom: w.file }, (f) => model.save(f));
+  const checkpoint = await saveCheckpoint(
+    out,
+    {
+      kind: 'tokenizer',
+      step: 0,
+      model: ref.config,
+      config,
+      loader: { epoch: 0, position: 0, rng: 0 },
+      dataRoot,
+      importedFrom: w.file,
+    },
+    (f) => model.save(f)
+  );
   return { config: ref.config, mapped, ignored: ref.ignored, checkpoint };
 }
 
 async function importDecoderWeights(w: WeightsFile, out: string, o: ImportOptions): Promise<Imported> {
   const keys = [...w.tensors.keys()];
   const shape = referenceDecoder(w.file, keys, (k) => w.tensors.get(k)!.shape, o);
-  const config = t2mConfig.parse({ model: { preset: shape.preset, text: 'embeddings', textDim: shape.textDim },
-    data: { codes: '', ...(o.embeddings && { embeddings: resolve(o.embeddings) }) } });
-  const opts = { ...nativeOptions(config.model, shape.vocab - 2, 0, shape.textDim), heads: shape.heads,
-    dtype: o.dtype === 'bf16' ? 'bfloat16' as const : 'float32' as const };
+  const config = t2mConfig.parse({
+    model: { preset: shape.preset, text: 'embeddings', textDim: shape.textDim },
+    data: { codes: '', ...(o.embeddings && { embeddings: resolve(o.embeddings) }) },
+  });
+  const opts = {
+    ...nativeOptions(config.model, shape.vocab - 2, 0, shape.textDim),
+    heads: shape.heads,
+    dtype: o.dtype === 'bf16' ? ('bfloat16' as const) : ('float32' as const),
+  };
   checkBacked(w, countParameters(opts).total, `${shape.preset} decoder`);
   const model = new T2MModel(opts);
   // The decoder has parameters only (no buffers): its table gives every name and shape without copying a weight.
@@ -154,16 +199,41 @@ async function importDecoderWeights(w: WeightsFile, out: string, o: ImportOption
     if (theirs && w.tensors.has(theirs)) names.set(name, theirs);
     else absent.push(theirs ?? name);
   }
-  if (absent.length) throw new TorchmotionError(`${w.file}: lacks ${absent.length} tensor(s) the ${shape.preset} decoder needs: ${absent.slice(0, 6).join(', ')}`);
+  if (absent.length)
+    throw new TorchmotionError(
+      `${w.file}: lacks ${absent.length} tensor(s) the ${shape.preset} decoder needs: ${absent.slice(0, 6).join(', ')}`
+    );
   const used = new Set(names.values());
   const left = keys.filter((k) => !used.has(k));
   if (left.length) {
-    throw new TorchmotionError(`${w.file}: ${left.length} tensor(s) map to nothing in torchmotion's decoder: ` +
-      `${left.slice(0, 8).map(printable).join(', ')}${left.length > 8 ? ', …' : ''} (nothing was written)`);
+    throw new TorchmotionError(
+      `${w.file}: ${left.length} tensor(s) map to nothing in torchmotion's decoder: ` +
+        `${left.slice(0, 8).map(printable).join(', ')}${left.length > 8 ? ', …' : ''} (nothing was written)`
+    );
   }
-  const mapped = loadMapped(w, names, shapes, `the ${shape.preset} decoder read from the file`, (one) => model.loadStateDict(one, { partial: true }));
+  const mapped = loadMapped(w, names, shapes, `the ${shape.preset} decoder read from the file`, (one) =>
+    model.loadStateDict(one, { partial: true })
+  );
   makeDirs(out);
-  const checkpoint = await saveCheckpoint(out, { kind: 't2m', step: 0, config, native: opts, vocab: [], rng: 0,
-    tokenizer: o.tokenizer ? resolve(o.tokenizer) : '', dataRoot: config.data.root, importedFrom: w.file }, (f) => model.save(f));
-  return { config: { ...config.model, heads: shape.heads, vocab: shape.vocab, dtype: opts.dtype }, mapped, ignored: [], checkpoint };
+  const checkpoint = await saveCheckpoint(
+    out,
+    {
+      kind: 't2m',
+      step: 0,
+      config,
+      native: opts,
+      vocab: [],
+      rng: 0,
+      tokenizer: o.tokenizer ? resolve(o.tokenizer) : '',
+      dataRoot: config.data.root,
+      importedFrom: w.file,
+    },
+    (f) => model.save(f)
+  );
+  return {
+    config: { ...config.model, heads: shape.heads, vocab: shape.vocab, dtype: opts.dtype },
+    mapped,
+    ignored: [],
+    checkpoint,
+  };
 }

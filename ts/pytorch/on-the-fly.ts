@@ -25,14 +25,20 @@ function privateFolder(dir: string): string {
   }
   const st = lstatSync(dir);
   const uid = process.getuid?.();
-  const problem = st.isSymbolicLink() ? 'is a symbolic link'
-    : !st.isDirectory() ? 'is not a folder'
-    : uid !== undefined && st.uid !== uid ? `belongs to uid ${st.uid}, not to you (uid ${uid})`
-    : uid !== undefined && st.mode & 0o022 ? `can be written by others (mode ${(st.mode & 0o777).toString(8)})`
-    : undefined;
+  const problem = st.isSymbolicLink()
+    ? 'is a symbolic link'
+    : !st.isDirectory()
+      ? 'is not a folder'
+      : uid !== undefined && st.uid !== uid
+        ? `belongs to uid ${st.uid}, not to you (uid ${uid})`
+        : uid !== undefined && st.mode & 0o022
+          ? `can be written by others (mode ${(st.mode & 0o777).toString(8)})`
+          : undefined;
   if (problem) {
-    throw new TorchmotionError(`the import cache ${dir} ${problem}: remove it (torchmotion makes a private one ` +
-      'in its place), or set XDG_CACHE_HOME to a folder of your own');
+    throw new TorchmotionError(
+      `the import cache ${dir} ${problem}: remove it (torchmotion makes a private one ` +
+        'in its place), or set XDG_CACHE_HOME to a folder of your own'
+    );
   }
   return dir;
 }
@@ -51,10 +57,10 @@ const writable = (dir: string) => {
 // temporary folder (as torchmotion-<uid>/imports) only when that folder cannot be written, and checked the same way.
 export function importCache(): string {
   const xdg = process.env.XDG_CACHE_HOME;
-  const user = process.platform === 'win32' ? process.env.LOCALAPPDATA
-    : xdg && isAbsolute(xdg) ? xdg : join(homedir(), '.cache');
-  const top = user && writable(user) ? join(user, 'torchmotion')
-    : join(tmpdir(), `torchmotion-${process.getuid?.() ?? 'user'}`);
+  const user =
+    process.platform === 'win32' ? process.env.LOCALAPPDATA : xdg && isAbsolute(xdg) ? xdg : join(homedir(), '.cache');
+  const top =
+    user && writable(user) ? join(user, 'torchmotion') : join(tmpdir(), `torchmotion-${process.getuid?.() ?? 'user'}`);
   return privateFolder(join(privateFolder(top), 'imports'));
 }
 
@@ -65,14 +71,23 @@ export function importedRunFor(file: string, kind: ImportKind, o: Omit<ImportOpt
   // Paths as the import records them (absolute), the default dtype spelled out: equal imports share a key.
   const paths = Object.fromEntries(PATH_OPTIONS.map((k) => [k, o[k] && resolve(o[k])]));
   const options: Record<string, unknown> = { ...o, ...paths, kind, dtype: o.dtype ?? 'fp32' };
-  const given = Object.keys(options).filter((k) => options[k] !== undefined).sort().map((k) => [k, options[k]]);
-  const key = createHash('sha256').update(`${resolve(file)}\0${st.size}\0${st.mtimeMs}\0${JSON.stringify(given)}`)
+  const given = Object.keys(options)
+    .filter((k) => options[k] !== undefined)
+    .sort()
+    .map((k) => [k, options[k]]);
+  const key = createHash('sha256')
+    .update(`${resolve(file)}\0${st.size}\0${st.mtimeMs}\0${JSON.stringify(given)}`)
     .digest('hex');
   return join(importCache(), key.slice(0, 16));
 }
 
-// A checkpoint folder for `path`: the folder itself (as requireCheckpoint resolves it), or the import of a weights file.
-export async function checkpointFor(path: string, kind: ImportKind, o: Omit<ImportOptions, 'kind'> = {}): Promise<string> {
+// A checkpoint folder for `path`: the folder itself (as requireCheckpoint resolves it), or the import of a weights
+// file.
+export async function checkpointFor(
+  path: string,
+  kind: ImportKind,
+  o: Omit<ImportOptions, 'kind'> = {}
+): Promise<string> {
   if (!isWeightsFile(path) || !existsSync(path) || statSync(path).isDirectory()) return requireCheckpoint(path);
   const run = importedRunFor(path, kind, o);
   if (!resolveCheckpoint(run)) await importCheckpoint(path, run, { ...o, kind });

@@ -7,13 +7,27 @@ import { describe, printable, TorchmotionError } from '../errors.js';
 import { ITEM_SIZE, PyDict, TensorRef, type TorchDtype, unpickleTorch } from './unpickle.js';
 import { ZipArchive } from './zip.js';
 
-export interface RawTensor { dtype: TorchDtype; shape: number[]; data: Buffer }
+export interface RawTensor {
+  dtype: TorchDtype;
+  shape: number[];
+  data: Buffer;
+}
 // first and last: the storage elements a view starts and ends at; contiguous: its elements in row-major order.
-export interface TensorLayout { entry: string; contiguous: boolean; first: number; last: number }
+export interface TensorLayout {
+  entry: string;
+  contiguous: boolean;
+  first: number;
+  last: number;
+}
 
 export class TorchFile {
-  private constructor(readonly file: string, private readonly zip: ZipArchive, private readonly prefix: string,
-    readonly root: unknown, readonly skipped: string[]) {}
+  private constructor(
+    readonly file: string,
+    private readonly zip: ZipArchive,
+    private readonly prefix: string,
+    readonly root: unknown,
+    readonly skipped: string[]
+  ) {}
 
   static async open(file: string): Promise<TorchFile> {
     const zip = await ZipArchive.open(file);
@@ -29,7 +43,7 @@ export class TorchFile {
       try {
         parsed = unpickleTorch(zip.read(pkl));
       } catch (err) {
-        if (err instanceof TorchmotionError) throw err;   // the entry itself (damaged, truncated)
+        if (err instanceof TorchmotionError) throw err; // the entry itself (damaged, truncated)
         // The parser's own errors name the opcode or value; an engine error (a TypeError from a stack the opcodes
         // emptied) would only describe the parser.
         const engine = err instanceof TypeError || err instanceof RangeError;
@@ -67,8 +81,10 @@ export class TorchFile {
     const what = `${this.file}: ${printable(name)} (${t.shape.join(', ')}; strides ${t.stride.join(', ')})`;
     const storage = `its storage ${printable(t.storage.key)}`;
     if (entry.size !== t.storage.numel * item) {
-      throw new TorchmotionError(`${what}: ${storage} declares ${t.storage.numel} ${t.dtype} elements ` +
-        `(${t.storage.numel * item} bytes), the archive holds ${entry.size} bytes for it`);
+      throw new TorchmotionError(
+        `${what}: ${storage} declares ${t.storage.numel} ${t.dtype} elements ` +
+          `(${t.storage.numel * item} bytes), the archive holds ${entry.size} bytes for it`
+      );
     }
     const n = t.numel;
     let contiguous = true;
@@ -79,12 +95,15 @@ export class TorchFile {
     let last = t.offset;
     for (let d = 0; d < t.shape.length; d++) if (t.shape[d] > 0) last += (t.shape[d] - 1) * t.stride[d];
     if (n > 0 && last >= t.storage.numel) {
-      throw new TorchmotionError(`${what}: declares elements ${t.offset}–${last}, ${storage} holds ` +
-        `${t.storage.numel}`);
+      throw new TorchmotionError(
+        `${what}: declares elements ${t.offset}–${last}, ${storage} holds ` + `${t.storage.numel}`
+      );
     }
     if (n > t.storage.numel) {
-      throw new TorchmotionError(`${what}: declares ${n} elements (${n * item} bytes), ${storage} holds ` +
-        `${t.storage.numel} (${t.storage.numel * item} bytes): a view whose elements overlap is not read`);
+      throw new TorchmotionError(
+        `${what}: declares ${n} elements (${n * item} bytes), ${storage} holds ` +
+          `${t.storage.numel} (${t.storage.numel * item} bytes): a view whose elements overlap is not read`
+      );
     }
     return { entry: entry.name, contiguous: contiguous || n === 0, first: t.offset, last };
   }
@@ -111,7 +130,9 @@ export class TorchFile {
     return { dtype: t.dtype, shape: t.shape, data: out };
   }
 
-  close(): void { this.zip.close(); }
+  close(): void {
+    this.zip.close();
+  }
 }
 
 // Elements as float32, whatever floating dtype they were stored in.
@@ -119,9 +140,16 @@ export function toFloat32(t: RawTensor): Float32Array {
   const n = t.shape.reduce((a, b) => a * b, 1);
   const b = t.data;
   // A view of the bytes read when they are aligned (large reads are), a copy otherwise: no second copy of a big tensor.
-  if (t.dtype === 'f4') return b.byteOffset % 4 === 0 ? new Float32Array(b.buffer, b.byteOffset, n) : new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + 4 * n));
+  if (t.dtype === 'f4')
+    return b.byteOffset % 4 === 0
+      ? new Float32Array(b.buffer, b.byteOffset, n)
+      : new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + 4 * n));
   if (t.dtype === 'f8') {
-    return Float32Array.from(b.byteOffset % 8 === 0 ? new Float64Array(b.buffer, b.byteOffset, n) : new Float64Array(b.buffer.slice(b.byteOffset, b.byteOffset + 8 * n)));
+    return Float32Array.from(
+      b.byteOffset % 8 === 0
+        ? new Float64Array(b.buffer, b.byteOffset, n)
+        : new Float64Array(b.buffer.slice(b.byteOffset, b.byteOffset + 8 * n))
+    );
   }
   const out = new Float32Array(n);
   const bits = new Uint32Array(out.buffer);
@@ -152,19 +180,26 @@ export function stateDictOf(file: TorchFile, key?: string): Map<string, TensorRe
   if (!(root instanceof Map)) {
     throw new TorchmotionError(`${file.file}: the pickle's root is ${describe(root)}, not a dict`);
   }
-  const pick = key ? root.get(key) : (['net', 'trans', 'state_dict', 'model'].map((k) => root.get(k)).find((v) => v instanceof Map) ?? root);
+  const pick = key
+    ? root.get(key)
+    : (['net', 'trans', 'state_dict', 'model'].map((k) => root.get(k)).find((v) => v instanceof Map) ?? root);
   if (!(pick instanceof Map)) {
-    throw new TorchmotionError(`${file.file}: no state dict under '${printable(String(key))}' (the root holds ` +
-      `${[...root.keys()].map((k) => printable(String(k))).join(', ')})`);
+    throw new TorchmotionError(
+      `${file.file}: no state dict under '${printable(String(key))}' (the root holds ` +
+        `${[...root.keys()].map((k) => printable(String(k))).join(', ')})`
+    );
   }
   const out = new Map<string, TensorRef>();
   for (const [k, v] of pick) {
     if (!(v instanceof TensorRef)) continue;
     const name = String(k).replace(/^(module\.)+/, '');
     if (out.has(name)) {
-      throw new TorchmotionError(`${file.file}: the state dict names ${printable(name)} twice (as ` +
-        `${printable(String(k))} and once more, with or without a module. prefix): which one is meant is not for the ` +
-        'reader to choose');
+      throw new TorchmotionError(
+        `${file.file}: the state dict names ${printable(name)} twice (as ` +
+          `${printable(String(k))} and once more, with or without a module. prefix): ` +
+          `which one is meant is not for the ` +
+          'reader to choose'
+      );
     }
     out.set(name, v);
   }

@@ -33,15 +33,27 @@ export function toReferenceT2MName(name: string): string | undefined {
   return undefined;
 }
 
-export interface ReferenceDecoderShape { preset: string; vocab: number; dim: number; layers: number; hidden: number; heads: number; textDim: number }
+export interface ReferenceDecoderShape {
+  preset: string;
+  vocab: number;
+  dim: number;
+  layers: number;
+  hidden: number;
+  heads: number;
+  textDim: number;
+}
 
 // Far above the released 7B decoder (a 64,002-token vocabulary, Flan-T5-XL's 2048-wide states): the vocabulary is
 // at most the largest FSQ codebook and its two specials; the width, depth and MLP must be a preset's.
 const MAX_TEXT_DIM = 16384;
 
 // file: the weights file, for messages; keys: its state-dict names; shape(name) its shapes.
-export function referenceDecoder(file: string, keys: string[], shape: (name: string) => number[],
-  o: { heads?: number } = {}): ReferenceDecoderShape {
+export function referenceDecoder(
+  file: string,
+  keys: string[],
+  shape: (name: string) => number[],
+  o: { heads?: number } = {}
+): ReferenceDecoderShape {
   const has = new Set(keys);
   const get = (name: string) => {
     if (!has.has(name)) throw new TorchmotionError(`${file}: not a MotionMillion text-to-motion decoder: no ${name}`);
@@ -52,25 +64,35 @@ export function referenceDecoder(file: string, keys: string[], shape: (name: str
   const [vocab, dim] = get('transformer.wte.weight');
   const [, textDim] = get('llama_proj.weight');
   if (vocab < 4 || vocab > MAX_FSQ_CODES + 2) {
-    throw new TorchmotionError(`${file}: transformer.wte.weight gives a vocabulary of ${vocab}; torchmotion imports ` +
-      `4 to ${MAX_FSQ_CODES + 2} (the largest FSQ codebook and the two special tokens)`);
+    throw new TorchmotionError(
+      `${file}: transformer.wte.weight gives a vocabulary of ${vocab}; torchmotion imports ` +
+        `4 to ${MAX_FSQ_CODES + 2} (the largest FSQ codebook and the two special tokens)`
+    );
   }
   if (textDim < 1 || textDim > MAX_TEXT_DIM) {
-    throw new TorchmotionError(`${file}: llama_proj.weight takes ${textDim}-wide text states; torchmotion imports 1 ` +
-      `to ${MAX_TEXT_DIM}`);
+    throw new TorchmotionError(
+      `${file}: llama_proj.weight takes ${textDim}-wide text states; torchmotion imports 1 ` + `to ${MAX_TEXT_DIM}`
+    );
   }
   let layers = 0;
   while (has.has(`transformer.h.${layers}.attn.c_attn.weight`)) layers++;
   if (layers === 0) {
-    throw new TorchmotionError(`${file}: not a MotionMillion text-to-motion decoder: no ` +
-      'transformer.h.0.attn.c_attn.weight');
+    throw new TorchmotionError(
+      `${file}: not a MotionMillion text-to-motion decoder: no ` + 'transformer.h.0.attn.c_attn.weight'
+    );
   }
   const [hidden] = get('transformer.h.0.mlp.c_fc1.weight');
-  const match = Object.entries(T2M_PRESETS).find(([, p]) => p.dim === dim && p.layers === layers && p.hidden === hidden);
+  const match = Object.entries(T2M_PRESETS).find(
+    ([, p]) => p.dim === dim && p.layers === layers && p.hidden === hidden
+  );
   if (!match) {
-    const presets = Object.entries(T2M_PRESETS).map(([k, p]) => `${k} ${p.dim}/${p.layers}/${p.hidden}`).join(', ');
-    throw new TorchmotionError(`${file}: the decoder is ${dim} wide with ${layers} layers and a ${hidden}-wide MLP, ` +
-      `which no preset has (${presets})`);
+    const presets = Object.entries(T2M_PRESETS)
+      .map(([k, p]) => `${k} ${p.dim}/${p.layers}/${p.hidden}`)
+      .join(', ');
+    throw new TorchmotionError(
+      `${file}: the decoder is ${dim} wide with ${layers} layers and a ${hidden}-wide MLP, ` +
+        `which no preset has (${presets})`
+    );
   }
   const heads = o.heads ?? match[1].heads;
   if (dim % heads !== 0) throw new TorchmotionError(`--heads ${heads}: the width ${dim} is not a multiple of it`);

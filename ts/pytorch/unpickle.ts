@@ -11,40 +11,78 @@ import { describe, printable } from '../errors.js';
 export type TorchDtype = 'f4' | 'f8' | 'f2' | 'bf16' | 'i8' | 'i4' | 'i2' | 'i1' | 'u1' | 'b1';
 
 export const STORAGE_DTYPES: Record<string, TorchDtype> = {
-  FloatStorage: 'f4', DoubleStorage: 'f8', HalfStorage: 'f2', BFloat16Storage: 'bf16', LongStorage: 'i8',
-  IntStorage: 'i4', ShortStorage: 'i2', CharStorage: 'i1', ByteStorage: 'u1', BoolStorage: 'b1',
+  FloatStorage: 'f4',
+  DoubleStorage: 'f8',
+  HalfStorage: 'f2',
+  BFloat16Storage: 'bf16',
+  LongStorage: 'i8',
+  IntStorage: 'i4',
+  ShortStorage: 'i2',
+  CharStorage: 'i1',
+  ByteStorage: 'u1',
+  BoolStorage: 'b1',
 };
-export const ITEM_SIZE: Record<TorchDtype, number> = { f4: 4, f8: 8, f2: 2, bf16: 2, i8: 8, i4: 4, i2: 2, i1: 1, u1: 1, b1: 1 };
+export const ITEM_SIZE: Record<TorchDtype, number> = {
+  f4: 4,
+  f8: 8,
+  f2: 2,
+  bf16: 2,
+  i8: 8,
+  i4: 4,
+  i2: 2,
+  i1: 1,
+  u1: 1,
+  b1: 1,
+};
 
 // Made only by the persistent-id resolver below, so a pickle cannot forge one out of a dict or an object.
 export class StorageRef {
-  constructor(readonly key: string, readonly dtype: TorchDtype, readonly numel: number) {}
+  constructor(
+    readonly key: string,
+    readonly dtype: TorchDtype,
+    readonly numel: number
+  ) {}
 }
 
 // A tensor as the pickle describes it: which storage, where in it, and how it is laid out. Its bytes stay on disk.
 export class TensorRef {
-  constructor(readonly storage: StorageRef, readonly offset: number, readonly shape: number[], readonly stride: number[]) {}
-  get numel(): number { return this.shape.reduce((a, b) => a * b, 1); }
-  get dtype(): TorchDtype { return this.storage.dtype; }
+  constructor(
+    readonly storage: StorageRef,
+    readonly offset: number,
+    readonly shape: number[],
+    readonly stride: number[]
+  ) {}
+  get numel(): number {
+    return this.shape.reduce((a, b) => a * b, 1);
+  }
+  get dtype(): TorchDtype {
+    return this.storage.dtype;
+  }
 }
 
 // A Python dict (also OrderedDict and Counter): a Map, with the object state pickle attaches (a state dict's
 // `_metadata`) kept aside instead of mixed into the keys.
 export class PyDict extends Map<unknown, unknown> {
   state?: unknown;
-  __setstate__(state: unknown): void { this.state = state; }
+  __setstate__(state: unknown): void {
+    this.state = state;
+  }
 }
 
-export interface UnpickleResult { root: unknown; skipped: string[] }
+export interface UnpickleResult {
+  root: unknown;
+  skipped: string[];
+}
 
 // A count as the pickle gives it (an int, or a long for large ones); undefined for anything else.
 const count = (v: unknown): number | undefined => {
   const n = typeof v === 'bigint' ? Number(v) : v;
   return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0 ? n : undefined;
 };
-const show = (v: unknown): string => (Array.isArray(v)
-  ? `(${v.map((x) => (typeof x === 'number' || typeof x === 'bigint' ? String(x) : describe(x))).join(', ')})`
-  : describe(v));
+const show = (v: unknown): string =>
+  Array.isArray(v)
+    ? `(${v.map((x) => (typeof x === 'number' || typeof x === 'bigint' ? String(x) : describe(x))).join(', ')})`
+    : describe(v);
 // The Python name of a placeholder class (pickleparser keeps it on the prototype), for messages.
 const pythonName = (v: unknown): string | undefined => {
   const p = (v as { prototype?: { __module__?: unknown; __name__?: unknown } } | undefined)?.prototype;
@@ -63,8 +101,10 @@ function tensorRef(storage: unknown, offset: unknown, size: unknown, stride: unk
   }
   const steps = Array.isArray(stride) ? stride.map(count) : [];
   if (!Array.isArray(stride) || stride.length !== shape.length || steps.some((d) => d === undefined)) {
-    throw new Error(`a tensor of shape ${show(size)} has strides ${show(stride)}: PyTorch writes one non-negative ` +
-      'stride per dimension');
+    throw new Error(
+      `a tensor of shape ${show(size)} has strides ${show(stride)}: PyTorch writes one non-negative ` +
+        'stride per dimension'
+    );
   }
   const at = count(offset);
   if (at === undefined) throw new Error(`a tensor of shape ${show(size)} starts at ${show(offset)} in its storage`);
@@ -95,11 +135,18 @@ export function unpickleTorch(data: Uint8Array): UnpickleResult {
   registry.register('torch._utils', '_rebuild_parameter', (data: TensorRef) => data);
   registry.register('torch._utils', '_rebuild_parameter_with_state', (data: TensorRef) => data);
   // torch ≥ 2 wraps tensor subclasses (and sometimes Parameter) as (func, type, args, state).
-  registry.register('torch._tensor', '_rebuild_from_type_v2',
+  registry.register(
+    'torch._tensor',
+    '_rebuild_from_type_v2',
     (func: (...a: unknown[]) => unknown, _type: unknown, args: unknown) =>
-      typeof func === 'function' && Array.isArray(args) ? func(...args) : undefined);
+      typeof func === 'function' && Array.isArray(args) ? func(...args) : undefined
+  );
   for (const [cls, dtype] of Object.entries(STORAGE_DTYPES)) {
-    registry.register('torch', cls, Object.assign(() => dtype, { dtype }));
+    registry.register(
+      'torch',
+      cls,
+      Object.assign(() => dtype, { dtype })
+    );
   }
   const parser = new Parser({
     nameResolver: registry,
@@ -114,8 +161,10 @@ export function unpickleTorch(data: Uint8Array): UnpickleResult {
         }
         const dtype = (t[1] as { dtype?: TorchDtype } | undefined)?.dtype;
         if (typeof dtype !== 'string' || !Object.hasOwn(ITEM_SIZE, dtype)) {
-          throw new Error(`a storage of class ${pythonName(t[1]) ?? describe(t[1])}, which torchmotion does not read ` +
-            `(it reads ${Object.keys(STORAGE_DTYPES).join(', ')})`);
+          throw new Error(
+            `a storage of class ${pythonName(t[1]) ?? describe(t[1])}, which torchmotion does not read ` +
+              `(it reads ${Object.keys(STORAGE_DTYPES).join(', ')})`
+          );
         }
         const numel = count(t[4]);
         if ((typeof t[2] !== 'string' && count(t[2]) === undefined) || numel === undefined) {

@@ -9,7 +9,10 @@ import { requireRegularFile } from '../files.js';
 import { type RawTensor, stateDictOf, TorchFile, toFloat32 } from './read.js';
 import { ITEM_SIZE, type TensorRef, type TorchDtype } from './unpickle.js';
 
-export interface WeightInfo { dtype: TorchDtype; shape: number[] }
+export interface WeightInfo {
+  dtype: TorchDtype;
+  shape: number[];
+}
 
 export interface WeightsFile {
   file: string;
@@ -20,7 +23,7 @@ export interface WeightsFile {
   // placeholders (never executed), with control characters escaped: they are printed and reported.
   otherEntries: string[];
   skippedClasses: string[];
-  metadata: Record<string, string>;   // safetensors' __metadata__
+  metadata: Record<string, string>; // safetensors' __metadata__
   nbIter?: number;
   close(): void;
 }
@@ -28,7 +31,7 @@ export interface WeightsFile {
 export const isWeightsFile = (path: string) => /\.(pth|pt|bin|ckpt|safetensors)$/i.test(path);
 
 export async function openWeights(file: string, key?: string): Promise<WeightsFile> {
-  requireRegularFile(file);   // a FIFO would block the open until something writes to it
+  requireRegularFile(file); // a FIFO would block the open until something writes to it
   return /\.safetensors$/i.test(file) ? openSafetensors(file) : openPth(file, key);
 }
 
@@ -60,14 +63,17 @@ async function openPth(file: string, key?: string): Promise<WeightsFile> {
     // contiguous run of its storage (a strided view could repeat a few bytes into a large tensor).
     for (const [name, t] of sd) {
       if (!pth.layout(t, name).contiguous) {
-        throw new TorchmotionError(`${file}: ${printable(name)} (${t.shape.join(', ')}; strides ` +
-          `${t.stride.join(', ')}) is not contiguous: a parameter is read as stored; save it with .contiguous()`);
+        throw new TorchmotionError(
+          `${file}: ${printable(name)} (${t.shape.join(', ')}; strides ` +
+            `${t.stride.join(', ')}) is not contiguous: a parameter is read as stored; save it with .contiguous()`
+        );
       }
     }
     const nbIter = Number(root.get('nb_iter'));
     const levels = root.get('fsq_levels');
     return {
-      file, format: 'pth',
+      file,
+      format: 'pth',
       tensors: new Map([...sd].map(([k, t]) => [k, { dtype: t.dtype, shape: t.shape }])),
       read: (name) => floatsOf(file, name, pth.read(sd.get(name)!, name)),
       otherEntries: [...root.keys()].map((k) => printable(String(k))).filter((k) => k !== picked),
@@ -84,17 +90,32 @@ async function openPth(file: string, key?: string): Promise<WeightsFile> {
   }
 }
 
-const SAFETENSORS_DTYPES: Record<string, TorchDtype> = { F32: 'f4', F64: 'f8', F16: 'f2', BF16: 'bf16', I64: 'i8', I32: 'i4', I16: 'i2', I8: 'i1', U8: 'u1', BOOL: 'b1' };
+const SAFETENSORS_DTYPES: Record<string, TorchDtype> = {
+  F32: 'f4',
+  F64: 'f8',
+  F16: 'f2',
+  BF16: 'bf16',
+  I64: 'i8',
+  I32: 'i4',
+  I16: 'i2',
+  I8: 'i1',
+  U8: 'u1',
+  BOOL: 'b1',
+};
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
-const brief = (v: unknown) => (v === undefined ? 'none'
-  : Array.isArray(v) && v.every((x) => typeof x === 'number') ? `[${v.join(', ')}]` : describe(v));
+const brief = (v: unknown) =>
+  v === undefined
+    ? 'none'
+    : Array.isArray(v) && v.every((x) => typeof x === 'number')
+      ? `[${v.join(', ')}]`
+      : describe(v);
 
 // The first key that a JSON text gives twice in one object (JSON.parse keeps the last silently). `json` has parsed.
 function duplicateKey(json: string): string | undefined {
-  const open: Array<Set<string> | undefined> = [];   // the keys of each open object; undefined for an array
-  let key = false;                                    // the next string is a key
+  const open: Array<Set<string> | undefined> = []; // the keys of each open object; undefined for an array
+  let key = false; // the next string is a key
   for (let i = 0; i < json.length; i++) {
     const c = json[i];
     if (c === '"') {
@@ -136,11 +157,14 @@ function openSafetensors(file: string): WeightsFile {
   try {
     fd = openSync(file, 'r');
   } catch (err) {
-    throw new TorchmotionError(`${file}: cannot be opened (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new TorchmotionError(
+      `${file}: cannot be opened (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`
+    );
   }
   try {
     const size = fstatSync(fd).size;
-    const damaged = (why: string) => new TorchmotionError(`${file}: not a readable safetensors file (${why}); download or export it again`);
+    const damaged = (why: string) =>
+      new TorchmotionError(`${file}: not a readable safetensors file (${why}); download or export it again`);
     if (size < 8) throw damaged('shorter than its 8-byte header length');
     const n = Number(readFully(fd, Buffer.alloc(8), 0, file, 'the header length').readBigUInt64LE());
     if (n > Math.min(size - 8, 100 * 2 ** 20)) throw damaged(`a header of ${n} bytes in a file of ${size}`);
@@ -167,8 +191,9 @@ function openSafetensors(file: string): WeightsFile {
       const known = typeof h.dtype === 'string' && Object.hasOwn(SAFETENSORS_DTYPES, h.dtype);
       const dtype = known ? SAFETENSORS_DTYPES[h.dtype as string] : undefined;
       if (!dtype) {
-        throw damaged(`${tensor} has dtype ${brief(h.dtype)}; torchmotion reads ` +
-          `${Object.keys(SAFETENSORS_DTYPES).join(', ')}`);
+        throw damaged(
+          `${tensor} has dtype ${brief(h.dtype)}; torchmotion reads ` + `${Object.keys(SAFETENSORS_DTYPES).join(', ')}`
+        );
       }
       const shape = h.shape;
       if (!Array.isArray(shape) || !shape.every(isCount)) throw damaged(`${tensor} has shape ${brief(shape)}`);
@@ -180,8 +205,10 @@ function openSafetensors(file: string): WeightsFile {
       const [begin, end] = offsets as [number, number];
       if (end > data) throw damaged(`${tensor}'s bytes ${begin}–${end} reach past the file's ${data} bytes of data`);
       if (end - begin !== numel * ITEM_SIZE[dtype]) {
-        throw damaged(`${tensor} declares (${shape.join(', ')}) of ${h.dtype}, ${numel * ITEM_SIZE[dtype]} bytes, ` +
-          `and its offsets hold ${end - begin}`);
+        throw damaged(
+          `${tensor} declares (${shape.join(', ')}) of ${h.dtype}, ${numel * ITEM_SIZE[dtype]} bytes, ` +
+            `and its offsets hold ${end - begin}`
+        );
       }
       tensors.set(name, { dtype, shape, begin, end });
     }
@@ -197,14 +224,18 @@ function openSafetensors(file: string): WeightsFile {
     }
     if (at !== data) throw damaged(`bytes ${at}–${data} of its data belong to no tensor`);
     return {
-      file, format: 'safetensors', tensors,
+      file,
+      format: 'safetensors',
+      tensors,
       read: (name) => {
         const t = tensors.get(name)!;
         const at = 8 + n + t.begin;
         const data = readFully(fd, Buffer.allocUnsafe(t.end - t.begin), at, file, `tensor ${printable(name)}`);
         return floatsOf(file, name, { dtype: t.dtype, shape: t.shape, data });
       },
-      otherEntries: [], skippedClasses: [], metadata: metadata as Record<string, string>,
+      otherEntries: [],
+      skippedClasses: [],
+      metadata: metadata as Record<string, string>,
       close: () => closeSync(fd),
     };
   } catch (err) {

@@ -10,25 +10,52 @@ import { crc32 } from 'node:zlib';
 import { TorchmotionError } from '../errors.js';
 import { ITEM_SIZE, type TorchDtype } from './unpickle.js';
 
-export interface TensorOut { name: string; dtype: TorchDtype; shape: number[]; data: () => Uint8Array }
+export interface TensorOut {
+  name: string;
+  dtype: TorchDtype;
+  shape: number[];
+  data: () => Uint8Array;
+}
 
 // Nested dicts of tensors and plain values, written as OrderedDicts / dicts in the pickle.
 export type PickleValue = TensorOut | number | string | boolean | null | PickleValue[] | Map<string, PickleValue>;
 
 const STORAGE_CLASS: Record<TorchDtype, string> = {
-  f4: 'FloatStorage', f8: 'DoubleStorage', f2: 'HalfStorage', bf16: 'BFloat16Storage', i8: 'LongStorage', i4: 'IntStorage',
-  i2: 'ShortStorage', i1: 'CharStorage', u1: 'ByteStorage', b1: 'BoolStorage',
+  f4: 'FloatStorage',
+  f8: 'DoubleStorage',
+  f2: 'HalfStorage',
+  bf16: 'BFloat16Storage',
+  i8: 'LongStorage',
+  i4: 'IntStorage',
+  i2: 'ShortStorage',
+  i1: 'CharStorage',
+  u1: 'ByteStorage',
+  b1: 'BoolStorage',
 };
-const SAFETENSORS_DTYPE: Record<TorchDtype, string> = { f4: 'F32', f8: 'F64', f2: 'F16', bf16: 'BF16', i8: 'I64', i4: 'I32', i2: 'I16', i1: 'I8', u1: 'U8', b1: 'BOOL' };
+const SAFETENSORS_DTYPE: Record<TorchDtype, string> = {
+  f4: 'F32',
+  f8: 'F64',
+  f2: 'F16',
+  bf16: 'BF16',
+  i8: 'I64',
+  i4: 'I32',
+  i2: 'I16',
+  i1: 'I8',
+  u1: 'U8',
+  b1: 'BOOL',
+};
 
-const isTensor = (v: unknown): v is TensorOut => typeof v === 'object' && v !== null && 'data' in v && 'dtype' in v && 'shape' in v;
+const isTensor = (v: unknown): v is TensorOut =>
+  typeof v === 'object' && v !== null && 'data' in v && 'dtype' in v && 'shape' in v;
 
 // --- the pickle ---------------------------------------------------------------------------------------------------
 
 class PickleWriter {
   private parts: Buffer[] = [];
   readonly tensors: TensorOut[] = [];
-  op(...bytes: number[]) { this.parts.push(Buffer.from(bytes)); }
+  op(...bytes: number[]) {
+    this.parts.push(Buffer.from(bytes));
+  }
   str(s: string) {
     const b = Buffer.from(s, 'utf8');
     const head = Buffer.alloc(5);
@@ -36,7 +63,9 @@ class PickleWriter {
     head.writeUInt32LE(b.length, 1);
     this.parts.push(head, b);
   }
-  global(module: string, name: string) { this.parts.push(Buffer.from(`c${module}\n${name}\n`, 'latin1')); }
+  global(module: string, name: string) {
+    this.parts.push(Buffer.from(`c${module}\n${name}\n`, 'latin1'));
+  }
   int(v: number) {
     if (Number.isInteger(v) && v >= -(2 ** 31) && v < 2 ** 31) {
       const b = Buffer.alloc(5);
@@ -56,19 +85,30 @@ class PickleWriter {
       this.parts.push(b);
     }
   }
-  tuple(items: number[]) { this.op(0x28); for (const i of items) this.int(i); this.op(0x74); } // MARK … TUPLE
+  tuple(items: number[]) {
+    this.op(0x28);
+    for (const i of items) this.int(i);
+    this.op(0x74);
+  } // MARK … TUPLE
   value(v: PickleValue) {
     if (isTensor(v)) return this.tensor(v);
     if (v === null) return this.op(0x4e);
     if (typeof v === 'boolean') return this.op(v ? 0x88 : 0x89);
     if (typeof v === 'number') return this.int(v);
     if (typeof v === 'string') return this.str(v);
-    if (Array.isArray(v)) { this.op(0x5d, 0x28); for (const x of v) this.value(x); return this.op(0x65); } // EMPTY_LIST MARK … APPENDS
+    if (Array.isArray(v)) {
+      this.op(0x5d, 0x28);
+      for (const x of v) this.value(x);
+      return this.op(0x65);
+    } // EMPTY_LIST MARK … APPENDS
     this.global('collections', 'OrderedDict');
     this.op(0x29, 0x52); // EMPTY_TUPLE REDUCE
     if (v.size === 0) return;
     this.op(0x28);
-    for (const [k, x] of v) { this.str(k); this.value(x); }
+    for (const [k, x] of v) {
+      this.str(k);
+      this.value(x);
+    }
     this.op(0x75); // SETITEMS
   }
   // torch._utils._rebuild_tensor_v2(('storage', <class>, key, 'cpu', numel), 0, size, stride, False, OrderedDict())
@@ -105,7 +145,12 @@ class PickleWriter {
 const ALIGN = 64;
 const U32 = 0xffffffff;
 
-interface Written { name: Buffer; offset: number; size: number; crc: number }
+interface Written {
+  name: Buffer;
+  offset: number;
+  size: number;
+  crc: number;
+}
 
 class ZipWriter {
   private pos = 0;
@@ -215,7 +260,9 @@ function checked(t: TensorOut): Uint8Array {
   const bytes = t.data();
   const want = t.shape.reduce((a, b) => a * b, 1) * ITEM_SIZE[t.dtype];
   if (bytes.length !== want) {
-    throw new TorchmotionError(`export: ${t.name} has ${bytes.length} bytes, its shape (${t.shape.join(', ')}) of ${t.dtype} needs ${want}`);
+    throw new TorchmotionError(
+      `export: ${t.name} has ${bytes.length} bytes, its shape (${t.shape.join(', ')}) of ${t.dtype} needs ${want}`
+    );
   }
   return bytes;
 }
@@ -230,7 +277,11 @@ function atomically(file: string, write: (fd: number) => void): void {
     closeSync(fd);
     renameSync(tmp, file);
   } catch (err) {
-    try { closeSync(fd); } catch { /* closed already */ }
+    try {
+      closeSync(fd);
+    } catch {
+      /* closed already */
+    }
     rmSync(tmp, { force: true });
     throw err;
   }
@@ -265,7 +316,11 @@ export function writeSafetensors(file: string, tensors: TensorOut[], metadata: R
     const length = Buffer.alloc(8);
     length.writeBigUInt64LE(BigInt(json.length));
     let pos = 0;
-    const raw = (b: Uint8Array) => { let d = 0; while (d < b.length) d += writeSync(fd, b, d, b.length - d, pos + d); pos += b.length; };
+    const raw = (b: Uint8Array) => {
+      let d = 0;
+      while (d < b.length) d += writeSync(fd, b, d, b.length - d, pos + d);
+      pos += b.length;
+    };
     raw(length);
     raw(json);
     for (const t of tensors) raw(checked(t));

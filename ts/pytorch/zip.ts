@@ -11,24 +11,35 @@ import yauzl, { type LocalFileHeader } from 'yauzl';
 import { printable, TorchmotionError } from '../errors.js';
 
 export interface ZipEntry {
-  name: string; start: number; size: number; compressed: boolean; compressedSize: number; crc: number;
+  name: string;
+  start: number;
+  size: number;
+  compressed: boolean;
+  compressedSize: number;
+  crc: number;
 }
 
-const CHUNK = 64 * 2 ** 20;   // CRC checks of entries read in parts stream through a buffer this large
+const CHUNK = 64 * 2 ** 20; // CRC checks of entries read in parts stream through a buffer this large
 const ZIP64 = 0xffffffff;
-const DATA_DESCRIPTOR = 0x8;  // general-purpose flag: the CRC and sizes follow the data
+const DATA_DESCRIPTOR = 0x8; // general-purpose flag: the CRC and sizes follow the data
 
 export class ZipArchive {
   private readonly verified = new Set<string>();
-  private constructor(readonly file: string, private fd: number, readonly entries: Map<string, ZipEntry>) {}
+  private constructor(
+    readonly file: string,
+    private fd: number,
+    readonly entries: Map<string, ZipEntry>
+  ) {}
 
   static async open(file: string): Promise<ZipArchive> {
     let zip: yauzl.ZipFile;
     try {
       zip = await yauzl.openPromise(file, { autoClose: false, strictFileNames: false, validateEntrySizes: true });
     } catch (err) {
-      throw new TorchmotionError(`${file}: not a readable zip archive (${(err as Error).message}); a torch.save file ` +
-        'from PyTorch ≥ 1.6 is a zip; an older (legacy) one must be re-saved with a recent torch.save');
+      throw new TorchmotionError(
+        `${file}: not a readable zip archive (${(err as Error).message}); a torch.save file ` +
+          'from PyTorch ≥ 1.6 is a zip; an older (legacy) one must be re-saved with a recent torch.save'
+      );
     }
     const entries = new Map<string, ZipEntry>();
     const spans: Array<{ name: string; from: number; to: number }> = [];
@@ -46,14 +57,25 @@ export class ZipArchive {
         const described = !(local.generalPurposeBitFlag & DATA_DESCRIPTOR);
         const fields = (h: LocalFileHeader | yauzl.Entry) =>
           `method ${h.compressionMethod}, CRC ${hex(h.crc32)}, ${h.compressedSize}/${h.uncompressedSize} bytes`;
-        if (local.compressionMethod !== e.compressionMethod || (described && (local.crc32 !== e.crc32 ||
-          (local.compressedSize !== ZIP64 && (local.compressedSize !== e.compressedSize ||
-            local.uncompressedSize !== e.uncompressedSize))))) {
-          throw new Error(`entry ${name}: its local header (${fields(local)}) disagrees with the directory ` +
-            `(${fields(e)})`);
+        if (
+          local.compressionMethod !== e.compressionMethod ||
+          (described &&
+            (local.crc32 !== e.crc32 ||
+              (local.compressedSize !== ZIP64 &&
+                (local.compressedSize !== e.compressedSize || local.uncompressedSize !== e.uncompressedSize))))
+        ) {
+          throw new Error(
+            `entry ${name}: its local header (${fields(local)}) disagrees with the directory ` + `(${fields(e)})`
+          );
         }
-        entries.set(e.fileName, { name: e.fileName, start: local.fileDataStart, size: e.uncompressedSize,
-          compressed: e.compressionMethod !== 0, compressedSize: e.compressedSize, crc: e.crc32 });
+        entries.set(e.fileName, {
+          name: e.fileName,
+          start: local.fileDataStart,
+          size: e.uncompressedSize,
+          compressed: e.compressionMethod !== 0,
+          compressedSize: e.compressedSize,
+          crc: e.crc32,
+        });
         spans.push({ name, from: e.relativeOffsetOfLocalHeader, to: local.fileDataStart + e.compressedSize });
       }
       spans.sort((a, b) => a.from - b.from);
@@ -103,8 +125,10 @@ export class ZipArchive {
     if (this.verified.has(name)) return;
     if (e.compressed) {
       if (e.compressedSize > CHUNK || e.size > CHUNK) {
-        throw new TorchmotionError(`${this.file}: entry ${printable(name)} is compressed and ${e.size} bytes large; ` +
-          'torch.save and LibTorch store their tensors uncompressed');
+        throw new TorchmotionError(
+          `${this.file}: entry ${printable(name)} is compressed and ${e.size} bytes large; ` +
+            'torch.save and LibTorch store their tensors uncompressed'
+        );
       }
       const packed = Buffer.allocUnsafe(e.compressedSize);
       this.fill(e, packed, 0);
@@ -112,12 +136,16 @@ export class ZipArchive {
       try {
         bytes = inflateRawSync(packed, { maxOutputLength: Math.max(1, e.size) });
       } catch (err) {
-        throw new TorchmotionError(`${this.file}: entry ${printable(name)} does not inflate ` +
-          `(${(err as Error).message}): the file is damaged`);
+        throw new TorchmotionError(
+          `${this.file}: entry ${printable(name)} does not inflate ` +
+            `(${(err as Error).message}): the file is damaged`
+        );
       }
       if (bytes.length !== e.size) {
-        throw new TorchmotionError(`${this.file}: entry ${printable(name)} inflates to ${bytes.length} bytes, the ` +
-          `directory says ${e.size}: the file is damaged`);
+        throw new TorchmotionError(
+          `${this.file}: entry ${printable(name)} inflates to ${bytes.length} bytes, the ` +
+            `directory says ${e.size}: the file is damaged`
+        );
       }
       return this.check(e, crc32(bytes));
     }
@@ -135,8 +163,9 @@ export class ZipArchive {
     for (let done = 0; done < out.length;) {
       const got = readSync(this.fd, out, done, Math.min(out.length - done, 1 << 30), e.start + offset + done);
       if (got === 0) {
-        throw new TorchmotionError(`${this.file}: ends inside entry ${printable(e.name)} (truncated): download it ` +
-          'again');
+        throw new TorchmotionError(
+          `${this.file}: ends inside entry ${printable(e.name)} (truncated): download it ` + 'again'
+        );
       }
       done += got;
     }
@@ -144,8 +173,10 @@ export class ZipArchive {
 
   private check(e: ZipEntry, crc: number): void {
     if (crc >>> 0 !== e.crc >>> 0) {
-      throw new TorchmotionError(`${this.file}: entry ${printable(e.name)} is damaged (its CRC-32 is ${hex(crc)}, ` +
-        `the archive records ${hex(e.crc)}): download it again`);
+      throw new TorchmotionError(
+        `${this.file}: entry ${printable(e.name)} is damaged (its CRC-32 is ${hex(crc)}, ` +
+          `the archive records ${hex(e.crc)}): download it again`
+      );
     }
     this.verified.add(e.name);
   }

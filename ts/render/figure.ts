@@ -7,19 +7,43 @@ import { FPS } from '../motion/repr272.js';
 import type { ViewMotion } from '../view/motions.js';
 import { FONT_FAMILY } from './font.js';
 
-export const COLORS = { right: '#d62728', left: '#1f77b4', spine: '#3a3a3a', grid: '#d5d5d5', path: '#f0b27a', pathDone: '#e67e22', text: '#222222', faint: '#888888' };
+export const COLORS = {
+  right: '#d62728',
+  left: '#1f77b4',
+  spine: '#3a3a3a',
+  grid: '#d5d5d5',
+  path: '#f0b27a',
+  pathDone: '#e67e22',
+  text: '#222222',
+  faint: '#888888',
+};
 
 // Chains 0 and 3 are the right leg and arm, 1 and 4 the left ones (ts/motion/skeleton.ts).
 const CHAIN_COLOR = [COLORS.right, COLORS.left, COLORS.spine, COLORS.right, COLORS.left];
 
-export interface Rect { x: number; y: number; w: number; h: number }
-export interface FigureOptions { caption: boolean; text: boolean }
+export interface Rect {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+export interface FigureOptions {
+  caption: boolean;
+  text: boolean;
+}
 
 type Vec3 = [number, number, number];
 const sub = (a: Vec3, b: Vec3): Vec3 => [a[0] - b[0], a[1] - b[1], a[2] - b[2]];
 const dot = (a: Vec3, b: Vec3) => a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
-const cross = (a: Vec3, b: Vec3): Vec3 => [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
-const unit = (a: Vec3): Vec3 => { const n = Math.hypot(...a); return [a[0] / n, a[1] / n, a[2] / n]; };
+const cross = (a: Vec3, b: Vec3): Vec3 => [
+  a[1] * b[2] - a[2] * b[1],
+  a[2] * b[0] - a[0] * b[2],
+  a[0] * b[1] - a[1] * b[0],
+];
+const unit = (a: Vec3): Vec3 => {
+  const n = Math.hypot(...a);
+  return [a[0] / n, a[1] / n, a[2] / n];
+};
 
 // Seen from the front-left (the character starts facing +Z, its left is +X), slightly from above.
 const AZIMUTH = (30 * Math.PI) / 180;
@@ -38,7 +62,11 @@ export class FollowCamera {
   private readonly cy: number;
 
   constructor(target: Vec3, view: Rect) {
-    const dir: Vec3 = [Math.sin(AZIMUTH) * Math.cos(ELEVATION), Math.sin(ELEVATION), Math.cos(AZIMUTH) * Math.cos(ELEVATION)];
+    const dir: Vec3 = [
+      Math.sin(AZIMUTH) * Math.cos(ELEVATION),
+      Math.sin(ELEVATION),
+      Math.cos(AZIMUTH) * Math.cos(ELEVATION),
+    ];
     this.eye = [target[0] + DISTANCE * dir[0], target[1] + DISTANCE * dir[1], target[2] + DISTANCE * dir[2]];
     this.forward = unit(sub(target, this.eye));
     this.right = unit(cross(this.forward, [0, 1, 0]));
@@ -66,8 +94,15 @@ const joint = (m: ViewMotion, t: number, j: number): Vec3 => {
   return [m.joints[o], m.joints[o + 1], m.joints[o + 2]];
 };
 
-function strokeLine(ctx: Context, a: { x: number; y: number }, b: { x: number; y: number }, color: string, width: number): void {
-  if (Math.abs(a.x - b.x) < 1e-6 && Math.abs(a.y - b.y) < 1e-6) return; // pureimage cannot stroke a point (and says so on stdout)
+function strokeLine(
+  ctx: Context,
+  a: { x: number; y: number },
+  b: { x: number; y: number },
+  color: string,
+  width: number
+): void {
+  // pureimage cannot stroke a point (and says so on stdout)
+  if (Math.abs(a.x - b.x) < 1e-6 && Math.abs(a.y - b.y) < 1e-6) return;
   ctx.strokeStyle = color;
   ctx.lineWidth = width;
   ctx.beginPath();
@@ -90,8 +125,14 @@ function drawGrid(ctx: Context, cam: FollowCamera, centre: Vec3): void {
   const z0 = Math.round(centre[2] / step) * step;
   for (let k = -reach / step; k <= reach / step; k++) {
     const lines: Array<[Vec3, Vec3]> = [
-      [[x0 + k * step, 0, z0 - reach], [x0 + k * step, 0, z0 + reach]],
-      [[x0 - reach, 0, z0 + k * step], [x0 + reach, 0, z0 + k * step]],
+      [
+        [x0 + k * step, 0, z0 - reach],
+        [x0 + k * step, 0, z0 + reach],
+      ],
+      [
+        [x0 - reach, 0, z0 + k * step],
+        [x0 + reach, 0, z0 + k * step],
+      ],
     ];
     for (const [a, b] of lines) {
       const pa = cam.project(a);
@@ -102,9 +143,15 @@ function drawGrid(ctx: Context, cam: FollowCamera, centre: Vec3): void {
 }
 
 function drawTrajectory(ctx: Context, cam: FollowCamera, m: ViewMotion, t: number): void {
-  const ground = (f: number) => { const p = joint(m, f, 0); return cam.project([p[0], 0, p[2]]); };
+  const ground = (f: number) => {
+    const p = joint(m, f, 0);
+    return cam.project([p[0], 0, p[2]]);
+  };
   const stride = Math.max(1, Math.floor(m.frames / 150));
-  for (const [to, color] of [[m.frames - 1, COLORS.path], [t, COLORS.pathDone]] as const) {
+  for (const [to, color] of [
+    [m.frames - 1, COLORS.path],
+    [t, COLORS.pathDone],
+  ] as const) {
     if (to <= 0) continue;
     ctx.strokeStyle = color;
     ctx.lineWidth = 2;
@@ -114,9 +161,14 @@ function drawTrajectory(ctx: Context, cam: FollowCamera, m: ViewMotion, t: numbe
     for (let f = 0; f < to + stride; f += stride) {
       const p = ground(Math.min(f, to));
       // Points near or behind the camera would project to long stray lines: lift the pen there.
-      if (p.depth < 0.5) { drawing = false; continue; }
-      if (drawing && Math.abs(p.x - last.x) < 1e-6 && Math.abs(p.y - last.y) < 1e-6) continue; // a standing root: no zero-length piece
-      if (drawing) ctx.lineTo(p.x, p.y); else ctx.moveTo(p.x, p.y);
+      if (p.depth < 0.5) {
+        drawing = false;
+        continue;
+      }
+      // a standing root: no zero-length piece
+      if (drawing && Math.abs(p.x - last.x) < 1e-6 && Math.abs(p.y - last.y) < 1e-6) continue;
+      if (drawing) ctx.lineTo(p.x, p.y);
+      else ctx.moveTo(p.x, p.y);
       drawing = true;
       last = p;
     }
@@ -133,7 +185,10 @@ function drawCaption(ctx: Context, text: string, view: Rect): void {
   let line = '';
   for (const w of words) {
     const next = line ? `${line} ${w}` : w;
-    if (ctx.measureText(next).width > view.w - 12 && line) { lines.push(line); line = w; } else line = next;
+    if (ctx.measureText(next).width > view.w - 12 && line) {
+      lines.push(line);
+      line = w;
+    } else line = next;
   }
   if (line) lines.push(line);
   if (lines.length > 2) lines.splice(1, lines.length - 1, `${lines[1]}…`);
@@ -144,7 +199,9 @@ function drawCaption(ctx: Context, text: string, view: Rect): void {
 export function drawFigure(ctx: Context, m: ViewMotion, t: number, view: Rect, o: FigureOptions): FollowCamera {
   const f = Math.min(Math.max(0, Math.round(t)), m.frames - 1);
   const pelvis = joint(m, f, 0);
-  const body: Rect = o.caption ? { x: view.x, y: view.y + CAPTION_HEIGHT, w: view.w, h: view.h - CAPTION_HEIGHT } : view;
+  const body: Rect = o.caption
+    ? { x: view.x, y: view.y + CAPTION_HEIGHT, w: view.w, h: view.h - CAPTION_HEIGHT }
+    : view;
   const cam = new FollowCamera([pelvis[0], LOOK_HEIGHT, pelvis[2]], body);
   // Clip to the panel: the grid and a long trajectory would otherwise run into the neighbours.
   ctx.save();
@@ -153,10 +210,18 @@ export function drawFigure(ctx: Context, m: ViewMotion, t: number, view: Rect, o
   ctx.clip();
   drawGrid(ctx, cam, pelvis);
   drawTrajectory(ctx, cam, m, f);
-  const bones: Array<{ a: ReturnType<FollowCamera['project']>; b: ReturnType<FollowCamera['project']>; color: string }> = [];
+  const bones: Array<{
+    a: ReturnType<FollowCamera['project']>;
+    b: ReturnType<FollowCamera['project']>;
+    color: string;
+  }> = [];
   CHAINS.forEach((chain, c) => {
     for (let k = 1; k < chain.length; k++) {
-      bones.push({ a: cam.project(joint(m, f, chain[k - 1])), b: cam.project(joint(m, f, chain[k])), color: CHAIN_COLOR[c] });
+      bones.push({
+        a: cam.project(joint(m, f, chain[k - 1])),
+        b: cam.project(joint(m, f, chain[k])),
+        color: CHAIN_COLOR[c],
+      });
     }
   });
   bones.sort((u, v) => v.a.depth + v.b.depth - u.a.depth - u.b.depth);

@@ -28,7 +28,10 @@ export function loadFont(): Promise<boolean> {
   loaded ??= (async () => {
     const file = candidates().find((f) => existsSync(f));
     if (!file) {
-      console.warn('torchmotion: no TrueType font found, renders will have no captions (install fonts-dejavu-core or set TORCHMOTION_FONT to a .ttf file)');
+      console.warn(
+        'torchmotion: no TrueType font found, renders will have no captions (install fonts-dejavu-core or ' +
+          'set TORCHMOTION_FONT to a .ttf file)'
+      );
       return false;
     }
     await PImage.registerFont(file, FONT_FAMILY).load();

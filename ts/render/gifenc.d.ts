@@ -2,7 +2,12 @@
 declare module 'gifenc' {
   export type Palette = number[][];
   export interface GifEncoder {
-    writeFrame(index: Uint8Array, width: number, height: number, opts?: { palette?: Palette; delay?: number; repeat?: number }): void;
+    writeFrame(
+      index: Uint8Array,
+      width: number,
+      height: number,
+      opts?: { palette?: Palette; delay?: number; repeat?: number }
+    ): void;
     finish(): void;
     bytes(): Uint8Array;
   }

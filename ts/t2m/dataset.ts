@@ -11,7 +11,12 @@ import type { Rng } from '../rng.js';
 import { EncodedCodes } from '../tokenizer/encode.js';
 import type { TextBatch } from './text.js';
 
-export interface T2MSample { clip: number; caption: string; start: number; end: number } // token range [start, end)
+export interface T2MSample {
+  clip: number;
+  caption: string;
+  start: number;
+  end: number;
+} // token range [start, end)
 
 export class T2MDataset {
   readonly samples: T2MSample[] = [];
@@ -22,8 +27,10 @@ export class T2MDataset {
     this.codes = new EncodedCodes(codesDir);
     if (this.codes.info.layers !== undefined) {
       this.codes.close();
-      throw new TorchmotionError(`${codesDir} holds residual-VQ codes (T', Q) from a tokenizer with quantizer rvq: the text-to-motion decoder ` +
-        'reads one code per step (FSQ or VQ); train the tokenizer with quantizer fsq or vq for text-to-motion');
+      throw new TorchmotionError(
+        `${codesDir} holds residual-VQ codes (T', Q) from a tokenizer with quantizer rvq: the text-to-motion decoder ` +
+          'reads one code per step (FSQ or VQ); train the tokenizer with quantizer fsq or vq for text-to-motion'
+      );
     }
     const wanted = new Set(readSplit(splitFile(root, split, 't2m')));
     const ds = this.codes.info.downsampling;
@@ -38,13 +45,19 @@ export class T2MDataset {
       for (const c of parseCaptions(readFileSync(file, 'utf8'))) {
         const start = c.start === undefined ? 0 : Math.floor(c.start / ds);
         const end = Math.min(n, c.end === undefined ? n : Math.floor(c.end / ds));
-        if (end - start >= 1) this.samples.push({ clip, caption: c.text, start, end: Math.min(end, start + maxTokens) });
+        if (end - start >= 1)
+          this.samples.push({ clip, caption: c.text, start, end: Math.min(end, start + maxTokens) });
       }
     });
     if (this.samples.length === 0) {
-      throw new TorchmotionError(`no (caption, codes) pair for split '${split}': are ${codesDir} (encoded clips) and ${root}/texts from the same dataset?`);
+      throw new TorchmotionError(
+        `no (caption, codes) pair for split '${split}': are ${codesDir} (encoded clips) ` +
+          `and ${root}/texts from the same dataset?`
+      );
     }
-    this.byLength = Int32Array.from(this.samples.keys()).sort((a, b) => (this.samples[a].end - this.samples[a].start) - (this.samples[b].end - this.samples[b].start));
+    this.byLength = Int32Array.from(this.samples.keys()).sort(
+      (a, b) => this.samples[a].end - this.samples[a].start - (this.samples[b].end - this.samples[b].start)
+    );
   }
 
   // Sample indices ordered by code length: a batch takes neighbours in this order, so padding (and the compute
@@ -61,11 +74,20 @@ export class T2MDataset {
     const n = this.samples.length;
     const count = Math.min(n, limit);
     const picked = Array.from({ length: count }, (_, k) => Math.floor((k * n) / count)).map((i) => this.byLength[i]);
-    for (let at = 0; at < count; at += size) yield this.assemble(picked.slice(at, at + size).map((i) => this.samples[i]), o);
+    for (let at = 0; at < count; at += size)
+      yield this.assemble(
+        picked.slice(at, at + size).map((i) => this.samples[i]),
+        o
+      );
   }
 
   // (caption, codes) samples → the model's batch: text prefix, codes, END, PAD to the longest.
-  private assemble(picked: T2MSample[], o: { text: (captions: string[]) => TextBatch; end: number; pad: number }, seqs?: Int32Array[], captions?: string[]) {
+  private assemble(
+    picked: T2MSample[],
+    o: { text: (captions: string[]) => TextBatch; end: number; pad: number },
+    seqs?: Int32Array[],
+    captions?: string[]
+  ) {
     const codesOf = seqs ?? picked.map((s) => this.codes.codes(s.clip).subarray(s.start, s.end));
     const size = picked.length;
     const Lc = Math.max(...codesOf.map((c) => c.length)) + 1;
@@ -85,20 +107,28 @@ export class T2MDataset {
   // caption dropout for guidance; `text` turns the captions into the model's prefix (word ids or cached embeddings).
   // Each of `slices` (the micro-batches of an accumulated step, each a data-parallel rank's share of one) is assembled
   // from samples [from, to) of that draw, so any split equals one process drawing the whole batch.
-  batches(rng: Rng, size: number, o: { text: (captions: string[]) => TextBatch; end: number; pad: number; tokenDrop: number; condDrop: number },
-    slices: Array<{ from: number; to: number }>) {
+  batches(
+    rng: Rng,
+    size: number,
+    o: { text: (captions: string[]) => TextBatch; end: number; pad: number; tokenDrop: number; condDrop: number },
+    slices: Array<{ from: number; to: number }>
+  ) {
     const n = this.samples.length;
     const first = rng.int(n);
     const picked = Array.from({ length: size }, (_, k) => this.samples[this.byLength[(first + k) % n]]);
     const seqs = picked.map((s) => {
       let codes = this.codes.codes(s.clip).subarray(s.start, s.end);
-      if (codes.length > 1 && rng.next() < o.tokenDrop) codes = rng.next() < 0.5 ? codes.subarray(1) : codes.subarray(0, codes.length - 1);
+      if (codes.length > 1 && rng.next() < o.tokenDrop)
+        codes = rng.next() < 0.5 ? codes.subarray(1) : codes.subarray(0, codes.length - 1);
       return codes;
     });
     const captions = picked.map((s) => (rng.next() < o.condDrop ? '' : s.caption));
     return slices.map((slice) => {
       const mine = picked.slice(slice.from, slice.to);
-      return { ...this.assemble(mine, o, seqs.slice(slice.from, slice.to), captions.slice(slice.from, slice.to)), clips: mine.map((s) => this.codes.names[s.clip]) };
+      return {
+        ...this.assemble(mine, o, seqs.slice(slice.from, slice.to), captions.slice(slice.from, slice.to)),
+        clips: mine.map((s) => this.codes.names[s.clip]),
+      };
     });
   }
 }

@@ -15,21 +15,27 @@ import { TextScriptEncoder } from './text-script.js';
 
 export interface EmbedRequest {
   out: string;
-  from?: string;                    // folder with captions.jsonl + .npy arrays
-  script?: string; vocab?: string;  // TorchScript encoder and its vocab.txt or tokenizer.json
-  data?: string; split?: string;    // captions to embed with --script
-  device?: string; batch?: number; threads?: number;
+  from?: string; // folder with captions.jsonl + .npy arrays
+  script?: string;
+  vocab?: string; // TorchScript encoder and its vocab.txt or tokenizer.json
+  data?: string;
+  split?: string; // captions to embed with --script
+  device?: string;
+  batch?: number;
+  threads?: number;
 }
 
-export const embedSettings = z.object({
-  split: z.string().default('all'),            // the split of --data whose captions --script embeds
-  batch: z.number().int().positive().default(64),
-}).strict();
+export const embedSettings = z
+  .object({
+    split: z.string().default('all'), // the split of --data whose captions --script embeds
+    batch: z.number().int().positive().default(64),
+  })
+  .strict();
 
 export function splitCaptions(root: string, split: string): string[] {
   const out = new Set<string>();
   for (const name of readSplit(splitFile(root, split, 't2m'))) {
-    if (clipNameProblem(name)) continue;   // never read outside the root (`data index` reports such entries)
+    if (clipNameProblem(name)) continue; // never read outside the root (`data index` reports such entries)
     const f = textFile(root, name);
     if (existsSync(f)) for (const c of parseCaptions(readFileSync(f, 'utf8'))) out.add(c.text);
   }
@@ -37,19 +43,27 @@ export function splitCaptions(root: string, split: string): string[] {
 }
 
 export async function buildEmbeddingCache(r: EmbedRequest): Promise<CacheIndex> {
-  if (!!r.from === !!r.script) throw new TorchmotionError('t2m embed: give either --from <folder of .npy embeddings> or --script <encoder.pt> --vocab <vocab.txt|tokenizer.json>');
+  if (!!r.from === !!r.script)
+    throw new TorchmotionError(
+      't2m embed: give either --from <folder of .npy embeddings> or --script <encoder.pt> ' +
+        '--vocab <vocab.txt|tokenizer.json>'
+    );
   let writer: EmbeddingCacheWriter | undefined;
   try {
     if (r.from) {
       for (const e of readEmbeddingManifest(r.from)) {
         writer ??= new EmbeddingCacheWriter(r.out, e.dim);
-        if (e.dim !== writer.dim) throw new TorchmotionError(`${e.where}: ${e.dim}-wide embeddings, but earlier ones are ${writer.dim}-wide`);
+        if (e.dim !== writer.dim)
+          throw new TorchmotionError(`${e.where}: ${e.dim}-wide embeddings, but earlier ones are ${writer.dim}-wide`);
         writer.add(e.text, e.rows, e.where);
       }
       if (!writer) throw new TorchmotionError(`${r.from}/captions.jsonl lists no caption`);
       return writer.finish();
     }
-    if (!r.vocab || !r.data) throw new TorchmotionError('t2m embed --script also needs --vocab <vocab.txt|tokenizer.json> and --data <dataset root>');
+    if (!r.vocab || !r.data)
+      throw new TorchmotionError(
+        't2m embed --script also needs --vocab <vocab.txt|tokenizer.json> and --data <dataset root>'
+      );
     const encoder = await TextScriptEncoder.load(r.script!, r.vocab, r.device);
     const { split, batch } = embedSettings.parse({ split: r.split, batch: r.batch });
     const captions = ['', ...splitCaptions(r.data, split)];

@@ -15,7 +15,16 @@ import { denormalize, type MeanStd } from '../motion/normalize.js';
 import { DIM, FPS } from '../motion/repr272.js';
 import { Rng } from '../rng.js';
 import { concatEmbeddings } from '../evaluator/embed.js';
-import { diversity, fid, meanInterval, mmDist, multimodality, rPrecision, sampleWithoutReplacement, type Embeddings } from '../evaluator/metrics.js';
+import {
+  diversity,
+  fid,
+  meanInterval,
+  mmDist,
+  multimodality,
+  rPrecision,
+  sampleWithoutReplacement,
+  type Embeddings,
+} from '../evaluator/metrics.js';
 import { loadEvaluator, motionBatch, normalizeFor, type LoadedEvaluator } from '../evaluator/model.js';
 import { PairSet } from '../evaluator/pairs.js';
 import { checkpointFor } from '../pytorch/on-the-fly.js';
@@ -26,16 +35,21 @@ import { generationSettings } from './config.js';
 import { promptPrefix, tokenizerFor } from './generate.js';
 import { loadT2M, T2MModel } from './model.js';
 
-export interface Sampling { temperature: number; topK: number; topP: number; cfgScale: number }
+export interface Sampling {
+  temperature: number;
+  topK: number;
+  topP: number;
+  cfgScale: number;
+}
 
 // The protocol's settings, with their defaults written once (`t2m eval` shows them in its help).
 export const t2mEvalSettings = z.object({
   split: z.string().default('test'),
   repeats: z.number().int().positive().default(20),
-  batch: z.number().int().positive().default(32),            // R-precision batch
-  diversityPairs: z.number().int().positive().default(300),  // at most the number of clips
-  mmCaptions: z.number().int().positive().default(32),       // MultiModality: N captions (at most the clips) …
-  mmSamples: z.number().int().nonnegative().default(10),     // … × M generations each (< 2: off), at mmTemperature
+  batch: z.number().int().positive().default(32), // R-precision batch
+  diversityPairs: z.number().int().positive().default(300), // at most the number of clips
+  mmCaptions: z.number().int().positive().default(32), // MultiModality: N captions (at most the clips) …
+  mmSamples: z.number().int().nonnegative().default(10), // … × M generations each (< 2: off), at mmTemperature
   mmTemperature: z.number().nonnegative().default(1),
   seed: z.number().int().nonnegative().default(0),
 });
@@ -43,11 +57,11 @@ export const t2mEvalSettings = z.object({
 export interface T2MEvalRequest extends Partial<z.input<typeof t2mEvalSettings>> {
   ckpt: string;
   evaluator: string;
-  tokenizer?: string;      // default: the one the codes came from
-  data?: string;           // default: the text-to-motion run's data root
-  gtLength?: boolean;      // generate exactly the real clip's length instead of stopping at END
-  sampling?: Partial<Sampling>;  // the generator row's decoding (generationSettings' defaults: greedy, no guidance)
-  untrained?: boolean;     // add a row for the same generator with its initial weights
+  tokenizer?: string; // default: the one the codes came from
+  data?: string; // default: the text-to-motion run's data root
+  gtLength?: boolean; // generate exactly the real clip's length instead of stopping at END
+  sampling?: Partial<Sampling>; // the generator row's decoding (generationSettings' defaults: greedy, no guidance)
+  untrained?: boolean; // add a row for the same generator with its initial weights
   maxClips?: number;
   threads?: number;
   device?: string;
@@ -55,38 +69,70 @@ export interface T2MEvalRequest extends Partial<z.input<typeof t2mEvalSettings>>
 }
 
 export const METRIC_KEYS = ['top1', 'top2', 'top3', 'fid', 'mmDist', 'diversity', 'multimodality'] as const;
-export type MetricKey = typeof METRIC_KEYS[number];
-export interface EvalRow { name: string; metrics: Partial<Record<MetricKey, { mean: number; interval: number }>> }
+export type MetricKey = (typeof METRIC_KEYS)[number];
+export interface EvalRow {
+  name: string;
+  metrics: Partial<Record<MetricKey, { mean: number; interval: number }>>;
+}
 
 export interface T2MEvalResult {
-  split: string; clips: number; pairs: number; repeats: number; batch: number; diversityPairs: number;
+  split: string;
+  clips: number;
+  pairs: number;
+  repeats: number;
+  batch: number;
+  diversityPairs: number;
   multimodality: { captions: number; samples: number; pairs: number; temperature: number };
-  generation: Sampling & { stop: 'END' | 'ground-truth length'; maxTokens: number; minTokens: number; maxSeconds: number };
-  evaluator: string; t2m: string; tokenizer: string; step: number;
+  generation: Sampling & {
+    stop: 'END' | 'ground-truth length';
+    maxTokens: number;
+    minTokens: number;
+    maxSeconds: number;
+  };
+  evaluator: string;
+  t2m: string;
+  tokenizer: string;
+  step: number;
   rows: EvalRow[];
   seconds: number;
 }
 
 // One (clip, caption) pair: the unit a repetition draws from.
-interface Item { clip: number; caption: string; motion: () => Float64Array }
+interface Item {
+  clip: number;
+  caption: string;
+  motion: () => Float64Array;
+}
 
-interface Generator { name: string; model: T2MModel; prefix: (captions: string[]) => ReturnType<typeof promptPrefix> }
+interface Generator {
+  name: string;
+  model: T2MModel;
+  prefix: (captions: string[]) => ReturnType<typeof promptPrefix>;
+}
 
 class Embedder {
-  constructor(readonly ev: LoadedEvaluator, readonly threads?: number) {}
-  get maxFrames(): number { return this.ev.state.native.maxFrames; }
+  constructor(
+    readonly ev: LoadedEvaluator,
+    readonly threads?: number
+  ) {}
+  get maxFrames(): number {
+    return this.ev.state.native.maxFrames;
+  }
   // Denormalised 272 motions → unit embeddings, a batch at a time.
   async motions(ms: Float64Array[]): Promise<Embeddings> {
     const parts: Embeddings[] = [];
     for (let i = 0; i < ms.length; i += 32) {
-      const clips = ms.slice(i, i + 32).map((m) => normalizeFor(this.ev.stats, m.subarray(0, Math.min(m.length / DIM, this.maxFrames) * DIM)));
+      const clips = ms
+        .slice(i, i + 32)
+        .map((m) => normalizeFor(this.ev.stats, m.subarray(0, Math.min(m.length / DIM, this.maxFrames) * DIM)));
       parts.push(await this.ev.model.embedMotion(motionBatch(clips, this.maxFrames), this.threads));
     }
     return concatEmbeddings(parts);
   }
   async texts(captions: string[]): Promise<Embeddings> {
     const parts: Embeddings[] = [];
-    for (let i = 0; i < captions.length; i += 32) parts.push(await this.ev.model.embedText(this.ev.text.batch(captions.slice(i, i + 32)), this.threads));
+    for (let i = 0; i < captions.length; i += 32)
+      parts.push(await this.ev.model.embedText(this.ev.text.batch(captions.slice(i, i + 32)), this.threads));
     return concatEmbeddings(parts);
   }
 }
@@ -100,15 +146,31 @@ const rowsOf = (e: Embeddings, rows: ArrayLike<number>): Embeddings => {
 export async function evaluateT2M(r: T2MEvalRequest): Promise<T2MEvalResult> {
   const t0 = performance.now();
   const log = r.log ?? (() => {});
-  const { split, repeats, batch, diversityPairs, mmCaptions: captionsAsked, mmSamples, mmTemperature, seed } =
-    t2mEvalSettings.parse(Object.fromEntries(Object.keys(t2mEvalSettings.shape).map((k) => [k, r[k as keyof T2MEvalRequest]])
-      .filter(([, v]) => v !== undefined)));
+  const {
+    split,
+    repeats,
+    batch,
+    diversityPairs,
+    mmCaptions: captionsAsked,
+    mmSamples,
+    mmTemperature,
+    seed,
+  } = t2mEvalSettings.parse(
+    Object.fromEntries(
+      Object.keys(t2mEvalSettings.shape)
+        .map((k) => [k, r[k as keyof T2MEvalRequest]])
+        .filter(([, v]) => v !== undefined)
+    )
+  );
   const t2mDir = await checkpointFor(r.ckpt, 't2m');
   const t2m = await loadT2M(t2mDir, r.device);
   const tokDir = await tokenizerFor(r.ckpt, r.tokenizer, t2m.state.tokenizer);
   const { model: tokenizer, state: tokState } = await loadTokenizer(tokDir, r.device);
   if (tokenizer.codebookSize !== t2m.model.options.vocab - 2) {
-    throw new TorchmotionError(`tokenizer ${tokDir} has ${tokenizer.codebookSize} codes but the text-to-motion model expects ${t2m.model.options.vocab - 2}`);
+    throw new TorchmotionError(
+      `tokenizer ${tokDir} has ${tokenizer.codebookSize} codes but the text-to-motion model ` +
+        `expects ${t2m.model.options.vocab - 2}`
+    );
   }
   const evDir = requireCheckpoint(r.evaluator);
   const ev = await loadEvaluator(evDir, r.device);
@@ -121,16 +183,26 @@ export async function evaluateT2M(r: T2MEvalRequest): Promise<T2MEvalResult> {
     const items: Item[] = [];
     const byClip: number[][] = [];
     for (let c = 0; c < clips; c++) {
-      byClip.push(pairs.captions(c).map((cap) => {
-        items.push({ clip: c, caption: cap.text, motion: () => pairs.motion(c, cap) });
-        return items.length - 1;
-      }));
+      byClip.push(
+        pairs.captions(c).map((cap) => {
+          items.push({ clip: c, caption: cap.text, motion: () => pairs.motion(c, cap) });
+          return items.length - 1;
+        })
+      );
     }
     const ds = tokenizer.downsampling;
     const settings = generationSettings.parse(r.sampling ?? {});
-    const sampling: Sampling = { temperature: settings.temperature, topK: settings.topK, topP: settings.topP, cfgScale: settings.cfgScale };
+    const sampling: Sampling = {
+      temperature: settings.temperature,
+      topK: settings.topK,
+      topP: settings.topP,
+      cfgScale: settings.cfgScale,
+    };
     const maxTokens = Math.floor(Math.min(ev.state.native.maxFrames, 200) / ds);
-    log(`t2m eval: split ${split} of ${root}, ${clips} clips (60–200 frames), ${items.length} captions, ${repeats} repetitions`);
+    log(
+      `t2m eval: split ${split} of ${root}, ${clips} clips (60–200 frames), ${items.length} captions, ` +
+        `${repeats} repetitions`
+    );
 
     // Real motion and the tokenizer's reconstruction, one clip at a time.
     const realParts: Float64Array[] = [];
@@ -152,10 +224,16 @@ export async function evaluateT2M(r: T2MEvalRequest): Promise<T2MEvalResult> {
     const realE = concatEmbeddings(real);
     const recE = concatEmbeddings(rec);
 
-    const generators: Generator[] = [{ name: 'Generator', model: t2m.model, prefix: (caps) => promptPrefix(t2m, t2mDir, caps, r.device) }];
+    const generators: Generator[] = [
+      { name: 'Generator', model: t2m.model, prefix: (caps) => promptPrefix(t2m, t2mDir, caps, r.device) },
+    ];
     if (r.untrained) {
       const fresh = new T2MModel(t2m.model.options, { seed: t2m.state.config.train.seed, device: r.device });
-      generators.push({ name: 'Untrained generator', model: fresh, prefix: (caps) => promptPrefix(t2m, t2mDir, caps, r.device) });
+      generators.push({
+        name: 'Untrained generator',
+        model: fresh,
+        prefix: (caps) => promptPrefix(t2m, t2mDir, caps, r.device),
+      });
     }
     // Motions for items `which` (an item may repeat: MultiModality's samples), in that order.
     const generate = async (g: Generator, which: number[], o: Sampling & { seed: number }): Promise<Embeddings> => {
@@ -174,7 +252,13 @@ export async function evaluateT2M(r: T2MEvalRequest): Promise<T2MEvalResult> {
           const part = slots.slice(i, i + 32);
           const caps = part.map((at) => items[which[at]].caption);
           const batch = await g.prefix(o.cfgScale > 0 ? [...caps, ...caps.map(() => '')] : caps);
-          const res = await g.model.generate(batch, { ...o, seed: o.seed + i, maxTokens: len || maxTokens, minTokens: len || 1, threads: r.threads });
+          const res = await g.model.generate(batch, {
+            ...o,
+            seed: o.seed + i,
+            maxTokens: len || maxTokens,
+            minTokens: len || 1,
+            threads: r.threads,
+          });
           const width = res.tokens.shape[1];
           const motions: Float64Array[] = [];
           for (let b = 0; b < part.length; b++) {
@@ -204,7 +288,8 @@ export async function evaluateT2M(r: T2MEvalRequest): Promise<T2MEvalResult> {
     const divPairs = Math.min(diversityPairs, clips);
     const values = new Map<string, Record<MetricKey, number[]>>();
     const record = (row: string, key: MetricKey, v: number) => {
-      if (!values.has(row)) values.set(row, Object.fromEntries(METRIC_KEYS.map((m) => [m, []])) as unknown as Record<MetricKey, number[]>);
+      if (!values.has(row))
+        values.set(row, Object.fromEntries(METRIC_KEYS.map((m) => [m, []])) as unknown as Record<MetricKey, number[]>);
       values.get(row)![key].push(v);
     };
     let batchUsed = batch;
@@ -225,27 +310,57 @@ export async function evaluateT2M(r: T2MEvalRequest): Promise<T2MEvalResult> {
       // Real motion's FID: one random half of the split against the other, the noise floor at this size.
       await score('Real motion', R, false);
       const half = Math.floor(clips / 2);
-      if (half >= 2) record('Real motion', 'fid', await fid(rowsOf(R, range(0, half)), rowsOf(R, range(half, 2 * half))));
+      if (half >= 2)
+        record('Real motion', 'fid', await fid(rowsOf(R, range(0, half)), rowsOf(R, range(half, 2 * half))));
       await score('Tokenizer reconstruction', rowsOf(recE, chosen), true);
       for (const g of generators) {
-        const G = greedy ? rowsOf(fixed.get(g.name)!, chosen) : await generate(g, chosen, { ...sampling, seed: seed + rep });
+        const G = greedy
+          ? rowsOf(fixed.get(g.name)!, chosen)
+          : await generate(g, chosen, { ...sampling, seed: seed + rep });
         await score(g.name, G, true);
         if (mmSamples >= 2) {
           const mmClips = Array.from(order.slice(0, mmCaptions), (c) => byClip[c][0]);
           const repeated = mmClips.flatMap((k) => Array.from({ length: mmSamples }, () => k));
-          const samples = await generate(g, repeated, { ...sampling, temperature: mmTemperature, seed: (seed + rep) * 1009 + 17 });
+          const samples = await generate(g, repeated, {
+            ...sampling,
+            temperature: mmTemperature,
+            seed: (seed + rep) * 1009 + 17,
+          });
           record(g.name, 'multimodality', multimodality(samples, mmSamples, rng, mmPairs));
         }
       }
       log(`  repetition ${rep + 1}/${repeats}`);
     }
-    const rows: EvalRow[] = [...values].map(([name, v]) => ({ name, metrics: Object.fromEntries(METRIC_KEYS.filter((k) => v[k].length > 0)
-      .map((k) => [k, meanInterval(v[k])])) }));
+    const rows: EvalRow[] = [...values].map(([name, v]) => ({
+      name,
+      metrics: Object.fromEntries(METRIC_KEYS.filter((k) => v[k].length > 0).map((k) => [k, meanInterval(v[k])])),
+    }));
     return {
-      split, clips, pairs: items.length, repeats, batch: batchUsed, diversityPairs: divPairs,
-      multimodality: { captions: mmSamples >= 2 ? mmCaptions : 0, samples: mmSamples, pairs: mmPairs, temperature: mmTemperature },
-      generation: { ...sampling, stop: r.gtLength ? 'ground-truth length' : 'END', maxTokens, minTokens: 1, maxSeconds: (maxTokens * ds) / FPS },
-      evaluator: evDir, t2m: t2mDir, tokenizer: tokDir, step: t2m.state.step, rows, seconds: (performance.now() - t0) / 1000,
+      split,
+      clips,
+      pairs: items.length,
+      repeats,
+      batch: batchUsed,
+      diversityPairs: divPairs,
+      multimodality: {
+        captions: mmSamples >= 2 ? mmCaptions : 0,
+        samples: mmSamples,
+        pairs: mmPairs,
+        temperature: mmTemperature,
+      },
+      generation: {
+        ...sampling,
+        stop: r.gtLength ? 'ground-truth length' : 'END',
+        maxTokens,
+        minTokens: 1,
+        maxSeconds: (maxTokens * ds) / FPS,
+      },
+      evaluator: evDir,
+      t2m: t2mDir,
+      tokenizer: tokDir,
+      step: t2m.state.step,
+      rows,
+      seconds: (performance.now() - t0) / 1000,
     };
   } finally {
     ev.text.close();
@@ -255,7 +370,12 @@ export async function evaluateT2M(r: T2MEvalRequest): Promise<T2MEvalResult> {
 const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
 
 // The tokenizer's reconstruction of a denormalised clip (cropped to a multiple of its downsampling), denormalised.
-async function reconstruct(tokenizer: TokenizerModel, stats: MeanStd, m: Float64Array, threads?: number): Promise<Float64Array> {
+async function reconstruct(
+  tokenizer: TokenizerModel,
+  stats: MeanStd,
+  m: Float64Array,
+  threads?: number
+): Promise<Float64Array> {
   const T = m.length / DIM - ((m.length / DIM) % tokenizer.downsampling);
   const x = normalizeFor(stats, m.subarray(0, T * DIM));
   const { reconstruction } = await tokenizer.reconstruct({ data: x, shape: [1, T, DIM] }, threads);
@@ -263,25 +383,38 @@ async function reconstruct(tokenizer: TokenizerModel, stats: MeanStd, m: Float64
 }
 
 const LABELS: Record<MetricKey, string> = {
-  top1: 'R-precision top-1 ↑', top2: 'top-2 ↑', top3: 'top-3 ↑', fid: 'FID ↓', mmDist: 'MM-Dist ↓', diversity: 'Diversity →', multimodality: 'MultiModality ↑',
+  top1: 'R-precision top-1 ↑',
+  top2: 'top-2 ↑',
+  top3: 'top-3 ↑',
+  fid: 'FID ↓',
+  mmDist: 'MM-Dist ↓',
+  diversity: 'Diversity →',
+  multimodality: 'MultiModality ↑',
 };
 
 // The table as Markdown, with the settings a reader needs to compare it with another.
 export function formatEvalTable(e: T2MEvalResult): string {
-  const cell = (v?: { mean: number; interval: number }) => (v ? `${v.mean.toFixed(3)} ± ${v.interval.toFixed(3)}` : '–');
+  const cell = (v?: { mean: number; interval: number }) =>
+    v ? `${v.mean.toFixed(3)} ± ${v.interval.toFixed(3)}` : '–';
   const lines = [
     `| | ${METRIC_KEYS.map((k) => LABELS[k]).join(' | ')} |`,
     `|---|${METRIC_KEYS.map(() => '---').join('|')}|`,
     ...e.rows.map((r) => `| ${r.name} | ${METRIC_KEYS.map((k) => cell(r.metrics[k])).join(' | ')} |`),
     '',
-    `Split ${e.split}: ${e.clips} clips of 60–200 frames (${e.pairs} captions), ${e.repeats} repetitions (mean ± 1.96·std/√${e.repeats}); ` +
-      `R-precision in batches of ${e.batch} (chance ${(1 / e.batch).toFixed(3)} / ${(2 / e.batch).toFixed(3)} / ${(3 / e.batch).toFixed(3)}); ` +
+    `Split ${e.split}: ${e.clips} clips of 60–200 frames (${e.pairs} captions), ${e.repeats} repetitions ` +
+      `(mean ± 1.96·std/√${e.repeats}); ` +
+      `R-precision in batches of ${e.batch} (chance ${(1 / e.batch).toFixed(3)} / ${(2 / e.batch).toFixed(3)} / ` +
+      `${(3 / e.batch).toFixed(3)}); ` +
       `Diversity over ${e.diversityPairs} pairs; ` +
-      (e.multimodality.captions ? `MultiModality: ${e.multimodality.captions} captions × ${e.multimodality.samples} samples at temperature ` +
-        `${e.multimodality.temperature}, ${e.multimodality.pairs} pairs; ` : '') +
+      (e.multimodality.captions
+        ? `MultiModality: ${e.multimodality.captions} captions × ${e.multimodality.samples} samples at temperature ` +
+          `${e.multimodality.temperature}, ${e.multimodality.pairs} pairs; `
+        : '') +
       `real motion's FID is one random half of the split against the other.`,
-    `Generation: stop at ${e.generation.stop} (1 to ${e.generation.maxTokens} codes = ${e.generation.maxSeconds.toFixed(1)} s at most), ` +
-      `temperature ${e.generation.temperature}${e.generation.temperature === 0 ? ' (greedy)' : ''}, top-k ${e.generation.topK || 'off'}, ` +
+    `Generation: stop at ${e.generation.stop} (1 to ${e.generation.maxTokens} codes = ` +
+      `${e.generation.maxSeconds.toFixed(1)} s at most), ` +
+      `temperature ${e.generation.temperature}${e.generation.temperature === 0 ? ' (greedy)' : ''}, ` +
+      `top-k ${e.generation.topK || 'off'}, ` +
       `top-p ${e.generation.topP === 1 ? 'off' : e.generation.topP}, guidance ${e.generation.cfgScale || 'off'}. ` +
       `Text-to-motion ${e.t2m} (step ${e.step}), evaluator ${e.evaluator}.`,
   ];
@@ -294,8 +427,25 @@ export function logEvalRows(run: string, e: T2MEvalResult): string | undefined {
   if (!existsSync(file)) return undefined;
   const log = new MetricsLog(file);
   for (const row of e.rows) {
-    const values = Object.fromEntries(METRIC_KEYS.flatMap((k) => (row.metrics[k] ? [[k, row.metrics[k]!.mean], [`${k}Interval`, row.metrics[k]!.interval]] : [])));
-    log.append({ step: e.step - 1, kind: 'eval', source: 't2m eval', row: row.name, split: e.split, repeats: e.repeats, ...values });
+    const values = Object.fromEntries(
+      METRIC_KEYS.flatMap((k) =>
+        row.metrics[k]
+          ? [
+              [k, row.metrics[k]!.mean],
+              [`${k}Interval`, row.metrics[k]!.interval],
+            ]
+          : []
+      )
+    );
+    log.append({
+      step: e.step - 1,
+      kind: 'eval',
+      source: 't2m eval',
+      row: row.name,
+      split: e.split,
+      repeats: e.repeats,
+      ...values,
+    });
   }
   return file;
 }

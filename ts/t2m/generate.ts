@@ -17,36 +17,62 @@ import { EmbeddingCache } from './embedding-cache.js';
 import { builtinBatch, promptBatch, type TextBatch } from './text.js';
 import { TextScriptEncoder } from './text-script.js';
 
-export interface Generated { text: string; codes: Int32Array; motion: Float64Array; joints: Float64Array; frames: number; files?: string[] }
+export interface Generated {
+  text: string;
+  codes: Int32Array;
+  motion: Float64Array;
+  joints: Float64Array;
+  frames: number;
+  files?: string[];
+}
 
 export interface GenerateRequest extends GenerateOptions {
   ckpt: string;
-  tokenizer?: string;   // default: the tokenizer the codes were encoded with (a run, or a .pth/.safetensors file)
-  embeddings?: string;  // a caption-embedding cache for the prompts (default: the model's data.embeddings)
+  tokenizer?: string; // default: the tokenizer the codes were encoded with (a run, or a .pth/.safetensors file)
+  embeddings?: string; // a caption-embedding cache for the prompts (default: the model's data.embeddings)
   texts: string[];
-  seconds?: number;     // length cap; default the model's maximum (300 tokens = 20 s)
-  minSeconds?: number;  // END is not accepted before this
+  seconds?: number; // length cap; default the model's maximum (300 tokens = 20 s)
+  minSeconds?: number; // END is not accepted before this
   out?: string;
   device?: string;
 }
 
 // Where `t2m generate` writes when not told (the API writes files only when given `out`).
-export const generateOutput = z.object({
-  out: z.string().default('generated'),
-}).strict();
+export const generateOutput = z
+  .object({
+    out: z.string().default('generated'),
+  })
+  .strict();
 
-const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 48) || 'empty';
+const slug = (s: string) =>
+  s
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '')
+    .slice(0, 48) || 'empty';
 
 // The prompts' text prefix, from the built-in encoder or from the embedding cache the model was trained with.
-export async function promptPrefix(t2m: Awaited<ReturnType<typeof loadT2M>>, ckpt: string, captions: string[], device?: string,
-  embeddings = t2m.state.config.data.embeddings): Promise<TextBatch> {
+export async function promptPrefix(
+  t2m: Awaited<ReturnType<typeof loadT2M>>,
+  ckpt: string,
+  captions: string[],
+  device?: string,
+  embeddings = t2m.state.config.data.embeddings
+): Promise<TextBatch> {
   const m = t2m.state.config.model;
   if (m.text === 'builtin') return builtinBatch(t2m.vocab, captions, m.textMaxLen);
-  if (!embeddings) throw new TorchmotionError(`${ckpt}: the model reads embeddings but its config names no data.embeddings cache: pass one with --embeddings <cache>`);
+  if (!embeddings)
+    throw new TorchmotionError(
+      `${ckpt}: the model reads embeddings but its config names no data.embeddings cache: ` +
+        `pass one with --embeddings <cache>`
+    );
   const cache = new EmbeddingCache(embeddings);
   try {
     const enc = cache.index.encoder;
-    const script = enc && captions.some((c) => !cache.has(c)) ? await TextScriptEncoder.load(enc.script, enc.vocab, device) : undefined;
+    const script =
+      enc && captions.some((c) => !cache.has(c))
+        ? await TextScriptEncoder.load(enc.script, enc.vocab, device)
+        : undefined;
     return await promptBatch(cache, script, captions);
   } finally {
     cache.close();
@@ -55,7 +81,10 @@ export async function promptPrefix(t2m: Awaited<ReturnType<typeof loadT2M>>, ckp
 
 // The tokenizer a decoder's codes decode with: the one given, else the one it was trained (or imported) with.
 export async function tokenizerFor(ckpt: string, given: string | undefined, recorded: string): Promise<string> {
-  if (!given && !recorded) throw new TorchmotionError(`${ckpt}: the decoder names no tokenizer (imported without --tokenizer): pass --tokenizer <run|file.pth>`);
+  if (!given && !recorded)
+    throw new TorchmotionError(
+      `${ckpt}: the decoder names no tokenizer (imported without --tokenizer): pass --tokenizer <run|file.pth>`
+    );
   return checkpointFor(given ?? recorded, 'tokenizer');
 }
 
@@ -65,13 +94,30 @@ export async function generateMotions(r: GenerateRequest): Promise<Generated[]> 
   const tokDir = await tokenizerFor(r.ckpt, r.tokenizer, t2m.state.tokenizer);
   const { model: tokenizer, state: tokState } = await loadTokenizer(tokDir, r.device);
   if (tokenizer.codebookSize !== t2m.model.options.vocab - 2) {
-    throw new TorchmotionError(`tokenizer ${tokDir} has ${tokenizer.codebookSize} codes but the text-to-motion model expects ${t2m.model.options.vocab - 2}`);
+    throw new TorchmotionError(
+      `tokenizer ${tokDir} has ${tokenizer.codebookSize} codes but the text-to-motion model ` +
+        `expects ${t2m.model.options.vocab - 2}`
+    );
   }
   const stats = readDatasetMeanStd(tokState.dataRoot);
-  const maxTokens = Math.min(t2m.state.config.model.maxMotionTokens,
-    r.seconds ? Math.max(1, Math.round((r.seconds * FPS) / tokenizer.downsampling)) : t2m.state.config.model.maxMotionTokens);
-  const sampling = generationSettings.parse(Object.fromEntries(Object.entries({ temperature: r.temperature, topK: r.topK,
-    topP: r.topP, cfgScale: r.cfgScale, seed: r.seed, cache: r.cache }).filter(([, v]) => v !== undefined)));
+  const maxTokens = Math.min(
+    t2m.state.config.model.maxMotionTokens,
+    r.seconds
+      ? Math.max(1, Math.round((r.seconds * FPS) / tokenizer.downsampling))
+      : t2m.state.config.model.maxMotionTokens
+  );
+  const sampling = generationSettings.parse(
+    Object.fromEntries(
+      Object.entries({
+        temperature: r.temperature,
+        topK: r.topK,
+        topP: r.topP,
+        cfgScale: r.cfgScale,
+        seed: r.seed,
+        cache: r.cache,
+      }).filter(([, v]) => v !== undefined)
+    )
+  );
   const guided = sampling.cfgScale > 0;
   const captions = guided ? [...r.texts, ...r.texts.map(() => '')] : r.texts;
   const batch = await promptPrefix(t2m, r.ckpt, captions, r.device, r.embeddings ?? t2m.state.config.data.embeddings);
@@ -100,7 +146,14 @@ export async function generateMotions(r: GenerateRequest): Promise<Generated[]> 
     results.push(item);
   }
   if (r.out) {
-    writeFileSync(join(r.out, 'prompts.json'), JSON.stringify(results.map((g) => ({ text: g.text, frames: g.frames, tokens: g.codes.length, files: g.files })), null, 2));
+    writeFileSync(
+      join(r.out, 'prompts.json'),
+      JSON.stringify(
+        results.map((g) => ({ text: g.text, frames: g.frames, tokens: g.codes.length, files: g.files })),
+        null,
+        2
+      )
+    );
   }
   return results;
 }

@@ -15,10 +15,14 @@ type CaptionTokenizer = (caption: string, maxTokens: number) => number[];
 
 // vocab.txt: [<bos>, words…] with the built-in encoder's word rule.
 function wordTokenizer(vocabFile: string): CaptionTokenizer {
-  const tokens = readFileSync(vocabFile, 'utf8').split('\n').map((l) => l.trim());
+  const tokens = readFileSync(vocabFile, 'utf8')
+    .split('\n')
+    .map((l) => l.trim());
   while (tokens.length > 0 && tokens[tokens.length - 1] === '') tokens.pop();
   if (tokens[0] !== '<pad>' || !tokens.includes('<bos>') || !tokens.includes('<unk>')) {
-    throw new TorchmotionError(`${vocabFile}: line 1 must be <pad>, and <bos> and <unk> must be listed (one token per line, line number = id)`);
+    throw new TorchmotionError(
+      `${vocabFile}: line 1 must be <pad>, and <bos> and <unk> must be listed (one token per line, line number = id)`
+    );
   }
   const ids = new Map(tokens.map((t, i) => [t, i]));
   const unk = ids.get('<unk>')!;
@@ -32,7 +36,9 @@ function jsonTokenizer(file: string): CaptionTokenizer {
   try {
     tokenizer = new Tokenizer(JSON.parse(readFileSync(file, 'utf8')), {});
   } catch (err) {
-    throw new TorchmotionError(`${file}: not a Hugging Face tokenizer.json this library reads (${(err as Error).message.split('\n')[0]})`);
+    throw new TorchmotionError(
+      `${file}: not a Hugging Face tokenizer.json this library reads (${(err as Error).message.split('\n')[0]})`
+    );
   }
   return (caption, max) => {
     const ids = tokenizer.encode(caption).ids;
@@ -41,7 +47,11 @@ function jsonTokenizer(file: string): CaptionTokenizer {
 }
 
 export class TextScriptEncoder {
-  private constructor(private readonly net: NativeTextScript, private readonly tokenizer: CaptionTokenizer, readonly script: string) {}
+  private constructor(
+    private readonly net: NativeTextScript,
+    private readonly tokenizer: CaptionTokenizer,
+    readonly script: string
+  ) {}
 
   // vocabFile: a vocab.txt, or a Hugging Face tokenizer.json.
   static async load(script: string, vocabFile: string, device = 'cpu'): Promise<TextScriptEncoder> {
@@ -54,7 +64,9 @@ export class TextScriptEncoder {
     return new TextScriptEncoder(net, tokenizer, script);
   }
 
-  tokenize(caption: string, maxTokens: number): number[] { return this.tokenizer(caption, maxTokens); }
+  tokenize(caption: string, maxTokens: number): number[] {
+    return this.tokenizer(caption, maxTokens);
+  }
 
   // One (L_i, D) float32 block per caption: the embeddings of its real tokens, padding dropped.
   async embed(captions: string[], maxTokens: number, threads?: number): Promise<{ rows: Float32Array[]; dim: number }> {
@@ -62,9 +74,16 @@ export class TextScriptEncoder {
     const L = Math.max(1, ...toks.map((t) => t.length));
     const ids = new Int32Array(captions.length * L);
     const mask = new Uint8Array(captions.length * L);
-    toks.forEach((t, b) => { ids.set(t, b * L); mask.fill(1, b * L, b * L + t.length); });
-    const out = await withCallerStack(() => this.net.encode({ ids: { data: ids, shape: [captions.length, L] }, mask: { data: mask, shape: [captions.length, L] } },
-      threads ? { threads } : {}));
+    toks.forEach((t, b) => {
+      ids.set(t, b * L);
+      mask.fill(1, b * L, b * L + t.length);
+    });
+    const out = await withCallerStack(() =>
+      this.net.encode(
+        { ids: { data: ids, shape: [captions.length, L] }, mask: { data: mask, shape: [captions.length, L] } },
+        threads ? { threads } : {}
+      )
+    );
     const dim = out.shape[2];
     const data = out.data as Float32Array;
     return { dim, rows: toks.map((t, b) => data.slice(b * L * dim, (b * L + t.length) * dim)) };

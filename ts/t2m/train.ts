@@ -19,7 +19,9 @@ import { builtinBatch, cachedBatch, checkCacheCovers } from './text.js';
 import { Vocabulary } from './vocab.js';
 
 export type TrainT2MOptions = RunOptions;
-export interface TrainT2MResult extends RunResult { last?: T2MStep }
+export interface TrainT2MResult extends RunResult {
+  last?: T2MStep;
+}
 
 export async function trainT2M(input: z.input<typeof t2mConfig>, options: TrainT2MOptions): Promise<TrainT2MResult> {
   const config = t2mConfig.parse(input);
@@ -27,11 +29,16 @@ export async function trainT2M(input: z.input<typeof t2mConfig>, options: TrainT
   if (t.threads) setThreads(t.threads);
   const group = options.group ?? groupFromEnv(t.device);
   const world = group?.worldSize ?? 1;
-  if (t.batch % world !== 0) throw new TorchmotionError(`train.batch ${t.batch} must be a multiple of the ${world} ranks (it is the global batch)`);
+  if (t.batch % world !== 0)
+    throw new TorchmotionError(
+      `train.batch ${t.batch} must be a multiple of the ${world} ranks (it is the global batch)`
+    );
   // Micro-batch k of a step is samples [k·batch, (k+1)·batch) of one draw of batch × accumulate; a rank assembles its
   // share of each.
   const share = Array.from({ length: t.accumulate }, (_, k) => ({
-    from: k * t.batch + (group?.rank ?? 0) * (t.batch / world), to: k * t.batch + ((group?.rank ?? 0) + 1) * (t.batch / world) }));
+    from: k * t.batch + (group?.rank ?? 0) * (t.batch / world),
+    to: k * t.batch + ((group?.rank ?? 0) + 1) * (t.batch / world),
+  }));
   const run = openRun<T2MCheckpointState>('t2m', { ...options, group });
   // Everything opened here (codes, embedding cache) is closed however the call ends.
   const opened: Array<{ close(): void }> = [];
@@ -41,33 +48,59 @@ export async function trainT2M(input: z.input<typeof t2mConfig>, options: TrainT
     const vocab = run.saved ? new Vocabulary(run.saved.vocab) : Vocabulary.build(data.captions());
     const cache = config.model.text === 'embeddings' ? openCache(config, opened) : undefined;
     if (cache) checkCacheCovers(cache, data.captions(), t.condDrop > 0);
-    const heldOut = t.evalEvery > 0 ? new T2MDataset(config.data.codes, config.data.root, t.evalSplit, config.model.maxMotionTokens) : undefined;
+    const heldOut =
+      t.evalEvery > 0
+        ? new T2MDataset(config.data.codes, config.data.root, t.evalSplit, config.model.maxMotionTokens)
+        : undefined;
     if (heldOut) opened.push(heldOut.codes);
     if (cache && heldOut) checkCacheCovers(cache, heldOut.captions(), false);
     const opts = nativeOptions(config.model, data.codes.info.codebookSize, vocab.size, cache?.dim);
     if (cache && opts.textDim !== cache.dim) {
-      throw new TorchmotionError(`model.textDim ${opts.textDim} differs from the ${cache.dim}-wide embeddings in ${cache.dir}: remove model.textDim or set it to ${cache.dim}`);
+      throw new TorchmotionError(
+        `model.textDim ${opts.textDim} differs from the ${cache.dim}-wide embeddings in ${cache.dir}: ` +
+          `remove model.textDim or set it to ${cache.dim}`
+      );
     }
     if (run.saved && !sameSettings(checkpointShape(run.saved), opts)) {
       throw new TorchmotionError(`${run.checkpoint} has a different model shape; resume with its config`);
     }
-    const text = (captions: string[]) => (cache ? cachedBatch(cache, captions) : builtinBatch(vocab, captions, config.model.textMaxLen));
-    group?.checkSame(trainingSettings(config), `${dataSignature(data.codes.names, Array.from(data.samples, (s) => s.end - s.start))} vocab ${vocab.size}`);
-    const model = new T2MModel(opts, { seed: t.seed, device: group?.device(t.device) ?? t.device, optimizer: adamWSettings(t) });
+    const text = (captions: string[]) =>
+      cache ? cachedBatch(cache, captions) : builtinBatch(vocab, captions, config.model.textMaxLen);
+    group?.checkSame(
+      trainingSettings(config),
+      `${dataSignature(
+        data.codes.names,
+        Array.from(data.samples, (s) => s.end - s.start)
+      )} vocab ${vocab.size}`
+    );
+    const model = new T2MModel(opts, {
+      seed: t.seed,
+      device: group?.device(t.device) ?? t.device,
+      optimizer: adamWSettings(t),
+    });
     if (group) model.joinProcessGroup(group);
     const rng = new Rng(t.seed);
     if (run.saved) rng.state = run.saved.rng;
     let last: T2MStep | undefined;
     const result = await run.train({
-      model, config, steps: t.steps, checkpointEvery: t.checkpointEvery, logEvery: t.logEvery, evalEvery: t.evalEvery,
+      model,
+      config,
+      steps: t.steps,
+      checkpointEvery: t.checkpointEvery,
+      logEvery: t.logEvery,
+      evalEvery: t.evalEvery,
       onNonFinite: t.onNonFinite,
       step: async (s) => {
         const lr = t2mLearningRate(s, t);
         const t0 = performance.now();
         // The step's loss is the mean over every token of its micro-batches and ranks, as one batch of
         // batch × accumulate would have it: each micro-batch's token mean is weighted by its share of the tokens.
-        const micro = data.batches(rng, t.batch * t.accumulate,
-          { text, end: model.end, pad: model.pad, tokenDrop: t.tokenDrop, condDrop: t.condDrop }, share);
+        const micro = data.batches(
+          rng,
+          t.batch * t.accumulate,
+          { text, end: model.end, pad: model.pad, tokenDrop: t.tokenDrop, condDrop: t.condDrop },
+          share
+        );
         const local = micro.reduce((n, b) => n + b.tokens, 0);
         const total = group ? Math.round(group.mean([local])[0] * world) : local;
         let lossSum = 0;
@@ -75,8 +108,15 @@ export async function trainT2M(input: z.input<typeof t2mConfig>, options: TrainT
         const clips: string[] = [];
         for (const [k, b] of micro.entries()) {
           clips.push(...b.clips);
-          last = await model.step(b, { lr, clip: t.clip, update: k === t.accumulate - 1, lossScale: (b.tokens * world) / total, autocast: t.autocast,
-            recompute: t.recompute, ...(t.threads && { threads: t.threads }) });
+          last = await model.step(b, {
+            lr,
+            clip: t.clip,
+            update: k === t.accumulate - 1,
+            lossScale: (b.tokens * world) / total,
+            autocast: t.autocast,
+            recompute: t.recompute,
+            ...(t.threads && { threads: t.threads }),
+          });
           lossSum += last.loss * b.tokens;
           correct += last.accuracy * b.tokens;
         }
@@ -87,7 +127,12 @@ export async function trainT2M(input: z.input<typeof t2mConfig>, options: TrainT
         const seconds = (performance.now() - t0) / 1000;
         return {
           metrics: { lr, loss, accuracy, tokens, gradNorm: last!.gradNorm, seconds, tokensPerSecond: tokens / seconds },
-          progress: { loss: loss.toFixed(3), acc: accuracy.toFixed(3), lr: lr.toExponential(2), 'tokens/s': (tokens / seconds).toFixed(0) },
+          progress: {
+            loss: loss.toFixed(3),
+            acc: accuracy.toFixed(3),
+            lr: lr.toExponential(2),
+            'tokens/s': (tokens / seconds).toFixed(0),
+          },
           // The update's verdict covers every micro-batch of the step (the addon remembers a bad one until then).
           ...(last!.nonFinite && { nonFinite: { reason: last!.nonFinite, clips } }),
         };
@@ -102,10 +147,23 @@ export async function trainT2M(input: z.input<typeof t2mConfig>, options: TrainT
           correct += r.accuracy * r.tokens;
           tokens += r.tokens;
         }
-        return { loss: loss / tokens, accuracy: correct / tokens, tokens, samples: Math.min(t.evalSamples, heldOut!.samples.length) };
+        return {
+          loss: loss / tokens,
+          accuracy: correct / tokens,
+          tokens,
+          samples: Math.min(t.evalSamples, heldOut!.samples.length),
+        };
       },
-      state: (step) => ({ kind: 't2m', step, config, native: opts, vocab: vocab.words, rng: rng.state,
-        tokenizer: data.codes.info.checkpoint, dataRoot: config.data.root }),
+      state: (step) => ({
+        kind: 't2m',
+        step,
+        config,
+        native: opts,
+        vocab: vocab.words,
+        rng: rng.state,
+        tokenizer: data.codes.info.checkpoint,
+        dataRoot: config.data.root,
+      }),
     });
     return { ...result, last };
   } finally {
@@ -115,7 +173,9 @@ export async function trainT2M(input: z.input<typeof t2mConfig>, options: TrainT
 
 function openCache(config: T2MConfig, opened: Array<{ close(): void }>): EmbeddingCache {
   if (!config.data.embeddings) {
-    throw new TorchmotionError('model.text "embeddings" needs data.embeddings: a caption-embedding cache built with `torchmotion t2m embed`');
+    throw new TorchmotionError(
+      'model.text "embeddings" needs data.embeddings: a caption-embedding cache built with `torchmotion t2m embed`'
+    );
   }
   const cache = new EmbeddingCache(config.data.embeddings);
   opened.push(cache);

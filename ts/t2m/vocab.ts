@@ -26,7 +26,12 @@ export class Vocabulary {
   }
 
   encode(caption: string, maxWords: number): number[] {
-    return [BOS, ...words(caption).slice(0, maxWords).map((w) => this.index.get(w) ?? UNK)];
+    return [
+      BOS,
+      ...words(caption)
+        .slice(0, maxWords)
+        .map((w) => this.index.get(w) ?? UNK),
+    ];
   }
 }
 

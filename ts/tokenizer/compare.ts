@@ -14,37 +14,63 @@ import { lineChart, smooth } from '../plot/chart.js';
 import { resolveCheckpoint, runReached } from '../train/checkpoint.js';
 import { MetricsLog } from '../train/metrics.js';
 import { meanStd, peakOf, seconds } from './compare-generation.js';
-import { FSQ_LEVELS, ONE_CODE_QUANTIZERS, QUANTIZERS, resolveModel, type Quantizer, type TokenizerModelConfig, type tokenizerConfig } from './config.js';
+import {
+  FSQ_LEVELS,
+  ONE_CODE_QUANTIZERS,
+  QUANTIZERS,
+  resolveModel,
+  type Quantizer,
+  type TokenizerModelConfig,
+  type tokenizerConfig,
+} from './config.js';
 import { evaluateTokenizer, type TokenizerEval } from './evaluate.js';
 import { loadTokenizer } from './model.js';
 import { trainTokenizer } from './train.js';
 
 // One configuration of the table: a quantiser with its codebook (codes per layer) and, for RVQ, its layers.
-export interface CompareVariant { name: string; quantizer: Quantizer; requested: number; codes: number; layers: number; bits: number;
-  model: Partial<TokenizerModelConfig> }
+export interface CompareVariant {
+  name: string;
+  quantizer: Quantizer;
+  requested: number;
+  codes: number;
+  layers: number;
+  bits: number;
+  model: Partial<TokenizerModelConfig>;
+}
 
 export interface CompareRow extends TokenizerEval {
-  quantizer: Quantizer; requested: number; layers: number; bits: number; seed: number;
-  trainSeconds: number; finalLoss: number; peakMB: number; run: string;
+  quantizer: Quantizer;
+  requested: number;
+  layers: number;
+  bits: number;
+  seed: number;
+  trainSeconds: number;
+  finalLoss: number;
+  peakMB: number;
+  run: string;
 }
 
 // What a comparison by reconstruction measures when not told: FSQ and VQ at 512, 4,096 and 64,000 codes, on val.
 export const quantizerCompareSettings = z.object({
-  sizes: z.array(z.number().int().min(2)).default([512, 4096, 64000]),   // FSQ and VQ codebook sizes
+  sizes: z.array(z.number().int().min(2)).default([512, 4096, 64000]), // FSQ and VQ codebook sizes
   evalSplit: z.string().default('val'),
 });
 
 export interface CompareOptions extends z.input<typeof quantizerCompareSettings> {
   out: string;
-  rvq?: Array<{ layers: number; codes: number }>;  // residual VQ settings
-  seeds?: number[];                                 // default: the config's train.seed
-  evaluator?: LoadedEvaluator;                      // adds the reconstruction FID
+  rvq?: Array<{ layers: number; codes: number }>; // residual VQ settings
+  seeds?: number[]; // default: the config's train.seed
+  evaluator?: LoadedEvaluator; // adds the reconstruction FID
   log?: (l: string) => void;
 }
 
 // The configurations: every quantiser of QUANTIZERS says which rows it adds. FSQ and VQ by codebook size (FSQ 512,
 // VQ 512, FSQ 4096, …), then RVQ in the order asked.
-export function compareVariants(sizes: number[], rvq: Array<{ layers: number; codes: number }>, log?: (l: string) => void): CompareVariant[] {
+export function compareVariants(
+  sizes: number[],
+  rvq: Array<{ layers: number; codes: number }>,
+  log?: (l: string) => void
+): CompareVariant[] {
   const variants = (q: Quantizer): CompareVariant[] => {
     switch (q) {
       case 'fsq':
@@ -55,19 +81,46 @@ export function compareVariants(sizes: number[], rvq: Array<{ layers: number; co
             return [];
           }
           const codes = levels.reduce((a, b) => a * b, 1);
-          return [{ name: `fsq-${size}`, quantizer: q, requested: size, codes, layers: 1, bits: Math.log2(codes), model: { levels } }];
+          return [
+            {
+              name: `fsq-${size}`,
+              quantizer: q,
+              requested: size,
+              codes,
+              layers: 1,
+              bits: Math.log2(codes),
+              model: { levels },
+            },
+          ];
         });
       case 'vq':
-        return sizes.map((size) => ({ name: `vq-${size}`, quantizer: q, requested: size, codes: size, layers: 1, bits: Math.log2(size),
-          model: { codes: size } }));
+        return sizes.map((size) => ({
+          name: `vq-${size}`,
+          quantizer: q,
+          requested: size,
+          codes: size,
+          layers: 1,
+          bits: Math.log2(size),
+          model: { codes: size },
+        }));
       case 'rvq':
-        return rvq.map(({ layers, codes }) => ({ name: `rvq-${layers}x${codes}`, quantizer: q, requested: codes, codes, layers,
-          bits: layers * Math.log2(codes), model: { codes, layers } }));
+        return rvq.map(({ layers, codes }) => ({
+          name: `rvq-${layers}x${codes}`,
+          quantizer: q,
+          requested: codes,
+          codes,
+          layers,
+          bits: layers * Math.log2(codes),
+          model: { codes, layers },
+        }));
     }
   };
   const all = QUANTIZERS.flatMap(variants);
   const oneCode = (v: CompareVariant) => (ONE_CODE_QUANTIZERS as readonly Quantizer[]).includes(v.quantizer);
-  return [...all.filter(oneCode).sort((a, b) => sizes.indexOf(a.requested) - sizes.indexOf(b.requested)), ...all.filter((v) => !oneCode(v))];
+  return [
+    ...all.filter(oneCode).sort((a, b) => sizes.indexOf(a.requested) - sizes.indexOf(b.requested)),
+    ...all.filter((v) => !oneCode(v)),
+  ];
 }
 
 // "2x64,6x512" → RVQ settings.
@@ -75,14 +128,18 @@ export function parseRvq(text: string): Array<{ layers: number; codes: number }>
   return text.split(',').map((item) => {
     const m = /^(\d+)x(\d+)$/.exec(item.trim());
     if (!m || Number(m[1]) < 1 || Number(m[2]) < 2) {
-      throw new TorchmotionError(`--rvq must list layers×codes as <layers>x<codes> (layers ≥ 1, codes ≥ 2), e.g. 2x64,6x512; received '${text}'`);
+      throw new TorchmotionError(
+        `--rvq must list layers×codes as <layers>x<codes> (layers ≥ 1, codes ≥ 2), e.g. 2x64,6x512; received '${text}'`
+      );
     }
     return { layers: Number(m[1]), codes: Number(m[2]) };
   });
 }
 
-export async function compareQuantizers(base: z.output<typeof tokenizerConfig>, o: CompareOptions):
-  Promise<{ rows: CompareRow[]; table: string; tableFile: string; plotFile: string }> {
+export async function compareQuantizers(
+  base: z.output<typeof tokenizerConfig>,
+  o: CompareOptions
+): Promise<{ rows: CompareRow[]; table: string; tableFile: string; plotFile: string }> {
   mkdirSync(o.out, { recursive: true });
   const { sizes, evalSplit } = quantizerCompareSettings.parse(o);
   const seeds = o.seeds ?? [base.train.seed];
@@ -99,18 +156,50 @@ export async function compareQuantizers(base: z.output<typeof tokenizerConfig>, 
       let peakMB = earlier.find((r) => r.run === run)?.peakMB ?? NaN;
       if (!runReached(run, steps)) {
         o.log?.(`training ${label(v)}, seed ${seed} → ${run}`);
-        peakMB = await peakOf(() => trainTokenizer({ ...base, preset: undefined, model, train: { ...base.train, seed } },
-          { out: run, resume: existsSync(run), log: () => {} }));
+        peakMB = await peakOf(() =>
+          trainTokenizer(
+            { ...base, preset: undefined, model, train: { ...base.train, seed } },
+            { out: run, resume: existsSync(run), log: () => {} }
+          )
+        );
       }
       const metrics = MetricsLog.read(join(run, 'metrics.jsonl')).filter((m) => (m.kind as unknown) === undefined);
       const { model: tok } = await loadTokenizer(resolveCheckpoint(run)!);
-      const ev = await evaluateTokenizer(tok, base.data.root, { split: evalSplit, minFrames: 0, maxFrames: 100000, evaluator: o.evaluator });
-      rows.push({ ...ev, quantizer: v.quantizer, requested: v.requested, layers: v.layers, bits: v.bits, seed, run, peakMB,
-        trainSeconds: seconds(run), finalLoss: metrics.slice(-20).reduce((s, m) => s + m.reconstruction, 0) / Math.min(20, metrics.length) });
-      writeFileSync(jsonFile, JSON.stringify([...rows, ...earlier.filter((r) => !rows.some((n) => n.run === r.run))], null, 2));
-      if (seed === seeds[0]) curves.push({ name: label(v), points: smooth(metrics.map((m) => [m.step, m.reconstruction]), 25) });
-      o.log?.(`  MPJPE ${ev.mpjpeMm.toFixed(1)} mm${ev.fid === undefined ? '' : `, FID ${ev.fid.toFixed(3)}`}, usage ${usage(ev)} %, ` +
-        `perplexity ${ev.perplexity.toFixed(1)}`);
+      const ev = await evaluateTokenizer(tok, base.data.root, {
+        split: evalSplit,
+        minFrames: 0,
+        maxFrames: 100000,
+        evaluator: o.evaluator,
+      });
+      rows.push({
+        ...ev,
+        quantizer: v.quantizer,
+        requested: v.requested,
+        layers: v.layers,
+        bits: v.bits,
+        seed,
+        run,
+        peakMB,
+        trainSeconds: seconds(run),
+        finalLoss: metrics.slice(-20).reduce((s, m) => s + m.reconstruction, 0) / Math.min(20, metrics.length),
+      });
+      writeFileSync(
+        jsonFile,
+        JSON.stringify([...rows, ...earlier.filter((r) => !rows.some((n) => n.run === r.run))], null, 2)
+      );
+      if (seed === seeds[0])
+        curves.push({
+          name: label(v),
+          points: smooth(
+            metrics.map((m) => [m.step, m.reconstruction]),
+            25
+          ),
+        });
+      o.log?.(
+        `  MPJPE ${ev.mpjpeMm.toFixed(1)} mm${ev.fid === undefined ? '' : `, FID ${ev.fid.toFixed(3)}`}, ` +
+          `usage ${usage(ev)} %, ` +
+          `perplexity ${ev.perplexity.toFixed(1)}`
+      );
     }
   }
   writeFileSync(jsonFile, JSON.stringify(rows, null, 2));
@@ -118,8 +207,15 @@ export async function compareQuantizers(base: z.output<typeof tokenizerConfig>, 
   const tableFile = join(o.out, 'compare.md');
   writeFileSync(tableFile, table + '\n');
   const plotFile = join(o.out, 'compare.svg');
-  writeFileSync(plotFile, lineChart(curves, { title: 'Tokenizer training: reconstruction loss (moving average of 25 steps)',
-    xLabel: 'step', yLabel: 'SmoothL1 reconstruction loss', logY: true }));
+  writeFileSync(
+    plotFile,
+    lineChart(curves, {
+      title: 'Tokenizer training: reconstruction loss (moving average of 25 steps)',
+      xLabel: 'step',
+      yLabel: 'SmoothL1 reconstruction loss',
+      logY: true,
+    })
+  );
   return { rows, table, tableFile, plotFile };
 }
 
@@ -133,7 +229,9 @@ const usage = (ev: TokenizerEval) => (ev.layerUsage ?? [ev]).map((u) => u.usageP
 function compareTable(rows: CompareRow[], seeds: number[]): string {
   const groups: CompareRow[][] = [];
   for (const r of rows) {
-    const g = groups.find((x) => x[0].quantizer === r.quantizer && x[0].codebookSize === r.codebookSize && x[0].layers === r.layers);
+    const g = groups.find(
+      (x) => x[0].quantizer === r.quantizer && x[0].codebookSize === r.codebookSize && x[0].layers === r.layers
+    );
     if (g) g.push(r);
     else groups.push([r]);
   }
@@ -143,18 +241,29 @@ function compareTable(rows: CompareRow[], seeds: number[]): string {
     const s = meanStd(values);
     return values.length > 1 ? `${s.mean.toFixed(digits)} ± ${s.std.toFixed(digits)}` : s.mean.toFixed(digits);
   };
-  const perLayer = (g: CompareRow[]) => Array.from({ length: g[0].layers }, (_, l) =>
-    meanStd(g.map((r) => (r.layerUsage ?? [r])[l].usagePercent)).mean.toFixed(1)).join(' / ');
+  const perLayer = (g: CompareRow[]) =>
+    Array.from({ length: g[0].layers }, (_, l) =>
+      meanStd(g.map((r) => (r.layerUsage ?? [r])[l].usagePercent)).mean.toFixed(1)
+    ).join(' / ');
   return [
-    '| quantiser | codes | bits / token | seeds | held-out MPJPE (mm) ↓ | rec. FID ↓ | usage % (per layer) | perplexity (layer 0) | ' +
+    '| quantiser | codes | bits / token | seeds | held-out MPJPE (mm) ↓ | rec. FID ↓ | ' +
+      'usage % (per layer) | perplexity (layer 0) | ' +
       'final train recon loss | train time (s) | peak tensors (MB) |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
-    ...groups.map((g) => `| ${g[0].quantizer.toUpperCase()} | ${g[0].quantizer === 'rvq' ? `${g[0].layers} × ${g[0].codebookSize}` : g[0].codebookSize} | ` +
-      `${g[0].bits.toFixed(g[0].bits % 1 ? 1 : 0)} | ${g.length} | ${f(g, (r) => r.mpjpeMm, 1)} | ${f(g, (r) => r.fid, 3)} | ${perLayer(g)} | ` +
-      `${f(g, (r) => r.perplexity, 1)} | ${f(g, (r) => r.finalLoss, 4)} | ${f(g, (r) => r.trainSeconds, 0)} | ${f(g, (r) => r.peakMB, 0)} |`),
+    ...groups.map(
+      (g) =>
+        `| ${g[0].quantizer.toUpperCase()} | ` +
+        `${g[0].quantizer === 'rvq' ? `${g[0].layers} × ${g[0].codebookSize}` : g[0].codebookSize} | ` +
+        `${g[0].bits.toFixed(g[0].bits % 1 ? 1 : 0)} | ${g.length} | ${f(g, (r) => r.mpjpeMm, 1)} | ` +
+        `${f(g, (r) => r.fid, 3)} | ${perLayer(g)} | ` +
+        `${f(g, (r) => r.perplexity, 1)} | ${f(g, (r) => r.finalLoss, 4)} | ${f(g, (r) => r.trainSeconds, 0)} | ` +
+        `${f(g, (r) => r.peakMB, 0)} |`
+    ),
     '',
-    `Mean ± sample std over seeds (${seeds.join(', ')}). Usage: per layer, the mean over seeds of the share of its codebook used on the ` +
-      'held-out split; perplexity of layer 0 (the one code per step of FSQ and VQ). Times are the sums of the native step times; peak ' +
+    `Mean ± sample std over seeds (${seeds.join(', ')}). Usage: per layer, the mean over seeds of ` +
+      `the share of its codebook used on the ` +
+      'held-out split; perplexity of layer 0 (the one code per step of FSQ and VQ). Times are the ' +
+      'sums of the native step times; peak ' +
       'tensors is the most CPU tensor memory in use while training.',
   ].join('\n');
 }

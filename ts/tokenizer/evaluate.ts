@@ -1,8 +1,9 @@
 // Tokenizer evaluation: MPJPE (mm) on globally recovered joints with the pelvis subtracted per frame (as the
 // reference), codebook usage, perplexity and dead codes, and with a retrieval evaluator the reconstruction FID (its
-// embeddings of the reconstructions against those of the clips, the first maxFrames frames of each). Codes are counted into one array of codebook size
-// (bincount), clip by clip, so memory does not grow with the number of tokens. A residual (RVQ) tokenizer's usage is
-// that of its layer 0 (the coarse code every step has), with every layer's in `layerUsage`.
+// embeddings of the reconstructions against those of the clips, the first maxFrames frames of each). Codes are counted
+// into one array of codebook size (bincount), clip by clip, so memory does not grow with the number of tokens. A
+// residual (RVQ) tokenizer's usage is that of its layer 0 (the coarse code every step has), with every layer's in
+// `layerUsage`.
 import { z } from 'zod';
 
 import { buildIndex, indexSettings, type StageName } from '../data/dataset.js';
@@ -24,9 +25,9 @@ export interface TokenizerEval {
   usagePercent: number;
   perplexity: number;
   deadCodes: number;
-  nonFinite: string[];   // clips left out because they hold NaN or Inf
-  fid?: number;          // reconstruction FID, when an evaluator was given
-  layerUsage?: CodeUsage[];  // RVQ: usage of each layer's codebook (the fields above are layer 0's)
+  nonFinite: string[]; // clips left out because they hold NaN or Inf
+  fid?: number; // reconstruction FID, when an evaluator was given
+  layerUsage?: CodeUsage[]; // RVQ: usage of each layer's codebook (the fields above are layer 0's)
 }
 
 export type CodeUsage = ReturnType<CodeCounter['summary']>;
@@ -66,28 +67,46 @@ export class CodeCounter {
     let entropy = 0;
     for (const c of this.counts) if (c > 0) entropy -= (c / total) * Math.log(c / total);
     const size = this.counts.length;
-    return { codebookSize: size, usedCodes: used, usagePercent: (100 * used) / size, perplexity: Math.exp(entropy), deadCodes: size - used };
+    return {
+      codebookSize: size,
+      usedCodes: used,
+      usagePercent: (100 * used) / size,
+      perplexity: Math.exp(entropy),
+      deadCodes: size - used,
+    };
   }
 }
 
 // What an evaluation reads when not told: the val split's clips within the reference's evaluation limits (120..600).
-export const tokenizerEvalSettings = z.object({
-  split: z.string().default('val'),
-  stage: indexSettings.shape.stage.removeDefault().default('tokenizer-eval'),
-}).strict();
+export const tokenizerEvalSettings = z
+  .object({
+    split: z.string().default('val'),
+    stage: indexSettings.shape.stage.removeDefault().default('tokenizer-eval'),
+  })
+  .strict();
 
 export interface EvalOptions {
-  split?: string; stage?: StageName; minFrames?: number; maxFrames?: number; maxClips?: number; threads?: number;
+  split?: string;
+  stage?: StageName;
+  minFrames?: number;
+  maxFrames?: number;
+  maxClips?: number;
+  threads?: number;
   evaluator?: LoadedEvaluator;
 }
 
-export async function evaluateTokenizer(model: TokenizerModel, root: string, o: EvalOptions = {}): Promise<TokenizerEval> {
+export async function evaluateTokenizer(
+  model: TokenizerModel,
+  root: string,
+  o: EvalOptions = {}
+): Promise<TokenizerEval> {
   const { split, stage } = tokenizerEvalSettings.parse({ split: o.split, stage: o.stage });
   const { index } = buildIndex(root, { split, stage, minFrames: o.minFrames, maxFrames: o.maxFrames });
-  if (index.names.length === 0) throw new TorchmotionError(`split '${split}' of ${root} has no clip to evaluate within the stage's length limits`);
+  if (index.names.length === 0)
+    throw new TorchmotionError(`split '${split}' of ${root} has no clip to evaluate within the stage's length limits`);
   const stats = readDatasetMeanStd(root);
-  const counters: CodeCounter[] = [];   // one per layer of the codes
-  let layered = false;                  // codes (1, T', layers)
+  const counters: CodeCounter[] = []; // one per layer of the codes
+  let layered = false; // codes (1, T', layers)
   let err = 0;
   let count = 0;
   let clips = 0;
@@ -111,15 +130,29 @@ export async function evaluateTokenizer(model: TokenizerModel, root: string, o: 
     const gt = recoverJoints(denormalize(Float64Array.from(x), stats));
     const rec = recoverJoints(denormalize(Float64Array.from(reconstruction.data as Float32Array), stats));
     const e = pelvisRelativeError(rec, gt);
-    await embedded?.add(denormalize(Float64Array.from(x), stats), denormalize(Float64Array.from(reconstruction.data as Float32Array), stats));
+    await embedded?.add(
+      denormalize(Float64Array.from(x), stats),
+      denormalize(Float64Array.from(reconstruction.data as Float32Array), stats)
+    );
     err += e.sum;
     count += e.count;
     clips++;
     frames += T;
   }
-  if (clips === 0 && nonFinite.length > 0) throw new TorchmotionError(`no clip of split '${split}' of ${root} could be evaluated: ${nonFinite.length} hold NaN or Inf (e.g. ${nonFinite[0]})`);
+  if (clips === 0 && nonFinite.length > 0)
+    throw new TorchmotionError(
+      `no clip of split '${split}' of ${root} could be evaluated: ${nonFinite.length} hold ` +
+        `NaN or Inf (e.g. ${nonFinite[0]})`
+    );
   const fid = embedded && clips >= 2 ? await embedded.fid() : undefined;
   const usage = (counters.length ? counters : [new CodeCounter(model.codebookSize)]).map((c) => c.summary());
-  return { clips, frames, mpjpeMm: (1000 * err) / count, ...usage[0], nonFinite, ...(fid !== undefined && { fid }),
-    ...(layered && { layerUsage: usage }) };
+  return {
+    clips,
+    frames,
+    mpjpeMm: (1000 * err) / count,
+    ...usage[0],
+    nonFinite,
+    ...(fid !== undefined && { fid }),
+    ...(layered && { layerUsage: usage }),
+  };
 }

@@ -15,9 +15,9 @@ import { fileError } from '../files.js';
 interface Holder {
   pid: number;
   host: string;
-  started: string;         // when the lock was taken (ISO time)
-  processStart?: string;   // /proc/<pid>/stat's starttime (Linux): a pid reused by a later process differs here
-  token: string;           // this lock's own identity: a release never removes another holder's lock
+  started: string; // when the lock was taken (ISO time)
+  processStart?: string; // /proc/<pid>/stat's starttime (Linux): a pid reused by a later process differs here
+  token: string; // this lock's own identity: a release never removes another holder's lock
 }
 
 // Clock ticks after boot at which `pid` started (field 22 of /proc/<pid>/stat, counted after the command name,
@@ -71,7 +71,10 @@ function remove(file: string, token: string): void {
 }
 
 export class RunLock {
-  private constructor(readonly file: string, private readonly token: string) {}
+  private constructor(
+    readonly file: string,
+    private readonly token: string
+  ) {}
 
   // Takes the lock of `dir` or throws a sentence naming the folder, the holder and what to do; `log` gets the line of
   // a takeover.
@@ -79,15 +82,22 @@ export class RunLock {
     const file = join(dir, 'run.lock');
     const own = mine.get(file);
     if (own?.training) {
-      throw new TorchmotionError(`${dir} is being trained by another run of this process (${process.pid}): wait for ` +
-        'it to end or choose another --out');
+      throw new TorchmotionError(
+        `${dir} is being trained by another run of this process (${process.pid}): wait for ` +
+          'it to end or choose another --out'
+      );
     }
     if (own) {
       const h = readHolder(file);
       if (typeof h !== 'string' && h.token === own.token) return new RunLock(file, own.token);
     }
-    const me: Holder = { pid: process.pid, host: hostname(), started: new Date().toISOString(),
-      processStart: processStart(process.pid), token: randomBytes(8).toString('hex') };
+    const me: Holder = {
+      pid: process.pid,
+      host: hostname(),
+      started: new Date().toISOString(),
+      processStart: processStart(process.pid),
+      token: randomBytes(8).toString('hex'),
+    };
     // A second try follows a takeover; a third would mean another process is taking it over at the same moment.
     for (let attempt = 0; attempt < 3; attempt++) {
       if (create(file, me)) {
@@ -98,18 +108,24 @@ export class RunLock {
       const h = readHolder(file);
       if (h === 'it is gone') continue;
       if (typeof h === 'string') {
-        throw new TorchmotionError(`${dir} is locked by ${file}, which cannot be read (${h}): if no run is writing ` +
-          `this folder, delete ${file} and run again`);
+        throw new TorchmotionError(
+          `${dir} is locked by ${file}, which cannot be read (${h}): if no run is writing ` +
+            `this folder, delete ${file} and run again`
+        );
       }
       const since = `since ${h.started}`;
       if (h.host !== me.host) {
-        throw new TorchmotionError(`${dir} is locked by process ${h.pid} on ${h.host} (${since}), and this host ` +
-          `(${me.host}) cannot tell whether it still runs: if that run is really gone, delete ${file} and run again`);
+        throw new TorchmotionError(
+          `${dir} is locked by process ${h.pid} on ${h.host} (${since}), and this host ` +
+            `(${me.host}) cannot tell whether it still runs: if that run is really gone, delete ${file} and run again`
+        );
       }
       // A lock naming this process's pid that it does not hold is an earlier process's, which had the same pid.
       if (h.pid !== process.pid && running(h)) {
-        throw new TorchmotionError(`${dir} is in use by process ${h.pid} on ${h.host} (${since}, lock ${file}): ` +
-          'wait for that run to end or stop it, or choose another --out');
+        throw new TorchmotionError(
+          `${dir} is in use by process ${h.pid} on ${h.host} (${since}, lock ${file}): ` +
+            'wait for that run to end or stop it, or choose another --out'
+        );
       }
       if (takeOver(file, h)) {
         log(`${dir}: taking over the lock of process ${h.pid} on ${h.host} (${since}), which is no longer running`);

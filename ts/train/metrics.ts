@@ -17,12 +17,17 @@ export class MetricsLog {
 
   truncateAfter(step: number): void {
     if (!existsSync(this.file)) return;
-    const kept = readFileSync(this.file, 'utf8').split('\n').filter((l) => l.trim() && (JSON.parse(l) as { step: number }).step < step);
+    const kept = readFileSync(this.file, 'utf8')
+      .split('\n')
+      .filter((l) => l.trim() && (JSON.parse(l) as { step: number }).step < step);
     writeFileSync(this.file, kept.map((l) => l + '\n').join(''));
   }
 
   static read(file: string): Array<Record<string, number>> {
     if (!existsSync(file)) return [];
-    return readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
+    return readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => l.trim())
+      .map((l) => JSON.parse(l));
   }
 }

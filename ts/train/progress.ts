@@ -6,15 +6,31 @@ export interface Progress {
   stop(): void;
 }
 
-export function createProgress(total: number, start: number, unit: string, log?: (line: string) => void, every = 10): Progress {
+export function createProgress(
+  total: number,
+  start: number,
+  unit: string,
+  log?: (line: string) => void,
+  every = 10
+): Progress {
   if (process.stderr.isTTY && !log) {
-    const bar = new cliProgress.SingleBar({
-      format: `{bar} {value}/{total} {unit} | {fields} | ETA {eta_formatted}`,
-      hideCursor: true, etaBuffer: 20,
-    }, cliProgress.Presets.shades_classic);
+    const bar = new cliProgress.SingleBar(
+      {
+        format: `{bar} {value}/{total} {unit} | {fields} | ETA {eta_formatted}`,
+        hideCursor: true,
+        etaBuffer: 20,
+      },
+      cliProgress.Presets.shades_classic
+    );
     bar.start(total, start, { unit, fields: '' });
     return {
-      update: (step, f) => bar.update(step, { unit, fields: Object.entries(f).map(([k, v]) => `${k} ${v}`).join(' | ') }),
+      update: (step, f) =>
+        bar.update(step, {
+          unit,
+          fields: Object.entries(f)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(' | '),
+        }),
       stop: () => bar.stop(),
     };
   }
@@ -25,7 +41,11 @@ export function createProgress(total: number, start: number, unit: string, log?:
       if (step % every !== 0 && step !== total) return;
       const rate = (step - start) / ((performance.now() - t0) / 1000);
       const eta = rate > 0 ? (total - step) / rate : 0;
-      write(`${unit} ${step}/${total} ${Object.entries(f).map(([k, v]) => `${k} ${v}`).join(' ')} eta ${eta.toFixed(0)}s`);
+      write(
+        `${unit} ${step}/${total} ${Object.entries(f)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(' ')} eta ${eta.toFixed(0)}s`
+      );
     },
     stop: () => {},
   };

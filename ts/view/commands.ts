@@ -17,10 +17,19 @@ export const pageOptions = () => [
   new Option('--port <n>', withDefault('port to serve on (0: any free port)', serveSettings, 'port')).argParser(port),
   new Option('--host <address>', withDefault('address to serve on', serveSettings, 'host')),
 ];
-export interface PageFlags { out?: string; serve?: boolean; port?: number; host?: string }
+export interface PageFlags {
+  out?: string;
+  serve?: boolean;
+  port?: number;
+  host?: string;
+}
 
 // Writes the page to --out and/or serves it, printing what `written(MiB)` and `served(url)` say.
-export async function showPage(html: string, o: PageFlags, say: { written: (mib: string) => string; served: (url: string) => string }): Promise<void> {
+export async function showPage(
+  html: string,
+  o: PageFlags,
+  say: { written: (mib: string) => string; served: (url: string) => string }
+): Promise<void> {
   if (o.out) {
     mkdirSync(dirname(resolve(o.out)), { recursive: true });
     writeFileSync(o.out, html);
@@ -34,19 +43,32 @@ export async function showPage(html: string, o: PageFlags, say: { written: (mib:
 
 // `--caption`, repeatable: the caption of the next file (`view`, `render`).
 export const captionOption = (otherwise: string) =>
-  new Option('--caption <text>', `caption of the next file, in order (repeatable; default: ${otherwise})`).argParser(collect).default([]);
+  new Option('--caption <text>', `caption of the next file, in order (repeatable; default: ${otherwise})`)
+    .argParser(collect)
+    .default([]);
 
 export function registerViewCommand(program: Command): void {
-  addOptions(program.command('view <files...>')
-    .description('play motions side by side in a three.js page (272 motions or (T,22,3) joints .npy), with their captions'),
-  [...pageOptions(), ...meanStdOptions('to de-normalise 272 motions with'), captionOption('prompts.json or the file name')])
+  addOptions(
+    program
+      .command('view <files...>')
+      .description(
+        'play motions side by side in a three.js page (272 motions or (T,22,3) joints .npy), with their captions'
+      ),
+    [
+      ...pageOptions(),
+      ...meanStdOptions('to de-normalise 272 motions with'),
+      captionOption('prompts.json or the file name'),
+    ]
+  )
     .option('--title <text>', 'page title')
-    .action(async (files: string[], o: PageFlags & { mean?: string; std?: string; caption: string[]; title?: string }) => {
-      const motions = loadViewMotions(files, { stats: optionalMeanStd(o), captions: o.caption });
-      const frames = Math.max(...motions.map((m) => m.frames));
-      await showPage(viewerHtml(motions, { title: o.title }), o, {
-        written: (mib) => `${motions.length} motion(s), ${frames} frames, ${mib} MiB; open it in a browser`,
-        served: (url) => `serving ${motions.length} motion(s) at ${url} (Ctrl-C to stop)`,
-      });
-    });
+    .action(
+      async (files: string[], o: PageFlags & { mean?: string; std?: string; caption: string[]; title?: string }) => {
+        const motions = loadViewMotions(files, { stats: optionalMeanStd(o), captions: o.caption });
+        const frames = Math.max(...motions.map((m) => m.frames));
+        await showPage(viewerHtml(motions, { title: o.title }), o, {
+          written: (mib) => `${motions.length} motion(s), ${frames} frames, ${mib} MiB; open it in a browser`,
+          served: (url) => `serving ${motions.length} motion(s) at ${url} (Ctrl-C to stop)`,
+        });
+      }
+    );
 }

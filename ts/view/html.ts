@@ -50,16 +50,23 @@ export function pageBundle(name: 'viewer' | 'pfnn'): string {
     if (esbuildInstalled()) {
       const run = spawnSync(process.execPath, [join(root, BUILD_SCRIPT)], { cwd: root, encoding: 'utf8' });
       if (run.status !== 0) {
-        throw new TorchmotionError(`cannot build the page bundle ${file}: ${(run.stderr || run.error?.message || '').trim()}`);
+        throw new TorchmotionError(
+          `cannot build the page bundle ${file}: ${(run.stderr || run.error?.message || '').trim()}`
+        );
       }
     } else if (!existsSync(file)) {
-      throw new TorchmotionError(`the page bundle ${file} is missing and esbuild is not installed to build it: ` +
-        `run \`npm install --include=dev && npm run build:ts\` in ${root}`);
+      throw new TorchmotionError(
+        `the page bundle ${file} is missing and esbuild is not installed to build it: ` +
+          `run \`npm install --include=dev && npm run build:ts\` in ${root}`
+      );
     }
   }
   const code = readFileSync(file, 'utf8');
   // esbuild escapes "</script" in what it emits; check rather than trust, since a stray one would cut the page short.
-  if (/<\/script/i.test(code)) throw new TorchmotionError(`${file} contains "</script" and cannot be inlined: rebuild it with \`npm run build:ts\``);
+  if (/<\/script/i.test(code))
+    throw new TorchmotionError(
+      `${file} contains "</script" and cannot be inlined: rebuild it with \`npm run build:ts\``
+    );
   bundles.set(name, code);
   return code;
 }
@@ -86,7 +93,8 @@ const STYLE = `
   .caption { position: absolute; transform: translate(-50%, -100%); max-width: 280px; padding: 3px 8px;
     background: rgba(255, 255, 255, 0.85); border: 1px solid #ddd; border-radius: 4px; text-align: center; }
   #message { position: absolute; inset: 40% 0 auto; text-align: center; color: #a00; }
-  #controls { display: flex; align-items: center; gap: 12px; padding: 8px 12px; border-top: 1px solid #ddd; background: #f7f7f7; }
+  #controls { display: flex; align-items: center; gap: 12px; padding: 8px 12px; border-top: \
+1px solid #ddd; background: #f7f7f7; }
   #play { min-width: 84px; }
   #scrub { flex: 1; }
   #counter { min-width: 120px; text-align: right; font-variant-numeric: tabular-nums; }
@@ -99,18 +107,32 @@ export function viewerHtml(motions: ViewMotion[], o: { title?: string } = {}): s
     motions: motions.map((m) => ({ caption: m.caption, frames: m.frames, joints: base64Float32(m.joints) })),
   };
   const title = o.title ?? `torchmotion view: ${motions.map((m) => m.caption).join(' | ')}`;
-  return pageHtml({ title, style: STYLE, body: `<div id="view"><div id="labels"></div><div id="message"></div></div>
+  return pageHtml({
+    title,
+    style: STYLE,
+    body: `<div id="view"><div id="labels"></div><div id="message"></div></div>
 <div id="controls">
   <button id="play" type="button" title="play or pause (space)"></button>
   <input id="scrub" type="range" min="0" step="1" value="0" aria-label="frame" title="scrub (← → step one frame)">
   <label>speed <select id="speed"></select></label>
   <span id="counter"></span>
-</div>`, dataId: 'torchmotion-data', data, bundle: 'viewer' });
+</div>`,
+    dataId: 'torchmotion-data',
+    data,
+    bundle: 'viewer',
+  });
 }
 
 // One self-contained page: its markup, its data as JSON in <script type="application/json" id=dataId> (every "<"
 // escaped) and a page bundle inlined after it.
-export function pageHtml(p: { title: string; style: string; body: string; dataId: string; data: unknown; bundle: 'viewer' | 'pfnn' }): string {
+export function pageHtml(p: {
+  title: string;
+  style: string;
+  body: string;
+  dataId: string;
+  data: unknown;
+  bundle: 'viewer' | 'pfnn';
+}): string {
   return `<!doctype html>
 <html lang="en">
 <head>

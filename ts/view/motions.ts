@@ -16,8 +16,8 @@ export interface ViewMotion {
 }
 
 export interface LoadOptions {
-  stats?: MeanStd;       // de-normalise 272 inputs
-  captions?: string[];   // one per file, in order; missing ones come from prompts.json or the file name
+  stats?: MeanStd; // de-normalise 272 inputs
+  captions?: string[]; // one per file, in order; missing ones come from prompts.json or the file name
 }
 
 // generate writes prompts.json next to its outputs: use its prompt as the caption of a generated file.
@@ -33,18 +33,25 @@ function captionFromPrompts(file: string): string | undefined {
 }
 
 export function loadViewMotion(file: string, o: LoadOptions = {}, caption?: string): ViewMotion {
-  if (!existsSync(file)) throw new TorchmotionError(`${file}: no such file (expected a 272 motion or a (T, 22, 3) joints .npy)`);
+  if (!existsSync(file))
+    throw new TorchmotionError(`${file}: no such file (expected a 272 motion or a (T, 22, 3) joints .npy)`);
   const a = readNpy(file);
-  if (a.dtype !== 'f4' && a.dtype !== 'f8') throw new TorchmotionError(`${file}: expected float data, found ${a.dtype}`);
+  if (a.dtype !== 'f4' && a.dtype !== 'f8')
+    throw new TorchmotionError(`${file}: expected float data, found ${a.dtype}`);
   const data = Float64Array.from(a.data as Float32Array | Float64Array);
   let joints: Float64Array;
   if (a.shape.length === 2 && a.shape[1] === DIM) {
     joints = recoverJoints(o.stats ? denormalize(data, o.stats) : data);
   } else if (a.shape.length === 3 && a.shape[1] === JOINTS && a.shape[2] === 3) {
-    if (o.stats) throw new TorchmotionError(`${file}: --mean/--std apply to 272 motions, but this is a joints file (${a.shape.join(', ')}); drop them`);
+    if (o.stats)
+      throw new TorchmotionError(
+        `${file}: --mean/--std apply to 272 motions, but this is a joints file (${a.shape.join(', ')}); drop them`
+      );
     joints = data;
   } else {
-    throw new TorchmotionError(`${file}: expected a (T, ${DIM}) motion or (T, ${JOINTS}, 3) joints, found (${a.shape.join(', ')})`);
+    throw new TorchmotionError(
+      `${file}: expected a (T, ${DIM}) motion or (T, ${JOINTS}, 3) joints, found (${a.shape.join(', ')})`
+    );
   }
   const frames = joints.length / (JOINTS * 3);
   if (frames < 1) throw new TorchmotionError(`${file}: the motion has no frames`);
@@ -55,7 +62,9 @@ export function loadViewMotion(file: string, o: LoadOptions = {}, caption?: stri
 export function loadViewMotions(files: string[], o: LoadOptions = {}): ViewMotion[] {
   if (files.length === 0) throw new TorchmotionError('give at least one motion file');
   if (o.captions && o.captions.length > files.length) {
-    throw new TorchmotionError(`${o.captions.length} captions for ${files.length} file(s): give at most one --caption per file`);
+    throw new TorchmotionError(
+      `${o.captions.length} captions for ${files.length} file(s): give at most one --caption per file`
+    );
   }
   return files.map((f, i) => loadViewMotion(f, o, o.captions?.[i]));
 }

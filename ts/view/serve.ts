@@ -8,10 +8,12 @@ import { z } from 'zod';
 import { TorchmotionError } from '../errors.js';
 
 // Where a page is served: this machine only, on any free port. (The port's range is checked in serveViewer.)
-export const serveSettings = z.object({
-  port: z.number().default(0),
-  host: z.string().default('127.0.0.1'),
-}).strict();
+export const serveSettings = z
+  .object({
+    port: z.number().default(0),
+    host: z.string().default('127.0.0.1'),
+  })
+  .strict();
 
 export interface ServedViewer {
   url: string;
@@ -34,7 +36,11 @@ export function serveViewer(html: string, o: { port?: number; host?: string } = 
     } else if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
     } else if (path === '/' || path === '/index.html') {
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': page.length, 'cache-control': 'no-store' });
+      res.writeHead(200, {
+        'content-type': 'text/html; charset=utf-8',
+        'content-length': page.length,
+        'cache-control': 'no-store',
+      });
       res.end(req.method === 'HEAD' ? undefined : page);
     } else {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: the viewer is at /\n');
@@ -42,8 +48,12 @@ export function serveViewer(html: string, o: { port?: number; host?: string } = 
   });
   return new Promise((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
-      const why = err.code === 'EADDRINUSE' ? `port ${port} is in use: pick another with --port, or --port 0 for any free one`
-        : err.code === 'EADDRNOTAVAIL' ? `${host} is not an address of this machine: pick another with --host (e.g. 127.0.0.1)` : err.message;
+      const why =
+        err.code === 'EADDRINUSE'
+          ? `port ${port} is in use: pick another with --port, or --port 0 for any free one`
+          : err.code === 'EADDRNOTAVAIL'
+            ? `${host} is not an address of this machine: pick another with --host (e.g. 127.0.0.1)`
+            : err.message;
       reject(new TorchmotionError(`cannot serve the viewer on ${host}:${port}: ${why}`, { cause: err }));
     });
     server.listen(port, host, () => {
@@ -52,21 +62,24 @@ export function serveViewer(html: string, o: { port?: number; host?: string } = 
       const names = [shownHost];
       if (['127.0.0.1', '::1', 'localhost'].includes(host)) names.push('localhost', '127.0.0.1', '[::1]');
       // A browser leaves the port out of Host when it is the scheme's default.
-      for (const n of names) hosts.add(`${n}:${bound}`.toLowerCase()).add(bound === 80 ? n.toLowerCase() : `${n}:${bound}`.toLowerCase());
+      for (const n of names)
+        hosts.add(`${n}:${bound}`.toLowerCase()).add(bound === 80 ? n.toLowerCase() : `${n}:${bound}`.toLowerCase());
       // Bound to every interface: each of this machine's addresses (and its host name) is its own name.
       if (host === '0.0.0.0' || host === '::') {
         for (const list of Object.values(networkInterfaces())) {
-          for (const a of list ?? []) hosts.add(`${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${bound}`.toLowerCase());
+          for (const a of list ?? [])
+            hosts.add(`${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${bound}`.toLowerCase());
         }
         hosts.add(`localhost:${bound}`).add(`${hostname()}:${bound}`.toLowerCase());
         if (bound === 80) for (const h of [...hosts]) hosts.add(h.replace(/:80$/, ''));
       }
       resolve({
         url: `http://${shownHost}:${bound}/`,
-        close: () => new Promise<void>((done) => {
-          server.close(() => done());
-          server.closeAllConnections(); // a browser's keep-alive connection would hold close() open
-        }),
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => done());
+            server.closeAllConnections(); // a browser's keep-alive connection would hold close() open
+          }),
       });
     });
   });

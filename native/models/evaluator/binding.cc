@@ -10,7 +10,8 @@ namespace torchmotion {
 
 namespace {
 
-SequenceEncoderConfig ReadEncoder(const Napi::Object& o, const char* what, const std::string& side, int64_t input, int64_t max_len) {
+SequenceEncoderConfig ReadEncoder(const Napi::Object& o, const char* what, const std::string& side, int64_t input,
+                                  int64_t max_len) {
   auto key = [&](const char* k) { return side + k; };
   SequenceEncoderConfig c;
   c.input = input;
@@ -21,8 +22,8 @@ SequenceEncoderConfig ReadEncoder(const Napi::Object& o, const char* what, const
   c.dropout = RequiredNumber(o, what, "dropout", 0, 1);
   c.max_len = max_len;
   if (c.latent % c.heads != 0 || c.latent % 2 != 0) {
-    throw Napi::RangeError::New(o.Env(), std::string(what) + ": latent " + std::to_string(c.latent) + " must be even and a multiple of heads " +
-                                             std::to_string(c.heads));
+    throw Napi::RangeError::New(o.Env(), std::string(what) + ": latent " + std::to_string(c.latent) +
+                                             " must be even and a multiple of heads " + std::to_string(c.heads));
   }
   return c;
 }
@@ -41,17 +42,20 @@ Evaluator MakeModule<Evaluator>(const Napi::Object& o, const char* what) {
 namespace {
 
 // (B) int32 lengths in [1, L] of a right-padded side.
-torch::Tensor ReadLengths(const Napi::Value& v, const char* name, int64_t B, int64_t L, std::vector<Napi::Reference<Napi::Value>>& keep) {
+torch::Tensor ReadLengths(const Napi::Value& v, const char* name, int64_t B, int64_t L,
+                          std::vector<Napi::Reference<Napi::Value>>& keep) {
   auto t = BorrowTensor(v, Spec(name, torch::kInt32, {B}, {""}));
   if (B > 0 && (t.tensor.min().item<int32_t>() < 1 || t.tensor.max().item<int32_t>() > L)) {
-    throw Napi::RangeError::New(v.Env(), std::string(name) + ": every length must lie in [1, " + std::to_string(L) + "] (sequences are right-padded)");
+    throw Napi::RangeError::New(v.Env(), std::string(name) + ": every length must lie in [1, " + std::to_string(L) +
+                                             "] (sequences are right-padded)");
   }
   keep.push_back(std::move(t.keep));
   return t.tensor.to(torch::kInt64);
 }
 
 Napi::Object BatchArg(const Napi::CallbackInfo& info, const char* what) {
-  if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(info.Env(), std::string(what) + ": expected a batch object");
+  if (info.Length() < 1 || !info[0].IsObject())
+    throw Napi::TypeError::New(info.Env(), std::string(what) + ": expected a batch object");
   return info[0].As<Napi::Object>();
 }
 
@@ -65,8 +69,8 @@ class EvaluatorBinding : public ModelBinding<EvaluatorBinding, Evaluator> {
       Side text = ReadText(batch), motion = ReadMotion(batch);
       const int64_t B = text.values.size(0);
       if (motion.values.size(0) != B) {
-        throw Napi::RangeError::New(info.Env(), "motion: " + std::to_string(motion.values.size(0)) + " clips for " + std::to_string(B) +
-                                                    " captions (pairs row for row)");
+        throw Napi::RangeError::New(info.Env(), "motion: " + std::to_string(motion.values.size(0)) + " clips for " +
+                                                    std::to_string(B) + " captions (pairs row for row)");
       }
       if (B < 2) throw Napi::RangeError::New(info.Env(), "Evaluator.step: InfoNCE needs at least 2 pairs in a batch");
       auto exclude = BorrowTensor(batch.Get("exclude"), Spec("exclude", torch::kBool, {B, B}, {"", ""}));
@@ -84,7 +88,8 @@ class EvaluatorBinding : public ModelBinding<EvaluatorBinding, Evaluator> {
         std::vector<torch::Tensor> seen;
         InspectGradients watch(*optimizer_, inspect ? &seen : nullptr);
         EvaluatorStepResult r = EvaluatorTrainStep(model_, *optimizer_, b, device_, a);
-        return StepReportToJs({{{"loss", r.loss}, {"accuracy", r.accuracy}, {"gradNorm", r.grad_norm}}, r.non_finite, std::move(seen)});
+        return StepReportToJs(
+            {{{"loss", r.loss}, {"accuracy", r.accuracy}, {"gradNorm", r.grad_norm}}, r.non_finite, std::move(seen)});
       });
     });
   }
@@ -111,7 +116,8 @@ class EvaluatorBinding : public ModelBinding<EvaluatorBinding, Evaluator> {
       return Run(info.Env(), what, ThreadOption(o, false), std::move(s.keep), [=]() -> ToJs {
         auto finite = torch::isfinite(values).flatten(1).all(1);
         if (!finite.all().item<bool>()) {
-          throw std::runtime_error("motion: clip " + std::to_string(finite.logical_not().nonzero()[0].item<int64_t>()) + " of the batch holds NaN or Inf");
+          throw std::runtime_error("motion: clip " + std::to_string(finite.logical_not().nonzero()[0].item<int64_t>()) +
+                                   " of the batch holds NaN or Inf");
         }
         torch::NoGradGuard no_grad;
         model_->eval();
@@ -131,13 +137,16 @@ class EvaluatorBinding : public ModelBinding<EvaluatorBinding, Evaluator> {
     Side s;
     const auto& c = model_->config();
     const bool ids = model_->builtin_text();
-    auto text = BorrowTensor(o.Get("text"), ids ? Spec("text", torch::kInt32, {-1, -1}, {"B", "Lt"})
-                                                 : Spec("text", torch::kFloat32, {-1, -1, c.text.input}, {"B", "Lt", ""}));
+    auto text =
+        BorrowTensor(o.Get("text"), ids ? Spec("text", torch::kInt32, {-1, -1}, {"B", "Lt"})
+                                        : Spec("text", torch::kFloat32, {-1, -1, c.text.input}, {"B", "Lt", ""}));
     const int64_t B = text.tensor.size(0), L = text.tensor.size(1);
     if (L > c.text.max_len) {
-      throw Napi::RangeError::New(o.Env(), "text: " + std::to_string(L) + " slots, but the evaluator reads at most " + std::to_string(c.text.max_len));
+      throw Napi::RangeError::New(o.Env(), "text: " + std::to_string(L) + " slots, but the evaluator reads at most " +
+                                               std::to_string(c.text.max_len));
     }
-    if (ids && text.tensor.numel() > 0 && (text.tensor.min().item<int32_t>() < 0 || text.tensor.max().item<int32_t>() >= c.text_vocab)) {
+    if (ids && text.tensor.numel() > 0 &&
+        (text.tensor.min().item<int32_t>() < 0 || text.tensor.max().item<int32_t>() >= c.text_vocab)) {
       throw Napi::RangeError::New(o.Env(), "text: every word id must lie in [0, " + std::to_string(c.text_vocab) + ")");
     }
     s.values = ids ? text.tensor.to(torch::kInt64) : text.tensor;
@@ -153,7 +162,8 @@ class EvaluatorBinding : public ModelBinding<EvaluatorBinding, Evaluator> {
     auto motion = BorrowTensor(o.Get("motion"), Spec("motion", torch::kFloat32, {-1, -1, c.input}, {"B", "T", ""}));
     const int64_t B = motion.tensor.size(0), T = motion.tensor.size(1);
     if (T > c.max_len) {
-      throw Napi::RangeError::New(o.Env(), "motion: " + std::to_string(T) + " frames, but the evaluator reads at most " + std::to_string(c.max_len) +
+      throw Napi::RangeError::New(o.Env(), "motion: " + std::to_string(T) +
+                                               " frames, but the evaluator reads at most " + std::to_string(c.max_len) +
                                                ": crop the clip");
     }
     s.values = motion.tensor;
@@ -166,7 +176,8 @@ class EvaluatorBinding : public ModelBinding<EvaluatorBinding, Evaluator> {
   // Its own calls, beside those every model shares; its constructor is the base's.
   static Properties Calls() {
     using B = EvaluatorBinding;
-    return {InstanceMethod<&B::Step>("step"), InstanceMethod<&B::EmbedText>("embedText"), InstanceMethod<&B::EmbedMotion>("embedMotion")};
+    return {InstanceMethod<&B::Step>("step"), InstanceMethod<&B::EmbedText>("embedText"),
+            InstanceMethod<&B::EmbedMotion>("embedMotion")};
   }
   using ModelBinding::ModelBinding;
 };

@@ -11,7 +11,8 @@ torch::Tensor SinusoidalTable(int64_t length, int64_t dim) {
   auto position = torch::arange(length, torch::kFloat32).unsqueeze(1);
   auto rate = torch::exp(torch::arange(0, dim, 2, torch::kFloat32) * (-std::log(10000.0) / static_cast<double>(dim)));
   auto table = torch::zeros({length, dim});
-  table.index_put_({torch::indexing::Slice(), torch::indexing::Slice(0, torch::indexing::None, 2)}, torch::sin(position * rate));
+  table.index_put_({torch::indexing::Slice(), torch::indexing::Slice(0, torch::indexing::None, 2)},
+                   torch::sin(position * rate));
   table.index_put_({torch::indexing::Slice(), torch::indexing::Slice(1, torch::indexing::None, 2)},
                    torch::cos(position * rate).narrow(1, 0, dim / 2));
   return table;
@@ -23,8 +24,12 @@ SequenceEncoderImpl::SequenceEncoderImpl(const SequenceEncoderConfig& c) : confi
   projection_ = register_module("projection", torch::nn::Linear(c.input, c.latent));
   tokens_ = register_parameter("tokens", torch::randn({2, c.latent}));
   position_dropout_ = register_module("position_dropout", torch::nn::Dropout(c.dropout));
-  auto layer = torch::nn::TransformerEncoderLayerOptions(c.latent, c.heads).dim_feedforward(c.ff).dropout(c.dropout).activation(torch::kGELU);
-  encoder_ = register_module("seqTransEncoder", torch::nn::TransformerEncoder(torch::nn::TransformerEncoderOptions(layer, c.layers)));
+  auto layer = torch::nn::TransformerEncoderLayerOptions(c.latent, c.heads)
+                   .dim_feedforward(c.ff)
+                   .dropout(c.dropout)
+                   .activation(torch::kGELU);
+  encoder_ = register_module("seqTransEncoder",
+                             torch::nn::TransformerEncoder(torch::nn::TransformerEncoderOptions(layer, c.layers)));
   positions_ = SinusoidalTable(c.max_len + 2, c.latent);
 }
 
@@ -48,20 +53,25 @@ EvaluatorImpl::EvaluatorImpl(const EvaluatorConfig& c) : config_(c) {
 
 torch::Tensor EvaluatorImpl::embed_text(const torch::Tensor& text, const torch::Tensor& lengths) {
   auto x = words_ ? words_->forward(text) : text;
-  return torch::nn::functional::normalize(text_->forward(x, lengths), torch::nn::functional::NormalizeFuncOptions().dim(1));
+  return torch::nn::functional::normalize(text_->forward(x, lengths),
+                                          torch::nn::functional::NormalizeFuncOptions().dim(1));
 }
 
 torch::Tensor EvaluatorImpl::embed_motion(const torch::Tensor& motion, const torch::Tensor& lengths) {
-  return torch::nn::functional::normalize(motion_->forward(motion, lengths), torch::nn::functional::NormalizeFuncOptions().dim(1));
+  return torch::nn::functional::normalize(motion_->forward(motion, lengths),
+                                          torch::nn::functional::NormalizeFuncOptions().dim(1));
 }
 
-torch::Tensor InfoNce(const torch::Tensor& text, const torch::Tensor& motion, const torch::Tensor& exclude, double temperature) {
+torch::Tensor InfoNce(const torch::Tensor& text, const torch::Tensor& motion, const torch::Tensor& exclude,
+                      double temperature) {
   const int64_t B = text.size(0);
   auto diagonal = torch::eye(B, torch::TensorOptions().dtype(torch::kBool).device(text.device()));
   auto sim = text.matmul(motion.t()) / temperature;
-  sim = sim.masked_fill(exclude.to(text.device()).logical_and(diagonal.logical_not()), -std::numeric_limits<float>::infinity());
+  sim = sim.masked_fill(exclude.to(text.device()).logical_and(diagonal.logical_not()),
+                        -std::numeric_limits<float>::infinity());
   auto labels = torch::arange(B, torch::TensorOptions().dtype(torch::kLong).device(text.device()));
-  return 0.5 * (torch::nn::functional::cross_entropy(sim, labels) + torch::nn::functional::cross_entropy(sim.t(), labels));
+  return 0.5 *
+         (torch::nn::functional::cross_entropy(sim, labels) + torch::nn::functional::cross_entropy(sim.t(), labels));
 }
 
 }  // namespace torchmotion

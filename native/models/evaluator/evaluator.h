@@ -11,13 +11,13 @@
 namespace torchmotion {
 
 struct SequenceEncoderConfig {
-  int64_t input = 272;     // features per element (272 motion channels, a word vector, a text-token embedding)
+  int64_t input = 272;  // features per element (272 motion channels, a word vector, a text-token embedding)
   int64_t latent = 256;
   int64_t layers = 4;
   int64_t heads = 4;
   int64_t ff = 1024;
   double dropout = 0.1;
-  int64_t max_len = 300;   // elements, not counting the two tokens
+  int64_t max_len = 300;  // elements, not counting the two tokens
 };
 
 class SequenceEncoderImpl : public torch::nn::Module {
@@ -31,7 +31,7 @@ class SequenceEncoderImpl : public torch::nn::Module {
   SequenceEncoderConfig config_;
   torch::nn::Linear projection_{nullptr};
   torch::Tensor tokens_;
-  torch::Tensor positions_;   // (max_len + 2, latent) sinusoidal table, computed (not stored)
+  torch::Tensor positions_;  // (max_len + 2, latent) sinusoidal table, computed (not stored)
   torch::nn::Dropout position_dropout_{nullptr};
   torch::nn::TransformerEncoder encoder_{nullptr};
 };
@@ -45,7 +45,8 @@ struct EvaluatorConfig {
 class EvaluatorImpl : public torch::nn::Module {
  public:
   explicit EvaluatorImpl(const EvaluatorConfig& c);
-  // text: (B, L) int64 word ids (built-in) or (B, L, text.input) float embeddings, right-padded → (B, latent), unit rows.
+  // text: (B, L) int64 word ids (built-in) or (B, L, text.input) float embeddings, right-padded → (B, latent), unit
+  // rows.
   torch::Tensor embed_text(const torch::Tensor& text, const torch::Tensor& lengths);
   // motion: (B, T, 272) normalised, right-padded → (B, latent), unit rows.
   torch::Tensor embed_motion(const torch::Tensor& motion, const torch::Tensor& lengths);
@@ -61,6 +62,7 @@ TORCH_MODULE(Evaluator);
 
 // Symmetric InfoNCE over cosine similarities / temperature (TMR's): row i of each side is a pair; `exclude` (B, B)
 // bool marks pairs that must not count as negatives (near-duplicate captions); the diagonal is never excluded.
-torch::Tensor InfoNce(const torch::Tensor& text, const torch::Tensor& motion, const torch::Tensor& exclude, double temperature);
+torch::Tensor InfoNce(const torch::Tensor& text, const torch::Tensor& motion, const torch::Tensor& exclude,
+                      double temperature);
 
 }  // namespace torchmotion

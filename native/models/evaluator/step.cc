@@ -5,8 +5,8 @@
 
 namespace torchmotion {
 
-EvaluatorStepResult EvaluatorTrainStep(Evaluator& model, FlatAdamW& optimizer, const EvaluatorBatch& b, const torch::Device& device,
-                                       const EvaluatorStepArgs& a) {
+EvaluatorStepResult EvaluatorTrainStep(Evaluator& model, FlatAdamW& optimizer, const EvaluatorBatch& b,
+                                       const torch::Device& device, const EvaluatorStepArgs& a) {
   model->train();
   optimizer.PrepareGrads();
   torch::manual_seed(a.seed);
@@ -29,8 +29,8 @@ EvaluatorStepResult EvaluatorTrainStep(Evaluator& model, FlatAdamW& optimizer, c
     if (std::isfinite(r.loss)) {
       optimizer.ArmSync();
       loss.backward();
-    }
-    else r.non_finite = "loss";
+    } else
+      r.non_finite = "loss";
   }
   const FlatAdamW::Outcome end = optimizer.EndStep(r.non_finite, true, a.clip, a.lr);
   r.grad_norm = end.grad_norm;

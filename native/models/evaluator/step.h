@@ -3,22 +3,22 @@
 // validated (binding.cc reads them from JS).
 #pragma once
 
-#include "train/flat_adamw.h"
 #include "models/evaluator/evaluator.h"
+#include "train/flat_adamw.h"
 
 namespace torchmotion {
 
 struct EvaluatorBatch {
-  torch::Tensor text, text_lengths;       // (B, Lt) int64 ids or (B, Lt, D) float; (B) int64
-  torch::Tensor motion, motion_lengths;   // (B, T, 272) float; (B) int64
-  torch::Tensor exclude;                  // (B, B) bool
+  torch::Tensor text, text_lengths;      // (B, Lt) int64 ids or (B, Lt, D) float; (B) int64
+  torch::Tensor motion, motion_lengths;  // (B, T, 272) float; (B) int64
+  torch::Tensor exclude;                 // (B, B) bool
 };
 
 struct EvaluatorStepArgs {
   double lr = 0;
-  double clip = 0;          // gradient-norm clip, 0 = off
+  double clip = 0;  // gradient-norm clip, 0 = off
   double temperature = 0.1;
-  uint64_t seed = 0;        // dropout's draws: one seed per step, so a resumed run draws the same masks
+  uint64_t seed = 0;  // dropout's draws: one seed per step, so a resumed run draws the same masks
 };
 
 struct EvaluatorStepResult {
@@ -28,7 +28,7 @@ struct EvaluatorStepResult {
   NonFinite non_finite;  // why no update was applied ("" when it was)
 };
 
-EvaluatorStepResult EvaluatorTrainStep(Evaluator& model, FlatAdamW& optimizer, const EvaluatorBatch& b, const torch::Device& device,
-                                       const EvaluatorStepArgs& a);
+EvaluatorStepResult EvaluatorTrainStep(Evaluator& model, FlatAdamW& optimizer, const EvaluatorBatch& b,
+                                       const torch::Device& device, const EvaluatorStepArgs& a);
 
 }  // namespace torchmotion

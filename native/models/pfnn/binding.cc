@@ -33,7 +33,8 @@ class PfnnBinding : public ModelBinding<PfnnBinding, Pfnn> {
       PfnnBatch batch = b.batch;
       return Run(info.Env(), what, ThreadOption(o, true), std::move(b.keep), [=]() -> ToJs {
         PfnnStepResult r = PfnnTrainStep(model_, *optimizer_, batch, device_, a);
-        return StepReportToJs({{{"loss", r.loss}, {"mse", r.mse}, {"penalty", r.penalty}, {"gradNorm", r.grad_norm}}, r.non_finite, {}});
+        return StepReportToJs(
+            {{{"loss", r.loss}, {"mse", r.mse}, {"penalty", r.penalty}, {"gradNorm", r.grad_norm}}, r.non_finite, {}});
       });
     });
   }
@@ -71,7 +72,8 @@ class PfnnBinding : public ModelBinding<PfnnBinding, Pfnn> {
   // {x: (B, input) float32, phase: (B) float32 in [0, 1), y: (B, output) float32 when `targets`}.
   Borrowed ReadBatch(const Napi::CallbackInfo& info, const char* what, bool targets) {
     Napi::Env env = info.Env();
-    if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, std::string(what) + ": expected a batch {x, phase" + (targets ? ", y}" : "}"));
+    if (info.Length() < 1 || !info[0].IsObject())
+      throw Napi::TypeError::New(env, std::string(what) + ": expected a batch {x, phase" + (targets ? ", y}" : "}"));
     Napi::Object o = info[0].As<Napi::Object>();
     const auto& c = model_->config();
     Borrowed b;
@@ -97,7 +99,8 @@ class PfnnBinding : public ModelBinding<PfnnBinding, Pfnn> {
   // Its own calls, beside those every model shares; its constructor is the base's.
   static Properties Calls() {
     using B = PfnnBinding;
-    return {InstanceMethod<&B::Step>("step"), InstanceMethod<&B::Evaluate>("evaluate"), InstanceMethod<&B::Forward>("forward")};
+    return {InstanceMethod<&B::Step>("step"), InstanceMethod<&B::Evaluate>("evaluate"),
+            InstanceMethod<&B::Forward>("forward")};
   }
   using ModelBinding::ModelBinding;
 };

@@ -11,7 +11,8 @@ torch::Tensor CatmullRomCoefficients(const torch::Tensor& phase) {
   torch::Tensor k1 = base.to(torch::kInt64).remainder(4);
   const torch::Tensor w2 = w * w, w3 = w2 * w;
   // The weights of y0 … y3 in the Catmull-Rom cubic between y1 and y2 (control points k1−1 … k1+2, cyclic).
-  std::vector<torch::Tensor> c{-0.5 * w3 + w2 - 0.5 * w, 1.5 * w3 - 2.5 * w2 + 1, -1.5 * w3 + 2 * w2 + 0.5 * w, 0.5 * w3 - 0.5 * w2};
+  std::vector<torch::Tensor> c{-0.5 * w3 + w2 - 0.5 * w, 1.5 * w3 - 2.5 * w2 + 1, -1.5 * w3 + 2 * w2 + 0.5 * w,
+                               0.5 * w3 - 0.5 * w2};
   torch::Tensor out = torch::zeros({phase.size(0), 4}, p.options());
   for (int64_t j = 0; j < 4; ++j) out.scatter_add_(1, (k1 + (j + 3)).remainder(4).unsqueeze(1), c[j].unsqueeze(1));
   return out.to(phase.scalar_type());
@@ -36,9 +37,11 @@ PfnnImpl::PfnnImpl(const PfnnConfig& c) : config_(c) {
   b2_ = register_parameter("b2", torch::zeros({4, c.output}));
 }
 
-torch::Tensor PfnnImpl::layer(const torch::Tensor& x, const torch::Tensor& coef, const torch::Tensor& W, const torch::Tensor& b) const {
+torch::Tensor PfnnImpl::layer(const torch::Tensor& x, const torch::Tensor& coef, const torch::Tensor& W,
+                              const torch::Tensor& b) const {
   const int64_t out = W.size(1);
-  torch::Tensor h = torch::mm(torch::dropout(x, 1 - config_.keep, is_training()), W.reshape({4 * out, W.size(2)}).t());  // (B, 4·out)
+  torch::Tensor h =
+      torch::mm(torch::dropout(x, 1 - config_.keep, is_training()), W.reshape({4 * out, W.size(2)}).t());  // (B, 4·out)
   return torch::bmm(coef.unsqueeze(1), h.view({-1, 4, out})).squeeze(1) + torch::mm(coef, b);
 }
 
@@ -49,8 +52,6 @@ torch::Tensor PfnnImpl::forward(const torch::Tensor& x, const torch::Tensor& pha
   return layer(h, coef, W2_, b2_);
 }
 
-torch::Tensor PfnnImpl::weight_penalty() const {
-  return (W0_.abs().mean() + W1_.abs().mean() + W2_.abs().mean()) / 3;
-}
+torch::Tensor PfnnImpl::weight_penalty() const { return (W0_.abs().mean() + W1_.abs().mean() + W2_.abs().mean()) / 3; }
 
 }  // namespace torchmotion

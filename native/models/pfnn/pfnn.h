@@ -15,10 +15,10 @@
 namespace torchmotion {
 
 struct PfnnConfig {
-  int64_t input = 240;    // X without the phase column
-  int64_t output = 296;   // Y
+  int64_t input = 240;   // X without the phase column
+  int64_t output = 296;  // Y
   int64_t hidden = 512;
-  double keep = 0.7;      // dropout keep probability before each layer
+  double keep = 0.7;  // dropout keep probability before each layer
 };
 
 // (B) phases in [0, 1) → (B, 4) weights of the 4 control points (each row sums to 1).
@@ -34,7 +34,8 @@ class PfnnImpl : public torch::nn::Module {
   const PfnnConfig& config() const { return config_; }
 
  private:
-  torch::Tensor layer(const torch::Tensor& x, const torch::Tensor& coef, const torch::Tensor& W, const torch::Tensor& b) const;
+  torch::Tensor layer(const torch::Tensor& x, const torch::Tensor& coef, const torch::Tensor& W,
+                      const torch::Tensor& b) const;
   PfnnConfig config_;
   torch::Tensor W0_, b0_, W1_, b1_, W2_, b2_;
 };

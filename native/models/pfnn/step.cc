@@ -5,14 +5,16 @@
 
 namespace torchmotion {
 
-PfnnStepResult PfnnTrainStep(Pfnn& model, FlatAdamW& optimizer, const PfnnBatch& b, const torch::Device& device, const PfnnStepArgs& a) {
+PfnnStepResult PfnnTrainStep(Pfnn& model, FlatAdamW& optimizer, const PfnnBatch& b, const torch::Device& device,
+                             const PfnnStepArgs& a) {
   model->train();
   optimizer.PrepareGrads();
   torch::manual_seed(a.seed);
   const double nan = std::numeric_limits<double>::quiet_NaN();
   PfnnStepResult r{nan, nan, nan, nan, ""};
   torch::Tensor x = b.x.to(device), phase = b.phase.to(device), y = b.y.to(device);
-  if (!(torch::isfinite(x).all().item<bool>() && torch::isfinite(y).all().item<bool>() && torch::isfinite(phase).all().item<bool>())) {
+  if (!(torch::isfinite(x).all().item<bool>() && torch::isfinite(y).all().item<bool>() &&
+        torch::isfinite(phase).all().item<bool>())) {
     r.non_finite = "input";
   } else {
     torch::Tensor mse = torch::mse_loss(model->forward(x, phase), y);

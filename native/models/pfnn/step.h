@@ -4,8 +4,8 @@
 // no weight.
 #pragma once
 
-#include "train/flat_adamw.h"
 #include "models/pfnn/pfnn.h"
+#include "train/flat_adamw.h"
 
 namespace torchmotion {
 
@@ -27,7 +27,8 @@ struct PfnnStepResult {
   NonFinite non_finite;
 };
 
-PfnnStepResult PfnnTrainStep(Pfnn& model, FlatAdamW& optimizer, const PfnnBatch& b, const torch::Device& device, const PfnnStepArgs& a);
+PfnnStepResult PfnnTrainStep(Pfnn& model, FlatAdamW& optimizer, const PfnnBatch& b, const torch::Device& device,
+                             const PfnnStepArgs& a);
 
 // The mean squared error over every output of a batch, without dropout or gradients (held-out evaluation).
 double PfnnEvaluate(Pfnn& model, const PfnnBatch& b, const torch::Device& device);

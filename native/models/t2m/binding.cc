@@ -22,7 +22,8 @@ T2M MakeModule<T2M>(const Napi::Object& o, const char* what) {
   c.max_len = RequiredInt(o, what, "maxLen", 2, 1 << 16);
   c.rope_base = RequiredNumber(o, what, "ropeBase", 1, 1e9);
   const std::string dtype = RequiredString(o, what, "dtype");
-  if (dtype != "float32" && dtype != "bfloat16") throw Napi::TypeError::New(o.Env(), "T2M: dtype must be float32 or bfloat16, not " + dtype);
+  if (dtype != "float32" && dtype != "bfloat16")
+    throw Napi::TypeError::New(o.Env(), "T2M: dtype must be float32 or bfloat16, not " + dtype);
   c.dtype = dtype == "bfloat16" ? torch::kBFloat16 : torch::kFloat32;
   TextEncoderConfig t;
   t.vocab = RequiredInt(o, what, "textVocab", 0, 1 << 24);
@@ -43,7 +44,9 @@ class T2MBinding : public ModelBinding<T2MBinding, T2M> {
   Napi::Value Step(const Napi::CallbackInfo& info) {
     return Call(info, "step", [&](const char* what, const Napi::Object& o) -> Napi::Value {
       if (!optimizer_) {
-        throw Napi::TypeError::New(info.Env(), std::string(what) + ": a bfloat16 model only generates (no optimiser): make it with dtype float32 to train");
+        throw Napi::TypeError::New(
+            info.Env(), std::string(what) +
+                            ": a bfloat16 model only generates (no optimiser): make it with dtype float32 to train");
       }
       Batch b = ReadBatch(info[0], true);
       T2MStepArgs a;
@@ -60,7 +63,9 @@ class T2MBinding : public ModelBinding<T2MBinding, T2M> {
         InspectGradients watch(*optimizer_, inspect ? &seen : nullptr);
         T2MStepResult r = T2MTrainStep(model_, *optimizer_, text, lengths, codes, device_, a);
         return StepReportToJs(
-            {{{"loss", r.loss}, {"accuracy", r.accuracy}, {"tokens", r.tokens}, {"gradNorm", r.grad_norm}}, r.non_finite, std::move(seen)});
+            {{{"loss", r.loss}, {"accuracy", r.accuracy}, {"tokens", r.tokens}, {"gradNorm", r.grad_norm}},
+             r.non_finite,
+             std::move(seen)});
       });
     });
   }
@@ -109,13 +114,15 @@ class T2MBinding : public ModelBinding<T2MBinding, T2M> {
       bool use_cache = RequiredBool(o, what, "cache");
       uint64_t seed = static_cast<uint64_t>(RequiredInt(o, what, "seed", 0, 2147483647));
       if (cfg > 0 && b.text.size(0) % 2 != 0) {
-        throw Napi::TypeError::New(info.Env(), "generate: with cfgScale the batch must hold B conditional then B unconditional prompts");
+        throw Napi::TypeError::New(
+            info.Env(), "generate: with cfgScale the batch must hold B conditional then B unconditional prompts");
       }
       torch::Tensor text = b.text, lengths = b.lengths;
       return Run(info.Env(), what, ThreadOption(o, false), std::move(b.keep), [=]() -> ToJs {
         model_->eval();
         GenerationResult r = GenerateTokens(*model_, text.to(device_), lengths, max_tokens, s, cfg, seed, use_cache);
-        return TensorFieldsResult({{"tokens", r.tokens.to(torch::kInt32).cpu()}, {"lengths", r.lengths.to(torch::kInt32).cpu()}});
+        return TensorFieldsResult(
+            {{"tokens", r.tokens.to(torch::kInt32).cpu()}, {"lengths", r.lengths.to(torch::kInt32).cpu()}});
       });
     });
   }
@@ -129,16 +136,21 @@ class T2MBinding : public ModelBinding<T2MBinding, T2M> {
   // {text: (B,Lt,textDim) float32 embeddings or (B,Lt) int32 word ids, textLengths: (B) int32, codes: (B,Lc) int32}
   Batch ReadBatch(const Napi::Value& v, bool need_codes) {
     Napi::Env env = v.Env();
-    if (!v.IsObject()) throw Napi::TypeError::New(env, "batch: expected {text, textLengths" + std::string(need_codes ? ", codes}" : "}"));
+    if (!v.IsObject())
+      throw Napi::TypeError::New(env,
+                                 "batch: expected {text, textLengths" + std::string(need_codes ? ", codes}" : "}"));
     auto o = v.As<Napi::Object>();
     Batch b;
     const bool ids = model_->builtin_text();
-    auto text = BorrowTensor(o.Get("text"), ids ? Spec("text", torch::kInt32, {-1, -1}, {"B", "Lt"})
-                                                 : Spec("text", torch::kFloat32, {-1, -1, model_->config().text_dim}, {"B", "Lt", ""}));
+    auto text = BorrowTensor(o.Get("text"),
+                             ids ? Spec("text", torch::kInt32, {-1, -1}, {"B", "Lt"})
+                                 : Spec("text", torch::kFloat32, {-1, -1, model_->config().text_dim}, {"B", "Lt", ""}));
     const int64_t B = text.tensor.size(0), Lt = text.tensor.size(1);
     auto lengths = BorrowTensor(o.Get("textLengths"), Spec("textLengths", torch::kInt32, {B}, {""}));
-    if (lengths.tensor.numel() > 0 && (lengths.tensor.min().item<int32_t>() < 1 || lengths.tensor.max().item<int32_t>() > Lt)) {
-      throw Napi::RangeError::New(env, "textLengths: every length must lie in [1, " + std::to_string(Lt) + "] (captions are left-padded to Lt)");
+    if (lengths.tensor.numel() > 0 &&
+        (lengths.tensor.min().item<int32_t>() < 1 || lengths.tensor.max().item<int32_t>() > Lt)) {
+      throw Napi::RangeError::New(env, "textLengths: every length must lie in [1, " + std::to_string(Lt) +
+                                           "] (captions are left-padded to Lt)");
     }
     b.text = ids ? text.tensor.to(torch::kInt64) : text.tensor;
     b.lengths = lengths.tensor;
@@ -147,8 +159,10 @@ class T2MBinding : public ModelBinding<T2MBinding, T2M> {
     if (need_codes) {
       auto codes = BorrowTensor(o.Get("codes"), Spec("codes", torch::kInt32, {B, -1}, {"", "Lc"}));
       const int64_t V = model_->config().vocab;
-      if (codes.tensor.numel() > 0 && (codes.tensor.min().item<int32_t>() < 0 || codes.tensor.max().item<int32_t>() >= V)) {
-        throw Napi::RangeError::New(env, "codes: every token must lie in [0, " + std::to_string(V) + ") (codes, END = " + std::to_string(V - 2) +
+      if (codes.tensor.numel() > 0 &&
+          (codes.tensor.min().item<int32_t>() < 0 || codes.tensor.max().item<int32_t>() >= V)) {
+        throw Napi::RangeError::New(env, "codes: every token must lie in [0, " + std::to_string(V) +
+                                             ") (codes, END = " + std::to_string(V - 2) +
                                              ", PAD = " + std::to_string(V - 1) + ")");
       }
       b.codes = codes.tensor.to(torch::kInt64);
@@ -161,7 +175,8 @@ class T2MBinding : public ModelBinding<T2MBinding, T2M> {
   // Its own calls, beside those every model shares; its constructor is the base's.
   static Properties Calls() {
     using B = T2MBinding;
-    return {InstanceMethod<&B::Step>("step"), InstanceMethod<&B::Evaluate>("evaluate"), InstanceMethod<&B::Logits>("logits"), InstanceMethod<&B::Generate>("generate")};
+    return {InstanceMethod<&B::Step>("step"), InstanceMethod<&B::Evaluate>("evaluate"),
+            InstanceMethod<&B::Logits>("logits"), InstanceMethod<&B::Generate>("generate")};
   }
   using ModelBinding::ModelBinding;
 };

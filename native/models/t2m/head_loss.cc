@@ -31,7 +31,8 @@ HeadLoss ChunkedLoss(const std::function<torch::Tensor(const torch::Tensor&)>& h
     }
     logits = logits.to(torch::kFloat32);
     torch::Tensor t = targets.narrow(0, start, chunk);
-    torch::Tensor loss = torch::nn::functional::cross_entropy(logits, t, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum));
+    torch::Tensor loss = torch::nn::functional::cross_entropy(
+        logits, t, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum));
     if (backward) (loss * (scale / static_cast<double>(n))).backward();
     sum += loss.detach();
     correct += logits.argmax(-1).eq(t).sum();
@@ -48,9 +49,9 @@ HeadLoss ChunkedLoss(const std::function<torch::Tensor(const torch::Tensor&)>& h
 
 }  // namespace
 
-HeadLoss ChunkedHeadLossBackward(const std::function<torch::Tensor(const torch::Tensor&)>& head, const torch::Tensor& rows,
-                                 const torch::Tensor& targets, int64_t vocab, double scale, bool autocast,
-                                 const std::function<void()>& before_trunk) {
+HeadLoss ChunkedHeadLossBackward(const std::function<torch::Tensor(const torch::Tensor&)>& head,
+                                 const torch::Tensor& rows, const torch::Tensor& targets, int64_t vocab, double scale,
+                                 bool autocast, const std::function<void()>& before_trunk) {
   return ChunkedLoss(head, rows, targets, vocab, scale, autocast, true, before_trunk);
 }
 

@@ -17,9 +17,9 @@ struct HeadLoss {
 // here: the head's weight gradients accumulate chunk by chunk and the rows' gradient is passed on to the trunk.
 // The result equals autograd over the whole batch up to summation order. `scale` multiplies the loss (accumulation).
 // `before_trunk` runs between the head's chunks and the trunk's backward (where a data-parallel sync is armed).
-HeadLoss ChunkedHeadLossBackward(const std::function<torch::Tensor(const torch::Tensor&)>& head, const torch::Tensor& rows,
-                                 const torch::Tensor& targets, int64_t vocab, double scale, bool autocast,
-                                 const std::function<void()>& before_trunk = nullptr);
+HeadLoss ChunkedHeadLossBackward(const std::function<torch::Tensor(const torch::Tensor&)>& head,
+                                 const torch::Tensor& rows, const torch::Tensor& targets, int64_t vocab, double scale,
+                                 bool autocast, const std::function<void()>& before_trunk = nullptr);
 
 // The same loss and arg-max count without gradients (held-out evaluation): call under torch::NoGradGuard.
 HeadLoss ChunkedHeadLoss(const std::function<torch::Tensor(const torch::Tensor&)>& head, const torch::Tensor& rows,

@@ -9,7 +9,7 @@
 
 namespace torchmotion {
 
-torch::Tensor RecomputedBlock(BlockImpl& block, const Rotary& rope, const torch::Tensor& x, const torch::Tensor& positions,
-                              const torch::Tensor& allowed);
+torch::Tensor RecomputedBlock(BlockImpl& block, const Rotary& rope, const torch::Tensor& x,
+                              const torch::Tensor& positions, const torch::Tensor& allowed);
 
 }  // namespace torchmotion

@@ -16,7 +16,8 @@ torch::Tensor Sample(torch::Tensor logits, const SamplingOptions& s, at::Generat
   if (s.top_p < 1) {
     auto [sorted, order] = logits.sort(-1, true);
     torch::Tensor cumulative = torch::softmax(sorted, -1).cumsum(-1);
-    torch::Tensor drop = (cumulative - torch::softmax(sorted, -1)) > s.top_p;  // keep the smallest prefix reaching top_p
+    torch::Tensor drop =
+        (cumulative - torch::softmax(sorted, -1)) > s.top_p;  // keep the smallest prefix reaching top_p
     sorted = sorted.masked_fill(drop, -std::numeric_limits<float>::infinity());
     logits = torch::full_like(logits, -std::numeric_limits<float>::infinity()).scatter(-1, order, sorted);
   }
@@ -26,8 +27,9 @@ torch::Tensor Sample(torch::Tensor logits, const SamplingOptions& s, at::Generat
 
 }  // namespace
 
-GenerationResult GenerateTokens(T2MImpl& model, const torch::Tensor& text, const torch::Tensor& lengths, int64_t max_tokens,
-                                const SamplingOptions& s, double cfg_scale, uint64_t seed, bool use_cache) {
+GenerationResult GenerateTokens(T2MImpl& model, const torch::Tensor& text, const torch::Tensor& lengths,
+                                int64_t max_tokens, const SamplingOptions& s, double cfg_scale, uint64_t seed,
+                                bool use_cache) {
   torch::NoGradGuard no_grad;
   const DecoderConfig& c = model.config();
   const int64_t end = c.vocab - 2, pad = c.vocab - 1;
@@ -47,8 +49,10 @@ GenerationResult GenerateTokens(T2MImpl& model, const torch::Tensor& text, const
   KvCache cache;
   torch::Tensor h;
   if (use_cache) {
-    cache = model.new_cache(rows, Lt + max_tokens, torch::TensorOptions().dtype(model.parameters()[0].scalar_type()).device(dev));
-    h = model.hidden(text, lengths, torch::empty({rows, 0}, torch::TensorOptions().dtype(torch::kInt64).device(dev)), &cache);
+    cache = model.new_cache(rows, Lt + max_tokens,
+                            torch::TensorOptions().dtype(model.parameters()[0].scalar_type()).device(dev));
+    h = model.hidden(text, lengths, torch::empty({rows, 0}, torch::TensorOptions().dtype(torch::kInt64).device(dev)),
+                     &cache);
   } else {
     h = model.hidden(text, lengths, torch::empty({rows, 0}, torch::TensorOptions().dtype(torch::kInt64).device(dev)));
   }

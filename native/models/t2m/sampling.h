@@ -18,7 +18,8 @@ struct GenerationResult {
   torch::Tensor lengths;  // (B,) number of codes before END
 };
 
-GenerationResult GenerateTokens(T2MImpl& model, const torch::Tensor& text, const torch::Tensor& lengths, int64_t max_tokens,
-                                const SamplingOptions& s, double cfg_scale, uint64_t seed, bool use_cache);
+GenerationResult GenerateTokens(T2MImpl& model, const torch::Tensor& text, const torch::Tensor& lengths,
+                                int64_t max_tokens, const SamplingOptions& s, double cfg_scale, uint64_t seed,
+                                bool use_cache);
 
 }  // namespace torchmotion

@@ -23,7 +23,8 @@ TargetRows AtTargets(T2M& model, const torch::Tensor& text, const torch::Tensor&
   const int64_t Lt = text.size(1), Lc = codes.size(1);
   torch::Tensor h = model->hidden(text.to(device), lengths, codes.narrow(1, 0, Lc - 1));
   torch::Tensor valid = codes.ne(pad);
-  return {h.narrow(1, Lt - 1, Lc).masked_select(valid.unsqueeze(-1)).view({-1, h.size(-1)}), codes.masked_select(valid)};
+  return {h.narrow(1, Lt - 1, Lc).masked_select(valid.unsqueeze(-1)).view({-1, h.size(-1)}),
+          codes.masked_select(valid)};
 }
 
 }  // namespace
@@ -45,8 +46,8 @@ T2MStepResult T2MTrainStep(T2M& model, FlatAdamW& optimizer, const torch::Tensor
     // head's gradients, back-propagated chunk by chunk before it, are complete by then).
     std::function<void()> arm;
     if (a.update) arm = [&] { optimizer.ArmSync(model->head_parameters()); };
-    HeadLoss hl = ChunkedHeadLossBackward([&model](const torch::Tensor& x) { return model->head(x); }, rows, targets, pad, a.loss_scale,
-                                          a.autocast, arm);
+    HeadLoss hl = ChunkedHeadLossBackward([&model](const torch::Tensor& x) { return model->head(x); }, rows, targets,
+                                          pad, a.loss_scale, a.autocast, arm);
     r.tokens = static_cast<double>(targets.numel());
     r.loss = hl.loss;
     r.accuracy = static_cast<double>(hl.correct) / std::max(1.0, r.tokens);
@@ -58,12 +59,13 @@ T2MStepResult T2MTrainStep(T2M& model, FlatAdamW& optimizer, const torch::Tensor
   return r;
 }
 
-T2MEvalResult T2MEvaluate(T2M& model, const torch::Tensor& text, const torch::Tensor& lengths, const torch::Tensor& codes,
-                          const torch::Device& device, bool autocast) {
+T2MEvalResult T2MEvaluate(T2M& model, const torch::Tensor& text, const torch::Tensor& lengths,
+                          const torch::Tensor& codes, const torch::Device& device, bool autocast) {
   torch::NoGradGuard no_grad;
   model->eval();
   auto [rows, targets] = AtTargets(model, text, lengths, codes.to(device), device, autocast);
-  HeadLoss hl = ChunkedHeadLoss([&model](const torch::Tensor& r) { return model->head(r); }, rows, targets, model->config().vocab - 1, autocast);
+  HeadLoss hl = ChunkedHeadLoss([&model](const torch::Tensor& r) { return model->head(r); }, rows, targets,
+                                model->config().vocab - 1, autocast);
   const double n = static_cast<double>(targets.numel());
   return {hl.loss, static_cast<double>(hl.correct) / std::max(1.0, n), n};
 }

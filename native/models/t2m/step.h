@@ -3,25 +3,25 @@
 // accumulation — the gradient seam, clipping and AdamW. Arguments arrive validated (binding.cc reads them from JS).
 #pragma once
 
-#include "train/flat_adamw.h"
 #include "models/t2m/transformer.h"
+#include "train/flat_adamw.h"
 
 namespace torchmotion {
 
 struct T2MStepArgs {
   double lr = 0;
-  double clip = 0;          // gradient-norm clip, 0 = off
-  double loss_scale = 1;    // multiplies the loss (1 / micro-batches when accumulating)
-  bool update = true;       // false: accumulate gradients only
-  bool recompute = false;   // recompute block activations in backward
-  bool autocast = false;    // bf16 autocast (CUDA only)
+  double clip = 0;         // gradient-norm clip, 0 = off
+  double loss_scale = 1;   // multiplies the loss (1 / micro-batches when accumulating)
+  bool update = true;      // false: accumulate gradients only
+  bool recompute = false;  // recompute block activations in backward
+  bool autocast = false;   // bf16 autocast (CUDA only)
 };
 
 struct T2MStepResult {
-  double loss;       // mean cross-entropy over the targets (unscaled)
-  double accuracy;   // share of targets that are the arg-max
-  double tokens;     // targets (codes and END; never PAD)
-  double grad_norm;  // before clipping; NaN on a micro-batch without an update
+  double loss;           // mean cross-entropy over the targets (unscaled)
+  double accuracy;       // share of targets that are the arg-max
+  double tokens;         // targets (codes and END; never PAD)
+  double grad_norm;      // before clipping; NaN on a micro-batch without an update
   NonFinite non_finite;  // on an update: why it was not applied ("" when it was)
 };
 
@@ -39,7 +39,7 @@ struct T2MEvalResult {
 };
 
 // The same loss on a held-out batch: eval mode, no gradients, no update.
-T2MEvalResult T2MEvaluate(T2M& model, const torch::Tensor& text, const torch::Tensor& lengths, const torch::Tensor& codes,
-                          const torch::Device& device, bool autocast);
+T2MEvalResult T2MEvaluate(T2M& model, const torch::Tensor& text, const torch::Tensor& lengths,
+                          const torch::Tensor& codes, const torch::Device& device, bool autocast);
 
 }  // namespace torchmotion

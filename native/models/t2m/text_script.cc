@@ -25,7 +25,8 @@ class TextScript : public Napi::ObjectWrap<TextScript> {
   Napi::Value Load(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     return Guarded(env, [&]() -> Napi::Value {
-      if (info.Length() < 1 || !info[0].IsString()) throw Napi::TypeError::New(env, "TextScript.load: expected a file path");
+      if (info.Length() < 1 || !info[0].IsString())
+        throw Napi::TypeError::New(env, "TextScript.load: expected a file path");
       std::string path = info[0].As<Napi::String>();
       torch::Device device = device_;
       auto slot = &module_;
@@ -43,32 +44,41 @@ class TextScript : public Napi::ObjectWrap<TextScript> {
     Napi::Env env = info.Env();
     return Guarded(env, [&]() -> Napi::Value {
       if (!module_) throw Napi::Error::New(env, "TextScript.encode: no module loaded; await load(path) first");
-      if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, "TextScript.encode: expected {ids, mask}");
+      if (info.Length() < 1 || !info[0].IsObject())
+        throw Napi::TypeError::New(env, "TextScript.encode: expected {ids, mask}");
       auto batch = info[0].As<Napi::Object>();
       auto o = OptionsArg(info, 1, "TextScript.encode");
       auto ids = BorrowTensor(batch.Get("ids"), Spec("ids", torch::kInt32, {-1, -1}, {"B", "L"}));
-      auto mask = BorrowTensor(batch.Get("mask"), Spec("mask", torch::kBool, {ids.tensor.size(0), ids.tensor.size(1)}, {"", ""}));
+      auto mask = BorrowTensor(batch.Get("mask"),
+                               Spec("mask", torch::kBool, {ids.tensor.size(0), ids.tensor.size(1)}, {"", ""}));
       torch::Tensor id = ids.tensor, m = mask.tensor;
       std::shared_ptr<torch::jit::script::Module> module = module_;
       torch::Device device = device_;
       std::vector<Napi::Reference<Napi::Value>> keep;
       keep.push_back(std::move(ids.keep));
       keep.push_back(std::move(mask.keep));
-      return RunModelCall(env, Value(), busy_, "TextScript.encode", ThreadOption(o, false), std::move(keep), [=]() -> ToJs {
-        torch::jit::IValue out = module->forward({id.to(torch::kInt64).to(device), m.to(device)});
-        if (!out.isTensor()) throw std::invalid_argument("the TorchScript encoder must return one tensor (B, L, D), it returned " + out.tagKind());
-        torch::Tensor e = out.toTensor();
-        if (e.dim() != 3 || e.size(0) != id.size(0) || e.size(1) != id.size(1) || !e.is_floating_point()) {
-          throw std::invalid_argument("the TorchScript encoder must return float (B, L, D) = (" + std::to_string(id.size(0)) + ", " +
-                                      std::to_string(id.size(1)) + ", D), it returned " + DtypeName(e.scalar_type()) + " " + ShapeString(e.sizes()));
-        }
-        return TensorResult(e.to(torch::kFloat32).cpu().contiguous());
-      });
+      return RunModelCall(
+          env, Value(), busy_, "TextScript.encode", ThreadOption(o, false), std::move(keep), [=]() -> ToJs {
+            torch::jit::IValue out = module->forward({id.to(torch::kInt64).to(device), m.to(device)});
+            if (!out.isTensor())
+              throw std::invalid_argument("the TorchScript encoder must return one tensor (B, L, D), it returned " +
+                                          out.tagKind());
+            torch::Tensor e = out.toTensor();
+            if (e.dim() != 3 || e.size(0) != id.size(0) || e.size(1) != id.size(1) || !e.is_floating_point()) {
+              throw std::invalid_argument("the TorchScript encoder must return float (B, L, D) = (" +
+                                          std::to_string(id.size(0)) + ", " + std::to_string(id.size(1)) +
+                                          ", D), it returned " + DtypeName(e.scalar_type()) + " " +
+                                          ShapeString(e.sizes()));
+            }
+            return TensorResult(e.to(torch::kFloat32).cpu().contiguous());
+          });
     });
   }
 
   static void Register(Napi::Env env, Napi::Object exports) {
-    exports.Set("TextScript", DefineClass(env, "TextScript", {InstanceMethod<&TextScript::Load>("load"), InstanceMethod<&TextScript::Encode>("encode")}));
+    exports.Set("TextScript", DefineClass(env, "TextScript",
+                                          {InstanceMethod<&TextScript::Load>("load"),
+                                           InstanceMethod<&TextScript::Encode>("encode")}));
   }
 
  private:

@@ -10,7 +10,9 @@
 namespace torchmotion {
 namespace {
 
-torch::nn::Linear NoBias(int64_t in, int64_t out) { return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(false)); }
+torch::nn::Linear NoBias(int64_t in, int64_t out) {
+  return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(false));
+}
 
 // LLaMA's SwiGLU width: 2/3 of 4·dim, rounded up to a multiple of 256.
 int64_t SwigluHidden(int64_t dim) { return (8 * dim / 3 + 255) / 256 * 256; }
@@ -32,7 +34,9 @@ torch::Tensor Project(torch::nn::Linear& layer, PackedWeight& packed, const torc
   return layer->forward(x);
 }
 
-RmsNormImpl::RmsNormImpl(int64_t dim, double eps) : eps_(eps) { weight_ = register_parameter("weight", torch::ones({dim})); }
+RmsNormImpl::RmsNormImpl(int64_t dim, double eps) : eps_(eps) {
+  weight_ = register_parameter("weight", torch::ones({dim}));
+}
 
 torch::Tensor RmsNormImpl::forward(const torch::Tensor& x) {
   torch::Tensor xf = x.to(torch::kFloat32);
@@ -40,7 +44,8 @@ torch::Tensor RmsNormImpl::forward(const torch::Tensor& x) {
 }
 
 Rotary::Rotary(int64_t max_len, int64_t head_dim, double base) {
-  torch::Tensor inv = 1.0 / torch::pow(base, torch::arange(0, head_dim, 2, torch::kFloat64) / static_cast<double>(head_dim));
+  torch::Tensor inv =
+      1.0 / torch::pow(base, torch::arange(0, head_dim, 2, torch::kFloat64) / static_cast<double>(head_dim));
   torch::Tensor angles = torch::outer(torch::arange(max_len, torch::kFloat64), inv);
   cos = angles.cos().to(torch::kFloat32);
   sin = angles.sin().to(torch::kFloat32);
@@ -48,21 +53,25 @@ Rotary::Rotary(int64_t max_len, int64_t head_dim, double base) {
 
 torch::Tensor Rotary::apply(const torch::Tensor& x, const torch::Tensor& positions) const {
   auto dev = x.device();
-  torch::Tensor c = cos.to(dev).index_select(0, positions.reshape({-1})).view({positions.size(0), positions.size(1), 1, -1});
-  torch::Tensor s = sin.to(dev).index_select(0, positions.reshape({-1})).view({positions.size(0), positions.size(1), 1, -1});
+  torch::Tensor c =
+      cos.to(dev).index_select(0, positions.reshape({-1})).view({positions.size(0), positions.size(1), 1, -1});
+  torch::Tensor s =
+      sin.to(dev).index_select(0, positions.reshape({-1})).view({positions.size(0), positions.size(1), 1, -1});
   torch::Tensor pairs = x.to(torch::kFloat32).unflatten(-1, {-1, 2});
   torch::Tensor x0 = pairs.select(-1, 0), x1 = pairs.select(-1, 1);
   return torch::stack({x0 * c - x1 * s, x0 * s + x1 * c}, -1).flatten(-2).to(x.scalar_type());
 }
 
 AttentionImpl::AttentionImpl(int64_t dim, int64_t heads) : heads_(heads), head_dim_(dim / heads) {
-  if (dim % heads != 0) throw std::invalid_argument("dim " + std::to_string(dim) + " is not a multiple of heads " + std::to_string(heads));
+  if (dim % heads != 0)
+    throw std::invalid_argument("dim " + std::to_string(dim) + " is not a multiple of heads " + std::to_string(heads));
   wqkv_ = register_module("wqkv", NoBias(dim, 3 * dim));
   wo_ = register_module("wo", NoBias(dim, dim));
 }
 
-torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& positions, const torch::Tensor& allowed,
-                                     const Rotary& rope, KvCache* cache, int64_t layer, int64_t start) {
+torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& positions,
+                                     const torch::Tensor& allowed, const Rotary& rope, KvCache* cache, int64_t layer,
+                                     int64_t start) {
   const int64_t B = x.size(0), L = x.size(1);
   torch::Tensor qkv = Project(wqkv_, packed_[0], x).view({B, L, 3, heads_, head_dim_});
   torch::Tensor q = rope.apply(qkv.select(2, 0), positions).transpose(1, 2);
@@ -86,7 +95,9 @@ FeedForwardImpl::FeedForwardImpl(int64_t dim, int64_t hidden) {
   w3_ = register_module("w3", NoBias(dim, hidden));
 }
 
-torch::Tensor FeedForwardImpl::forward(const torch::Tensor& x) { return Project(w2_, packed_[1], torch::silu(Project(w1_, packed_[0], x)) * Project(w3_, packed_[2], x)); }
+torch::Tensor FeedForwardImpl::forward(const torch::Tensor& x) {
+  return Project(w2_, packed_[1], torch::silu(Project(w1_, packed_[0], x)) * Project(w3_, packed_[2], x));
+}
 
 BlockImpl::BlockImpl(int64_t dim, int64_t heads, int64_t hidden, double eps) {
   attention_ = register_module("attention", Attention(dim, heads));
@@ -95,19 +106,21 @@ BlockImpl::BlockImpl(int64_t dim, int64_t heads, int64_t hidden, double eps) {
   ffn_norm_ = register_module("ffn_norm", RmsNorm(dim, eps));
 }
 
-torch::Tensor BlockImpl::forward(const torch::Tensor& x, const torch::Tensor& positions, const torch::Tensor& allowed, const Rotary& rope,
-                                 KvCache* cache, int64_t layer, int64_t start) {
+torch::Tensor BlockImpl::forward(const torch::Tensor& x, const torch::Tensor& positions, const torch::Tensor& allowed,
+                                 const Rotary& rope, KvCache* cache, int64_t layer, int64_t start) {
   torch::Tensor h = x + attention_->forward(attention_norm_->forward(x), positions, allowed, rope, cache, layer, start);
   return h + feed_forward_->forward(ffn_norm_->forward(h));
 }
 
-PrefixLayout MakePrefixLayout(const torch::Tensor& text_lengths, int64_t text_slots, int64_t total, const torch::Device& device) {
-  torch::Tensor idx = torch::arange(total, torch::TensorOptions().dtype(torch::kInt64).device(device)).unsqueeze(0);  // (1, L)
-  torch::Tensor pad_end = (text_slots - text_lengths.to(device).to(torch::kInt64)).unsqueeze(1);                        // (B, 1)
-  torch::Tensor is_pad = idx < pad_end;                                                                                // (B, L)
+PrefixLayout MakePrefixLayout(const torch::Tensor& text_lengths, int64_t text_slots, int64_t total,
+                              const torch::Device& device) {
+  torch::Tensor idx =
+      torch::arange(total, torch::TensorOptions().dtype(torch::kInt64).device(device)).unsqueeze(0);  // (1, L)
+  torch::Tensor pad_end = (text_slots - text_lengths.to(device).to(torch::kInt64)).unsqueeze(1);      // (B, 1)
+  torch::Tensor is_pad = idx < pad_end;                                                               // (B, L)
   torch::Tensor is_text = idx < text_slots;
   torch::Tensor positions = (idx - pad_end).clamp_min(0);
-  torch::Tensor i = idx.unsqueeze(2), j = idx.unsqueeze(1);                                                            // (1, L, 1), (1, 1, L)
+  torch::Tensor i = idx.unsqueeze(2), j = idx.unsqueeze(1);  // (1, L, 1), (1, 1, L)
   torch::Tensor causal = j <= i;
   torch::Tensor both_text = is_text.unsqueeze(2) & is_text.unsqueeze(1);
   torch::Tensor allowed = (causal | both_text) & is_pad.logical_not().unsqueeze(1);
@@ -124,7 +137,9 @@ TextEncoderImpl::TextEncoderImpl(const TextEncoderConfig& c) : config_(c), rope_
 
 torch::Tensor TextEncoderImpl::forward(const torch::Tensor& ids, const torch::Tensor& lengths) {
   const int64_t Lt = ids.size(1);
-  if (Lt > config_.max_len) throw std::invalid_argument("caption of " + std::to_string(Lt) + " words exceeds the text encoder's " + std::to_string(config_.max_len));
+  if (Lt > config_.max_len)
+    throw std::invalid_argument("caption of " + std::to_string(Lt) + " words exceeds the text encoder's " +
+                                std::to_string(config_.max_len));
   PrefixLayout layout = MakePrefixLayout(lengths, Lt, Lt, ids.device());  // all text: full attention among valid words
   torch::Tensor x = embeddings_->forward(ids);
   for (int64_t l = 0; l < static_cast<int64_t>(layers_->size()); ++l) {
@@ -153,36 +168,42 @@ T2MImpl::T2MImpl(const DecoderConfig& c, const TextEncoderConfig& text)
   output_ = register_module("output", in_dtype(NoBias(c.dim, c.vocab - 1)));
 }
 
-torch::Tensor T2MImpl::run(torch::Tensor x, const torch::Tensor& positions, const torch::Tensor& allowed, KvCache* cache, int64_t start) {
+torch::Tensor T2MImpl::run(torch::Tensor x, const torch::Tensor& positions, const torch::Tensor& allowed,
+                           KvCache* cache, int64_t start) {
   const bool recompute = recompute_ && is_training() && cache == nullptr && torch::GradMode::is_enabled();
   for (int64_t l = 0; l < static_cast<int64_t>(layers_->size()); ++l) {
     BlockImpl& block = *layers_[l]->as<BlockImpl>();
-    x = recompute ? RecomputedBlock(block, rope_, x, positions, allowed) : block.forward(x, positions, allowed, rope_, cache, l, start);
+    x = recompute ? RecomputedBlock(block, rope_, x, positions, allowed)
+                  : block.forward(x, positions, allowed, rope_, cache, l, start);
   }
   if (cache) cache->length = start + x.size(1);
   return x;
 }
 
-torch::Tensor T2MImpl::hidden(const torch::Tensor& text, const torch::Tensor& text_lengths, const torch::Tensor& codes_in, KvCache* cache) {
+torch::Tensor T2MImpl::hidden(const torch::Tensor& text, const torch::Tensor& text_lengths,
+                              const torch::Tensor& codes_in, KvCache* cache) {
   torch::Tensor emb = text_encoder_ ? text_encoder_->forward(text, text_lengths) : text;
   const int64_t Lt = emb.size(1);
   torch::Tensor x = text_proj_->forward(emb.to(text_proj_->weight.scalar_type()));
   if (codes_in.size(1) > 0) x = torch::cat({x, tok_embeddings_->forward(codes_in)}, 1);
   if (x.size(1) > config_.max_len) {
-    throw std::invalid_argument("sequence of " + std::to_string(x.size(1)) + " positions exceeds the model's max_len " + std::to_string(config_.max_len));
+    throw std::invalid_argument("sequence of " + std::to_string(x.size(1)) + " positions exceeds the model's max_len " +
+                                std::to_string(config_.max_len));
   }
   PrefixLayout layout = MakePrefixLayout(text_lengths, Lt, x.size(1), x.device());
   return run(x, layout.positions, layout.allowed, cache, 0);
 }
 
-torch::Tensor T2MImpl::step(const torch::Tensor& tokens, const torch::Tensor& text_lengths, int64_t text_slots, KvCache& cache) {
+torch::Tensor T2MImpl::step(const torch::Tensor& tokens, const torch::Tensor& text_lengths, int64_t text_slots,
+                            KvCache& cache) {
   const int64_t slot = cache.length;
-  if (slot + 1 > config_.max_len) throw std::invalid_argument("generation reached the model's max_len " + std::to_string(config_.max_len));
+  if (slot + 1 > config_.max_len)
+    throw std::invalid_argument("generation reached the model's max_len " + std::to_string(config_.max_len));
   auto dev = tokens.device();
   torch::Tensor lens = text_lengths.to(dev).to(torch::kInt64).unsqueeze(1);  // (B, 1)
-  torch::Tensor positions = lens + (slot - text_slots);                        // (B, 1)
+  torch::Tensor positions = lens + (slot - text_slots);                      // (B, 1)
   torch::Tensor keys = torch::arange(slot + 1, torch::TensorOptions().dtype(torch::kInt64).device(dev)).unsqueeze(0);
-  torch::Tensor allowed = (keys >= (text_slots - lens)).unsqueeze(1);           // (B, 1, slot + 1): every non-pad key
+  torch::Tensor allowed = (keys >= (text_slots - lens)).unsqueeze(1);  // (B, 1, slot + 1): every non-pad key
   return run(tok_embeddings_->forward(tokens), positions, allowed, &cache, slot);
 }
 

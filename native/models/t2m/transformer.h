@@ -16,13 +16,13 @@ namespace torchmotion {
 torch::Tensor Project(torch::nn::Linear& layer, PackedWeight& packed, const torch::Tensor& x);
 
 struct DecoderConfig {
-  int64_t vocab = 64002;        // codes + END + PAD; the head predicts vocab − 1 classes (never PAD)
+  int64_t vocab = 64002;  // codes + END + PAD; the head predicts vocab − 1 classes (never PAD)
   int64_t dim = 512;
   int64_t layers = 8;
   int64_t heads = 8;
-  int64_t hidden = 1536;        // SwiGLU width
-  int64_t text_dim = 2048;      // width of the text embeddings given to the prefix projection
-  int64_t max_len = 512;        // text prefix + motion positions
+  int64_t hidden = 1536;    // SwiGLU width
+  int64_t text_dim = 2048;  // width of the text embeddings given to the prefix projection
+  int64_t max_len = 512;    // text prefix + motion positions
   double rope_base = 10000.0;
   double eps = 1e-5;
   torch::ScalarType dtype = torch::kFloat32;  // bfloat16: weights stored in bf16 (a model that only generates)
@@ -58,8 +58,8 @@ class AttentionImpl : public torch::nn::Module {
   AttentionImpl(int64_t dim, int64_t heads);
   // allowed: (B, Lq, Lk) bool. With a cache, k/v of this call are written at [start, start + L) and attention runs
   // over [0, start + L).
-  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& positions, const torch::Tensor& allowed, const Rotary& rope,
-                        KvCache* cache, int64_t layer, int64_t start);
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& positions, const torch::Tensor& allowed,
+                        const Rotary& rope, KvCache* cache, int64_t layer, int64_t start);
 
  private:
   int64_t heads_, head_dim_;
@@ -82,8 +82,8 @@ TORCH_MODULE(FeedForward);
 class BlockImpl : public torch::nn::Module {
  public:
   BlockImpl(int64_t dim, int64_t heads, int64_t hidden, double eps);
-  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& positions, const torch::Tensor& allowed, const Rotary& rope,
-                        KvCache* cache, int64_t layer, int64_t start);
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& positions, const torch::Tensor& allowed,
+                        const Rotary& rope, KvCache* cache, int64_t layer, int64_t start);
 
  private:
   RmsNorm attention_norm_{nullptr}, ffn_norm_{nullptr};
@@ -94,7 +94,7 @@ TORCH_MODULE(Block);
 
 // A small bidirectional transformer over caption word ids: the built-in, trainable text encoder.
 struct TextEncoderConfig {
-  int64_t vocab = 0;   // 0: no built-in encoder (embeddings come from outside)
+  int64_t vocab = 0;  // 0: no built-in encoder (embeddings come from outside)
   int64_t dim = 256;
   int64_t layers = 2;
   int64_t heads = 4;
@@ -121,7 +121,8 @@ struct PrefixLayout {
   torch::Tensor positions;  // (B, L) int64: valid text 0..len−1, motion from len on; pads 0
   torch::Tensor allowed;    // (B, L, L) bool
 };
-PrefixLayout MakePrefixLayout(const torch::Tensor& text_lengths, int64_t text_slots, int64_t total, const torch::Device& device);
+PrefixLayout MakePrefixLayout(const torch::Tensor& text_lengths, int64_t text_slots, int64_t total,
+                              const torch::Device& device);
 
 class T2MImpl : public torch::nn::Module {
  public:
@@ -132,7 +133,8 @@ class T2MImpl : public torch::nn::Module {
                        KvCache* cache = nullptr);
   bool builtin_text() const { return static_cast<bool>(text_encoder_); }
   // One step with a cache: tokens (B, 1) at absolute slot `slot` → hidden (B, 1, dim).
-  torch::Tensor step(const torch::Tensor& tokens, const torch::Tensor& text_lengths, int64_t text_slots, KvCache& cache);
+  torch::Tensor step(const torch::Tensor& tokens, const torch::Tensor& text_lengths, int64_t text_slots,
+                     KvCache& cache);
   torch::Tensor head(const torch::Tensor& h);
   std::vector<torch::Tensor> head_parameters() const;  // the final norm's and the output projection's
   KvCache new_cache(int64_t batch, int64_t capacity, const torch::TensorOptions& o) const;
@@ -141,7 +143,8 @@ class T2MImpl : public torch::nn::Module {
   void set_recompute(bool on) { recompute_ = on; }
 
  private:
-  torch::Tensor run(torch::Tensor x, const torch::Tensor& positions, const torch::Tensor& allowed, KvCache* cache, int64_t start);
+  torch::Tensor run(torch::Tensor x, const torch::Tensor& positions, const torch::Tensor& allowed, KvCache* cache,
+                    int64_t start);
   DecoderConfig config_;
   TextEncoder text_encoder_{nullptr};
   torch::nn::Linear text_proj_{nullptr};

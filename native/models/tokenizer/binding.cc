@@ -33,7 +33,9 @@ Tokenizer MakeModule<Tokenizer>(const Napi::Object& o, const char* what) {
 
 namespace {
 
-TensorSpec MotionSpec(const char* name, int64_t dim) { return Spec(name, torch::kFloat32, {-1, -1, dim}, {"B", "T", ""}); }
+TensorSpec MotionSpec(const char* name, int64_t dim) {
+  return Spec(name, torch::kFloat32, {-1, -1, dim}, {"B", "T", ""});
+}
 
 class TokenizerBinding : public ModelBinding<TokenizerBinding, Tokenizer> {
  public:
@@ -56,7 +58,8 @@ class TokenizerBinding : public ModelBinding<TokenizerBinding, Tokenizer> {
       std::string profile = StringOption(o, "profile", "");
       bool inspect = BoolOption(o, "inspectGradients", false);
       if (!profile.empty() && !TM_HAS_RECORD_PROFILE) {
-        throw Napi::TypeError::New(info.Env(), "option 'profile' needs LibTorch's legacy profiler (RecordProfile), which this LibTorch lacks");
+        throw Napi::TypeError::New(
+            info.Env(), "option 'profile' needs LibTorch's legacy profiler (RecordProfile), which this LibTorch lacks");
       }
       return Run(info.Env(), what, ThreadOption(o, true), std::move(keep), [=]() -> ToJs {
 #if TM_HAS_RECORD_PROFILE
@@ -66,10 +69,15 @@ class TokenizerBinding : public ModelBinding<TokenizerBinding, Tokenizer> {
         std::vector<torch::Tensor> seen;
         InspectGradients watch(*optimizer_, inspect ? &seen : nullptr);
         TokenizerStepResult r = TokenizerTrainStep(model_, *optimizer_, tx, device_, a);
-        StepReport report{{{"loss", r.loss}, {"reconstruction", r.reconstruction}, {"positions", r.positions},
-                           {"commitment", r.commitment}, {"gradNorm", r.grad_norm}, {"perplexity", r.perplexity},
+        StepReport report{{{"loss", r.loss},
+                           {"reconstruction", r.reconstruction},
+                           {"positions", r.positions},
+                           {"commitment", r.commitment},
+                           {"gradNorm", r.grad_norm},
+                           {"perplexity", r.perplexity},
                            {"codesUsed", static_cast<double>(r.codes_used)}},
-                          r.non_finite, std::move(seen)};
+                          r.non_finite,
+                          std::move(seen)};
         if (model_->layers() > 0) report.values.push_back({"layersUsed", static_cast<double>(r.layers_used)});
         return StepReportToJs(std::move(report));
       });
@@ -81,13 +89,15 @@ class TokenizerBinding : public ModelBinding<TokenizerBinding, Tokenizer> {
   Napi::Value Reconstruct(const Napi::CallbackInfo& info) {
     return OnMotion(info, "reconstruct", [this](const torch::Tensor& x) {
       TokenizerOutput out = model_->forward(x);
-      return TensorFieldsResult({{"reconstruction", out.reconstruction.to(torch::kFloat32).cpu()}, {"codes", out.codes.to(torch::kInt32).cpu()}});
+      return TensorFieldsResult({{"reconstruction", out.reconstruction.to(torch::kFloat32).cpu()},
+                                 {"codes", out.codes.to(torch::kInt32).cpu()}});
     });
   }
 
   // encode(motion) → Promise<codes (B,T') int32, (B,T',Q) for RVQ>.
   Napi::Value Encode(const Napi::CallbackInfo& info) {
-    return OnMotion(info, "encode", [this](const torch::Tensor& x) { return TensorResult(model_->encode(x).to(torch::kInt32).cpu()); });
+    return OnMotion(info, "encode",
+                    [this](const torch::Tensor& x) { return TensorResult(model_->encode(x).to(torch::kInt32).cpu()); });
   }
 
   // decode(codes) → Promise<motion (B,T,272) float32>.
@@ -96,7 +106,7 @@ class TokenizerBinding : public ModelBinding<TokenizerBinding, Tokenizer> {
       // (B, T') codes, or (B, T', Q) for a residual quantizer: one code of every layer per step.
       const int64_t Q = model_->layers();
       auto c = BorrowTensor(info[0], Q > 0 ? Spec("codes", torch::kInt32, {-1, -1, Q}, {"B", "T'", ""})
-                                            : Spec("codes", torch::kInt32, {-1, -1}, {"B", "T'"}));
+                                           : Spec("codes", torch::kInt32, {-1, -1}, {"B", "T'"}));
       int64_t size = model_->codebook_size();
       if (c.tensor.numel() > 0 && (c.tensor.min().item<int64_t>() < 0 || c.tensor.max().item<int64_t>() >= size)) {
         throw Napi::RangeError::New(info.Env(), "codes: every code must lie in [0, " + std::to_string(size) + ")");
@@ -124,7 +134,8 @@ class TokenizerBinding : public ModelBinding<TokenizerBinding, Tokenizer> {
   torch::Tensor BorrowMotion(const Napi::Value& v, std::vector<Napi::Reference<Napi::Value>>& keep) {
     auto x = BorrowTensor(v, MotionSpec("motion", model_->config().net.input_dim));
     if (x.tensor.size(1) % model_->downsampling() != 0) {
-      throw Napi::TypeError::New(v.Env(), "motion: T = " + std::to_string(x.tensor.size(1)) + " frames is not a multiple of the tokenizer's downsampling (" +
+      throw Napi::TypeError::New(v.Env(), "motion: T = " + std::to_string(x.tensor.size(1)) +
+                                              " frames is not a multiple of the tokenizer's downsampling (" +
                                               std::to_string(model_->downsampling()) + "): crop the clip");
     }
     keep.push_back(std::move(x.keep));
@@ -148,7 +159,12 @@ class TokenizerBinding : public ModelBinding<TokenizerBinding, Tokenizer> {
   // Its own calls, beside those every model shares; its constructor is the base's.
   static Properties Calls() {
     using B = TokenizerBinding;
-    return {InstanceMethod<&B::Step>("step"), InstanceMethod<&B::Reconstruct>("reconstruct"), InstanceMethod<&B::Encode>("encode"), InstanceMethod<&B::Decode>("decode"), InstanceAccessor<&B::CodebookSize>("codebookSize"), InstanceAccessor<&B::Downsampling>("downsampling")};
+    return {InstanceMethod<&B::Step>("step"),
+            InstanceMethod<&B::Reconstruct>("reconstruct"),
+            InstanceMethod<&B::Encode>("encode"),
+            InstanceMethod<&B::Decode>("decode"),
+            InstanceAccessor<&B::CodebookSize>("codebookSize"),
+            InstanceAccessor<&B::Downsampling>("downsampling")};
   }
   using ModelBinding::ModelBinding;
 };

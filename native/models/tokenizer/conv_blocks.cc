@@ -13,7 +13,9 @@ ConvImpl::ConvImpl(int64_t in, int64_t out, int64_t kernel, int64_t stride, int6
       pad_(pad),
       dilation_(dilation) {}
 
-torch::Tensor ConvImpl::forward(const torch::Tensor& x) { return Conv1dLayer(x, weight, bias, stride_, pad_, dilation_); }
+torch::Tensor ConvImpl::forward(const torch::Tensor& x) {
+  return Conv1dLayer(x, weight, bias, stride_, pad_, dilation_);
+}
 
 torch::Tensor ConvImpl::forward_upsampled(const torch::Tensor& x, int64_t factor) {
   return Conv1dLayer(x, weight, bias, stride_, pad_, dilation_, factor);

@@ -10,12 +10,12 @@ namespace torchmotion {
 
 struct ConvNetConfig {
   int64_t input_dim = 272;
-  int64_t width = 512;        // channels of every hidden layer and of the latent (code_dim)
-  int64_t down_t = 1;         // number of ×stride temporal down-samplings
+  int64_t width = 512;  // channels of every hidden layer and of the latent (code_dim)
+  int64_t down_t = 1;   // number of ×stride temporal down-samplings
   int64_t stride_t = 2;
-  int64_t depth = 3;          // residual blocks per Resnet1D
+  int64_t depth = 3;  // residual blocks per Resnet1D
   int64_t dilation_growth = 3;
-  bool layer_norm = true;     // "LN" or none
+  bool layer_norm = true;           // "LN" or none
   std::string activation = "relu";  // relu, gelu or silu
 };
 

@@ -107,7 +107,9 @@ void VqImpl::UpdateCodebook(const torch::Tensor& x, const torch::Tensor& codes) 
     pool = pool.repeat({repeats, 1});
     pool = pool + torch::randn_like(pool) * (0.01 / std::sqrt(static_cast<double>(width_)));
   }
-  torch::Tensor fresh = pool.index_select(0, torch::randperm(pool.size(0), torch::TensorOptions().dtype(torch::kInt64).device(x.device())).narrow(0, 0, codes_));
+  torch::Tensor fresh =
+      pool.index_select(0, torch::randperm(pool.size(0), torch::TensorOptions().dtype(torch::kInt64).device(x.device()))
+                               .narrow(0, 0, codes_));
   code_sum_.mul_(mu_).add_(sum, 1 - mu_);
   code_count_.mul_(mu_).add_(count, 1 - mu_);
   torch::Tensor used = (code_count_ >= 1.0).to(x.scalar_type()).unsqueeze(1);
@@ -148,7 +150,8 @@ torch::Tensor VqImpl::dequantize(const torch::Tensor& codes) {
   return codebook_.index_select(0, codes.reshape({-1})).view({B, T, width_}).transpose(1, 2);
 }
 
-RvqImpl::RvqImpl(int64_t layers, int64_t codes, int64_t width, double mu, double dropout) : codes_(codes), dropout_(dropout) {
+RvqImpl::RvqImpl(int64_t layers, int64_t codes, int64_t width, double mu, double dropout)
+    : codes_(codes), dropout_(dropout) {
   if (layers < 1) throw std::invalid_argument("RVQ needs at least one layer");
   torch::nn::ModuleList list;
   for (int64_t l = 0; l < layers; ++l) {

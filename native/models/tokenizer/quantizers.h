@@ -12,10 +12,10 @@
 namespace torchmotion {
 
 struct QuantizerOutput {
-  torch::Tensor quantized;   // (B, width, T')
-  torch::Tensor codes;       // (B, T') int64; (B, T', Q) for RVQ, −1 in the layers a training batch left out
-  torch::Tensor commit_loss; // scalar (0 for FSQ)
-  int64_t layers_used = 1;   // RVQ: the layers this batch used (fewer under quantizer dropout)
+  torch::Tensor quantized;    // (B, width, T')
+  torch::Tensor codes;        // (B, T') int64; (B, T', Q) for RVQ, −1 in the layers a training batch left out
+  torch::Tensor commit_loss;  // scalar (0 for FSQ)
+  int64_t layers_used = 1;    // RVQ: the layers this batch used (fewer under quantizer dropout)
 };
 
 class QuantizerImpl : public torch::nn::Module {

@@ -19,8 +19,8 @@ std::pair<double, int64_t> Perplexity(const torch::Tensor& codes, int64_t size) 
 
 }  // namespace
 
-TokenizerStepResult TokenizerTrainStep(Tokenizer& model, FlatAdamW& optimizer, const torch::Tensor& motion, const torch::Device& device,
-                                       const TokenizerStepArgs& a) {
+TokenizerStepResult TokenizerTrainStep(Tokenizer& model, FlatAdamW& optimizer, const torch::Tensor& motion,
+                                       const torch::Device& device, const TokenizerStepArgs& a) {
   model->train();
   optimizer.PrepareGrads();
   torch::Tensor target = motion.to(device);
@@ -45,8 +45,9 @@ TokenizerStepResult TokenizerTrainStep(Tokenizer& model, FlatAdamW& optimizer, c
     r.layers_used = out.layers_used;
     if (!std::isfinite(r.loss)) r.non_finite = "loss";
     // NaN encodings have no codes; RVQ's are counted in layer 0, which every batch uses.
-    else std::tie(r.perplexity, r.codes_used) = Perplexity(out.codes.dim() == 3 ? out.codes.select(-1, 0) : out.codes,
-                                                           model->codebook_size());
+    else
+      std::tie(r.perplexity, r.codes_used) =
+          Perplexity(out.codes.dim() == 3 ? out.codes.select(-1, 0) : out.codes, model->codebook_size());
   }
   const FlatAdamW::Outcome end = optimizer.EndStep(r.non_finite, a.update, a.clip, a.lr);
   r.grad_norm = end.grad_norm;

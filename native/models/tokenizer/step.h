@@ -1,12 +1,12 @@
 // One training step (or micro-batch of one) of the motion tokenizer as a plain function: forward, the reference loss,
-// backward, and on the last micro-batch the end of step (FlatAdamW::EndStep: gradient seam, clipping, AdamW). Arguments arrive validated (binding.cc reads them from JS). A step whose
-// input, loss or gradient norm is not finite changes no weight: no forward on a non-finite batch (VQ's EMA codebook
-// would take it in), no update from a non-finite gradient; the gradient seam still runs (with NaN gradients), so
-// every rank of a data-parallel run makes the same choice.
+// backward, and on the last micro-batch the end of step (FlatAdamW::EndStep: gradient seam, clipping, AdamW). Arguments
+// arrive validated (binding.cc reads them from JS). A step whose input, loss or gradient norm is not finite changes no
+// weight: no forward on a non-finite batch (VQ's EMA codebook would take it in), no update from a non-finite gradient;
+// the gradient seam still runs (with NaN gradients), so every rank of a data-parallel run makes the same choice.
 #pragma once
 
-#include "train/flat_adamw.h"
 #include "models/tokenizer/tokenizer.h"
+#include "train/flat_adamw.h"
 
 namespace torchmotion {
 
@@ -30,7 +30,7 @@ struct TokenizerStepResult {
 };
 
 // `motion` is a (B, T, input_dim) float32 batch on any device; it is moved to `device`.
-TokenizerStepResult TokenizerTrainStep(Tokenizer& model, FlatAdamW& optimizer, const torch::Tensor& motion, const torch::Device& device,
-                                       const TokenizerStepArgs& a);
+TokenizerStepResult TokenizerTrainStep(Tokenizer& model, FlatAdamW& optimizer, const torch::Tensor& motion,
+                                       const torch::Device& device, const TokenizerStepArgs& a);
 
 }  // namespace torchmotion

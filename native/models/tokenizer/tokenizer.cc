@@ -41,7 +41,8 @@ torch::Tensor TokenizerImpl::decode(const torch::Tensor& codes) {
   return decoder_->forward(quantizer_->dequantize(codes)).permute({0, 2, 1});
 }
 
-TokenizerLoss ComputeTokenizerLoss(const TokenizerOutput& out, const torch::Tensor& target, double vel_weight, double commit_beta) {
+TokenizerLoss ComputeTokenizerLoss(const TokenizerOutput& out, const torch::Tensor& target, double vel_weight,
+                                   double commit_beta) {
   torch::Tensor pred = out.reconstruction.to(torch::kFloat32);
   torch::Tensor rec = torch::smooth_l1_loss(pred, target);
   torch::Tensor pos = torch::smooth_l1_loss(pred.narrow(-1, 8, 66), target.narrow(-1, 8, 66));

@@ -12,12 +12,12 @@ namespace torchmotion {
 
 struct TokenizerConfig {
   ConvNetConfig net;
-  std::string quantizer = "fsq";          // one of kQuantizers
+  std::string quantizer = "fsq";  // one of kQuantizers
   std::vector<int64_t> levels{8, 8, 8, 5, 5, 5};
-  int64_t codes = 512;                    // VQ codebook size (RVQ: per layer)
-  double mu = 0.99;                       // VQ EMA decay
-  int64_t layers = 1;                     // RVQ layers (Q)
-  double quantizer_dropout = 0;           // RVQ: probability that a training batch uses only the first n layers
+  int64_t codes = 512;           // VQ codebook size (RVQ: per layer)
+  double mu = 0.99;              // VQ EMA decay
+  int64_t layers = 1;            // RVQ layers (Q)
+  double quantizer_dropout = 0;  // RVQ: probability that a training batch uses only the first n layers
 };
 
 // The quantizers a tokenizer can have (TypeScript's list is QUANTIZERS in ts/tokenizer/config.ts).
@@ -27,7 +27,7 @@ struct TokenizerOutput {
   torch::Tensor reconstruction;  // (B, T, 272)
   torch::Tensor codes;           // (B, T'), or (B, T', Q) for RVQ
   torch::Tensor commit_loss;
-  int64_t layers_used = 1;       // RVQ: layers this batch used
+  int64_t layers_used = 1;  // RVQ: layers this batch used
 };
 
 class TokenizerImpl : public torch::nn::Module {
@@ -54,6 +54,7 @@ TORCH_MODULE(Tokenizer);
 struct TokenizerLoss {
   torch::Tensor total, reconstruction, positions, commitment;
 };
-TokenizerLoss ComputeTokenizerLoss(const TokenizerOutput& out, const torch::Tensor& target, double vel_weight, double commit_beta);
+TokenizerLoss ComputeTokenizerLoss(const TokenizerOutput& out, const torch::Tensor& target, double vel_weight,
+                                   double commit_beta);
 
 }  // namespace torchmotion

@@ -11,8 +11,8 @@ export const SPINE = 0x3a3a3a;
 export const TRAJECTORY = 0x2a9d8f;
 const CHAIN_COLOURS = [RIGHT, LEFT, SPINE, RIGHT, LEFT];
 export const HEAD = 15;
-const BONE_RADIUS = 0.022;   // metres
-export const JOINT_RADIUS = 0.032;  // wider than the bones, so the spheres cap the open cylinders
+const BONE_RADIUS = 0.022; // metres
+export const JOINT_RADIUS = 0.032; // wider than the bones, so the spheres cap the open cylinders
 export const HEAD_RADIUS = 0.09;
 
 const UP = new THREE.Vector3(0, 1, 0);
@@ -28,15 +28,23 @@ export class StickFigure {
   constructor() {
     // Each joint sphere takes the colour of the bone that ends at it; the pelvis ends none and counts as spine.
     this.colours = new Array(JOINTS).fill(SPINE);
-    CHAINS.forEach((chain, c) => chain.slice(1).forEach((j) => { this.colours[j] = CHAIN_COLOURS[c]; }));
+    CHAINS.forEach((chain, c) =>
+      chain.slice(1).forEach((j) => {
+        this.colours[j] = CHAIN_COLOURS[c];
+      })
+    );
     this.joints = this.colours.map((colour, j) => {
       const sphere = new THREE.Mesh(jointGeometry, material(colour));
       sphere.scale.setScalar(j === HEAD ? HEAD_RADIUS : JOINT_RADIUS);
       return sphere;
     });
-    this.bones = CHAINS.flatMap((chain, c) => chain.slice(1).map((j, k) => ({
-      from: chain[k], to: j, mesh: new THREE.Mesh(boneGeometry, material(CHAIN_COLOURS[c])),
-    })));
+    this.bones = CHAINS.flatMap((chain, c) =>
+      chain.slice(1).map((j, k) => ({
+        from: chain[k],
+        to: j,
+        mesh: new THREE.Mesh(boneGeometry, material(CHAIN_COLOURS[c])),
+      }))
+    );
     this.meshes = [...this.joints, ...this.bones.map((b) => b.mesh)];
   }
 

@@ -10,7 +10,7 @@ import { HEAD_RADIUS, material, StickFigure, TRAJECTORY } from './stick-figure.j
 const BACKGROUND = 0xffffff;
 const GROUND_MARK = 0xe4e4e4;
 const PELVIS = 0;
-const GAP = 0.6;             // metres between the x-extents of neighbouring motions
+const GAP = 0.6; // metres between the x-extents of neighbouring motions
 const SPEEDS = [0.25, 0.5, 1, 1.5, 2];
 
 // { fps, motions: [{ caption, frames, joints }] }, joints = base64 of little-endian float32 (frames, 22, 3), Y up.
@@ -28,7 +28,9 @@ function readMotions() {
 // over the whole clip.
 function placeSideBySide(motions) {
   const extents = motions.map(({ joints }) => {
-    let minX = Infinity, maxX = -Infinity, minY = Infinity;
+    let minX = Infinity,
+      maxX = -Infinity,
+      minY = Infinity;
     for (let i = 0; i < joints.length; i += 3) {
       minX = Math.min(minX, joints[i]);
       maxX = Math.max(maxX, joints[i]);
@@ -50,10 +52,15 @@ function placeSideBySide(motions) {
 function trajectoryMesh(joints, frames, width) {
   const positions = [];
   for (let t = 1; t < frames; t++) {
-    const [x0, z0, x1, z1] = [joints[(t - 1) * JOINTS * 3], joints[(t - 1) * JOINTS * 3 + 2], joints[t * JOINTS * 3], joints[t * JOINTS * 3 + 2]];
+    const [x0, z0, x1, z1] = [
+      joints[(t - 1) * JOINTS * 3],
+      joints[(t - 1) * JOINTS * 3 + 2],
+      joints[t * JOINTS * 3],
+      joints[t * JOINTS * 3 + 2],
+    ];
     const length = Math.hypot(x1 - x0, z1 - z0);
     if (length < 1e-6) continue;
-    const [nx, nz] = [(-(z1 - z0) / length) * width / 2, ((x1 - x0) / length) * width / 2];
+    const [nx, nz] = [((-(z1 - z0) / length) * width) / 2, (((x1 - x0) / length) * width) / 2];
     positions.push(x0 - nx, 0, z0 - nz, x1 - nx, 0, z1 - nz, x1 + nx, 0, z1 + nz);
     positions.push(x0 - nx, 0, z0 - nz, x1 + nx, 0, z1 + nz, x0 + nx, 0, z0 + nz);
   }
@@ -72,8 +79,7 @@ class Skeleton {
     this.figure = new StickFigure();
     this.groundMark = new THREE.Mesh(new THREE.CircleGeometry(0.18, 32), material(GROUND_MARK));
     this.groundMark.rotation.x = -Math.PI / 2;
-    this.group.add(...this.figure.meshes, this.groundMark,
-      trajectoryMesh(motion.joints, motion.frames, 0.025));
+    this.group.add(...this.figure.meshes, this.groundMark, trajectoryMesh(motion.joints, motion.frames, 0.025));
     let top = 0;
     for (let i = 1; i < motion.joints.length; i += 3) top = Math.max(top, motion.joints[i]);
     this.labelHeight = top + HEAD_RADIUS + 0.05; // above the highest the head gets, so the label stays still
@@ -211,7 +217,9 @@ function start() {
 
   playButton.addEventListener('click', () => setPlaying(!playing));
   scrub.addEventListener('input', () => setFrame(Number(scrub.value)));
-  speedSelect.addEventListener('change', () => { speed = Number(speedSelect.value); });
+  speedSelect.addEventListener('change', () => {
+    speed = Number(speedSelect.value);
+  });
   window.addEventListener('keydown', (e) => {
     // A focused button or select handles the space bar itself; doing it here as well would toggle twice.
     if (e.target instanceof HTMLButtonElement || e.target instanceof HTMLSelectElement) return;
