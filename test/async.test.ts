@@ -8,16 +8,8 @@ import { device, errorOf, motionBatch, tinyTokenizerOptions } from './helpers.js
 
 // A tokenizer step's options with the training schema's defaults.
 const stepOptions = () => {
-  const t = tokenizerTraining.parse({});
-  return {
-    lr: t.lr,
-    clip: t.clip,
-    velWeight: t.velWeight,
-    commitBeta: t.commitBeta,
-    autocast: t.autocast,
-    lossScale: 1,
-    update: true,
-  };
+  const { lr, clip, velWeight, commitBeta, autocast } = tokenizerTraining.parse({});
+  return { lr, clip, velWeight, commitBeta, autocast, lossScale: 1, update: true };
 };
 
 test('the event loop keeps running during a native call of more than a second', async () => {

@@ -2,21 +2,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
-import { adamWSettings } from '../ts/model-base.js';
 import { ADDON_EXPORTS, native } from '../ts/native.js';
-import { nativeOptions, t2mModel, t2mTraining } from '../ts/t2m/config.js';
-import { device, motionBatch, tinyTokenizerOptions } from './helpers.js';
-
-const stepOptions = {
-  lr: 1e-3,
-  clip: 0,
-  velWeight: 0.5,
-  commitBeta: 0.02,
-  autocast: 'none' as const,
-  lossScale: 1,
-  update: true,
-  threads: 1,
-};
+import { nativeOptions, t2mModel } from '../ts/t2m/config.js';
+import { motionBatch, t2mOfShape, tinyStepOptions, tinyTokenizerOptions } from './helpers.js';
 
 test('the addon exports exactly what ts/native.ts declares', () => {
   assert.equal(Object.keys(native()).sort(), [...ADDON_EXPORTS].sort());
@@ -28,7 +16,7 @@ follows from it exactly`, async () => {
   const model = new (native().Tokenizer)(opts);
   const table = model.parameterTable();
   const before = model.stateDict();
-  const r = await model.step(motionBatch(2, 16), { ...stepOptions, inspectGradients: true });
+  const r = await model.step(motionBatch(2, 16), { ...tinyStepOptions, inspectGradients: true });
   assert.ok(r.gradients, 'the step returned the gradients it saw');
   assert.is(r.gradients!.length, 1, 'one fp32 buffer');
   const g = r.gradients![0].data as Float32Array;
@@ -62,24 +50,18 @@ follows from it exactly`, async () => {
 
 test('the hook runs before clipping: the gradient it sees has the norm the step reports', async () => {
   const model = new (native().Tokenizer)(await tinyTokenizerOptions());
-  const r = await model.step(motionBatch(2, 16), { ...stepOptions, clip: 1e-3, inspectGradients: true });
+  const r = await model.step(motionBatch(2, 16), { ...tinyStepOptions, clip: 1e-3, inspectGradients: true });
   const g = r.gradients![0].data as Float32Array;
   const norm = Math.sqrt(g.reduce((s, x) => s + x * x, 0));
   assert.ok(r.gradNorm > 1e-3, `norm ${r.gradNorm} is above the clip, so clipping changed the gradient`);
   assert.ok(Math.abs(norm - r.gradNorm) / r.gradNorm < 1e-5, `hook saw norm ${norm}, step reports ${r.gradNorm}`);
-  const plain = await model.step(motionBatch(2, 16), stepOptions);
+  const plain = await model.step(motionBatch(2, 16), tinyStepOptions);
   assert.is(plain.gradients, undefined, 'no copies without inspectGradients');
 });
 
 test('text-to-motion: the hook runs once per update, after the last accumulated micro-batch', async () => {
   const shape = nativeOptions(t2mModel.parse({ preset: 'tiny' }), 10, 20);
-  const model = new (native().T2M)({
-    ...shape,
-    dtype: 'float32',
-    ...adamWSettings(t2mTraining.parse({})),
-    seed: 0,
-    device,
-  });
+  const model = await t2mOfShape(shape);
   const batch = {
     text: { data: Int32Array.from([0, 1, 5, 6, 2, 3, 4, 7]), shape: [2, 4] },
     textLengths: { data: Int32Array.from([3, 4]), shape: [2] },

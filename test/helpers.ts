@@ -1,10 +1,12 @@
 // Shared by the tests: the device under test (TORCHMOTION_DEVICE=cuda on a GPU machine), error capture and the
 // relative error the golden tests compare with.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import * as assert from 'uvu/assert';
+
+import type { NativeT2MOptions } from '../ts/t2m/config.js';
 
 export const device = process.env.TORCHMOTION_DEVICE ?? 'cpu';
 export const onCuda = device.startsWith('cuda');
@@ -65,4 +67,39 @@ export function tempDir(prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   made.push(dir);
   return dir;
+}
+
+// A tokenizer step's options as the native tests pass them: fixed values, one thread, the update applied.
+export const tinyStepOptions = {
+  lr: 1e-3,
+  clip: 0,
+  velWeight: 0.5,
+  commitBeta: 0.02,
+  autocast: 'none' as const,
+  lossScale: 1,
+  update: true,
+  threads: 1,
+};
+
+// Runs a golden test file again with the AVX2 convolution kernels (native/kernels/conv1d_avx2.cc) forced: the variable
+// is set before the addon's first call, and the addon must report the AVX2 kernels on an AVX2 CPU (none elsewhere).
+export async function withAvx2Kernels(load: () => Promise<unknown>): Promise<void> {
+  process.env.TORCHMOTION_NO_AVX512 = '1';
+  const { info } = await import('../ts/runtime.js');
+  const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
+  const avx2 = /\bavx2\b/.test(cpuinfo) && /\bfma\b/.test(cpuinfo);
+  assert.is(
+    info().convKernel,
+    avx2 ? 'avx2' : 'none',
+    'TORCHMOTION_NO_AVX512 must select the AVX2 convolution kernels on an AVX2 CPU'
+  );
+  await load();
+}
+
+// A float32 text-to-motion model of a native shape (from nativeOptions), seed 0, AdamW as the training schema sets it.
+export async function t2mOfShape(shape: NativeT2MOptions) {
+  const { native } = await import('../ts/native.js');
+  const { t2mTraining } = await import('../ts/t2m/config.js');
+  const { adamWSettings } = await import('../ts/model-base.js');
+  return new (native().T2M)({ ...shape, dtype: 'float32', ...adamWSettings(t2mTraining.parse({})), seed: 0, device });
 }

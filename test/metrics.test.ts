@@ -6,16 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import { readNpz, writeNpz } from '../ts/data/npz.js';
-import {
-  diversity,
-  embeddings,
-  fid,
-  meanInterval,
-  mmDist,
-  multimodality,
-  rPrecision,
-  sampleWithoutReplacement,
-} from '../ts/evaluator/metrics.js';
+import * as metrics from '../ts/evaluator/metrics.js';
 import { retrievalScores, type Recall } from '../ts/evaluator/retrieval.js';
 import { Rng } from '../ts/rng.js';
 import { tempDir } from './helpers.js';
@@ -39,10 +30,10 @@ test('R-precision, MM-Dist, FID, Diversity and MultiModality equal the NumPy/Sci
   const generated = gaussian(rng, 150, 0.7, 1.3);
   const generations = gaussian(rng, 12 * 20);
   const draws = new Rng(5);
-  const divFirst = sampleWithoutReplacement(draws, 70, 50);
-  const divSecond = sampleWithoutReplacement(draws, 70, 50);
-  const mmFirst = sampleWithoutReplacement(draws, 20, 10);
-  const mmSecond = sampleWithoutReplacement(draws, 20, 10);
+  const divFirst = metrics.sampleWithoutReplacement(draws, 70, 50);
+  const divSecond = metrics.sampleWithoutReplacement(draws, 70, 50);
+  const mmFirst = metrics.sampleWithoutReplacement(draws, 20, 10);
+  const mmSecond = metrics.sampleWithoutReplacement(draws, 20, 10);
   const dir = tempDir('tm-metrics-');
   const m = (data: Float64Array) => ({ data, shape: [data.length / D, D] });
   writeNpz(join(dir, 'input.npz'), {
@@ -61,24 +52,27 @@ test('R-precision, MM-Dist, FID, Diversity and MultiModality equal the NumPy/Sci
   runPython([join(import.meta.dirname, '..', 'scripts', 'reference', 'metrics.py'), 'golden', dir]);
   const ref = readNpz(join(dir, 'reference.npz'));
   const value = (k: string) => ref[k].data[0] as number;
-  const [t, mo] = [embeddings(text, D), embeddings(motion, D)];
-  const r = rPrecision(t, mo, 32);
+  const [t, mo] = [metrics.embeddings(text, D), metrics.embeddings(motion, D)];
+  const r = metrics.rPrecision(t, mo, 32);
   assert.equal([r.batch, r.pairs], [32, 64]);
   assert.equal(r.top, Array.from(ref.r_precision.data as Float64Array));
   assert.ok(r.top[0] > 3 / 32, `top-1 ${r.top[0]} is above chance`);
-  assert.ok(Math.abs(mmDist(t, mo) - value('mm_dist')) < 1e-12);
-  const f = await fid(embeddings(real, D), embeddings(generated, D));
+  assert.ok(Math.abs(metrics.mmDist(t, mo) - value('mm_dist')) < 1e-12);
+  const f = await metrics.fid(metrics.embeddings(real, D), metrics.embeddings(generated, D));
   assert.ok(Math.abs(f - value('fid')) < 1e-8 * Math.max(1, value('fid')), `FID ${f} vs scipy ${value('fid')}`);
   assert.ok(
-    Math.abs(await fid(embeddings(real, D), embeddings(real, D))) < 1e-9 && Math.abs(value('fid_same')) < 1e-9,
+    Math.abs(await metrics.fid(metrics.embeddings(real, D), metrics.embeddings(real, D))) < 1e-9 &&
+      Math.abs(value('fid_same')) < 1e-9,
     'FID of a set with itself is 0'
   );
   // The same draws as the reference: the functions draw first then second from the Rng they are given.
-  assert.ok(Math.abs(diversity(mo, new Rng(5), 50) - value('diversity')) < 1e-12);
+  assert.ok(Math.abs(metrics.diversity(mo, new Rng(5), 50) - value('diversity')) < 1e-12);
   const mmRng = new Rng(5);
-  sampleWithoutReplacement(mmRng, 70, 50);
-  sampleWithoutReplacement(mmRng, 70, 50);
-  assert.ok(Math.abs(multimodality(embeddings(generations, D), 20, mmRng, 10) - value('multimodality')) < 1e-12);
+  metrics.sampleWithoutReplacement(mmRng, 70, 50);
+  metrics.sampleWithoutReplacement(mmRng, 70, 50);
+  assert.ok(
+    Math.abs(metrics.multimodality(metrics.embeddings(generations, D), 20, mmRng, 10) - value('multimodality')) < 1e-12
+  );
   // The evaluator's own retrieval: recall@1/2/3/5/10 and median rank, text→motion then motion→text.
   const flat = (s: { textToMotion: Recall; motionToText: Recall }) =>
     [s.textToMotion, s.motionToText].flatMap((x) => [x.r1, x.r2, x.r3, x.r5, x.r10, x.medianRank]);
@@ -93,12 +87,15 @@ test('R-precision, MM-Dist, FID, Diversity and MultiModality equal the NumPy/Sci
 test(`shuffled captions sit at chance; fewer pairs than a batch use one batch of all; \
 the interval is 1.96·std/√n`, () => {
   const rng = new Rng(3);
-  const motion = embeddings(gaussian(rng, 32 * 40), D);
-  const text = embeddings(gaussian(rng, 32 * 40), D);
-  const r = rPrecision(text, motion, 32);
+  const motion = metrics.embeddings(gaussian(rng, 32 * 40), D);
+  const text = metrics.embeddings(gaussian(rng, 32 * 40), D);
+  const r = metrics.rPrecision(text, motion, 32);
   assert.ok(Math.abs(r.top[0] - 1 / 32) < 0.02 && Math.abs(r.top[2] - 3 / 32) < 0.03, `unrelated pairs: ${r.top}`);
-  assert.is(rPrecision(embeddings(gaussian(rng, 10), D), embeddings(gaussian(rng, 10), D), 32).batch, 10);
-  const ci = meanInterval([1, 2, 3, 4]);
+  assert.is(
+    metrics.rPrecision(metrics.embeddings(gaussian(rng, 10), D), metrics.embeddings(gaussian(rng, 10), D), 32).batch,
+    10
+  );
+  const ci = metrics.meanInterval([1, 2, 3, 4]);
   assert.is(ci.mean, 2.5);
   assert.ok(Math.abs(ci.interval - (1.96 * Math.sqrt(1.25)) / 2) < 1e-12);
 });

@@ -18,6 +18,7 @@ import { checkpointFor } from '../ts/pytorch/on-the-fly.js';
 import { openWeights } from '../ts/pytorch/weights.js';
 import { loadT2M } from '../ts/t2m/model.js';
 import { loadTokenizer } from '../ts/tokenizer/model.js';
+import { referenceTokenizerConfig } from '../scripts/reference/tokenizer-config.js';
 import { errorOf, maxRelErr, tempDir } from './helpers.js';
 import { runPython } from './python.js';
 
@@ -25,17 +26,7 @@ const script = join(import.meta.dirname, '..', 'scripts', 'reference', 'referenc
 const dir = tempDir('tm-import-');
 // On-the-fly imports (--ckpt file.pth) go to the user's cache folder: this test's stay in its own.
 process.env.XDG_CACHE_HOME = join(dir, 'cache');
-const tokConfig = {
-  inputDim: 272,
-  width: 64,
-  downT: 2,
-  strideT: 2,
-  depth: 2,
-  dilationGrowth: 3,
-  norm: 'none',
-  activation: 'relu',
-  levels: [8, 5, 5, 5],
-};
+const tokConfig = referenceTokenizerConfig({ width: 64, depth: 2, levels: [8, 5, 5, 5] });
 const decConfig = { vocab: 1026, dim: 64, layers: 2, heads: 4, hidden: 256, textDim: 32 };
 runPython([script, 'write-tokenizer', dir, JSON.stringify(tokConfig)]);
 const decDir = join(dir, 'decoder');

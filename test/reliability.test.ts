@@ -17,7 +17,6 @@ import { crc32 } from 'node:zlib';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
-import { adamWSettings } from '../ts/model-base.js';
 import { readDatasetMeanStd, readMotion272 } from '../ts/data/motion-files.js';
 import { readNpy, writeNpy } from '../ts/data/npy.js';
 import { readNpz } from '../ts/data/npz.js';
@@ -27,7 +26,7 @@ import { DEFAULT_PFNN } from '../ts/pfnn/database-layout.js';
 import { buildPfnnDatabase } from '../ts/pfnn/database-build.js';
 import { native } from '../ts/native.js';
 import type { TensorOut } from '../ts/tensor.js';
-import { nativeOptions, t2mModel, t2mTraining } from '../ts/t2m/config.js';
+import { nativeOptions, t2mModel } from '../ts/t2m/config.js';
 import { resolveModel } from '../ts/tokenizer/config.js';
 import { encodeDataset } from '../ts/tokenizer/encode.js';
 import { evaluateTokenizer } from '../ts/tokenizer/evaluate.js';
@@ -35,19 +34,9 @@ import { loadTokenizer, TokenizerModel } from '../ts/tokenizer/model.js';
 import { trainTokenizer } from '../ts/tokenizer/train.js';
 import { readCheckpointState } from '../ts/train/checkpoint.js';
 import { MetricsLog } from '../ts/train/metrics.js';
-import { device, errorOf, motionBatch, tempDir, tinyTokenizerOptions } from './helpers.js';
+import { device, errorOf, motionBatch, tempDir, t2mOfShape, tinyStepOptions, tinyTokenizerOptions } from './helpers.js';
 import { zipRecords } from './pth-craft.js';
 
-const step = {
-  lr: 1e-3,
-  clip: 0,
-  velWeight: 0.5,
-  commitBeta: 0.02,
-  autocast: 'none' as const,
-  lossScale: 1,
-  update: true,
-  threads: 1,
-};
 // Every tensor of two state dicts equal, element for element (NaN included).
 const same = (a: Record<string, TensorOut>, b: Record<string, TensorOut>) =>
   Object.keys(a).every(
@@ -60,15 +49,15 @@ test('a non-finite batch, loss or gradient changes no weight, and the next step 
   const before = model.stateDict();
   const nan = motionBatch(2, 16);
   nan.data[100] = NaN;
-  const r = await model.step(nan, step);
+  const r = await model.step(nan, tinyStepOptions);
   assert.is(r.nonFinite, 'input');
   assert.ok(same(before, model.stateDict()), 'weights unchanged after a NaN batch');
   const huge = motionBatch(2, 16);
   huge.data.fill(3e38);
-  const h = await model.step(huge, step);
+  const h = await model.step(huge, tinyStepOptions);
   assert.ok(h.nonFinite === 'loss' || h.nonFinite === 'gradients', `overflow reported as ${h.nonFinite}`);
   assert.ok(same(before, model.stateDict()), 'weights unchanged after an overflowing batch');
-  const ok = await model.step(motionBatch(2, 16), step);
+  const ok = await model.step(motionBatch(2, 16), tinyStepOptions);
   assert.is(ok.nonFinite, undefined);
   assert.ok(Number.isFinite(ok.loss) && ok.gradNorm > 0);
   assert.not.ok(same(before, model.stateDict()), 'a finite step updates');
@@ -76,24 +65,18 @@ test('a non-finite batch, loss or gradient changes no weight, and the next step 
 
 test('VQ: a batch that overflows the encoder leaves the codebook and its EMA as they were', async () => {
   const model = new (native().Tokenizer)({ ...(await tinyTokenizerOptions()), quantizer: 'vq', codes: 16 });
-  await model.step(motionBatch(2, 16), step); // initialises the codebook
+  await model.step(motionBatch(2, 16), tinyStepOptions); // initialises the codebook
   const before = model.stateDict();
   const huge = motionBatch(2, 16);
   huge.data.fill(3e38);
-  const r = await model.step(huge, step);
+  const r = await model.step(huge, tinyStepOptions);
   assert.ok(r.nonFinite === 'loss' || r.nonFinite === 'gradients', `reported ${r.nonFinite}`);
   assert.ok(same(before, model.stateDict()), 'parameters and buffers (codebook, code sums and counts) unchanged');
 });
 
 test('text-to-motion: a NaN micro-batch spoils its whole accumulated update, and only that one', async () => {
   const shape = nativeOptions(t2mModel.parse({ preset: 'tiny', text: 'embeddings', textDim: 8 }), 10, 0, 8);
-  const model = new (native().T2M)({
-    ...shape,
-    dtype: 'float32',
-    ...adamWSettings(t2mTraining.parse({})),
-    seed: 0,
-    device,
-  });
+  const model = await t2mOfShape(shape);
   const batch = (poison: boolean) => {
     const text = new Float32Array(2 * 3 * 8).map((_, i) => Math.sin(i));
     if (poison) text[5] = NaN;

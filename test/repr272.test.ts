@@ -1,5 +1,4 @@
 // Golden tests on a real AMASS clip (test/fixtures/repr272-sample, first 300 frames of the public sample).
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { test } from 'uvu';
@@ -10,9 +9,9 @@ import { denormalize, MotionStatistics, normalize } from '../ts/motion/normalize
 import { axisAnglesFromSmpl, DIM, forward272, mirror272, recoverJoints, recoverSmpl85 } from '../ts/motion/repr272.js';
 import { axisAngleToMatrix, matrixToAxisAngle } from '../ts/motion/rotation.js';
 import { MIRRORED } from '../ts/motion/skeleton.js';
+import { atFloorOrigin, sampleDir, sampleMeta } from './repr272-sample.js';
 
-const dir = join(import.meta.dirname, 'fixtures', 'repr272-sample');
-const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as { floorY: number; frames: number };
+const [dir, meta] = [sampleDir, sampleMeta];
 const joints = Float64Array.from(readNpy(join(dir, 'joints22_facez.npy')).data as Float32Array);
 const smpl = readNpy(join(dir, 'smpl85_facez.npy')).data as Float32Array;
 const golden = readNpy(join(dir, 'repr272.npy')).data as Float64Array;
@@ -34,13 +33,7 @@ test('forward pass reproduces the reference 272 file within 1e-5', () => {
 
 test('position inverse recovers the joints within 1e-5 m', () => {
   const rec = recoverJoints(golden);
-  const expected = joints.slice();
-  const [ox, oz] = [joints[0], joints[2]];
-  for (let i = 0; i < expected.length; i += 3) {
-    expected[i] -= ox;
-    expected[i + 1] -= meta.floorY;
-    expected[i + 2] -= oz;
-  }
+  const expected = atFloorOrigin(joints, meta.floorY);
   const err = maxAbsDiff(rec, expected);
   assert.ok(err < 1e-5, `max joint error ${err} m`);
 });

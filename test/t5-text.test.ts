@@ -15,6 +15,7 @@ import { EMBEDDING_SLOTS } from '../ts/t2m/config.js';
 import { buildEmbeddingCache, splitCaptions } from '../ts/t2m/embed.js';
 import { generateMotions } from '../ts/t2m/generate.js';
 import { TextScriptEncoder } from '../ts/t2m/text-script.js';
+import { referenceTokenizerConfig } from '../scripts/reference/tokenizer-config.js';
 import { device, errorOf, tempDir } from './helpers.js';
 import { runPython } from './python.js';
 
@@ -81,17 +82,7 @@ test('a tokenizer.json that is not one names the file', async () => {
 test(`import → generate → PyTorch: a bf16 reference decoder, prompts embedded by the T5-style encoder, \
 greedy codes equal the reference module's, decoded by an imported tokenizer`, async () => {
   const script = join(import.meta.dirname, '..', 'scripts', 'reference', 'reference_checkpoint.py');
-  const tokConfig = {
-    inputDim: 272,
-    width: 32,
-    downT: 2,
-    strideT: 2,
-    depth: 1,
-    dilationGrowth: 3,
-    norm: 'none',
-    activation: 'relu',
-    levels: [8, 5, 5, 5],
-  };
+  const tokConfig = referenceTokenizerConfig({ width: 32, depth: 1, levels: [8, 5, 5, 5] });
   const decConfig = { vocab: 1002, dim: 64, layers: 2, heads: 4, hidden: 256, textDim: golden.dim };
   runPython([script, 'write-tokenizer', dir, JSON.stringify(tokConfig)]);
   runPython([script, 'write-t2m', dir, JSON.stringify(decConfig)]);

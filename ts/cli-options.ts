@@ -4,6 +4,8 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { z } from 'zod';
 
+import { readRawMotion272 } from './data/motion-files.js';
+
 // A repeatable option (`--text a --text b`): each occurrence appended to the list.
 export const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -95,4 +97,21 @@ export const meanStdOptions = (purpose = 'to de-normalise with') => [
 export function addOptions(command: Command, options: Option[]): Command {
   for (const option of options) command.addOption(option);
   return command;
+}
+
+// `<parent> <name> <in> -o <file> [--mean --std]`: one 272 motion (.npy), de-normalised when given its statistics,
+// handed to `write`, which writes `out` and returns the line to print.
+export function addMotion272Command(
+  parent: Command,
+  name: string,
+  description: string,
+  outHelp: string,
+  write: (motion: Float64Array, out: string) => string
+): void {
+  addOptions(
+    parent.command(`${name} <in>`).description(description).requiredOption('-o, --out <file>', outHelp),
+    meanStdOptions()
+  ).action((input: string, o: { out: string; mean?: string; std?: string }) => {
+    console.log(write(readRawMotion272(input, o), o.out));
+  });
 }

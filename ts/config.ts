@@ -1,13 +1,12 @@
 // Configs are YAML or JSON files plus `key.path=value` overrides, checked by a zod schema. Unknown keys are
 // errors that list the valid ones: a typo must never silently fall back to a default.
-import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 
 import YAML from 'yaml';
 import { z } from 'zod';
 
 import { TorchmotionError } from './errors.js';
-import { requireRegularFile } from './files.js';
+import { readTextFile } from './files.js';
 
 export interface ConfigSource {
   file?: string; // YAML (.yaml/.yml) or JSON (.json)
@@ -44,13 +43,10 @@ function where(path: readonly PropertyKey[]): string {
 }
 
 function readFile(file: string): unknown {
-  let text: string;
-  requireRegularFile(file);
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new TorchmotionError(`cannot read config ${file}: ${(err as Error).message}`);
-  }
+  const text = readTextFile(
+    file,
+    (err) => new TorchmotionError(`cannot read config ${file}: ${(err as Error).message}`)
+  );
   try {
     return extname(file).toLowerCase() === '.json' ? JSON.parse(text) : YAML.parse(text);
   } catch (err) {

@@ -1,7 +1,7 @@
 // File-system guards shared by every reader and writer: a directory or a FIFO given where a file is expected gets a
 // sentence (opening a FIFO would block until something writes to it), and folders are made one level at a time
 // (Node's recursive mkdir loops forever under /proc).
-import { mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 
 import { TorchmotionError } from './errors.js';
@@ -36,6 +36,28 @@ export function requireRegularFile(path: string): void {
   if (stat.isDirectory()) throw new TorchmotionError(`${path} is a directory, not a file: give a file`);
   if (!stat.isFile())
     throw new TorchmotionError(`${path} is not a regular file (a pipe, socket or device): give a file`);
+}
+
+// A regular file's text; a failure to read it becomes `failure(err)` (by default fileError's sentence).
+export function readTextFile(file: string, failure = (err: unknown): Error => fileError(err, 'reading', file)): string {
+  requireRegularFile(file);
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw failure(err);
+  }
+}
+
+// Writes `file` through `write` to a temporary file and a rename, so a reader never sees half a file.
+export function writeViaRename(file: string, write: (tmp: string) => void): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  try {
+    write(tmp);
+    renameSync(tmp, file);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw fileError(err, 'writing', file);
+  }
 }
 
 // mkdir -p, one level at a time from the deepest folder that exists, with errors that name the folder.

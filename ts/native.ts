@@ -14,6 +14,14 @@ export interface ThreadOptions {
 export interface DeviceOptions extends ThreadOptions {
   device?: string;
 }
+// The tokenizer convolution's settings (ts/runtime.ts's conv1d documents them and fills the defaults).
+export interface Conv1dOptions extends ThreadOptions {
+  stride?: number;
+  padding?: number;
+  dilation?: number;
+  upsample?: number;
+  inputGrad?: boolean;
+}
 
 export interface NativeInfo {
   torchVersion: string;
@@ -313,21 +321,14 @@ export interface NativeAddon {
     weight: HostTensor,
     bias: HostTensor,
     grad: HostTensor,
-    options?: { threads?: number }
+    options?: ThreadOptions
   ): Promise<{ y: TensorOut; dx: TensorOut; dweight: TensorOut; dbias: TensorOut }>;
   conv1d(
     x: HostTensor,
     weight: HostTensor,
     bias: HostTensor,
     grad: HostTensor,
-    options?: {
-      stride?: number;
-      padding?: number;
-      dilation?: number;
-      upsample?: number;
-      inputGrad?: boolean;
-      threads?: number;
-    }
+    options?: Conv1dOptions
   ): Promise<{
     y: TensorOut;
     dx?: TensorOut;

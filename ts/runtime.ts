@@ -2,7 +2,15 @@
 import { platform, versions } from 'node:process';
 
 import { invalid, withCallerStack } from './errors.js';
-import { addonPath, native, type NativeInfo, type Throughput, type ThroughputOp } from './native.js';
+import {
+  addonPath,
+  native,
+  type Conv1dOptions,
+  type NativeInfo,
+  type ThreadOptions,
+  type Throughput,
+  type ThroughputOp,
+} from './native.js';
 import { tensor, type HostTensor, type TensorOut } from './tensor.js';
 
 export interface RuntimeInfo extends Omit<NativeInfo, 'parallelInfo'> {
@@ -68,6 +76,16 @@ export function matmul(
   return withCallerStack(() => native().matmul(ca, cb, { ...callOptions(options), repeat }));
 }
 
+// A kernel's input, parameters and upstream gradient, each checked under its own name.
+function kernelTensors(x: HostTensor, weight: HostTensor, bias: HostTensor, grad: HostTensor) {
+  return [
+    tensor(x.data, x.shape, 'x'),
+    tensor(weight.data, weight.shape, 'weight'),
+    tensor(bias.data, bias.shape, 'bias'),
+    tensor(grad.data, grad.shape, 'grad'),
+  ] as const;
+}
+
 // The tokenizer's fused LayerNorm-over-channels + ReLU (CPU, float32) and its backward for an upstream gradient:
 // x (B, C, T), weight and bias (C), grad (B, C, T). For the kernel's golden test against PyTorch.
 export function channelNormRelu(
@@ -75,14 +93,9 @@ export function channelNormRelu(
   weight: HostTensor,
   bias: HostTensor,
   grad: HostTensor,
-  options: { threads?: number } = {}
+  options: ThreadOptions = {}
 ) {
-  const t = [
-    tensor(x.data, x.shape, 'x'),
-    tensor(weight.data, weight.shape, 'weight'),
-    tensor(bias.data, bias.shape, 'bias'),
-    tensor(grad.data, grad.shape, 'grad'),
-  ] as const;
+  const t = kernelTensors(x, weight, bias, grad);
   const o = options.threads !== undefined ? { threads: checkThreads(options.threads) } : {};
   return withCallerStack(() => native().channelNormRelu(...t, o));
 }
@@ -96,21 +109,9 @@ export function conv1d(
   weight: HostTensor,
   bias: HostTensor,
   grad: HostTensor,
-  options: {
-    stride?: number;
-    padding?: number;
-    dilation?: number;
-    upsample?: number;
-    inputGrad?: boolean;
-    threads?: number;
-  } = {}
+  options: Conv1dOptions = {}
 ) {
-  const t = [
-    tensor(x.data, x.shape, 'x'),
-    tensor(weight.data, weight.shape, 'weight'),
-    tensor(bias.data, bias.shape, 'bias'),
-    tensor(grad.data, grad.shape, 'grad'),
-  ] as const;
+  const t = kernelTensors(x, weight, bias, grad);
   const o = {
     stride: options.stride ?? 1,
     padding: options.padding ?? 0,

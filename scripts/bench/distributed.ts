@@ -9,28 +9,17 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { join } from 'node:path';
 
-import { cpuDescription, findPython, root, writeDocBlock, writeResultJson } from './results.js';
+import { cpuDescription, findPython, parseReferenceArgs, root, writeDocBlock, writeResultJson } from './results.js';
 
-const { values: o } = parseArgs({
-  options: {
-    reference: { type: 'string' },
-    standins: { type: 'string' },
-    batch: { type: 'string', default: '32' },
-    window: { type: 'string', default: '96' },
-    steps: { type: 'string', default: '6' },
-    rounds: { type: 'string', default: '3' },
-    'no-doc': { type: 'boolean', default: false },
-  },
+const { o, reference, standins } = parseReferenceArgs({
+  batch: { type: 'string', default: '32' },
+  window: { type: 'string', default: '96' },
+  steps: { type: 'string', default: '6' },
 });
 const [batch, window, steps, rounds] = [o.batch, o.window, o.steps, o.rounds].map(Number);
 if (batch % 2 !== 0) throw new Error(`--batch ${batch}: the global batch must split over 2 ranks`);
-const reference = o.reference ? resolve(o.reference) : undefined;
-const standins = o.standins ? resolve(o.standins) : resolve(root, '..', 'shared', 'refbench');
-if (reference && !existsSync(join(reference, 'models', 'vqvae.py')))
-  throw new Error(`--reference ${reference}: no models/vqvae.py there (a MotionMillion-Codes checkout)`);
 if (reference && !existsSync(join(standins, 'einops')))
   throw new Error(`--standins ${standins}: no einops stand-in there (see ../shared/refbench)`);
 const python = findPython();

@@ -1,7 +1,6 @@
 // Tokenizer evaluation memory vs split size: each size runs in its own process (fresh peak RSS); codes are counted
 // into one codebook-sized array, so peak RSS should not grow with the number of clips.
 // Usage: npx tsx scripts/bench/eval-memory.ts [sizes=100,1000,4000]
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -9,6 +8,7 @@ import { writeSyntheticDataset } from '../../ts/data/synthetic.js';
 import { evaluateTokenizer } from '../../ts/tokenizer/evaluate.js';
 import { resolveModel } from '../../ts/tokenizer/config.js';
 import { TokenizerModel } from '../../ts/tokenizer/model.js';
+import { runChild } from './results.js';
 
 if (process.argv[2] === 'child') {
   const root = process.argv[3];
@@ -26,20 +26,14 @@ if (process.argv[2] === 'child') {
   );
 } else {
   const sizes = (process.argv[2] ?? '100,1000,4000').split(',').map(Number);
-  const rows = [];
+  const rows: ReturnType<typeof runChild>[] = [];
   for (const n of sizes) {
     const root = `/tmp/tm-eval-mem-${n}`;
     if (!existsSync(join(root, '.done'))) {
       writeSyntheticDataset(root, n, 1);
       writeFileSync(join(root, '.done'), '');
     }
-    const r = spawnSync(
-      join(import.meta.dirname, '..', '..', 'node_modules', '.bin', 'tsx'),
-      [import.meta.filename, 'child', root],
-      { encoding: 'utf8', env: { ...process.env, TORCHMOTION_THREADS: '2', OPENBLAS_NUM_THREADS: '2' } }
-    );
-    if (r.status !== 0) throw new Error(r.stderr);
-    rows.push(JSON.parse(r.stdout.trim().split('\n').pop()!));
+    rows.push(runChild(import.meta.filename, root));
     console.log(JSON.stringify(rows.at(-1)));
   }
   mkdirSync('bench-results', { recursive: true });

@@ -10,6 +10,8 @@ import { spawnSync } from 'node:child_process';
 
 import { writeSyntheticDataset } from '../../ts/data/synthetic.js';
 import { countParameters } from '../../ts/t2m/config.js';
+import { referenceTokenizerConfig } from '../reference/tokenizer-config.js';
+import { generateArgs } from './cli-args.js';
 import { measurePeak } from './peak-rss.js';
 import { cpuDescription } from './results.js';
 
@@ -50,17 +52,7 @@ python([
   'scripts/reference/reference_checkpoint.py',
   'write-tokenizer',
   tmp,
-  JSON.stringify({
-    inputDim: 272,
-    width: 32,
-    downT: 2,
-    strideT: 2,
-    depth: 1,
-    dilationGrowth: 3,
-    norm: 'none',
-    activation: 'relu',
-    levels: [8, 8, 8, 5, 5, 5],
-  }),
+  JSON.stringify(referenceTokenizerConfig({ width: 32, depth: 1, levels: [8, 8, 8, 5, 5, 5] })),
 ]);
 writeSyntheticDataset(p('data'), 6, 1);
 mkdirSync(p('t5'));
@@ -94,20 +86,7 @@ for (const dtype of ['fp32', 'bf16']) {
     '-o',
     dec,
   ]);
-  const gen = await run(`generate-${dtype}`, [
-    't2m',
-    'generate',
-    '--ckpt',
-    dec,
-    '-t',
-    'a person walks forward',
-    '--seconds',
-    '4',
-    '--min-seconds',
-    '2',
-    '-o',
-    p(`gen-${dtype}`),
-  ]);
+  const gen = await run(`generate-${dtype}`, generateArgs(dec, p(`gen-${dtype}`)));
   const size = statSync(join(dec, 'checkpoints', 'step-00000000', 'model.pt')).size;
   rows.push(
     `| ${dtype} | ${imp.peakMB?.toFixed(0)} MB | ${imp.seconds.toFixed(1)} s | ${mb(size)} MB | ` +

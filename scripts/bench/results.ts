@@ -3,7 +3,8 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 export const root = join(import.meta.dirname, '..', '..');
 
@@ -48,4 +49,37 @@ export function cpuDescription(): string {
   const flags = existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '';
   const isa = /\bavx512f\b/.test(flags) ? 'AVX-512' : /\bavx2\b/.test(flags) ? 'AVX2 (no AVX-512)' : 'ISA unknown';
   return `${cpus()[0]?.model?.trim() ?? 'unknown CPU'} with ${isa}, ${cpus().length} cores`;
+}
+
+// Runs `script` again as `tsx <script> child <arg>` on 2 threads (a fresh process, so a fresh peak RSS) and returns
+// the JSON row its last line of output holds.
+export function runChild(script: string, arg: string): { clips: number; peakRssMB: number; [key: string]: unknown } {
+  const r = spawnSync(join(root, 'node_modules', '.bin', 'tsx'), [script, 'child', arg], {
+    encoding: 'utf8',
+    env: { ...process.env, TORCHMOTION_THREADS: '2', OPENBLAS_NUM_THREADS: '2' },
+  });
+  if (r.status !== 0) throw new Error(r.stderr);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!);
+}
+
+// The command line of the benchmarks that can run MotionMillion-Codes' own model: their own `options` (for parseArgs)
+// and the shared flags, the checkout among them: --reference, which must hold models/vqvae.py, and --standins,
+// ../shared/refbench unless given.
+const REFERENCE_FLAGS = {
+  reference: { type: 'string' },
+  standins: { type: 'string' },
+  rounds: { type: 'string', default: '3' },
+  'no-doc': { type: 'boolean', default: false },
+} as const;
+type ReferenceArgs<T> = ReturnType<typeof parseArgs<{ options: typeof REFERENCE_FLAGS & T }>>['values'];
+export function parseReferenceArgs<const T extends NonNullable<ParseArgsConfig['options']>>(
+  options: T
+): { o: ReferenceArgs<T>; reference: string | undefined; standins: string } {
+  const { values: o } = parseArgs({ options: { ...REFERENCE_FLAGS, ...options } });
+  const given = o as { reference?: string; standins?: string };
+  const reference = given.reference ? resolve(given.reference) : undefined;
+  const standins = given.standins ? resolve(given.standins) : resolve(root, '..', 'shared', 'refbench');
+  if (reference && !existsSync(join(reference, 'models', 'vqvae.py')))
+    throw new Error(`--reference ${reference}: no models/vqvae.py there (a MotionMillion-Codes checkout)`);
+  return { o, reference, standins };
 }

@@ -2,7 +2,6 @@
 // (48 clips of 60–200 frames), each in a fresh process (its own peak RSS). Clips are read, reconstructed, generated
 // and embedded a batch at a time; only embeddings are kept, so peak RSS should not grow with the split.
 // Usage: npx tsx scripts/bench/t2m-eval-memory.ts [sizes=48,480]
-import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,6 +13,7 @@ import { trainT2M } from '../../ts/t2m/train.js';
 import { encodeDataset } from '../../ts/tokenizer/encode.js';
 import { loadTokenizer } from '../../ts/tokenizer/model.js';
 import { trainTokenizer } from '../../ts/tokenizer/train.js';
+import { runChild } from './results.js';
 
 const work = '/tmp/tm-t2m-eval-mem';
 const quiet = () => {};
@@ -72,21 +72,15 @@ if (process.argv[2] === 'child') {
     }
   });
   await models(roots[0]);
-  const rows = [];
+  const rows: ReturnType<typeof runChild>[] = [];
   for (const root of roots) {
-    const r = spawnSync(
-      join(import.meta.dirname, '..', '..', 'node_modules', '.bin', 'tsx'),
-      [import.meta.filename, 'child', root],
-      { encoding: 'utf8', env: { ...process.env, TORCHMOTION_THREADS: '2', OPENBLAS_NUM_THREADS: '2' } }
-    );
-    if (r.status !== 0) throw new Error(r.stderr);
-    rows.push(JSON.parse(r.stdout.trim().split('\n').pop()!));
+    rows.push(runChild(import.meta.filename, root));
     console.log(JSON.stringify(rows.at(-1)));
   }
   const base = rows[0].peakRssMB;
   console.log(
-    `CPU: ${cpus()[0].model}; peak RSS at ${rows.at(-1).clips} clips is ` +
-      `${((100 * rows.at(-1).peakRssMB) / base - 100).toFixed(1)} % above ${rows[0].clips} clips`
+    `CPU: ${cpus()[0].model}; peak RSS at ${rows.at(-1)!.clips} clips is ` +
+      `${((100 * rows.at(-1)!.peakRssMB) / base - 100).toFixed(1)} % above ${rows[0].clips} clips`
   );
   mkdirSync('bench-results', { recursive: true });
   writeFileSync('bench-results/t2m-eval-memory.json', JSON.stringify(rows, null, 2));

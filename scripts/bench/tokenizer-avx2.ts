@@ -10,33 +10,22 @@
 // Usage: npx tsx scripts/bench/tokenizer-avx2.ts [--reference <checkout> [--standins <dir>]] [--steps 3] [--rounds 3]
 // [--no-doc]
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { join } from 'node:path';
 
 import {
   cpuDescription,
   findPython,
+  parseReferenceArgs,
   root,
   TOKENIZER_GFLOP_PER_STEP as GFLOP,
   writeDocBlock,
   writeResultJson,
 } from './results.js';
 
-const { values: o } = parseArgs({
-  options: {
-    reference: { type: 'string' },
-    standins: { type: 'string' },
-    steps: { type: 'string', default: '3' },
-    rounds: { type: 'string', default: '3' },
-    'no-doc': { type: 'boolean', default: false },
-  },
+const { o, reference, standins } = parseReferenceArgs({
+  steps: { type: 'string', default: '3' },
 });
 const [steps, rounds] = [Number(o.steps), Number(o.rounds)];
-const reference = o.reference ? resolve(o.reference) : undefined;
-const standins = o.standins ? resolve(o.standins) : resolve(root, '..', 'shared', 'refbench');
-if (reference && !existsSync(join(reference, 'models', 'vqvae.py')))
-  throw new Error(`--reference ${reference}: no models/vqvae.py there (a MotionMillion-Codes checkout)`);
 const python = findPython();
 const tsx = join(root, 'node_modules', '.bin', 'tsx');
 const CAPS = {

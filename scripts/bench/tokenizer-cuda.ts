@@ -5,13 +5,7 @@
 // between the tokenizer-cuda markers in docs/benchmarks.md.
 import { spawn, spawnSync } from 'node:child_process';
 
-import {
-  findPython,
-  root,
-  TOKENIZER_GFLOP_PER_STEP as GFLOP_PER_STEP,
-  writeDocBlock,
-  writeResultJson,
-} from './results.js';
+import { findPython, root, TOKENIZER_GFLOP_PER_STEP, writeDocBlock, writeResultJson } from './results.js';
 
 const steps = Number(process.env.BENCH_STEPS ?? 20);
 const python = findPython('import torch; assert torch.cuda.is_available()', ['python3', '/usr/bin/python3']);
@@ -109,7 +103,7 @@ for (const precision of ['fp32', 'bf16']) {
     const s = r.medianSeconds as number;
     table.push(
       `| ${precision} | ${name} | ${f(1000 * s, 1)} | ${f(shipped / s)} | ${f(fixed / s)} | ` +
-        `${f(GFLOP_PER_STEP / s / 1000, 1)} | ${f(r.nvidiaSmiPeakMB as number, 0)} |`
+        `${f(TOKENIZER_GFLOP_PER_STEP / s / 1000, 1)} | ${f(r.nvidiaSmiPeakMB as number, 0)} |`
     );
   }
 }
@@ -120,6 +114,6 @@ table.push(
     `matmul 4096³ ${f((peaks.matmul as number) / 1000, 1)} TFLOP/s.`
 );
 
-writeResultJson('tokenizer-cuda', { card, gflopPerStep: GFLOP_PER_STEP, peaks, rows });
+writeResultJson('tokenizer-cuda', { card, gflopPerStep: TOKENIZER_GFLOP_PER_STEP, peaks, rows });
 writeDocBlock('tokenizer-cuda', 'Tokenizer training step on CUDA (issue 5)', table);
 console.log(table.join('\n'));

@@ -6,13 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 
-import {
-  findPython,
-  root,
-  TOKENIZER_GFLOP_PER_STEP as GFLOP_PER_STEP,
-  writeDocBlock,
-  writeResultJson,
-} from './results.js';
+import { findPython, root, TOKENIZER_GFLOP_PER_STEP, writeDocBlock, writeResultJson } from './results.js';
 
 const steps = Number(process.env.BENCH_STEPS ?? 5);
 const python = findPython();
@@ -83,7 +77,7 @@ const table = [
   `Command: \`npm run bench:tokenizer\` (${new Date().toISOString().slice(0, 10)}). Machine: ${machine}.`,
   `MotionMillion tokenizer (11,349,782 parameters), batch 64 × 96 frames, fp32, AdamW; ` +
     `median of ${steps} steps after 2 warm-up steps;`,
-  `one step = ${f(GFLOP_PER_STEP, 1)} GFLOP. "reference as shipped" fills the dense tokens × 64,000 ` +
+  `one step = ${f(TOKENIZER_GFLOP_PER_STEP, 1)} GFLOP. "reference as shipped" fills the dense tokens × 64,000 ` +
     `one-hot used only to log codebook`,
   'usage; "reference fixed" logs the same numbers with bincount. torchmotion always counts ' +
     'with bincount. Threads pinned with',
@@ -98,7 +92,7 @@ for (const r of rows) {
   const line = (name: string, s: number, rss: number, interleaved: string) =>
     `| ${r.threads} | ${name} | ${f(s)} | ${f(n(r.refOneHot.medianSeconds) / s)} | ` +
     `${f(n(r.refFixed.medianSeconds) / s)} | ` +
-    `${f(GFLOP_PER_STEP / s, 1)} | ${f((100 * GFLOP_PER_STEP) / s / r.peaks.convPeak, 0)} % | ` +
+    `${f(TOKENIZER_GFLOP_PER_STEP / s, 1)} | ${f((100 * TOKENIZER_GFLOP_PER_STEP) / s / r.peaks.convPeak, 0)} % | ` +
     `${interleaved} | ${f(rss, 0)} |`;
   const fraction = r.interleaved as unknown as { peakFractionMedian: number; medianSeconds: number };
   table.push(
@@ -134,6 +128,6 @@ table.push(
     '.'
 );
 
-writeResultJson('tokenizer', { machine, gflopPerStep: GFLOP_PER_STEP, rows });
+writeResultJson('tokenizer', { machine, gflopPerStep: TOKENIZER_GFLOP_PER_STEP, rows });
 writeDocBlock('tokenizer', 'Tokenizer training step (issue 5)', table);
 console.log(table.join('\n'));

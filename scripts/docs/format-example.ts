@@ -1,7 +1,6 @@
 // Prints every number docs/data-formats.md quotes: the bundled mean/std statistics, one frame of the bundled AMASS
 // sample slice by slice, and how closely the torchmotion inverse, forward and mirror reproduce the sample.
 // Usage: npx tsx scripts/docs/format-example.ts [frame=260]
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { readMeanStd } from '../../ts/data/motion-files.js';
@@ -21,6 +20,7 @@ import {
 } from '../../ts/motion/repr272.js';
 import { axisAngleToMatrix, sixDToMatrix } from '../../ts/motion/rotation.js';
 import { JOINT_NAMES, JOINTS, MIRRORED, PARENTS } from '../../ts/motion/skeleton.js';
+import { atFloorOrigin, sampleDir, sampleMeta } from '../../test/repr272-sample.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const fixtures = join(root, 'test', 'fixtures');
@@ -48,8 +48,7 @@ for (const name of ['motionmillion', 'humanml3d_272']) {
   );
 }
 
-const sample = join(fixtures, 'repr272-sample');
-const meta = JSON.parse(readFileSync(join(sample, 'meta.json'), 'utf8')) as { frames: number; floorY: number };
+const [sample, meta] = [sampleDir, sampleMeta];
 const file = readNpy(join(sample, 'repr272.npy'));
 const x = Float64Array.from(file.data as Float64Array);
 const T = file.shape[0];
@@ -121,13 +120,8 @@ console.log(
 // origin.
 const J = readNpy(join(sample, 'joints22_facez.npy'));
 const raw = Float64Array.from(J.data as Float32Array);
-const shifted = raw.slice();
+const shifted = atFloorOrigin(raw, meta.floorY);
 const [ox, oz] = [raw[0], raw[2]];
-for (let i = 0; i < shifted.length; i += 3) {
-  shifted[i] -= ox;
-  shifted[i + 1] -= meta.floorY;
-  shifted[i + 2] -= oz;
-}
 const rec = recoverJoints(x);
 let sumErr = 0;
 for (let i = 0; i < rec.length; i += 3)

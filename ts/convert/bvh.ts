@@ -1,9 +1,8 @@
 // BVH motion capture files: parsing (any channel order, end sites, frame time), forward kinematics to global
 // joint positions and rotations, and writing.
-import { readFileSync } from 'node:fs';
 
 import { TorchmotionError } from '../errors.js';
-import { requireRegularFile } from '../files.js';
+import { readTextFile } from '../files.js';
 import { matMul, type Mat3 } from '../motion/rotation.js';
 
 export type Channel = 'Xposition' | 'Yposition' | 'Zposition' | 'Xrotation' | 'Yrotation' | 'Zrotation';
@@ -136,15 +135,11 @@ export function parseBvh(text: string, file = 'BVH'): Bvh {
 }
 
 export function readBvh(file: string): Bvh {
-  let text: string;
-  requireRegularFile(file);
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new TorchmotionError(
-      `${file}: cannot open (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`
-    );
-  }
+  const text = readTextFile(
+    file,
+    (err) =>
+      new TorchmotionError(`${file}: cannot open (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`)
+  );
   return parseBvh(text, file);
 }
 

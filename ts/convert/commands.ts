@@ -4,8 +4,7 @@ import { basename, extname, join } from 'node:path';
 
 import type { Command } from 'commander';
 
-import { addOptions, choiceOption, meanStdOptions, positiveNumber, withDefault } from '../cli-options.js';
-import { readRawMotion272 } from '../data/motion-files.js';
+import { addMotion272Command, choiceOption, positiveNumber, withDefault } from '../cli-options.js';
 import { readNpy, writeNpy } from '../data/npy.js';
 import { TorchmotionError } from '../errors.js';
 import { DIM, mirror272 } from '../motion/repr272.js';
@@ -169,15 +168,14 @@ export function registerConvertCommands(data: Command): void {
     });
 
   const exp = data.command('export').description('272 → other formats');
-  addOptions(
-    exp
-      .command('bvh <in>')
-      .description('272 motion → BVH on the SMPL-22 skeleton (centimetres, 30 fps) for Blender')
-      .requiredOption('-o, --out <file>', 'output .bvh'),
-    meanStdOptions()
-  ).action((input: string, o: { out: string; mean?: string; std?: string }) => {
-    const x = readRawMotion272(input, o);
-    writeFileSync(o.out, writeBvhText(motion272ToBvh(x)));
-    console.log(`${o.out}: ${x.length / DIM} frames on the SMPL-22 skeleton`);
-  });
+  addMotion272Command(
+    exp,
+    'bvh',
+    '272 motion → BVH on the SMPL-22 skeleton (centimetres, 30 fps) for Blender',
+    'output .bvh',
+    (x, out) => {
+      writeFileSync(out, writeBvhText(motion272ToBvh(x)));
+      return `${out}: ${x.length / DIM} frames on the SMPL-22 skeleton`;
+    }
+  );
 }

@@ -3,36 +3,29 @@
 // direction: the plane of a limb's two bones for hips and shoulders (blended with the parent's frame as the
 // limb straightens, where that plane vanishes), the hips' and collars' across vectors for pelvis and spine3.
 // Leaves (feet, head, wrists) cannot be observed from positions and keep their parent's orientation.
-import { matMul, transpose, type Mat3 } from '../motion/rotation.js';
+import { cross, dot, matMul, transpose, type Mat3, type Vec3 } from '../motion/rotation.js';
 import { JOINTS, PARENTS } from '../motion/skeleton.js';
 import { SMPL_REST_OFFSETS } from '../motion/smpl-rest.js';
 
-type Vec = [number, number, number];
 export type RestOffsets = ReadonlyArray<readonly [number, number, number]>;
 
-const sub = (a: ArrayLike<number>, ai: number, b: ArrayLike<number>, bi: number): Vec => [
+const sub = (a: ArrayLike<number>, ai: number, b: ArrayLike<number>, bi: number): Vec3 => [
   a[ai] - b[bi],
   a[ai + 1] - b[bi + 1],
   a[ai + 2] - b[bi + 2],
 ];
-const dot = (a: Vec, b: Vec) => a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
-const cross = (a: Vec, b: Vec): Vec => [
-  a[1] * b[2] - a[2] * b[1],
-  a[2] * b[0] - a[0] * b[2],
-  a[0] * b[1] - a[1] * b[0],
-];
-const norm = (a: Vec): Vec => {
+const norm = (a: Vec3): Vec3 => {
   const n = Math.hypot(a[0], a[1], a[2]) || 1;
   return [a[0] / n, a[1] / n, a[2] / n];
 };
-const apply = (m: Mat3, v: readonly number[]): Vec => [
+const apply = (m: Mat3, v: readonly number[]): Vec3 => [
   m[0] * v[0] + m[1] * v[1] + m[2] * v[2],
   m[3] * v[0] + m[4] * v[1] + m[5] * v[2],
   m[6] * v[0] + m[7] * v[1] + m[8] * v[2],
 ];
 
 // Columns e1 = a, e2 = b ⟂ a, e3 = e1 × e2.
-function frame(a: Vec, b: Vec): Mat3 {
+function frame(a: Vec3, b: Vec3): Mat3 {
   const e1 = norm(a);
   const e2 = norm([b[0] - dot(b, e1) * e1[0], b[1] - dot(b, e1) * e1[1], b[2] - dot(b, e1) * e1[2]]);
   const e3 = cross(e1, e2);
@@ -40,12 +33,12 @@ function frame(a: Vec, b: Vec): Mat3 {
 }
 
 // The rotation taking the rest pair (a, b) onto the target pair: primary directions match exactly.
-function alignPair(restA: Vec, restB: Vec, targetA: Vec, targetB: Vec): Mat3 {
+function alignPair(restA: Vec3, restB: Vec3, targetA: Vec3, targetB: Vec3): Mat3 {
   return matMul(frame(targetA, targetB), transpose(frame(restA, restB)));
 }
 
 // Minimal rotation taking unit v onto unit d.
-function rotationBetween(v: Vec, d: Vec): Mat3 {
+function rotationBetween(v: Vec3, d: Vec3): Mat3 {
   const axis = cross(v, d);
   const s = Math.hypot(...axis);
   const c = dot(v, d);
@@ -84,7 +77,7 @@ function rotationBetween(v: Vec, d: Vec): Mat3 {
 const PRIMARY_CHILD = [3, 4, 5, 6, 7, 8, 9, 10, 11, 12, -1, -1, 15, 16, 17, -1, 18, 19, 20, 21, -1, -1];
 // Hinge joints: [joint, child, grandchild, rest hinge axis]. The rest hinge is the flexion axis of the next joint
 // (knees bend about +x; elbows, with the rest arm along ±x, about ∓y).
-const HINGES: ReadonlyArray<readonly [number, number, number, Vec]> = [
+const HINGES: ReadonlyArray<readonly [number, number, number, Vec3]> = [
   [1, 4, 7, [1, 0, 0]],
   [2, 5, 8, [1, 0, 0]],
   [16, 18, 20, [0, -1, 0]],
@@ -99,7 +92,7 @@ export function inverseKinematics(positions: ArrayLike<number>, rest: RestOffset
   const local = new Float64Array(T * JOINTS * 9);
   const global: Mat3[] = Array.from({ length: JOINTS }, () => new Float64Array(9));
   const hinge = new Map(HINGES.map((h) => [h[0], h]));
-  const restVec = (j: number): Vec => [rest[j][0], rest[j][1], rest[j][2]];
+  const restVec = (j: number): Vec3 => [rest[j][0], rest[j][1], rest[j][2]];
   for (let t = 0; t < T; t++) {
     const at = (j: number) => (t * JOINTS + j) * 3;
     const bone = (j: number, c: number) => sub(positions, at(c), positions, at(j));
@@ -132,7 +125,7 @@ export function inverseKinematics(positions: ArrayLike<number>, rest: RestOffset
           const w = Math.min(1, Math.max(0, (Math.hypot(...bend) - BEND_NONE) / (BEND_FULL - BEND_NONE)));
           const fromSwing = apply(swing, restHinge);
           const fromBend = norm(bend);
-          const axis: Vec = [0, 1, 2].map((k) => w * fromBend[k] + (1 - w) * fromSwing[k]) as Vec;
+          const axis: Vec3 = [0, 1, 2].map((k) => w * fromBend[k] + (1 - w) * fromSwing[k]) as Vec3;
           g = w > 0 ? alignPair(restVec(c), restHinge, d, axis) : swing;
         }
       }

@@ -28,6 +28,21 @@ type Source = z.output<typeof source>;
 
 const limbs = (p: (side: 'L' | 'R') => Record<string, Source>) => ({ ...p('L'), ...p('R') });
 const side = (s: 'L' | 'R', left: string, right: string) => (s === 'L' ? left : right);
+// The limbs as CMU's BVH names them (LeftUpLeg, …), which Mixamo's rigs repeat after their `prefix`.
+const mocapLimbs = (prefix: string) =>
+  limbs((s) => {
+    const n = `${prefix}${side(s, 'Left', 'Right')}`;
+    return {
+      [`${s}_hip`]: `${n}UpLeg`,
+      [`${s}_knee`]: `${n}Leg`,
+      [`${s}_ankle`]: `${n}Foot`,
+      [`${s}_foot`]: `${n}ToeBase`,
+      [`${s}_collar`]: `${n}Shoulder`,
+      [`${s}_shoulder`]: `${n}Arm`,
+      [`${s}_elbow`]: `${n}ForeArm`,
+      [`${s}_wrist`]: `${n}Hand`,
+    };
+  });
 
 export const BUILTIN_MAPS: Record<string, JointMap> = {
   'bandai-namco': {
@@ -64,19 +79,7 @@ export const BUILTIN_MAPS: Record<string, JointMap> = {
       spine3: 'Spine1',
       neck: 'Neck',
       head: 'Head',
-      ...limbs((s) => {
-        const n = side(s, 'Left', 'Right');
-        return {
-          [`${s}_hip`]: `${n}UpLeg`,
-          [`${s}_knee`]: `${n}Leg`,
-          [`${s}_ankle`]: `${n}Foot`,
-          [`${s}_foot`]: `${n}ToeBase`,
-          [`${s}_collar`]: `${n}Shoulder`,
-          [`${s}_shoulder`]: `${n}Arm`,
-          [`${s}_elbow`]: `${n}ForeArm`,
-          [`${s}_wrist`]: `${n}Hand`,
-        };
-      }),
+      ...mocapLimbs(''),
     } as JointMap['joints'],
   },
   mixamo: {
@@ -90,19 +93,7 @@ export const BUILTIN_MAPS: Record<string, JointMap> = {
       spine3: 'mixamorig:Spine2',
       neck: 'mixamorig:Neck',
       head: 'mixamorig:Head',
-      ...limbs((s) => {
-        const n = `mixamorig:${side(s, 'Left', 'Right')}`;
-        return {
-          [`${s}_hip`]: `${n}UpLeg`,
-          [`${s}_knee`]: `${n}Leg`,
-          [`${s}_ankle`]: `${n}Foot`,
-          [`${s}_foot`]: `${n}ToeBase`,
-          [`${s}_collar`]: `${n}Shoulder`,
-          [`${s}_shoulder`]: `${n}Arm`,
-          [`${s}_elbow`]: `${n}ForeArm`,
-          [`${s}_wrist`]: `${n}Hand`,
-        };
-      }),
+      ...mocapLimbs('mixamorig:'),
     } as JointMap['joints'],
   },
   smpl: {

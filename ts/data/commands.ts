@@ -4,10 +4,9 @@ import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 
 import {
-  addOptions,
+  addMotion272Command,
   choiceOption,
   finiteNumber,
-  meanStdOptions,
   nonNegativeInt as int,
   positiveNumber,
   withDefault,
@@ -18,7 +17,6 @@ import { makeDirs } from '../files.js';
 import { writeAtomic } from '../train/checkpoint.js';
 import { axisAnglesFromSmpl, DIM, forward272, recoverJoints } from '../motion/repr272.js';
 import { buildIndex, formatReport, indexSettings, type StageName } from './dataset.js';
-import { readRawMotion272 } from './motion-files.js';
 import { readNpy, writeNpy } from './npy.js';
 import { prepareDataset, prepareLimits } from './prepare.js';
 import { buildDemoDataset, demoSettings } from './demo.js';
@@ -29,17 +27,17 @@ import { buildDatasetReport, explainClip, reportHtml, reportSettings } from './r
 export function registerDataCommands(program: Command): void {
   const data = program.command('data').description('motion data: the 272 representation, datasets, statistics');
 
-  addOptions(
-    data
-      .command('recover <in>')
-      .description('272 motion (.npy) → global joints (T,22,3) float32')
-      .requiredOption('-o, --out <file>', 'output .npy'),
-    meanStdOptions()
-  ).action((input: string, o: { out: string; mean?: string; std?: string }) => {
-    const joints = recoverJoints(readRawMotion272(input, o));
-    writeNpy(o.out, { data: Float32Array.from(joints), shape: [joints.length / 66, 22, 3] });
-    console.log(`${o.out}: ${joints.length / 66} frames × 22 joints`);
-  });
+  addMotion272Command(
+    data,
+    'recover',
+    '272 motion (.npy) → global joints (T,22,3) float32',
+    'output .npy',
+    (x, out) => {
+      const joints = recoverJoints(x);
+      writeNpy(out, { data: Float32Array.from(joints), shape: [joints.length / 66, 22, 3] });
+      return `${out}: ${joints.length / 66} frames × 22 joints`;
+    }
+  );
 
   data
     .command('forward')

@@ -1,9 +1,10 @@
 // NumPy .npy files: header first, then only the rows asked for. Supports f4 f8 i4 i8 u1 b1, both byte
 // orders, C and Fortran order, format versions 1–3. Every failure names the file and what is wrong with it.
-import { closeSync, fstatSync, openSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, writeFileSync } from 'node:fs';
 
 import { TorchmotionError } from '../errors.js';
-import { fileError, requireRegularFile } from '../files.js';
+import { requireRegularFile, writeViaRename } from '../files.js';
+import { dtypeOf, type Dtype } from '../tensor.js';
 
 export type NpyDtype = 'f4' | 'f8' | 'i4' | 'i8' | 'u1' | 'b1';
 export type NpyData = Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array;
@@ -279,12 +280,10 @@ export function readNpyRows(file: string, start: number, count: number): NpyArra
   }
 }
 
+const NPY_DTYPE: Record<Dtype, NpyDtype> = { float32: 'f4', float64: 'f8', int32: 'i4', int64: 'i8', bool: 'u1' };
+
 export function dtypeOfData(data: NpyData): NpyDtype {
-  if (data instanceof Float32Array) return 'f4';
-  if (data instanceof Float64Array) return 'f8';
-  if (data instanceof Int32Array) return 'i4';
-  if (data instanceof BigInt64Array) return 'i8';
-  return 'u1';
+  return NPY_DTYPE[dtypeOf(data)];
 }
 
 export interface EncodeOptions {
@@ -349,13 +348,6 @@ export function writeNpy(
   array: { data: NpyData; shape: readonly number[] },
   options: EncodeOptions = {}
 ): void {
-  const tmp = `${file}.tmp-${process.pid}`;
   const bytes = encodeNpy(array, options);
-  try {
-    writeFileSync(tmp, bytes);
-    renameSync(tmp, file);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw fileError(err, 'writing', file);
-  }
+  writeViaRename(file, (tmp) => writeFileSync(tmp, bytes));
 }

@@ -13,7 +13,7 @@ import { setThreads } from '../runtime.js';
 import { EmbeddingCache } from '../t2m/embedding-cache.js';
 import { checkCacheCovers } from '../t2m/text.js';
 import { Vocabulary } from '../t2m/vocab.js';
-import { openRun, sameSettings, type RunOptions, type RunResult } from '../train/run.js';
+import { openRun, sameSettings, schedule, type RunOptions, type RunResult } from '../train/run.js';
 import { adamWSettings } from '../model-base.js';
 import { evaluatorConfig, evaluatorLearningRate, evaluatorShape, type EvaluatorConfig } from './config.js';
 import { duplicateMask } from './duplicates.js';
@@ -72,11 +72,7 @@ export async function trainEvaluator(
     return await run.train({
       model,
       config,
-      steps: t.steps,
-      checkpointEvery: t.checkpointEvery,
-      logEvery: t.logEvery,
-      evalEvery: t.evalEvery,
-      onNonFinite: t.onNonFinite,
+      ...schedule(t),
       step: async (s) => {
         const b = data.batch(rng, batch, m.maxFrames, stats);
         const lr = evaluatorLearningRate(s, t);

@@ -2,6 +2,15 @@
 // ROWS [R00 R01 R02 R10 R11 R12] (the 272 representation's convention; HumanML3D uses columns).
 export type Mat3 = Float64Array<ArrayBufferLike>; // length 9, row-major
 
+export type Vec3 = [number, number, number];
+
+export const dot = (a: Vec3, b: Vec3) => a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
+export const cross = (a: Vec3, b: Vec3): Vec3 => [
+  a[1] * b[2] - a[2] * b[1],
+  a[2] * b[0] - a[0] * b[2],
+  a[0] * b[1] - a[1] * b[0],
+];
+
 export function ry(angle: number, out: Mat3 = new Float64Array(9)): Mat3 {
   const c = Math.cos(angle);
   const s = Math.sin(angle);

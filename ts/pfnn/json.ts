@@ -1,11 +1,9 @@
 // The PFNN's JSON files (pfnn.json, clips.json) read and checked against a schema; what is wrong becomes one
 // sentence naming the file, the field and its value, never a list of schema issues or a property error later on.
-import { readFileSync } from 'node:fs';
-
 import type { z } from 'zod';
 
 import { describe, printable, TorchmotionError } from '../errors.js';
-import { fileError, requireRegularFile } from '../files.js';
+import { readTextFile } from '../files.js';
 
 const article = (noun: string) => `${/^[aeiou]/.test(noun) ? 'an' : 'a'} ${noun}`;
 
@@ -42,13 +40,7 @@ function fieldName(path: readonly PropertyKey[]): string {
 }
 
 export function readJson(file: string): unknown {
-  let text: string;
-  requireRegularFile(file);
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw fileError(err, 'reading', file);
-  }
+  const text = readTextFile(file);
   try {
     return JSON.parse(text);
   } catch (err) {

@@ -8,7 +8,7 @@ import { distEnv } from '../distributed/group.js';
 import { TorchmotionError } from '../errors.js';
 import { Rng } from '../rng.js';
 import { setThreads } from '../runtime.js';
-import { openRun, sameSettings, type RunOptions, type RunResult } from '../train/run.js';
+import { openRun, sameSettings, schedule, type RunOptions, type RunResult } from '../train/run.js';
 import { adamWSettings } from '../model-base.js';
 import { pfnnConfig } from './config.js';
 import { readPfnnDatabase, splitByClip, type PfnnDatabase } from './database.js';
@@ -67,11 +67,8 @@ export async function trainPfnn(input: z.input<typeof pfnnConfig>, options: Trai
   return run.train({
     model,
     config,
-    steps: t.steps,
-    checkpointEvery: t.checkpointEvery,
-    logEvery: t.logEvery,
+    ...schedule(t),
     evalEvery: split.heldOut.length ? t.evalEvery : 0,
-    onNonFinite: t.onNonFinite,
     step: async (s) => {
       const rows = new Int32Array(t.batch);
       for (let b = 0; b < t.batch; b++) {

@@ -35,12 +35,15 @@ interface Panel {
   logY?: boolean;
 }
 
+// A training metric (smoothed) against its held-out counterpart.
+const trainVsHeldOut = (step: string, evaluation: string, train = 'train'): Line[] => [
+  { source: 'steps', key: step, label: train, smoothed: true },
+  { source: 'evals', key: evaluation, label: 'held-out' },
+];
+
 const PANELS: Panel[] = [
   {
-    lines: [
-      { source: 'steps', key: 'loss', label: 'train', smoothed: true },
-      { source: 'evals', key: 'loss', label: 'held-out' },
-    ],
+    lines: trainVsHeldOut('loss', 'loss'),
     title: 'Loss',
     yLabel: 'loss',
     logY: true,
@@ -50,26 +53,17 @@ const PANELS: Panel[] = [
   { lines: [{ source: 'evals', key: 'usagePercent' }], title: 'Held-out codebook usage', yLabel: '% of codes' },
   { lines: [{ source: 'steps', key: 'codesUsed', smoothed: true }], title: 'Codes used per batch', yLabel: 'codes' },
   {
-    lines: [
-      { source: 'steps', key: 'accuracy', label: 'train', smoothed: true },
-      { source: 'evals', key: 'accuracy', label: 'held-out' },
-    ],
+    lines: trainVsHeldOut('accuracy', 'accuracy'),
     title: 'Next-token accuracy',
     yLabel: 'accuracy',
   },
   {
-    lines: [
-      { source: 'steps', key: 'inBatchAccuracy', label: 'train', smoothed: true },
-      { source: 'evals', key: 'batchR1', label: 'held-out' },
-    ],
+    lines: trainVsHeldOut('inBatchAccuracy', 'batchR1'),
     title: 'Retrieval top-1 in batches of 32',
     yLabel: 'share',
   },
   {
-    lines: [
-      { source: 'steps', key: 'mse', label: 'train (dropout)', smoothed: true },
-      { source: 'evals', key: 'mse', label: 'held-out' },
-    ],
+    lines: trainVsHeldOut('mse', 'mse', 'train (dropout)'),
     title: 'PFNN output MSE (normalised)',
     yLabel: 'mse',
     logY: true,

@@ -4,6 +4,7 @@ import type { Context } from 'pureimage';
 
 import { CHAINS, JOINTS } from '../motion/skeleton.js';
 import { FPS } from '../motion/repr272.js';
+import { cross, dot, type Vec3 } from '../motion/rotation.js';
 import type { ViewMotion } from '../view/motions.js';
 import { FONT_FAMILY } from './font.js';
 
@@ -32,14 +33,7 @@ export interface FigureOptions {
   text: boolean;
 }
 
-type Vec3 = [number, number, number];
 const sub = (a: Vec3, b: Vec3): Vec3 => [a[0] - b[0], a[1] - b[1], a[2] - b[2]];
-const dot = (a: Vec3, b: Vec3) => a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
-const cross = (a: Vec3, b: Vec3): Vec3 => [
-  a[1] * b[2] - a[2] * b[1],
-  a[2] * b[0] - a[0] * b[2],
-  a[0] * b[1] - a[1] * b[0],
-];
 const unit = (a: Vec3): Vec3 => {
   const n = Math.hypot(...a);
   return [a[0] / n, a[1] / n, a[2] / n];

@@ -10,7 +10,6 @@ import { join } from 'node:path';
 import { z } from 'zod';
 
 import { readDatasetMeanStd } from '../data/motion-files.js';
-import { TorchmotionError } from '../errors.js';
 import { denormalize, type MeanStd } from '../motion/normalize.js';
 import { DIM, FPS } from '../motion/repr272.js';
 import { Rng } from '../rng.js';
@@ -27,13 +26,12 @@ import {
 } from '../evaluator/metrics.js';
 import { loadEvaluator, motionBatch, normalizeFor, type LoadedEvaluator } from '../evaluator/model.js';
 import { PairSet } from '../evaluator/pairs.js';
-import { checkpointFor } from '../pytorch/on-the-fly.js';
 import { requireCheckpoint } from '../train/checkpoint.js';
 import { MetricsLog } from '../train/metrics.js';
-import { loadTokenizer, type TokenizerModel } from '../tokenizer/model.js';
+import type { TokenizerModel } from '../tokenizer/model.js';
 import { generationSettings } from './config.js';
-import { promptPrefix, tokenizerFor } from './generate.js';
-import { loadT2M, T2MModel } from './model.js';
+import { loadDecoder, promptPrefix } from './generate.js';
+import { T2MModel } from './model.js';
 
 export interface Sampling {
   temperature: number;
@@ -162,16 +160,7 @@ export async function evaluateT2M(r: T2MEvalRequest): Promise<T2MEvalResult> {
         .filter(([, v]) => v !== undefined)
     )
   );
-  const t2mDir = await checkpointFor(r.ckpt, 't2m');
-  const t2m = await loadT2M(t2mDir, r.device);
-  const tokDir = await tokenizerFor(r.ckpt, r.tokenizer, t2m.state.tokenizer);
-  const { model: tokenizer, state: tokState } = await loadTokenizer(tokDir, r.device);
-  if (tokenizer.codebookSize !== t2m.model.options.vocab - 2) {
-    throw new TorchmotionError(
-      `tokenizer ${tokDir} has ${tokenizer.codebookSize} codes but the text-to-motion model ` +
-        `expects ${t2m.model.options.vocab - 2}`
-    );
-  }
+  const { t2mDir, t2m, tokDir, tokenizer, tokState } = await loadDecoder(r.ckpt, r.tokenizer, r.device);
   const evDir = requireCheckpoint(r.evaluator);
   const ev = await loadEvaluator(evDir, r.device);
   const embed = new Embedder(ev, r.threads);

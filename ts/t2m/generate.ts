@@ -80,7 +80,7 @@ export async function promptPrefix(
 }
 
 // The tokenizer a decoder's codes decode with: the one given, else the one it was trained (or imported) with.
-export async function tokenizerFor(ckpt: string, given: string | undefined, recorded: string): Promise<string> {
+async function tokenizerFor(ckpt: string, given: string | undefined, recorded: string): Promise<string> {
   if (!given && !recorded)
     throw new TorchmotionError(
       `${ckpt}: the decoder names no tokenizer (imported without --tokenizer): pass --tokenizer <run|file.pth>`
@@ -88,17 +88,25 @@ export async function tokenizerFor(ckpt: string, given: string | undefined, reco
   return checkpointFor(given ?? recorded, 'tokenizer');
 }
 
-export async function generateMotions(r: GenerateRequest): Promise<Generated[]> {
-  if (r.texts.length === 0) throw new TorchmotionError('give at least one --text prompt');
-  const t2m = await loadT2M(await checkpointFor(r.ckpt, 't2m'), r.device);
-  const tokDir = await tokenizerFor(r.ckpt, r.tokenizer, t2m.state.tokenizer);
-  const { model: tokenizer, state: tokState } = await loadTokenizer(tokDir, r.device);
+// A text-to-motion checkpoint with the tokenizer its codes decode with (`tokenizer` overrides the recorded one),
+// checked to agree on the codebook.
+export async function loadDecoder(ckpt: string, tokenizerGiven: string | undefined, device?: string) {
+  const t2mDir = await checkpointFor(ckpt, 't2m');
+  const t2m = await loadT2M(t2mDir, device);
+  const tokDir = await tokenizerFor(ckpt, tokenizerGiven, t2m.state.tokenizer);
+  const { model: tokenizer, state: tokState } = await loadTokenizer(tokDir, device);
   if (tokenizer.codebookSize !== t2m.model.options.vocab - 2) {
     throw new TorchmotionError(
       `tokenizer ${tokDir} has ${tokenizer.codebookSize} codes but the text-to-motion model ` +
         `expects ${t2m.model.options.vocab - 2}`
     );
   }
+  return { t2mDir, t2m, tokDir, tokenizer, tokState };
+}
+
+export async function generateMotions(r: GenerateRequest): Promise<Generated[]> {
+  if (r.texts.length === 0) throw new TorchmotionError('give at least one --text prompt');
+  const { t2m, tokenizer, tokState } = await loadDecoder(r.ckpt, r.tokenizer, r.device);
   const stats = readDatasetMeanStd(tokState.dataRoot);
   const maxTokens = Math.min(
     t2m.state.config.model.maxMotionTokens,

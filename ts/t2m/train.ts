@@ -9,7 +9,7 @@ import { dataSignature, groupFromEnv, trainingSettings } from '../distributed/gr
 import { TorchmotionError } from '../errors.js';
 import { Rng } from '../rng.js';
 import { setThreads } from '../runtime.js';
-import { openRun, sameSettings, type RunOptions, type RunResult } from '../train/run.js';
+import { openRun, sameSettings, schedule, type RunOptions, type RunResult } from '../train/run.js';
 import { adamWSettings } from '../model-base.js';
 import { nativeOptions, t2mConfig, t2mLearningRate, type T2MConfig } from './config.js';
 import { T2MDataset } from './dataset.js';
@@ -85,11 +85,7 @@ export async function trainT2M(input: z.input<typeof t2mConfig>, options: TrainT
     const result = await run.train({
       model,
       config,
-      steps: t.steps,
-      checkpointEvery: t.checkpointEvery,
-      logEvery: t.logEvery,
-      evalEvery: t.evalEvery,
-      onNonFinite: t.onNonFinite,
+      ...schedule(t),
       step: async (s) => {
         const lr = t2mLearningRate(s, t);
         const t0 = performance.now();

@@ -9,7 +9,7 @@ import { WindowLoader, type LoaderState } from '../data/loader.js';
 import { readDatasetMeanStd } from '../data/motion-files.js';
 import { TorchmotionError } from '../errors.js';
 import { setThreads } from '../runtime.js';
-import { openRun, sameSettings, type RunOptions, type RunResult } from '../train/run.js';
+import { openRun, sameSettings, schedule, type RunOptions, type RunResult } from '../train/run.js';
 import { adamWSettings } from '../model-base.js';
 import { evaluateTokenizer } from './evaluate.js';
 import { learningRate, resolveModel, tokenizerConfig, tokenizerModel } from './config.js';
@@ -78,11 +78,7 @@ export async function trainTokenizer(
   const result = await run.train({
     model,
     config: { ...config, model: modelConfig },
-    steps: t.steps,
-    checkpointEvery: t.checkpointEvery,
-    logEvery: t.logEvery,
-    evalEvery: t.evalEvery,
-    onNonFinite: t.onNonFinite,
+    ...schedule(t),
     step: async (s) => {
       const lr = learningRate(s, t);
       const t0 = performance.now();

@@ -16,7 +16,7 @@ import {
 import { join } from 'node:path';
 
 import { TorchmotionError } from '../errors.js';
-import { fileError, requireRegularFile } from '../files.js';
+import { fileError, requireRegularFile, writeViaRename } from '../files.js';
 import { ZipArchive } from '../pytorch/zip.js';
 
 export interface CheckpointState {
@@ -51,14 +51,7 @@ function syncDir(dir: string): void {
 }
 
 export function writeAtomic(file: string, text: string): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  try {
-    writeDurable(tmp, text);
-    renameSync(tmp, file);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw fileError(err, 'writing', file);
-  }
+  writeViaRename(file, (tmp) => writeDurable(tmp, text));
 }
 
 // model.pt (written by the addon, flushed there) and state.json into `<run>/checkpoints/step-N.tmp`, flushed, then

@@ -58,6 +58,17 @@ export interface TrainLoop<S extends CheckpointState> {
   state(step: number): S; // what state.json records after `step` steps (kind, loader/RNG positions, …)
 }
 
+// The part of a loop a trainer's `train` settings (./settings.ts's runSettings with `steps`) fill as they are.
+type Schedule = Pick<
+  TrainLoop<CheckpointState>,
+  'steps' | 'checkpointEvery' | 'logEvery' | 'evalEvery' | 'onNonFinite'
+>;
+
+export function schedule(t: Schedule): Schedule {
+  const { steps, checkpointEvery, logEvery, evalEvery, onNonFinite } = t;
+  return { steps, checkpointEvery, logEvery, evalEvery, onNonFinite };
+}
+
 export interface RunResult {
   steps: number; // the step the run reached
   interrupted: boolean;
