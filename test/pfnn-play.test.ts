@@ -16,7 +16,16 @@ import { pfnnPageHtml } from '../ts/pfnn/play.js';
 import { trainPfnn } from '../ts/pfnn/train.js';
 import { tempDir } from './helpers.js';
 
-interface Frame { t: number; frame: number; x: number; z: number; yaw: number; phase: number; contacts: number[]; ms: number }
+interface Frame {
+  t: number;
+  frame: number;
+  x: number;
+  z: number;
+  yaw: number;
+  phase: number;
+  contacts: number[];
+  ms: number;
+}
 
 const dir = tempDir('tm-pfnn-play-');
 const CHROMIUM_FLAGS = ['--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--ignore-gpu-blocklist'];
@@ -34,7 +43,8 @@ function touchdowns(frames: Frame[]): string {
   return out;
 }
 
-const cycles = (frames: Frame[]) => frames.slice(1).reduce((s, f, i) => s + ((((f.phase - frames[i].phase) % 1) + 1.5) % 1) - 0.5, 0);
+const cycles = (frames: Frame[]) =>
+  frames.slice(1).reduce((s, f, i) => s + ((((f.phase - frames[i].phase) % 1) + 1.5) % 1) - 0.5, 0);
 
 test('demo data → trained PFNN → a page where the character walks, stops and turns as steered', async () => {
   const db = join(dir, 'db');
@@ -47,7 +57,8 @@ test('demo data → trained PFNN → a page where the character walks, stops and
   writeFileSync(page, pfnnPageHtml(rt));
 
   const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-  if (!existsSync(executablePath)) assert.unreachable(`no Chromium at ${executablePath}: run \`bash scripts/setup.sh --with-viewer\``);
+  if (!existsSync(executablePath))
+    assert.unreachable(`no Chromium at ${executablePath}: run \`bash scripts/setup.sh --with-viewer\``);
   const browser = await chromium.launch({ executablePath, headless: true, args: CHROMIUM_FLAGS });
   try {
     const context = await browser.newContext({ offline: true, viewport: { width: 800, height: 500 } });
@@ -55,9 +66,16 @@ test('demo data → trained PFNN → a page where the character walks, stops and
     const errors: string[] = [];
     const requests: string[] = [];
     tab.on('pageerror', (e) => errors.push(e.message));
-    tab.on('request', (r) => void (r.url().startsWith('data:') || r.url().startsWith('file:') || requests.push(r.url())));
+    tab.on(
+      'request',
+      (r) => void (r.url().startsWith('data:') || r.url().startsWith('file:') || requests.push(r.url()))
+    );
     await tab.goto(`file://${page}`);
-    await tab.waitForFunction(() => (window as unknown as { pfnn?: { log: unknown[] } }).pfnn?.log.length! > 30, undefined, { timeout: 60_000 });
+    await tab.waitForFunction(
+      () => (window as unknown as { pfnn?: { log: unknown[] } }).pfnn?.log.length! > 30,
+      undefined,
+      { timeout: 60_000 }
+    );
     const log = () => tab.evaluate(() => (window as unknown as { pfnn: { log: Frame[] } }).pfnn.log.slice());
     const hold = async (keys: string[], ms: number) => {
       for (const k of keys) await tab.keyboard.down(k);
@@ -83,19 +101,33 @@ test('demo data → trained PFNN → a page where the character walks, stops and
     const ahead = (end.x - start.x) * Math.sin(start.yaw) + (end.z - start.z) * Math.cos(start.yaw);
     const steps = touchdowns(walk);
     const lastHalf = release.slice(-15);
-    const stopSpeed = Math.hypot(lastHalf[lastHalf.length - 1].x - lastHalf[0].x, lastHalf[lastHalf.length - 1].z - lastHalf[0].z) / (lastHalf.length / 30);
+    const stopSpeed =
+      Math.hypot(lastHalf[lastHalf.length - 1].x - lastHalf[0].x, lastHalf[lastHalf.length - 1].z - lastHalf[0].z) /
+      (lastHalf.length / 30);
     const walkSpeed = ahead / seconds;
     const msPerFrame = [...walk, ...release, ...turn].map((f) => f.ms).sort((a, b) => a - b);
     const medianMs = msPerFrame[Math.floor(msPerFrame.length / 2)];
-    const record = { simulatedSeconds: seconds, forwardMetres: ahead, walkSpeed, phaseCycles: cycles(walk), touchdowns: steps, stopSpeed,
-      turnRadians: turn[turn.length - 1].yaw - turn[0].yaw, networkMsMedian: medianMs, networkMsP90: msPerFrame[Math.floor(0.9 * msPerFrame.length)] };
+    const record = {
+      simulatedSeconds: seconds,
+      forwardMetres: ahead,
+      walkSpeed,
+      phaseCycles: cycles(walk),
+      touchdowns: steps,
+      stopSpeed,
+      turnRadians: turn[turn.length - 1].yaw - turn[0].yaw,
+      networkMsMedian: medianMs,
+      networkMsP90: msPerFrame[Math.floor(0.9 * msPerFrame.length)],
+    };
     writeFileSync(join(dir, 'record.json'), JSON.stringify(record, null, 2));
     console.log(`pfnn play: ${JSON.stringify(record)}`);
 
     assert.equal(errors, [], 'no page errors');
     assert.equal(requests, [], 'no network requests');
     assert.ok(walk.length >= 45, `the page kept up: ${walk.length} frames in 2 s`);
-    assert.ok(walkSpeed > 0.35 && walkSpeed < 2.5, `walking forward at ${walkSpeed.toFixed(2)} m/s (${ahead.toFixed(2)} m in ${seconds.toFixed(1)} s)`);
+    assert.ok(
+      walkSpeed > 0.35 && walkSpeed < 2.5,
+      `walking forward at ${walkSpeed.toFixed(2)} m/s (${ahead.toFixed(2)} m in ${seconds.toFixed(1)} s)`
+    );
     assert.ok(record.phaseCycles > 0.75, `the phase advanced ${record.phaseCycles.toFixed(2)} cycles`);
     assert.ok(/L.*R|R.*L/.test(steps) && steps.length >= 2, `feet touch down in turn: ${steps}`);
     assert.ok(stopSpeed < 0.3, `released, it slows to a stop: ${stopSpeed.toFixed(2)} m/s over the last 0.5 s`);
