@@ -1,8 +1,18 @@
 // Every command line in the README's sh blocks runs as written (with small settings appended where it trains), in a
 // sandbox that holds the files the examples name: a released-style download, AMASS and HumanML3D clips, a body model,
 // the bundled BVH clips. A README example that stops working fails here.
-import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import {
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 
 import * as tar from 'tar';
@@ -14,7 +24,7 @@ import { writeNpz } from '../ts/data/npz.js';
 import { PARENTS } from '../ts/motion/skeleton.js';
 import { SMPL_REST_OFFSETS } from '../ts/motion/smpl-rest.js';
 import { tempDir } from './helpers.js';
-import { runPython } from './python.js';
+import { runPythonAsync } from './python.js';
 
 const repo = join(import.meta.dirname, '..');
 const fixtures = join(repo, 'test', 'fixtures');
@@ -49,6 +59,94 @@ const SMALL: Array<[RegExp, string]> = [
   [/ evaluator train\b/, '--set train.steps=2 --set train.batch=4'],
   [/ t2m eval\b/, '--repeats 2 --mm-captions 2 --mm-samples 2'],
 ];
+
+// The files and folders a README command line names (arguments with a '/' or a file extension, and outputs; a glob
+// stands for the folder above it) and the ones among them it writes: those after -o/--out/--ckpt/--render (evaluations
+// log into the run they evaluate), the first a `data` command names (`data index`, `stats`, `mean-std` write into the
+// root they read), and what it writes without naming it.
+const WRITES_UNNAMED: Array<[RegExp, string[]]> = [[/ pipeline\b/, ['data/demo', 'runs/main']]];
+function pathsOf(line: string): { names: string[]; writes: string[] } {
+  const words = line.match(/"[^"]*"|'[^']*'|\S+/g) ?? [];
+  const dataCommand = words[words[0] === 'npx' ? 2 : 1] === 'data';
+  const names: string[] = [];
+  const writes: string[] = [];
+  words.forEach((word, i) => {
+    const output = /^(-o|--out|--ckpt|--render)$/.test(words[i - 1]);
+    if (!output && (/^["'-]/.test(word) || word.includes('=') || !(word.includes('/') || /\.[a-z]\w*$/i.test(word))))
+      return;
+    const parts = word.split('/').filter((p) => p !== '.');
+    const glob = parts.findIndex((p) => /[*?[]/.test(p));
+    const path = (glob < 0 ? parts : parts.slice(0, glob)).join('/');
+    names.push(path);
+    if (output || (dataCommand && names.length === 1)) writes.push(path);
+  });
+  for (const [, paths] of WRITES_UNNAMED.filter(([pattern]) => pattern.test(line))) {
+    names.push(...paths);
+    writes.push(...paths);
+  }
+  return { names, writes };
+}
+
+// Runs task(i) for every line, at most `slots` at a time, each once every earlier line it depends on has succeeded:
+// one that writes what it names or names what it writes (as a path or a folder around it). The README's order is kept
+// between lines that touch the same files and is the order of the rest; a line whose dependency failed is not run
+// (undefined), so the first failure in the README's order is the one reported.
+const overlap = (a: string, b: string) => a === b || a.startsWith(`${b}/`) || b.startsWith(`${a}/`);
+async function runAfterDependencies<R extends { status: number | null }>(
+  lines: string[],
+  task: (i: number) => Promise<R>,
+  slots: number
+): Promise<Array<R | undefined>> {
+  const paths = lines.map(pathsOf);
+  const touches = (i: number, j: number) =>
+    paths[i].names.some((a) =>
+      paths[j].names.some((b) => overlap(a, b) && (paths[i].writes.includes(a) || paths[j].writes.includes(b)))
+    );
+  const after = lines.map((_, i) => lines.map((__, j) => j).filter((j) => j < i && touches(i, j)));
+  const results: Array<R | undefined> = [];
+  const state: Array<'waiting' | 'running' | 'ok' | 'failed'> = lines.map(() => 'waiting');
+  await new Promise<void>((done) => {
+    const next = () => {
+      for (let i = 0; i < lines.length; i++) {
+        if (state[i] !== 'waiting') continue;
+        if (after[i].some((j) => state[j] === 'failed')) state[i] = 'failed';
+      }
+      for (let i = 0; i < lines.length && state.filter((s) => s === 'running').length < slots; i++) {
+        if (state[i] !== 'waiting' || !after[i].every((j) => state[j] === 'ok')) continue;
+        state[i] = 'running';
+        void task(i).then((r) => {
+          results[i] = r;
+          state[i] = r.status === 0 ? 'ok' : 'failed';
+          next();
+        });
+      }
+      if (!state.includes('running')) done();
+    };
+    next();
+  });
+  return results;
+}
+
+// One command line in a shell, its output kept as spawnSync would keep it.
+function run(
+  command: string,
+  cwd: string,
+  env: NodeJS.ProcessEnv
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    const child = spawn(command, { cwd, shell: '/bin/sh', env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+    });
+    child.on('error', (err) => done({ status: null, stdout, stderr: `${stderr}${String(err)}` }));
+    child.on('close', (status) => done({ status, stdout, stderr }));
+  });
+}
 
 async function sandbox(): Promise<{ work: string; home: string }> {
   const root = tempDir('tm-readme-');
@@ -87,6 +185,10 @@ async function sandbox(): Promise<{ work: string; home: string }> {
     join(work, 'HumanML3D', 'new_joints', '000001.npy')
   );
   symlinkSync(join(repo, 'data', 'bandai-namco-1'), join(work, 'data', 'bandai-namco-1'));
+  // The demo dataset set-up has built, as in a clone where `npm start` runs set-up before the pipeline (which then
+  // skips building it): a copy, since `data demo --out data/demo` rebuilds it in place.
+  if (existsSync(join(repo, 'data', 'demo', 'split')))
+    cpSync(join(repo, 'data', 'demo'), join(work, 'data', 'demo'), { recursive: true });
   symlinkSync(join(repo, 'configs'), join(work, 'configs'));
   symlinkSync(join(repo, 'test'), join(work, 'test'));
   // An AMASS npz (SMPL-H poses, 30 fps) and a body model whose joints are the SMPL rest skeleton's.
@@ -127,50 +229,55 @@ async function sandbox(): Promise<{ work: string; home: string }> {
   mkdirSync(join(stage, 'MotionGV', 'folder1'), { recursive: true });
   for (const n of ['000001', '000002']) writeNpy(join(stage, 'MotionGV', 'folder1', `${n}.npy`), sample);
   mkdirSync(join(dl, 'motion_272rpr', 'MotionGV'), { recursive: true });
-  await tar.c({ gzip: true, file: join(dl, 'split.tar.gz'), cwd: stage }, ['split']);
-  await tar.c({ gzip: true, file: join(dl, 'texts.tar.gz'), cwd: stage }, ['texts']);
-  await tar.c(
-    { gzip: true, file: join(dl, 'motion_272rpr', 'MotionGV', 'folder1.tar.gz'), cwd: join(stage, 'MotionGV') },
-    ['folder1']
-  );
+  const archives = Promise.all([
+    tar.c({ gzip: true, file: join(dl, 'split.tar.gz'), cwd: stage }, ['split']),
+    tar.c({ gzip: true, file: join(dl, 'texts.tar.gz'), cwd: stage }, ['texts']),
+    tar.c({ gzip: true, file: join(dl, 'motion_272rpr', 'MotionGV', 'folder1.tar.gz'), cwd: join(stage, 'MotionGV') }, [
+      'folder1',
+    ]),
+  ]);
   mkdirSync(join(dl, 'mean_std'));
   copyFileSync(join(work, 'mean.npy'), join(dl, 'mean_std', 'Mean.npy'));
   copyFileSync(join(work, 'std.npy'), join(dl, 'mean_std', 'Std.npy'));
   // Stand-ins for the released models (which cannot be downloaded here): a tokenizer and a decoder in the reference's
   // structure, tiny but with the released 64,000-code FSQ, and a small T5-style text encoder with its tokenizer.json.
+  // The three scripts write different files, so they run at once, while the archives above are compressed.
   const reference = join(repo, 'scripts', 'reference');
-  runPython([
-    join(reference, 'reference_checkpoint.py'),
-    'write-tokenizer',
-    work,
-    JSON.stringify({
-      inputDim: 272,
-      width: 32,
-      downT: 2,
-      strideT: 2,
-      depth: 1,
-      dilationGrowth: 3,
-      norm: 'none',
-      activation: 'relu',
-      levels: [8, 8, 8, 5, 5, 5],
-    }),
+  mkdirSync(join(work, 't5'));
+  await Promise.all([
+    runPythonAsync([
+      join(reference, 'reference_checkpoint.py'),
+      'write-tokenizer',
+      work,
+      JSON.stringify({
+        inputDim: 272,
+        width: 32,
+        downT: 2,
+        strideT: 2,
+        depth: 1,
+        dilationGrowth: 3,
+        norm: 'none',
+        activation: 'relu',
+        levels: [8, 8, 8, 5, 5, 5],
+      }),
+    ]),
+    runPythonAsync([
+      join(reference, 'reference_checkpoint.py'),
+      'write-t2m',
+      work,
+      JSON.stringify({ vocab: 64002, dim: 64, layers: 2, heads: 4, hidden: 256, textDim: 32 }),
+    ]),
+    runPythonAsync([
+      join(reference, 't5_standin.py'),
+      'export',
+      join(work, 't5'),
+      'a person walks forward',
+      'a person walks forward, then turns left',
+    ]),
+    archives,
   ]);
   renameSync(join(work, 'fsq_net.pth'), join(work, 'fsq_net_6000000.pth'));
-  runPython([
-    join(reference, 'reference_checkpoint.py'),
-    'write-t2m',
-    work,
-    JSON.stringify({ vocab: 64002, dim: 64, layers: 2, heads: 4, hidden: 256, textDim: 32 }),
-  ]);
   renameSync(join(work, 'net_t2m.pth'), join(work, 't2m_3b.pth'));
-  mkdirSync(join(work, 't5'));
-  runPython([
-    join(reference, 't5_standin.py'),
-    'export',
-    join(work, 't5'),
-    'a person walks forward',
-    'a person walks forward, then turns left',
-  ]);
   // The tokenizer config the README's `tokenizer train --config my.yaml` reads.
   writeFileSync(join(work, 'my.yaml'), 'preset: tiny\ntrain: { steps: 4, batch: 4, window: 64, checkpointEvery: 2 }\n');
   return { work, home };
@@ -190,19 +297,22 @@ test('every README command line runs as written (small settings appended where i
   const { work, home } = await sandbox();
   const cli = `node ${JSON.stringify(join(repo, 'bin', 'torchmotion.js'))}`;
   const used = new Set<RegExp>();
-  for (const line of readmeCommands(readFileSync(join(repo, 'README.md'), 'utf8'))) {
+  const lines = readmeCommands(readFileSync(join(repo, 'README.md'), 'utf8'));
+  const commands = lines.map((line) => {
     const small = SMALL.find(([p]) => p.test(line) && !used.has(p));
     if (small) used.add(small[0]);
-    const command = `${line.replace(/^(npx )?torchmotion/, cli)}${small ? ` ${small[1]}` : ''}`;
-    const r = spawnSync(command, {
-      cwd: work,
-      shell: '/bin/sh',
-      encoding: 'utf8',
-      env: { ...process.env, HOME: home, TORCHMOTION_THREADS: '2' },
-      maxBuffer: 1 << 26,
-    });
-    assert.is(r.status, 0, `\`${line}\` exited ${r.status}:\n${(r.stderr || r.stdout).slice(-1500)}`);
-  }
+    return `${line.replace(/^(npx )?torchmotion/, cli)}${small ? ` ${small[1]}` : ''}`;
+  });
+  const env = { ...process.env, HOME: home, TORCHMOTION_THREADS: '2' };
+  const results = await runAfterDependencies(
+    lines,
+    (i) => run(commands[i], work, env),
+    Math.max(2, Math.floor(availableParallelism() / 2))
+  );
+  lines.forEach((line, i) => {
+    const r = results[i];
+    if (r) assert.is(r.status, 0, `\`${line}\` exited ${r.status}:\n${(r.stderr || r.stdout).slice(-1500)}`);
+  });
   for (const f of [
     'runs/main/generated.gif',
     'data/mm/split',

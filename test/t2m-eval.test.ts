@@ -30,11 +30,13 @@ const quiet = () => {};
 
 test('a trained evaluator: real pairs far above chance, shuffled captions at chance', async () => {
   assert.ok(existsSync(join(root, 'split')), 'set-up builds data/demo');
+  // 80 steps (the learning rate is constant after the warm-up): real top-1 7/32 and top-3 16/32 at seed 2; at seeds
+  // 0, 1 and 3 top-1 stays at 4/32 or more, where 100 steps gave seed 3 only 2/32.
   await trainEvaluator(
     {
       model: { preset: 'small', maxFrames: 200 },
       data: { root },
-      train: { steps: 100, batch: 32, lr: 5e-4, warmup: 10, seed: 2, device },
+      train: { steps: 80, batch: 32, lr: 5e-4, warmup: 10, seed: 2, device },
     },
     { out: join(work, 'evaluator'), log: quiet }
   );
